@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what accelforge needs beyond npm packages: verilator and iverilog (Debian packages).
+# yosys comes from the npm package @yowasp/yosys unless a yosys >= 0.40 is on PATH.
+# Usage: bash scripts/setup.sh [--quiet]
+set -euo pipefail
+quiet=0
+[ "${1:-}" = "--quiet" ] && quiet=1
+say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v verilator >/dev/null 2>&1 || missing+=(verilator)
+command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]} with apt-get" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  else
+    echo "setup: error: ${missing[*]} not found; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+if [ ! -d node_modules/@yowasp/yosys ] || [ ! -d node_modules/vitest ]; then
+  say "installing npm packages"
+  npm install --no-audit --no-fund >&2
+fi
+say "verilator: $(verilator --version | head -1)"
+say "iverilog: $(iverilog -V 2>&1 | head -1)"

@@ -1,0 +1,257 @@
+/**
+ * CCL golden model: the definition of what the streaming core must output, written as plainly as possible and
+ * deliberately NOT in the streaming algorithm's shape:
+ *
+ *   1. foreground mask (features.ts `isForeground`)
+ *   2. cell grid: foreground count per C×C cell; a cell is active when count ≥ T
+ *   3. union-find over active cells (8- or 4-adjacency), rows added top to bottom
+ *   4. accumulate the features of every foreground pixel of an active cell into its cell's component
+ *   5. order objects by the raster position of their first foreground pixel
+ *
+ * Overflow (docs/ccl.md "Overflow"): with `cfg.maxObjects = N` the model reports `overflow = livePeak > N`, where
+ * livePeak is computed from the cell grid by the row-granular live-label model (see `CclStats`). The object list is
+ * always the complete, correct one; when overflow is true an RTL result is compared on the flag only.
+ */
+import type { CclConfig } from './config.js';
+import { cellCols, cellRows, validateCclConfig } from './config.js';
+import type { CclObject } from './features.js';
+import { histBin, isForeground, pixelGray, bytesPerPixel } from './features.js';
+import type { CclImage } from './image.js';
+import { fail } from '../util/errors.js';
+
+export type { CclObject } from './features.js';
+
+/** What `ccl label --json` prints (key order as here). */
+export interface CclResult {
+  width: number;
+  height: number;
+  cell: number;
+  overflow: boolean;
+  objects: CclObject[];
+}
+
+/** Figures the golden model derives from the cell grid (for overflow, tests and reports). */
+export interface CclStats {
+  /** Active cells in the frame. */
+  activeCells: number;
+  /** Objects in the frame. */
+  objects: number;
+  /**
+   * openPerRow[r]: components of the active-cell graph restricted to cell rows 0..r that have a cell in row r
+   * (objects that are "open" — may still grow — once cell row r has been seen).
+   */
+  openPerRow: number[];
+  /**
+   * startsPerRow[r]: active cells of row r with no active neighbour scanned before them (left in the same row;
+   * up, and for 8-connectivity up-left and up-right, in the row above) — where a raster-scan labeler must
+   * allocate a fresh label.
+   */
+  startsPerRow: number[];
+  /** max_r openPerRow[r]: a lower bound on the labels ANY single-pass labeler must hold at once. */
+  openPeak: number;
+  /**
+   * max_r (openPerRow[r−1] + startsPerRow[r]) (openPerRow[−1] = 0): labels held while cell row r is labeled when
+   * a label is allocated at every start cell and released (merged-away or completed) only at the end of the row.
+   * overflow ⇔ livePeak > N.
+   */
+  livePeak: number;
+}
+
+export interface CclDetailed {
+  result: CclResult;
+  stats: CclStats;
+  /** Cell grid columns ⌈W/C⌉ and rows ⌈H/C⌉. */
+  cols: number;
+  rows: number;
+  /** Foreground pixels per cell, row-major (rows × cols). */
+  cellCount: Uint32Array;
+  /** Object index (into result.objects) per cell, −1 for an inactive cell. */
+  cellObject: Int32Array;
+}
+
+/** Plain union-find with path halving and union by index (smaller root wins: deterministic). */
+class UnionFind {
+  readonly parent: Int32Array;
+  constructor(n: number) {
+    this.parent = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.parent[i] = i;
+  }
+  find(a: number): number {
+    const p = this.parent;
+    while (p[a] !== a) {
+      p[a] = p[p[a]!]!;
+      a = p[a]!;
+    }
+    return a;
+  }
+  union(a: number, b: number): void {
+    const ra = this.find(a), rb = this.find(b);
+    if (ra === rb) return;
+    if (ra < rb) this.parent[rb] = ra;
+    else this.parent[ra] = rb;
+  }
+}
+
+function checkImage(image: CclImage, cfg: CclConfig): void {
+  if (image.width !== cfg.width || image.height !== cfg.height) {
+    fail('image', `is ${image.width}×${image.height} but the configuration is ${cfg.width}×${cfg.height}; use a matching size`);
+  }
+  if (image.format !== cfg.pixelFormat) {
+    fail('image', `has pixel format ${image.format} but the configuration expects ${cfg.pixelFormat}`);
+  }
+  const need = image.width * image.height * bytesPerPixel(image.format);
+  if (image.data.length !== need) fail('image', `data holds ${image.data.length} bytes, expected ${need}`);
+}
+
+/** Foreground mask, one byte (0/1) per pixel, raster order. */
+export function foregroundMask(image: CclImage, cfg: CclConfig): Uint8Array {
+  checkImage(image, cfg);
+  const n = cfg.width * cfg.height;
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = isForeground(cfg, image.data, i) ? 1 : 0;
+  return mask;
+}
+
+/** Label an image: the full result plus cell grid and live-label statistics. */
+export function labelImageDetailed(image: CclImage, cfgIn: CclConfig): CclDetailed {
+  const cfg = validateCclConfig(cfgIn);
+  const { width: W, height: H, cell: C, minPixels: T } = cfg;
+  const mask = foregroundMask(image, cfg);
+  const cols = cellCols(cfg), rows = cellRows(cfg);
+
+  // 2. cell grid
+  const cellCount = new Uint32Array(cols * rows);
+  for (let y = 0; y < H; y++) {
+    const rowBase = Math.floor(y / C) * cols;
+    for (let x = 0; x < W; x++) if (mask[y * W + x]) cellCount[rowBase + Math.floor(x / C)]!++;
+  }
+  const active = (cr: number, cc: number): boolean =>
+    cr >= 0 && cc >= 0 && cr < rows && cc < cols && cellCount[cr * cols + cc]! >= T;
+
+  // 3. union-find over active cells, one cell row at a time (so the per-row open counts come for free)
+  const uf = new UnionFind(cols * rows);
+  const eight = cfg.connectivity === 8;
+  const openPerRow: number[] = [];
+  const startsPerRow: number[] = [];
+  let activeCells = 0;
+  for (let r = 0; r < rows; r++) {
+    let starts = 0;
+    for (let c = 0; c < cols; c++) {
+      if (!active(r, c)) continue;
+      activeCells++;
+      const me = r * cols + c;
+      const earlier: number[] = [];
+      if (active(r, c - 1)) earlier.push(me - 1);
+      if (active(r - 1, c)) earlier.push(me - cols);
+      if (eight && active(r - 1, c - 1)) earlier.push(me - cols - 1);
+      if (eight && active(r - 1, c + 1)) earlier.push(me - cols + 1);
+      if (earlier.length === 0) starts++;
+      for (const n of earlier) uf.union(me, n);
+    }
+    const roots = new Set<number>();
+    for (let c = 0; c < cols; c++) if (active(r, c)) roots.add(uf.find(r * cols + c));
+    openPerRow.push(roots.size);
+    startsPerRow.push(starts);
+  }
+
+  // 4 + 5. accumulate per component, numbering components in order of their first foreground pixel
+  const cellObject = new Int32Array(cols * rows).fill(-1);
+  const rootObject = new Map<number, number>();
+  const objects: CclObject[] = [];
+  const B = cfg.histBins;
+  for (let y = 0; y < H; y++) {
+    const cr = Math.floor(y / C);
+    for (let x = 0; x < W; x++) {
+      const i = y * W + x;
+      if (!mask[i]) continue;
+      const cc = Math.floor(x / C);
+      if (!active(cr, cc)) continue;
+      const root = uf.find(cr * cols + cc);
+      let k = rootObject.get(root);
+      if (k === undefined) {
+        k = objects.length;
+        rootObject.set(root, k);
+        const o: CclObject = { area: 0, sumX: 0, sumY: 0, sumXX: 0, sumYY: 0, sumXY: 0, bbox: [x, y, x, y], cells: 0 };
+        if (B > 0) o.hist = new Array<number>(B).fill(0);
+        objects.push(o);
+      }
+      const o = objects[k]!;
+      o.area += 1;
+      o.sumX += x;
+      o.sumY += y;
+      o.sumXX += x * x;
+      o.sumYY += y * y;
+      o.sumXY += x * y;
+      if (x < o.bbox[0]) o.bbox[0] = x;
+      if (y < o.bbox[1]) o.bbox[1] = y;
+      if (x > o.bbox[2]) o.bbox[2] = x;
+      if (y > o.bbox[3]) o.bbox[3] = y;
+      if (o.hist) o.hist[histBin(pixelGray(cfg.pixelFormat, image.data, i), B)]! += 1;
+    }
+  }
+  for (let cell = 0; cell < cols * rows; cell++) {
+    if (cellCount[cell]! < T) continue;
+    const k = rootObject.get(uf.find(cell))!; // an active cell holds ≥ T ≥ 1 foreground pixels, so k exists
+    cellObject[cell] = k;
+    objects[k]!.cells += 1;
+  }
+
+  let openPeak = 0, livePeak = 0;
+  for (let r = 0; r < rows; r++) {
+    openPeak = Math.max(openPeak, openPerRow[r]!);
+    livePeak = Math.max(livePeak, (r > 0 ? openPerRow[r - 1]! : 0) + startsPerRow[r]!);
+  }
+  const overflow = cfg.maxObjects !== undefined && livePeak > cfg.maxObjects;
+  return {
+    result: { width: W, height: H, cell: C, overflow, objects },
+    stats: { activeCells, objects: objects.length, openPerRow, startsPerRow, openPeak, livePeak },
+    cols,
+    rows,
+    cellCount,
+    cellObject,
+  };
+}
+
+/** Label an image with the golden model. */
+export function labelImage(image: CclImage, cfg: CclConfig): CclResult {
+  return labelImageDetailed(image, cfg).result;
+}
+
+/** The result as one line of JSON with the documented key order (`ccl label --json`). */
+export function resultToJson(result: CclResult): string {
+  const objects = result.objects.map((o) => {
+    const out: Record<string, unknown> = {
+      area: o.area, sumX: o.sumX, sumY: o.sumY, sumXX: o.sumXX, sumYY: o.sumYY, sumXY: o.sumXY,
+      bbox: [o.bbox[0], o.bbox[1], o.bbox[2], o.bbox[3]], cells: o.cells,
+    };
+    if (o.hist) out.hist = [...o.hist];
+    return out;
+  });
+  return JSON.stringify({ width: result.width, height: result.height, cell: result.cell, overflow: result.overflow, objects });
+}
+
+/**
+ * Compare an actual result (e.g. from the RTL) with the expected golden one. Returns null when they agree, else a
+ * one-line description of the first difference. When `expected.overflow` is true only the flag is compared
+ * (docs/ccl.md "Overflow": the object list of an overflowed frame is not defined).
+ */
+export function diffResults(expected: CclResult, actual: CclResult): string | null {
+  for (const k of ['width', 'height', 'cell', 'overflow'] as const) {
+    if (expected[k] !== actual[k]) return `${k}: expected ${String(expected[k])}, got ${String(actual[k])}`;
+  }
+  if (expected.overflow) return null;
+  if (expected.objects.length !== actual.objects.length) {
+    return `objects: expected ${expected.objects.length}, got ${actual.objects.length}`;
+  }
+  for (let i = 0; i < expected.objects.length; i++) {
+    const e = expected.objects[i]!, a = actual.objects[i]!;
+    for (const k of ['area', 'sumX', 'sumY', 'sumXX', 'sumYY', 'sumXY', 'cells'] as const) {
+      if (e[k] !== a[k]) return `objects[${i}].${k}: expected ${e[k]}, got ${a[k]}`;
+    }
+    if (e.bbox.join() !== a.bbox.join()) return `objects[${i}].bbox: expected [${e.bbox.join()}], got [${a.bbox.join()}]`;
+    if ((e.hist ?? []).join() !== (a.hist ?? []).join() || (e.hist === undefined) !== (a.hist === undefined)) {
+      return `objects[${i}].hist: expected ${JSON.stringify(e.hist)}, got ${JSON.stringify(a.hist)}`;
+    }
+  }
+  return null;
+}

@@ -67,6 +67,8 @@ export interface CclDetailed {
   cellCount: Uint32Array;
   /** Object index (into result.objects) per cell, −1 for an inactive cell. */
   cellObject: Int32Array;
+  /** firstPixel[k]: raster index y·W + x of object k's first foreground pixel (strictly increasing in k). */
+  firstPixel: number[];
 }
 
 /** Plain union-find with path halving and union by index (smaller root wins: deterministic). */
@@ -158,6 +160,7 @@ export function labelImageDetailed(image: CclImage, cfgIn: CclConfig): CclDetail
   const cellObject = new Int32Array(cols * rows).fill(-1);
   const rootObject = new Map<number, number>();
   const objects: CclObject[] = [];
+  const firstPixel: number[] = [];
   const B = cfg.histBins;
   for (let y = 0; y < H; y++) {
     const cr = Math.floor(y / C);
@@ -174,6 +177,7 @@ export function labelImageDetailed(image: CclImage, cfgIn: CclConfig): CclDetail
         const o: CclObject = { area: 0, sumX: 0, sumY: 0, sumXX: 0, sumYY: 0, sumXY: 0, bbox: [x, y, x, y], cells: 0 };
         if (B > 0) o.hist = new Array<number>(B).fill(0);
         objects.push(o);
+        firstPixel.push(i);
       }
       const o = objects[k]!;
       o.area += 1;
@@ -209,6 +213,7 @@ export function labelImageDetailed(image: CclImage, cfgIn: CclConfig): CclDetail
     rows,
     cellCount,
     cellObject,
+    firstPixel,
   };
 }
 

@@ -1,0 +1,13 @@
+/**
+ * accelforge HDL builder: a small typed embedded HDL and a Verilog-2005 emitter. See docs/hdl.md.
+ */
+export { Expr, lit, cat, rep, mux, type Operand } from './expr.js';
+export {
+  Module, Signal, Memory, Instance, ProcBuilder, IfChain,
+  type ModuleOptions, type SignalOptions, type RegOptions, type MemoryOptions, type MemoryStyle, type ReadOptions,
+  type SwitchCases, type SignalKind,
+} from './module.js';
+export { emitVerilog, emitModule } from './emit.js';
+export { checkModule } from './check.js';
+export { evalExpr, type Env } from './eval.js';
+export { lintVerilog, yosysRead } from './lint.js';

@@ -1,0 +1,213 @@
+/**
+ * Float reference: executes a FloatModel (BatchNorm already folded) in float64, for accuracy comparison and for
+ * calibration (every intermediate tensor can be kept). Same ops and layouts as the QuantModel (model.ts).
+ */
+import { fail } from '../util/errors.js';
+import { floatLayerInputs, numel, windowOut, type FloatLayer, type FloatModel } from './model.js';
+
+export function floatInputName(m: FloatModel): string {
+  return m.input.name ?? 'input';
+}
+
+export function floatOutputName(m: FloatModel): string {
+  return m.output ?? m.layers[m.layers.length - 1]!.name;
+}
+
+/**
+ * Shape of every tensor; checks names, references, shapes and weight/bias lengths, NaN/Inf weights.
+ * Errors name the layer (`layers[i] (name)`).
+ */
+export function floatShapes(m: FloatModel): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  if (!m.input || !Array.isArray(m.input.shape) || m.input.shape.length < 1 || m.input.shape.length > 3 || m.input.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    fail('input.shape', 'must be [C, H, W] or [N] with positive integers');
+  }
+  shapes.set(floatInputName(m), [...m.input.shape]);
+  if (!m.layers.length) fail('layers', 'the model has no layers');
+  m.layers.forEach((l, i) => {
+    const at = `layers[${i}] (${l.name})`;
+    if (shapes.has(l.name)) fail(at, `duplicate tensor name '${l.name}'`);
+    const ins = floatLayerInputs(l).map((n) => {
+      const s = shapes.get(n);
+      if (!s) fail(at, `unknown input tensor '${n}'`);
+      return s;
+    });
+    const x = ins[0]!;
+    const spatial = (): [number, number, number] => {
+      if (x.length !== 3) fail(at, `${l.op} needs a [C, H, W] input, got [${x.join(', ')}]`);
+      return x as [number, number, number];
+    };
+    const finite = (a: ArrayLike<number>, what: string, n: number): void => {
+      if (a.length !== n) fail(at, `${what} has ${a.length} values, expected ${n}`);
+      for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) fail(`${at}.${what}[${k}]`, `is ${a[k]}; weights must be finite`);
+    };
+    switch (l.op) {
+      case 'conv2d': {
+        const [c, h, w] = spatial();
+        if (c !== l.inChannels) fail(at, `inChannels ${l.inChannels} but the input has ${c} channels`);
+        if (l.groups !== 1 && (l.groups !== c || l.outChannels !== c)) fail(at, `groups ${l.groups} unsupported: use 1 or depthwise (groups = in = out channels)`);
+        finite(l.weight, 'weight', l.outChannels * (c / l.groups) * l.kernel[0] * l.kernel[1]);
+        finite(l.bias, 'bias', l.outChannels);
+        const oh = windowOut(h, l.kernel[0], l.stride[0], l.padding[0], l.padding[2]);
+        const ow = windowOut(w, l.kernel[1], l.stride[1], l.padding[1], l.padding[3]);
+        if (oh < 1 || ow < 1) fail(at, 'kernel larger than the padded input');
+        shapes.set(l.name, [l.outChannels, oh, ow]);
+        break;
+      }
+      case 'linear': {
+        if (numel(x) !== l.inFeatures || x.length !== 1) fail(at, `needs a flat input of ${l.inFeatures} features, got [${x.join(', ')}]`);
+        finite(l.weight, 'weight', l.outFeatures * l.inFeatures);
+        finite(l.bias, 'bias', l.outFeatures);
+        shapes.set(l.name, [l.outFeatures]);
+        break;
+      }
+      case 'maxpool':
+      case 'avgpool': {
+        const [c, h, w] = spatial();
+        const oh = windowOut(h, l.kernel[0], l.stride[0], l.padding[0], l.padding[2]);
+        const ow = windowOut(w, l.kernel[1], l.stride[1], l.padding[1], l.padding[3]);
+        if (oh < 1 || ow < 1) fail(at, 'kernel larger than the padded input');
+        if (l.padding[0] >= l.kernel[0] || l.padding[2] >= l.kernel[0] || l.padding[1] >= l.kernel[1] || l.padding[3] >= l.kernel[1]) {
+          fail(at, 'each padding must be smaller than the kernel');
+        }
+        shapes.set(l.name, [c, oh, ow]);
+        break;
+      }
+      case 'globalavgpool':
+        shapes.set(l.name, [spatial()[0], 1, 1]);
+        break;
+      case 'relu':
+        shapes.set(l.name, [...x]);
+        break;
+      case 'flatten':
+        shapes.set(l.name, [numel(x)]);
+        break;
+      case 'add':
+        if (x.join(',') !== ins[1]!.join(',')) fail(at, `add inputs differ in shape: [${x.join(', ')}] vs [${ins[1]!.join(', ')}]`);
+        shapes.set(l.name, [...x]);
+        break;
+      default:
+        fail(at, `unknown op '${(l as { op: string }).op}'`);
+    }
+  });
+  const out = floatOutputName(m);
+  if (!shapes.has(out)) fail('output', `unknown tensor '${out}'`);
+  return shapes;
+}
+
+export interface FloatResult {
+  output: Float64Array;
+  shape: number[];
+  /** with keepAll: every tensor by name (input first) */
+  tensors?: Map<string, Float64Array>;
+}
+
+/** Execute the float model on real (already normalized) inputs. */
+export function runFloat(m: FloatModel, input: ArrayLike<number>, opts: { keepAll?: boolean; shapes?: Map<string, number[]> } = {}): FloatResult {
+  const shapes = opts.shapes ?? floatShapes(m);
+  const inName = floatInputName(m);
+  const n = numel(shapes.get(inName)!);
+  if (input.length !== n) fail('input', `has ${input.length} values, the model expects ${n}`);
+  const t = new Map<string, Float64Array>();
+  t.set(inName, Float64Array.from(input));
+  for (const l of m.layers) t.set(l.name, floatLayer(l, t, shapes));
+  const out = floatOutputName(m);
+  return { output: t.get(out)!, shape: shapes.get(out)!, tensors: opts.keepAll ? t : undefined };
+}
+
+function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<string, number[]>): Float64Array {
+  const outShape = shapes.get(l.name)!;
+  switch (l.op) {
+    case 'conv2d': {
+      const x = t.get(l.input)!;
+      const [C, H, W] = shapes.get(l.input)! as [number, number, number];
+      const [, OH, OW] = outShape as [number, number, number];
+      const [kh, kw] = l.kernel;
+      const [sh, sw] = l.stride;
+      const [pt, pl] = l.padding;
+      const cpg = C / l.groups;
+      const opg = l.outChannels / l.groups;
+      const y = new Float64Array(l.outChannels * OH * OW);
+      for (let oc = 0; oc < l.outChannels; oc++) {
+        const g = Math.floor(oc / opg);
+        for (let oy = 0; oy < OH; oy++) {
+          for (let ox = 0; ox < OW; ox++) {
+            let acc = l.bias[oc]!;
+            for (let ci = 0; ci < cpg; ci++) {
+              const c = g * cpg + ci;
+              for (let ky = 0; ky < kh; ky++) {
+                const iy = oy * sh - pt + ky;
+                if (iy < 0 || iy >= H) continue;
+                for (let kx = 0; kx < kw; kx++) {
+                  const ix = ox * sw - pl + kx;
+                  if (ix < 0 || ix >= W) continue;
+                  acc += l.weight[((oc * cpg + ci) * kh + ky) * kw + kx]! * x[(c * H + iy) * W + ix]!;
+                }
+              }
+            }
+            y[(oc * OH + oy) * OW + ox] = acc;
+          }
+        }
+      }
+      return y;
+    }
+    case 'linear': {
+      const x = t.get(l.input)!;
+      const y = new Float64Array(l.outFeatures);
+      for (let o = 0; o < l.outFeatures; o++) {
+        let acc = l.bias[o]!;
+        for (let k = 0; k < l.inFeatures; k++) acc += l.weight[o * l.inFeatures + k]! * x[k]!;
+        y[o] = acc;
+      }
+      return y;
+    }
+    case 'relu':
+      return t.get(l.input)!.map((v) => (v > 0 ? v : 0));
+    case 'flatten':
+      return t.get(l.input)!;
+    case 'add': {
+      const a = t.get(l.inputs[0])!;
+      const b = t.get(l.inputs[1])!;
+      return a.map((v, i) => v + b[i]!);
+    }
+    case 'globalavgpool': {
+      const x = t.get(l.input)!;
+      const [C, H, W] = shapes.get(l.input)! as [number, number, number];
+      const y = new Float64Array(C);
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let i = 0; i < H * W; i++) s += x[c * H * W + i]!;
+        y[c] = s / (H * W);
+      }
+      return y;
+    }
+    case 'maxpool':
+    case 'avgpool': {
+      const x = t.get(l.input)!;
+      const [C, H, W] = shapes.get(l.input)! as [number, number, number];
+      const [, OH, OW] = outShape as [number, number, number];
+      const [kh, kw] = l.kernel;
+      const y = new Float64Array(C * OH * OW);
+      for (let c = 0; c < C; c++) {
+        for (let oy = 0; oy < OH; oy++) {
+          for (let ox = 0; ox < OW; ox++) {
+            let acc = l.op === 'maxpool' ? -Infinity : 0;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * l.stride[0] - l.padding[0] + ky;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * l.stride[1] - l.padding[1] + kx;
+                if (ix < 0 || ix >= W) continue;
+                const v = x[(c * H + iy) * W + ix]!;
+                if (l.op === 'maxpool') acc = v > acc ? v : acc;
+                else acc += v;
+              }
+            }
+            y[(c * OH + oy) * OW + ox] = l.op === 'maxpool' ? acc : acc / (kh * kw);
+          }
+        }
+      }
+      return y;
+    }
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Post-training quantization core: FloatModel + activation ranges -> QuantModel.
+ *  - ReLU is fused into the layer before it (conv2d, linear, add, avgpool, globalavgpool) when that layer feeds only
+ *    the ReLU: the layer's output becomes unsigned and the clamp does the ReLU. Fused layers keep the producing
+ *    layer's name; references to the ReLU's name are redirected to it.
+ *  - Per-layer config cascades: built-in defaults -> byOp -> byName (like hls4ml).
+ *    Defaults: input 8-bit; the first and the last weighted layer get 8-bit fixed weights and the last one 8-bit
+ *    output activations; all other weighted layers 4-bit weights (scheme by the rule) and 4-bit output activations.
+ *  - Per filter: alpha by the MSE search (quant.ts) or, with detectLevels, exactly the levels the weights already
+ *    lie on (QAT models); bias = round(b / (s_in * s_w)) clamped to int32; (M, S) from s_in * s_w / s_out.
+ * See docs/msq-numerics.md.
+ */
+import { fail } from '../util/errors.js';
+import { chooseMultiplier, weightDenominator, type Scheme } from './conventions.js';
+import { floatInputName, floatOutputName, floatShapes, runFloat } from './float.js';
+import {
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  checkModel,
+  floatLayerInputs,
+  type ActSpec,
+  type FloatLayer,
+  type FloatModel,
+  type Filter,
+  type QuantLayer,
+  type QuantModel,
+} from './model.js';
+import { bestAlpha, detectOnLevels, type AlphaResult, type AlphaSearch } from './quant.js';
+import { boardRatio, chooseSchemes, type SchemeRule } from './scheme.js';
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+export interface LayerQuantConfig {
+  /** weight bits of conv2d / linear filters */
+  weightBits?: number;
+  /** output activation bits */
+  actBits?: number;
+  /** scheme rule for this layer */
+  rule?: SchemeRule;
+}
+
+export interface PtqOptions {
+  /** default scheme rule for layers not overridden (default 'variance') */
+  rule?: SchemeRule;
+  /** SP2-per-fixed ratio; or give `board` to read it from boards/<board>.json */
+  ratio?: number;
+  board?: string;
+  /** real range of every float tensor that gets a new scale: the input and each conv/linear/add/pool output (after ReLU when fused) */
+  actRanges: Map<string, Range> | Record<string, Range>;
+  inputBits?: number;
+  defaults?: LayerQuantConfig;
+  byOp?: Partial<Record<'conv2d' | 'linear' | 'add' | 'avgpool' | 'globalavgpool', LayerQuantConfig>>;
+  byName?: Record<string, LayerQuantConfig>;
+  /** keep weights that already lie exactly on a scheme's levels with exactly those codes (QAT models) */
+  detectLevels?: boolean;
+  alphaSearch?: AlphaSearch;
+  name?: string;
+  note?: string;
+}
+
+export interface PtqReport {
+  /** per weighted layer: name, fixed and SP2 filter counts, mean weight MSE */
+  layers: { name: string; fixed: number; sp2: number; weightBits: number; mse: number; onLevels: number }[];
+}
+
+const signedMax = (b: number): number => 2 ** (b - 1) - 1;
+
+function actSpec(r: Range, bits: number, unsignedForced: boolean, field: string): ActSpec {
+  if (!Number.isFinite(r.min) || !Number.isFinite(r.max) || r.min > r.max) fail(field, `activation range [${r.min}, ${r.max}] is not a finite range`);
+  const unsigned = unsignedForced || r.min >= 0;
+  const m = unsigned ? Math.max(0, r.max) : Math.max(Math.abs(r.min), Math.abs(r.max));
+  const scale = m > 0 ? m / (unsigned ? 2 ** bits - 1 : signedMax(bits)) : 1;
+  return { bits, signed: !unsigned, scale };
+}
+
+/** Min/max of every tensor over sample inputs (a simple calibration helper; calib.ts may do better). */
+export function rangesFromSamples(fm: FloatModel, samples: ArrayLike<number>[]): Map<string, Range> {
+  const shapes = floatShapes(fm);
+  const out = new Map<string, Range>();
+  for (const s of samples) {
+    const r = runFloat(fm, s, { keepAll: true, shapes });
+    for (const [name, t] of r.tensors!) {
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let i = 0; i < t.length; i++) {
+        if (t[i]! < mn) mn = t[i]!;
+        if (t[i]! > mx) mx = t[i]!;
+      }
+      const o = out.get(name);
+      out.set(name, o ? { min: Math.min(o.min, mn), max: Math.max(o.max, mx) } : { min: mn, max: mx });
+    }
+  }
+  return out;
+}
+
+type Fusable = 'conv2d' | 'linear' | 'add' | 'avgpool' | 'globalavgpool';
+const FUSABLE = new Set<string>(['conv2d', 'linear', 'add', 'avgpool', 'globalavgpool']);
+
+/** Quantize a FloatModel. Returns the QuantModel and a per-layer report. */
+export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): { model: QuantModel; report: PtqReport } {
+  const shapes = floatShapes(fm);
+  const ranges = opts.actRanges instanceof Map ? opts.actRanges : new Map(Object.entries(opts.actRanges));
+  const rangeOf = (name: string, field: string): Range => {
+    const r = ranges.get(name);
+    if (!r) fail(field, `no activation range for tensor '${name}'; calibrate it (actRanges)`);
+    return r;
+  };
+  const outName = floatOutputName(fm);
+  // consumers of each tensor
+  const consumers = new Map<string, number>();
+  for (const l of fm.layers) for (const n of floatLayerInputs(l)) consumers.set(n, (consumers.get(n) ?? 0) + 1);
+  const byName = new Map(fm.layers.map((l) => [l.name, l]));
+  // fusion: relu name -> producer name
+  const fusedInto = new Map<string, string>();
+  const fusedRelu = new Map<string, string>();
+  for (const l of fm.layers) {
+    if (l.op !== 'relu') continue;
+    const p = byName.get(l.input);
+    if (p && FUSABLE.has(p.op) && consumers.get(p.name) === 1 && p.name !== outName && !fusedRelu.has(p.name)) {
+      fusedInto.set(l.name, p.name);
+      fusedRelu.set(p.name, l.name);
+    }
+  }
+  const alias = (n: string): string => fusedInto.get(n) ?? n;
+
+  const weighted = fm.layers.filter((l) => l.op === 'conv2d' || l.op === 'linear');
+  const first = weighted[0]?.name;
+  const last = weighted[weighted.length - 1]?.name;
+  const configFor = (l: FloatLayer): Required<LayerQuantConfig> => {
+    const edge = l.name === first || l.name === last;
+    const base: Required<LayerQuantConfig> = {
+      weightBits: edge ? 8 : 4,
+      actBits: l.name === last ? 8 : 4,
+      rule: edge ? 'fixed' : opts.rule ?? 'variance',
+    };
+    return {
+      ...base,
+      ...opts.defaults,
+      ...(FUSABLE.has(l.op) ? opts.byOp?.[l.op as Fusable] : undefined),
+      ...opts.byName?.[l.name],
+      ...(fusedRelu.has(l.name) ? opts.byName?.[fusedRelu.get(l.name)!] : undefined),
+    } as Required<LayerQuantConfig>;
+  };
+  let ratioCache: number | undefined;
+  const ratio = (field: string): number => {
+    if (ratioCache !== undefined) return ratioCache;
+    if (opts.ratio !== undefined) ratioCache = opts.ratio;
+    else if (opts.board !== undefined) ratioCache = boardRatio(opts.board);
+    else fail(field, 'the variance/error rules need the SP2-per-fixed ratio: give a board or a ratio');
+    return ratioCache;
+  };
+
+  const inName = floatInputName(fm);
+  const inRange = rangeOf(inName, 'input');
+  const inSpec = actSpec(inRange, opts.inputBits ?? 8, false, 'input');
+  const scales = new Map<string, ActSpec>([[inName, inSpec]]);
+  const layers: QuantLayer[] = [];
+  const report: PtqReport = { layers: [] };
+
+  fm.layers.forEach((l, i) => {
+    const at = `layers[${i}] (${l.name})`;
+    if (l.op === 'relu' && fusedInto.has(l.name)) return;
+    const cfg = configFor(l);
+    const outSpec = (): ActSpec => {
+      const rn = fusedRelu.get(l.name) ?? l.name;
+      return actSpec(rangeOf(rn, at), cfg.actBits, fusedRelu.has(l.name), at);
+    };
+    switch (l.op) {
+      case 'conv2d':
+      case 'linear': {
+        const sin = scales.get(alias(l.input))!;
+        const out = outSpec();
+        const n = l.op === 'conv2d' ? l.outChannels : l.outFeatures;
+        const K = l.weight.length / n;
+        const rows: Float64Array[] = [];
+        for (let o = 0; o < n; o++) rows.push(Float64Array.from({ length: K }, (_, k) => l.weight[o * K + k]!));
+        const m = cfg.weightBits;
+        const needBoth = cfg.rule === 'error';
+        const fit = new Map<string, AlphaResult>();
+        const fitOf = (o: number, s: Scheme): AlphaResult => {
+          const key = `${o}:${s}`;
+          let r = fit.get(key);
+          if (!r) {
+            r = bestAlpha(rows[o]!, s, m, opts.alphaSearch);
+            fit.set(key, r);
+          }
+          return r;
+        };
+        let schemes: Scheme[];
+        if (needBoth) {
+          schemes = chooseSchemes(rows, {
+            rule: 'error',
+            ratio: ratio(at),
+            bits: m,
+            field: at,
+            mse: { fixed: rows.map((_, o) => fitOf(o, 'fixed').mse), sp2: rows.map((_, o) => fitOf(o, 'sp2').mse) },
+          });
+        } else {
+          schemes = chooseSchemes(rows, { rule: cfg.rule, ratio: cfg.rule === 'variance' ? ratio(at) : 0, bits: m, field: at });
+        }
+        let onLevels = 0;
+        let mseSum = 0;
+        const filters: Filter[] = rows.map((w, o) => {
+          let scheme = schemes[o]!;
+          let alpha: number;
+          let codes: Int32Array;
+          let mse = 0;
+          const det = opts.detectLevels
+            ? detectOnLevels(w, scheme, m) ?? (m >= 3 ? detectOnLevels(w, scheme === 'fixed' ? 'sp2' : 'fixed', m) : null)
+            : null;
+          if (det) {
+            if (!detectOnLevels(w, scheme, m)) scheme = scheme === 'fixed' ? 'sp2' : 'fixed';
+            alpha = det.alpha;
+            codes = det.codes;
+            onLevels++;
+          } else {
+            if (scheme === 'sp2' && m < 3) fail(at, `SP2 needs at least 3 weight bits, this layer has ${m}`);
+            const r = fitOf(o, scheme);
+            alpha = r.alpha;
+            codes = r.codes;
+            mse = r.mse;
+          }
+          mseSum += mse;
+          const sw = alpha / weightDenominator(scheme, m);
+          const accScale = sin.scale * sw;
+          const b = Math.round(l.bias[o]! / accScale);
+          const bias = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, b));
+          const { M, S } = chooseMultiplier(accScale / out.scale, `${at}.filters[${o}]`);
+          return { scheme, bits: m, alpha, weights: Array.from(codes), bias, M, S };
+        });
+        const nFixed = filters.filter((f) => f.scheme === 'fixed').length;
+        report.layers.push({ name: l.name, fixed: nFixed, sp2: n - nFixed, weightBits: m, mse: mseSum / n, onLevels });
+        if (l.op === 'conv2d') {
+          layers.push({
+            name: l.name, op: 'conv2d', input: alias(l.input), inChannels: l.inChannels, outChannels: l.outChannels,
+            kernel: [...l.kernel], stride: [...l.stride], padding: [...l.padding], groups: l.groups, out, filters,
+          });
+        } else {
+          layers.push({ name: l.name, op: 'linear', input: alias(l.input), inFeatures: l.inFeatures, outFeatures: l.outFeatures, out, filters });
+        }
+        scales.set(l.name, out);
+        break;
+      }
+      case 'add': {
+        const sa = scales.get(alias(l.inputs[0]))!;
+        const sb = scales.get(alias(l.inputs[1]))!;
+        const out = outSpec();
+        const fa = sa.scale / out.scale;
+        const fb = sb.scale / out.scale;
+        const { S } = chooseMultiplier(Math.max(fa, fb), at);
+        layers.push({
+          name: l.name, op: 'add', inputs: [alias(l.inputs[0]), alias(l.inputs[1])],
+          Ma: Math.round(fa * 2 ** S), Mb: Math.round(fb * 2 ** S), S, out,
+        });
+        scales.set(l.name, out);
+        break;
+      }
+      case 'avgpool':
+      case 'globalavgpool': {
+        const sin = scales.get(alias(l.input))!;
+        const out = outSpec();
+        const xs = shapes.get(l.input)!;
+        const k = l.op === 'avgpool' ? l.kernel[0] * l.kernel[1] : xs[1]! * xs[2]!;
+        const { M, S } = chooseMultiplier(sin.scale / (k * out.scale), at);
+        if (l.op === 'avgpool') {
+          layers.push({ name: l.name, op: 'avgpool', input: alias(l.input), kernel: [...l.kernel], stride: [...l.stride], padding: [...l.padding], M, S, out });
+        } else layers.push({ name: l.name, op: 'globalavgpool', input: alias(l.input), M, S, out });
+        scales.set(l.name, out);
+        break;
+      }
+      case 'maxpool':
+        layers.push({ name: l.name, op: 'maxpool', input: alias(l.input), kernel: [...l.kernel], stride: [...l.stride], padding: [...l.padding] });
+        scales.set(l.name, scales.get(alias(l.input))!);
+        break;
+      case 'relu': {
+        layers.push({ name: l.name, op: 'relu', input: alias(l.input) });
+        const s = scales.get(alias(l.input))!;
+        scales.set(l.name, s);
+        break;
+      }
+      case 'flatten':
+        layers.push({ name: l.name, op: 'flatten', input: alias(l.input) });
+        scales.set(l.name, scales.get(alias(l.input))!);
+        break;
+    }
+  });
+
+  const model: QuantModel = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    ...(opts.name ?? fm.name ? { name: opts.name ?? fm.name } : {}),
+    ...(opts.note ? { note: opts.note } : {}),
+    input: {
+      name: inName,
+      shape: [...fm.input.shape],
+      bits: inSpec.bits,
+      signed: inSpec.signed,
+      scale: inSpec.scale,
+      ...(fm.input.normalize ? { normalize: { mean: [...fm.input.normalize.mean], std: [...fm.input.normalize.std] } } : {}),
+    },
+    layers,
+    ...(alias(outName) !== layers[layers.length - 1]!.name ? { output: alias(outName) } : {}),
+  };
+  checkModel(model);
+  return { model, report };
+}
+
+/** Quantize a FloatModel into a QuantModel (see quantizeFloatModelWithReport). */
+export function quantizeFloatModel(fm: FloatModel, opts: PtqOptions): QuantModel {
+  return quantizeFloatModelWithReport(fm, opts).model;
+}

@@ -1,0 +1,223 @@
+/**
+ * Finding the simulators and building (or reusing) cached simulation binaries.
+ * Cache layout: <root>/verilator/<hash>/Vsim and <root>/icarus/<hash>/sim.vvp, each with a meta.json written last.
+ * A build happens in a temporary sibling folder that is renamed into place, so concurrent builders are safe.
+ */
+import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { PROJECT_ROOT } from '../version.js';
+import { canonicalJson, sha256 } from '../util/hash.js';
+import { genDriver, genTestbench, genWrapper, TB_MODULE, WRAPPER_MODULE } from './gen.js';
+import { SimError, type SimDesign, type SimulatorName } from './types.js';
+
+export function cacheRoot(): string {
+  return resolve(process.env.ACCELFORGE_CACHE ?? join(PROJECT_ROOT, '.cache'));
+}
+
+const INSTALL: Record<SimulatorName, string> = {
+  verilator: 'apt-get install -y verilator',
+  icarus: 'apt-get install -y iverilog',
+};
+
+const versions = new Map<SimulatorName, Promise<string | undefined>>();
+
+async function probe(sim: SimulatorName): Promise<string | undefined> {
+  try {
+    if (sim === 'verilator') {
+      const r = await execa('verilator', ['--version']);
+      return r.stdout.trim();
+    }
+    const r = await execa('iverilog', ['-V'], { reject: false });
+    const line = `${r.stdout}\n${r.stderr}`.split('\n').find((l) => l.startsWith('Icarus Verilog version'));
+    if (!line) return undefined;
+    await execa('vvp', ['-V'], { reject: false }).then((v) => {
+      if (v.failed && (v as { code?: string }).code === 'ENOENT') throw new Error('no vvp');
+    });
+    return line.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Version line of the simulator on PATH, or undefined when it is missing. Memoized per process. */
+export function simulatorVersion(sim: SimulatorName): Promise<string | undefined> {
+  let p = versions.get(sim);
+  if (!p) {
+    p = probe(sim);
+    versions.set(sim, p);
+  }
+  return p;
+}
+
+async function requireVersion(sim: SimulatorName): Promise<string> {
+  const v = await simulatorVersion(sim);
+  if (!v) {
+    throw new SimError('tool', `${sim}: not found on PATH; install it with \`${INSTALL[sim]}\` (or run \`npm run setup\`)`);
+  }
+  return v;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Design file name checks: plain relative names, no '..'. */
+function safeName(name: string): string {
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(name) || name.split('/').includes('..')) {
+    throw new SimError('build', `design.files: '${name}' is not a plain relative file name; use letters, digits, . _ - and /`);
+  }
+  return name;
+}
+
+export function isVerilogSource(name: string): boolean {
+  return /\.(v|sv)$/.test(name);
+}
+
+async function writeSources(dir: string, design: SimDesign): Promise<string[]> {
+  const srcs: string[] = [];
+  for (const [name, text] of [...design.files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const p = join(dir, safeName(name));
+    await mkdir(join(p, '..'), { recursive: true });
+    await writeFile(p, text);
+    if (isVerilogSource(name)) srcs.push(p);
+  }
+  return srcs;
+}
+
+/** First lines of a tool's output that look like errors (for SimError details and messages). */
+function errorLines(text: string, re: RegExp): string[] {
+  return text.split('\n').filter((l) => re.test(l)).slice(0, 12);
+}
+
+export interface Built {
+  /** Folder holding the binary. */
+  dir: string;
+  /** Path of the binary (Verilator) or vvp file (Icarus). */
+  bin: string;
+  buildMs: number;
+  cached: boolean;
+}
+
+const inFlight = new Map<string, Promise<Built>>();
+
+/** Build-or-reuse, deduplicated within this process. */
+function once(key: string, make: () => Promise<Built>): Promise<Built> {
+  let p = inFlight.get(key);
+  if (!p) {
+    p = make().finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+  }
+  return p;
+}
+
+async function cachedBuild(
+  kind: SimulatorName,
+  keyObj: unknown,
+  binName: string,
+  build: (tmp: string) => Promise<void>,
+): Promise<Built> {
+  const hash = sha256(canonicalJson(keyObj)).slice(0, 24);
+  const base = join(cacheRoot(), kind);
+  const dir = join(base, hash);
+  return once(dir, async () => {
+    if (await exists(join(dir, 'meta.json'))) return { dir, bin: join(dir, binName), buildMs: 0, cached: true };
+    const t0 = performance.now();
+    await mkdir(base, { recursive: true });
+    const tmp = await mkdtemp(join(base, `.tmp-${hash}-`));
+    try {
+      await build(tmp);
+      await writeFile(join(tmp, 'meta.json'), `${canonicalJson({ kind, hash, builtAt: new Date().toISOString() })}\n`);
+      try {
+        await rename(tmp, dir);
+      } catch (e) {
+        // Another worker finished the same build first: use theirs.
+        if (!(await exists(join(dir, 'meta.json')))) throw e;
+        await rm(tmp, { recursive: true, force: true });
+      }
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    return { dir, bin: join(dir, binName), buildMs: performance.now() - t0, cached: false };
+  });
+}
+
+function sortedFiles(design: SimDesign): [string, string][] {
+  return [...design.files.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/** Port-connection problems in the wrapper are the user's: report them as one line naming the port. */
+function wrapperProblem(log: string, wrapperFile: string): string | undefined {
+  const lines = log.split('\n').filter((l) => l.includes(wrapperFile) && /%(Warning-(WIDTH|PINMISSING)|Error)/.test(l));
+  return lines[0]?.replace(/^%\S+\s*/, '').trim();
+}
+
+const VERILATOR_FLAGS = ['--cc', '--exe', '--build', '-O3', '--x-assign', 'fast', '--x-initial', 'fast', '-Wno-fatal', '-Wwarn-PINMISSING'];
+
+export async function buildVerilator(design: SimDesign, trace: boolean): Promise<Built> {
+  const version = await requireVersion('verilator');
+  const wrapper = genWrapper(design);
+  const driver = genDriver(design, trace);
+  const flags = [...VERILATOR_FLAGS, ...(trace ? ['--trace'] : []), '-CFLAGS', '-O2'];
+  const key = { sim: 'verilator', version, files: sortedFiles(design), wrapper, driver, flags, top: design.top };
+  return cachedBuild('verilator', key, 'Vsim', async (tmp) => {
+    const src = join(tmp, 'src');
+    await mkdir(src, { recursive: true });
+    const rtl = await writeSources(src, design);
+    await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
+    await writeFile(join(src, 'afsim_driver.cpp'), driver);
+    const args = [
+      ...flags,
+      '--top-module', WRAPPER_MODULE,
+      '-Mdir', join(tmp, 'obj'),
+      '-o', 'Vsim',
+      '-j', '2',
+      `-I${src}`,
+      join(src, `${WRAPPER_MODULE}.v`),
+      ...rtl,
+      join(src, 'afsim_driver.cpp'),
+    ];
+    const r = await execa('verilator', args, { cwd: tmp, reject: false, all: true, env: { MAKEFLAGS: '' } });
+    const log = r.all ?? '';
+    await writeFile(join(tmp, 'build.log'), log);
+    const port = wrapperProblem(log, `${WRAPPER_MODULE}.v`);
+    if (port) throw new SimError('build', `verilator: design ${design.top} does not match its declared ports: ${port}`, log);
+    if (r.exitCode !== 0) {
+      const errs = errorLines(log, /%Error|error:/);
+      throw new SimError('build', `verilator: build of ${design.top} failed: ${errs[0] ?? `exit ${r.exitCode}`}`, errs.join('\n') || log.slice(-4000));
+    }
+    await rename(join(tmp, 'obj', 'Vsim'), join(tmp, 'Vsim'));
+    await rm(join(tmp, 'obj'), { recursive: true, force: true });
+  });
+}
+
+export async function buildIcarus(design: SimDesign): Promise<Built> {
+  const version = await requireVersion('icarus');
+  const wrapper = genWrapper(design);
+  const tb = genTestbench(design);
+  const flags = ['-g2005', '-s', TB_MODULE];
+  const key = { sim: 'icarus', version, files: sortedFiles(design), wrapper, tb, flags, top: design.top };
+  return cachedBuild('icarus', key, 'sim.vvp', async (tmp) => {
+    const src = join(tmp, 'src');
+    await mkdir(src, { recursive: true });
+    const rtl = await writeSources(src, design);
+    await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
+    await writeFile(join(src, `${TB_MODULE}.v`), tb);
+    const args = [...flags, '-o', join(tmp, 'sim.vvp'), `-I${src}`, join(src, `${TB_MODULE}.v`), join(src, `${WRAPPER_MODULE}.v`), ...rtl];
+    const r = await execa('iverilog', args, { cwd: tmp, reject: false, all: true });
+    const log = r.all ?? '';
+    await writeFile(join(tmp, 'build.log'), log);
+    const widthLine = log.split('\n').find((l) => /expects \d+ bits?, got \d+|port .* is not a port|Unable to bind|port ``.*'' is not a port/i.test(l) || (l.includes(`${WRAPPER_MODULE}.v`) && /error|warning/i.test(l)));
+    if (widthLine) throw new SimError('build', `icarus: design ${design.top} does not match its declared ports: ${widthLine.trim()}`, log);
+    if (r.exitCode !== 0) {
+      const errs = errorLines(log, /error|Error/);
+      throw new SimError('build', `icarus: build of ${design.top} failed: ${errs[0] ?? `exit ${r.exitCode}`}`, errs.join('\n') || log.slice(-4000));
+    }
+  });
+}

@@ -107,7 +107,7 @@ export function weightValue(scheme: Scheme, m: number, code: number): number {
   const s1 = sp2Shift(e1, m);
   const s2 = sp2Shift(e2, m);
   const mag = (s1 < 0 ? 0 : 2 ** s1) + (s2 < 0 ? 0 : 2 ** s2);
-  return sign ? -mag : mag;
+  return sign && mag ? -mag : mag;
 }
 
 /** A quantization level: integer weight value and its canonical code. */

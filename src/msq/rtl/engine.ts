@@ -1,0 +1,412 @@
+/**
+ * The layer engine top: activation buffer (loaded over AXI4-Stream `s_act`), weight ROMs (baked), the issue
+ * counters that walk the GEMM schedule of a LayerPlan, the fixed and SP2 cores, the shared requantizer
+ * (conventions.ts: y = clamp((acc * M + 2^(S-1)) >>> S, lo, hi), acc = bias + Σ a*w) and the output pixel buffer
+ * drained over AXI4-Stream `m_out`. See docs/msq-engine.md for the block diagram and the schedule.
+ *
+ * Stream formats (one beat = N channels of one pixel, channel g*N + n in bits [n*b +: b], two's complement when
+ * signed, lanes past the channel count are ignored on input and zero on output):
+ *   s_act: pixels in row-major order (y, x), ceil(cin/N) beats per pixel.
+ *   m_out: same for the output, ceil(cout/N) beats per pixel; tlast on the frame's final beat.
+ */
+import { configHash } from '../../util/hash.js';
+import { signedBitsFor, sp2Split } from '../conventions.js';
+import { coreModule, fixedLaneModule, sp2LaneModule, laneLatency, type LaneWidths } from './lanes.js';
+import type { LayerPlan } from './plan.js';
+import { checkIdent, clog2, header, lit, litS, litTc, moduleFile, sext, zext } from './verilog.js';
+
+export interface EngineRtl {
+  top: string;
+  /** file name -> Verilog text, one module per file */
+  files: Map<string, string>;
+  /** module names of the two cores (for the synthesis split check) */
+  fixedCore: string;
+  sp2Core: string;
+  /** stream widths */
+  actWidth: number;
+  outWidth: number;
+  hash: string;
+}
+
+/** Stages of the requantizer after the serializer (q0..q6): used by the cycle model. */
+export const REQUANT_STAGES = 7;
+
+/** Generate the Verilog of a layer engine for `plan`. `prefix` starts every module name. */
+export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl {
+  checkIdent(prefix, 'prefix');
+  const hash = configHash({ plan, prefix, kind: 'msq-layer-engine' });
+  const { N, Pf, Ps } = plan.shape;
+  const R = Pf + Ps;
+  const top = `${prefix}_engine`;
+  const files = new Map<string, string>();
+  const params = {
+    layer: plan.name,
+    'N, Pf, Ps': `${N}, ${Pf}, ${Ps}`,
+    'input [C,H,W]': `[${plan.cin}, ${plan.inH}, ${plan.inW}] ${plan.inBits}-bit ${plan.inSigned ? 'signed' : 'unsigned'}`,
+    'output [C,H,W]': `[${plan.cout}, ${plan.outH}, ${plan.outW}] ${plan.outBits}-bit ${plan.outSigned ? 'signed' : 'unsigned'}`,
+    'kernel, stride, pad': `${plan.kh}x${plan.kw}, ${plan.sh}x${plan.sw}, [${plan.pad.join(', ')}]`,
+    'fixed / sp2 filters': `${plan.fixedFilters.length} (${plan.fixedBits}-bit) / ${plan.sp2Filters.length} (${plan.sp2Bits}-bit)`,
+    'passes x cycles': `${plan.passes} x ${plan.passCycles} (steps ${plan.steps})`,
+  };
+  const fw: LaneWidths = { N, actBits: plan.inBits, actSigned: plan.inSigned, accBits: plan.fixedAccBits };
+  const sw: LaneWidths = { ...fw, accBits: plan.sp2AccBits };
+  const { m1, m2 } = sp2Split(plan.sp2Bits);
+  const put = (name: string, what: string, body: string): void => {
+    files.set(`${name}.v`, moduleFile(header(what, hash, params), body));
+  };
+  put(`${prefix}_fixed_lane`, 'MSQ fixedLane', fixedLaneModule(`${prefix}_fixed_lane`, fw, plan.fixedBits));
+  put(`${prefix}_sp2_lane`, 'MSQ sp2Lane', sp2LaneModule(`${prefix}_sp2_lane`, sw, plan.sp2Bits, m1, m2, plan.sp2P));
+  put(`${prefix}_fixed_core`, 'MSQ fixedCore', coreModule(`${prefix}_fixed_core`, `${prefix}_fixed_lane`, Pf, fw, plan.fixedBits, 'fixed'));
+  put(`${prefix}_sp2_core`, 'MSQ sp2Core', coreModule(`${prefix}_sp2_core`, `${prefix}_sp2_lane`, Ps, sw, plan.sp2Bits, 'sp2'));
+  put(top, 'MSQ layer engine (top)', engineTop(plan, prefix, top));
+  return {
+    top,
+    files,
+    fixedCore: `${prefix}_fixed_core`,
+    sp2Core: `${prefix}_sp2_core`,
+    actWidth: N * plan.inBits,
+    outWidth: N * plan.outBits,
+    hash,
+  };
+}
+
+function engineTop(plan: LayerPlan, prefix: string, top: string): string {
+  const { N, Pf, Ps } = plan.shape;
+  const R = Pf + Ps;
+  const AB = plan.inBits;
+  const OB = plan.outBits;
+  const CG = plan.cinGroups;
+  const depth = plan.inH * plan.inW * CG;
+  const AW = clog2(depth);
+  const modA = (v: number): bigint => BigInt(((v % 2 ** AW) + 2 ** AW) % 2 ** AW);
+  const [PT, PL] = plan.pad;
+  const { kh: KH, kw: KW, sh: SH, sw: SW, outH: OH, outW: OW, inH: H, inW: W } = plan;
+  const P = plan.passes;
+  const STEPS = plan.steps;
+  const L = plan.passCycles;
+  const romDepth = P * STEPS;
+  const WA = clog2(romDepth);
+  const KSB = clog2(L);
+  const PB = clog2(P);
+  const CGB = clog2(CG);
+  const KYB = clog2(KH);
+  const KXB = clog2(KW);
+  const OYB = clog2(OH);
+  const OXB = clog2(OW);
+  const EB = clog2(plan.coutGroups);
+  // signed coordinate width: row/col bases range over [-pad, (out-1)*stride - pad], plus kernel offsets
+  const CW = signedBitsFor(-Math.max(PT, PL) - 1, Math.max(OH * SH + KH + H, OW * SW + KW + W)) + 1;
+  const FW = Pf * N * plan.fixedBits;
+  const SWD = Ps * N * plan.sp2Bits;
+  const FA = plan.fixedAccBits;
+  const SA = plan.sp2AccBits;
+  const RW0 = Math.max(FA, SA);
+  const RW = Math.max(RW0, 32) + 1; // acc + bias
+  const PRW = RW + 32; // (acc + bias) * M, M < 2^31
+  const CHB = clog2(plan.cout);
+  const CMD = P * R;
+  const CMB = clog2(CMD);
+
+  const outLit = (v: number): string => (plan.outSigned ? litTc(OB, v) : lit(OB, v));
+  const o: string[] = [];
+  const ln = (s = ''): void => {
+    o.push(s);
+  };
+  ln(`module ${top} (`);
+  ln('  input wire clk,');
+  ln('  input wire rst,');
+  ln(`  input wire [${N * AB - 1}:0] s_act_tdata,`);
+  ln('  input wire s_act_tvalid,');
+  ln('  output wire s_act_tready,');
+  ln(`  output reg [${N * OB - 1}:0] m_out_tdata,`);
+  ln('  output wire m_out_tvalid,');
+  ln('  input wire m_out_tready,');
+  ln('  output wire m_out_tlast');
+  ln(');');
+  ln('  localparam [1:0] ST_LOAD = 2\'d0, ST_COMP = 2\'d1, ST_DRAIN = 2\'d2, ST_EMIT = 2\'d3;');
+  ln('  reg [1:0] st;');
+  ln();
+  ln(`  // ---- activation buffer: ${depth} words of ${N} x ${AB} bits, address ((y * ${W}) + x) * ${CG} + group`);
+  ln(`  reg [${N * AB - 1}:0] act_mem [0:${depth - 1}];`);
+  ln(`  reg [${AW - 1}:0] ld_addr;`);
+  ln('  assign s_act_tready = (st == ST_LOAD);');
+  ln('  wire ld_fire = s_act_tvalid && (st == ST_LOAD);');
+  ln('  always @(posedge clk) begin');
+  ln('    if (ld_fire) act_mem[ld_addr] <= s_act_tdata;');
+  ln('  end');
+  ln();
+  ln('  // ---- weight ROMs: word [pass * steps + step], lane-major');
+  ln(`  reg [${FW - 1}:0] fixed_rom [0:${romDepth - 1}];`);
+  ln(`  reg [${SWD - 1}:0] sp2_rom [0:${romDepth - 1}];`);
+  ln('  initial begin');
+  plan.fixedRom.forEach((v, i) => ln(`    fixed_rom[${i}] = ${lit(FW, v)};`));
+  plan.sp2Rom.forEach((v, i) => ln(`    sp2_rom[${i}] = ${lit(SWD, v)};`));
+  ln('  end');
+  ln();
+  ln('  // ---- issue counters: pixel (oy, ox), pass, step (ky, kx, group), gap cycles up to the pass length');
+  ln(`  reg [${OYB - 1}:0] oy;`);
+  ln(`  reg [${OXB - 1}:0] ox;`);
+  ln(`  reg signed [${CW - 1}:0] row_base, col_base;`);
+  ln(`  reg [${AW - 1}:0] row_addr, pix_addr, k_off;`);
+  ln(`  reg [${KYB - 1}:0] ky;`);
+  ln(`  reg [${KXB - 1}:0] kx;`);
+  ln(`  reg [${CGB - 1}:0] cg;`);
+  ln(`  reg [${KSB - 1}:0] kstep;`);
+  ln(`  reg [${PB - 1}:0] pass;`);
+  ln(`  reg [${WA - 1}:0] w_addr;`);
+  ln(`  wire signed [${CW - 1}:0] iy = row_base + $signed(${zext('ky', KYB, CW)});`);
+  ln(`  wire signed [${CW - 1}:0] ix = col_base + $signed(${zext('kx', KXB, CW)});`);
+  ln(`  wire inb = (iy >= ${litS(CW, 0)}) && (iy < ${litS(CW, H)}) && (ix >= ${litS(CW, 0)}) && (ix < ${litS(CW, W)});`);
+  ln(`  wire [${AW - 1}:0] rd_addr = pix_addr + k_off;`);
+  ln(STEPS === L ? '  wire issue = (st == ST_COMP);' : `  wire issue = (st == ST_COMP) && (kstep < ${lit(KSB, STEPS)});`);
+  ln(`  wire step_last = (kstep == ${lit(KSB, STEPS - 1)});`);
+  ln(`  wire pass_end = (kstep == ${lit(KSB, L - 1)});`);
+  ln(`  wire pass_final = (pass == ${lit(PB, P - 1)});`);
+  ln(`  wire pix_issue_done = pass_final && step_last;`);
+  ln(`  wire last_x = (ox == ${lit(OXB, OW - 1)});`);
+  ln(`  wire last_y = (oy == ${lit(OYB, OH - 1)});`);
+  ln(`  reg [${EB - 1}:0] e_cnt;`);
+  ln(`  wire e_last = (e_cnt == ${lit(EB, plan.coutGroups - 1)});`);
+  ln('  wire emit_fire = (st == ST_EMIT) && m_out_tready;');
+  ln('  wire any_busy;');
+  ln();
+  const startRow = -(PT * W + PL) * CG;
+  ln('  always @(posedge clk) begin');
+  ln('    if (rst) begin');
+  ln('      st <= ST_LOAD;');
+  ln(`      ld_addr <= ${lit(AW, 0)};`);
+  ln('    end else begin');
+  ln('      case (st)');
+  ln('        ST_LOAD: if (ld_fire) begin');
+  ln(`          if (ld_addr == ${lit(AW, depth - 1)}) begin`);
+  ln(`            ld_addr <= ${lit(AW, 0)};`);
+  ln('            st <= ST_COMP;');
+  ln('          end else begin');
+  ln(`            ld_addr <= ld_addr + ${lit(AW, 1)};`);
+  ln('          end');
+  ln('        end');
+  ln('        ST_COMP: if (pix_issue_done) st <= ST_DRAIN;');
+  ln('        ST_DRAIN: if (!any_busy) st <= ST_EMIT;');
+  ln('        ST_EMIT: if (emit_fire && e_last) st <= (last_x && last_y) ? ST_LOAD : ST_COMP;');
+  ln('        default: st <= ST_LOAD;');
+  ln('      endcase');
+  ln('    end');
+  ln('  end');
+  ln();
+  ln('  // pixel and step counters (no reset needed: (re)initialised when a frame has loaded)');
+  ln('  always @(posedge clk) begin');
+  ln('    if (st == ST_LOAD) begin');
+  ln(`      oy <= ${lit(OYB, 0)};`);
+  ln(`      ox <= ${lit(OXB, 0)};`);
+  ln(`      row_base <= ${litS(CW, -PT)};`);
+  ln(`      col_base <= ${litS(CW, -PL)};`);
+  ln(`      row_addr <= ${lit(AW, modA(startRow))};`);
+  ln(`      pix_addr <= ${lit(AW, modA(startRow))};`);
+  ln(`      e_cnt <= ${lit(EB, 0)};`);
+  ln('    end');
+  ln('    if (st != ST_COMP) begin');
+  ln(`      ky <= ${lit(KYB, 0)};`);
+  ln(`      kx <= ${lit(KXB, 0)};`);
+  ln(`      cg <= ${lit(CGB, 0)};`);
+  ln(`      kstep <= ${lit(KSB, 0)};`);
+  ln(`      pass <= ${lit(PB, 0)};`);
+  ln(`      k_off <= ${lit(AW, 0)};`);
+  ln(`      w_addr <= ${lit(WA, 0)};`);
+  ln('    end else begin');
+  ln('      if (issue) begin');
+  ln(`        w_addr <= w_addr + ${lit(WA, 1)};`);
+  ln(`        if (cg != ${lit(CGB, CG - 1)}) begin`);
+  ln(`          cg <= cg + ${lit(CGB, 1)};`);
+  ln(`          k_off <= k_off + ${lit(AW, 1)};`);
+  ln('        end else begin');
+  ln(`          cg <= ${lit(CGB, 0)};`);
+  ln(`          if (kx != ${lit(KXB, KW - 1)}) begin`);
+  ln(`            kx <= kx + ${lit(KXB, 1)};`);
+  ln(`            k_off <= k_off + ${lit(AW, 1)};`);
+  ln('          end else begin');
+  ln(`            kx <= ${lit(KXB, 0)};`);
+  ln(`            if (ky != ${lit(KYB, KH - 1)}) begin`);
+  ln(`              ky <= ky + ${lit(KYB, 1)};`);
+  ln(`              k_off <= k_off + ${lit(AW, modA((W - KW) * CG + 1))};`);
+  ln('            end else begin');
+  ln(`              ky <= ${lit(KYB, 0)};`);
+  ln(`              k_off <= ${lit(AW, 0)};`);
+  ln('            end');
+  ln('          end');
+  ln('        end');
+  ln('      end');
+  ln('      if (pass_end || pix_issue_done) begin');
+  ln(`        kstep <= ${lit(KSB, 0)};`);
+  ln(`        pass <= pass + ${lit(PB, 1)};`);
+  ln('      end else begin');
+  ln(`        kstep <= kstep + ${lit(KSB, 1)};`);
+  ln('      end');
+  ln('    end');
+  ln('    if (emit_fire) begin');
+  ln(`      e_cnt <= e_last ? ${lit(EB, 0)} : e_cnt + ${lit(EB, 1)};`);
+  ln('      if (e_last) begin');
+  ln('        if (!last_x) begin');
+  ln(`          ox <= ox + ${lit(OXB, 1)};`);
+  ln(`          col_base <= col_base + ${litS(CW, SW)};`);
+  ln(`          pix_addr <= pix_addr + ${lit(AW, modA(SW * CG))};`);
+  ln('        end else begin');
+  ln(`          ox <= ${lit(OXB, 0)};`);
+  ln(`          col_base <= ${litS(CW, -PL)};`);
+  ln(`          oy <= oy + ${lit(OYB, 1)};`);
+  ln(`          row_base <= row_base + ${litS(CW, SH)};`);
+  ln(`          row_addr <= row_addr + ${lit(AW, modA(SH * W * CG))};`);
+  ln(`          pix_addr <= row_addr + ${lit(AW, modA(SH * W * CG))};`);
+  ln('        end');
+  ln('      end');
+  ln('    end');
+  ln('  end');
+  ln();
+  ln('  // ---- S1: buffer and ROM reads, registered');
+  ln(`  reg [${N * AB - 1}:0] act_q;`);
+  ln(`  reg [${FW - 1}:0] wf_q;`);
+  ln(`  reg [${SWD - 1}:0] ws_q;`);
+  const tail = plan.cin - (CG - 1) * N; // valid lanes in the last group, 1..N
+  ln(`  reg v1, first1, last1, inb1${tail < N ? ', lastcg1' : ''};`);
+  ln('  always @(posedge clk) begin');
+  ln('    act_q <= act_mem[rd_addr];');
+  ln('    wf_q <= fixed_rom[w_addr];');
+  ln('    ws_q <= sp2_rom[w_addr];');
+  ln(`    first1 <= (kstep == ${lit(KSB, 0)});`);
+  ln('    last1 <= step_last;');
+  ln('    inb1 <= inb;');
+  if (tail < N) ln(`    lastcg1 <= (cg == ${lit(CGB, CG - 1)});`);
+  ln('    if (rst) v1 <= 1\'b0;');
+  ln('    else v1 <= issue;');
+  ln('  end');
+  // activation mask: out-of-image (padding) -> 0; lanes past cin in the last group -> 0
+  const laneMask: string[] = [];
+  for (let n = N - 1; n >= 0; n--) {
+    const keep = n < tail ? 'inb1' : '(inb1 && !lastcg1)';
+    laneMask.push(`(act_q[${(n + 1) * AB - 1}:${n * AB}] & {${AB}{${keep}}})`);
+  }
+  ln(`  wire [${N * AB - 1}:0] act_x = {${laneMask.join(',\n      ')}};`);
+  ln();
+  ln('  // ---- the two cores share the activation word');
+  ln('  wire f_done, s_done, f_busy, s_busy;');
+  ln(`  wire [${Pf * FA - 1}:0] f_acc;`);
+  ln(`  wire [${Ps * SA - 1}:0] s_acc;`);
+  ln(`  ${prefix}_fixed_core fixed_core (.clk(clk), .rst(rst), .in_valid(v1), .in_first(first1), .in_last(last1),`);
+  ln('    .act(act_x), .wgt(wf_q), .done(f_done), .busy(f_busy), .acc(f_acc));');
+  ln(`  ${prefix}_sp2_core sp2_core (.clk(clk), .rst(rst), .in_valid(v1), .in_first(first1), .in_last(last1),`);
+  ln('    .act(act_x), .wgt(ws_q), .done(s_done), .busy(s_busy), .acc(s_acc));');
+  ln();
+  ln('  wire pass_done = f_done & s_done; // equal by construction: both cores have the same latency');
+  ln(`  // ---- requantizer: snapshot the ${R} lane results of a pass, serialize one per clock`);
+  for (let i = 0; i < R; i++) ln(`  reg signed [${RW0 - 1}:0] snap_${i};`);
+  ln(`  reg [${clog2(R)}:0] rq_cnt;`);
+  ln('  reg rq_busy;');
+  ln(`  reg [${CMB - 1}:0] cm_addr;`);
+  ln('  always @(posedge clk) begin');
+  ln('    if (pass_done) begin');
+  for (let i = 0; i < R; i++) {
+    const src = i < Pf ? `f_acc[${(i + 1) * FA - 1}:${i * FA}]` : `s_acc[${(i - Pf + 1) * SA - 1}:${(i - Pf) * SA}]`;
+    const w = i < Pf ? FA : SA;
+    ln(`      snap_${i} <= ${sext(src, w, RW0)};`);
+  }
+  ln('    end else if (rq_busy) begin');
+  for (let i = 0; i < R - 1; i++) ln(`      snap_${i} <= snap_${i + 1};`);
+  ln('    end');
+  ln('    if (rst) begin');
+  ln('      rq_busy <= 1\'b0;');
+  ln(`      rq_cnt <= ${lit(clog2(R) + 1, 0)};`);
+  ln(`      cm_addr <= ${lit(CMB, 0)};`);
+  ln('    end else begin');
+  ln(`      if (rq_busy) cm_addr <= (cm_addr == ${lit(CMB, CMD - 1)}) ? ${lit(CMB, 0)} : cm_addr + ${lit(CMB, 1)};`);
+  ln('      if (pass_done) begin');
+  ln('        rq_busy <= 1\'b1;');
+  ln(`        rq_cnt <= ${lit(clog2(R) + 1, 0)};`);
+  ln('      end else if (rq_busy) begin');
+  ln(`        rq_cnt <= rq_cnt + ${lit(clog2(R) + 1, 1)};`);
+  ln(`        if (rq_cnt == ${lit(clog2(R) + 1, R - 1)}) rq_busy <= 1'b0;`);
+  ln('      end');
+  ln('    end');
+  ln('  end');
+  ln();
+  // channel map ROM: [pass * R + lane] -> {valid, ch}
+  ln(`  // channel map: [pass * ${R} + lane] -> {valid, output channel}`);
+  ln(`  reg [${CHB}:0] chan_map [0:${CMD - 1}];`);
+  ln('  initial begin');
+  for (let p = 0; p < P; p++) {
+    for (let i = 0; i < R; i++) {
+      const ch = i < Pf ? plan.fixedFilters[p * Pf + i] : plan.sp2Filters[p * Ps + (i - Pf)];
+      const v = ch === undefined ? 0n : (1n << BigInt(CHB)) | BigInt(ch);
+      ln(`    chan_map[${p * R + i}] = ${lit(CHB + 1, v)};`);
+    }
+  }
+  ln('  end');
+  // requant parameter ROMs
+  ln('  // requantization parameters per output channel: bias (int32), M (31 bits), S (6 bits)');
+  ln(`  reg [31:0] bias_rom [0:${plan.cout - 1}];`);
+  ln(`  reg [30:0] mul_rom [0:${plan.cout - 1}];`);
+  ln(`  reg [5:0] shift_rom [0:${plan.cout - 1}];`);
+  ln('  initial begin');
+  for (let c = 0; c < plan.cout; c++) {
+    ln(`    bias_rom[${c}] = ${litTc(32, plan.bias[c]!)}; mul_rom[${c}] = ${lit(31, plan.mul[c]!)}; shift_rom[${c}] = ${lit(6, plan.shift[c]!)};`);
+  }
+  ln('  end');
+  ln();
+  ln('  // q0: channel lookup; q1: parameter lookup; q2: + bias; q3: * M; q4: + 2^(S-1); q5: >>> S; q6: clamp, write');
+  ln(`  reg signed [${RW0 - 1}:0] val0, val1;`);
+  ln(`  reg [${CHB}:0] cm0;`);
+  ln(`  reg [${CHB - 1}:0] ch1, ch2, ch3, ch4, ch5;`);
+  ln('  reg ok1, ok2, ok3, ok4, ok5;');
+  ln('  reg [6:0] qv;');
+  ln('  reg signed [31:0] bias1;');
+  ln('  reg [30:0] mul1, mul2;');
+  ln('  reg [5:0] sh1, sh2, sh3, sh4;');
+  ln(`  reg signed [${RW - 1}:0] sum2;`);
+  ln(`  (* use_dsp = "yes" *) reg signed [${PRW - 1}:0] prod3;`);
+  ln(`  reg signed [${PRW - 1}:0] rnd4, shr5;`);
+  ln(`  reg [${OB - 1}:0] out_buf [0:${plan.cout - 1}];`);
+  ln(`  wire [${PRW - 1}:0] half3 = ${lit(PRW, 1)} << (sh3 - 6'd1);`);
+  ln('  always @(posedge clk) begin');
+  ln('    if (rst) qv <= 7\'d0;');
+  ln('    else qv <= {qv[5:0], rq_busy};');
+  ln('    val0 <= snap_0;');
+  ln('    cm0 <= chan_map[cm_addr];');
+  ln('    val1 <= val0;');
+  ln(`    ch1 <= cm0[${CHB - 1}:0];`);
+  ln(`    ok1 <= qv[0] & cm0[${CHB}];`);
+  ln(`    bias1 <= bias_rom[cm0[${CHB - 1}:0]];`);
+  ln(`    mul1 <= mul_rom[cm0[${CHB - 1}:0]];`);
+  ln(`    sh1 <= shift_rom[cm0[${CHB - 1}:0]];`);
+  ln(`    sum2 <= ${sext('val1', RW0, RW)} + ${sext('bias1', 32, RW)};`);
+  ln('    mul2 <= mul1; sh2 <= sh1; ch2 <= ch1; ok2 <= ok1;');
+  ln(`    prod3 <= $signed(${sext('sum2', RW, PRW)}) * $signed(${zext('mul2', 31, PRW)});`);
+  ln('    sh3 <= sh2; ch3 <= ch2; ok3 <= ok2;');
+  ln('    rnd4 <= prod3 + $signed(half3);');
+  ln('    sh4 <= sh3; ch4 <= ch3; ok4 <= ok3;');
+  ln('    shr5 <= rnd4 >>> sh4;');
+  ln('    ch5 <= ch4; ok5 <= ok4;');
+  ln('    if (ok5) begin');
+  ln(`      if (shr5 < ${litS(PRW, plan.outLo)}) out_buf[ch5] <= ${outLit(plan.outLo)};`);
+  ln(`      else if (shr5 > ${litS(PRW, plan.outHi)}) out_buf[ch5] <= ${outLit(plan.outHi)};`);
+  ln(`      else out_buf[ch5] <= shr5[${OB - 1}:0];`);
+  ln('    end');
+  ln('  end');
+  ln('  assign any_busy = v1 | f_busy | s_busy | rq_busy | (|qv);');
+  ln();
+  ln(`  // ---- output: ${plan.coutGroups} beat(s) of ${N} channels per pixel`);
+  ln('  assign m_out_tvalid = (st == ST_EMIT);');
+  ln('  assign m_out_tlast = (st == ST_EMIT) && e_last && last_x && last_y;');
+  ln('  always @* begin');
+  ln('    case (e_cnt)');
+  for (let e = 0; e < plan.coutGroups; e++) {
+    const parts: string[] = [];
+    for (let n = N - 1; n >= 0; n--) {
+      const ch = e * N + n;
+      parts.push(ch < plan.cout ? `out_buf[${ch}]` : lit(OB, 0));
+    }
+    ln(`      ${lit(EB, e)}: m_out_tdata = {${parts.join(', ')}};`);
+  }
+  ln(`      default: m_out_tdata = ${lit(N * OB, 0)};`);
+  ln('    endcase');
+  ln('  end');
+  ln('endmodule');
+  return o.join('\n');
+}

@@ -172,6 +172,19 @@ export async function buildVerilator(design: SimDesign, trace: boolean): Promise
     const rtl = await writeSources(src, design);
     await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
     await writeFile(join(src, 'afsim_driver.cpp'), driver);
+    // Fast pre-pass: a port mismatch or syntax error is reported before the (slow) C++ compile.
+    const lint = await execa(
+      'verilator',
+      ['--lint-only', '-Wno-fatal', '-Wwarn-PINMISSING', '--top-module', WRAPPER_MODULE, `-I${src}`, join(src, `${WRAPPER_MODULE}.v`), ...rtl],
+      { cwd: tmp, reject: false, all: true },
+    );
+    const lintLog = lint.all ?? '';
+    const lintPort = wrapperProblem(lintLog, `${WRAPPER_MODULE}.v`);
+    if (lintPort) throw new SimError('build', `verilator: design ${design.top} does not match its declared ports: ${lintPort}`, lintLog);
+    if (lint.exitCode !== 0) {
+      const errs = errorLines(lintLog, /%Error/);
+      throw new SimError('build', `verilator: ${design.top} does not elaborate: ${errs[0] ?? `exit ${lint.exitCode}`}`, errs.join('\n') || lintLog.slice(-4000));
+    }
     const args = [
       ...flags,
       '--top-module', WRAPPER_MODULE,

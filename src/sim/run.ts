@@ -176,7 +176,7 @@ function parseStatus(text: string): Map<string, string[]> {
     const parts = line.trim().split(/\s+/);
     if (!parts[0]) continue;
     const key = parts[0] === 'in' || parts[0] === 'out' ? `${parts[0]} ${parts[1]}` : parts[0];
-    m.set(key, parts.slice(1));
+    m.set(key, parts.slice(parts[0] === 'in' || parts[0] === 'out' ? 2 : 1));
   }
   return m;
 }

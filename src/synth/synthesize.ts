@@ -1,0 +1,101 @@
+/**
+ * Synthesize Verilog for a 7-series FPGA with yosys `synth_xilinx` and report resources and a timing ESTIMATE.
+ */
+import { basename } from 'node:path';
+import { fail } from '../util/errors.js';
+import { parseStatJson, unmappedCells, type Resources } from './stat.js';
+import { estimateTiming, type TimingEstimate } from './timing.js';
+import { runYosysScript, type YosysTool } from './yosys.js';
+
+export interface SynthOptions {
+  /** Verilog sources: file name → text. Names are used inside the yosys run (only the base name matters). */
+  files: Map<string, string>;
+  top: string;
+  family?: 'xc7';
+  /** Extra yosys commands run after synth_xilinx, before the reports are written. */
+  extraScript?: string;
+  /** Keep the synthesized netlist (yosys JSON text) and the yosys log in the report. */
+  keepNetlist?: boolean;
+  /** Keep the design hierarchy (default: flatten, as Vivado's default `-flatten_hierarchy rebuilt` optimizes across it). */
+  noFlatten?: boolean;
+  /** Use this yosys instead of the one findYosys() picks. */
+  tool?: YosysTool;
+}
+
+export interface SynthReport {
+  top: string;
+  family: 'xc7';
+  yosys: YosysTool;
+  /** The synth_xilinx command line used. */
+  command: string;
+  resources: Resources;
+  timing: TimingEstimate;
+  /** Problems worth a look: unmapped cells, yosys warnings (first few). */
+  warnings: string[];
+  wallTimeMs: number;
+  netlist?: string;
+  log?: string;
+}
+
+const SAFE_TOP = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/** The synth_xilinx command accelforge runs (documented in docs/synth.md). */
+export function synthCommand(top: string, flatten = true): string {
+  return `synth_xilinx -family xc7 -noiopad -noclkbuf${flatten ? ' -flatten' : ''} -top ${top}`;
+}
+
+export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
+  const family = opts.family ?? 'xc7';
+  if (family !== 'xc7') fail('family', `'${String(family)}' is not supported: only xc7 (7-series / Zynq-7000)`);
+  if (!SAFE_TOP.test(opts.top)) fail('top', `'${opts.top}' is not a Verilog module name`);
+  if (opts.files.size === 0) fail('files', 'no Verilog files given');
+  const inputs = new Map<string, string>();
+  const reads: string[] = [];
+  let n = 0;
+  for (const [name, text] of opts.files) {
+    // Unique, shell-safe names inside the run; keep the extension so .sv is read as SystemVerilog.
+    const base = basename(name).replace(/[^A-Za-z0-9_.-]/g, '_');
+    const local = `src/${String(n++).padStart(3, '0')}_${base}`;
+    inputs.set(local, text);
+    reads.push(`read_verilog${/\.sv$/i.test(base) ? ' -sv' : ''} ${local}`);
+  }
+  const command = synthCommand(opts.top, !opts.noFlatten);
+  const script = [
+    ...reads,
+    command,
+    ...(opts.extraScript ? [opts.extraScript] : []),
+    'tee -q -o stat.json stat -json',
+    'write_json netlist.json',
+    '',
+  ].join('\n');
+  const t0 = Date.now();
+  const run = await runYosysScript(inputs, script, ['stat.json', 'netlist.json'], opts.tool);
+  const wallTimeMs = Date.now() - t0;
+  const resources = parseStatJson(run.outputs.get('stat.json')!, opts.top);
+  const netlistText = run.outputs.get('netlist.json')!;
+  const netlist = JSON.parse(netlistText) as { modules: Record<string, unknown> };
+  const warnings: string[] = [];
+  const unmapped = unmappedCells(resources.cells);
+  if (unmapped.length) warnings.push(`unmapped yosys cells left after synthesis: ${unmapped.join(', ')}`);
+  const yosysWarnings = run.log.split('\n').filter((l) => /^Warning:/.test(l));
+  for (const w of yosysWarnings.slice(0, 5)) warnings.push(`yosys ${w.trim()}`);
+  if (yosysWarnings.length > 5) warnings.push(`... and ${yosysWarnings.length - 5} more yosys warnings (see the log)`);
+  let timing: TimingEstimate;
+  if (opts.noFlatten) {
+    timing = estimateTiming(netlist, opts.top);
+    timing.notes.push('hierarchy kept (noFlatten): paths through submodules are not followed');
+  } else {
+    timing = estimateTiming(netlist, opts.top);
+  }
+  return {
+    top: opts.top,
+    family,
+    yosys: run.tool,
+    command,
+    resources,
+    timing,
+    warnings,
+    wallTimeMs,
+    ...(opts.keepNetlist ? { netlist: netlistText, log: run.log } : {}),
+  };
+}

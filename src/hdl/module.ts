@@ -317,7 +317,7 @@ export class Memory {
       if (opts.en.width !== 1) throw new UserError(`${this.where()}: read enable must be 1 bit`);
       en = opts.en;
     }
-    const data = this.module.addSignal(opts.name ?? `${this.name}_rdata${this.reads.length ? this.reads.length + 1 : ''}`, 'reg', this.width, this.signed, null);
+    const data = this.module.addSignal(opts.name ?? `${this.name.replace(/_$/, '')}_rdata${this.reads.length ? this.reads.length + 1 : ''}`, 'reg', this.width, this.signed, null);
     data.driver = { kind: 'memory', mem: this };
     this.reads.push({ addr: a, en, data });
     return data;

@@ -68,7 +68,7 @@ class NetpbmHeader {
     const start = this.pos;
     while (this.pos < b.length && b[this.pos]! >= 0x30 && b[this.pos]! <= 0x39) this.pos++;
     if (this.pos === start) {
-      bad(this.name, `malformed header: ${what} is not a number (found '${String.fromCharCode(b[start]!)}')`);
+      bad(this.name, `malformed ${what.startsWith('pixel') ? 'data' : 'header'}: ${what} is not a number (found '${String.fromCharCode(b[start]!)}')`);
     }
     if (this.pos - start > 9) bad(this.name, `malformed header: ${what} is too large`);
     return Number(new TextDecoder().decode(b.subarray(start, this.pos)));

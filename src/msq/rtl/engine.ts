@@ -304,9 +304,10 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('  always @(posedge clk) begin');
   ln('    if (pass_done) begin');
   for (let i = 0; i < R; i++) {
-    const src = i < Pf ? `f_acc[${(i + 1) * FA - 1}:${i * FA}]` : `s_acc[${(i - Pf + 1) * SA - 1}:${(i - Pf) * SA}]`;
-    const w = i < Pf ? FA : SA;
-    ln(`      snap_${i} <= ${sext(src, w, RW0)};`);
+    const [vec, lane, w] = i < Pf ? ['f_acc', i, FA] : ['s_acc', i - Pf, SA];
+    const hiBit = (lane + 1) * w - 1;
+    const src = `${vec}[${hiBit}:${lane * w}]`;
+    ln(`      snap_${i} <= ${w === RW0 ? src : `{{${RW0 - w}{${vec}[${hiBit}]}}, ${src}}`};`);
   }
   ln('    end else if (rq_busy) begin');
   for (let i = 0; i < R - 1; i++) ln(`      snap_${i} <= snap_${i + 1};`);
@@ -394,18 +395,25 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`  // ---- output: ${plan.coutGroups} beat(s) of ${N} channels per pixel`);
   ln('  assign m_out_tvalid = (st == ST_EMIT);');
   ln('  assign m_out_tlast = (st == ST_EMIT) && e_last && last_x && last_y;');
-  ln('  always @* begin');
-  ln('    case (e_cnt)');
-  for (let e = 0; e < plan.coutGroups; e++) {
+  // m_out_tdata is a register: beat 0 is loaded when the pixel's results are complete, the next beat on each handshake
+  const beat = (e: number): string => {
     const parts: string[] = [];
     for (let n = N - 1; n >= 0; n--) {
       const ch = e * N + n;
       parts.push(ch < plan.cout ? `out_buf[${ch}]` : lit(OB, 0));
     }
-    ln(`      ${lit(EB, e)}: m_out_tdata = {${parts.join(', ')}};`);
+    return `{${parts.join(', ')}}`;
+  };
+  ln('  always @(posedge clk) begin');
+  ln('    if (st == ST_DRAIN && !any_busy) m_out_tdata <= ' + beat(0) + ';');
+  if (plan.coutGroups > 1) {
+    ln('    else if (emit_fire && !e_last) begin');
+    ln('      case (e_cnt)');
+    for (let e = 0; e + 1 < plan.coutGroups; e++) ln(`        ${lit(EB, e)}: m_out_tdata <= ${beat(e + 1)};`);
+    ln(`        default: m_out_tdata <= ${lit(N * OB, 0)};`);
+    ln('      endcase');
+    ln('    end');
   }
-  ln(`      default: m_out_tdata = ${lit(N * OB, 0)};`);
-  ln('    endcase');
   ln('  end');
   ln('endmodule');
   return o.join('\n');

@@ -3,6 +3,7 @@ import type { Board } from '../board/schema.js';
 import type { SynthReport } from './synthesize.js';
 import { utilization, fmt, type Utilization } from './utilization.js';
 import { describeYosys } from './yosys.js';
+import { DELAY_MODEL } from './timing.js';
 
 /** JSON form of a synthesis report (netlist and log left out), with the utilization against `board`. */
 export function synthReportJson(report: SynthReport, board?: Board): Record<string, unknown> {
@@ -31,7 +32,7 @@ export function formatSynthReport(report: SynthReport, board?: Board): string {
     out.push('| Resource | Used | Available | Util % |');
     out.push('|---|---:|---:|---:|');
     for (const row of u.rows) {
-      out.push(`| ${row.resource} | ${fmt(row.used)} | ${fmt(row.available)} | ${row.percent}%${row.over ? ' **OVER**' : ''} |`);
+      out.push(`| ${row.resource} | ${fmt(row.used)} | ${fmt(row.available)} | ${pct(row.used, row.percent)}${row.over ? ' **OVER**' : ''} |`);
     }
     out.push('');
     for (const w of u.warnings) out.push(`> **${w}**`);
@@ -55,6 +56,9 @@ export function formatSynthReport(report: SynthReport, board?: Board): string {
   } else {
     const bd = t.breakdown;
     out.push(`- estimated fmax: **${t.estFmaxMHz} MHz** (critical path ≈ ${t.estPeriodNs} ns; ${t.model})`);
+    if (board && board.speedGrade !== DELAY_MODEL.speedGrade) {
+      out.push(`- the board's part is speed grade ${board.speedGrade}; the ${DELAY_MODEL.speedGrade} delay model is conservative for it`);
+    }
     out.push(`- logic levels: ${t.levels} (LUT ${bd.lut}, CARRY4 ${bd.carry4}, MUXF ${bd.muxf}, LUTRAM ${bd.lutram}, DSP ${bd.dsp}); ` +
       `${t.startType} → ${t.endType}`);
     if (board) {
@@ -73,4 +77,9 @@ export function formatSynthReport(report: SynthReport, board?: Board): string {
     for (const w of report.warnings) out.push(`- ${w}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+function pct(used: number, percent: number): string {
+  if (used > 0 && percent < 0.1) return '<0.1%';
+  return `${percent}%`;
 }

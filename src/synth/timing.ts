@@ -468,7 +468,15 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
     for (const s of steps) s.at = round(s.at);
     startType = steps[0]?.type ?? endType;
     if (steps.length === 0 || steps[steps.length - 1]!.cell !== worst.cell) {
-      steps.push({ cell: worst.cell, type: endType ?? '', at: round(worst.t) });
+      // Name the capture register by the public net it drives (e.g. s_q[31]).
+      const endCell = cells[worst.cell]!;
+      let endNet: string | undefined;
+      for (const [p, bits] of Object.entries(endCell.connections)) {
+        if (dirOf(endCell, p) !== 'output') continue;
+        endNet = bits.map((b) => netName.get(key(b))).find((n) => n !== undefined);
+        if (endNet) break;
+      }
+      steps.push({ cell: worst.cell, type: endType ?? '', ...(endNet ? { net: endNet } : {}), at: round(worst.t) });
     } else {
       steps[steps.length - 1]!.at = round(worst.t);
     }

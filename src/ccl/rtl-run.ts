@@ -1,0 +1,135 @@
+/**
+ * Label images by simulating the generated CCL core: generate the core (src/ccl/rtl), stream the frames through the
+ * simulation harness (src/sim, Verilator or Icarus) back to back, decode the records and return the same result
+ * objects as the golden model (`CclResult`). `ccl label --rtl` uses `labelWithRtl`.
+ */
+import type { CclConfig } from './config.js';
+import { validateCclConfig } from './config.js';
+import type { CclResult } from './golden.js';
+import type { CclImage } from './image.js';
+import { bytesPerPixel } from './features.js';
+import { generateCclSimRtl, decodeRecord, maxObjectsPerFrame, SIM_COUNT_WIDTH, type CclRtlParams, type RtlObject } from './rtl/index.js';
+import { runStreams, type Beat, type SimDesign, type SimulatorName } from '../sim/index.js';
+import { fail, UserError } from '../util/errors.js';
+
+export interface RtlRunOptions {
+  /** Pixels per clock P. */
+  ppc: number;
+  /** Simulator (default verilator). */
+  sim?: SimulatorName;
+  /** Stall PRNG seed and probabilities (default: no stalls). */
+  seed?: number;
+  validProb?: number;
+  readyProb?: number;
+}
+
+export interface RtlFrameStats {
+  /** Cycle (after reset) of the frame's end-of-frame record. */
+  eofCycle: number;
+  /** Object records the core emitted for the frame (its count field). */
+  records: number;
+}
+
+export interface RtlRunResult {
+  results: CclResult[];
+  frames: RtlFrameStats[];
+  /** Cycle of the last input beat accepted. */
+  lastInputCycle: number;
+  params: CclRtlParams;
+  sim: SimulatorName;
+  buildMs: number;
+  runMs: number;
+}
+
+/** The input beats of one frame: W/P words per line, tuser on the first, tlast at the end of each line. */
+export function frameBeats(image: CclImage, p: CclRtlParams): Beat[] {
+  const { W, H, P, PB } = p;
+  if (image.width !== W || image.height !== H) {
+    fail('image', `is ${image.width}×${image.height} but the core is configured for ${W}×${H}; use a matching size`);
+  }
+  if (image.format !== p.cfg.pixelFormat) fail('image', `has pixel format ${image.format} but the core expects ${p.cfg.pixelFormat}`);
+  const bpp = bytesPerPixel(image.format);
+  if (image.data.length !== W * H * bpp) fail('image', `data holds ${image.data.length} bytes, expected ${W * H * bpp}`);
+  const beats: Beat[] = [];
+  const d = image.data;
+  for (let y = 0; y < H; y++) {
+    for (let xw = 0; xw < W / P; xw++) {
+      let v = 0n;
+      for (let i = P - 1; i >= 0; i--) {
+        const k = y * W + xw * P + i;
+        const pix = bpp === 3 ? d[3 * k]! | (d[3 * k + 1]! << 8) | (d[3 * k + 2]! << 16) : d[k]!;
+        v = (v << BigInt(PB)) | BigInt(pix);
+      }
+      beats.push({ data: v, user: y === 0 && xw === 0 ? 1n : 0n, last: xw === W / P - 1 });
+    }
+  }
+  return beats;
+}
+
+/** Stream several frames back to back through one simulation of the core. */
+export async function labelFramesWithRtl(images: CclImage[], cfgIn: CclConfig, opts: RtlRunOptions): Promise<RtlRunResult> {
+  const cfg = validateCclConfig(cfgIn);
+  if (images.length === 0) fail('images', 'need at least one frame');
+  const rtl = generateCclSimRtl(cfg, { ppc: opts.ppc });
+  const p = rtl.params;
+  const inputs: Beat[] = [];
+  for (const img of images) for (const b of frameBeats(img, p)) inputs.push(b);
+  const total = images.length * (maxObjectsPerFrame(p) + 1);
+  if (total >= 2 ** SIM_COUNT_WIDTH) fail('images', 'too many frames for one simulation');
+  const design: SimDesign = {
+    top: rtl.top,
+    files: rtl.files,
+    streams: [
+      { name: 's', dir: 'in', dataWidth: p.inWidth, userWidth: 1, last: true },
+      { name: 'r', dir: 'out', dataWidth: p.outWidth + 1, last: true },
+    ],
+    constInputs: { frames: { width: SIM_COUNT_WIDTH }, total: { width: SIM_COUNT_WIDTH } },
+  };
+  const validProb = opts.validProb ?? 1, readyProb = opts.readyProb ?? 1;
+  // the labeler needs a few cycles per cell; allow generously for stalls and the filler beats
+  const maxCycles = Math.ceil((inputs.length * p.P * 8 + total * 4 + 10_000) / (validProb * readyProb));
+  const run = await runStreams(design, {
+    inputs: { s: inputs },
+    expect: { r: total },
+    constValues: { frames: BigInt(images.length), total: BigInt(total) },
+    sim: opts.sim ?? 'verilator',
+    seed: opts.seed ?? 1,
+    validProb,
+    readyProb,
+    maxCycles: Math.min(maxCycles, 2 ** 31 - 1),
+  });
+  const fillerBit = 1n << BigInt(p.outWidth);
+  const results: CclResult[] = [];
+  const frames: RtlFrameStats[] = [];
+  let objs: RtlObject[] = [];
+  for (const beat of run.outputs.r!) {
+    if (beat.data & fillerBit) continue;
+    const rec = decodeRecord(p, beat.data);
+    if (rec.kind === 'object') {
+      if (beat.last) throw new UserError('rtl: object record with tlast set (decoder out of step with the core)');
+      objs.push(rec.object);
+      continue;
+    }
+    if (!beat.last) throw new UserError('rtl: end-of-frame record without tlast');
+    if (rec.count !== objs.length) throw new UserError(`rtl: end-of-frame record counts ${rec.count} records, received ${objs.length}`);
+    if (rec.syncErr) throw new UserError(`rtl: frame ${results.length}: the core saw tuser/tlast out of place`);
+    objs.sort((a, b) => a.first - b.first);
+    results.push({
+      width: p.W,
+      height: p.H,
+      cell: p.C,
+      overflow: rec.overflow,
+      objects: objs.map(({ first: _first, ...o }) => o),
+    });
+    frames.push({ eofCycle: beat.cycle, records: rec.count });
+    objs = [];
+  }
+  if (results.length !== images.length) throw new UserError(`rtl: ${results.length} end-of-frame records for ${images.length} frames`);
+  return { results, frames, lastInputCycle: run.lastInputCycle.s ?? -1, params: p, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs };
+}
+
+/** Label one image with the simulated core (same result object as the golden model's labelImage). */
+export async function labelWithRtl(image: CclImage, cfg: CclConfig, opts: RtlRunOptions): Promise<CclResult> {
+  const r = await labelFramesWithRtl([image], cfg, opts);
+  return r.results[0]!;
+}

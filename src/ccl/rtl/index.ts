@@ -1,0 +1,35 @@
+/**
+ * Streaming CCL core generator. `generateCclRtl(cfg, { ppc })` → the Verilog files of the core (one module,
+ * `ccl_core.v` by default) and its derived parameters. See docs/ccl.md "Architecture".
+ */
+import type { CclConfig } from '../config.js';
+import { emitVerilog } from '../../hdl/index.js';
+import { buildCclCore } from './core.js';
+import { buildCclSimTop } from './simtop.js';
+import { cclRtlParams, type CclRtlOptions, type CclRtlParams } from './params.js';
+
+export { cclRtlParams, PPC_VALUES, type CclRtlOptions, type CclRtlParams, type Field } from './params.js';
+export { decodeRecord, maxObjectsPerFrame, type RtlObject, type RtlRecord } from './record.js';
+export { buildCclCore } from './core.js';
+export { buildCclSimTop, SIM_COUNT_WIDTH } from './simtop.js';
+
+export interface CclRtl {
+  params: CclRtlParams;
+  /** Top module name. */
+  top: string;
+  /** file name → Verilog text */
+  files: Map<string, string>;
+}
+
+/** Generate the core. Throws a one-line UserError for a bad configuration / P. */
+export function generateCclRtl(cfg: CclConfig, opts: CclRtlOptions): CclRtl {
+  const params = cclRtlParams(cfg, opts);
+  return { params, top: params.name, files: emitVerilog(buildCclCore(params)) };
+}
+
+/** The core wrapped for simulation (record-stream filler; see simtop.ts). */
+export function generateCclSimRtl(cfg: CclConfig, opts: CclRtlOptions): CclRtl {
+  const params = cclRtlParams(cfg, opts);
+  const top = buildCclSimTop(params, buildCclCore(params));
+  return { params, top: top.name, files: emitVerilog(top) };
+}

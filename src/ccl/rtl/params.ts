@@ -1,0 +1,164 @@
+/**
+ * Derived parameters of the streaming CCL core: everything the generator, the record decoder, the run helper and the
+ * synthesis report need, computed once from a CclConfig plus the RTL-only options (pixels per clock).
+ *
+ * Names used throughout (TS, emitted Verilog, docs/ccl.md "Architecture"):
+ *  - word: P pixels of one line, cell-aligned (P divides C, so a word never straddles two cells)
+ *  - cellRow: C pixel rows; cellCol cx: cell column 0..Wc-1
+ *  - cell accumulator ("cellAcc"): the local moments of one cell, in one of two banks (double-buffered cell rows)
+ *  - ring: the label row buffer, Wc labels (left part: current cell row, right part: previous cell row)
+ *  - feature table ("feat"): one entry per live label
+ */
+import type { CclConfig } from '../config.js';
+import { cellCols, cellRows, validateCclConfig } from '../config.js';
+import { bitsFor, bitsPerPixel, featureWidths, type FeatureWidths } from '../features.js';
+import { fail } from '../../util/errors.js';
+
+/** Allowed pixels per clock. */
+export const PPC_VALUES = [1, 2, 4, 8, 16] as const;
+
+export interface CclRtlOptions {
+  /** Pixels per clock P: 1, or a power of two ≤ C. W must be a multiple of P. */
+  ppc: number;
+  /** Top module name (default `ccl_core`). */
+  name?: string;
+}
+
+/** One field of a packed record (LSB-first order). */
+export interface Field {
+  name: string;
+  width: number;
+}
+
+export interface CclRtlParams {
+  cfg: CclConfig;
+  name: string;
+  W: number;
+  H: number;
+  C: number;
+  P: number;
+  /** log2 C, log2 P. */
+  LC: number;
+  LP: number;
+  /** Cell grid. */
+  Wc: number;
+  Hc: number;
+  /** Words per line W/P and words per full cell C/P. */
+  WP: number;
+  UWN: number;
+  /** Words in the (possibly partial) last cell of a line. */
+  lastCellWords: number;
+  /** Bits per pixel on the input bus and input tdata width P·PB. */
+  PB: number;
+  inWidth: number;
+  /** N as configured, and the physical label-table depth Nt = min(N, liveBound). */
+  N: number;
+  Nt: number;
+  /** Largest number of labels the datapath can ever hold at once: ⌈(Wc+1)/2⌉ + 1. */
+  liveBound: number;
+  /** Label width (0 = no label; labels 1..Nt). */
+  LW: number;
+  /** Cell accumulator fields (local moments) and their total width. */
+  cellFields: Field[];
+  cellWidth: number;
+  /** Feature-table fields: featureLayout order plus `first` (raster index of the first foreground pixel). */
+  featFields: Field[];
+  featWidth: number;
+  fw: FeatureWidths;
+  /** Width of the first-pixel raster index. */
+  firstWidth: number;
+  /** Width of the per-frame record counter in the end-of-frame record. */
+  countWidth: number;
+  /** Output tdata width (bytes). */
+  outWidth: number;
+  /** Widths of position counters. */
+  cxW: number;
+  cyW: number;
+  xW: number;
+  yW: number;
+}
+
+export function log2Exact(v: number): number {
+  const l = Math.log2(v);
+  if (!Number.isInteger(l)) throw new Error(`log2Exact(${v})`);
+  return l;
+}
+
+/** Validate the RTL options against the configuration and derive every parameter; throws one-line UserErrors. */
+export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParams {
+  const cfg = validateCclConfig(cfgIn);
+  const { width: W, height: H, cell: C } = cfg;
+  const P = opts.ppc;
+  if (!(PPC_VALUES as readonly number[]).includes(P)) fail('ppc', `must be one of ${PPC_VALUES.join(', ')}, got ${String(P)}`);
+  if (P > C) {
+    fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (P > 1 at C = 1 is not supported)' : ''}`);
+  }
+  if (W % P !== 0) fail('ppc', `width ${W} is not a multiple of ${P} pixels per clock; choose a P that divides the width`);
+  if (cfg.maxObjects === undefined) fail('maxObjects', 'the RTL core needs N (--max-objects), the number of live objects its feature table holds');
+  const N = cfg.maxObjects;
+  const name = opts.name ?? 'ccl_core';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('name', `'${name}' is not a Verilog identifier`);
+  const Wc = cellCols(cfg), Hc = cellRows(cfg);
+  const LC = log2Exact(C), LP = log2Exact(P);
+  const liveBound = Math.ceil((Wc + 1) / 2) + 1;
+  const Nt = Math.max(1, Math.min(N, liveBound));
+  const fw = featureWidths(cfg);
+  const B = cfg.histBins;
+  const C2 = C * C;
+  const cellFields: Field[] = [{ name: 'n', width: bitsFor(C2) }];
+  if (C > 1) {
+    const su = (C * C * (C - 1)) / 2; // Σu over a full cell
+    const suu = (C * ((C - 1) * C * (2 * C - 1))) / 6; // Σu² over a full cell
+    const suv = ((C * (C - 1)) / 2) ** 2; // Σuv over a full cell
+    cellFields.push(
+      { name: 'su', width: bitsFor(su) },
+      { name: 'sv', width: bitsFor(su) },
+      { name: 'suu', width: bitsFor(suu) },
+      { name: 'svv', width: bitsFor(suu) },
+      { name: 'suv', width: bitsFor(suv) },
+      { name: 'umin', width: LC },
+      { name: 'umax', width: LC },
+      { name: 'vmax', width: LC },
+      { name: 'fu', width: LC },
+      { name: 'fv', width: LC },
+    );
+  }
+  for (let b = 0; b < B; b++) cellFields.push({ name: `h${b}`, width: bitsFor(C2) });
+  const firstWidth = bitsFor(W * H - 1);
+  const featFields: Field[] = [
+    { name: 'area', width: fw.area },
+    { name: 'sumX', width: fw.sumX },
+    { name: 'sumY', width: fw.sumY },
+    { name: 'sumXX', width: fw.sumXX },
+    { name: 'sumYY', width: fw.sumYY },
+    { name: 'sumXY', width: fw.sumXY },
+    { name: 'xmin', width: fw.x },
+    { name: 'ymin', width: fw.y },
+    { name: 'xmax', width: fw.x },
+    { name: 'ymax', width: fw.y },
+    { name: 'cells', width: fw.cells },
+  ];
+  for (let b = 0; b < B; b++) featFields.push({ name: `hist${b}`, width: fw.histBin });
+  featFields.push({ name: 'first', width: firstWidth });
+  const featWidth = featFields.reduce((s, f) => s + f.width, 0);
+  const countWidth = bitsFor(Wc * Hc);
+  const outBits = Math.max(1 + featWidth, 1 + countWidth + 2);
+  return {
+    cfg, name, W, H, C, P, LC, LP, Wc, Hc,
+    WP: W / P,
+    UWN: C / P,
+    lastCellWords: (W - (Wc - 1) * C) / P,
+    PB: bitsPerPixel(cfg.pixelFormat),
+    inWidth: P * bitsPerPixel(cfg.pixelFormat),
+    N, Nt, liveBound,
+    LW: bitsFor(Nt),
+    cellFields,
+    cellWidth: cellFields.reduce((s, f) => s + f.width, 0),
+    featFields, featWidth, fw, firstWidth, countWidth,
+    outWidth: Math.ceil(outBits / 8) * 8,
+    cxW: bitsFor(Wc - 1),
+    cyW: bitsFor(Hc - 1),
+    xW: fw.x,
+    yW: fw.y,
+  };
+}

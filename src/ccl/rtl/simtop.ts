@@ -1,0 +1,48 @@
+/**
+ * Simulation top for the CCL core: the core plus a filler that makes the record stream a known length, because the
+ * number of records of a frame is what we want to learn. After `frames` end-of-frame records have passed through,
+ * it emits filler beats (top bit set) until `total` beats have been delivered; the harness then expects exactly
+ * `total` beats. Records pass through unchanged (tdata gains one top bit: 0 = record, 1 = filler).
+ */
+import { Module, lit, cat, mux } from '../../hdl/index.js';
+import type { CclRtlParams } from './params.js';
+
+export const SIM_COUNT_WIDTH = 32;
+
+export function buildCclSimTop(p: CclRtlParams, core: Module): Module {
+  const m = new Module(`${p.name}_simtop`, { doc: 'CCL core + record-stream filler for simulation', config: { core: p.name } });
+  const sData = m.input('s_tdata', p.inWidth);
+  const sValid = m.input('s_tvalid', 1);
+  const sReady = m.output('s_tready', 1);
+  const sLast = m.input('s_tlast', 1);
+  const sUser = m.input('s_tuser', 1);
+  const rData = m.output('r_tdata', p.outWidth + 1);
+  const rValid = m.output('r_tvalid', 1);
+  const rReady = m.input('r_tready', 1);
+  const rLast = m.output('r_tlast', 1);
+  const frames = m.input('frames', SIM_COUNT_WIDTH);
+  const total = m.input('total', SIM_COUNT_WIDTH);
+
+  const cData = m.wire('core_m_tdata', p.outWidth);
+  const cValid = m.wire('core_m_tvalid', 1);
+  const cLast = m.wire('core_m_tlast', 1);
+  const cReady = m.wire('core_m_tready', 1);
+  m.instance(core, 'u_core', {
+    s_tdata: sData, s_tvalid: sValid, s_tready: sReady, s_tlast: sLast, s_tuser: sUser,
+    m_tdata: cData, m_tvalid: cValid, m_tready: cReady, m_tlast: cLast,
+  });
+  const eofs = m.reg('eofs', SIM_COUNT_WIDTH);
+  const sent = m.reg('sent', SIM_COUNT_WIDTH);
+  const pass = m.let('pass', eofs.ne(frames));
+  const fillValid = pass.not().and(sent.ne(total));
+  m.assign(cReady, pass.and(rReady));
+  m.assign(rValid, mux(pass, cValid, fillValid));
+  m.assign(rData, mux(pass, cat(lit(0, 1), cData), cat(lit(1, 1), lit(0, p.outWidth))));
+  m.assign(rLast, pass.and(cLast));
+  const fire = m.let('fire', mux(pass, cValid, fillValid).and(rReady));
+  m.sync((q) => {
+    q.if(fire, () => q.set(sent, sent.add(1).trunc(SIM_COUNT_WIDTH)));
+    q.if(pass.and(cValid).and(rReady).and(cLast), () => q.set(eofs, eofs.add(1).trunc(SIM_COUNT_WIDTH)));
+  });
+  return m;
+}

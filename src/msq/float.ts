@@ -127,6 +127,7 @@ function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<str
       const [pt, pl] = l.padding;
       const cpg = C / l.groups;
       const opg = l.outChannels / l.groups;
+      if (l.groups === 1) return convIm2col(x, C, H, W, OH, OW, l);
       const y = new Float64Array(l.outChannels * OH * OW);
       for (let oc = 0; oc < l.outChannels; oc++) {
         const g = Math.floor(oc / opg);
@@ -210,4 +211,54 @@ function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<str
       return y;
     }
   }
+}
+
+/** groups = 1 convolution as im2col + dot products (same loop shape as the golden model). */
+function convIm2col(
+  x: Float64Array, C: number, H: number, W: number, OH: number, OW: number,
+  l: Extract<FloatLayer, { op: 'conv2d' }>,
+): Float64Array {
+  const [kh, kw] = l.kernel;
+  const [sh, sw] = l.stride;
+  const [pt, pl] = l.padding;
+  const K = C * kh * kw;
+  const P = OH * OW;
+  const col = new Float64Array(P * K);
+  for (let oy = 0; oy < OH; oy++) {
+    for (let ox = 0; ox < OW; ox++) {
+      let o = (oy * OW + ox) * K;
+      for (let c = 0; c < C; c++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - pt + ky;
+          if (iy < 0 || iy >= H) {
+            o += kw;
+            continue;
+          }
+          for (let kx = 0; kx < kw; kx++, o++) {
+            const ix = ox * sw - pl + kx;
+            if (ix >= 0 && ix < W) col[o] = x[(c * H + iy) * W + ix]!;
+          }
+        }
+      }
+    }
+  }
+  const w = Float64Array.from(l.weight);
+  const y = new Float64Array(l.outChannels * P);
+  for (let oc = 0; oc < l.outChannels; oc++) {
+    const wo = oc * K;
+    const b = l.bias[oc]!;
+    for (let p = 0; p < P; p++) {
+      const co = p * K;
+      let a0 = 0;
+      let a1 = 0;
+      let k = 0;
+      for (; k + 1 < K; k += 2) {
+        a0 += w[wo + k]! * col[co + k]!;
+        a1 += w[wo + k + 1]! * col[co + k + 1]!;
+      }
+      if (k < K) a0 += w[wo + k]! * col[co + k]!;
+      y[oc * P + p] = b + a0 + a1;
+    }
+  }
+  return y;
 }

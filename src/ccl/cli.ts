@@ -13,11 +13,11 @@ import { UserError, fail } from '../util/errors.js';
 
 const USAGE = `usage: accelforge ccl label <image.pgm|.pbm|.png> [--cell C] [--min-pixels T] [--connectivity 8|4]
          [--threshold V] [--rgb-lo R,G,B --rgb-hi R,G,B] [--hist B] [--max-objects N]
-         [--rtl [--ppc P] [--sim verilator|icarus]] [--json]
+         [--rtl [--ppc P (default 1)] [--sim verilator|icarus]] [--json]
        accelforge ccl gen --width W --height H --cell C ... -o DIR   (RTL generator)`;
 
 interface RtlRunModule {
-  labelWithRtl(image: CclImage, cfg: CclConfig, opts: { ppc?: number; sim?: 'verilator' | 'icarus' }): Promise<CclResult> | CclResult;
+  labelWithRtl(image: CclImage, cfg: CclConfig, opts: { ppc: number; sim?: 'verilator' | 'icarus' }): Promise<CclResult> | CclResult;
 }
 
 interface SubcommandModule {
@@ -171,8 +171,7 @@ async function label(argv: string[]): Promise<void> {
   let result: CclResult;
   if (values.rtl) {
     const mod = await loadOptional<RtlRunModule>('rtl-run.js', "'ccl label --rtl'");
-    const opts: { ppc?: number; sim?: 'verilator' | 'icarus' } = {};
-    if (ppc !== undefined) opts.ppc = ppc;
+    const opts: { ppc: number; sim?: 'verilator' | 'icarus' } = { ppc: ppc ?? 1 };
     if (sim !== undefined) opts.sim = sim;
     result = await mod.labelWithRtl(image, cfg, opts);
   } else {

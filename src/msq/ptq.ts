@@ -208,11 +208,14 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
           let alpha: number;
           let codes: Int32Array;
           let mse = 0;
-          const det = opts.detectLevels
-            ? detectOnLevels(w, scheme, m) ?? (m >= 3 ? detectOnLevels(w, scheme === 'fixed' ? 'sp2' : 'fixed', m) : null)
-            : null;
+          // QAT weights: the rule's scheme if the weights lie on its levels, else the other scheme if they lie on its
+          let det = opts.detectLevels && (scheme === 'fixed' || m >= 3) ? detectOnLevels(w, scheme, m) : null;
+          if (opts.detectLevels && !det) {
+            const other: Scheme = scheme === 'fixed' ? 'sp2' : 'fixed';
+            det = other === 'fixed' || m >= 3 ? detectOnLevels(w, other, m) : null;
+            if (det) scheme = other;
+          }
           if (det) {
-            if (!detectOnLevels(w, scheme, m)) scheme = scheme === 'fixed' ? 'sp2' : 'fixed';
             alpha = det.alpha;
             codes = det.codes;
             onLevels++;

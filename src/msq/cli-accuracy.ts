@@ -1,12 +1,13 @@
 /**
  * `accelforge accuracy [--n 2000] [--board xc7z020] [--float models/mnist-cnn.onnx] [--qat models/mnist-cnn-qat.onnx]
- *                      [--calib-n 500] [--percentile P] [--seeds 3] [--json bench/results/msq-accuracy.json]`
+ *                      [--calib-n 500] [--percentile P] [--seeds 3] [--json rtl-out/msq-accuracy.json]`
  *
  * Accuracy on the HELD-OUT MNIST digits (src/msq/mnist.ts split; never seen by training or calibration):
  * float accuracy (float.ts), then fixed-only / SP2-only / MSQ-variance / MSQ-error through the integer golden
  * model (golden.ts), for plain post-training quantization of the float model and for the QAT model; plus a
  * random fixed/SP2 split at the same ratio (mean over seeds) as a baseline for the two MSQ rules, and for the QAT
- * model its trained codes kept exactly ("as trained"). Prints a Markdown table and writes JSON.
+ * model its trained codes kept exactly ("as trained"). Prints a Markdown table and writes JSON (default
+ * rtl-out/msq-accuracy.json; `--json ''` writes none). The recorded figures come from bench/msq-accuracy.ts.
  */
 import { cpus, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -196,7 +197,7 @@ export async function run(argv: string[]): Promise<void> {
       'calib-n': { type: 'string', default: String(DEFAULT_CALIB_N) },
       percentile: { type: 'string' },
       seeds: { type: 'string', default: '3' },
-      json: { type: 'string', default: join(PROJECT_ROOT, 'bench', 'results', 'msq-accuracy.json') },
+      json: { type: 'string', default: join('rtl-out', 'msq-accuracy.json') },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,0 +1,79 @@
+/**
+ * A small accuracy run (200 held-out digits) of the committed MNIST models through the integer golden model.
+ * Bounds are relative to the float model's own accuracy on the same digits (no hard-coded results); the recorded
+ * full table comes from bench/msq-accuracy.ts.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/version.js';
+import { accuracyMarkdown, measureAccuracy, randomSplit, type AccuracyReport } from '../src/msq/cli-accuracy.js';
+import { loadMnist } from '../src/msq/mnist.js';
+import type { QuantModel } from '../src/msq/model.js';
+
+describe('MNIST split', () => {
+  it('train and held-out test digits are disjoint, class-balanced and of the documented sizes', () => {
+    const train = loadMnist('train');
+    const test = loadMnist('test');
+    expect(train.images.length).toBe(7996);
+    expect(test.images.length).toBe(2004);
+    const key = (img: Uint8Array): string => Buffer.from(img).toString('base64');
+    const seen = new Set(train.images.map(key));
+    const overlap = test.images.filter((img) => seen.has(key(img))).length;
+    expect(overlap).toBe(0);
+    const first200 = loadMnist('test', 200).labels;
+    for (let c = 0; c < 10; c++) expect(first200.filter((l) => l === c)).toHaveLength(20);
+  });
+});
+
+describe('accuracy table (200 held-out digits)', () => {
+  let report: AccuracyReport;
+  it('measures every column for PTQ and QAT', async () => {
+    report = await measureAccuracy({
+      n: 200,
+      board: 'xc7z020',
+      floatOnnx: join(PROJECT_ROOT, 'models', 'mnist-cnn.onnx'),
+      qatOnnx: join(PROJECT_ROOT, 'models', 'mnist-cnn-qat.onnx'),
+      calibN: 100,
+      seeds: 1,
+    });
+    expect(report.n).toBe(200);
+    expect(report.rows).toHaveLength(2);
+    const [ptq, qat] = report.rows as [AccuracyReport['rows'][0], AccuracyReport['rows'][0]];
+    const float = ptq.acc.float!;
+    // a trained CNN: far above chance (10 %)
+    expect(float).toBeGreaterThan(80);
+    // quantized figures: sane (never above 100, near float) — tolerances relative to the float accuracy
+    for (const row of report.rows) {
+      for (const [col, v] of Object.entries(row.acc)) {
+        expect(v, `${row.model} ${col}`).toBeLessThanOrEqual(100);
+        expect(v, `${row.model} ${col}`).toBeGreaterThan(float - 10);
+      }
+    }
+    // the QAT model with its trained codes: within a few points of float on these 200 digits
+    expect(qat.acc.msqAsTrained!).toBeGreaterThanOrEqual(float - 3);
+    const md = accuracyMarkdown(report);
+    for (const h of ['float', 'fixed-only', 'SP2-only', 'MSQ variance', 'MSQ error', 'MSQ random split', 'MSQ as trained']) expect(md).toContain(h);
+    expect(md.split('\n').filter((l) => l.startsWith('| '))).toHaveLength(3);
+  });
+});
+
+describe('random split baseline', () => {
+  it('takes round(n/(1+r)) filters from the fixed model and the rest from the SP2 model', () => {
+    const f = (scheme: 'fixed' | 'sp2', tag: number) => ({ scheme, bits: 4, alpha: 1, weights: [tag], bias: 0, M: 1, S: 1 });
+    const mk = (scheme: 'fixed' | 'sp2'): QuantModel => ({
+      format: 'accelforge-msq',
+      version: 1,
+      input: { name: 'input', shape: [1], bits: 8, signed: false, scale: 1 },
+      layers: [
+        { name: 'a', op: 'linear', input: 'input', inFeatures: 1, outFeatures: 10, out: { bits: 4, signed: false, scale: 1 }, filters: Array.from({ length: 10 }, (_, i) => f(scheme, i)) },
+      ],
+    });
+    const a = randomSplit(mk('fixed'), mk('sp2'), 1.5, 1);
+    const b = randomSplit(mk('fixed'), mk('sp2'), 1.5, 2);
+    const fixedOf = (m: QuantModel): number[] =>
+      (m.layers[0] as Extract<QuantModel['layers'][0], { op: 'linear' }>).filters.flatMap((x, i) => (x.scheme === 'fixed' ? [i] : []));
+    expect(fixedOf(a)).toHaveLength(4);
+    expect(fixedOf(b)).toHaveLength(4);
+    expect(fixedOf(a)).not.toEqual(fixedOf(b));
+  });
+});

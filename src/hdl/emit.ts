@@ -7,7 +7,8 @@
 import { UserError } from '../util/errors.js';
 import { canonicalJson, configHash } from '../util/hash.js';
 import { GENERATOR_VERSION } from '../version.js';
-import { checkModule } from './check.js';
+import { checkModule, signalsOf } from './check.js';
+import { evalExpr } from './eval.js';
 import { lowBitPreserving, wrap, type Expr } from './expr.js';
 import { Signal, type Memory, type Module, type Stmt } from './module.js';
 
@@ -39,7 +40,7 @@ export function constText(bits: bigint, width: number, signed: boolean): string 
   if (!signed) return u < 1n << 32n ? `${width}'d${u}` : `${width}'h${u.toString(16)}`;
   const v = wrap(bits, width, true);
   if (v >= 0n) return v < 1n << 32n ? `${width}'sd${v}` : `${width}'sh${u.toString(16)}`;
-  if (v > -(1n << BigInt(width - 1)) && -v < 1n << 32n) return `-${width}'sd${-v}`;
+  if (v > -(1n << BigInt(width - 1)) && -v < 1n << 32n) return `(-${width}'sd${-v})`;
   return `${width}'sh${u.toString(16)}`;
 }
 
@@ -54,6 +55,7 @@ class ModuleEmitter {
   private readonly taken = new Set<string>();
   private pending: Temp[] = [];
   private tempCount = 0;
+  private marks = 0;
   /** Body chunks: text lines, or temps (rendered at the end, when their bit usage is known). */
   private readonly body: (string | Temp)[] = [];
   readonly files = new Map<string, string>();
@@ -76,6 +78,7 @@ class ModuleEmitter {
   }
 
   private mark(b: Named, hi: number, lo: number): void {
+    this.marks++;
     for (let i = lo; i <= hi; i++) b.used[i] = true;
   }
 
@@ -173,13 +176,21 @@ class ModuleEmitter {
         const o = OPS[n.op]!;
         if (e.width === 1 && !['and', 'or', 'xor'].includes(n.op)) {
           const m = Math.max(n.a.width, n.b.width);
+          // unsigned x < 0 / x >= 0 built from constant sub-trees: fold (Verilator warns UNSIGNED on the literal form)
+          const zero = (x: Expr): boolean => signalsOf(x).size === 0 && evalExpr(x, new Map()) === 0n;
+          if (!n.a.signed && ((['lt', 'ge'].includes(n.op) && zero(n.b)) || (['gt', 'le'].includes(n.op) && zero(n.a)))) {
+            return constText(n.op === 'ge' || n.op === 'le' ? 1n : 0n, 1, false);
+          }
           return `${this.operand(n.a, m)} ${o} ${this.operand(n.b, m)}`;
         }
         return `${this.operand(n.a, w)} ${o} ${this.operand(n.b, w)}`;
       }
       case 'un':
         switch (n.op) {
-          case 'neg': return `-${this.operand(n.a, w)}`;
+          case 'neg': {
+            const t = this.operand(n.a, w);
+            return t.startsWith('-') ? `-(${t})` : `-${t}`;
+          }
           case 'not': return `~${this.operand(n.a, w)}`;
           case 'reduceAnd': return `&${this.operand(n.a, n.a.width)}`;
           case 'reduceOr': return `|${this.operand(n.a, n.a.width)}`;
@@ -274,15 +285,26 @@ class ModuleEmitter {
       if (s.kind === 'set') {
         out.push(`${ind}${s.target.name} ${op} ${this.rhs(s.value, s.target.width)};`);
       } else if (s.kind === 'if') {
-        s.branches.forEach((b, i) => {
-          out.push(`${ind}${i === 0 ? '' : 'end else '}if (${this.rhs(b.cond, 1)}) begin`);
+        let open = false;
+        let taken = false;
+        for (const b of s.branches) {
+          const c = this.rhs(b.cond, 1);
+          if (c === "1'b0") continue; // constant conditions: emit only the live branches
+          if (c === "1'b1") {
+            if (open) out.push(`${ind}end else begin`);
+            this.stmts(b.body, open ? `${ind}  ` : ind, op, out);
+            taken = true;
+            break;
+          }
+          out.push(`${ind}${open ? 'end else ' : ''}if (${c}) begin`);
           this.stmts(b.body, `${ind}  `, op, out);
-        });
-        if (s.otherwise && s.otherwise.length) {
-          out.push(`${ind}end else begin`);
-          this.stmts(s.otherwise, `${ind}  `, op, out);
+          open = true;
         }
-        out.push(`${ind}end`);
+        if (!taken && s.otherwise && s.otherwise.length) {
+          if (open) out.push(`${ind}end else begin`);
+          this.stmts(s.otherwise, open ? `${ind}  ` : ind, op, out);
+        }
+        if (open) out.push(`${ind}end`);
       } else {
         out.push(`${ind}case (${this.operand(s.sel, s.sel.width)})`);
         for (const c of s.cases) {
@@ -351,7 +373,11 @@ class ModuleEmitter {
           const out: string[] = [];
           if (p.kind === 'comb') {
             out.push('always @* begin');
+            const before = this.marks;
             this.stmts(p.body, '  ', '=', out);
+            if (this.marks === before) {
+              throw new UserError(`module ${m.name}: comb process #${p.index} reads no signal (its outputs are constants; an always @* would never trigger in simulation); use m.assign(${p.targets[0]?.name ?? 'target'}, value)`);
+            }
           } else {
             out.push('always @(posedge clk) begin');
             this.stmts(p.body, '  ', '<=', out);

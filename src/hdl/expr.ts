@@ -94,6 +94,12 @@ export class Expr {
       : op === 'mul' ? this.width + o.width
       : cmp ? 1 : Math.max(this.width, o.width);
     checkWidth(res, op);
+    if (!this.signed && cmp) {
+      const zero = (e: Expr): boolean => e.node.kind === 'const' && e.node.value === 0n;
+      if ((zero(o) && (op === 'lt' || op === 'ge')) || (zero(this) && (op === 'gt' || op === 'le'))) {
+        throw new UserError(`${op}: comparing unsigned ${describe(zero(o) ? this : o)} with 0 is constant (always ${op === 'ge' || op === 'le' ? 'true' : 'false'}); remove the comparison`);
+      }
+    }
     return new Expr(res, cmp ? false : this.signed, { kind: 'bin', op, a: this, b: o });
   }
 

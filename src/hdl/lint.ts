@@ -18,19 +18,36 @@ async function inTempDir<T>(files: Map<string, string>, fn: (dir: string, vfiles
   }
 }
 
+export interface LintOptions {
+  /**
+   * Verilator warning codes to waive. Project modules must not use this; it exists for the random-expression test,
+   * whose degenerate trees (x ^ x, ...) contain comparisons Verilator proves constant (UNSIGNED / CMPCONST).
+   */
+  allow?: string[];
+}
+
 /**
  * Run `verilator --lint-only -Wall` and `iverilog -g2005` on the files with `top` as top module. Throws an Error
  * holding the full diagnostics when either tool reports anything (warnings included).
  */
-export async function lintVerilog(files: Map<string, string>, top: string): Promise<void> {
+export async function lintVerilog(files: Map<string, string>, top: string, opts: LintOptions = {}): Promise<void> {
   await inTempDir(files, async (dir, vfiles) => {
     const problems: string[] = [];
-    const v = await execa('verilator', ['--lint-only', '-Wall', '--top-module', top, ...vfiles], { cwd: dir, reject: false, all: true });
+    const waive = (opts.allow ?? []).map((w) => `-Wno-${w}`);
+    const v = await execa('verilator', ['--lint-only', '-Wall', ...waive, '--top-module', top, ...vfiles], { cwd: dir, reject: false, all: true });
     if (v.exitCode !== 0 || (v.all ?? '').trim() !== '') problems.push(`verilator --lint-only -Wall (exit ${v.exitCode}):\n${v.all}`);
     const i = await execa('iverilog', ['-g2005', '-Wall', '-s', top, '-o', join(dir, 'a.vvp'), ...vfiles], { cwd: dir, reject: false, all: true });
     const iout = (i.all ?? '').split('\n').filter((l) => l.trim() !== '' && !/timescale/.test(l)).join('\n');
     if (i.exitCode !== 0 || iout !== '') problems.push(`iverilog -g2005 (exit ${i.exitCode}):\n${i.all}`);
-    if (problems.length) throw new Error(`lint of ${top} failed:\n${problems.join('\n')}`);
+    if (problems.length) {
+      // quote the offending source lines (iverilog does not)
+      const quoted = new Set<string>();
+      for (const m of problems.join('\n').matchAll(/([\w.-]+\.v):(\d+)/g)) {
+        const text = files.get(m[1]!)?.split('\n')[Number(m[2]) - 1];
+        if (text !== undefined && quoted.size < 8) quoted.add(`${m[1]}:${m[2]}: ${text.trim()}`);
+      }
+      throw new Error(`lint of ${top} failed:\n${problems.join('\n')}\nsource:\n${[...quoted].join('\n')}`);
+    }
   });
 }
 

@@ -170,5 +170,8 @@ describe('ccl label errors (in process)', () => {
     const r = await runMain(['ccl', 'label', f, '--rtl', '--max-objects', '16', '--json']);
     expect(r.err).toBe('');
     expect(r.out.trim()).toBe(resultToJson(labelImage(small, makeCclConfig({ width: 16, height: 12, maxObjects: 16 }))));
+    const noN = await runMain(['ccl', 'label', f, '--rtl', '--json']);
+    expect([noN.code, noN.out]).toEqual([1, '']);
+    expect(noN.err).toMatch(/^accelforge: error: --max-objects: /);
   });
 });

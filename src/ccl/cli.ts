@@ -58,18 +58,22 @@ function rgbOption(name: string, value: string | undefined): Rgb | undefined {
 const OPTION_OF_FIELD: Record<string, string> = {
   cell: '--cell', minPixels: '--min-pixels', connectivity: '--connectivity', threshold: '--threshold',
   histBins: '--hist', maxObjects: '--max-objects', rgbLo: '--rgb-lo', rgbHi: '--rgb-hi', width: 'image width',
-  height: 'image height',
+  height: 'image height', ppc: '--ppc', sim: '--sim',
 };
+
+function renameField(e: unknown): unknown {
+  if (e instanceof UserError) {
+    const m = /^(\w+)(\[\d\])?: (.*)$/.exec(e.message);
+    if (m && OPTION_OF_FIELD[m[1]!]) return new UserError(`${OPTION_OF_FIELD[m[1]!]}${m[2] ?? ''}: ${m[3]}`);
+  }
+  return e;
+}
 
 function withOptionNames<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof UserError) {
-      const m = /^(\w+)(\[\d\])?: (.*)$/.exec(e.message);
-      if (m && OPTION_OF_FIELD[m[1]!]) throw new UserError(`${OPTION_OF_FIELD[m[1]!]}${m[2] ?? ''}: ${m[3]}`);
-    }
-    throw e;
+    throw renameField(e);
   }
 }
 
@@ -173,7 +177,11 @@ async function label(argv: string[]): Promise<void> {
     const mod = await loadOptional<RtlRunModule>('rtl-run.js', "'ccl label --rtl'");
     const opts: { ppc: number; sim?: 'verilator' | 'icarus' } = { ppc: ppc ?? 1 };
     if (sim !== undefined) opts.sim = sim;
-    result = await mod.labelWithRtl(image, cfg, opts);
+    try {
+      result = await mod.labelWithRtl(image, cfg, opts);
+    } catch (e) {
+      throw renameField(e);
+    }
   } else {
     result = labelImage(image, cfg);
   }

@@ -167,7 +167,7 @@ describe('quantizeFloatModel', () => {
         idx.forEach((i, k) => (w[o * K + k] = (lv[i]!.value * alpha) / weightDenominator(scheme, bits)));
         list.push({ scheme, codes: idx.map((i) => lv[i]!.code) });
       }
-      (l as { weight: Float32Array }).weight = w;
+      (l as { weight: ArrayLike<number> }).weight = w;
       want.set(l.name, list);
     }
     const { model, report } = quantizeFloatModelWithReport(fm, { rule: 'variance', ratio: 1.5, detectLevels: true, actRanges: rangesFromSamples(fm, samples(12, 4)) });
@@ -192,7 +192,7 @@ describe('quantizeFloatModel', () => {
     const fm = smallCnn(13);
     const ranges = rangesFromSamples(fm, samples(14, 2));
     const bad = smallCnn(13);
-    (bad.layers[2] as { weight: Float32Array }).weight[5] = NaN;
+    ((bad.layers[2] as { weight: ArrayLike<number> }).weight as Float32Array)[5] = NaN;
     expect(() => quantizeFloatModel(bad, { rule: 'variance', ratio: 1.5, actRanges: ranges })).toThrow(/^layers\[2\] \(c2\)\.weight\[5\]: is NaN/);
     const partial = new Map(ranges);
     partial.delete('r3');

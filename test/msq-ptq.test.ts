@@ -186,6 +186,14 @@ describe('quantizeFloatModel', () => {
     // without detection the same weights are re-quantized by the MSE search (codes may differ)
     const plain = quantizeFloatModelWithReport(fm, { rule: 'variance', ratio: 1.5, actRanges: rangesFromSamples(fm, samples(12, 4)) });
     expect(plain.report.layers.every((x) => x.onLevels === 0)).toBe(true);
+    // an explicit all-fixed / all-SP2 choice is honoured: filters on the other scheme's levels are re-quantized
+    for (const rule of ['fixed', 'sp2'] as const) {
+      const forced = quantizeFloatModelWithReport(fm, { rule, detectLevels: true, actRanges: rangesFromSamples(fm, samples(12, 4)) });
+      const c2f = forced.model.layers.find((l) => l.name === 'c2') as { filters: { scheme: Scheme }[] };
+      expect(c2f.filters.every((f) => f.scheme === rule)).toBe(true);
+      const onRule = want.get('c2')!.filter((f) => f.scheme === rule).length;
+      expect(forced.report.layers.find((x) => x.name === 'c2')!.onLevels).toBe(onRule);
+    }
   });
 
   it('bad input: NaN weight, missing range, impossible ratio, missing ratio', () => {

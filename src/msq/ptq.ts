@@ -208,9 +208,10 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
           let alpha: number;
           let codes: Int32Array;
           let mse = 0;
-          // QAT weights: the rule's scheme if the weights lie on its levels, else the other scheme if they lie on its
+          // QAT weights: the rule's scheme if the weights lie on its levels; under an MSQ rule (variance/error) also
+          // the other scheme if they lie on its levels (the trainer's assignment wins). 'fixed'/'sp2' never switch.
           let det = opts.detectLevels && (scheme === 'fixed' || m >= 3) ? detectOnLevels(w, scheme, m) : null;
-          if (opts.detectLevels && !det) {
+          if (opts.detectLevels && !det && (cfg.rule === 'variance' || cfg.rule === 'error')) {
             const other: Scheme = scheme === 'fixed' ? 'sp2' : 'fixed';
             det = other === 'fixed' || m >= 3 ? detectOnLevels(w, other, m) : null;
             if (det) scheme = other;

@@ -1,16 +1,83 @@
+/**
+ * Synchronous first-word-fall-through FIFO with AXI4-Stream style ports, built on the builder's RAM (1 write port,
+ * 1 registered read port). The RAM's read-data register is the output register: a word is read out of the RAM
+ * exactly when the output register is empty or being popped, so the FIFO streams one word per cycle. Capacity is
+ * exactly `depth` words (RAM + output register); s_tready = level < depth comes from registers only.
+ */
 import { UserError } from '../../util/errors.js';
-import type { Module, MemoryStyle } from '../module.js';
+import { lit, mux } from '../expr.js';
+import { Module, type MemoryStyle } from '../module.js';
 
 export interface FifoOptions {
+  /** Word width in bits. */
   width: number;
+  /** Capacity in words (>= 2). */
   depth: number;
+  /** RAM style: 'block' (BRAM), 'distributed' (LUTRAM) or 'auto' (default). */
   style?: MemoryStyle;
-  /** Add an output `level` (words held). */
+  /** Add an output `level` (words held, ceil(log2(depth+1)) bits). */
   level?: boolean;
+  /** Module name (default fifo_w<width>_d<depth>[_<style>][_lvl]). */
   name?: string;
 }
 
-/** Synchronous first-word-fall-through FIFO with AXI4-Stream style ports. See docs/hdl.md. */
+function bitsFor(n: number): number {
+  return Math.max(1, Math.ceil(Math.log2(n + 1)));
+}
+
 export function syncFifo(opts: FifoOptions): Module {
-  throw new UserError(`syncFifo(${opts.width}x${opts.depth}): not implemented yet`);
+  const { width: w, depth: d } = opts;
+  const style = opts.style ?? 'auto';
+  if (!Number.isInteger(w) || w < 1) throw new UserError(`syncFifo.width: ${w} must be a positive integer`);
+  if (!Number.isInteger(d) || d < 2) throw new UserError(`syncFifo.depth: ${d} must be an integer >= 2`);
+  const name = opts.name ?? `fifo_w${w}_d${d}${style === 'auto' ? '' : `_${style}`}${opts.level ? '_lvl' : ''}`;
+  const m = new Module(name, {
+    doc: 'synchronous first-word-fall-through FIFO, AXI4-Stream style ports, full throughput',
+    config: { block: 'syncFifo', width: w, depth: d, style, level: opts.level ?? false },
+  });
+  const sData = m.input('s_tdata', w);
+  const sValid = m.input('s_tvalid', 1);
+  const sReady = m.output('s_tready', 1);
+  const mData = m.output('m_tdata', w);
+  const mValid = m.output('m_tvalid', 1);
+  const mReady = m.input('m_tready', 1);
+
+  const aw = Math.ceil(Math.log2(d));
+  const lw = bitsFor(d);
+  const wptr = m.reg('wptr_q', aw, { reset: 0 });
+  const rptr = m.reg('rptr_q', aw, { reset: 0 });
+  const ramCount = m.reg('ram_count_q', lw, { reset: 0 }); // words in the RAM not yet read out
+  const level = m.reg('level_q', lw, { reset: 0 }); // words held in total
+  const outValid = m.reg('out_valid_q', 1, { reset: 0 });
+
+  const ready = m.let('ready', level.ne(lit(d, lw)));
+  const push = m.let('push', sValid.and(ready));
+  const pop = m.let('pop', outValid.and(mReady));
+  const issue = m.let('issue', ramCount.ne(0).and(outValid.not().or(mReady)));
+
+  const mem = m.ram('mem', { width: w, depth: d, style });
+  mem.write(push, wptr, sData);
+  const rdata = mem.read(rptr, { en: issue, name: 'out_data_q' });
+
+  const next = (p: typeof wptr) => (d === 1 << aw ? p.add(1).trunc(aw) : mux(p.eq(d - 1), lit(0, aw), p.add(1).trunc(aw)));
+  m.sync((p) => {
+    p.if(push, () => p.set(wptr, next(wptr)));
+    p.if(issue, () => p.set(rptr, next(rptr)));
+    p.switch(mux(push, lit(2, 2), lit(0, 2)).or(issue.resize(2)), {
+      2: () => p.set(ramCount, ramCount.add(1).trunc(lw)),
+      1: () => p.set(ramCount, ramCount.sub(1).trunc(lw)),
+      default: () => {},
+    });
+    p.switch(mux(push, lit(2, 2), lit(0, 2)).or(pop.resize(2)), {
+      2: () => p.set(level, level.add(1).trunc(lw)),
+      1: () => p.set(level, level.sub(1).trunc(lw)),
+      default: () => {},
+    });
+    p.if(issue, () => p.set(outValid, 1)).elif(pop, () => p.set(outValid, 0));
+  });
+  m.assign(sReady, ready);
+  m.assign(mValid, outValid);
+  m.assign(mData, rdata);
+  if (opts.level) m.assign(m.output('level', lw), level);
+  return m;
 }

@@ -153,6 +153,20 @@ describe('ccl label errors (in process)', () => {
     expect([r.code, r.err.trim()]).toEqual([1, "accelforge: error: ccl: unknown subcommand 'frobnicate': use 'ccl label' or 'ccl gen'"]);
   });
 
+  it('PBM is labeled as binary; a colour PNG without --rgb-lo/--rgb-hi is labeled by its luma', async () => {
+    const f = write('b.pbm', new TextEncoder().encode('P1\n4 2\n1 0 0 1\n0 0 1 1\n'));
+    const r = await runMain(['ccl', 'label', f, '--json', '--connectivity', '4']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { objects: Array<{ bbox: number[] }> }).objects.map((o) => o.bbox)).toEqual([[0, 0, 0, 0], [2, 0, 3, 1]]);
+    // red (luma 76) and white (255) pixels on black: threshold 100 keeps only white, threshold 50 both
+    const rgb: CclImage = { width: 3, height: 1, format: 'rgb24', data: Uint8Array.from([255, 0, 0, 0, 0, 0, 255, 255, 255]) };
+    const fp = write('c.png', encodePng(rgb));
+    const hi = JSON.parse((await runMain(['ccl', 'label', fp, '--json', '--threshold', '100'])).out) as { objects: Array<{ bbox: number[] }> };
+    const lo = JSON.parse((await runMain(['ccl', 'label', fp, '--json', '--threshold', '50', '--hist', '4'])).out) as { objects: Array<{ bbox: number[]; hist: number[] }> };
+    expect(hi.objects.map((o) => o.bbox)).toEqual([[2, 0, 2, 0]]);
+    expect(lo.objects.map((o) => [o.bbox, o.hist])).toEqual([[[0, 0, 0, 0], [0, 1, 0, 0]], [[2, 0, 2, 0], [0, 0, 0, 1]]]);
+  });
+
   it('human summary without --json', async () => {
     const r = await runMain(['ccl', 'label', img]);
     expect(r.code).toBe(0);

@@ -436,6 +436,18 @@ describe('patterns', () => {
     expect(u).toBeGreaterThan(3);
   });
 
+  it('every standard pattern builds at tiny and odd sizes for every unit', () => {
+    for (const W of [1, 2, 3, 17, 33]) {
+      for (const H of [1, 2, 7, 24]) {
+        for (const unit of CELL_SIZES) {
+          for (const p of P.standardPatterns(W, H, unit, { maxObjects: 1 })) {
+            expect([p.image.width, p.image.height, p.image.data.length], `${p.name} ${W}x${H} unit ${unit}`).toEqual([W, H, W * H]);
+          }
+        }
+      }
+    }
+  });
+
   it('asFormat keeps the foreground under the default configuration', () => {
     const g = P.blobs(30, 20, 8, { seed: 2 });
     const want = labelImage(g, makeCclConfig({ width: 30, height: 20, histBins: 0 }));

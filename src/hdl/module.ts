@@ -486,8 +486,7 @@ export class Module {
    * output of this module with the same width and signedness. clk/rst are connected implicitly.
    */
   instance(child: Module, name: string, conns: Record<string, Operand>): Instance {
-    const iname = this.uniqueName(name);
-    const where = `module ${this.name}: instance ${iname} of ${child.name}`;
+    const where = `module ${this.name}: instance ${sanitizeName(name)} of ${child.name}`;
     if (child === this) throw new UserError(`${where}: a module cannot instantiate itself`);
     const ports = child.signals.filter((s) => s.kind === 'input' || s.kind === 'output');
     for (const k of Object.keys(conns)) {
@@ -495,8 +494,9 @@ export class Module {
         throw new UserError(`${where}: no port '${k}' (ports: ${ports.map((p) => p.name).join(', ')})`);
       }
     }
+    // validate every connection before changing anything, so a failed call leaves the module untouched
     const map = new Map<string, Expr>();
-    const inst = new Instance(this, child, iname, map);
+    const outs: [Signal, string][] = [];
     for (const port of ports) {
       const c = conns[port.name];
       if (c === undefined) throw new UserError(`${where}: port '${port.name}' is not connected`);
@@ -513,10 +513,14 @@ export class Module {
         }
         if (c.width !== port.width) throw new UserError(`${pw} is ${port.width} bits but connected to ${c.name} of ${c.width} bits; declare the wire with width ${port.width}`);
         if (c.signed !== port.signed) throw new UserError(`${pw} is ${port.signed ? 'signed' : 'unsigned'} but ${c.name} is not; declare the wire with the same signedness`);
-        this.claim(c, { kind: 'instance', inst, port: port.name }, pw);
+        if (c.driver) throw new UserError(`${pw}: '${c.name}' already driven by ${describeDriver(c.driver)}; a signal has one driver`);
+        if (outs.some(([s]) => s === c)) throw new UserError(`${pw}: '${c.name}' is connected to two outputs`);
+        outs.push([c, port.name]);
         map.set(port.name, c);
       }
     }
+    const inst = new Instance(this, child, this.uniqueName(name), map);
+    for (const [c, port] of outs) this.claim(c, { kind: 'instance', inst, port }, where);
     this.items.push({ kind: 'instance', inst });
     return inst;
   }

@@ -128,6 +128,10 @@ export async function run(argv: string[]): Promise<void> {
     `real:     [${data.map((v) => +(v * res.scale).toPrecision(5)).join(', ')}]`,
     `argmax: ${top} (integer ${data[top]}, real ${+(data[top]! * res.scale).toPrecision(5)})`,
   ];
+  if (data.length > 10) {
+    const order = data.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, 5);
+    lines.push(`top-5: ${order.map(([v, i]) => `${i} (${v})`).join(', ')}`);
+  }
   if (values.dump !== undefined) lines.push(`dumped ${res.tensors!.size} tensors to ${values.dump}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

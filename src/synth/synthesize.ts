@@ -2,7 +2,7 @@
  * Synthesize Verilog for a 7-series FPGA with yosys `synth_xilinx` and report resources and a timing ESTIMATE.
  */
 import { basename } from 'node:path';
-import { fail } from '../util/errors.js';
+import { fail, UserError } from '../util/errors.js';
 import { parseStatJson, unmappedCells, type Resources } from './stat.js';
 import { estimateTiming, type TimingEstimate } from './timing.js';
 import { runYosysScript, type YosysTool } from './yosys.js';
@@ -51,12 +51,14 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
   if (opts.files.size === 0) fail('files', 'no Verilog files given');
   const inputs = new Map<string, string>();
   const reads: string[] = [];
+  const localNames = new Map<string, string>();
   let n = 0;
   for (const [name, text] of opts.files) {
     // Unique, shell-safe names inside the run; keep the extension so .sv is read as SystemVerilog.
     const base = basename(name).replace(/[^A-Za-z0-9_.-]/g, '_');
     const local = `src/${String(n++).padStart(3, '0')}_${base}`;
     inputs.set(local, text);
+    localNames.set(local, name);
     reads.push(`read_verilog${/\.sv$/i.test(base) ? ' -sv' : ''} ${local}`);
   }
   const command = synthCommand(opts.top, !opts.noFlatten);
@@ -69,7 +71,16 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
     '',
   ].join('\n');
   const t0 = Date.now();
-  const run = await runYosysScript(inputs, script, ['stat.json', 'netlist.json'], opts.tool);
+  let run: Awaited<ReturnType<typeof runYosysScript>>;
+  try {
+    run = await runYosysScript(inputs, script, ['stat.json', 'netlist.json'], opts.tool);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    // Speak of the user's file names, not the names inside the yosys run.
+    let msg = e.message;
+    for (const [local, original] of localNames) msg = msg.split(local).join(original);
+    throw new UserError(msg);
+  }
   const wallTimeMs = Date.now() - t0;
   const resources = parseStatJson(run.outputs.get('stat.json')!, opts.top);
   const netlistText = run.outputs.get('netlist.json')!;
@@ -80,13 +91,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
   const yosysWarnings = run.log.split('\n').filter((l) => /^Warning:/.test(l));
   for (const w of yosysWarnings.slice(0, 5)) warnings.push(`yosys ${w.trim()}`);
   if (yosysWarnings.length > 5) warnings.push(`... and ${yosysWarnings.length - 5} more yosys warnings (see the log)`);
-  let timing: TimingEstimate;
-  if (opts.noFlatten) {
-    timing = estimateTiming(netlist, opts.top);
-    timing.notes.push('hierarchy kept (noFlatten): paths through submodules are not followed');
-  } else {
-    timing = estimateTiming(netlist, opts.top);
-  }
+  const timing: TimingEstimate = estimateTiming(netlist, opts.top);
+  if (opts.noFlatten) timing.notes.push('hierarchy kept (noFlatten): paths through submodules are not followed');
   return {
     top: opts.top,
     family,

@@ -110,7 +110,7 @@ export interface YosysRun {
 
 /** The first ERROR line of a yosys log/stderr, trimmed to one line. */
 export function yosysError(text: string): string {
-  const line = text.split('\n').find((l) => /^\s*ERROR:/.test(l));
+  const line = text.split('\n').find((l) => /\bERROR:/.test(l));
   return (line ?? text.trim().split('\n').pop() ?? 'yosys failed').trim();
 }
 
@@ -144,7 +144,7 @@ export async function runYosysScript(
     } catch (e) {
       const exitFiles = (e as { files?: Record<string, unknown> }).files;
       const log = exitFiles ? treeText(exitFiles, 'yosys.log') : '';
-      throw new UserError(`yosys (${describeYosys(t)}): ${yosysError(`${log}\n${stderr}`)}`);
+      throw new UserError(`${describeYosys(t)}: ${yosysError(`${log}\n${stderr}`)}`);
     }
     const outputs = new Map<string, string>();
     for (const n of outputNames) {
@@ -163,7 +163,7 @@ export async function runYosysScript(
     }
     const r = await execa(t.path ?? 'yosys', args, { cwd: dir, reject: false, all: true });
     const log = await readFile(join(dir, 'yosys.log'), 'utf8').catch(() => '');
-    if (r.exitCode !== 0) throw new UserError(`yosys (${describeYosys(t)}): ${yosysError(`${log}\n${r.all ?? ''}`)}`);
+    if (r.exitCode !== 0) throw new UserError(`${describeYosys(t)}: ${yosysError(`${log}\n${r.all ?? ''}`)}`);
     const outputs = new Map<string, string>();
     for (const n of outputNames) outputs.set(n, await readFile(join(dir, n), 'utf8'));
     return { outputs, log, tool: t };

@@ -49,7 +49,7 @@ export async function simulate(sim: Simulator, files: Map<string, string>, data:
       await execa('vvp', ['-n', 'sim.vvp'], { cwd: dir });
     } else {
       await execa('verilator', ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', tb, '-o', 'simv',
-        '-CFLAGS', '-O1', ...vfiles], { cwd: dir });
+        '-CFLAGS', '-O0', ...vfiles], { cwd: dir });
       await execa(join(dir, 'obj_dir', 'simv'), [], { cwd: dir });
     }
     return await readFile(join(dir, 'out.txt'), 'utf8');

@@ -216,7 +216,8 @@ export interface OnLevels {
  * exports them), return that alpha and exactly those codes; otherwise null.
  * With `alphaHint` only that alpha is tried. Without it, the largest weight is matched against each positive level
  * from the largest down, and the first alpha under which all weights land on levels wins (finest alpha: ambiguous
- * only when all codes share a common factor). Tolerance: |w * D / alpha - level| <= tol (in level units).
+ * only when all codes share a common factor). Tolerance: |w * D / alpha - level| <= tol + 4e-7 * level (level units;
+ * the relative part covers float32 rounding of large SP2 levels).
  */
 export function detectOnLevels(
   w: ArrayLike<number>,
@@ -239,8 +240,9 @@ export function detectOnLevels(
     let ok = true;
     for (let i = 0; i < w.length && ok; i++) {
       const x = Math.abs(w[i]!) * k;
-      if (x > t.max + tol) ok = false;
-      else if (Math.abs(x - t.mags[nearest(t, x)]!) > tol) ok = false;
+      const lv = t.mags[nearest(t, x)]!;
+      // absolute tolerance plus float32 rounding relative to the level (8-bit SP2 levels reach 32768)
+      if (Math.abs(x - lv) > tol + 4e-7 * lv) ok = false;
     }
     if (ok) {
       const q = quantizeWeights(w, alpha, scheme, m);

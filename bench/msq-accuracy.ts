@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     qatOnnx: join(PROJECT_ROOT, 'models', 'mnist-cnn-qat.onnx'),
     calibN: DEFAULT_CALIB_N,
     seeds: Number(values.seeds),
+    dataFree: true,
     log: (s) => process.stderr.write(`${s}\n`),
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     ...report,
     benchmark: 'msq-accuracy',
     what: 'MNIST held-out accuracy (%), float vs integer golden model per weight scheme, PTQ and QAT',
-    command: `npx tsx bench/msq-accuracy.ts --n ${values.n} --board ${values.board} --seeds ${values.seeds}`,
+    command: `npx tsx bench/msq-accuracy.ts --n ${values.n} --board ${values.board} --seeds ${values.seeds} (with --data-free rows)`,
     generatorVersion: GENERATOR_VERSION,
     seconds: Number(seconds.toFixed(1)),
     loadavg1m: Number(loadavg()[0]!.toFixed(2)),

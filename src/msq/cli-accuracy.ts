@@ -1,12 +1,12 @@
 /**
  * `accelforge accuracy [--n 2000] [--board xc7z020] [--float models/mnist-cnn.onnx] [--qat models/mnist-cnn-qat.onnx]
- *                      [--calib-n 500] [--percentile P] [--seeds 3] [--json rtl-out/msq-accuracy.json]`
+ *                      [--calib-n 500] [--percentile P] [--seeds 3] [--data-free] [--json rtl-out/msq-accuracy.json]`
  *
  * Accuracy on the HELD-OUT MNIST digits (src/msq/mnist.ts split; never seen by training or calibration):
  * float accuracy (float.ts), then fixed-only / SP2-only / MSQ-variance / MSQ-error through the integer golden
  * model (golden.ts), for plain post-training quantization of the float model and for the QAT model; plus a
  * random fixed/SP2 split at the same ratio (mean over seeds) as a baseline for the two MSQ rules, and for the QAT
- * model its trained codes kept exactly ("as trained"). Prints a Markdown table and writes JSON (default
+ * model its trained codes kept exactly ("as trained"). `--data-free` adds rows with data-free activation ranges. Prints a Markdown table and writes JSON (default
  * rtl-out/msq-accuracy.json; `--json ''` writes none). The recorded figures come from bench/msq-accuracy.ts.
  */
 import { cpus, hostname } from 'node:os';
@@ -30,6 +30,7 @@ export type AccuracyColumn = (typeof ACCURACY_COLUMNS)[number];
 export interface AccuracyRow {
   model: string;
   file: string;
+  calibration: string;
   /** accuracy in percent per column; a column that does not apply is absent */
   acc: Partial<Record<AccuracyColumn, number>>;
 }
@@ -54,6 +55,8 @@ export interface AccuracyOptions {
   percentile?: number;
   /** random-split seeds (0 = no random baseline) */
   seeds: number;
+  /** also measure with data-free activation ranges (--calib none) */
+  dataFree?: boolean;
   log?: (s: string) => void;
 }
 
@@ -126,36 +129,40 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
     if (!file) continue;
     const imp = await loadOnnx(file);
     const isQat = label.startsWith('QAT');
-    const cal = await calibrate(imp, { kind: 'mnist', n: o.calibN }, o.percentile);
-    calibration = cal.method;
-    const acc: AccuracyRow['acc'] = {};
-    acc.float = floatAccuracy(imp, test);
-    log(`${label}: float ${acc.float.toFixed(2)}%`);
-    const q = async (scheme: SchemeChoice, rule: 'variance' | 'error', detectLevels: boolean): Promise<QuantModel> =>
-      (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels }, cal.ranges)).model;
-    // QAT weights are re-quantized for each scheme here (detectLevels off) so the columns compare schemes;
-    // "as trained" keeps the trained codes.
-    const fixedModel = await q('fixed', 'variance', false);
-    const sp2Model = await q('sp2', 'variance', false);
-    acc.fixed = quantAccuracy(fixedModel, test);
-    acc.sp2 = quantAccuracy(sp2Model, test);
-    acc.msqVariance = quantAccuracy(await q('msq', 'variance', false), test);
-    acc.msqError = quantAccuracy(await q('msq', 'error', false), test);
-    if (o.seeds > 0) {
-      const ratio = boardRatio(o.board);
-      let s = 0;
-      for (let k = 0; k < o.seeds; k++) s += quantAccuracy(randomSplit(fixedModel, sp2Model, ratio, 1000 + k), test);
-      acc.msqRandom = s / o.seeds;
+    const floatAcc = floatAccuracy(imp, test);
+    log(`${label}: float ${floatAcc.toFixed(2)}%`);
+    const modes: ('data' | 'none')[] = o.dataFree ? ['data', 'none'] : ['data'];
+    for (const mode of modes) {
+      const cal = mode === 'data' ? await calibrate(imp, { kind: 'mnist', n: o.calibN }, o.percentile) : await calibrate(imp, { kind: 'none' });
+      if (mode === 'data') calibration = cal.method;
+      const acc: AccuracyRow['acc'] = { float: floatAcc };
+      const q = async (scheme: SchemeChoice, rule: 'variance' | 'error', detectLevels: boolean): Promise<QuantModel> =>
+        (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels }, cal.ranges)).model;
+      // QAT weights are re-quantized for each scheme here (detectLevels off) so the columns compare schemes;
+      // "as trained" keeps the trained codes.
+      const fixedModel = await q('fixed', 'variance', false);
+      const sp2Model = await q('sp2', 'variance', false);
+      acc.fixed = quantAccuracy(fixedModel, test);
+      acc.sp2 = quantAccuracy(sp2Model, test);
+      acc.msqVariance = quantAccuracy(await q('msq', 'variance', false), test);
+      acc.msqError = quantAccuracy(await q('msq', 'error', false), test);
+      if (o.seeds > 0) {
+        const ratio = boardRatio(o.board);
+        let s = 0;
+        for (let k = 0; k < o.seeds; k++) s += quantAccuracy(randomSplit(fixedModel, sp2Model, ratio, 1000 + k), test);
+        acc.msqRandom = s / o.seeds;
+      }
+      if (isQat) acc.msqAsTrained = quantAccuracy(await q('msq', 'variance', true), test);
+      const name = mode === 'data' ? label : `${label}, data-free ranges (--calib none)`;
+      log(`${name}: ${JSON.stringify(acc)}`);
+      rows.push({ model: name, file, calibration: mode === 'data' ? cal.method : 'data-free', acc });
     }
-    if (isQat) acc.msqAsTrained = quantAccuracy(await q('msq', 'variance', true), test);
-    log(`${label}: ${JSON.stringify(acc)}`);
-    rows.push({ model: label, file, acc });
   }
   const cpu = cpus();
   return {
     date: new Date().toISOString(),
     machine: `${cpu[0]?.model ?? 'unknown cpu'} (${cpu.length} cores), node ${process.version}, host ${hostname()}`,
-    command: `npx accelforge accuracy --n ${o.n} --board ${o.board} --calib-n ${o.calibN}${o.percentile ? ` --percentile ${o.percentile}` : ''} --seeds ${o.seeds}`,
+    command: `npx accelforge accuracy --n ${o.n} --board ${o.board} --calib-n ${o.calibN}${o.percentile ? ` --percentile ${o.percentile}` : ''} --seeds ${o.seeds}${o.dataFree ? ' --data-free' : ''}`,
     n: test.images.length,
     board: o.board,
     calibration,
@@ -197,12 +204,13 @@ export async function run(argv: string[]): Promise<void> {
       'calib-n': { type: 'string', default: String(DEFAULT_CALIB_N) },
       percentile: { type: 'string' },
       seeds: { type: 'string', default: '3' },
+      'data-free': { type: 'boolean', default: false },
       json: { type: 'string', default: join('rtl-out', 'msq-accuracy.json') },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: accelforge accuracy [--n 2000] [--board xc7z020] [--float f.onnx] [--qat q.onnx] [--calib-n 500] [--percentile P] [--seeds 3] [--json out.json]\n');
+    process.stdout.write('usage: accelforge accuracy [--n 2000] [--board xc7z020] [--float f.onnx] [--qat q.onnx] [--calib-n 500] [--percentile P] [--seeds 3] [--data-free] [--json out.json]\n');
     return;
   }
   const int = (v: string, field: string, min: number): number => {
@@ -223,6 +231,7 @@ export async function run(argv: string[]): Promise<void> {
     calibN: int(values['calib-n'], '--calib-n', 1),
     percentile,
     seeds: int(values.seeds, '--seeds', 0),
+    dataFree: values['data-free'],
     log: (s) => process.stderr.write(`${s}\n`),
   });
   const md = accuracyMarkdown(report);

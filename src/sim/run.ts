@@ -235,7 +235,9 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
     }
     const cmd = sim === 'verilator' ? built.bin : 'vvp';
     const args = sim === 'verilator' ? [] : ['-n', built.bin];
+    const tSim = performance.now();
     const r = await execa(cmd, args, { cwd: runDir, reject: false, all: true, maxBuffer: 64 * 1024 * 1024 });
+    const simMs = performance.now() - tSim;
     let statusText: string;
     try {
       statusText = await readFile(join(runDir, 'status.txt'), 'utf8');
@@ -307,6 +309,8 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
       sim,
       buildMs: built.buildMs,
       runMs: performance.now() - t0,
+      simMs,
+      ...(st.has('loop') ? { loop: { cpuMs: Number(st.get('loop')![0]), wallMs: Number(st.get('loop')![1]) } } : {}),
       cached: built.cached,
     };
     if (opts.expected) {

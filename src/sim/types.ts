@@ -96,6 +96,10 @@ export interface RunResult {
   buildMs: number;
   /** Wall time of the simulation run (writing stimulus, simulating, reading responses). */
   runMs: number;
+  /** Wall time of the simulator process alone (start-up, reading stimulus, simulating, writing responses). */
+  simMs: number;
+  /** Verilator only: CPU and wall time of the driver's clock loop alone (after reading stimulus), for speed figures. */
+  loop?: { cpuMs: number; wallMs: number };
   /** true when the build came from the cache. */
   cached: boolean;
 }

@@ -2,24 +2,27 @@
  * Cycle model of the MSQ layer engine's schedule (src/msq/rtl, docs/msq-engine.md), with no stalls (source always
  * valid, sink always ready). It is derived from the RTL's structure, not fitted:
  *
- *   load   = H * W * ceil(Cin / N)                        one s_act beat per clock into the activation buffer
- *   pixel  = (passes - 1) * passCycles + steps            issue: every pass but the last is padded to passCycles
- *          + 1                                            S1 (buffer / ROM read)
- *          + laneLatency(N)                               product stages + adder tree (last accumulate)
- *          + 1 + (Pf + Ps)                                pass done, serialize the lane results
- *          + REQUANT_STAGES + 1                           requantizer pipeline, drain detect
- *          + ceil(Cout / N)                               output beats (issue of the next pixel follows at once)
- *   total  = load + OH * OW * pixel                        (= RunResult.cycleCount of the simulation harness)
+ *   load      = H * W * ceil(Cin / N)          one s_act beat per clock into the activation buffer; issue starts next
+ *   issue     pixel i occupies passes * passCycles cycles from s_i; its last real step is at
+ *             t_i = s_i + (passes - 1) * passCycles + steps - 1
+ *   full      F_i = t_i + 1 (S1 read) + laneLatency(N) + 1 (pass done) + (Pf + Ps) (serialize)
+ *                   + REQUANT_STAGES + 1 (bank-full flag)
+ *   emit      first beat at max(F_i, lastBeat_{i-1}) + 1, then ceil(Cout / N) beats back to back
+ *   banks     two output banks: pixel i + 2 may start only after pixel i's last beat:
+ *             s_{i+2} = max(s_{i+1} + passes * passCycles, lastBeat_i + 1)
+ *   total     = lastBeat of the final pixel + 1   (= RunResult.cycleCount of the simulation harness)
  *
- * `networkLatency` applies the per-layer model to a list of layer shapes and adds a DDR bound per layer: weights and
- * feature maps move over DDR at the board's derated bandwidth (an ASSUMPTION written in the board file), and a layer
- * takes max(compute, DDR) cycles when transfers overlap compute (double-buffered weights).
+ * In steady state a pixel costs passes * passCycles cycles: issue, requantization and output overlap.
+ * `networkLatency` applies the model to a list of layer shapes and adds a DDR bound per layer: weights and feature
+ * maps move over DDR at the board's derated bandwidth (an ASSUMPTION written in the board file), and a layer takes
+ * max(compute, DDR) cycles when transfers overlap compute (double-buffered weights).
  */
 import type { Board } from '../board/index.js';
 import { laneLatency, REQUANT_STAGES, type EngineShape, type LayerPlan } from './rtl/index.js';
 
 export interface LayerCycles {
   load: number;
+  /** steady-state cycles per output pixel: passes * passCycles */
   perPixel: number;
   pixels: number;
   total: number;
@@ -29,20 +32,41 @@ export interface LayerCycles {
   slotMacs: number;
 }
 
-/** Per-pixel cycle count of the schedule for these dimensions. */
-export function pixelCycles(shape: EngineShape, d: { steps: number; passes: number; passCycles: number; coutGroups: number }): number {
+interface ScheduleDims {
+  load: number;
+  pixels: number;
+  steps: number;
+  passes: number;
+  passCycles: number;
+  coutGroups: number;
+}
+
+/** Run the schedule recurrence (O(pixels)); returns the cycle count of the last output beat + 1. */
+function scheduleCycles(shape: EngineShape, d: ScheduleDims): number {
   const R = shape.Pf + shape.Ps;
-  return (d.passes - 1) * d.passCycles + d.steps + 1 + laneLatency(shape.N) + 1 + R + REQUANT_STAGES + 1 + d.coutGroups;
+  const pixelIssue = d.passes * d.passCycles;
+  const drain = 1 + laneLatency(shape.N) + 1 + R + REQUANT_STAGES + 1;
+  const start: number[] = [];
+  const lastBeat: number[] = [];
+  for (let i = 0; i < d.pixels; i++) {
+    let s = i === 0 ? d.load : start[i - 1]! + pixelIssue;
+    if (i >= 2) s = Math.max(s, lastBeat[i - 2]! + 1);
+    start.push(s);
+    const t = s + (d.passes - 1) * d.passCycles + d.steps - 1;
+    const full = t + drain;
+    const first = Math.max(full, i > 0 ? lastBeat[i - 1]! : -Infinity) + 1;
+    lastBeat.push(first + d.coutGroups - 1);
+  }
+  return lastBeat[d.pixels - 1]! + 1;
 }
 
 /** Cycles of one layer run (load the input frame, compute every output pixel), as the simulation counts them. */
 export function layerCycles(plan: LayerPlan): LayerCycles {
   const load = plan.inH * plan.inW * plan.cinGroups;
-  const perPixel = pixelCycles(plan.shape, plan);
   const pixels = plan.outH * plan.outW;
-  const total = load + pixels * perPixel;
+  const total = scheduleCycles(plan.shape, { load, pixels, steps: plan.steps, passes: plan.passes, passCycles: plan.passCycles, coutGroups: plan.coutGroups });
   const macs = plan.cin * plan.kh * plan.kw * plan.cout * pixels;
-  return { load, perPixel, pixels, total, macs, slotMacs: total * (plan.shape.Pf + plan.shape.Ps) * plan.shape.N };
+  return { load, perPixel: plan.passes * plan.passCycles, pixels, total, macs, slotMacs: total * (plan.shape.Pf + plan.shape.Ps) * plan.shape.N };
 }
 
 /** A weighted layer of a network, by shape only (for latency estimates of networks we do not simulate). */
@@ -88,10 +112,10 @@ export function shapeCycles(s: LayerShape, shape: EngineShape): LayerCycles {
   const nFixed = s.cout - s.sp2Filters;
   const passes = Math.max(ceilDiv(nFixed, Pf), ceilDiv(s.sp2Filters, Ps));
   const passCycles = Math.max(steps, Pf + Ps);
-  const perPixel = pixelCycles(shape, { steps, passes, passCycles, coutGroups: ceilDiv(s.cout, N) });
   const load = s.inH * s.inW * cinGroups;
   const pixels = outH * outW;
-  const total = load + pixels * perPixel;
+  const total = scheduleCycles(shape, { load, pixels, steps, passes, passCycles, coutGroups: ceilDiv(s.cout, N) });
+  const perPixel = passes * passCycles;
   return { load, perPixel, pixels, total, macs: s.cin * s.kh * s.kw * s.cout * pixels, slotMacs: total * (Pf + Ps) * N };
 }
 

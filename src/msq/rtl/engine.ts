@@ -28,8 +28,8 @@ export interface EngineRtl {
   hash: string;
 }
 
-/** Stages of the requantizer after the serializer (q0..q6): used by the cycle model. */
-export const REQUANT_STAGES = 7;
+/** Register stages of the requantizer between the serializer and the output-buffer write (q0..q5): cycle model. */
+export const REQUANT_STAGES = 6;
 
 /** Generate the Verilog of a layer engine for `plan`. `prefix` starts every module name. */
 export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl {
@@ -112,6 +112,8 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   const ln = (s = ''): void => {
     o.push(s);
   };
+  const PIX = OH * OW;
+  const PXB = clog2(PIX);
   ln(`module ${top} (`);
   ln('  input wire clk,');
   ln('  input wire rst,');
@@ -119,11 +121,12 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('  input wire s_act_tvalid,');
   ln('  output wire s_act_tready,');
   ln(`  output reg [${N * OB - 1}:0] m_out_tdata,`);
-  ln('  output wire m_out_tvalid,');
+  ln('  output reg m_out_tvalid,');
   ln('  input wire m_out_tready,');
-  ln('  output wire m_out_tlast');
+  ln('  output reg m_out_tlast');
   ln(');');
-  ln('  localparam [1:0] ST_LOAD = 2\'d0, ST_COMP = 2\'d1, ST_DRAIN = 2\'d2, ST_EMIT = 2\'d3;');
+  ln('  // ST_LOAD: fill the activation buffer; ST_RUN: issue every pixel; ST_WAIT: issued, outputs still draining');
+  ln('  localparam [1:0] ST_LOAD = 2\'d0, ST_RUN = 2\'d1, ST_WAIT = 2\'d2;');
   ln('  reg [1:0] st;');
   ln();
   ln(`  // ---- activation buffer: ${depth} words of ${N} x ${AB} bits, address ((y * ${W}) + x) * ${CG} + group`);
@@ -143,7 +146,8 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   plan.sp2Rom.forEach((v, i) => ln(`    sp2_rom[${i}] = ${lit(SWD, v)};`));
   ln('  end');
   ln();
-  ln('  // ---- issue counters: pixel (oy, ox), pass, step (ky, kx, group), gap cycles up to the pass length');
+  ln(`  // ---- issuer: pixel (oy, ox), pass, step (ky, kx, group); every pass lasts ${L} cycles (${STEPS} issue + gap)`);
+  ln('  // A pixel writes output bank ibank; it starts only when that bank has been emitted (busy_q clear).');
   ln(`  reg [${OYB - 1}:0] oy;`);
   ln(`  reg [${OXB - 1}:0] ox;`);
   ln(`  reg signed [${CW - 1}:0] row_base, col_base;`);
@@ -154,21 +158,22 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`  reg [${KSB - 1}:0] kstep;`);
   ln(`  reg [${PB - 1}:0] pass;`);
   ln(`  reg [${WA - 1}:0] w_addr;`);
+  ln('  reg ibank;');
+  ln('  reg [1:0] busy_q; // bank holds a pixel not yet fully emitted');
   ln(`  wire signed [${CW - 1}:0] iy = row_base + $signed(${zext('ky', KYB, CW)});`);
   ln(`  wire signed [${CW - 1}:0] ix = col_base + $signed(${zext('kx', KXB, CW)});`);
   ln(`  wire inb = (iy >= ${litS(CW, 0)}) && (iy < ${litS(CW, H)}) && (ix >= ${litS(CW, 0)}) && (ix < ${litS(CW, W)});`);
   ln(`  wire [${AW - 1}:0] rd_addr = pix_addr + k_off;`);
-  ln(STEPS === L ? '  wire issue = (st == ST_COMP);' : `  wire issue = (st == ST_COMP) && (kstep < ${lit(KSB, STEPS)});`);
+  ln(`  wire pix_start = (pass == ${lit(PB, 0)}) && (kstep == ${lit(KSB, 0)});`);
+  ln('  wire go = (st == ST_RUN) && !(pix_start && busy_q[ibank]);');
+  ln(STEPS === L ? '  wire issue = go;' : `  wire issue = go && (kstep < ${lit(KSB, STEPS)});`);
   ln(`  wire step_last = (kstep == ${lit(KSB, STEPS - 1)});`);
   ln(`  wire pass_end = (kstep == ${lit(KSB, L - 1)});`);
   ln(`  wire pass_final = (pass == ${lit(PB, P - 1)});`);
-  ln(`  wire pix_issue_done = pass_final && step_last;`);
+  ln('  wire pix_end = go && pass_end && pass_final;');
   ln(`  wire last_x = (ox == ${lit(OXB, OW - 1)});`);
   ln(`  wire last_y = (oy == ${lit(OYB, OH - 1)});`);
-  ln(`  reg [${EB - 1}:0] e_cnt;`);
-  ln(`  wire e_last = (e_cnt == ${lit(EB, plan.coutGroups - 1)});`);
-  ln('  wire emit_fire = (st == ST_EMIT) && m_out_tready;');
-  ln('  wire any_busy;');
+  ln('  wire frame_done; // the emitter accepted the frame\'s final beat');
   ln();
   const startRow = -(PT * W + PL) * CG;
   ln('  always @(posedge clk) begin');
@@ -180,20 +185,19 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('        ST_LOAD: if (ld_fire) begin');
   ln(`          if (ld_addr == ${lit(AW, depth - 1)}) begin`);
   ln(`            ld_addr <= ${lit(AW, 0)};`);
-  ln('            st <= ST_COMP;');
+  ln('            st <= ST_RUN;');
   ln('          end else begin');
   ln(`            ld_addr <= ld_addr + ${lit(AW, 1)};`);
   ln('          end');
   ln('        end');
-  ln('        ST_COMP: if (pix_issue_done) st <= ST_DRAIN;');
-  ln('        ST_DRAIN: if (!any_busy) st <= ST_EMIT;');
-  ln('        ST_EMIT: if (emit_fire && e_last) st <= (last_x && last_y) ? ST_LOAD : ST_COMP;');
+  ln('        ST_RUN: if (pix_end && last_x && last_y) st <= ST_WAIT;');
+  ln('        ST_WAIT: if (frame_done) st <= ST_LOAD;');
   ln('        default: st <= ST_LOAD;');
   ln('      endcase');
   ln('    end');
   ln('  end');
   ln();
-  ln('  // pixel and step counters (no reset needed: (re)initialised when a frame has loaded)');
+  ln('  // issue counters: (re)initialised while a frame loads');
   ln('  always @(posedge clk) begin');
   ln('    if (st == ST_LOAD) begin');
   ln(`      oy <= ${lit(OYB, 0)};`);
@@ -202,9 +206,6 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`      col_base <= ${litS(CW, -PL)};`);
   ln(`      row_addr <= ${lit(AW, modA(startRow))};`);
   ln(`      pix_addr <= ${lit(AW, modA(startRow))};`);
-  ln(`      e_cnt <= ${lit(EB, 0)};`);
-  ln('    end');
-  ln('    if (st != ST_COMP) begin');
   ln(`      ky <= ${lit(KYB, 0)};`);
   ln(`      kx <= ${lit(KXB, 0)};`);
   ln(`      cg <= ${lit(CGB, 0)};`);
@@ -212,7 +213,8 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`      pass <= ${lit(PB, 0)};`);
   ln(`      k_off <= ${lit(AW, 0)};`);
   ln(`      w_addr <= ${lit(WA, 0)};`);
-  ln('    end else begin');
+  ln("      ibank <= 1'b0;");
+  ln('    end else if (go) begin');
   ln('      if (issue) begin');
   ln(`        w_addr <= w_addr + ${lit(WA, 1)};`);
   ln(`        if (cg != ${lit(CGB, CG - 1)}) begin`);
@@ -235,16 +237,15 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('          end');
   ln('        end');
   ln('      end');
-  ln('      if (pass_end || pix_issue_done) begin');
+  ln('      if (pass_end) begin');
   ln(`        kstep <= ${lit(KSB, 0)};`);
-  ln(`        pass <= pass + ${lit(PB, 1)};`);
+  ln(`        pass <= pass_final ? ${lit(PB, 0)} : pass + ${lit(PB, 1)};`);
   ln('      end else begin');
   ln(`        kstep <= kstep + ${lit(KSB, 1)};`);
   ln('      end');
-  ln('    end');
-  ln('    if (emit_fire) begin');
-  ln(`      e_cnt <= e_last ? ${lit(EB, 0)} : e_cnt + ${lit(EB, 1)};`);
-  ln('      if (e_last) begin');
+  ln('      if (pix_end) begin');
+  ln(`        w_addr <= ${lit(WA, 0)};`);
+  ln('        ibank <= ~ibank;');
   ln('        if (!last_x) begin');
   ln(`          ox <= ox + ${lit(OXB, 1)};`);
   ln(`          col_base <= col_base + ${litS(CW, SW)};`);
@@ -287,20 +288,22 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`  wire [${N * AB - 1}:0] act_x = {${laneMask.join(',\n      ')}};`);
   ln();
   ln('  // ---- the two cores share the activation word');
-  ln('  wire f_done, s_done, f_busy, s_busy;');
+  ln('  wire f_done, s_done;');
   ln(`  wire [${Pf * FA - 1}:0] f_acc;`);
   ln(`  wire [${Ps * SA - 1}:0] s_acc;`);
   ln(`  ${prefix}_fixed_core fixed_core (.clk(clk), .rst(rst), .in_valid(v1), .in_first(first1), .in_last(last1),`);
-  ln('    .act(act_x), .wgt(wf_q), .done(f_done), .busy(f_busy), .acc(f_acc));');
+  ln('    .act(act_x), .wgt(wf_q), .done(f_done), .acc(f_acc));');
   ln(`  ${prefix}_sp2_core sp2_core (.clk(clk), .rst(rst), .in_valid(v1), .in_first(first1), .in_last(last1),`);
-  ln('    .act(act_x), .wgt(ws_q), .done(s_done), .busy(s_busy), .acc(s_acc));');
-  ln();
+  ln('    .act(act_x), .wgt(ws_q), .done(s_done), .acc(s_acc));');
   ln('  wire pass_done = f_done & s_done; // equal by construction: both cores have the same latency');
-  ln(`  // ---- requantizer: snapshot the ${R} lane results of a pass, serialize one per clock`);
+  ln();
+  ln(`  // ---- requantizer: snapshot the ${R} lane results of a pass, serialize one per clock (passes are >= ${R} cycles apart)`);
   for (let i = 0; i < R; i++) ln(`  reg signed [${RW0 - 1}:0] snap_${i};`);
   ln(`  reg [${clog2(R)}:0] rq_cnt;`);
   ln('  reg rq_busy;');
+  ln('  reg rq_bank;');
   ln(`  reg [${CMB - 1}:0] cm_addr;`);
+  ln(`  wire cm_wrap = (cm_addr == ${lit(CMB, CMD - 1)});`);
   ln('  always @(posedge clk) begin');
   ln('    if (pass_done) begin');
   for (let i = 0; i < R; i++) {
@@ -312,12 +315,16 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('    end else if (rq_busy) begin');
   for (let i = 0; i < R - 1; i++) ln(`      snap_${i} <= snap_${i + 1};`);
   ln('    end');
-  ln('    if (rst) begin');
+  ln('    if (rst || st == ST_LOAD) begin');
   ln('      rq_busy <= 1\'b0;');
+  ln('      rq_bank <= 1\'b0;');
   ln(`      rq_cnt <= ${lit(clog2(R) + 1, 0)};`);
   ln(`      cm_addr <= ${lit(CMB, 0)};`);
   ln('    end else begin');
-  ln(`      if (rq_busy) cm_addr <= (cm_addr == ${lit(CMB, CMD - 1)}) ? ${lit(CMB, 0)} : cm_addr + ${lit(CMB, 1)};`);
+  ln('      if (rq_busy) begin');
+  ln(`        cm_addr <= cm_wrap ? ${lit(CMB, 0)} : cm_addr + ${lit(CMB, 1)};`);
+  ln('        if (cm_wrap) rq_bank <= ~rq_bank;');
+  ln('      end');
   ln('      if (pass_done) begin');
   ln('        rq_busy <= 1\'b1;');
   ln(`        rq_cnt <= ${lit(clog2(R) + 1, 0)};`);
@@ -328,7 +335,6 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('    end');
   ln('  end');
   ln();
-  // channel map ROM: [pass * R + lane] -> {valid, ch}
   ln(`  // channel map: [pass * ${R} + lane] -> {valid, output channel}`);
   ln(`  reg [${CHB}:0] chan_map [0:${CMD - 1}];`);
   ln('  initial begin');
@@ -340,7 +346,6 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
     }
   }
   ln('  end');
-  // requant parameter ROMs
   ln('  // requantization parameters per output channel: bias (int32), M (31 bits), S (6 bits)');
   ln(`  reg [31:0] bias_rom [0:${plan.cout - 1}];`);
   ln(`  reg [30:0] mul_rom [0:${plan.cout - 1}];`);
@@ -356,23 +361,33 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`  reg [${CHB}:0] cm0;`);
   ln(`  reg [${CHB - 1}:0] ch1, ch2, ch3, ch4, ch5;`);
   ln('  reg ok1, ok2, ok3, ok4, ok5;');
-  ln('  reg [6:0] qv;');
+  ln('  reg qv0;');
+  ln('  reg [5:0] qb, qe; // per stage: output bank, last result of a pixel');
   ln('  reg signed [31:0] bias1;');
   ln('  reg [30:0] mul1, mul2;');
   ln('  reg [5:0] sh1, sh2, sh3, sh4;');
   ln(`  reg signed [${RW - 1}:0] sum2;`);
   ln(`  (* use_dsp = "yes" *) reg signed [${PRW - 1}:0] prod3;`);
   ln(`  reg signed [${PRW - 1}:0] rnd4, shr5;`);
-  ln(`  reg [${OB - 1}:0] out_buf [0:${plan.cout - 1}];`);
+  ln(`  reg [${OB - 1}:0] out_buf0 [0:${plan.cout - 1}];`);
+  ln(`  reg [${OB - 1}:0] out_buf1 [0:${plan.cout - 1}];`);
   ln(`  wire [${PRW - 1}:0] half3 = ${lit(PRW, 1)} << (sh3 - 6'd1);`);
+  ln(`  wire [${OB - 1}:0] y5 = (shr5 < ${litS(PRW, plan.outLo)}) ? ${outLit(plan.outLo)} :`);
+  ln(`                 (shr5 > ${litS(PRW, plan.outHi)}) ? ${outLit(plan.outHi)} : shr5[${OB - 1}:0];`);
   ln('  always @(posedge clk) begin');
-  ln('    if (rst) qv <= 7\'d0;');
-  ln('    else qv <= {qv[5:0], rq_busy};');
+  ln('    if (rst) begin');
+  ln("      qv0 <= 1'b0;");
+  ln("      qe <= 6'd0;");
+  ln('    end else begin');
+  ln('      qv0 <= rq_busy;');
+  ln('      qe <= {qe[4:0], rq_busy && cm_wrap};');
+  ln('    end');
+  ln('    qb <= {qb[4:0], rq_bank};');
   ln('    val0 <= snap_0;');
   ln('    cm0 <= chan_map[cm_addr];');
   ln('    val1 <= val0;');
   ln(`    ch1 <= cm0[${CHB - 1}:0];`);
-  ln(`    ok1 <= qv[0] & cm0[${CHB}];`);
+  ln(`    ok1 <= qv0 & cm0[${CHB}];`);
   ln(`    bias1 <= bias_rom[cm0[${CHB - 1}:0]];`);
   ln(`    mul1 <= mul_rom[cm0[${CHB - 1}:0]];`);
   ln(`    sh1 <= shift_rom[cm0[${CHB - 1}:0]];`);
@@ -384,36 +399,78 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('    sh4 <= sh3; ch4 <= ch3; ok4 <= ok3;');
   ln('    shr5 <= rnd4 >>> sh4;');
   ln('    ch5 <= ch4; ok5 <= ok4;');
-  ln('    if (ok5) begin');
-  ln(`      if (shr5 < ${litS(PRW, plan.outLo)}) out_buf[ch5] <= ${outLit(plan.outLo)};`);
-  ln(`      else if (shr5 > ${litS(PRW, plan.outHi)}) out_buf[ch5] <= ${outLit(plan.outHi)};`);
-  ln(`      else out_buf[ch5] <= shr5[${OB - 1}:0];`);
-  ln('    end');
+  ln('    if (ok5 && !qb[5]) out_buf0[ch5] <= y5;');
+  ln('    if (ok5 && qb[5]) out_buf1[ch5] <= y5;');
   ln('  end');
-  ln('  assign any_busy = v1 | f_busy | s_busy | rq_busy | (|qv);');
+  ln('  wire bank_written = qe[5]; // the last result of a pixel is written this cycle, into bank qb[5]');
   ln();
-  ln(`  // ---- output: ${plan.coutGroups} beat(s) of ${N} channels per pixel`);
-  ln('  assign m_out_tvalid = (st == ST_EMIT);');
-  ln('  assign m_out_tlast = (st == ST_EMIT) && e_last && last_x && last_y;');
-  // m_out_tdata is a register: beat 0 is loaded when the pixel's results are complete, the next beat on each handshake
-  const beat = (e: number): string => {
+  ln(`  // ---- emitter: ${plan.coutGroups} beat(s) of ${N} channels per pixel from the full bank; the other bank fills meanwhile`);
+  ln('  reg [1:0] full_q;');
+  ln('  reg e_bank;');
+  ln(`  reg [${EB - 1}:0] e_cnt;`);
+  ln(`  reg [${PXB - 1}:0] e_pix;`);
+  ln('  wire m_fire = m_out_tvalid && m_out_tready;');
+  ln(`  wire e_last = (e_cnt == ${lit(EB, plan.coutGroups - 1)});`);
+  ln('  wire fin = m_fire && e_last;');
+  ln('  wire nb = fin ? ~e_bank : e_bank;');
+  ln('  wire load_next = (!m_out_tvalid || fin) && full_q[nb];');
+  if (plan.coutGroups === 1) ln(`  wire next_pix_last = fin ? ${PIX >= 2 ? `(e_pix == ${lit(PXB, PIX - 2)})` : "1'b0"} : (e_pix == ${lit(PXB, PIX - 1)});`);
+  ln('  assign frame_done = fin && m_out_tlast;');
+  const beat = (bank: number, e: number): string => {
     const parts: string[] = [];
     for (let n = N - 1; n >= 0; n--) {
       const ch = e * N + n;
-      parts.push(ch < plan.cout ? `out_buf[${ch}]` : lit(OB, 0));
+      parts.push(ch < plan.cout ? `out_buf${bank}[${ch}]` : lit(OB, 0));
     }
     return `{${parts.join(', ')}}`;
   };
   ln('  always @(posedge clk) begin');
-  ln('    if (st == ST_DRAIN && !any_busy) m_out_tdata <= ' + beat(0) + ';');
+  ln('    if (rst || st == ST_LOAD) begin');
+  ln("      m_out_tvalid <= 1'b0;");
+  ln("      m_out_tlast <= 1'b0;");
+  ln("      full_q <= 2'b00;");
+  ln("      busy_q <= 2'b00;");
+  ln("      e_bank <= 1'b0;");
+  ln(`      e_cnt <= ${lit(EB, 0)};`);
+  ln(`      e_pix <= ${lit(PXB, 0)};`);
+  ln('    end else begin');
+  ln('      if (go && pix_start) busy_q[ibank] <= 1\'b1;');
+  ln('      if (fin) begin');
+  ln('        busy_q[e_bank] <= 1\'b0;');
+  ln('        e_bank <= ~e_bank;');
+  ln(`        e_pix <= e_pix + ${lit(PXB, PIX > 1 ? 1 : 0)};`);
+  ln('      end');
+  ln('      if (bank_written) full_q[qb[5]] <= 1\'b1;');
+  ln('      if (m_fire && !e_last) begin');
+  ln(`        e_cnt <= e_cnt + ${lit(EB, 1)};`);
+  ln(`        m_out_tlast <= ${plan.coutGroups >= 2 ? `(e_cnt == ${lit(EB, plan.coutGroups - 2)})` : "1'b1"} && (e_pix == ${lit(PXB, PIX - 1)});`);
+  ln('      end else if (load_next) begin');
+  ln(`        e_cnt <= ${lit(EB, 0)};`);
+  ln("        m_out_tvalid <= 1'b1;");
+  ln(`        m_out_tlast <= ${plan.coutGroups === 1 ? 'next_pix_last' : "1'b0"};`);
+  ln("        full_q[nb] <= 1'b0;");
+  ln('      end else if (fin) begin');
+  ln("        m_out_tvalid <= 1'b0;");
+  ln("        m_out_tlast <= 1'b0;");
+  ln('      end');
+  ln('    end');
+  ln('  end');
+  ln('  // beat data: beat e_cnt + 1 of the current bank, or beat 0 of the next bank');
+  ln('  always @(posedge clk) begin');
+  ln('    if (m_fire && !e_last) begin');
   if (plan.coutGroups > 1) {
-    ln('    else if (emit_fire && !e_last) begin');
-    ln('      case (e_cnt)');
-    for (let e = 0; e + 1 < plan.coutGroups; e++) ln(`        ${lit(EB, e)}: m_out_tdata <= ${beat(e + 1)};`);
+    ln('      case ({e_bank, e_cnt})');
+    for (const b of [0, 1]) {
+      for (let e = 0; e + 1 < plan.coutGroups; e++) ln(`        ${lit(EB + 1, (b << EB) | e)}: m_out_tdata <= ${beat(b, e + 1)};`);
+    }
     ln(`        default: m_out_tdata <= ${lit(N * OB, 0)};`);
     ln('      endcase');
-    ln('    end');
+  } else {
+    ln(`      m_out_tdata <= ${lit(N * OB, 0)}; // never: one beat per pixel`);
   }
+  ln('    end else if (load_next) begin');
+  ln(`      m_out_tdata <= nb ? ${beat(1, 0)} : ${beat(0, 0)};`);
+  ln('    end');
   ln('  end');
   ln('endmodule');
   return o.join('\n');

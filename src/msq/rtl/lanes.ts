@@ -192,7 +192,7 @@ export function sp2LaneModule(name: string, w: LaneWidths, m: number, m1: number
 /**
  * A core: `lanes` lane instances sharing `act`, lane l taking wgt[l*N*wb +: N*wb]. The control delay line turns
  * in_valid/in_first/in_last (presented with act/wgt) into the accumulators' enable, and raises `done` for one
- * cycle when every lane's `acc` holds a finished pass. `busy` is high while anything is in flight.
+ * cycle when every lane's `acc` holds a finished pass.
  */
 export function coreModule(name: string, laneName: string, lanes: number, w: LaneWidths, weightBits: number, kind: 'fixed' | 'sp2'): string {
   const { N } = w;
@@ -208,7 +208,6 @@ export function coreModule(name: string, laneName: string, lanes: number, w: Lan
   lines.push(`  input wire [${N * w.actBits - 1}:0] act,`);
   lines.push(`  input wire [${lanes * N * weightBits - 1}:0] wgt,`);
   lines.push('  output reg done,');
-  lines.push('  output wire busy,');
   lines.push(`  output wire [${lanes * w.accBits - 1}:0] acc`);
   lines.push(');');
   lines.push(`  // control delay line: ${lat} stages to the final adder-tree node`);
@@ -230,7 +229,6 @@ export function coreModule(name: string, laneName: string, lanes: number, w: Lan
     lines.push(`    l_d <= {l_d[${lat - 2}:0], in_last};`);
     lines.push('  end');
   }
-  lines.push('  assign busy = (|v_d) | done;');
   const lw = N * weightBits;
   for (let l = 0; l < lanes; l++) {
     lines.push(`  ${laneName} lane_${l} (`);

@@ -104,8 +104,48 @@ function evalOnnxDirect(bytes: Uint8Array, x: Float64Array, inShape: number[]): 
     let out: { d: Float64Array; s: number[] };
     switch (n.opType) {
       case 'Identity':
+      case 'Dropout':
         out = X;
         break;
+      case 'Constant': {
+        const t = a.get('value')!.t!;
+        out = { d: Float64Array.from((t.int64Data ?? []).length ? t.int64Data!.map(num) : t.floatData ?? []), s: (t.dims ?? []).map(num) };
+        break;
+      }
+      case 'Clip': // the float model does not saturate at max (a range hint); only the ReLU part applies
+        out = { d: X.d.map((v) => Math.max(ins[1]!.d[0]!, v)), s: X.s };
+        break;
+      case 'AveragePool': {
+        const [C, H, W] = X.s as [number, number, number];
+        const OH = H / 2;
+        const OW = W / 2;
+        const d = new Float64Array(C * OH * OW);
+        for (let c = 0; c < C; c++)
+          for (let y = 0; y < OH; y++)
+            for (let z = 0; z < OW; z++) {
+              const at = (i: number, j: number): number => X.d[(c * H + 2 * y + i) * W + 2 * z + j]!;
+              d[(c * OH + y) * OW + z] = (at(0, 0) + at(0, 1) + at(1, 0) + at(1, 1)) / 4;
+            }
+        out = { d, s: [C, OH, OW] };
+        break;
+      }
+      case 'GlobalAveragePool': {
+        const [C, H, W] = X.s as [number, number, number];
+        const d = new Float64Array(C);
+        for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) d[c] = d[c]! + X.d[c * H * W + i]! / (H * W);
+        out = { d, s: [C, 1, 1] };
+        break;
+      }
+      case 'Reshape':
+        out = { d: X.d, s: [X.d.length] };
+        break;
+      case 'MatMul': {
+        const [I, O] = ins[1]!.s as [number, number];
+        const d = new Float64Array(O);
+        for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) d[o] = d[o]! + X.d[i]! * ins[1]!.d[i * O + o]!;
+        out = { d, s: [O] };
+        break;
+      }
       case 'Conv': {
         const [C, H, W] = X.s as [number, number, number];
         const [O, , kh, kw] = ins[1]!.s as [number, number, number, number];
@@ -141,7 +181,7 @@ function evalOnnxDirect(bytes: Uint8Array, x: Float64Array, inShape: number[]): 
         out = { d: X.d.map((v) => Math.max(0, v)), s: X.s };
         break;
       case 'Add':
-        out = { d: X.d.map((v, i) => v + ins[1]!.d[i]!), s: X.s };
+        out = { d: X.d.map((v, i) => v + ins[1]!.d[ins[1]!.d.length === X.d.length ? i : Math.floor(i / (X.d.length / ins[1]!.d.length))]!), s: X.s };
         break;
       case 'MaxPool': {
         const [C, H, W] = X.s as [number, number, number];
@@ -262,6 +302,47 @@ describe('ONNX import errors (one line, naming the node / field)', () => {
     const ref = evalOnnxDirect(tinyGraph(), x, [1, 4, 4]);
     const got = runFloat(imp.model, x).output;
     for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(ref[i]!, 6);
+  });
+
+  it('op coverage: BN after a 1x1 Conv, Clip, AveragePool, GlobalAveragePool, Constant + Reshape, MatMul + Add, Dropout', () => {
+    const f = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => (((i + 1) * k) % 11) / 10 - 0.45);
+    const bytes = buildModel(
+      [
+        node('Conv', 'c1', ['x', 'w1'], ['a'], [ints('kernel_shape', [1, 1])]),
+        node('BatchNormalization', 'bn', ['a', 'g', 'be', 'mu', 'var'], ['b'], [{ name: 'epsilon', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1e-3 }]),
+        node('Constant', 'k0', [], ['lo'], [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: tensor('lo', [], [0]) }]),
+        node('Constant', 'k1', [], ['hi'], [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: tensor('hi', [], [100]) }]),
+        node('Clip', 'clip', ['b', 'lo', 'hi'], ['c']),
+        node('AveragePool', 'ap', ['c'], ['d'], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]),
+        node('Conv', 'c2', ['d', 'w2', 'b2'], ['e'], [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])]),
+        node('Relu', 'r', ['e'], ['r']),
+        node('GlobalAveragePool', 'gap', ['r'], ['g1']),
+        node('Constant', 'shape', [], ['shp'], [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { name: 'shp', dims: [2], dataType: 7, int64Data: [1, -1] } }]),
+        node('Reshape', 'reshape', ['g1', 'shp'], ['h']),
+        node('MatMul', 'mm', ['h', 'wm'], ['m']),
+        node('Add', 'bias', ['m', 'bm'], ['n']),
+        node('Dropout', 'drop', ['n'], ['y']),
+      ],
+      [
+        tensor('w1', [2, 2, 1, 1], f(4, 3)), tensor('g', [2], [1.5, 0.5]), tensor('be', [2], [0.2, -0.1]),
+        tensor('mu', [2], [0.05, -0.02]), tensor('var', [2], [0.3, 2]), tensor('w2', [2, 2, 3, 3], f(36, 7)), tensor('b2', [2], [0.3, 0.1]),
+        tensor('wm', [2, 3], f(6, 5)), tensor('bm', [3], [1, 2, 3]),
+      ],
+      [1, 2, 4, 4],
+      'y',
+    );
+    const imp = importOnnx(bytes);
+    expect(imp.model.layers.map((l) => l.op)).toEqual(['conv2d', 'relu', 'avgpool', 'conv2d', 'relu', 'globalavgpool', 'flatten', 'linear']);
+    expect(imp.rangeHints.get(imp.model.layers[1]!.name)).toEqual([0, 100]);
+    const st = imp.bnStats.get(imp.model.layers[0]!.name)!;
+    [0.2, -0.1].forEach((v, i) => expect(st.mean[i]).toBeCloseTo(v, 6));
+    expect(st.std).toEqual([1.5, 0.5]);
+    for (const seed of [1, 2, 3]) {
+      const x = Float64Array.from({ length: 32 }, (_, i) => Math.sin(i * seed) * 0.8);
+      const ref = evalOnnxDirect(bytes, x, [2, 4, 4]);
+      const got = runFloat(imp.model, x).output;
+      for (let i = 0; i < 3; i++) expect(Math.abs(got[i]! - ref[i]!)).toBeLessThan(1e-6);
+    }
   });
 
   it('truncated and garbage files', () => {

@@ -372,38 +372,58 @@ export function buildCclCore(p: CclRtlParams): Module {
   const newLabel = mux(canPop, top, fit(nxt, LW)); // nxt ≤ Nt when used
   const hitNow = slots.map((s) => s.eq(pl)).reduce((a, b) => a.or(b));
 
-  // the cell's features in frame coordinates, from its local moments
+  // The cell's features in frame coordinates, from its local moments, in two steps: DEC registers the cell and the
+  // products (multipliers: RAM → DSP → register), F0 adds them up (carry chains: register → register).
   const x0 = fit(cx.shl(LC), p.xW); // cx·C ≤ W−1
   const y0 = fit(cy.shl(LC), p.yW);
+  const fw = p.fw;
+  const cellR = m.reg('lab_cell_r', p.cellWidth, { reset: null }); // the cell, registered in DEC
+  const cr = unpack(cellR, p.cellFields);
   const n1 = cell.n!;
   const byN = (e: Expr, w: number): Expr => (C === 1 ? mux(n1, fit(e, w), lit(0, w)) : fit(n1.mul(e), w));
-  const fw = p.fw;
+  // products, each ≤ the feature sum it is a term of (which fits its width by features.ts maxima)
+  const prodDefs: [string, Expr][] = [
+    ['nx', byN(x0, fw.sumX)],
+    ['ny', byN(y0, fw.sumY)],
+    ['nxx', byN(C === 1 ? cxsq : cxsq.shl(2 * LC), fw.sumXX)],
+    ['nyy', byN(C === 1 ? cysq : cysq.shl(2 * LC), fw.sumYY)],
+    ['nxy', byN(C === 1 ? cxcy : cxcy.shl(2 * LC), fw.sumXY)],
+    ['rowFirst', fit((C === 1 ? y0 : fit(y0.add(cell.fv!), p.yW)).mul(lit(W, bitsFor(W))), p.firstWidth)],
+  ];
+  if (C > 1) {
+    prodDefs.push(
+      ['xsu2', fit(x0.mul(cell.su!).shl(1), fw.sumXX)],
+      ['ysv2', fit(y0.mul(cell.sv!).shl(1), fw.sumYY)],
+      ['xsv', fit(x0.mul(cell.sv!), fw.sumXY)],
+      ['ysu', fit(y0.mul(cell.su!), fw.sumXY)],
+    );
+  }
+  const prods = prodDefs.map(([name, e]) => ({ reg: m.reg(`lab_pp_${name}`, e.width, { reset: null }), value: e }));
+  const pp = Object.fromEntries(prodDefs.map(([name], i) => [name, prods[i]!.reg])) as Record<string, Signal>;
   const g: Record<string, Expr> = {};
-  g.area = fit(n1, fw.area);
+  g.area = fit(cr.n!, fw.area);
   if (C === 1) {
-    g.sumX = byN(x0, fw.sumX);
-    g.sumY = byN(y0, fw.sumY);
-    g.sumXX = byN(cxsq, fw.sumXX);
-    g.sumYY = byN(cysq, fw.sumYY);
-    g.sumXY = byN(cxcy, fw.sumXY);
+    g.sumX = pp.nx!;
+    g.sumY = pp.ny!;
+    g.sumXX = pp.nxx!;
+    g.sumYY = pp.nyy!;
+    g.sumXY = pp.nxy!;
     g.xmin = x0; g.xmax = x0; g.ymin = y0; g.ymax = y0;
-    g.first = fit(y0.mul(lit(W, bitsFor(W))).add(x0), p.firstWidth);
+    g.first = fit(pp.rowFirst!.add(x0), p.firstWidth);
   } else {
-    // every term below is ≤ the final sum, which fits its feature width (features.ts maxima)
-    g.sumX = fit(byN(x0, fw.sumX).add(cell.su!), fw.sumX);
-    g.sumY = fit(byN(y0, fw.sumY).add(cell.sv!), fw.sumY);
-    g.sumXX = fit(byN(cxsq.shl(2 * LC), fw.sumXX).add(fit(x0.mul(cell.su!).shl(1), fw.sumXX)).add(cell.suu!), fw.sumXX);
-    g.sumYY = fit(byN(cysq.shl(2 * LC), fw.sumYY).add(fit(y0.mul(cell.sv!).shl(1), fw.sumYY)).add(cell.svv!), fw.sumYY);
-    g.sumXY = fit(byN(cxcy.shl(2 * LC), fw.sumXY).add(fit(x0.mul(cell.sv!), fw.sumXY))
-      .add(fit(y0.mul(cell.su!), fw.sumXY)).add(cell.suv!), fw.sumXY);
-    g.xmin = fit(x0.add(cell.umin!), p.xW);
-    g.xmax = fit(x0.add(cell.umax!), p.xW);
-    g.ymin = fit(y0.add(cell.fv!), p.yW);
-    g.ymax = fit(y0.add(cell.vmax!), p.yW);
-    g.first = fit(fit(y0.add(cell.fv!), p.yW).mul(lit(W, bitsFor(W))).add(x0.add(cell.fu!)), p.firstWidth);
+    g.sumX = fit(pp.nx!.add(cr.su!), fw.sumX);
+    g.sumY = fit(pp.ny!.add(cr.sv!), fw.sumY);
+    g.sumXX = fit(pp.nxx!.add(pp.xsu2!).add(cr.suu!), fw.sumXX);
+    g.sumYY = fit(pp.nyy!.add(pp.ysv2!).add(cr.svv!), fw.sumYY);
+    g.sumXY = fit(pp.nxy!.add(pp.xsv!).add(pp.ysu!).add(cr.suv!), fw.sumXY);
+    g.xmin = fit(x0.add(cr.umin!), p.xW);
+    g.xmax = fit(x0.add(cr.umax!), p.xW);
+    g.ymin = fit(y0.add(cr.fv!), p.yW);
+    g.ymax = fit(y0.add(cr.vmax!), p.yW);
+    g.first = fit(pp.rowFirst!.add(x0).add(cr.fu!), p.firstWidth);
   }
   g.cells = lit(1, fw.cells);
-  for (let b = 0; b < B; b++) g[`hist${b}`] = fit(cell[`h${b}`]!, fw.histBin);
+  for (let b = 0; b < B; b++) g[`hist${b}`] = fit(cr[`h${b}`]!, fw.histBin);
   const cellFeat = m.let('lab_cell_global', pack(g, p.featFields));
 
   // feature table
@@ -489,7 +509,8 @@ export function buildCclCore(p: CclRtlParams): Module {
         q.set(ml, mlNow);
         q.set(alloc, startW);
         q.set(hit, hitNow);
-        q.set(cg, cellFeat);
+        q.set(cellR, cellQ);
+        for (const pr of prods) q.set(pr.reg, pr.value);
         q.if(startNow, () => {
           q.set(live, fit(live.add(1), liveW));
           q.if(live.ge(lit(N, liveW)).or(allocOk.not()), () => q.set(ovf, 1));
@@ -501,11 +522,12 @@ export function buildCclCore(p: CclRtlParams): Module {
             }).else(() => q.set(nxt, fit(nxt.add(1), nxtW)));
           });
         });
-        q.if(actNow.not(), () => q.set(st, S.COMMIT))
-          .elif(startW, () => q.set(st, S.WR))
-          .else(() => q.set(st, S.F0));
+        q.set(st, mux(actNow, lit(S.F0, 4), lit(S.COMMIT, 4)));
       },
-      [S.F0]: () => q.set(st, S.F1),
+      [S.F0]: () => {
+        q.set(cg, cellFeat);
+        q.set(st, mux(alloc, lit(S.WR, 4), lit(S.F1, 4)));
+      },
       [S.F1]: () => {
         q.set(acc, merged);
         q.set(st, mux(mrg, lit(S.F2, 4), lit(S.WR, 4)));

@@ -33,3 +33,4 @@ export function generateCclSimRtl(cfg: CclConfig, opts: CclRtlOptions): CclRtl {
   const top = buildCclSimTop(params, buildCclCore(params));
   return { params, top: top.name, files: emitVerilog(top) };
 }
+export { cclCycleModel, cclMemoryModel, type CclCycleModel, type CclMemoryModel } from './perf.js';

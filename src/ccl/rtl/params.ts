@@ -51,7 +51,7 @@ export interface CclRtlParams {
   /** Bits per pixel on the input bus and input tdata width P·PB. */
   PB: number;
   inWidth: number;
-  /** N as configured, and the physical label-table depth Nt = min(N, liveBound). */
+  /** N as configured (absent: Wc + 1, which no frame can exceed), and the physical label-table depth Nt = min(N, liveBound). */
   N: number;
   Nt: number;
   /** Largest number of labels the datapath can ever hold at once: ⌈(Wc+1)/2⌉ + 1. */
@@ -94,11 +94,12 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (P > 1 at C = 1 is not supported)' : ''}`);
   }
   if (W % P !== 0) fail('ppc', `width ${W} is not a multiple of ${P} pixels per clock; choose a P that divides the width`);
-  if (cfg.maxObjects === undefined) fail('maxObjects', 'the RTL core needs N (--max-objects), the number of live objects its feature table holds');
-  const N = cfg.maxObjects;
   const name = opts.name ?? 'ccl_core';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('name', `'${name}' is not a Verilog identifier`);
   const Wc = cellCols(cfg), Hc = cellRows(cfg);
+  // Without N the core is built so that it can never overflow: the reference-policy count openPerRow[r−1] +
+  // startsPerRow[r] is at most ⌈Wc/2⌉ + ⌈Wc/2⌉ ≤ Wc + 1 (each counts runs of active cells in one cell row).
+  const N = cfg.maxObjects ?? Wc + 1;
   const LC = log2Exact(C), LP = log2Exact(P);
   const liveBound = Math.ceil((Wc + 1) / 2) + 1;
   const Nt = Math.max(1, Math.min(N, liveBound));

@@ -1,0 +1,200 @@
+/**
+ * `accelforge ccl gen` — generate the streaming CCL core and its synthesis report.
+ *
+ *   npx accelforge ccl gen --width 512 --height 512 --cell 8 --ppc 4 --max-objects 1024 --board xc7z020 -o rtl-out/ccl
+ *
+ * Writes (atomically: the folder appears complete or not at all):
+ *   <top>.v            the core (Verilog-2005)
+ *   ccl-config.json    configuration, derived parameters, record layout, cycle and memory model
+ *   report.md / report.json   resources, utilization on the board, on-chip memory beside a full-frame label buffer,
+ *                      ESTIMATED fmax (yosys, no place & route) and ESTIMATED frames per second
+ * `--no-synth` skips yosys (report without resources / fmax).
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { makeCclConfig, type CellSize, type Connectivity, type PixelFormat, type Rgb } from './config.js';
+import { generateCclRtl, cclCycleModel, cclMemoryModel, maxObjectsPerFrame, type CclRtl } from './rtl/index.js';
+import { fail, UserError } from '../util/errors.js';
+import { writeDirAtomic } from '../util/fsx.js';
+import { configHash } from '../util/hash.js';
+import { GENERATOR_VERSION } from '../version.js';
+import { loadBoard, type Board } from '../board/index.js';
+import { synthesize, formatSynthReport, synthReportJson, type SynthReport } from '../synth/index.js';
+
+const USAGE = `usage: accelforge ccl gen --width W --height H [--cell C] [--ppc P] [--max-objects N] [--min-pixels T]
+       [--connectivity 8|4] [--format gray8|rgb24|binary] [--threshold V] [--rgb-lo R,G,B --rgb-hi R,G,B]
+       [--hist B] [--board xc7z020|xc7z045|file.json] [--name TOP] [--no-synth] -o DIR`;
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v.trim())) fail(`--${name}`, `must be an integer, got '${v}'`);
+  return Number(v);
+}
+
+function rgb(name: string, v: string | undefined): Rgb | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.length !== 3 || parts.some((s) => !/^\d+$/.test(s))) fail(`--${name}`, `must be three values R,G,B in 0..255, got '${v}'`);
+  return [Number(parts[0]), Number(parts[1]), Number(parts[2])];
+}
+
+const FIELD_TO_OPTION: Record<string, string> = {
+  width: '--width', height: '--height', cell: '--cell', minPixels: '--min-pixels', connectivity: '--connectivity',
+  pixelFormat: '--format', threshold: '--threshold', rgbLo: '--rgb-lo', rgbHi: '--rgb-hi', histBins: '--hist',
+  maxObjects: '--max-objects', ppc: '--ppc', name: '--name',
+};
+
+/** Re-throw a configuration error with the command-line option's name instead of the config field's. */
+function asOption<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UserError) {
+      const m = /^([A-Za-z]+)(\[\d\])?: (.*)$/.exec(e.message);
+      if (m && FIELD_TO_OPTION[m[1]!]) throw new UserError(`${FIELD_TO_OPTION[m[1]!]}${m[2] ?? ''}: ${m[3]}`);
+    }
+    throw e;
+  }
+}
+
+function mhzFps(fmaxMHz: number, cycles: number): number {
+  return Math.floor((fmaxMHz * 1e6) / cycles);
+}
+
+/** The CCL-specific part of the report (Markdown). */
+export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board: Board): string {
+  const p = rtl.params;
+  const cyc = cclCycleModel(p);
+  const mem = cclMemoryModel(p);
+  const out: string[] = [];
+  out.push(`# CCL core \`${rtl.top}\``);
+  out.push('');
+  out.push(`accelforge ${GENERATOR_VERSION}, config hash ${configHash({ cfg: p.cfg, ppc: p.P, name: p.name })}`);
+  out.push('');
+  out.push(`- frame ${p.W}×${p.H}, ${p.cfg.pixelFormat}, cell C = ${p.C} (grid ${p.Wc}×${p.Hc}), T = ${p.cfg.minPixels}, ${p.cfg.connectivity}-connectivity, histogram ${p.cfg.histBins || 'none'}`);
+  out.push(`- P = ${p.P} pixels per clock (input tdata ${p.inWidth} bits), N = ${p.N} live objects${p.cfg.maxObjects === undefined ? ' (default: no frame can overflow)' : ''}`);
+  out.push(`- label table: ${p.Nt} entries (min(N, ${p.liveBound}) — no more labels can be live at once in this geometry), labels ${p.LW} bits`);
+  out.push(`- record: ${p.outWidth}-bit beats, ${p.featWidth} feature bits; at most ${maxObjectsPerFrame(p)} objects per frame`);
+  out.push('');
+  out.push('## On-chip memory');
+  out.push('');
+  out.push('| Structure | Bits |');
+  out.push('|---|---:|');
+  out.push(`| cell accumulators (2 banks × ${Math.max(2, p.Wc)} × ${p.cellWidth}) | ${mem.cellBanksBits.toLocaleString('en-US')} |`);
+  out.push(`| feature table (${Math.max(2, p.Nt + 1)} × ${p.featWidth}) | ${mem.featureTableBits.toLocaleString('en-US')} |`);
+  out.push(`| free-label stack (${Math.max(2, p.Nt)} × ${p.LW}) | ${mem.freeStackBits.toLocaleString('en-US')} |`);
+  out.push(`| label ring (${p.Wc} × ${p.LW}, registers) | ${mem.labelRingBits.toLocaleString('en-US')} |`);
+  out.push(`| **total** | **${mem.totalBits.toLocaleString('en-US')}** |`);
+  out.push(`| full-frame label buffer (${p.W}×${p.H}×${mem.labelBitsFullFrame}), for comparison | ${mem.fullFrameLabelBits.toLocaleString('en-US')} |`);
+  out.push('');
+  out.push(`The core stores **${mem.percentOfFullFrame}%** of a full-frame label buffer (target ≤ 5%).`);
+  if (synth) {
+    const r = synth.resources;
+    out.push(`Physically yosys maps it to ${r.ramb18e1} RAMB18 + ${r.ramb36e1} RAMB36 (${r.bram36Equivalent} BRAM36 equivalents, `
+      + `${(r.bram36Equivalent * 36864).toLocaleString('en-US')} bits of block RAM allocated) and ${r.lutram} LUTs as RAM.`);
+  }
+  out.push('');
+  out.push('## Throughput (cycle model, frames back to back)');
+  out.push('');
+  out.push(`- input: ${cyc.pixelCyclesPerFrame.toLocaleString('en-US')} cycles per frame (${p.WP} words per line, ${cyc.pixelCyclesPerCellRow} per cell row)`);
+  out.push(`- labeler: ${cyc.labelRowBest}..${cyc.labelRowWorst} cycles per cell row (≤ ${cyc.worstCellCycles} per cell), flush ${cyc.flushBest}..${cyc.flushWorst}; per frame ${cyc.labelFrameBest.toLocaleString('en-US')}..${cyc.labelFrameWorst.toLocaleString('en-US')}`);
+  out.push(`- frame period: ${cyc.framePeriodBest.toLocaleString('en-US')} cycles when the labeler keeps up, ≤ ${cyc.framePeriodWorst.toLocaleString('en-US')} for the worst-case image`
+    + (cyc.framePeriodWorst > cyc.pixelCyclesPerFrame ? ' (labeler-bound: the core lowers s_tready while a cell row waits for its bank)' : ' (input-bound for every image)'));
+  out.push('- inter-frame gap: none needed; the end-of-frame flush overlaps the next frame\'s first cell row. s_tready drops only when a cell row is complete while the labeler still holds the other bank.');
+  out.push('');
+  if (synth && synth.timing.estFmaxMHz !== null) {
+    const f = synth.timing.estFmaxMHz;
+    out.push(`**ESTIMATED** at the yosys fmax estimate of ${f} MHz (no place & route): `
+      + `${mhzFps(f, cyc.framePeriodBest).toLocaleString('en-US')} frames/s when the labeler keeps up, `
+      + `≥ ${mhzFps(f, cyc.framePeriodWorst).toLocaleString('en-US')} frames/s for any image.`);
+    out.push('');
+  } else if (!synth) {
+    out.push('(synthesis skipped: no fmax / fps estimate)');
+    out.push('');
+  }
+  if (synth) {
+    out.push(formatSynthReport(synth, board));
+  }
+  return out.join('\n') + '\n';
+}
+
+export async function run(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        width: { type: 'string' }, height: { type: 'string' }, cell: { type: 'string' }, ppc: { type: 'string' },
+        'max-objects': { type: 'string' }, 'min-pixels': { type: 'string' }, connectivity: { type: 'string' },
+        format: { type: 'string' }, threshold: { type: 'string' }, 'rgb-lo': { type: 'string' }, 'rgb-hi': { type: 'string' },
+        hist: { type: 'string' }, board: { type: 'string' }, name: { type: 'string' }, 'no-synth': { type: 'boolean' },
+        out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UserError(`ccl gen: ${((e as Error).message ?? '').split('\n')[0]}`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const width = int('width', v.width);
+  const height = int('height', v.height);
+  if (width === undefined) fail('--width', 'missing: give the frame width in pixels');
+  if (height === undefined) fail('--height', 'missing: give the frame height in pixels');
+  if (!v.out) fail('-o', 'missing: give the output folder (-o DIR)');
+  const format = v.format as PixelFormat | undefined;
+  const cfg = asOption(() => makeCclConfig({
+    width, height,
+    cell: int('cell', v.cell) as CellSize | undefined,
+    minPixels: int('min-pixels', v['min-pixels']),
+    connectivity: int('connectivity', v.connectivity) as Connectivity | undefined,
+    pixelFormat: format,
+    threshold: int('threshold', v.threshold),
+    rgbLo: rgb('rgb-lo', v['rgb-lo']),
+    rgbHi: rgb('rgb-hi', v['rgb-hi']),
+    histBins: int('hist', v.hist),
+    maxObjects: int('max-objects', v['max-objects']),
+  }));
+  const ppc = int('ppc', v.ppc) ?? 1;
+  const board = loadBoard(v.board ?? 'xc7z020');
+  const rtl = asOption(() => generateCclRtl(cfg, { ppc, ...(v.name ? { name: v.name } : {}) }));
+  const synth = v['no-synth'] ? null : await synthesize({ files: rtl.files, top: rtl.top });
+  const p = rtl.params;
+  const report = cclReportMarkdown(rtl, synth, board);
+  const cyc = cclCycleModel(p);
+  const mem = cclMemoryModel(p);
+  const fmax = synth?.timing.estFmaxMHz ?? null;
+  const json = {
+    generator: `accelforge ${GENERATOR_VERSION}`,
+    top: rtl.top,
+    config: p.cfg,
+    ppc: p.P,
+    params: {
+      N: p.N, labelTable: p.Nt, liveBound: p.liveBound, labelWidth: p.LW, cellCols: p.Wc, cellRows: p.Hc,
+      inputWidth: p.inWidth, outputWidth: p.outWidth, countWidth: p.countWidth,
+      cellFields: p.cellFields, recordFields: [{ name: 'kind', width: 1 }, ...p.featFields],
+      eofFields: [{ name: 'kind', width: 1 }, { name: 'count', width: p.countWidth }, { name: 'overflow', width: 1 }, { name: 'syncErr', width: 1 }],
+    },
+    cycles: cyc,
+    memory: mem,
+    estimate: fmax === null ? null : {
+      note: 'ESTIMATE: yosys synthesis without place & route',
+      fmaxMHz: fmax,
+      fpsWhenLabelerKeepsUp: mhzFps(fmax, cyc.framePeriodBest),
+      fpsWorstCaseImage: mhzFps(fmax, cyc.framePeriodWorst),
+    },
+  };
+  await writeDirAtomic(v.out, async (dir) => {
+    for (const [name, text] of rtl.files) await writeFile(join(dir, name), text);
+    await writeFile(join(dir, 'ccl-config.json'), JSON.stringify(json, null, 2) + '\n');
+    await writeFile(join(dir, 'report.md'), report);
+    await writeFile(join(dir, 'report.json'), JSON.stringify({ ...json, synthesis: synth ? synthReportJson(synth, board) : null }, null, 2) + '\n');
+  });
+  process.stdout.write(report);
+  process.stdout.write(`\nwrote ${[...rtl.files.keys(), 'ccl-config.json', 'report.md', 'report.json'].join(', ')} to ${v.out}\n`);
+}

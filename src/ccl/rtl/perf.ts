@@ -1,0 +1,86 @@
+/**
+ * Cycle and memory model of the streaming CCL core (the numbers `ccl gen` reports; the simulation bench checks the
+ * cycle model against Verilator). Cycle counts follow the labeler state machine in core.ts:
+ *
+ *   per cell row: IDLE + RD, then per cell DEC [+ WR | + F0 F1 (F2) WR] COMMIT [+ E0 E1], then the tail step
+ *   DEC COMMIT [E0 E1]; after the last cell row a virtual empty row (DEC COMMIT [E0 E1] per cell + tail) flushes
+ *   every object, then one cycle for the end-of-frame record.
+ *
+ * Worst cell: 8-connectivity 6 cycles (an active cell that merges; an active cell never completes an object, since
+ * its up-left neighbour is then part of it), 4-connectivity 7 (an active cell continuing a label while the label above-left ends).
+ */
+import type { CclRtlParams } from './params.js';
+
+export interface CclCycleModel {
+  /** Input cycles per cell row and per frame at one word per clock (W/P words per line). */
+  pixelCyclesPerCellRow: number;
+  pixelCyclesPerFrame: number;
+  /** Labeler cycles for one cell row: empty row (best) and worst-case row. */
+  labelRowBest: number;
+  labelRowWorst: number;
+  /** Labeler cycles of the end-of-frame flush (virtual row + record), best / worst. */
+  flushBest: number;
+  flushWorst: number;
+  /** Labeler cycles per frame, best (empty frame) / worst. */
+  labelFrameBest: number;
+  labelFrameWorst: number;
+  /** Steady-state frame period bound, frames back to back: max(input, labeler); best case / worst-case image. */
+  framePeriodBest: number;
+  framePeriodWorst: number;
+  /** Worst cycles per cell. */
+  worstCellCycles: number;
+}
+
+export function cclCycleModel(p: CclRtlParams): CclCycleModel {
+  const worstCell = p.cfg.connectivity === 8 ? 6 : 7;
+  const pixelCyclesPerCellRow = p.C * p.WP;
+  const pixelCyclesPerFrame = p.H * p.WP;
+  const labelRowBest = 2 + 2 * p.Wc + 2;
+  const labelRowWorst = 2 + worstCell * p.Wc + 4;
+  const flushBest = 2 * p.Wc + 2 + 1;
+  const flushWorst = 4 * p.Wc + 4 + 1;
+  const labelFrameBest = p.Hc * labelRowBest + flushBest;
+  const labelFrameWorst = p.Hc * labelRowWorst + flushWorst;
+  return {
+    pixelCyclesPerCellRow,
+    pixelCyclesPerFrame,
+    labelRowBest,
+    labelRowWorst,
+    flushBest,
+    flushWorst,
+    labelFrameBest,
+    labelFrameWorst,
+    framePeriodBest: Math.max(pixelCyclesPerFrame, labelFrameBest),
+    framePeriodWorst: Math.max(pixelCyclesPerFrame, labelFrameWorst),
+    worstCellCycles: worstCell,
+  };
+}
+
+export interface CclMemoryModel {
+  /** Storage bits by structure. */
+  cellBanksBits: number;
+  featureTableBits: number;
+  freeStackBits: number;
+  labelRingBits: number;
+  totalBits: number;
+  /** A full-frame label buffer of W·H labels of ⌈log2 N⌉ bits, for comparison. */
+  fullFrameLabelBits: number;
+  labelBitsFullFrame: number;
+  /** totalBits / fullFrameLabelBits · 100. */
+  percentOfFullFrame: number;
+}
+
+export function cclMemoryModel(p: CclRtlParams): CclMemoryModel {
+  const cellBanksBits = 2 * Math.max(2, p.Wc) * p.cellWidth;
+  const featureTableBits = Math.max(2, p.Nt + 1) * p.featWidth;
+  const freeStackBits = Math.max(2, p.Nt) * p.LW;
+  const labelRingBits = p.Wc * p.LW;
+  const totalBits = cellBanksBits + featureTableBits + freeStackBits + labelRingBits;
+  const labelBitsFullFrame = Math.max(1, Math.ceil(Math.log2(p.N)));
+  const fullFrameLabelBits = p.W * p.H * labelBitsFullFrame;
+  return {
+    cellBanksBits, featureTableBits, freeStackBits, labelRingBits, totalBits,
+    fullFrameLabelBits, labelBitsFullFrame,
+    percentOfFullFrame: Math.round((totalBits / fullFrameLabelBits) * 10000) / 100,
+  };
+}

@@ -122,6 +122,7 @@ describe('timing estimate on hand-built netlists', () => {
       n.ff('ff', l, n.wire());
       const t = estimateTiming(n.json(), 'top');
       expect(t.startType).toBe('RAMB18E1');
+      expect(t.steps[0]!.config).toBe(`DOA_REG=${doReg} DOB_REG=0`);
       close(t.estPeriodNs, (doReg ? M.bramClkToOutReg : M.bramClkToOut) + NET + M.lut + NET + M.ffSetupD);
     });
   }
@@ -157,6 +158,7 @@ describe('timing estimate on hand-built netlists', () => {
     close(t.estPeriodNs, M.dspClkToOut + M.dspMultiplier + M.dspInternalSetup);
     expect(t.estFmaxMHz).toBeGreaterThan(450);
     expect(t.notes.join(' ')).toMatch(/inside a DSP48E1/);
+    expect(t.steps[0]!.config).toBe('AREG=1 BREG=1 CREG=1 MREG=1 PREG=1');
   });
 
   it('top-level inputs are not timed; no register path means no fmax', () => {

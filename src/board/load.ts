@@ -25,6 +25,7 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 function firstIssue(error: z.ZodError): { path: string; message: string } {
   const issue = error.issues[0]!;
   let message = issue.message;
+  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = `missing: add it (expected ${issue.expected})`;
   if (issue.code === 'unrecognized_keys') message = `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}: remove them`;
   return { path: formatPath(issue.path), message };
 }

@@ -68,7 +68,7 @@ export function formatSynthReport(report: SynthReport, board?: Board): string {
     out.push('');
     out.push('| Step | Cell type | Net | Arrival (ns, est.) |');
     out.push('|---:|---|---|---:|');
-    t.steps.forEach((s, i) => out.push(`| ${i} | ${s.type} | ${s.net ? `\`${s.net}\`` : ''} | ${s.at} |`));
+    t.steps.forEach((s, i) => out.push(`| ${i} | ${s.type}${s.config ? ` (${s.config})` : ''} | ${s.net ? `\`${s.net}\`` : ''} | ${s.at} |`));
   }
   for (const n of t.notes) out.push(`- note: ${n}`);
   if (report.warnings.length) {

@@ -64,6 +64,8 @@ export interface PathStep {
   net?: string;
   /** Arrival time after this step, ns from the launching clock edge (estimate). */
   at: number;
+  /** Register configuration of DSP48E1 / block RAM steps (e.g. "AREG=1 BREG=1 MREG=1 PREG=1"). */
+  config?: string;
 }
 
 export interface TimingEstimate {
@@ -481,6 +483,16 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
       steps[steps.length - 1]!.at = round(worst.t);
     }
     if (endType === 'DSP48E1' && steps.length === 1) notes.push('critical path is inside a DSP48E1 (between its pipeline registers)');
+  }
+  for (const s of steps) {
+    const cell = cells[s.cell];
+    if (!cell) continue;
+    if (cell.type === 'DSP48E1') {
+      s.config = ['AREG', 'BREG', 'CREG', 'MREG', 'PREG'].map((p) => `${p}=${intParam(cell, p, 1)}`).join(' ') +
+        (strParam(cell, 'USE_DPORT', 'FALSE') === 'TRUE' ? ` DREG=${intParam(cell, 'DREG', 1)} ADREG=${intParam(cell, 'ADREG', 1)}` : '');
+    } else if (BRAM_TYPES.has(cell.type)) {
+      s.config = `DOA_REG=${intParam(cell, 'DOA_REG', 0)} DOB_REG=${intParam(cell, 'DOB_REG', 0)}`;
+    }
   }
   const period = worst.t === NEG ? null : round(worst.t);
   if (period === null) notes.push('no register-to-register path: fmax not estimated (I/O paths are not timed)');

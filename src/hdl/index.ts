@@ -10,4 +10,5 @@ export {
 export { emitVerilog, emitModule } from './emit.js';
 export { checkModule } from './check.js';
 export { evalExpr, type Env } from './eval.js';
-export { lintVerilog, yosysRead } from './lint.js';
+export { lintVerilog, yosysRead, type LintOptions } from './lint.js';
+export { CycleSim } from './sim.js';

@@ -317,6 +317,21 @@ describe('sim harness', () => {
     expect(e.message).toContain('no result after maxCycles=500 cycles: y got 0 of 400 beats (inputs: a consumed 1 of 400)');
   });
 
+  it('expectLast: ends a data-dependent stream after its n-th tlast beat; later beats are extra', async () => {
+    const framed = input.map((b, i) => ({ ...b, last: i % 10 === 9 }));
+    const r = await runBoth(faulty, { inputs: { a: framed }, expectLast: { y: 40 }, constValues: { mode: 0n }, readyProb: 0.7, seed: 8 });
+    expect(r.outputs.y!.map((b) => b.data)).toEqual(framed.map((b) => b.data));
+    expect(r.cycleCount).toBe(r.outputs.y![N - 1]!.cycle + 1);
+    const e = await caught(runStreams(faulty, { inputs: { a: framed }, expectLast: { y: 20 }, constValues: { mode: 0n } }));
+    expect(e.kind).toBe('extra');
+    expect(e.message).toMatch(/stream y produced \d+ beats after its tlast beat number 20; first extra beat at cycle 201:/);
+    const t = await caught(runStreams(faulty, { inputs: { a: framed }, expectLast: { y: 40 }, constValues: { mode: 6n }, maxCycles: 300 }));
+    expect(t.message).toContain('y got 0 of 40 tlast beats (0 beats)');
+    await expect(runStreams(faulty, { inputs: { a: framed }, expectLast: { y: 1 }, expect: { y: 3 }, constValues: { mode: 0n } })).rejects.toThrow(
+      /^expectLast\.y: stream y is also in expect/,
+    );
+  });
+
   it('drives several streams with independent stalls (join + fork)', async () => {
     const a = beats(1500, 21).map((b) => ({ data: b.data, last: b.last }));
     const b = beats(1500, 22).map((x) => ({ data: x.data, user: x.user! & 7n }));

@@ -86,6 +86,8 @@ interface Plan {
   drainCycles: number;
   resetCycles: number;
   expect: Record<string, number>;
+  /** Streams whose `expect` counts tlast beats (expectLast) rather than beats. */
+  byLast: Set<string>;
   thr: Map<string, number>;
 }
 
@@ -116,7 +118,19 @@ function plan(d: SimDesign, o: RunOptions): Plan {
     if (expect[name] !== undefined && expect[name] !== n) fail(`expect.${name}`, `is ${n} but expected.${name} has ${expect[name]} beats`);
     expect[name] = n;
   }
-  for (const s of outs) if (expect[s.name] === undefined) fail(`expect.${s.name}`, 'missing: give the number of beats expected on every output stream');
+  const byLast = new Set<string>();
+  for (const [name, n] of Object.entries(o.expectLast ?? {})) {
+    const s = outs.find((x) => x.name === name);
+    if (!s) fail(`expectLast.${name}`, 'is not an output stream of the design');
+    if (!s.last) fail(`expectLast.${name}`, `stream ${name} has no tlast; declare last: true or use expect`);
+    if (!Number.isInteger(n) || n < 0) fail(`expectLast.${name}`, `must be a count of tlast beats >= 0, got ${String(n)}`);
+    if (expect[name] !== undefined) fail(`expectLast.${name}`, `stream ${name} is also in expect/expected; use one of them`);
+    expect[name] = n;
+    byLast.add(name);
+  }
+  for (const s of outs) {
+    if (expect[s.name] === undefined) fail(`expect.${s.name}`, 'missing: give the number of beats expected on every output stream (expect, expected or expectLast)');
+  }
   for (const name of Object.keys(d.constInputs ?? {})) {
     if (o.constValues?.[name] === undefined) fail(`constValues.${name}`, 'missing: every config input needs a value');
   }
@@ -149,7 +163,7 @@ function plan(d: SimDesign, o: RunOptions): Plan {
   const resetCycles = o.resetCycles ?? 4;
   if (!Number.isInteger(resetCycles) || resetCycles < 1 || resetCycles > 1_000_000) fail('resetCycles', `must be an integer >= 1, got ${String(resetCycles)}`);
   void minP;
-  return { seedState: s0 === 0 ? PRNG_SALT : s0, maxCycles, drainCycles, resetCycles, expect, thr };
+  return { seedState: s0 === 0 ? PRNG_SALT : s0, maxCycles, drainCycles, resetCycles, expect, byLast, thr };
 }
 
 /** Stimulus text of one input stream: `data last user` in hex, one beat a line. */
@@ -221,7 +235,7 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
       if (s.dir === 'in') cfg.push(`${opts.inputs[s.name]!.length} ${p.thr.get(s.name)}`);
     });
     design.streams.forEach((s) => {
-      if (s.dir === 'out') cfg.push(`${p.expect[s.name]} ${p.thr.get(s.name)}`);
+      if (s.dir === 'out') cfg.push(`${p.expect[s.name]} ${p.thr.get(s.name)} ${p.byLast.has(s.name) ? 1 : 0}`);
     });
     for (const v of consts) cfg.push(v.toString(16));
     await writeFile(join(runDir, 'cfg.txt'), `${cfg.join('\n')}\n`);
@@ -276,10 +290,24 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
           : `${tag}: X/Z on ${name}_${what} at cycle ${cycle}${what === 'tvalid' || what === 'tready' ? '' : ' of a transferred beat'} (missing reset or uninitialized register?)`;
       throw new SimError(status, msg);
     }
+    // Beats that complete each output stream's expectation: n beats, or up to the n-th tlast beat.
+    const needed = (name: string): number => {
+      const n = p.expect[name]!;
+      if (!p.byLast.has(name)) return n;
+      let lasts = 0;
+      const got = outputs[name]!;
+      for (let i = 0; i < got.length && lasts < n; i++) if (got[i]!.last && ++lasts === n) return i + 1;
+      return n === 0 ? 0 : Infinity;
+    };
     if (status === 'timeout') {
+      const lastCount = (name: string) => outputs[name]!.filter((b) => b.last).length;
       const short = design.streams
-        .filter((s) => s.dir === 'out' && outputs[s.name]!.length < p.expect[s.name]!)
-        .map((s) => `${s.name} got ${outputs[s.name]!.length} of ${p.expect[s.name]} beats`);
+        .filter((s) => s.dir === 'out' && outputs[s.name]!.length < needed(s.name))
+        .map((s) =>
+          p.byLast.has(s.name)
+            ? `${s.name} got ${lastCount(s.name)} of ${p.expect[s.name]} tlast beats (${outputs[s.name]!.length} beats)`
+            : `${s.name} got ${outputs[s.name]!.length} of ${p.expect[s.name]} beats`,
+        );
       const used = design.streams
         .filter((s) => s.dir === 'in')
         .map((s) => `${s.name} consumed ${consumed[s.name]} of ${opts.inputs[s.name]!.length}`);
@@ -289,15 +317,16 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
     for (const s of design.streams) {
       if (s.dir !== 'out') continue;
       const got = outputs[s.name]!;
-      const n = p.expect[s.name]!;
+      const n = needed(s.name);
       if (got.length > n) {
         const b = got[n]!;
-        throw new SimError('extra', `${tag}: stream ${s.name} produced ${got.length} beats, expected ${n}; first extra beat at cycle ${b.cycle}: data=${hex(b.data)}`);
+        const what = p.byLast.has(s.name) ? `beats after its tlast beat number ${p.expect[s.name]}` : `beats, expected ${n}`;
+        throw new SimError('extra', `${tag}: stream ${s.name} produced ${p.byLast.has(s.name) ? got.length - n : got.length} ${what}; first extra beat at cycle ${b.cycle}: data=${hex(b.data)}`);
       }
     }
     let cycleCount = 0;
     for (const s of design.streams) {
-      const n = s.dir === 'out' ? p.expect[s.name]! : 0;
+      const n = s.dir === 'out' ? needed(s.name) : 0;
       if (n > 0) cycleCount = Math.max(cycleCount, outputs[s.name]![n - 1]!.cycle + 1);
     }
     const result: RunResult = {

@@ -57,6 +57,11 @@ export interface RunOptions {
   inputs: Record<string, Beat[]>;
   /** Number of beats expected on every output stream. May be omitted when `expected` is given. */
   expect?: Record<string, number>;
+  /**
+   * For output streams whose beat count depends on the data: done after this many beats with tlast (the stream
+   * must have tlast). Beats after the last counted tlast beat, within drainCycles, are an 'extra' error.
+   */
+  expectLast?: Record<string, number>;
   /** Expected beats per output stream: sets `expect` and checks the result with compareStreams (throws SimMismatch). */
   expected?: Record<string, Beat[]>;
   /** Values of the static configuration inputs (every constInput must be present). */

@@ -372,6 +372,24 @@ describe('live objects and overflow', () => {
     expect(labelImage(P.comb(21, 10, 1), makeCclConfig({ width: 21, height: 10, maxObjects: 10 })).overflow).toBe(true);
   });
 
+  it('livePeak ≤ ⌈Wc/2⌉ (8-connectivity) and ≤ Wc (4-connectivity), both reached', () => {
+    const rand = lcg(31337);
+    for (let t = 0; t < 60; t++) {
+      const W = 1 + Math.floor(rand() * 40), H = 1 + Math.floor(rand() * 12);
+      const conn = t % 2 ? 4 : 8;
+      const img = randomImage(rand, W, H, 'gray8', 0.2 + 0.6 * rand());
+      const d = labelImageDetailed(img, makeCclConfig({ width: W, height: H, connectivity: conn }));
+      expect(d.stats.livePeak).toBeLessThanOrEqual(conn === 8 ? Math.ceil(W / 2) : W);
+    }
+    for (const [W, C] of [[23, 1], [64, 8], [40, 4]] as const) {
+      const Wc = Math.ceil(W / C);
+      const cb = labelImageDetailed(P.checkerboard(W, 3 * C, C), makeCclConfig({ width: W, height: 3 * C, cell: C, connectivity: 4 }));
+      expect(cb.stats.livePeak).toBe(Wc);
+      const st = labelImageDetailed(P.liveStripes(W, 2 * C, C, P.maxLiveStripes(W, C)), makeCclConfig({ width: W, height: 2 * C, cell: C }));
+      expect(st.stats.livePeak).toBe(Math.ceil(Wc / 2));
+    }
+  });
+
   it('openPerRow and startsPerRow match a BFS on the truncated grid; livePeak ≥ openPeak', () => {
     const rand = lcg(99);
     for (let t = 0; t < 40; t++) {

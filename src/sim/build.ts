@@ -3,7 +3,7 @@
  * Cache layout: <root>/verilator/<hash>/Vsim and <root>/icarus/<hash>/sim.vvp, each with a meta.json written last.
  * A build happens in a temporary sibling folder that is renamed into place, so concurrent builders are safe.
  */
-import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { PROJECT_ROOT } from '../version.js';
@@ -126,26 +126,74 @@ async function cachedBuild(
   const base = join(cacheRoot(), kind);
   const dir = join(base, hash);
   return once(dir, async () => {
-    if (await exists(join(dir, 'meta.json'))) return { dir, bin: join(dir, binName), buildMs: 0, cached: true };
+    const meta = join(dir, 'meta.json');
+    if (await exists(meta)) return { dir, bin: join(dir, binName), buildMs: 0, cached: true };
     const t0 = performance.now();
     await mkdir(base, { recursive: true });
-    const tmp = await mkdtemp(join(base, `.tmp-${hash}-`));
+    // One builder per hash across processes (vitest workers): the others wait for its result instead of
+    // compiling the same design twice on a busy machine.
+    const lock = join(base, `.lock-${hash}`);
+    if (!(await acquire(lock, meta))) return { dir, bin: join(dir, binName), buildMs: performance.now() - t0, cached: true };
     try {
-      await build(tmp);
-      await writeFile(join(tmp, 'meta.json'), `${canonicalJson({ kind, hash, builtAt: new Date().toISOString() })}\n`);
+      if (await exists(meta)) return { dir, bin: join(dir, binName), buildMs: performance.now() - t0, cached: true };
+      const tmp = await mkdtemp(join(base, `.tmp-${hash}-`));
       try {
-        await rename(tmp, dir);
+        await build(tmp);
+        await writeFile(join(tmp, 'meta.json'), `${canonicalJson({ kind, hash, builtAt: new Date().toISOString() })}\n`);
+        try {
+          await rename(tmp, dir);
+        } catch (e) {
+          // Another builder finished the same build first (lock broken as stale): use theirs.
+          if (!(await exists(meta))) throw e;
+          await rm(tmp, { recursive: true, force: true });
+        }
       } catch (e) {
-        // Another worker finished the same build first: use theirs.
-        if (!(await exists(join(dir, 'meta.json')))) throw e;
         await rm(tmp, { recursive: true, force: true });
+        throw e;
       }
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
-      throw e;
+    } finally {
+      await rm(lock, { recursive: true, force: true });
     }
     return { dir, bin: join(dir, binName), buildMs: performance.now() - t0, cached: false };
   });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Take the build lock (a folder holding the owner's pid). Returns false when, while waiting, another process
+ * finished the build (`meta` appeared). A lock whose owner is gone, or older than an hour, is broken.
+ */
+async function acquire(lock: string, meta: string): Promise<boolean> {
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, 'owner'), `${process.pid}\n`);
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    }
+    if (await exists(meta)) return false;
+    let stale = false;
+    try {
+      const owner = Number((await readFile(join(lock, 'owner'), 'utf8')).trim());
+      const age = Date.now() - (await stat(lock)).mtimeMs;
+      stale = (Number.isInteger(owner) && owner > 0 && !alive(owner)) || age > 3_600_000;
+    } catch {
+      // owner file not written yet (lock just taken) or lock just released: retry
+    }
+    if (stale) await rm(lock, { recursive: true, force: true });
+    else await sleep(300);
+  }
 }
 
 function sortedFiles(design: SimDesign): [string, string][] {

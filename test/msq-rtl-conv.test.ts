@@ -27,9 +27,9 @@ const cases: Array<{ name: string; spec: RandomLayerSpec; shape: EngineShape; se
     shape: { N: 4, Pf: 1, Ps: 2 }, seed: 3,
   },
   {
-    name: 'k1 s2, signed 8-bit in, cin 9 / N 4, cout 11, 1x3 stride kernel',
+    name: 'k1x3 s2x1, signed 8-bit in, cin 9 / N 4, cout 11, 2 requantizer units',
     spec: { ...base, cin: 9, h: 7, w: 5, cout: 11, k: [1, 3], stride: [2, 1], pad: [0, 1, 0, 0], inBits: 8, inSigned: true, fixedBits: 8, sp2Bits: 6, outBits: 8, outSigned: true },
-    shape: { N: 4, Pf: 3, Ps: 4 }, seed: 4,
+    shape: { N: 4, Pf: 3, Ps: 4, Rq: 2 }, seed: 4,
   },
 ];
 

@@ -16,9 +16,9 @@ const lin: RandomLayerSpec = {
 const cases: Array<{ name: string; spec: RandomLayerSpec; shape: EngineShape; seed: number; icarus?: boolean }> = [
   { name: 'linear 37 -> 13 (signed 8-bit out) on N 8, Pf 2 + Ps 3', spec: lin, shape: { N: 8, Pf: 2, Ps: 3 }, seed: 5, icarus: true },
   {
-    name: 'worst case: k3 conv, signed 8-bit in, 8-bit fixed + 8-bit SP2 at extreme levels, cin 8 = N',
+    name: 'worst case (4 requantizer units): k3 conv, signed 8-bit in, 8-bit fixed + 8-bit SP2 at extreme levels, cin 8 = N',
     spec: { ...lin, op: 'conv2d', cin: 8, h: 5, w: 5, cout: 6, k: [3, 3], pad: [1, 1, 1, 1], inBits: 8, inSigned: true, fixedBits: 8, sp2Bits: 8, sp2Fraction: 0.5, worstCase: true },
-    shape: { N: 8, Pf: 2, Ps: 2 }, seed: 6,
+    shape: { N: 8, Pf: 2, Ps: 2, Rq: 4 }, seed: 6,
   },
   {
     name: 'all filters SP2 (fixed core idle), linear 20 -> 9, 3-bit SP2, 2-bit unsigned out',
@@ -47,7 +47,7 @@ describe('msq layer engine: linear and extremes vs golden model', () => {
     const e = buildEngine(model, { N: 8, Pf: 2, Ps: 3 });
     // corrupt one requantization constant in the RTL only: the golden model must disagree
     const top = e.rtl.files.get('msq_engine.v')!;
-    const broken = top.replace(/mul_rom\[0\] = 31'h([0-9a-f]+);/, (_m, h: string) => `mul_rom[0] = 31'h${(parseInt(h, 16) ^ 0x40000000).toString(16)};`);
+    const broken = top.replace(/mul_rom_0\[0\] = 31'h([0-9a-f]+);/, (_m, h: string) => `mul_rom_0[0] = 31'h${(parseInt(h, 16) ^ 0x40000000).toString(16)};`);
     expect(broken).not.toBe(top);
     const files = new Map(e.rtl.files);
     files.set('msq_engine.v', broken);

@@ -5,7 +5,7 @@
  *   load      = H * W * ceil(Cin / N)          one s_act beat per clock into the activation buffer; issue starts next
  *   issue     pixel i occupies passes * passCycles cycles from s_i; its last real step is at
  *             t_i = s_i + (passes - 1) * passCycles + steps - 1
- *   full      F_i = t_i + 1 (S1 read) + laneLatency(N) + 1 (pass done) + (Pf + Ps) (serialize)
+ *   full      F_i = t_i + 1 (S1 read) + laneLatency(N) + 1 (pass done) + ceil((Pf + Ps) / Rq) (serialize)
  *                   + REQUANT_STAGES + 1 (bank-full flag)
  *   emit      first beat at max(F_i, lastBeat_{i-1}) + 1, then ceil(Cout / N) beats back to back
  *   banks     two output banks: pixel i + 2 may start only after pixel i's last beat:
@@ -19,6 +19,7 @@
  */
 import type { Board } from '../board/index.js';
 import { laneLatency, REQUANT_STAGES, type EngineShape, type LayerPlan } from './rtl/index.js';
+import { requantGroupLanes } from './rtl/plan.js';
 
 export interface LayerCycles {
   load: number;
@@ -43,7 +44,7 @@ interface ScheduleDims {
 
 /** Run the schedule recurrence (O(pixels)); returns the cycle count of the last output beat + 1. */
 function scheduleCycles(shape: EngineShape, d: ScheduleDims): number {
-  const R = shape.Pf + shape.Ps;
+  const R = requantGroupLanes(shape);
   const pixelIssue = d.passes * d.passCycles;
   const drain = 1 + laneLatency(shape.N) + 1 + R + REQUANT_STAGES + 1;
   const start: number[] = [];
@@ -110,8 +111,9 @@ export function shapeCycles(s: LayerShape, shape: EngineShape): LayerCycles {
   const cinGroups = ceilDiv(s.cin, N);
   const steps = s.kh * s.kw * cinGroups;
   const nFixed = s.cout - s.sp2Filters;
-  const passes = Math.max(ceilDiv(nFixed, Pf), ceilDiv(s.sp2Filters, Ps));
-  const passCycles = Math.max(steps, Pf + Ps);
+  if ((nFixed > 0 && Pf === 0) || (s.sp2Filters > 0 && Ps === 0)) throw new Error(`layer ${s.name}: filters of a scheme with no lanes`);
+  const passes = Math.max(Pf ? ceilDiv(nFixed, Pf) : 0, Ps ? ceilDiv(s.sp2Filters, Ps) : 0);
+  const passCycles = Math.max(steps, requantGroupLanes(shape));
   const load = s.inH * s.inW * cinGroups;
   const pixels = outH * outW;
   const total = scheduleCycles(shape, { load, pixels, steps, passes, passCycles, coutGroups: ceilDiv(s.cout, N) });

@@ -12,7 +12,7 @@
 import { configHash } from '../../util/hash.js';
 import { signedBitsFor, sp2Split } from '../conventions.js';
 import { coreModule, fixedLaneModule, sp2LaneModule, laneLatency, type LaneWidths } from './lanes.js';
-import type { LayerPlan } from './plan.js';
+import { requantGroupLanes, type LayerPlan } from './plan.js';
 import { checkIdent, clog2, header, lit, litS, litTc, moduleFile, sext, zext } from './verilog.js';
 
 export interface EngineRtl {
@@ -47,6 +47,7 @@ export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl 
     'kernel, stride, pad': `${plan.kh}x${plan.kw}, ${plan.sh}x${plan.sw}, [${plan.pad.join(', ')}]`,
     'fixed / sp2 filters': `${plan.fixedFilters.length} (${plan.fixedBits}-bit) / ${plan.sp2Filters.length} (${plan.sp2Bits}-bit)`,
     'passes x cycles': `${plan.passes} x ${plan.passCycles} (steps ${plan.steps})`,
+    'requantizer units': plan.shape.Rq ?? 1,
   };
   const fw: LaneWidths = { N, actBits: plan.inBits, actSigned: plan.inSigned, accBits: plan.fixedAccBits };
   const sw: LaneWidths = { ...fw, accBits: plan.sp2AccBits };
@@ -104,7 +105,7 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   const RW = Math.max(RW0, 32) + 1; // acc + bias
   const PRW = RW + 32; // (acc + bias) * M, M < 2^31
   const CHB = clog2(plan.cout);
-  const CMD = P * R;
+  const CMD = P * requantGroupLanes(plan.shape);
   const CMB = clog2(CMD);
 
   const outLit = (v: number): string => (plan.outSigned ? litTc(OB, v) : lit(OB, v));
@@ -297,28 +298,45 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('    .act(act_x), .wgt(ws_q), .done(s_done), .acc(s_acc));');
   ln('  wire pass_done = f_done & s_done; // equal by construction: both cores have the same latency');
   ln();
-  ln(`  // ---- requantizer: snapshot the ${R} lane results of a pass, serialize one per clock (passes are >= ${R} cycles apart)`);
-  for (let i = 0; i < R; i++) ln(`  reg signed [${RW0 - 1}:0] snap_${i};`);
-  ln(`  reg [${clog2(R)}:0] rq_cnt;`);
+  const G = requantGroupLanes(plan.shape);
+  const RQ = Math.ceil(R / G);
+  const GB = clog2(G) + 1;
+  // global lane i (fixed lanes first, then SP2) -> its accumulator slice
+  const laneAcc = (i: number): string => {
+    const [vec, lane, w] = i < Pf ? ['f_acc', i, FA] : ['s_acc', i - Pf, SA];
+    const hiBit = (lane + 1) * w - 1;
+    const src = `${vec}[${hiBit}:${lane * w}]`;
+    return w === RW0 ? src : `{{${RW0 - w}{${vec}[${hiBit}]}}, ${src}}`;
+  };
+  const laneChan = (p: number, i: number): number | undefined =>
+    i >= R ? undefined : i < Pf ? plan.fixedFilters[p * Pf + i] : plan.sp2Filters[p * Ps + (i - Pf)];
+  ln(`  // ---- requantizer: ${RQ} unit(s); at the end of a pass each snapshots ${G} lane results and serializes them,`);
+  ln(`  //      one per clock (passes are >= ${G} cycles apart)`);
+  for (let g = 0; g < RQ; g++) {
+    const n = Math.min(G, R - g * G);
+    for (let j = 0; j < n; j++) ln(`  reg signed [${RW0 - 1}:0] snap${g}_${j};`);
+  }
+  ln(`  reg [${GB - 1}:0] rq_cnt;`);
   ln('  reg rq_busy;');
   ln('  reg rq_bank;');
   ln(`  reg [${CMB - 1}:0] cm_addr;`);
   ln(`  wire cm_wrap = (cm_addr == ${lit(CMB, CMD - 1)});`);
   ln('  always @(posedge clk) begin');
   ln('    if (pass_done) begin');
-  for (let i = 0; i < R; i++) {
-    const [vec, lane, w] = i < Pf ? ['f_acc', i, FA] : ['s_acc', i - Pf, SA];
-    const hiBit = (lane + 1) * w - 1;
-    const src = `${vec}[${hiBit}:${lane * w}]`;
-    ln(`      snap_${i} <= ${w === RW0 ? src : `{{${RW0 - w}{${vec}[${hiBit}]}}, ${src}}`};`);
+  for (let g = 0; g < RQ; g++) {
+    const n = Math.min(G, R - g * G);
+    for (let j = 0; j < n; j++) ln(`      snap${g}_${j} <= ${laneAcc(g * G + j)};`);
   }
   ln('    end else if (rq_busy) begin');
-  for (let i = 0; i < R - 1; i++) ln(`      snap_${i} <= snap_${i + 1};`);
+  for (let g = 0; g < RQ; g++) {
+    const n = Math.min(G, R - g * G);
+    for (let j = 0; j + 1 < n; j++) ln(`      snap${g}_${j} <= snap${g}_${j + 1};`);
+  }
   ln('    end');
   ln('    if (rst || st == ST_LOAD) begin');
   ln('      rq_busy <= 1\'b0;');
   ln('      rq_bank <= 1\'b0;');
-  ln(`      rq_cnt <= ${lit(clog2(R) + 1, 0)};`);
+  ln(`      rq_cnt <= ${lit(GB, 0)};`);
   ln(`      cm_addr <= ${lit(CMB, 0)};`);
   ln('    end else begin');
   ln('      if (rq_busy) begin');
@@ -327,53 +345,15 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('      end');
   ln('      if (pass_done) begin');
   ln('        rq_busy <= 1\'b1;');
-  ln(`        rq_cnt <= ${lit(clog2(R) + 1, 0)};`);
+  ln(`        rq_cnt <= ${lit(GB, 0)};`);
   ln('      end else if (rq_busy) begin');
-  ln(`        rq_cnt <= rq_cnt + ${lit(clog2(R) + 1, 1)};`);
-  ln(`        if (rq_cnt == ${lit(clog2(R) + 1, R - 1)}) rq_busy <= 1'b0;`);
+  ln(`        rq_cnt <= rq_cnt + ${lit(GB, 1)};`);
+  ln(`        if (rq_cnt == ${lit(GB, G - 1)}) rq_busy <= 1'b0;`);
   ln('      end');
   ln('    end');
   ln('  end');
-  ln();
-  ln(`  // channel map: [pass * ${R} + lane] -> {valid, output channel}`);
-  ln(`  reg [${CHB}:0] chan_map [0:${CMD - 1}];`);
-  ln('  initial begin');
-  for (let p = 0; p < P; p++) {
-    for (let i = 0; i < R; i++) {
-      const ch = i < Pf ? plan.fixedFilters[p * Pf + i] : plan.sp2Filters[p * Ps + (i - Pf)];
-      const v = ch === undefined ? 0n : (1n << BigInt(CHB)) | BigInt(ch);
-      ln(`    chan_map[${p * R + i}] = ${lit(CHB + 1, v)};`);
-    }
-  }
-  ln('  end');
-  ln('  // requantization parameters per output channel: bias (int32), M (31 bits), S (6 bits)');
-  ln(`  reg [31:0] bias_rom [0:${plan.cout - 1}];`);
-  ln(`  reg [30:0] mul_rom [0:${plan.cout - 1}];`);
-  ln(`  reg [5:0] shift_rom [0:${plan.cout - 1}];`);
-  ln('  initial begin');
-  for (let c = 0; c < plan.cout; c++) {
-    ln(`    bias_rom[${c}] = ${litTc(32, plan.bias[c]!)}; mul_rom[${c}] = ${lit(31, plan.mul[c]!)}; shift_rom[${c}] = ${lit(6, plan.shift[c]!)};`);
-  }
-  ln('  end');
-  ln();
-  ln('  // q0: channel lookup; q1: parameter lookup; q2: + bias; q3: * M; q4: + 2^(S-1); q5: >>> S; q6: clamp, write');
-  ln(`  reg signed [${RW0 - 1}:0] val0, val1;`);
-  ln(`  reg [${CHB}:0] cm0;`);
-  ln(`  reg [${CHB - 1}:0] ch1, ch2, ch3, ch4, ch5;`);
-  ln('  reg ok1, ok2, ok3, ok4, ok5;');
   ln('  reg qv0;');
   ln('  reg [5:0] qb, qe; // per stage: output bank, last result of a pixel');
-  ln('  reg signed [31:0] bias1;');
-  ln('  reg [30:0] mul1, mul2;');
-  ln('  reg [5:0] sh1, sh2, sh3, sh4;');
-  ln(`  reg signed [${RW - 1}:0] sum2;`);
-  ln(`  (* use_dsp = "yes" *) reg signed [${PRW - 1}:0] prod3;`);
-  ln(`  reg signed [${PRW - 1}:0] rnd4, shr5;`);
-  ln(`  reg [${OB - 1}:0] out_buf0 [0:${plan.cout - 1}];`);
-  ln(`  reg [${OB - 1}:0] out_buf1 [0:${plan.cout - 1}];`);
-  ln(`  wire [${PRW - 1}:0] half3 = ${lit(PRW, 1)} << (sh3 - 6'd1);`);
-  ln(`  wire [${OB - 1}:0] y5 = (shr5 < ${litS(PRW, plan.outLo)}) ? ${outLit(plan.outLo)} :`);
-  ln(`                 (shr5 > ${litS(PRW, plan.outHi)}) ? ${outLit(plan.outHi)} : shr5[${OB - 1}:0];`);
   ln('  always @(posedge clk) begin');
   ln('    if (rst) begin');
   ln("      qv0 <= 1'b0;");
@@ -383,25 +363,64 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('      qe <= {qe[4:0], rq_busy && cm_wrap};');
   ln('    end');
   ln('    qb <= {qb[4:0], rq_bank};');
-  ln('    val0 <= snap_0;');
-  ln('    cm0 <= chan_map[cm_addr];');
-  ln('    val1 <= val0;');
-  ln(`    ch1 <= cm0[${CHB - 1}:0];`);
-  ln(`    ok1 <= qv0 & cm0[${CHB}];`);
-  ln(`    bias1 <= bias_rom[cm0[${CHB - 1}:0]];`);
-  ln(`    mul1 <= mul_rom[cm0[${CHB - 1}:0]];`);
-  ln(`    sh1 <= shift_rom[cm0[${CHB - 1}:0]];`);
-  ln(`    sum2 <= ${sext('val1', RW0, RW)} + ${sext('bias1', 32, RW)};`);
-  ln('    mul2 <= mul1; sh2 <= sh1; ch2 <= ch1; ok2 <= ok1;');
-  ln(`    prod3 <= $signed(${sext('sum2', RW, PRW)}) * $signed(${zext('mul2', 31, PRW)});`);
-  ln('    sh3 <= sh2; ch3 <= ch2; ok3 <= ok2;');
-  ln('    rnd4 <= prod3 + $signed(half3);');
-  ln('    sh4 <= sh3; ch4 <= ch3; ok4 <= ok3;');
-  ln('    shr5 <= rnd4 >>> sh4;');
-  ln('    ch5 <= ch4; ok5 <= ok4;');
-  ln('    if (ok5 && !qb[5]) out_buf0[ch5] <= y5;');
-  ln('    if (ok5 && qb[5]) out_buf1[ch5] <= y5;');
   ln('  end');
+  ln(`  reg [${OB - 1}:0] out_buf0 [0:${plan.cout - 1}];`);
+  ln(`  reg [${OB - 1}:0] out_buf1 [0:${plan.cout - 1}];`);
+  for (let g = 0; g < RQ; g++) {
+    const u = `_${g}`;
+    ln();
+    ln(`  // requantizer unit ${g}: channel map [pass * ${G} + k] -> {valid, output channel}; parameters per channel`);
+    ln(`  reg [${CHB}:0] chan_map${u} [0:${CMD - 1}];`);
+    ln(`  reg [31:0] bias_rom${u} [0:${plan.cout - 1}];`);
+    ln(`  reg [30:0] mul_rom${u} [0:${plan.cout - 1}];`);
+    ln(`  reg [5:0] shift_rom${u} [0:${plan.cout - 1}];`);
+    ln('  initial begin');
+    for (let p = 0; p < P; p++) {
+      for (let k = 0; k < G; k++) {
+        const ch = laneChan(p, g * G + k);
+        const v = ch === undefined ? 0n : (1n << BigInt(CHB)) | BigInt(ch);
+        ln(`    chan_map${u}[${p * G + k}] = ${lit(CHB + 1, v)};`);
+      }
+    }
+    for (let c = 0; c < plan.cout; c++) {
+      ln(`    bias_rom${u}[${c}] = ${litTc(32, plan.bias[c]!)}; mul_rom${u}[${c}] = ${lit(31, plan.mul[c]!)}; shift_rom${u}[${c}] = ${lit(6, plan.shift[c]!)};`);
+    }
+    ln('  end');
+    ln('  // q0: channel lookup; q1: parameters; q2: + bias; q3: * M; q4: + 2^(S-1); q5: >>> S; then clamp and write');
+    ln(`  reg signed [${RW0 - 1}:0] val0${u}, val1${u};`);
+    ln(`  reg [${CHB}:0] cm0${u};`);
+    ln(`  reg [${CHB - 1}:0] ch1${u}, ch2${u}, ch3${u}, ch4${u}, ch5${u};`);
+    ln(`  reg ok1${u}, ok2${u}, ok3${u}, ok4${u}, ok5${u};`);
+    ln(`  reg signed [31:0] bias1${u};`);
+    ln(`  reg [30:0] mul1${u}, mul2${u};`);
+    ln(`  reg [5:0] sh1${u}, sh2${u}, sh3${u}, sh4${u};`);
+    ln(`  reg signed [${RW - 1}:0] sum2${u};`);
+    ln(`  (* use_dsp = "yes" *) reg signed [${PRW - 1}:0] prod3${u};`);
+    ln(`  reg signed [${PRW - 1}:0] rnd4${u}, shr5${u};`);
+    ln(`  wire [${PRW - 1}:0] half3${u} = ${lit(PRW, 1)} << (sh3${u} - 6'd1);`);
+    ln(`  wire [${OB - 1}:0] y5${u} = (shr5${u} < ${litS(PRW, plan.outLo)}) ? ${outLit(plan.outLo)} :`);
+    ln(`                 (shr5${u} > ${litS(PRW, plan.outHi)}) ? ${outLit(plan.outHi)} : shr5${u}[${OB - 1}:0];`);
+    ln('  always @(posedge clk) begin');
+    ln(`    val0${u} <= snap${g}_0;`);
+    ln(`    cm0${u} <= chan_map${u}[cm_addr];`);
+    ln(`    val1${u} <= val0${u};`);
+    ln(`    ch1${u} <= cm0${u}[${CHB - 1}:0];`);
+    ln(`    ok1${u} <= qv0 & cm0${u}[${CHB}];`);
+    ln(`    bias1${u} <= bias_rom${u}[cm0${u}[${CHB - 1}:0]];`);
+    ln(`    mul1${u} <= mul_rom${u}[cm0${u}[${CHB - 1}:0]];`);
+    ln(`    sh1${u} <= shift_rom${u}[cm0${u}[${CHB - 1}:0]];`);
+    ln(`    sum2${u} <= ${sext(`val1${u}`, RW0, RW)} + ${sext(`bias1${u}`, 32, RW)};`);
+    ln(`    mul2${u} <= mul1${u}; sh2${u} <= sh1${u}; ch2${u} <= ch1${u}; ok2${u} <= ok1${u};`);
+    ln(`    prod3${u} <= $signed(${sext(`sum2${u}`, RW, PRW)}) * $signed(${zext(`mul2${u}`, 31, PRW)});`);
+    ln(`    sh3${u} <= sh2${u}; ch3${u} <= ch2${u}; ok3${u} <= ok2${u};`);
+    ln(`    rnd4${u} <= prod3${u} + $signed(half3${u});`);
+    ln(`    sh4${u} <= sh3${u}; ch4${u} <= ch3${u}; ok4${u} <= ok3${u};`);
+    ln(`    shr5${u} <= rnd4${u} >>> sh4${u};`);
+    ln(`    ch5${u} <= ch4${u}; ok5${u} <= ok4${u};`);
+    ln(`    if (ok5${u} && !qb[5]) out_buf0[ch5${u}] <= y5${u};`);
+    ln(`    if (ok5${u} && qb[5]) out_buf1[ch5${u}] <= y5${u};`);
+    ln('  end');
+  }
   ln('  wire bank_written = qe[5]; // the last result of a pixel is written this cycle, into bank qb[5]');
   ln();
   ln(`  // ---- emitter: ${plan.coutGroups} beat(s) of ${N} channels per pixel from the full bank; the other bank fills meanwhile`);

@@ -22,6 +22,13 @@ export interface EngineShape {
   Pf: number;
   /** SP2 filter lanes (each N shift-add units in LUTs) */
   Ps: number;
+  /** requantizer units working in parallel (default 1); each serializes ceil((Pf + Ps) / Rq) lane results per pass */
+  Rq?: number;
+}
+
+/** Lane results each requantizer unit serializes per pass: ceil((Pf + Ps) / Rq). */
+export function requantGroupLanes(s: EngineShape): number {
+  return Math.ceil((s.Pf + s.Ps) / (s.Rq ?? 1));
 }
 
 export interface LayerPlan {
@@ -46,7 +53,7 @@ export interface LayerPlan {
   coutGroups: number;
   /** activation words per pass: kh * kw * cinGroups */
   steps: number;
-  /** issue cycles per pass: max(steps, Pf + Ps) (the requantizer serializes Pf + Ps results per pass) */
+  /** issue cycles per pass: max(steps, ceil((Pf + Ps) / Rq)) (each requantizer unit serializes that many results) */
   passCycles: number;
   /** passes per output pixel: max(ceil(#fixed / Pf), ceil(#sp2 / Ps)) */
   passes: number;
@@ -83,6 +90,8 @@ function checkShape(s: EngineShape): void {
   for (const k of ['N', 'Pf', 'Ps'] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 1 || s[k] > 256) fail(`engine.${k}`, `must be an integer in 1..256, got ${s[k]}`);
   }
+  const rq = s.Rq ?? 1;
+  if (!Number.isInteger(rq) || rq < 1 || rq > s.Pf + s.Ps) fail('engine.Rq', `must be an integer in 1..Pf+Ps (${s.Pf + s.Ps}), got ${rq}`);
 }
 
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
@@ -168,7 +177,7 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
   const coutGroups = ceilDiv(cout, N);
   const steps = kh * kw * cinGroups;
   const passes = Math.max(ceilDiv(fixedFilters.length, Pf), ceilDiv(sp2Filters.length, Ps));
-  const passCycles = Math.max(steps, Pf + Ps);
+  const passCycles = Math.max(steps, requantGroupLanes(shape));
 
   // weight of filter j at (ci, ky, kx); model order is [ci][ky][kx]
   const code = (j: number, ci: number, ky: number, kx: number): number =>
@@ -199,7 +208,7 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
   const [outLo, outHi] = actRange(layer.out.bits, layer.out.signed);
   return {
     name: layer.name,
-    shape: { ...shape },
+    shape: { ...shape, Rq: shape.Rq ?? 1 },
     cin, inH, inW, cout, outH, outW, kh, kw, sh, sw, pad,
     cinGroups, coutGroups, steps, passCycles, passes,
     fixedFilters, sp2Filters,

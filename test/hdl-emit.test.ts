@@ -152,7 +152,7 @@ wire signed [8:0] prod;
 reg  signed [8:0] pick;
 reg  [4:0] table_rdata;
 wire [3:0] cq;
-(* rom_style = "distributed" *)
+(* rom_style = "logic" *)
 reg [4:0] table_ [0:3];
 
 assign prod = $signed({{3{x[5]}}, x}) * (-9'sd3);

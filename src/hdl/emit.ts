@@ -451,7 +451,8 @@ class ModuleEmitter {
     }
     for (const mem of m.memories) {
       const attrs: [string, string][] = [];
-      if (mem.style !== 'auto') attrs.push([mem.kind === 'rom' ? 'rom_style' : 'ram_style', mem.style]);
+      // a ROM cannot live in LUTRAM (no write port): yosys maps 'distributed' ROMs with rom_style = "logic" (LUTs)
+      if (mem.style !== 'auto') attrs.push(mem.kind === 'rom' ? ['rom_style', mem.style === 'block' ? 'block' : 'logic'] : ['ram_style', mem.style]);
       attrs.push(...mem.attrs);
       for (const [k, v] of attrs) out.push(`(* ${k} = "${v}" *)`);
       out.push(`reg ${mem.signed ? 'signed ' : ''}${range(mem.width)}${mem.name} [0:${mem.depth - 1}];`);

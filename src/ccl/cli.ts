@@ -156,6 +156,9 @@ async function label(argv: string[]): Promise<void> {
   const useRgb = rgbLo !== undefined || rgbHi !== undefined;
   if (image.format === 'rgb24' && !useRgb) image = toGray(image);
   if (useRgb && image.format !== 'rgb24') fail('--rgb-lo/--rgb-hi', `apply to colour images only; ${positionals[0]} is ${image.format}`);
+  if (threshold !== undefined && image.format !== 'gray8') {
+    fail('--threshold', image.format === 'binary' ? 'does not apply to a binary (PBM) image: its foreground is 1' : 'does not apply with --rgb-lo/--rgb-hi (the range decides the foreground)');
+  }
   const cfg = withOptionNames(() =>
     makeCclConfig({
       width: image.width,

@@ -18,7 +18,7 @@ export const VIVADO_COMMANDS = [
   'create_bd_design', 'create_bd_cell', 'get_bd_cells', 'get_bd_pins', 'get_bd_intf_pins', 'connect_bd_net', 'connect_bd_intf_net',
   'apply_bd_automation', 'assign_bd_address', 'validate_bd_design', 'save_bd_design', 'make_wrapper', 'get_files',
   'generate_target', 'launch_runs', 'wait_on_run', 'get_runs', 'open_run', 'report_utilization', 'report_timing_summary',
-  'get_property', 'get_bd_addr_segs', 'set_msg_config',
+  'get_property', 'get_bd_addr_segs', 'set_msg_config', 'current_fileset',
 ] as const;
 
 export interface DmaPlan {

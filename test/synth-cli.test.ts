@@ -54,7 +54,7 @@ describe('accelforge synth CLI', () => {
     const json = join(dir, 'out', 'report.json');
     const netlist = join(dir, 'net.json');
     const { out, value } = await capture(() =>
-      main(['synth', join(FIX, 'lut_chain.v'), '--top', 'lut_chain', '--board', 'zc706', '--json', json, '--netlist', netlist]));
+      main(['synth', join(FIX, 'lut_chain.v'), '--top', 'lut_chain', '--board', 'zc706', '--json', json, '--netlist', netlist, '--no-cache']));
     expect(value).toBe(0);
     expect(out).toContain('## Synthesis: `lut_chain`');
     expect(out).toContain('board: zc706 (xc7z045ffg900-2)');

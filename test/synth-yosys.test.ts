@@ -3,7 +3,7 @@
  * structure is known, run in parallel through synthesizeMany. One batch, shared by all tests in this file.
  */
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
-import { readFileSync, writeFileSync, mkdtempSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, chmodSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeMany, type SynthResult } from '../src/synth/many.js';
@@ -12,12 +12,13 @@ import { parseStatJson } from '../src/synth/stat.js';
 import { formatSynthReport, synthReportJson } from '../src/synth/report.js';
 import { yosysInfo, resetYosysCache, parseYosysVersion, versionAtLeast, MIN_SYSTEM_YOSYS } from '../src/synth/yosys.js';
 import { loadBoard } from '../src/board/index.js';
-import type { SynthReport } from '../src/synth/synthesize.js';
+import { synthesize, type SynthReport } from '../src/synth/synthesize.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'yosys');
 const job = (top: string) => ({ top, name: top, files: new Map([[`${top}.v`, readFileSync(join(FIX, `${top}.v`), 'utf8')]]) });
 
 let results: SynthResult[] = [];
+const cacheDir = mkdtempSync(join(tmpdir(), 'af-synth-cache-'));
 const progress: number[] = [];
 const report = (top: string): SynthReport => {
   const r = results.find((x) => x.job.top === top)!;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   results = await synthesizeMany(
     [
       job('lut_chain'),
-      job('adder32'),
+      { ...job('adder32'), cache: cacheDir },
       job('dsp_mul'),
       job('mix'),
       { top: 'broken', name: 'broken', files: new Map([['broken.v', 'module broken(input wire a, output wire y);\n  assign y = a &;\nendmodule\n']]) },
@@ -73,6 +74,21 @@ describe('synthesis with yosys (real runs)', () => {
     // Slower than the 5-LUT chain? No: the carry chain is fast; but slower than a single LUT level.
     expect(r.timing.estPeriodNs!).toBeGreaterThan(M.ffClkToQ + 2 * M.netBase + M.lut + M.ffSetupD);
     expect(r.timing.estPeriodNs!).toBeLessThan(report('lut_chain').timing.estPeriodNs!);
+  });
+
+  it('reuses cached yosys outputs for an identical run, and only then', async () => {
+    const first = report('adder32');
+    expect(first.cached).toBe(false);
+    const again = await synthesize({ ...job('adder32'), cache: cacheDir });
+    expect(again.cached).toBe(true);
+    expect(again.resources).toEqual(first.resources);
+    expect(again.timing).toEqual(first.timing);
+    expect(formatSynthReport(again)).toContain('reused from the synthesis cache');
+    // A different source is a different key: made invalid, so only a real yosys run (failing fast) can answer.
+    const other = job('adder32');
+    other.files.set('adder32.v', `${other.files.get('adder32.v')!}\nmodule oops(;\n`);
+    await expect(synthesize({ ...other, cache: cacheDir })).rejects.toThrow(/adder32\.v:\d+: ERROR/);
+    expect(readdirSync(cacheDir)).toHaveLength(1);
   });
 
   it('a registered multiply packs into one DSP48E1 with AREG/BREG/MREG/PREG', () => {

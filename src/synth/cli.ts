@@ -1,5 +1,5 @@
 /**
- * `accelforge synth <file.v...> --top T [--board xc7z020] [--json out.json] [--netlist out.json] [--no-flatten]`
+ * `accelforge synth <file.v...> --top T [--board xc7z020] [--json out.json] [--netlist out.json] [--no-flatten] [--no-cache]`
  * Synthesizes with yosys synth_xilinx, prints a Markdown report (resources, utilization, timing ESTIMATE).
  */
 import { readFile } from 'node:fs/promises';
@@ -12,11 +12,12 @@ import { synthesize } from './synthesize.js';
 import { utilization } from './utilization.js';
 
 const USAGE = `usage: accelforge synth <file.v ...> --top <module> [--board xc7z020|xc7z045|file.json] [--json out.json]
-                       [--netlist netlist.json] [--no-flatten]
+                       [--netlist netlist.json] [--no-flatten] [--no-cache]
 
 Synthesizes with yosys (system yosys >= 0.40 on PATH, else the embedded WebAssembly build) using
 synth_xilinx -family xc7 -noiopad -noclkbuf -flatten, and prints resources, utilization on the board and a
-timing ESTIMATE (post-synthesis, no place & route).
+timing ESTIMATE (post-synthesis, no place & route). Yosys outputs are cached in .cache/synth/ by content
+(sources, script, yosys version); --no-cache forces a fresh run.
 `;
 
 /** Module names declared in Verilog text (comments stripped). */
@@ -36,6 +37,7 @@ export async function run(argv: string[]): Promise<void> {
       json: { type: 'string' },
       netlist: { type: 'string' },
       'no-flatten': { type: 'boolean', default: false },
+      'no-cache': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -59,7 +61,13 @@ export async function run(argv: string[]): Promise<void> {
   if (!modules.includes(values.top)) {
     fail('--top', `module '${values.top}' is not declared in the given files (found: ${modules.join(', ') || 'none'})`);
   }
-  const report = await synthesize({ files, top: values.top, keepNetlist: Boolean(values.netlist), noFlatten: values['no-flatten'] });
+  const report = await synthesize({
+    files,
+    top: values.top,
+    keepNetlist: Boolean(values.netlist),
+    noFlatten: values['no-flatten'],
+    cache: !values['no-cache'],
+  });
   process.stdout.write(formatSynthReport(report, board));
   const util = utilization(report.resources, board);
   for (const w of util.warnings) process.stderr.write(`accelforge: warning: ${w}\n`);

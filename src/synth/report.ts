@@ -25,7 +25,7 @@ export function formatSynthReport(report: SynthReport, board?: Board): string {
   out.push('');
   out.push(`- tool: ${describeYosys(report.yosys)}, \`${report.command}\``);
   if (board) out.push(`- board: ${board.board} (${board.part})`);
-  out.push(`- synthesis wall time: ${(report.wallTimeMs / 1000).toFixed(1)} s`);
+  out.push(`- synthesis wall time: ${(report.wallTimeMs / 1000).toFixed(1)} s${report.cached ? ' (yosys outputs reused from the synthesis cache; figure of the original run)' : ''}`);
   out.push('');
   if (board) {
     const u = utilization(r, board);

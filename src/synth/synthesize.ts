@@ -1,11 +1,16 @@
 /**
  * Synthesize Verilog for a 7-series FPGA with yosys `synth_xilinx` and report resources and a timing ESTIMATE.
  */
-import { basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { fail, UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fsx.js';
+import { canonicalJson, sha256 } from '../util/hash.js';
+import { PROJECT_ROOT } from '../version.js';
 import { parseStatJson, unmappedCells, type Resources } from './stat.js';
 import { estimateTiming, type TimingEstimate } from './timing.js';
-import { runYosysScript, type YosysTool } from './yosys.js';
+import { findYosys, runYosysScript, type YosysRun, type YosysTool } from './yosys.js';
 
 export interface SynthOptions {
   /** Verilog sources: file name → text. Names are used inside the yosys run (only the base name matters). */
@@ -20,7 +25,16 @@ export interface SynthOptions {
   noFlatten?: boolean;
   /** Use this yosys instead of the one findYosys() picks. */
   tool?: YosysTool;
+  /**
+   * Reuse yosys outputs of an identical earlier run (same sources, script and yosys version): `true` uses
+   * `.cache/synth/` in the project, a string names another folder. Parsing and the timing estimate always rerun.
+   */
+  cache?: boolean | string;
 }
+
+/** Default synthesis cache folder (git-ignored). */
+export const SYNTH_CACHE_DIR = join(PROJECT_ROOT, '.cache', 'synth');
+const CACHE_FORMAT = 1;
 
 export interface SynthReport {
   top: string;
@@ -32,7 +46,10 @@ export interface SynthReport {
   timing: TimingEstimate;
   /** Problems worth a look: unmapped cells, yosys warnings (first few). */
   warnings: string[];
+  /** Wall time of the yosys run (of the original run when `cached`). */
   wallTimeMs: number;
+  /** True when the yosys outputs came from the synthesis cache. */
+  cached: boolean;
   netlist?: string;
   log?: string;
 }
@@ -70,18 +87,41 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
     'write_json netlist.json',
     '',
   ].join('\n');
-  const t0 = Date.now();
-  let run: Awaited<ReturnType<typeof runYosysScript>>;
-  try {
-    run = await runYosysScript(inputs, script, ['stat.json', 'netlist.json'], opts.tool);
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    // Speak of the user's file names, not the names inside the yosys run.
-    let msg = e.message;
-    for (const [local, original] of localNames) msg = msg.split(local).join(original);
-    throw new UserError(msg);
+  const tool = opts.tool ?? (await findYosys());
+  const cacheDir = opts.cache === true ? SYNTH_CACHE_DIR : typeof opts.cache === 'string' ? opts.cache : null;
+  const cacheKey = sha256(canonicalJson({ f: CACHE_FORMAT, inputs: [...inputs], script, tool: [tool.kind, tool.version] }));
+  const cacheFile = cacheDir ? join(cacheDir, `${cacheKey}.json.gz`) : null;
+  let run: YosysRun | null = null;
+  let wallTimeMs = 0;
+  let cached = false;
+  if (cacheFile) {
+    try {
+      const hit = JSON.parse(gunzipSync(await readFile(cacheFile)).toString('utf8')) as
+        { stat: string; netlist: string; log: string; wallTimeMs: number };
+      run = { outputs: new Map([['stat.json', hit.stat], ['netlist.json', hit.netlist]]), log: hit.log, tool };
+      wallTimeMs = hit.wallTimeMs;
+      cached = true;
+    } catch {
+      run = null; // miss or unreadable entry: synthesize
+    }
   }
-  const wallTimeMs = Date.now() - t0;
+  if (!run) {
+    const t0 = Date.now();
+    try {
+      run = await runYosysScript(inputs, script, ['stat.json', 'netlist.json'], tool);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      // Speak of the user's file names, not the names inside the yosys run.
+      let msg = e.message;
+      for (const [local, original] of localNames) msg = msg.split(local).join(original);
+      throw new UserError(msg);
+    }
+    wallTimeMs = Date.now() - t0;
+    if (cacheFile) {
+      const entry = { stat: run.outputs.get('stat.json'), netlist: run.outputs.get('netlist.json'), log: run.log, wallTimeMs };
+      await writeFileAtomic(cacheFile, gzipSync(JSON.stringify(entry)));
+    }
+  }
   const resources = parseStatJson(run.outputs.get('stat.json')!, opts.top);
   const netlistText = run.outputs.get('netlist.json')!;
   const netlist = JSON.parse(netlistText) as { modules: Record<string, unknown> };
@@ -102,6 +142,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
     timing,
     warnings,
     wallTimeMs,
+    cached,
     ...(opts.keepNetlist ? { netlist: netlistText, log: run.log } : {}),
   };
 }

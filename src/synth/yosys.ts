@@ -162,6 +162,7 @@ export async function runYosysScript(
       await writeFile(join(dir, n), c);
     }
     const r = await execa(t.path ?? 'yosys', args, { cwd: dir, reject: false, all: true });
+    if (r.exitCode === undefined) throw new UserError(`${describeYosys(t)}: cannot run it (${r.code ?? r.shortMessage})`);
     const log = await readFile(join(dir, 'yosys.log'), 'utf8').catch(() => '');
     if (r.exitCode !== 0) throw new UserError(`${describeYosys(t)}: ${yosysError(`${log}\n${r.all ?? ''}`)}`);
     const outputs = new Map<string, string>();

@@ -1,7 +1,10 @@
 /**
- * A small hand-written example design for the simulation harness (used by its tests, the speed benchmark and the
- * demo): a streaming signed multiply-accumulate with a TypeScript golden function.
+ * A small example design for the simulation harness (used by its tests, the speed benchmark and the demo): a
+ * streaming signed multiply-accumulate, hand-written (macVerilog) and described with the HDL builder
+ * (buildStreamingMac), with one TypeScript golden function (macGolden) for both.
  */
+import { emitVerilog, Module, mux } from '../hdl/index.js';
+import { fail } from '../util/errors.js';
 import { toSigned, toUnsigned } from './bits.js';
 import type { SimDesign } from './types.js';
 
@@ -93,3 +96,75 @@ export function macGolden(pairs: [bigint, bigint][], lasts: boolean[], init: big
   return out;
 }
 
+
+/**
+ * The same streaming MAC described with the HDL builder (src/hdl). Identical cycle behaviour to macVerilog:
+ * a product register, then an accumulator/output register, one advance enable `adv = !y_valid_q || y_tready`.
+ * Instead of loading `init` at reset, an `open_q` flag selects `init` as the base of a new group.
+ */
+export function buildStreamingMac(w: number, accW: number): Module {
+  if (!Number.isInteger(w) || w < 2) fail('w', `must be an integer >= 2, got ${w}`);
+  if (!Number.isInteger(accW) || accW < 2 * w) fail('accW', `must be an integer >= 2*w = ${2 * w}, got ${accW}`);
+  const m = new Module(`smac_hdl_w${w}_a${accW}`, {
+    doc: 'streaming signed multiply-accumulate: y = init + sum(a*b) over each tlast-closed group, wrapped to accW bits',
+    config: { w, accW },
+  });
+  const xData = m.input('x_tdata', 2 * w);
+  const xValid = m.input('x_tvalid', 1);
+  const xReady = m.output('x_tready', 1);
+  const xLast = m.input('x_tlast', 1);
+  const yData = m.output('y_tdata', accW);
+  const yValid = m.output('y_tvalid', 1);
+  const yReady = m.input('y_tready', 1);
+  const init = m.input('init', accW);
+
+  const prod = m.reg('prod_q', 2 * w, { signed: true, reset: null });
+  const prodValid = m.reg('prod_valid_q', 1);
+  const prodLast = m.reg('prod_last_q', 1);
+  const acc = m.reg('acc_q', accW, { reset: null });
+  const open = m.reg('open_q', 1);
+  const yDataQ = m.reg('y_data_q', accW, { reset: null });
+  const yValidQ = m.reg('y_valid_q', 1);
+
+  const a = m.let('a', xData.slice(w - 1, 0).asSigned());
+  const b = m.let('b', xData.slice(2 * w - 1, w).asSigned());
+  const adv = m.let('adv', yValidQ.not().or(yReady));
+  const base = m.let('base', mux(open, acc, init));
+  const sum = m.let('sum', base.add(prod.resize(accW).asUnsigned()).trunc(accW));
+
+  m.assign(xReady, adv);
+  m.assign(yData, yDataQ);
+  m.assign(yValid, yValidQ);
+  m.sync((p) => {
+    p.if(adv, () => {
+      p.set(prod, a.mul(b));
+      p.set(prodLast, xLast);
+      p.set(prodValid, xValid);
+      p.set(yValidQ, prodValid.and(prodLast));
+      p.if(prodValid, () => {
+        p.if(prodLast, () => {
+          p.set(yDataQ, sum);
+          p.set(open, 0);
+        }).else(() => {
+          p.set(acc, sum);
+          p.set(open, 1);
+        });
+      });
+    });
+  });
+  return m;
+}
+
+/** SimDesign of the builder-generated MAC (emitted with emitVerilog). */
+export function macHdlDesign(w: number, accW: number): SimDesign {
+  const m = buildStreamingMac(w, accW);
+  return {
+    top: m.name,
+    files: emitVerilog(m),
+    streams: [
+      { name: 'x', dir: 'in', dataWidth: 2 * w, last: true },
+      { name: 'y', dir: 'out', dataWidth: accW },
+    ],
+    constInputs: { init: { width: accW } },
+  };
+}

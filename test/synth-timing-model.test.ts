@@ -197,3 +197,21 @@ describe('timing estimate on hand-built netlists', () => {
     expect(() => estimateTiming({}, 'top')).toThrow(/not a yosys write_json netlist/);
   });
 });
+
+describe('timing estimate on deep logic', () => {
+  it('follows a 20,000-LUT chain without overflowing the stack', () => {
+    const n = new Net();
+    let prev = n.wire();
+    n.ff('start', 'x', prev);
+    const N = 20_000;
+    for (let i = 0; i < N; i++) {
+      const o = n.wire();
+      n.lut(`l${i}`, [prev], o);
+      prev = o;
+    }
+    n.ff('end', prev, n.wire());
+    const t = estimateTiming(n.json(), 'top');
+    expect(t.levels).toBe(N);
+    expect(t.estPeriodNs).toBeCloseTo(M.ffClkToQ + N * (M.netBase + M.lut) + M.netBase + M.ffSetupD, 1);
+  });
+});

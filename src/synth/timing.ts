@@ -404,7 +404,46 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
     if (a.t + setup > worst.t) worst = { t: a.t + setup, from: a.from, cell: cname };
   };
 
-  // Iterative deepening guard: DFS recursion depth equals logic depth, fine for generated designs.
+  // Evaluate arrivals in dependency order first (iterative DFS), so the recursive evaluation above only ever
+  // finds memoized inputs: deep logic cannot overflow the JS stack.
+  const depsOf = (b: string): string[] => {
+    const drv = drivers.get(b);
+    if (!drv || drv.cell === null) return [];
+    const cell = cells[drv.cell]!;
+    const t = cell.type;
+    if (FF_TYPES.has(t) || LATCH_TYPES.has(t) || BRAM_TYPES.has(t)) return [];
+    if (t === 'DSP48E1' && intParam(cell, 'PREG', 1) > 0) return [];
+    const out: string[] = [];
+    for (const [p, bits] of Object.entries(cell.connections)) {
+      if (dirOf(cell, p) !== 'input' || CLOCK_PINS.has(p)) continue;
+      if (SRL_TYPES.has(t) && !/^A/.test(p)) continue;
+      for (const x of bits) if (isNet(x)) out.push(key(x));
+    }
+    return out;
+  };
+  {
+    const state = new Map<string, 1 | 2>(); // 1: on the stack, 2: done
+    for (const root of drivers.keys()) {
+      if (state.has(root)) continue;
+      const stack: { b: string; deps: string[]; i: number }[] = [{ b: root, deps: depsOf(root), i: 0 }];
+      state.set(root, 1);
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        if (top.i < top.deps.length) {
+          const d = top.deps[top.i++]!;
+          if (!state.has(d) && drivers.has(d)) {
+            state.set(d, 1);
+            stack.push({ b: d, deps: depsOf(d), i: 0 });
+          }
+        } else {
+          stack.pop();
+          state.set(top.b, 2);
+          outArrival(top.b);
+        }
+      }
+    }
+  }
+
   for (const [cname, cell] of Object.entries(cells)) {
     const t = cell.type;
     const ports = Object.keys(cell.connections).filter((p) => dirOf(cell, p) === 'input' && !CLOCK_PINS.has(p));

@@ -406,7 +406,7 @@ class ModuleEmitter {
             if (port.kind === 'input') conns.push(`.${port.name}(${this.operand(e, port.width)})`);
             else conns.push(`.${port.name}(${(e as Signal).name})`);
           }
-          return [`${inst.child.name} ${inst.name} (`, ...conns.map((c, i) => `  ${c}${i < conns.length - 1 ? ',' : ''}`), ');'];
+          return [...inst.attrs.map(([k, v]) => `(* ${k} = "${v}" *)`), `${inst.child.name} ${inst.name} (`, ...conns.map((c, i) => `  ${c}${i < conns.length - 1 ? ',' : ''}`), ');'];
         });
       }
     }

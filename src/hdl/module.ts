@@ -70,6 +70,7 @@ export class Signal extends Expr {
   /** Attach a synthesis attribute, emitted as (* key = "value" *) on the declaration. */
   attr(key: string, value: string | number = 1): this {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UserError(`${this.label()}: attribute name '${key}' is not an identifier`);
+    if (/["\\\n]/.test(String(value))) throw new UserError(`attribute ${key}: value must not contain quotes, backslashes or newlines`);
     this.attrs.push([key, String(value)]);
     return this;
   }
@@ -291,6 +292,8 @@ export class Memory {
 
   /** Attach a synthesis attribute to the memory array (ram_style/rom_style come from `style`). */
   attr(key: string, value: string | number = 1): this {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UserError(`${this.where()}: attribute name '${key}' is not an identifier`);
+    if (/["\\\n]/.test(String(value))) throw new UserError(`attribute ${key}: value must not contain quotes, backslashes or newlines`);
     this.attrs.push([key, String(value)]);
     return this;
   }
@@ -338,6 +341,8 @@ export class Memory {
 
 /** A submodule instance: child ports connected to parent expressions (inputs) or parent wires/outputs (outputs). */
 export class Instance {
+  /** @internal */ readonly attrs: [string, string][] = [];
+
   /** @internal */
   constructor(
     readonly module: Module,
@@ -345,6 +350,14 @@ export class Instance {
     readonly name: string,
     readonly conns: Map<string, Expr>,
   ) {}
+
+  /** Attach a synthesis attribute to the instance, emitted as (* key = "value" *) before it (e.g. keep_hierarchy). */
+  attr(key: string, value: string | number = 1): this {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UserError(`instance ${this.name}: attribute name '${key}' is not an identifier`);
+    if (/["\\\n]/.test(String(value))) throw new UserError(`attribute ${key}: value must not contain quotes, backslashes or newlines`);
+    this.attrs.push([key, String(value)]);
+    return this;
+  }
 }
 
 export type Item =

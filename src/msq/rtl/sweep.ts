@@ -37,6 +37,8 @@ export interface SweepCandidate {
   N: number;
   Pf: number;
   Ps: number;
+  /** requantizer units: enough that a 3x3x64 layer's pass (9 * 64 / N steps) is not bound by serialization */
+  Rq: number;
   lut: number;
   ff: number;
   dsp: number;
@@ -167,15 +169,17 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
   const candidates: SweepCandidate[] = [];
   const make = (N: number, Pf: number, Ps: number): SweepCandidate => {
     const f = slices[`fixed:${N}`]!, s = slices[`sp2:${N}`]!, ov = overhead[N]!;
-    const lut = Math.round(f.lut.a + f.lut.b * Pf + (Ps ? s.lut.a + s.lut.b * Ps : 0) + ov.lut);
-    const ff = Math.round(f.ff.a + f.ff.b * Pf + (Ps ? s.ff.a + s.ff.b * Ps : 0) + ov.ff);
-    const dsp = Math.round(f.dsp.a + f.dsp.b * Pf + (Ps ? s.dsp.a + s.dsp.b * Ps : 0) + ov.dsp);
+    const Rq = Math.max(1, Math.ceil((Pf + Ps) / Math.max(1, Math.floor((9 * 64) / N))));
+    // every extra requantizer unit is counted as a whole extra overhead slice (conservative)
+    const lut = Math.round(f.lut.a + f.lut.b * Pf + (Ps ? s.lut.a + s.lut.b * Ps : 0) + ov.lut * Rq);
+    const ff = Math.round(f.ff.a + f.ff.b * Pf + (Ps ? s.ff.a + s.ff.b * Ps : 0) + ov.ff * Rq);
+    const dsp = Math.round(f.dsp.a + f.dsp.b * Pf + (Ps ? s.dsp.a + s.dsp.b * Ps : 0) + ov.dsp * Rq);
     const fm = [f.estFmaxMHz, Ps ? s.estFmaxMHz : null, ov.estFmaxMHz].filter((x): x is number => x !== null);
     const estFmaxMHz = fm.length ? Math.min(...fm) : null;
     const macs = (Pf + Ps) * N;
-    const net = networkLatency(resnet18Shapes(Ps / Pf), { N, Pf, Ps }, board, clockMHz);
+    const net = networkLatency(resnet18Shapes(Ps / Pf), { N, Pf, Ps, Rq }, board, clockMHz);
     return {
-      N, Pf, Ps, lut, ff, dsp,
+      N, Pf, Ps, Rq, lut, ff, dsp,
       util: { lut: lut / board.resources.lut, ff: ff / board.resources.ff, dsp: dsp / board.resources.dsp48e1 },
       peakGopsAt100: (2 * macs * 100) / 1000,
       estFmaxMHz,
@@ -189,12 +193,13 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
   for (const N of Ns) {
     const f = slices[`fixed:${N}`]!, s = slices[`sp2:${N}`]!, ov = overhead[N]!;
     const pfMax = Math.floor((dspCap * board.resources.dsp48e1 - ov.dsp - f.dsp.a) / Math.max(f.dsp.b, 1e-9));
+    // (more requantizer units shrink the room left for lanes: the fit test below has the last word)
     for (let Pf = 1; Pf <= pfMax; Pf++) {
       const fo = make(N, Pf, 0);
       if (fits(fo) && (!fixedOnly || fo.peakGopsAt100 > fixedOnly.peakGopsAt100)) fixedOnly = fo;
       const lutLeft = lutCap * board.resources.lut - ov.lut - f.lut.a - f.lut.b * Pf - s.lut.a;
       let Ps = Math.floor(lutLeft / s.lut.b);
-      while (Ps >= 1 && !fits(make(N, Pf, Ps))) Ps--;
+      while (Ps >= 1 && !fits(make(N, Pf, Ps))) Ps -= Ps > 64 ? 4 : 1;
       if (Ps >= 1) candidates.push(make(N, Pf, Ps));
     }
   }
@@ -217,7 +222,7 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
 /** Text table of a sweep result. */
 export function formatSweep(r: SweepResult): string {
   const row = (label: string, c: SweepCandidate): string =>
-    `${label.padEnd(11)} N=${String(c.N).padStart(2)} Pf=${String(c.Pf).padStart(3)} Ps=${String(c.Ps).padStart(3)}  ` +
+    `${label.padEnd(11)} N=${String(c.N).padStart(2)} Pf=${String(c.Pf).padStart(3)} Ps=${String(c.Ps).padStart(3)} Rq=${c.Rq}  ` +
     `LUT ${String(c.lut).padStart(6)} (${(100 * c.util.lut).toFixed(0).padStart(3)}%)  FF ${String(c.ff).padStart(6)} (${(100 * c.util.ff).toFixed(0).padStart(3)}%)  ` +
     `DSP ${String(c.dsp).padStart(4)} (${(100 * c.util.dsp).toFixed(0).padStart(3)}%)  ` +
     `peak ${c.peakGopsAt100.toFixed(1).padStart(6)} GOPS@100MHz  ` +

@@ -1,0 +1,103 @@
+/**
+ * `accelforge msq build <model.q.json> --board B -o DIR [--n N --pf PF --ps PS --rq RQ] [--layer NAME]...`
+ * `accelforge msq sweep --board B [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--workers K] [--json FILE]`
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadBoard } from '../board/index.js';
+import { fail, UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fsx.js';
+import { progress } from '../util/progress.js';
+import { parseQuantModel } from './model.js';
+
+const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--layer NAME]...
+       accelforge msq sweep --board xc7z020|xc7z045 [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--workers K] [--json FILE]`;
+
+function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v.trim())) fail(`--${name}`, `must be a whole number, got '${v}'`);
+  const n = Number(v);
+  if (n < lo || n > hi) fail(`--${name}`, `must be in ${lo}..${hi}, got ${n}`);
+  return n;
+}
+
+function numOpt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) fail(`--${name}`, `must be a number, got '${v}'`);
+  return n;
+}
+
+async function build(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      board: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      n: { type: 'string' },
+      pf: { type: 'string' },
+      ps: { type: 'string' },
+      rq: { type: 'string' },
+      layer: { type: 'string', multiple: true },
+      seed: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) fail('model', `give exactly one model.q.json\n${USAGE}`);
+  if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
+  if (!values.out) fail('-o', 'is required: the output folder');
+  const board = loadBoard(values.board);
+  const path = positionals[0]!;
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    fail(path, `cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})`);
+  }
+  const model = parseQuantModel(data);
+  const N = intOpt('n', values.n, 8, 1, 64);
+  const Pf = intOpt('pf', values.pf, 4, 1, 256);
+  const Ps = intOpt('ps', values.ps, 6, 1, 256);
+  const Rq = intOpt('rq', values.rq, 1, 1, Pf + Ps);
+  const { buildModel } = await import('./rtl/build.js');
+  const layers = await buildModel(model, {
+    board, shape: { N, Pf, Ps, Rq }, outDir: values.out, layers: values.layer, seed: intOpt('seed', values.seed, 1, 0, 2 ** 31),
+  });
+  process.stdout.write(`wrote ${layers.length} layer engine(s) to ${values.out} (report.md, report.json; per layer: RTL, tb_*.v, vectors)\n`);
+}
+
+async function sweep(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      board: { type: 'string' },
+      n: { type: 'string' },
+      'lut-cap': { type: 'string' },
+      'dsp-cap': { type: 'string' },
+      workers: { type: 'string' },
+      json: { type: 'string' },
+    },
+  });
+  if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
+  const board = loadBoard(values.board);
+  const Ns = (values.n ?? '8,16').split(',').map((s) => intOpt('n', s, 8, 1, 64));
+  const { sweepBoard, formatSweep } = await import('./rtl/sweep.js');
+  const bar = progress(Ns.length * 7, 'msq sweep: synthesizing slices');
+  const r = await sweepBoard(board, {
+    Ns,
+    lutCap: numOpt('lut-cap', values['lut-cap'], 0.8),
+    dspCap: numOpt('dsp-cap', values['dsp-cap'], 1.0),
+    workers: values.workers ? intOpt('workers', values.workers, 2, 1, 64) : undefined,
+    onProgress: (_d, _t, label) => bar.tick(1, label),
+  });
+  bar.stop();
+  if (values.json) await writeFileAtomic(values.json, JSON.stringify(r, null, 2) + '\n');
+  process.stdout.write(formatSweep(r) + '\n');
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub === 'build') return build(rest);
+  if (sub === 'sweep') return sweep(rest);
+  throw new UserError(`msq: unknown subcommand '${sub ?? ''}'\n${USAGE}`);
+}

@@ -1,0 +1,201 @@
+/**
+ * `msq build`: one layer engine per weighted layer of a quantized model, each with a self-checking Verilog testbench
+ * (golden-model vectors from a seeded random model input) and a report (plan, cycle model, DSP count).
+ * Layers the engine cannot run yet make the build fail with the layer named, unless `layers` selects engines only.
+ */
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import type { Board } from '../../board/index.js';
+import { fail } from '../../util/errors.js';
+import { writeDirAtomic } from '../../util/fsx.js';
+import { GENERATOR_VERSION } from '../../version.js';
+import { runGolden } from '../golden.js';
+import { checkModel, type Conv2dLayer, type LinearLayer, type QuantModel } from '../model.js';
+import { actRange } from '../conventions.js';
+import { layerCycles } from '../cycle-model.js';
+import { planLayer, type EngineShape, type LayerPlan } from './plan.js';
+import { generateLayerEngine, type EngineRtl } from './engine.js';
+import { outputBeats, packActivations } from './index.js';
+import { rng } from './random-layer.js';
+
+export interface BuildOptions {
+  board: Board;
+  shape: EngineShape;
+  outDir: string;
+  /** names of the conv2d / linear layers to build (default: every layer; then any other op is an error) */
+  layers?: string[];
+  seed?: number;
+}
+
+export interface BuiltLayer {
+  layer: string;
+  dir: string;
+  top: string;
+  plan: Omit<LayerPlan, 'fixedRom' | 'sp2Rom' | 'bias' | 'mul' | 'shift'>;
+  cycles: number;
+  dsp48e1Lanes: number;
+  dsp48e1Requant: number;
+}
+
+/** DSP48E1 per requantizer unit as yosys maps the (acc + bias) * M product (measured by `msq sweep`'s slices: 4). */
+export const REQUANT_DSP_PER_UNIT = 4;
+
+function ident(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z_]/.test(s) ? s : `l_${s}`;
+}
+
+function hexLines(beats: { data: bigint }[], width: number): string {
+  const digits = Math.ceil(width / 4);
+  return beats.map((b) => b.data.toString(16).padStart(digits, '0')).join('\n') + '\n';
+}
+
+/** A self-checking Verilog-2005 testbench: feeds input.hex, compares every output beat with expected.hex. */
+export function testbench(top: string, inWidth: number, outWidth: number, nIn: number, nOut: number, maxCycles: number): string {
+  return `// Self-checking testbench for ${top} (accelforge ${GENERATOR_VERSION}). Vectors: golden model (src/msq/golden.ts).
+// Run: iverilog -g2005 -o tb.vvp tb_${top}.v *.v && vvp tb.vvp   (prints PASS or FAIL)
+\`timescale 1ns/1ps
+\`default_nettype none
+module tb_${top};
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  always #5 clk = ~clk;
+  reg [${inWidth - 1}:0] in_mem [0:${nIn - 1}];
+  reg [${outWidth - 1}:0] exp_mem [0:${nOut - 1}];
+  integer ii = 0, oi = 0, errors = 0, cycles = 0;
+  wire s_act_tready, m_out_tvalid, m_out_tlast;
+  wire [${outWidth - 1}:0] m_out_tdata;
+  wire in_valid = !rst && (ii < ${nIn});
+  wire [${inWidth - 1}:0] in_data = (ii < ${nIn}) ? in_mem[ii] : ${inWidth}'d0;
+  ${top} dut (
+    .clk(clk), .rst(rst),
+    .s_act_tdata(in_data), .s_act_tvalid(in_valid), .s_act_tready(s_act_tready),
+    .m_out_tdata(m_out_tdata), .m_out_tvalid(m_out_tvalid), .m_out_tready(1'b1), .m_out_tlast(m_out_tlast)
+  );
+  initial begin
+    $readmemh("input.hex", in_mem);
+    $readmemh("expected.hex", exp_mem);
+    repeat (4) @(posedge clk);
+    rst = 1'b0;
+  end
+  always @(posedge clk) begin
+    if (!rst) begin
+      cycles = cycles + 1;
+      if (in_valid && s_act_tready) ii = ii + 1;
+      if (m_out_tvalid) begin
+        if (m_out_tdata !== exp_mem[oi] || m_out_tlast !== (oi == ${nOut - 1})) begin
+          errors = errors + 1;
+          if (errors <= 5) $display("beat %0d: got %h (last %b), expected %h", oi, m_out_tdata, m_out_tlast, exp_mem[oi]);
+        end
+        oi = oi + 1;
+        if (oi == ${nOut}) begin
+          if (errors == 0) $display("PASS: %0d beats, %0d cycles", oi, cycles);
+          else $display("FAIL: %0d of %0d beats differ", errors, oi);
+          $finish;
+        end
+      end
+      if (cycles > ${maxCycles}) begin
+        $display("FAIL: timeout after %0d cycles, %0d of ${nOut} beats", cycles, oi);
+        $finish;
+      end
+    end
+  end
+endmodule
+\`default_nettype wire
+`;
+}
+
+/** Build the engines into `outDir` (atomically: nothing is left behind on error). */
+export async function buildModel(model: QuantModel, o: BuildOptions): Promise<BuiltLayer[]> {
+  const infos = checkModel(model);
+  const { shape, board } = o;
+  const rq = shape.Rq ?? 1;
+  const dsp = shape.Pf * shape.N + REQUANT_DSP_PER_UNIT * rq;
+  if (dsp > board.resources.dsp48e1) {
+    fail('--pf', `Pf=${shape.Pf} x N=${shape.N} multipliers + ${rq} requantizer(s) need ${dsp} DSP48E1, ${board.id} has ${board.resources.dsp48e1}: lower --pf or --n`);
+  }
+  const wanted = o.layers ? new Set(o.layers) : undefined;
+  const targets: Array<Conv2dLayer | LinearLayer> = [];
+  model.layers.forEach((l, i) => {
+    if (wanted && !wanted.has(l.name)) return;
+    if (l.op === 'conv2d' || l.op === 'linear') targets.push(l);
+    else if (wanted || l.op !== 'flatten') {
+      fail(`layers[${i}].op`, `layer '${l.name}' (${l.op}) cannot run on the engine yet (conv2d with groups 1 and linear only); build the weighted layers alone with --layer <name>`);
+    }
+  });
+  if (wanted) for (const n of wanted) if (!model.layers.some((l) => l.name === n)) fail('--layer', `no layer named '${n}' in the model`);
+  if (!targets.length) fail('model', 'no conv2d or linear layer to build');
+  // golden vectors: a seeded random model input, every intermediate tensor
+  const r = rng(o.seed ?? 1);
+  const inInfo = infos.get(model.input.name)!;
+  const [lo, hi] = actRange(inInfo.bits, inInfo.signed);
+  const x = new Int32Array(inInfo.shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < x.length; i++) x[i] = lo + Math.floor(r() * (hi - lo + 1));
+  const g = runGolden(model, x, { dump: true });
+  const built: Array<{ layer: Conv2dLayer | LinearLayer; plan: LayerPlan; rtl: EngineRtl }> = targets.map((layer) => {
+    const plan = planLayer(layer, infos.get(layer.input)!, shape);
+    return { layer, plan, rtl: generateLayerEngine(plan, `msq_${ident(layer.name)}`) };
+  });
+  return writeDirAtomic(o.outDir, async (tmp) => {
+    const out: BuiltLayer[] = [];
+    for (const { layer, plan, rtl } of built) {
+      const dir = join(tmp, ident(layer.name));
+      await writeDirAtomic(dir, async (d) => {
+        for (const [f, t] of rtl.files) await writeFile(join(d, f), t);
+        const xin = g.tensors!.get(layer.input)!.data;
+        const yout = g.tensors!.get(layer.name)!.data;
+        const ins = packActivations(xin, plan.cin, plan.inH, plan.inW, shape.N, plan.inBits);
+        const outs = outputBeats(yout, plan.cout, plan.outH, plan.outW, shape.N, plan.outBits);
+        const cyc = layerCycles(plan);
+        await writeFile(join(d, 'input.hex'), hexLines(ins, rtl.actWidth));
+        await writeFile(join(d, 'expected.hex'), hexLines(outs, rtl.outWidth));
+        await writeFile(join(d, `tb_${rtl.top}.v`), testbench(rtl.top, rtl.actWidth, rtl.outWidth, ins.length, outs.length, cyc.total * 2 + 1000));
+        const { fixedRom: _f, sp2Rom: _s, bias: _b, mul: _m, shift: _h, ...summary } = plan;
+        const rec: BuiltLayer = {
+          layer: layer.name,
+          dir: ident(layer.name),
+          top: rtl.top,
+          plan: summary,
+          cycles: cyc.total,
+          dsp48e1Lanes: shape.Pf * shape.N,
+          dsp48e1Requant: REQUANT_DSP_PER_UNIT * rq,
+        };
+        await writeFile(join(d, 'report.json'), JSON.stringify({ generator: GENERATOR_VERSION, hash: rtl.hash, ...rec, cycleModel: cyc }, null, 2) + '\n');
+        out.push(rec);
+      });
+    }
+    const total = out.reduce((a, b) => a + b.cycles, 0);
+    const report = {
+      generator: GENERATOR_VERSION,
+      model: model.name ?? null,
+      board: board.id,
+      engine: { ...shape, Rq: rq },
+      peakGopsAt: { [`${board.defaultClockMHz}MHz`]: (2 * (shape.Pf + shape.Ps) * shape.N * board.defaultClockMHz) / 1000 },
+      layers: out,
+      totalCycles: total,
+      latencyMsAtDefaultClock: total / (board.defaultClockMHz * 1e3),
+      notes: [
+        'one engine per weighted layer with baked weights; cycles are the cycle model (no stalls), per layer in sequence',
+        'DSP48E1: lanes Pf*N (checked by synthesis in test/msq-rtl-synth.test.ts) + requantizer units (4 each as yosys maps them)',
+        'run `accelforge synth` on a layer folder for resources and the (estimated) fmax',
+      ],
+    };
+    await writeFile(join(tmp, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    const md = [
+      `# MSQ engine build: ${model.name ?? 'model'} on ${board.id}`,
+      '',
+      `Engine: N=${shape.N}, Pf=${shape.Pf}, Ps=${shape.Ps}, Rq=${rq}; peak ${(2 * (shape.Pf + shape.Ps) * shape.N * board.defaultClockMHz / 1000).toFixed(1)} GOPS at ${board.defaultClockMHz} MHz.`,
+      '',
+      '| layer | top | passes x cycles | fixed / SP2 filters | cycles (model) |',
+      '|---|---|---|---|---|',
+      ...out.map((l) => `| ${l.layer} | ${l.top} | ${l.plan.passes} x ${l.plan.passCycles} | ${l.plan.fixedFilters.length} / ${l.plan.sp2Filters.length} | ${l.cycles} |`),
+      '',
+      `Total ${total} cycles = ${(total / (board.defaultClockMHz * 1e3)).toFixed(3)} ms at ${board.defaultClockMHz} MHz (cycle model, layers in sequence).`,
+      '',
+      'Each layer folder holds the Verilog, `tb_<top>.v` (self-checking, golden vectors in input.hex / expected.hex) and report.json.',
+      '',
+    ].join('\n');
+    await writeFile(join(tmp, 'report.md'), md);
+    return out;
+  });
+}

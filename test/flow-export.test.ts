@@ -219,7 +219,11 @@ describe('export of a CCL core (derived manifest) ', () => {
     for (const c of ['create_project', 'create_bd_design', 'launch_runs', 'report_utilization', 'report_timing_summary']) expect(names).toContain(c);
     expect(calls.some((c) => c.join(' ').includes('acc/s_axis_in'))).toBe(true);
     expect(calls.some((c) => c.join(' ').includes('acc/m_axis_out'))).toBe(true);
-    expect(calls.some((c) => c[0] === 'set_property' && /c_s_axis_s2mm_tdata_width \{?256\}?/.test(c.join(' ')))).toBe(true);
+    const ex = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')) as { streams: { bus: string; dataWidth: number; busWidth: number }[] };
+    const o = ex.streams.find((s) => s.bus === 'm_axis_out')!;
+    expect(o.busWidth).toBeGreaterThanOrEqual(o.dataWidth);
+    expect(o.busWidth / 2).toBeLessThan(o.dataWidth);
+    expect(calls.some((c) => c[0] === 'set_property' && c.join(' ').includes(`CONFIG.c_s_axis_s2mm_tdata_width ${o.busWidth} `))).toBe(true);
     expect(calls.filter((c) => c[0] === 'file_copy').length).toBe(2);
   });
 
@@ -256,7 +260,7 @@ describe('export of a CCL core (derived manifest) ', () => {
     const golden = labelImage(img, makeCclConfig({ width: W, height: H, cell: 2 }));
     const py = (code: string[]) => execa('python3', ['-c', ['import sys, json, numpy as np', `sys.path.insert(0, ${JSON.stringify(out)})`, 'import driver', ...code].join('\n')]);
     const beats = JSON.parse((await py([`f = np.array(${JSON.stringify(Array.from(img.data))}, dtype=np.uint8).reshape(${H}, ${W})`, 'print(json.dumps([b for b in driver.frame_beats(f)]))'])).stdout) as number[];
-    const lines = await simulateWrapper(join(out, 'rtl'), 'ccl_core_zynq', { inBus: 's_axis_in', inWidth: 16, outBus: 'm_axis_out', outWidth: 256 }, beats, [0x00, 0x04], []);
+    const lines = await simulateWrapper(join(out, 'rtl'), 'ccl_core_zynq', { inBus: 's_axis_in', inWidth: 16, outBus: 'm_axis_out', outWidth: busWidthOf(out, 'm_axis_out') }, beats, [0x00, 0x04], []);
     const regs = lines.filter((l) => l[0] === 'R');
     expect(Number.parseInt(regs[0]![2]!, 16)).toBe(ID_MAGIC);
     const exportJson = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')) as { registers: { name: string }[] };
@@ -272,6 +276,11 @@ describe('export of a CCL core (derived manifest) ', () => {
     expect(objs.length).toBe(4);
   }, 60_000);
 });
+
+function busWidthOf(dir: string, bus: string): number {
+  const ex = JSON.parse(readFileSync(join(dir, 'export.json'), 'utf8')) as { streams: { bus: string; busWidth: number }[] };
+  return ex.streams.find((s) => s.bus === bus)!.busWidth;
+}
 
 /** Icarus testbench: AXI4-Lite writes then reads, then one input transfer (tlast on the last beat only) with random
  * valid/ready stalls; returns lines 'R addr data' and 'O data last'. */

@@ -31,7 +31,9 @@ async function loadOptional<T>(file: string, what: string): Promise<T> {
     return (await import(spec)) as T;
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && (err.message ?? '').includes(file.replace(/\.js$/, ''))) {
+    // only when the module itself is missing (not something it imports): the first quoted name is the missing one
+    const missing = /'([^']+)'/.exec(err.message ?? '')?.[1] ?? '';
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && missing.includes(file.replace(/\.js$/, ''))) {
       throw new UserError(`${what} is not available in this build yet (src/ccl/${file.replace(/\.js$/, '.ts')} is missing)`);
     }
     throw e;

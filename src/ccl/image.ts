@@ -70,7 +70,7 @@ class NetpbmHeader {
     if (this.pos === start) {
       bad(this.name, `malformed ${what.startsWith('pixel') ? 'data' : 'header'}: ${what} is not a number (found '${String.fromCharCode(b[start]!)}')`);
     }
-    if (this.pos - start > 9) bad(this.name, `malformed header: ${what} is too large`);
+    if (this.pos - start > 9) bad(this.name, `malformed ${what.startsWith('pixel') ? 'data' : 'header'}: ${what} is too large`);
     return Number(new TextDecoder().decode(b.subarray(start, this.pos)));
   }
 

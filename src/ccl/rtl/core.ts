@@ -175,6 +175,7 @@ export function buildCclCore(p: CclRtlParams): Module {
   const s1N = m.reg('s1_n', nW);
   const s1H = wHist.map((_, b) => m.reg(`s1_h${b}`, hW));
   let s1Fresh: Signal | null = null, s1Fwd: Signal | null = null, s1V: Signal | null = null;
+  let s1Sv: Signal | null = null, s1Svv: Signal | null = null, s1Suv: Signal | null = null;
   let s1Su: Signal | null = null, s1Suu: Signal | null = null, s1Umin: Signal | null = null, s1Umax: Signal | null = null;
   let wSu: Expr | null = null, wSuu: Expr | null = null, wUmin: Expr | null = null, wUmax: Expr | null = null;
   if (C > 1) {
@@ -185,6 +186,10 @@ export function buildCclCore(p: CclRtlParams): Module {
     s1Suu = m.reg('s1_suu', cf.suu!);
     s1Umin = m.reg('s1_umin', LC);
     s1Umax = m.reg('s1_umax', LC);
+    // the row moments of the word (v is the word's row in the cell), computed before the read-modify-write stage
+    s1Sv = m.reg('s1_sv', cf.sv!);
+    s1Svv = m.reg('s1_svv', cf.svv!);
+    s1Suv = m.reg('s1_suv', cf.suv!);
     wSu = sumW(fg.map((f, i) => mux(f, uOf(i), lit(0, LC)).resize(cf.su!)), cf.su!);
     wSuu = sumW(fg.map((f, i) => mux(f, uOf(i).mul(uOf(i)), lit(0, 2 * LC)).resize(cf.suu!)), cf.suu!);
     let mn: Expr = uOf(P - 1);
@@ -218,9 +223,9 @@ export function buildCclCore(p: CclRtlParams): Module {
     const v1 = s1V!;
     const has = s1N.ne(0);
     const empty = o.n!.eq(0);
-    const wsv = fit(s1N.mul(v1), cf.sv!); // ≤ P·(C−1), fits a cell's Σv
-    const wsvv = fit(s1N.mul(v1.mul(v1)), cf.svv!); // ≤ P·(C−1)²
-    const wsuv = fit(s1Su!.mul(v1), cf.suv!); // ≤ (C−1)·Σu of a row ≤ max Σuv
+    const wsv = s1Sv!;
+    const wsvv = s1Svv!;
+    const wsuv = s1Suv!;
     const v: Record<string, Expr> = {
       n: fit(o.n!.add(s1N), nW),
       su: fit(o.su!.add(s1Su!), cf.su!),
@@ -281,6 +286,10 @@ export function buildCclCore(p: CclRtlParams): Module {
         q.set(s1Suu!, wSuu!);
         q.set(s1Umin!, wUmin!);
         q.set(s1Umax!, wUmax!);
+        const v0 = pxV!;
+        q.set(s1Sv!, fit(wN.mul(v0), cf.sv!)); // ≤ P·(C−1), fits a cell's Σv
+        q.set(s1Svv!, fit(wN.mul(v0.mul(v0)), cf.svv!)); // ≤ P·(C−1)²
+        q.set(s1Suv!, fit(wSu!.mul(v0), cf.suv!)); // ≤ (C−1)·Σu of a row ≤ max Σuv
       }
     });
     if (wLast) q.if(s1Valid, () => q.set(wLast!, newCellW));

@@ -5,6 +5,8 @@ import { parseStatJson, resourcesFromCells, statCellCounts } from '../src/synth/
 import { utilization } from '../src/synth/utilization.js';
 import { loadBoard } from '../src/board/index.js';
 import { UserError } from '../src/util/errors.js';
+import { formatSynthReport, synthReportJson } from '../src/synth/report.js';
+import type { SynthReport } from '../src/synth/synthesize.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'yosys');
 const fixture = (f: string) => readFileSync(join(FIX, f), 'utf8');
@@ -87,5 +89,43 @@ describe('utilization', () => {
     expect(u.warnings[1]).toMatch(/BRAM36 150 of 140 .*10 over/);
     // The same design fits the bigger ZC706.
     expect(utilization(big, loadBoard('zc706')).fits).toBe(true);
+  });
+});
+
+describe('formatSynthReport', () => {
+  const fakeReport = (cells: Record<string, number>): SynthReport => ({
+    top: 'big',
+    family: 'xc7',
+    yosys: { kind: 'wasm', version: '0.55' },
+    command: 'synth_xilinx -family xc7 -noiopad -noclkbuf -flatten -top big',
+    resources: resourcesFromCells(cells),
+    timing: {
+      levels: 3, breakdown: { lut: 3, carry4: 0, muxf: 0, lutram: 0, dsp: 0 }, startType: 'FDRE', endType: 'FDRE',
+      path: ['a', 'b', 'c', 'd', 'e'], steps: [], estPeriodNs: 12.5, estFmaxMHz: 80, label: 'estimate (post-synthesis, no P&R)',
+      model: 'test model', notes: [],
+    },
+    warnings: [],
+    wallTimeMs: 1000,
+    cached: false,
+  });
+
+  it('marks over-capacity resources and a missed board clock, always as an estimate', () => {
+    const md = formatSynthReport(fakeReport({ DSP48E1: 300, LUT6: 100, FDRE: 10 }), loadBoard('pynq-z2'));
+    expect(md).toMatch(/\| DSP48E1 \| 300 \| 220 \| 136\.4% \*\*OVER\*\* \|/);
+    expect(md).toMatch(/> \*\*OVER CAPACITY: DSP48E1 300 of 220 on pynq-z2 .*80 over/);
+    expect(md).toContain('estimated fmax: **80 MHz**');
+    expect(md).toContain('**estimate misses it**');
+    expect(md).toContain('not timing closure');
+    const json = synthReportJson(fakeReport({ DSP48E1: 300 }), loadBoard('pynq-z2')) as { utilization: { fits: boolean; warnings: string[] } };
+    expect(json.utilization.fits).toBe(false);
+    expect(json.utilization.warnings).toHaveLength(1);
+  });
+
+  it('says so when there is no fmax estimate', () => {
+    const r = fakeReport({ LUT2: 1 });
+    r.timing = { ...r.timing, estPeriodNs: null, estFmaxMHz: null, notes: ['no register-to-register path: fmax not estimated (I/O paths are not timed)'] };
+    const md = formatSynthReport(r);
+    expect(md).toContain('No register-to-register path: no fmax estimate.');
+    expect(md).not.toContain('Util %'); // no board given: no utilization table
   });
 });

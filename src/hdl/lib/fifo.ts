@@ -3,6 +3,8 @@
  * 1 registered read port). The RAM's read-data register is the output register: a word is read out of the RAM
  * exactly when the output register is empty or being popped, so the FIFO streams one word per cycle. Capacity is
  * exactly `depth` words (RAM + output register); s_tready = level < depth comes from registers only.
+ * Latency: a word pushed in cycle t is on m_tdata in cycle t+2. Full throughput needs depth >= 3 (depth 2 streams
+ * 2 words per 3 cycles, because s_tready does not look at m_tready).
  */
 import { UserError } from '../../util/errors.js';
 import { lit, mux } from '../expr.js';

@@ -203,11 +203,11 @@ export async function run(argv: string[]): Promise<void> {
       return mod.run(rest);
     }
     case undefined:
+      throw new UserError("ccl: missing subcommand: use 'ccl label' or 'ccl gen' (see 'accelforge ccl --help')");
     case '--help':
     case '-h':
     case 'help':
       process.stdout.write(USAGE + '\n');
-      if (sub === undefined) throw new UserError("ccl: missing subcommand: use 'ccl label' or 'ccl gen'");
       return;
     default:
       throw new UserError(`ccl: unknown subcommand '${sub}': use 'ccl label' or 'ccl gen'`);

@@ -25,6 +25,7 @@ import {
  * 4 repeats the tlast beat once · 5 outputs a never-written register (X in Icarus) · 6 never outputs.
  * In every mode it also checks the harness's source: if a_tdata/a_tuser/a_tlast change or a_tvalid drops while
  * a_tvalid && !a_tready, a sticky flag flips y_tdata[15] from then on, so the data check catches it.
+ * `busy` is an output the harness does not watch (allowed).
  */
 const FAULTY = `\`default_nettype none
 module faulty (
@@ -40,7 +41,8 @@ module faulty (
   input  wire        y_tready,
   output wire        y_tlast,
   output wire [3:0]  y_tuser,
-  input  wire [2:0]  mode
+  input  wire [2:0]  mode,
+  output wire        busy
 );
   reg [15:0] d_q;
   reg [3:0]  u_q;
@@ -60,6 +62,7 @@ module faulty (
                     ^ {src_err_q, 15'd0};
   assign y_tlast  = l_q;
   assign y_tuser  = u_q;
+  assign busy     = v_q;
   always @(posedge clk) begin
     if (v_q && !y_tready) stall_q <= stall_q == 2'd3 ? 2'd3 : stall_q + 2'd1;
     else stall_q <= 2'd0;
@@ -378,8 +381,14 @@ describe('sim harness', () => {
     for (const sim of ['verilator', 'icarus'] as const) {
       const e = await caught(runStreams(missing, { sim, inputs: { a: [] }, expect: { y: 0, z: 0 }, constValues: { mode: 0n } }));
       expect(e.kind).toBe('build');
-      expect(e.message).toMatch(/z_tdata/);
+      expect(e.message).toBe('faulty: the design declares port z_tdata, but module faulty has no such port; fix design.streams / design.constInputs');
     }
+    const undriven: SimDesign = { ...faulty, constInputs: {} };
+    const u = await caught(runStreams(undriven, { inputs: { a: [] }, expect: { y: 0 } }));
+    expect(u.message).toBe('faulty: input mode of module faulty would be left undriven; declare it as part of a stream or in design.constInputs');
+    const flipped: SimDesign = { ...faulty, streams: [faulty.streams[0]!, { ...faulty.streams[1]!, dir: 'in' }] };
+    const f = await caught(runStreams(flipped, { inputs: { a: [], y: [] }, expect: {}, constValues: { mode: 0n } }));
+    expect(f.message).toMatch(/^faulty: port y_tdata is an output of module faulty, but the declared streams make it an input/);
   });
 
   it('rejects bad options with one-line errors naming the field, before any build', async () => {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { PROJECT_ROOT } from '../version.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
+import { topPorts } from './ports.js';
 import { genDriver, genTestbench, genWrapper, TB_MODULE, WRAPPER_MODULE } from './gen.js';
 import { SimError, type SimDesign, type SimulatorName } from './types.js';
 
@@ -201,9 +202,17 @@ function sortedFiles(design: SimDesign): [string, string][] {
 }
 
 /** Port-connection problems in the wrapper are the user's: report them as one line naming the port. */
-function wrapperProblem(log: string, wrapperFile: string): string | undefined {
-  const lines = log.split('\n').filter((l) => l.includes(wrapperFile) && /%(Warning-(WIDTH|PINMISSING)|Error)/.test(l));
-  return lines[0]?.replace(/^%\S+\s*/, '').trim();
+function wrapperProblem(log: string, wrapperFile: string, design: SimDesign): string | undefined {
+  const outputs = topPorts(design);
+  const lines = log
+    .split('\n')
+    .filter((l) => l.includes(wrapperFile) && /^%(Warning-(WIDTH|PINMISSING)|Error)/.test(l))
+    .filter((l) => {
+      const pin = /missing pin: '([^']+)'/.exec(l)?.[1];
+      return !(pin && outputs?.get(pin) === 'output'); // an unwatched output is fine
+    });
+  // "%Warning-WIDTH: /tmp/.../afsim_top.v:12:5: Operator PIN expects 16 bits..." -> the message after the location
+  return lines[0]?.replace(/^%\S+\s*/, '').replace(/^\S*:\d+:\d+:\s*/, '').trim();
 }
 
 const VERILATOR_FLAGS = ['--cc', '--exe', '--build', '-O3', '--x-assign', 'fast', '--x-initial', 'fast', '-Wno-fatal', '-Wwarn-PINMISSING'];
@@ -227,7 +236,7 @@ export async function buildVerilator(design: SimDesign, trace: boolean): Promise
       { cwd: tmp, reject: false, all: true },
     );
     const lintLog = lint.all ?? '';
-    const lintPort = wrapperProblem(lintLog, `${WRAPPER_MODULE}.v`);
+    const lintPort = wrapperProblem(lintLog, `${WRAPPER_MODULE}.v`, design);
     if (lintPort) throw new SimError('build', `verilator: design ${design.top} does not match its declared ports: ${lintPort}`, lintLog);
     if (lint.exitCode !== 0) {
       const errs = errorLines(lintLog, /%Error/);
@@ -247,7 +256,7 @@ export async function buildVerilator(design: SimDesign, trace: boolean): Promise
     const r = await execa('verilator', args, { cwd: tmp, reject: false, all: true, env: { MAKEFLAGS: '' } });
     const log = r.all ?? '';
     await writeFile(join(tmp, 'build.log'), log);
-    const port = wrapperProblem(log, `${WRAPPER_MODULE}.v`);
+    const port = wrapperProblem(log, `${WRAPPER_MODULE}.v`, design);
     if (port) throw new SimError('build', `verilator: design ${design.top} does not match its declared ports: ${port}`, log);
     if (r.exitCode !== 0) {
       const errs = errorLines(log, /%Error|error:/);

@@ -38,7 +38,7 @@ function getPort(port: string, width: number): string {
   return `for (int i = 0; i < ${words(width)}; i++) w[i] = top->${port}[i];`;
 }
 
-interface PortCtx {
+export interface PortCtx {
   dir: 'input' | 'output';
   range: string;
   name: string;
@@ -50,7 +50,7 @@ function range(width: number): string {
 }
 
 /** Ports of the wrapper, in a fixed order: clock, reset, streams (in design order), config inputs. */
-function ports(d: SimDesign): PortCtx[] {
+export function ports(d: SimDesign): PortCtx[] {
   const clock = d.clock ?? 'clk';
   const reset = d.reset ?? 'rst';
   const out: PortCtx[] = [

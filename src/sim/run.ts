@@ -10,6 +10,7 @@ import { fail } from '../util/errors.js';
 import { hex } from './bits.js';
 import { buildIcarus, buildVerilator, isVerilogSource, simulatorVersion, type Built } from './build.js';
 import { compareStreams } from './compare.js';
+import { checkPorts } from './ports.js';
 import { constOrder, TB_MODULE, WRAPPER_MODULE } from './gen.js';
 import {
   SimError,
@@ -212,6 +213,7 @@ function parseOutputs(text: string, s: StreamSpec): TimedBeat[] {
 export async function runStreams(design: SimDesign, opts: RunOptions): Promise<RunResult> {
   validateDesign(design);
   const p = plan(design, opts);
+  checkPorts(design);
   const sim: SimulatorName = opts.sim ?? 'verilator';
   if (sim !== 'verilator' && sim !== 'icarus') fail('sim', `must be 'verilator' or 'icarus', got '${String(sim)}'`);
   const consts = constOrder(design).map(([name, width]) => fits(`constValues.${name}`, opts.constValues![name], width));

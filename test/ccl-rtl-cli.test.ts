@@ -1,0 +1,77 @@
+/**
+ * `accelforge ccl gen` end to end (--no-synth keeps it fast; synthesis is covered by bench/ccl-fps.ts) and
+ * `ccl label --rtl` against the golden model through the CLI; bad input gives one line, exit 1, nothing written.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/version.js';
+import { makeCclConfig } from '../src/ccl/config.js';
+import { labelImage, resultToJson } from '../src/ccl/golden.js';
+import { encodePgm } from '../src/ccl/image.js';
+import { spiral } from '../src/ccl/patterns.js';
+import { lintVerilog } from '../src/hdl/index.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ccl-gen-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(args: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
+  const r = await execa('npx', ['tsx', 'src/cli/main.ts', 'ccl', ...args], { cwd: PROJECT_ROOT, reject: false, env: { CI: '1' } });
+  const stderr = String(r.stderr).split('\n').filter((l) => !l.startsWith('npm warn') && l.trim() !== '').join('\n');
+  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr };
+}
+
+describe('ccl gen', () => {
+  it('writes the core, its configuration and a report', async () => {
+    const out = join(dir, 'core');
+    const r = await cli(['gen', '--width', '64', '--height', '48', '--cell', '8', '--ppc', '4', '--max-objects', '100', '--hist', '4', '--no-synth', '-o', out]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const v = readFileSync(join(out, 'ccl_core.v'), 'utf8');
+    await lintVerilog(new Map([['ccl_core.v', v]]), 'ccl_core');
+    const cfg = JSON.parse(readFileSync(join(out, 'ccl-config.json'), 'utf8')) as { ppc: number; params: { labelTable: number }; memory: { totalBits: number; fullFrameLabelBits: number } };
+    expect(cfg.ppc).toBe(4);
+    expect(cfg.params.labelTable).toBe(6); // min(100, ⌈(8+1)/2⌉ + 1)
+    expect(cfg.memory.fullFrameLabelBits).toBe(64 * 48 * 7);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/full-frame label buffer/);
+    expect(report).toMatch(/synthesis skipped/);
+  }, 60_000);
+
+  for (const [args, msg] of [
+    [['--cell', '3'], /^accelforge: error: --cell: must be one of 1, 2, 4, 8, 16/],
+    [['--cell', '4', '--ppc', '8'], /^accelforge: error: --ppc: 8 pixels per clock needs cells at least 8 wide/],
+    [['--cell', '4', '--ppc', '4', '--width', '62'], /^accelforge: error: --ppc: width 62 is not a multiple of 4/],
+    [['--cell', '8', '--min-pixels', '65'], /^accelforge: error: --min-pixels: 65 exceeds the 64 pixels/],
+  ] as [string[], RegExp][]) {
+    it(`bad input ${args.join(' ')}: one line, exit 1, nothing written`, async () => {
+      const out = join(dir, `bad-${args.join('_')}`);
+      const base = ['gen', '--width', '64', '--height', '48', '--no-synth', '-o', out];
+      const r = await cli([...base, ...args]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }, 60_000);
+  }
+});
+
+describe('ccl label --rtl', () => {
+  it('prints the same JSON as the golden model (P5 PGM, C=2, P=2)', async () => {
+    const img = spiral(40, 30, 2);
+    const file = join(dir, 'spiral.pgm');
+    writeFileSync(file, encodePgm(img, 'P5'));
+    const r = await cli(['label', file, '--cell', '2', '--rtl', '--ppc', '2', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const golden = resultToJson(labelImage(img, makeCclConfig({ width: 40, height: 30, cell: 2 })));
+    expect(r.stdout.trim()).toBe(golden);
+  }, 120_000);
+});

@@ -143,7 +143,8 @@ function pickTop(mods: VerilogModule[], preferred: string | undefined, dir: stri
     return m;
   }
   const used = new Set(mods.flatMap((m) => m.instantiates));
-  const roots = mods.filter((m) => !used.has(m.name));
+  // Modules without ports are testbenches (e.g. msq build's tb_*.v): never the design's top.
+  const roots = mods.filter((m) => !used.has(m.name) && m.ports.length > 0);
   if (roots.length !== 1) {
     fail(dir, `cannot tell the top module (${roots.length === 0 ? 'none' : roots.map((r) => r.name).join(', ')}): add a design.json or pass --top NAME`);
   }
@@ -188,6 +189,25 @@ function streamsOf(ports: VerilogPort[], where: string): { streams: StreamPort[]
   return { streams, used };
 }
 
+interface MsqLayerPlan {
+  shape: { N: number };
+  cin: number; inH: number; inW: number; inBits: number; inSigned: boolean;
+  cout: number; outH: number; outW: number; outBits: number; outSigned: boolean;
+}
+
+/** The plan summary an msq build writes into each layer folder's report.json (undefined when absent/other). */
+function readMsqLayerPlan(dir: string): MsqLayerPlan | undefined {
+  const path = join(dir, 'report.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    const plan = (JSON.parse(readFileSync(path, 'utf8')) as { plan?: MsqLayerPlan }).plan;
+    const nums = plan ? [plan.shape?.N, plan.cin, plan.inH, plan.inW, plan.inBits, plan.cout, plan.outH, plan.outW, plan.outBits] : [];
+    return plan && nums.every((n) => Number.isInteger(n) && (n as number) > 0) ? plan : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Build a manifest from the Verilog in `dir`: top module (the uninstantiated one, or `top`), clock and reset by
  * name, AXI4-Stream ports by the _tdata/_tvalid/_tready convention, every other input as an AXI4-Lite register and
@@ -200,7 +220,16 @@ export function deriveManifest(dir: string, opts: { top?: string; clockMHz?: num
   } catch (e) {
     fail(dir, `cannot read the design folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (names.length === 0) fail(dir, 'no design.json and no Verilog (.v) files: give a folder written by ccl gen / msq build');
+  if (names.length === 0) {
+    const rep = join(dir, 'report.json');
+    if (existsSync(rep)) {
+      const layers = (JSON.parse(readFileSync(rep, 'utf8')) as { layers?: { dir?: string }[] }).layers;
+      if (Array.isArray(layers) && layers.length > 0) {
+        fail(dir, `is an msq build folder with ${layers.length} layer engine(s): export one layer folder, e.g. ${join(dir, layers[0]!.dir ?? '')}`);
+      }
+    }
+    fail(dir, 'no design.json and no Verilog (.v) files: give a folder written by ccl gen / msq build');
+  }
   const mods: VerilogModule[] = [];
   for (const n of names) mods.push(...parseVerilogModules(readFileSync(join(dir, n), 'utf8'), n));
   let ccl: CclConfigJson | undefined;
@@ -242,7 +271,19 @@ export function deriveManifest(dir: string, opts: { top?: string; clockMHz?: num
   };
   visit(top);
   const files = [...new Set(mods.filter((m) => need.has(m.name)).map((m) => m.file))].sort();
-  const kind: DesignManifest['kind'] = ccl ? 'ccl' : top.name.startsWith('msq') ? 'msq' : 'custom';
+  const msqPlan = readMsqLayerPlan(dir);
+  const isMsq = !ccl && msqPlan !== undefined && streams.some((s) => s.prefix === 's_act') && streams.some((s) => s.prefix === 'm_out');
+  const kind: DesignManifest['kind'] = ccl ? 'ccl' : isMsq ? 'msq' : 'custom';
+  if (isMsq && msqPlan) {
+    const p = msqPlan;
+    const sAct = streams.find((s) => s.prefix === 's_act')!;
+    const mOut = streams.find((s) => s.prefix === 'm_out')!;
+    const groups = (c: number) => Math.ceil(c / p.shape.N);
+    sAct.lanes = { count: p.shape.N, bits: p.inBits, signed: p.inSigned };
+    sAct.beats = groups(p.cin) * p.inH * p.inW;
+    mOut.lanes = { count: p.shape.N, bits: p.outBits, signed: p.outSigned };
+    mOut.beats = groups(p.cout) * p.outH * p.outW;
+  }
   if (ccl?.params?.recordFields && ccl.params.eofFields) {
     const out = streams.find((s) => s.direction === 'out');
     if (out) {

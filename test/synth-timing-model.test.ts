@@ -158,7 +158,7 @@ describe('timing estimate on hand-built netlists', () => {
     close(t.estPeriodNs, M.dspClkToOut + M.dspMultiplier + M.dspInternalSetup);
     expect(t.estFmaxMHz).toBeGreaterThan(450);
     expect(t.notes.join(' ')).toMatch(/inside a DSP48E1/);
-    expect(t.steps[0]!.config).toBe('AREG=1 BREG=1 CREG=1 MREG=1 PREG=1');
+    expect(t.steps[0]!.config).toBe('AREG=1 BREG=1 CREG=1 MREG=1 PREG=1; captured in MREG');
   });
 
   it('top-level inputs are not timed; no register path means no fmax', () => {

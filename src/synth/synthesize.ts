@@ -128,7 +128,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
   const warnings: string[] = [];
   const unmapped = unmappedCells(resources.cells);
   if (unmapped.length) warnings.push(`unmapped yosys cells left after synthesis: ${unmapped.join(', ')}`);
-  const yosysWarnings = run.log.split('\n').filter((l) => /^Warning:/.test(l));
+  // "Resizing cell port" comes with every block RAM synth_xilinx maps (unused wide ports): not worth a report line.
+  const yosysWarnings = run.log.split('\n').filter((l) => /^Warning:/.test(l) && !/Resizing cell port/.test(l));
   for (const w of yosysWarnings.slice(0, 5)) warnings.push(`yosys ${w.trim()}`);
   if (yosysWarnings.length > 5) warnings.push(`... and ${yosysWarnings.length - 5} more yosys warnings (see the log)`);
   const timing: TimingEstimate = estimateTiming(netlist, opts.top);

@@ -289,12 +289,12 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
       const pre = max(aIn, dIn, inmode);
       const preOut = { t: pre.t + model.dspPreAdder, from: pre.from };
       multIn = max(adReg ? regOut : preOut, bIn);
-      if (adReg) internalEndpoint(cname, preOut, model.dspInternalSetup);
+      if (adReg) internalEndpoint(cname, preOut, model.dspInternalSetup, 'ADREG');
     }
     const multOut = { t: multIn.t + (useMult ? model.dspMultiplier : model.dspMultBypass), from: multIn.from };
     let aluFromM = multOut;
     if (mReg && useMult) {
-      internalEndpoint(cname, multOut, model.dspInternalSetup);
+      internalEndpoint(cname, multOut, model.dspInternalSetup, 'MREG');
       aluFromM = regOut;
     }
     // Stage 2: ALU (C, PCIN, control inputs join here).
@@ -305,7 +305,7 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
     const aluOut = { t: aluIn.t + model.dspAlu, from: aluIn.from };
     let out: Arrival;
     if (pReg) {
-      internalEndpoint(cname, aluOut, model.dspInternalSetup);
+      internalEndpoint(cname, aluOut, model.dspInternalSetup, 'PREG');
       out = launch(cname, model.dspClkToOut);
     } else {
       out = { t: aluOut.t + model.dspOutput, prev: aluOut.from, cell: cname, kind: 'dsp' };
@@ -392,11 +392,11 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
   }
 
   // ---- endpoints ----
-  interface End { t: number; from: string | null; cell: string }
+  interface End { t: number; from: string | null; cell: string; stage?: string }
   let worst: End = { t: NEG, from: null, cell: '' };
-  function internalEndpoint(cname: string, at: { t: number; from: string | null }, setup: number): void {
+  function internalEndpoint(cname: string, at: { t: number; from: string | null }, setup: number, stage: string): void {
     if (at.t === NEG) return;
-    if (at.t + setup > worst.t) worst = { t: at.t + setup, from: at.from, cell: cname };
+    if (at.t + setup > worst.t) worst = { t: at.t + setup, from: at.from, cell: cname, stage };
   }
   const endpoint = (cname: string, port: string, index: number, setup: number): void => {
     const a = pinArrival(cname, port, index);
@@ -532,6 +532,11 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
     } else if (BRAM_TYPES.has(cell.type)) {
       s.config = `DOA_REG=${intParam(cell, 'DOA_REG', 0)} DOB_REG=${intParam(cell, 'DOB_REG', 0)}`;
     }
+  }
+  const last = steps[steps.length - 1];
+  if (last && worst.stage) {
+    last.config = `${last.config ? `${last.config}; ` : ''}captured in ${worst.stage}`;
+    delete last.net; // the DSP's P output is not where this path ends
   }
   const period = worst.t === NEG ? null : round(worst.t);
   if (period === null) notes.push('no register-to-register path: fmax not estimated (I/O paths are not timed)');

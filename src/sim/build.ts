@@ -3,7 +3,7 @@
  * Cache layout: <root>/verilator/<hash>/Vsim and <root>/icarus/<hash>/sim.vvp, each with a meta.json written last.
  * A build happens in a temporary sibling folder that is renamed into place, so concurrent builders are safe.
  */
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { PROJECT_ROOT } from '../version.js';
@@ -133,6 +133,7 @@ async function cachedBuild(
     await mkdir(base, { recursive: true });
     // One builder per hash across processes (vitest workers): the others wait for its result instead of
     // compiling the same design twice on a busy machine.
+    await pruneStale(base);
     const lock = join(base, `.lock-${hash}`);
     if (!(await acquire(lock, meta))) return { dir, bin: join(dir, binName), buildMs: performance.now() - t0, cached: true };
     try {
@@ -157,6 +158,20 @@ async function cachedBuild(
     }
     return { dir, bin: join(dir, binName), buildMs: performance.now() - t0, cached: false };
   });
+}
+
+/** Remove temporary build folders left by killed builders (older than two hours). Best effort. */
+async function pruneStale(base: string): Promise<void> {
+  try {
+    for (const name of await readdir(base)) {
+      if (!name.startsWith('.tmp-')) continue;
+      const p = join(base, name);
+      const st = await stat(p).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 2 * 3_600_000) await rm(p, { recursive: true, force: true });
+    }
+  } catch {
+    /* nothing to prune */
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -21,7 +21,11 @@ export function scanPorts(text: string, top: string): Map<string, 'input' | 'out
   let brackets = 0;
   let inDefault = false;
   let parens = 0;
+  let inSub = false; // inside a function or task: its inputs are not module ports
   for (const tok of body.match(/[A-Za-z_][A-Za-z0-9_$]*|\S/g) ?? []) {
+    if (tok === 'function' || tok === 'task') inSub = true;
+    else if (tok === 'endfunction' || tok === 'endtask') inSub = false;
+    if (inSub) continue;
     if (tok === '[') brackets++;
     else if (tok === ']') brackets--;
     else if (tok === '(') parens++;

@@ -25,7 +25,7 @@ Stage 2: quantization-aware training with MSQ in the loop, mirroring src/msq/con
   * first layer (conv1) and last layer (fc2): 8-bit fixed weights, levels k * alpha / 127;
   * others: 4-bit, each filter fixed (k * alpha / 7, |k| <= 7) or SP2 (+-alpha * {0, 1/8, 1/4, 1/2, 5/8, 3/4, 1}),
     chosen by the paper's variance rule: rank filters by the variance of w / max|w|, the highest-variance
-    round(n / (1 + r)) go to fixed, r = 1.5 (XC7Z020's SP2-per-fixed ratio, boards/xc7z020.json); the split is fixed
+    round(n / (1 + r)) (halves up) go to fixed, r = 1.5 (XC7Z020's SP2-per-fixed ratio, boards/xc7z020.json); the split is fixed
     at the start of stage 2;
   * activations: 4-bit unsigned after every ReLU, levels j * c / 15 with a clip c per tensor; the signed conv3
     output 4-bit signed (levels j * c / 7, -8 <= j <= 7); clips are the 99.9th percentile of the float network's
@@ -100,8 +100,9 @@ def variance_split(w, ratio):
     norm = flat / flat.abs().max(1, keepdim=True).values.clamp_min(1e-12)
     var = norm.var(1, unbiased=False)
     n = flat.shape[0]
-    n_fixed = int(round(n / (1 + ratio)))
-    order = torch.argsort(var, descending=True)
+    n_fixed = int(np.floor(n / (1 + ratio) + 0.5))  # halves round up, as scheme.ts fixedCount
+    # highest variance first, ties to the lower filter index (as scheme.ts)
+    order = torch.tensor(sorted(range(n), key=lambda i: (-float(var[i]), i)), dtype=torch.long)
     mask = torch.zeros(n, dtype=torch.bool)
     mask[order[:n_fixed]] = True
     return mask
@@ -280,8 +281,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--cache', default=os.path.join(ROOT, '.cache', 'mnist'))
     ap.add_argument('--out', default=os.path.join(ROOT, 'models'))
-    ap.add_argument('--epochs', type=int, default=8)
-    ap.add_argument('--qat-epochs', type=int, default=6)
+    ap.add_argument('--epochs', type=int, default=15)
+    ap.add_argument('--qat-epochs', type=int, default=10)
     ap.add_argument('--threads', type=int, default=1, help='CPU threads (the machine is shared)')
     args = ap.parse_args()
 

@@ -26,7 +26,7 @@ interface Temp extends Named {
 }
 
 type Atom =
-  | { k: 'const'; bits: bigint; width: number; signed: boolean }
+  | { k: 'const'; bits: bigint; width: number; signed: boolean; name?: string }
   | { k: 'sel'; base: Named; hi: number; lo: number; signed: boolean };
 
 function range(width: number): string {
@@ -56,6 +56,7 @@ class ModuleEmitter {
   private pending: Temp[] = [];
   private tempCount = 0;
   private marks = 0;
+  private readonly params = new Set<string>();
   /** Body chunks: text lines, or temps (rendered at the end, when their bit usage is known). */
   private readonly body: (string | Temp)[] = [];
   readonly files = new Map<string, string>();
@@ -90,7 +91,14 @@ class ModuleEmitter {
   }
 
   private atomText(a: Atom): string {
-    if (a.k === 'const') return constText(a.bits, a.width, a.signed);
+    if (a.k === 'const') {
+      if (a.name) {
+        this.params.add(a.name);
+        this.marks++;
+        return a.name;
+      }
+      return constText(a.bits, a.width, a.signed);
+    }
     const raw = this.selRaw(a);
     const full = a.lo === 0 && a.hi === a.base.width - 1;
     const natural = full ? a.base.signed : false;
@@ -101,6 +109,7 @@ class ModuleEmitter {
   /** Text of atom `a` resized to w bits per a's signedness (Verilog self-determined width exactly w). */
   private ext(a: Atom, w: number): string {
     if (a.k === 'const') {
+      if (w === a.width) return this.atomText(a);
       const v = a.signed ? wrap(a.bits, a.width, true) : a.bits;
       return constText(v, w, a.signed);
     }
@@ -117,7 +126,11 @@ class ModuleEmitter {
   private atom(e: Expr, d: number): Atom {
     const n = e.node;
     switch (n.kind) {
-      case 'const': return { k: 'const', bits: wrap(n.value, d, false), width: d, signed: e.signed };
+      case 'const': {
+        const a: Atom = { k: 'const', bits: wrap(n.value, d, false), width: d, signed: e.signed };
+        if (n.name && d === e.width) a.name = n.name;
+        return a;
+      }
       case 'signal': return { k: 'sel', base: this.sig(e as Signal), hi: d - 1, lo: 0, signed: e.signed };
       case 'slice': {
         const x = this.atom(n.a, n.lo + d);
@@ -307,8 +320,14 @@ class ModuleEmitter {
         if (open) out.push(`${ind}end`);
       } else {
         out.push(`${ind}case (${this.operand(s.sel, s.sel.width)})`);
+        const fsm = this.m.fsms.find((f) => f.state === s.sel);
         for (const c of s.cases) {
-          out.push(`${ind}  ${constText(c.value, s.sel.width, s.sel.signed)}: begin`);
+          let label = constText(c.value, s.sel.width, s.sel.signed);
+          if (fsm) {
+            const code = fsm.codes.get(fsm.states[Number(c.value)]!)!;
+            label = this.atomText(this.atom(code, code.width));
+          }
+          out.push(`${ind}  ${label}: begin`);
           this.stmts(c.body, `${ind}    `, op, out);
           out.push(`${ind}  end`);
         }
@@ -459,6 +478,16 @@ class ModuleEmitter {
       any = true;
     }
     if (any) out.push('');
+    const params: string[] = [];
+    for (const f of m.fsms) {
+      for (const code of f.codes.values()) {
+        const n = code.node;
+        if (n.kind === 'const' && n.name && this.params.has(n.name)) {
+          params.push(`localparam ${range(code.width)}${n.name} = ${constText(n.value, code.width, false)};`);
+        }
+      }
+    }
+    if (params.length) out.push(...params, '');
     for (const c of this.body) {
       if (typeof c === 'string') {
         out.push(c);

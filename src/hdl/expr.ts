@@ -13,7 +13,7 @@ export type UnOp = 'neg' | 'not' | 'reduceAnd' | 'reduceOr' | 'reduceXor';
 
 /** The node kinds of the expression tree (read by the emitter, the checker and the evaluator). */
 export type ExprNode =
-  | { kind: 'const'; value: bigint }
+  | { kind: 'const'; value: bigint; name?: string }
   | { kind: 'signal' }
   | { kind: 'bin'; op: BinOp; a: Expr; b: Expr }
   | { kind: 'un'; op: UnOp; a: Expr }

@@ -3,7 +3,7 @@
  */
 export { Expr, lit, cat, rep, mux, type Operand } from './expr.js';
 export {
-  Module, Signal, Memory, Instance, ProcBuilder, IfChain,
+  Module, Signal, Memory, Instance, ProcBuilder, IfChain, Fsm,
   type ModuleOptions, type SignalOptions, type RegOptions, type MemoryOptions, type MemoryStyle, type ReadOptions,
   type SwitchCases, type SignalKind,
 } from './module.js';

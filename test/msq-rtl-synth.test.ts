@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { synthesize } from '../src/synth/index.js';
 import { randomLayerModel } from '../src/msq/rtl/random-layer.js';
 import { buildEngine } from '../src/msq/rtl/verify.js';
+import { fixedCoreDsps } from '../src/msq/rtl/plan.js';
 
 describe('msq engine synthesis split', () => {
   it('fixed core: Pf*N DSP48E1; SP2 core: 0 DSP48E1', async () => {
@@ -23,5 +24,18 @@ describe('msq engine synthesis split', () => {
     expect(fixed.resources.dsp48e1).toBe(shape.Pf * shape.N);
     expect(sp2.resources.dsp48e1).toBe(0);
     expect(sp2.resources.lut.total).toBeGreaterThan(0);
+  });
+
+  it('--dsp-pack 2: the fixed core uses ceil(Pf/2)*N DSP48E1 (two 4-bit products per DSP)', async () => {
+    const model = randomLayerModel(
+      { op: 'conv2d', cin: 8, h: 4, w: 4, cout: 10, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], sp2Fraction: 0.4,
+        inBits: 4, inSigned: false, outBits: 4, outSigned: false, fixedBits: 4, sp2Bits: 4 },
+      3,
+    );
+    const shape = { N: 4, Pf: 4, Ps: 2, dspPack: 2 as const };
+    const e = buildEngine(model, shape);
+    const fixed = await synthesize({ files: e.rtl.files, top: e.rtl.fixedCore });
+    expect(fixed.resources.dsp48e1).toBe(fixedCoreDsps(shape));
+    expect(fixedCoreDsps(shape)).toBe(8);
   });
 });

@@ -11,7 +11,7 @@
  */
 import { configHash } from '../../util/hash.js';
 import { signedBitsFor, sp2Split } from '../conventions.js';
-import { coreModule, fixedLaneModule, sp2LaneModule, laneLatency, type LaneWidths } from './lanes.js';
+import { coreModule, fixedLaneModule, fixedLanePairModule, sp2LaneModule, type LaneWidths } from './lanes.js';
 import { requantGroupLanes, type LayerPlan } from './plan.js';
 import { checkIdent, clog2, header, lit, litS, litTc, moduleFile, sext, zext } from './verilog.js';
 
@@ -48,6 +48,7 @@ export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl 
     'fixed / sp2 filters': `${plan.fixedFilters.length} (${plan.fixedBits}-bit) / ${plan.sp2Filters.length} (${plan.sp2Bits}-bit)`,
     'passes x cycles': `${plan.passes} x ${plan.passCycles} (steps ${plan.steps})`,
     'requantizer units': plan.shape.Rq ?? 1,
+    'fixed products per DSP48E1': plan.shape.dspPack ?? 1,
   };
   const fw: LaneWidths = { N, actBits: plan.inBits, actSigned: plan.inSigned, accBits: plan.fixedAccBits };
   const sw: LaneWidths = { ...fw, accBits: plan.sp2AccBits };
@@ -55,9 +56,11 @@ export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl 
   const put = (name: string, what: string, body: string): void => {
     files.set(`${name}.v`, moduleFile(header(what, hash, params), body));
   };
-  put(`${prefix}_fixed_lane`, 'MSQ fixedLane', fixedLaneModule(`${prefix}_fixed_lane`, fw, plan.fixedBits));
   put(`${prefix}_sp2_lane`, 'MSQ sp2Lane', sp2LaneModule(`${prefix}_sp2_lane`, sw, plan.sp2Bits, m1, m2, plan.sp2P));
-  put(`${prefix}_fixed_core`, 'MSQ fixedCore', coreModule(`${prefix}_fixed_core`, `${prefix}_fixed_lane`, Pf, fw, plan.fixedBits, 'fixed'));
+  const pack = plan.shape.dspPack === 2 && Pf >= 2;
+  if (pack) put(`${prefix}_fixed_lane_pair`, 'MSQ fixedLanePair (--dsp-pack 2)', fixedLanePairModule(`${prefix}_fixed_lane_pair`, fw, plan.fixedBits));
+  if (!pack || Pf % 2 === 1) put(`${prefix}_fixed_lane`, 'MSQ fixedLane', fixedLaneModule(`${prefix}_fixed_lane`, fw, plan.fixedBits));
+  put(`${prefix}_fixed_core`, 'MSQ fixedCore', coreModule(`${prefix}_fixed_core`, `${prefix}_fixed_lane`, Pf, fw, plan.fixedBits, 'fixed', pack ? `${prefix}_fixed_lane_pair` : undefined));
   put(`${prefix}_sp2_core`, 'MSQ sp2Core', coreModule(`${prefix}_sp2_core`, `${prefix}_sp2_lane`, Ps, sw, plan.sp2Bits, 'sp2'));
   put(top, 'MSQ layer engine (top)', engineTop(plan, prefix, top));
   return {

@@ -13,7 +13,7 @@
  * Both lanes have the same latency: 3 register stages to the product, ceil(log2 N) tree stages, 1 accumulator
  * stage. `laneLatency(N)` is used by the cycle model.
  */
-import { clog2, lit, sext } from './verilog.js';
+import { clog2, lit, sext, zext } from './verilog.js';
 
 export interface LaneWidths {
   N: number;
@@ -128,6 +128,71 @@ export function fixedLaneModule(name: string, w: LaneWidths, weightBits: number)
   ].join('\n');
 }
 
+/**
+ * fixedLanePair (`--dsp-pack 2`): two fixed filters share each DSP48E1. For activation a and weights wa, wb:
+ *   P = a * (wa + wb * 2^K),  K = ae + wbits - 1 (guard: |a * wa| < 2^(K-1), fixed codes are in [-Q, Q])
+ *   a * wa = P[K-1:0] as a signed K-bit number (exact),  a * wb = (P >>> K) + P[K-1] (floor correction, exact).
+ * The packed weight is formed in the lane (one adder per product), so the weight ROM is unchanged.
+ */
+export function fixedLanePairModule(name: string, w: LaneWidths, weightBits: number): string {
+  const { N } = w;
+  const ae = actExt(w);
+  const K = ae + weightBits - 1;
+  const cw = weightBits + K; // packed weight width
+  const mw = ae + cw; // packed product width
+  const pw = ae + weightBits; // single product width (as in fixedLane)
+  const decl: string[] = [];
+  const seq: string[] = [];
+  const prodsA: string[] = [];
+  const prodsB: string[] = [];
+  for (let n = 0; n < N; n++) {
+    const wa = `wgt_a[${(n + 1) * weightBits - 1}:${n * weightBits}]`;
+    const wb = `wgt_b[${(n + 1) * weightBits - 1}:${n * weightBits}]`;
+    decl.push(`  reg signed [${ae - 1}:0] a_q_${n};`);
+    decl.push(`  reg signed [${cw - 1}:0] c_q_${n};`);
+    decl.push(`  (* use_dsp = "yes" *) reg signed [${mw - 1}:0] m_q_${n};`);
+    decl.push(`  reg signed [${pw - 1}:0] pa_q_${n}, pb_q_${n};`);
+    decl.push(`  wire signed [${pw - 1}:0] hi_${n} = m_q_${n}[${mw - 1}:${K}];`);
+    seq.push(`    a_q_${n} <= ${actSlice(w, n)};`);
+    seq.push(`    c_q_${n} <= {${wb}, ${lit(K, 0)}} + {{${cw - weightBits}{wgt_a[${(n + 1) * weightBits - 1}]}}, ${wa}};`);
+    seq.push(`    m_q_${n} <= $signed(${sext(`a_q_${n}`, ae, mw)}) * $signed(${sext(`c_q_${n}`, cw, mw)});`);
+    seq.push(`    pa_q_${n} <= {{${pw - K}{m_q_${n}[${K - 1}]}}, m_q_${n}[${K - 1}:0]};`);
+    seq.push(`    pb_q_${n} <= hi_${n} + ${zext(`m_q_${n}[${K - 1}]`, 1, pw)};`);
+    prodsA.push(`pa_q_${n}`);
+    prodsB.push(`pb_q_${n}`);
+  }
+  if (mw - K !== pw) throw new Error(`fixedLanePair: high part ${mw - K} bits != product ${pw} bits`);
+  const ta = adderTree('a_', prodsA, pw);
+  const tb = adderTree('b_', prodsB, pw);
+  const accA = accumulator(ta.out, ta.outWidth, w.accBits).map((l) => l.replace(/\bacc\b/g, 'acc_a'));
+  const accB = accumulator(tb.out, tb.outWidth, w.accBits).map((l) => l.replace(/\bacc\b/g, 'acc_b'));
+  return [
+    `// fixedLanePair: two fixed filters on ${N} DSP48E1 (packed weights wa + wb * 2^${K}) + two adder trees and accumulators.`,
+    `(* use_dsp = "yes" *)`,
+    `module ${name} (`,
+    '  input wire clk,',
+    `  input wire [${N * w.actBits - 1}:0] act,`,
+    `  input wire [${N * weightBits - 1}:0] wgt_a,`,
+    `  input wire [${N * weightBits - 1}:0] wgt_b,`,
+    '  input wire acc_en,',
+    '  input wire acc_first,',
+    `  output reg signed [${w.accBits - 1}:0] acc_a,`,
+    `  output reg signed [${w.accBits - 1}:0] acc_b`,
+    ');',
+    ...decl,
+    ...ta.decl,
+    ...tb.decl,
+    '  always @(posedge clk) begin',
+    ...seq,
+    ...ta.lines,
+    ...tb.lines,
+    '  end',
+    ...accA,
+    ...accB,
+    'endmodule',
+  ].join('\n');
+}
+
 /** sp2Lane module text: m-bit codes [sign | e1 (m1) | e2 (m2)], shift s = P - e = ~e in m1 bits (P = 2^m1 - 1). */
 export function sp2LaneModule(name: string, w: LaneWidths, m: number, m1: number, m2: number, P: number): string {
   const { N } = w;
@@ -194,7 +259,15 @@ export function sp2LaneModule(name: string, w: LaneWidths, m: number, m1: number
  * in_valid/in_first/in_last (presented with act/wgt) into the accumulators' enable, and raises `done` for one
  * cycle when every lane's `acc` holds a finished pass.
  */
-export function coreModule(name: string, laneName: string, lanes: number, w: LaneWidths, weightBits: number, kind: 'fixed' | 'sp2'): string {
+export function coreModule(
+  name: string,
+  laneName: string,
+  lanes: number,
+  w: LaneWidths,
+  weightBits: number,
+  kind: 'fixed' | 'sp2',
+  pairName?: string,
+): string {
   const { N } = w;
   const lat = laneLatency(N);
   const lines: string[] = [];
@@ -230,7 +303,26 @@ export function coreModule(name: string, laneName: string, lanes: number, w: Lan
     lines.push('  end');
   }
   const lw = N * weightBits;
-  for (let l = 0; l < lanes; l++) {
+  const slice = (l: number): string => `wgt[${(l + 1) * lw - 1}:${l * lw}]`;
+  const accSlice = (l: number): string => `acc[${(l + 1) * w.accBits - 1}:${l * w.accBits}]`;
+  let first = 0;
+  if (pairName) {
+    // --dsp-pack 2: lanes 2k and 2k+1 share DSPs; an odd last lane stays a plain fixedLane
+    for (let l = 0; l + 1 < lanes; l += 2) {
+      lines.push(`  ${pairName} pair_${l / 2} (`);
+      lines.push('    .clk(clk),');
+      lines.push('    .act(act),');
+      lines.push(`    .wgt_a(${slice(l)}),`);
+      lines.push(`    .wgt_b(${slice(l + 1)}),`);
+      lines.push('    .acc_en(acc_en),');
+      lines.push('    .acc_first(acc_first),');
+      lines.push(`    .acc_a(${accSlice(l)}),`);
+      lines.push(`    .acc_b(${accSlice(l + 1)})`);
+      lines.push('  );');
+    }
+    first = lanes - (lanes % 2);
+  }
+  for (let l = first; l < lanes; l++) {
     lines.push(`  ${laneName} lane_${l} (`);
     lines.push('    .clk(clk),');
     lines.push('    .act(act),');

@@ -24,6 +24,13 @@ export interface EngineShape {
   Ps: number;
   /** requantizer units working in parallel (default 1); each serializes ceil((Pf + Ps) / Rq) lane results per pass */
   Rq?: number;
+  /** fixed products per DSP48E1: 1, or 2 (`--dsp-pack 2`: two filters share each multiplier, exact) */
+  dspPack?: 1 | 2;
+}
+
+/** DSP48E1 of the fixed core: one per multiplier, or one per two with --dsp-pack 2 (an odd last lane unpacked). */
+export function fixedCoreDsps(s: EngineShape): number {
+  return (s.dspPack === 2 ? Math.floor(s.Pf / 2) + (s.Pf % 2) : s.Pf) * s.N;
 }
 
 /** Lane results each requantizer unit serializes per pass: ceil((Pf + Ps) / Rq). */
@@ -90,6 +97,7 @@ function checkShape(s: EngineShape): void {
   for (const k of ['N', 'Pf', 'Ps'] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 1 || s[k] > 256) fail(`engine.${k}`, `must be an integer in 1..256, got ${s[k]}`);
   }
+  if (s.dspPack !== undefined && s.dspPack !== 1 && s.dspPack !== 2) fail('engine.dspPack', `must be 1 or 2, got ${String(s.dspPack)}`);
   const rq = s.Rq ?? 1;
   if (!Number.isInteger(rq) || rq < 1 || rq > s.Pf + s.Ps) fail('engine.Rq', `must be an integer in 1..Pf+Ps (${s.Pf + s.Ps}), got ${rq}`);
 }
@@ -208,7 +216,7 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
   const [outLo, outHi] = actRange(layer.out.bits, layer.out.signed);
   return {
     name: layer.name,
-    shape: { ...shape, Rq: shape.Rq ?? 1 },
+    shape: { ...shape, Rq: shape.Rq ?? 1, dspPack: shape.dspPack ?? 1 },
     cin, inH, inW, cout, outH, outW, kh, kw, sh, sw, pad,
     cinGroups, coutGroups, steps, passCycles, passes,
     fixedFilters, sp2Filters,

@@ -345,6 +345,40 @@ describe('ONNX import errors (one line, naming the node / field)', () => {
     }
   });
 
+  it('x.view(x.size(0), -1): Shape / Gather / Unsqueeze / Concat / Cast on constants fold into a flatten', () => {
+    const I = onnx.AttributeProto.AttributeType;
+    const bytes = buildModel(
+      [
+        node('Conv', 'conv', ['x', 'w', 'b'], ['c'], [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])]),
+        node('Relu', 'relu', ['c'], ['r']),
+        node('Shape', 'shape', ['r'], ['s']),
+        node('Gather', 'gather', ['s', 'zero'], ['n'], [{ name: 'axis', type: I.INT, i: 0 }]),
+        node('Unsqueeze', 'unsq', ['n', 'ax'], ['n1']),
+        node('Concat', 'cat', ['n1', 'minus1'], ['shp0'], [{ name: 'axis', type: I.INT, i: 0 }]),
+        node('Cast', 'cast', ['shp0'], ['shp'], [{ name: 'to', type: I.INT, i: 7 }]),
+        node('Reshape', 'view', ['r', 'shp'], ['f']),
+        node('Gemm', 'fc', ['f', 'gw', 'gb'], ['y'], [{ name: 'transB', type: I.INT, i: 1 }]),
+      ],
+      [
+        tensor('w', [2, 1, 3, 3], Array.from({ length: 18 }, (_, i) => ((i * 7) % 5) / 10 - 0.2)),
+        tensor('b', [2], [0.1, -0.1]),
+        tensor('gw', [3, 32], Array.from({ length: 96 }, (_, i) => ((i * 13) % 7) / 20 - 0.15)),
+        tensor('gb', [3], [0, 0.5, -0.5]),
+        { name: 'zero', dims: [], dataType: 7, int64Data: [0] },
+        { name: 'ax', dims: [1], dataType: 7, int64Data: [0] },
+        { name: 'minus1', dims: [1], dataType: 7, int64Data: [-1] },
+      ],
+      [1, 1, 4, 4],
+      'y',
+    );
+    const imp = importOnnx(bytes);
+    expect(imp.model.layers.map((l) => l.op)).toEqual(['conv2d', 'relu', 'flatten', 'linear']);
+    const x = Float64Array.from({ length: 16 }, (_, i) => i / 16);
+    const ref = evalOnnxDirect(tinyGraph(), x, [1, 4, 4]);
+    const got = runFloat(imp.model, x).output;
+    for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(ref[i]!, 6);
+  });
+
   it('truncated and garbage files', () => {
     expect(userError(() => importOnnx(floatBytes.subarray(0, Math.floor(floatBytes.length / 2)), 'cut.onnx'))).toMatch(/^cut\.onnx: .*(malformed|truncated)/);
     expect(userError(() => importOnnx(floatBytes.subarray(0, 100), 'cut.onnx'))).toMatch(/cut\.onnx/);

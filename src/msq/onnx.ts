@@ -7,7 +7,9 @@
  *   MatMul with a constant right operand (+ a following Add of a constant = bias), Relu, Clip (see below),
  *   MaxPool, AveragePool, GlobalAveragePool, Add (two tensors of one shape; or tensor + constant bias right after a
  *   conv/linear), Flatten (axis 1), Reshape to [1, n] / [n] (= flatten), BatchNormalization (folded into the
- *   preceding Conv, or Gemm/MatMul), Identity, Dropout (inference: identity), Constant.
+ *   preceding Conv, or Gemm/MatMul), Identity, Dropout (inference: identity), Constant; and shape arithmetic on
+ *   constants (Shape of a known tensor, Gather, Unsqueeze, Squeeze, Concat, Cast), folded at import, as exporters
+ *   emit for `x.view(x.size(0), -1)`.
  * Anything else is an error naming the op type and the node.
  *
  * Clip(lo, hi): imported as ReLU when lo = 0 (identity when lo < 0) plus a RANGE HINT [lo, hi] for that tensor.
@@ -478,6 +480,58 @@ export function importOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxImport {
         alias(x);
         break;
       }
+      // shape arithmetic on constants, as exporters emit for x.view(x.size(0), -1): folded at import time
+      case 'Shape': {
+        const v = get(0, 'data');
+        const dimsOf = v.kind === 'tensor' ? [1, ...v.shape] : v.dims;
+        values.set(outs[0]!, { kind: 'const', dims: [dimsOf.length], data: Float64Array.from(dimsOf) });
+        break;
+      }
+      case 'Cast': {
+        const v = get(0, 'input');
+        const to = attrInt(a, 'to', DT.FLOAT);
+        if (v.kind === 'tensor' && to !== DT.FLOAT && to !== DT.DOUBLE) fail(at, `cast of a computed tensor to type ${to} is not supported`);
+        const integer = to === DT.INT32 || to === DT.INT64;
+        alias(v.kind === 'const' && integer ? { ...v, data: v.data.map(Math.trunc) } : v);
+        break;
+      }
+      case 'Gather': {
+        const d = constIn(0, 'data');
+        const ix = constIn(1, 'indices');
+        if (attrInt(a, 'axis', 0) !== 0 || d.dims.length !== 1) fail(at, 'only Gather of a 1-D constant along axis 0 is supported');
+        const n = d.data.length;
+        const data = ix.data.map((i) => {
+          const k = i < 0 ? i + n : i;
+          if (k < 0 || k >= n) fail(at, `index ${i} out of range for ${n} values`);
+          return d.data[k]!;
+        });
+        values.set(outs[0]!, { kind: 'const', dims: ix.dims, data });
+        break;
+      }
+      case 'Unsqueeze':
+      case 'Squeeze': {
+        const d = constIn(0, 'data');
+        const axes = opset >= 13 ? (ins[1] ? Array.from(constIn(1, 'axes').data) : []) : (attrInts(a, 'axes') ?? []);
+        let dimsNew: number[];
+        if (op === 'Unsqueeze') {
+          const rank = d.dims.length + axes.length;
+          const norm = axes.map((x) => (x < 0 ? x + rank : x)).sort((p, q) => p - q);
+          dimsNew = [...d.dims];
+          for (const x of norm) dimsNew.splice(x, 0, 1);
+        } else {
+          const norm = new Set(axes.map((x) => (x < 0 ? x + d.dims.length : x)));
+          dimsNew = d.dims.filter((v, i) => (norm.size ? !norm.has(i) : v !== 1));
+        }
+        values.set(outs[0]!, { kind: 'const', dims: dimsNew, data: d.data });
+        break;
+      }
+      case 'Concat': {
+        const parts = ins.map((_, i) => constIn(i, `input ${i}`));
+        if (parts.some((p) => p.dims.length > 1)) fail(at, 'only Concat of 1-D constants is supported');
+        const data = Float64Array.from(parts.flatMap((p) => Array.from(p.data)));
+        values.set(outs[0]!, { kind: 'const', dims: [data.length], data });
+        break;
+      }
       case 'Flatten': {
         const x = tensorIn(0, 'input');
         const axis = attrInt(a, 'axis', 1);
@@ -504,7 +558,7 @@ export function importOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxImport {
         break;
       }
       default:
-        fail(at, `unsupported op type '${op}': supported are Conv, Gemm, MatMul, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Add, Flatten, Reshape, BatchNormalization, Identity, Dropout, Constant`);
+        fail(at, `unsupported op type '${op}': supported are Conv, Gemm, MatMul, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Add, Flatten, Reshape, BatchNormalization, Identity, Dropout, Constant (and Shape/Gather/Unsqueeze/Squeeze/Concat/Cast on constants)`);
     }
   });
 

@@ -146,7 +146,8 @@ describe('hdl lib: skid buffer', () => {
     for (const [out, ins] of portPaths(m)) expect([out, [...ins]]).toEqual([out, []]);
   });
 
-  for (const sim of SIMS) {
+  // Verilator builds cost ~30 s each here: the skid runs in Icarus; the FIFO (depth 5) covers Verilator
+  for (const sim of ['icarus'] as Simulator[]) {
     it(`streams bit-exact with random stalls at full throughput (${sim})`, async () => {
       const r = await runStream(m, 12, 7, PHASES, 2000, sim);
       expect(fullRate(r.mFire, 20, 200)).toBe(1);

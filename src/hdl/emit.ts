@@ -22,7 +22,6 @@ interface Named {
 
 interface Temp extends Named {
   rhs: string;
-  why: string;
 }
 
 type Atom =
@@ -173,7 +172,7 @@ class ModuleEmitter {
     let name: string;
     do name = `${op.replace(/^reduce/, 'red').toLowerCase()}_t${this.tempCount++}`; while (this.taken.has(name));
     this.taken.add(name);
-    const t: Temp = { name, width: w, signed: e.signed, used: new Array<boolean>(w).fill(false), rhs: '', why: '' };
+    const t: Temp = { name, width: w, signed: e.signed, used: new Array<boolean>(w).fill(false), rhs: '' };
     byW.set(w, t);
     t.rhs = this.opText(e, w);
     this.temps.push(t);

@@ -49,38 +49,50 @@ export async function synthesizeMany(jobs: SynthJob[], opts: ManyOptions = {}): 
   let done = 0;
   const children: ChildProcess[] = [];
   try {
+    const spawn = () => {
+      const child = fork(WORKER, [], {
+        execArgv: ['--import', tsx],
+        serialization: 'advanced',
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      });
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-4000);
+      });
+      const exited = new Promise<never>((_, reject) =>
+        child.on('exit', (code, signal) => reject(new Error(
+          `synthesis worker died (${signal ?? `exit code ${code}`})${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`))));
+      exited.catch(() => {});
+      return { child, exited };
+    };
     await Promise.all(
       Array.from({ length: nWorkers }, async () => {
-        const child = fork(WORKER, [], {
-          execArgv: ['--import', tsx],
-          serialization: 'advanced',
-          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        });
-        children.push(child);
-        let stderr = '';
-        child.stderr?.on('data', (d: Buffer) => {
-          stderr = (stderr + d.toString()).slice(-4000);
-        });
-        const exited = new Promise<never>((_, reject) =>
-          child.on('exit', (code) => reject(new Error(`synthesis worker exited (code ${code}): ${stderr.trim().split('\n').pop() ?? ''}`))));
-        exited.catch(() => {});
+        let w = spawn();
         while (next < jobs.length) {
           const id = next++;
           const job = jobs[id]!;
           const { name: _name, ...options } = job;
-          const reply = await Promise.race([
-            new Promise<FromWorker>((resolve) => {
-              const on = (m: FromWorker) => {
-                if (m.id === id) {
-                  child.off('message', on);
-                  resolve(m);
-                }
-              };
-              child.on('message', on);
-              child.send({ id, job: { ...options, tool } } satisfies ToWorker);
-            }),
-            exited,
-          ]);
+          let reply: FromWorker;
+          try {
+            reply = await Promise.race([
+              new Promise<FromWorker>((resolve) => {
+                const on = (m: FromWorker) => {
+                  if (m.id === id) {
+                    w.child.off('message', on);
+                    resolve(m);
+                  }
+                };
+                w.child.on('message', on);
+                w.child.send({ id, job: { ...options, tool } } satisfies ToWorker);
+              }),
+              w.exited,
+            ]);
+          } catch (e) {
+            // The worker died (out of memory, killed): this job fails, a fresh worker takes the next one.
+            reply = { id, ok: false, error: (e as Error).message, userError: false };
+            w = spawn();
+          }
           const result: SynthResult = reply.ok
             ? { ok: true, job, report: reply.report }
             : { ok: false, job, error: reply.error, userError: reply.userError };
@@ -88,7 +100,7 @@ export async function synthesizeMany(jobs: SynthJob[], opts: ManyOptions = {}): 
           done++;
           opts.onProgress?.(done, jobs.length, result);
         }
-        child.disconnect();
+        w.child.disconnect();
       }),
     );
   } finally {

@@ -10,8 +10,8 @@ import { writeFileAtomic } from '../util/fsx.js';
 import { progress } from '../util/progress.js';
 import { parseQuantModel } from './model.js';
 
-const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--layer NAME]...
-       accelforge msq sweep --board xc7z020|xc7z045 [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--workers K] [--json FILE]`;
+const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--dsp-pack 1|2] [--layer NAME]...
+       accelforge msq sweep --board xc7z020|xc7z045 [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--dsp-pack 1|2] [--workers K] [--json FILE]`;
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
   if (v === undefined) return dflt;
@@ -39,6 +39,7 @@ async function build(argv: string[]): Promise<void> {
       pf: { type: 'string' },
       ps: { type: 'string' },
       rq: { type: 'string' },
+      'dsp-pack': { type: 'string' },
       layer: { type: 'string', multiple: true },
       seed: { type: 'string' },
     },
@@ -59,9 +60,10 @@ async function build(argv: string[]): Promise<void> {
   const Pf = intOpt('pf', values.pf, 4, 1, 256);
   const Ps = intOpt('ps', values.ps, 6, 1, 256);
   const Rq = intOpt('rq', values.rq, 1, 1, Pf + Ps);
+  const dspPack = intOpt('dsp-pack', values['dsp-pack'], 1, 1, 2) as 1 | 2;
   const { buildModel } = await import('./rtl/build.js');
   const layers = await buildModel(model, {
-    board, shape: { N, Pf, Ps, Rq }, outDir: values.out, layers: values.layer, seed: intOpt('seed', values.seed, 1, 0, 2 ** 31),
+    board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, layers: values.layer, seed: intOpt('seed', values.seed, 1, 0, 2 ** 31),
   });
   process.stdout.write(`wrote ${layers.length} layer engine(s) to ${values.out} (report.md, report.json; per layer: RTL, tb_*.v, vectors)\n`);
 }
@@ -75,6 +77,7 @@ async function sweep(argv: string[]): Promise<void> {
       'lut-cap': { type: 'string' },
       'dsp-cap': { type: 'string' },
       workers: { type: 'string' },
+      'dsp-pack': { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -82,9 +85,11 @@ async function sweep(argv: string[]): Promise<void> {
   const board = loadBoard(values.board);
   const Ns = (values.n ?? '8,16').split(',').map((s) => intOpt('n', s, 8, 1, 64));
   const { sweepBoard, formatSweep } = await import('./rtl/sweep.js');
-  const bar = progress(Ns.length * 7, 'msq sweep: synthesizing slices');
+  const dspPack = intOpt('dsp-pack', values['dsp-pack'], 1, 1, 2) as 1 | 2;
+  const bar = progress(Ns.length * (dspPack === 2 ? 10 : 7), 'msq sweep: synthesizing slices');
   const r = await sweepBoard(board, {
     Ns,
+    dspPack,
     lutCap: numOpt('lut-cap', values['lut-cap'], 0.8),
     dspCap: numOpt('dsp-cap', values['dsp-cap'], 1.0),
     workers: values.workers ? intOpt('workers', values.workers, 2, 1, 64) : undefined,

@@ -13,7 +13,7 @@ import { runGolden } from '../golden.js';
 import { checkModel, type Conv2dLayer, type LinearLayer, type QuantModel } from '../model.js';
 import { actRange } from '../conventions.js';
 import { layerCycles } from '../cycle-model.js';
-import { planLayer, type EngineShape, type LayerPlan } from './plan.js';
+import { fixedCoreDsps, planLayer, type EngineShape, type LayerPlan } from './plan.js';
 import { generateLayerEngine, type EngineRtl } from './engine.js';
 import { outputBeats, packActivations } from './index.js';
 import { rng } from './random-layer.js';
@@ -110,9 +110,9 @@ export async function buildModel(model: QuantModel, o: BuildOptions): Promise<Bu
   const infos = checkModel(model);
   const { shape, board } = o;
   const rq = shape.Rq ?? 1;
-  const dsp = shape.Pf * shape.N + REQUANT_DSP_PER_UNIT * rq;
+  const dsp = fixedCoreDsps(shape) + REQUANT_DSP_PER_UNIT * rq;
   if (dsp > board.resources.dsp48e1) {
-    fail('--pf', `Pf=${shape.Pf} x N=${shape.N} multipliers + ${rq} requantizer(s) need ${dsp} DSP48E1, ${board.id} has ${board.resources.dsp48e1}: lower --pf or --n`);
+    fail('--pf', `Pf=${shape.Pf} fixed lanes x N=${shape.N}${shape.dspPack === 2 ? ' (packed 2 per DSP)' : ''} + ${rq} requantizer(s) need ${dsp} DSP48E1, ${board.id} has ${board.resources.dsp48e1}: lower --pf or --n`);
   }
   const wanted = o.layers ? new Set(o.layers) : undefined;
   const targets: Array<Conv2dLayer | LinearLayer> = [];
@@ -157,7 +157,7 @@ export async function buildModel(model: QuantModel, o: BuildOptions): Promise<Bu
           top: rtl.top,
           plan: summary,
           cycles: cyc.total,
-          dsp48e1Lanes: shape.Pf * shape.N,
+          dsp48e1Lanes: fixedCoreDsps(shape),
           dsp48e1Requant: REQUANT_DSP_PER_UNIT * rq,
         };
         await writeFile(join(d, 'report.json'), JSON.stringify({ generator: GENERATOR_VERSION, hash: rtl.hash, ...rec, cycleModel: cyc }, null, 2) + '\n');
@@ -176,7 +176,7 @@ export async function buildModel(model: QuantModel, o: BuildOptions): Promise<Bu
       latencyMsAtDefaultClock: total / (board.defaultClockMHz * 1e3),
       notes: [
         'one engine per weighted layer with baked weights; cycles are the cycle model (no stalls), per layer in sequence',
-        'DSP48E1: lanes Pf*N (checked by synthesis in test/msq-rtl-synth.test.ts) + requantizer units (4 each as yosys maps them)',
+        'DSP48E1: fixed lanes Pf*N, or ceil(Pf/2)*N with --dsp-pack 2 (checked by synthesis in test/msq-rtl-synth.test.ts) + requantizer units (4 each as yosys maps them)',
         'run `accelforge synth` on a layer folder for resources and the (estimated) fmax',
       ],
     };

@@ -14,7 +14,7 @@ import type { Board } from '../../board/index.js';
 import { synthesizeMany, type SynthJob, type SynthReport } from '../../synth/index.js';
 import { fail } from '../../util/errors.js';
 import { networkLatency, resnet18Shapes } from '../cycle-model.js';
-import { coreModule, fixedLaneModule, sp2LaneModule, type LaneWidths } from './lanes.js';
+import { coreModule, fixedLaneModule, fixedLanePairModule, sp2LaneModule, type LaneWidths } from './lanes.js';
 import { header, moduleFile } from './verilog.js';
 import { randomLayerModel } from './random-layer.js';
 import { buildEngine } from './verify.js';
@@ -52,6 +52,7 @@ export interface SweepCandidate {
 
 export interface SweepResult {
   board: string;
+  dspPack: 1 | 2;
   part: string;
   caps: { lut: number; dsp: number };
   clockMHz: number;
@@ -63,13 +64,22 @@ export interface SweepResult {
   notes: string[];
 }
 
-function coreFiles(kind: 'fixed' | 'sp2', N: number, lanes: number): Map<string, string> {
+type SliceKind = 'fixed' | 'sp2' | 'pair';
+
+/** Slice sources. fixed: 8-bit activations x 8-bit weights; pair (--dsp-pack 2): 4-bit x 4-bit fixed filters packed
+ *  two per DSP (`units` = pairs); sp2: 4-bit activations x 4-bit SP2 codes. */
+function coreFiles(kind: SliceKind, N: number, units: number): Map<string, string> {
   const w: LaneWidths = kind === 'fixed' ? { N, actBits: 8, actSigned: false, accBits: 32 } : { N, actBits: 4, actSigned: false, accBits: 24 };
   const files = new Map<string, string>();
-  const h = header(`MSQ sizing slice: ${kind} core, ${lanes} lanes`, 'sweep', { N, lanes });
+  const h = header(`MSQ sizing slice: ${kind} core, ${units} unit(s)`, 'sweep', { N, units });
+  if (kind === 'pair') {
+    files.set('pair.v', moduleFile(h, fixedLanePairModule('slice_pair', w, 4)));
+    files.set('core.v', moduleFile(h, coreModule('slice_core', 'slice_unused', 2 * units, w, 4, 'fixed', 'slice_pair')));
+    return files;
+  }
   const lane = kind === 'fixed' ? fixedLaneModule('slice_fixed_lane', w, 8) : sp2LaneModule('slice_sp2_lane', w, 4, 2, 1, 3);
   files.set('lane.v', moduleFile(h, lane));
-  files.set('core.v', moduleFile(h, coreModule('slice_core', kind === 'fixed' ? 'slice_fixed_lane' : 'slice_sp2_lane', lanes, w, kind === 'fixed' ? 8 : 4, kind)));
+  files.set('core.v', moduleFile(h, coreModule('slice_core', kind === 'fixed' ? 'slice_fixed_lane' : 'slice_sp2_lane', units, w, kind === 'fixed' ? 8 : 4, kind)));
   return files;
 }
 
@@ -100,8 +110,18 @@ function fit(points: Record<number, SynthReport>): LinearCost {
   };
 }
 
+export interface SliceData {
+  slices: Record<string, LinearCost>;
+  overhead: SweepResult['overhead'];
+  notes: string[];
+}
+
 export interface SweepOptions {
   Ns?: number[];
+  /** 2: also synthesize packed fixed-lane pairs and size a --dsp-pack 2 engine */
+  dspPack?: 1 | 2;
+  /** reuse slice syntheses (they do not depend on the board), e.g. from a previous sweep's JSON */
+  reuse?: SliceData;
   lutCap?: number;
   dspCap?: number;
   clockMHz?: number;
@@ -118,9 +138,16 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
   if (!(dspCap > 0 && dspCap <= 1)) fail('--dsp-cap', `must be in (0, 1], got ${dspCap}`);
   for (const n of Ns) if (!Number.isInteger(n) || n < 1 || n > 64) fail('--n', `N must be an integer in 1..64, got ${n}`);
   const clockMHz = o.clockMHz ?? board.defaultClockMHz;
+  const data = o.reuse ?? (await synthesizeSlices(Ns, o));
+  return selectConfig(board, data, { Ns, lutCap, dspCap, clockMHz, dspPack: o.dspPack ?? 1 });
+}
+
+/** Synthesize the sizing slices (board-independent) for the given N values. */
+export async function synthesizeSlices(Ns: number[], o: SweepOptions = {}): Promise<SliceData> {
+  const kinds: SliceKind[] = o.dspPack === 2 ? ['fixed', 'sp2', 'pair'] : ['fixed', 'sp2'];
   const jobs: SynthJob[] = [];
   for (const N of Ns) {
-    for (const kind of ['fixed', 'sp2'] as const) {
+    for (const kind of kinds) {
       for (const lanes of LANES) jobs.push({ name: `${kind}:${N}:${lanes}`, files: coreFiles(kind, N, lanes), top: 'slice_core' });
     }
     const model = randomLayerModel(
@@ -144,7 +171,7 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
   const overhead: SweepResult['overhead'] = {};
   const notes: string[] = [];
   for (const N of Ns) {
-    for (const kind of ['fixed', 'sp2'] as const) {
+    for (const kind of kinds) {
       const pts: Record<number, SynthReport> = {};
       for (const lanes of LANES) pts[lanes] = reports.get(`${kind}:${N}:${lanes}`)!;
       const c = fit(pts);
@@ -162,13 +189,32 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
       estFmaxMHz: eng.timing.estFmaxMHz,
     };
   }
+  return { slices, overhead, notes };
+}
+
+function selectConfig(
+  board: Board,
+  data: SliceData,
+  o: { Ns: number[]; lutCap: number; dspCap: number; clockMHz: number; dspPack: 1 | 2 },
+): SweepResult {
+  const { slices, overhead } = data;
+  const { Ns, lutCap, dspCap, clockMHz } = o;
+  const notes = [...data.notes];
+  if (o.dspPack === 2) notes.push('--dsp-pack 2: fixed lanes are packed pairs (4-bit x 4-bit fixed filters, two per DSP48E1); cost per lane = pair cost / 2');
   notes.push('core resources are EXTRAPOLATED from 1/2/4-lane syntheses (linear fit a + b*lanes); overhead = a small whole engine minus its lanes; network-size weight/feature buffers are not included');
   notes.push('fmax figures are yosys post-synthesis ESTIMATES (no place and route)');
   notes.push(`ResNet-18 latency: cycle model of this schedule (src/msq/cycle-model.ts) at ${clockMHz} MHz with DDR at ${board.ddr.deratedGBps} GB/s (board file assumption: ${board.ddr.source})`);
 
   const candidates: SweepCandidate[] = [];
+  const fixedCost = (N: number): LinearCost => {
+    if (o.dspPack !== 2) return slices[`fixed:${N}`]!;
+    const p = slices[`pair:${N}`];
+    if (!p) fail('--dsp-pack', `no packed-pair slices for N=${N}: synthesize them (sweep with dspPack 2)`);
+    const half = (c: { a: number; b: number }): { a: number; b: number } => ({ a: c.a, b: c.b / 2 });
+    return { ...p, lut: half(p.lut), ff: half(p.ff), dsp: half(p.dsp) };
+  };
   const make = (N: number, Pf: number, Ps: number): SweepCandidate => {
-    const f = slices[`fixed:${N}`]!, s = slices[`sp2:${N}`]!, ov = overhead[N]!;
+    const f = fixedCost(N), s = slices[`sp2:${N}`]!, ov = overhead[N]!;
     const Rq = Math.max(1, Math.ceil((Pf + Ps) / Math.max(1, Math.floor((9 * 64) / N))));
     // every extra requantizer unit is counted as a whole extra overhead slice (conservative)
     const lut = Math.round(f.lut.a + f.lut.b * Pf + (Ps ? s.lut.a + s.lut.b * Ps : 0) + ov.lut * Rq);
@@ -177,7 +223,7 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
     const fm = [f.estFmaxMHz, Ps ? s.estFmaxMHz : null, ov.estFmaxMHz].filter((x): x is number => x !== null);
     const estFmaxMHz = fm.length ? Math.min(...fm) : null;
     const macs = (Pf + Ps) * N;
-    const net = networkLatency(resnet18Shapes(Ps / Pf), { N, Pf, Ps, Rq }, board, clockMHz);
+    const net = networkLatency(resnet18Shapes(Ps / Pf), { N, Pf, Ps, Rq, dspPack: o.dspPack }, board, clockMHz);
     return {
       N, Pf, Ps, Rq, lut, ff, dsp,
       util: { lut: lut / board.resources.lut, ff: ff / board.resources.ff, dsp: dsp / board.resources.dsp48e1 },
@@ -191,7 +237,7 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
   const fits = (c: SweepCandidate): boolean => c.util.dsp <= dspCap && c.util.lut <= lutCap && c.util.ff <= 1;
   let fixedOnly: SweepCandidate | undefined;
   for (const N of Ns) {
-    const f = slices[`fixed:${N}`]!, s = slices[`sp2:${N}`]!, ov = overhead[N]!;
+    const f = fixedCost(N), s = slices[`sp2:${N}`]!, ov = overhead[N]!;
     const pfMax = Math.floor((dspCap * board.resources.dsp48e1 - ov.dsp - f.dsp.a) / Math.max(f.dsp.b, 1e-9));
     // (more requantizer units shrink the room left for lanes: the fit test below has the last word)
     for (let Pf = 1; Pf <= pfMax; Pf++) {
@@ -207,6 +253,7 @@ export async function sweepBoard(board: Board, o: SweepOptions = {}): Promise<Sw
   candidates.sort((a, b) => b.peakGopsAt100 - a.peakGopsAt100 || a.resnet18Ms - b.resnet18Ms);
   return {
     board: board.id,
+    dspPack: o.dspPack,
     part: board.part,
     caps: { lut: lutCap, dsp: dspCap },
     clockMHz,
@@ -229,7 +276,7 @@ export function formatSweep(r: SweepResult): string {
     `${c.peakGopsAtFmax === null ? '   n/a' : c.peakGopsAtFmax.toFixed(1).padStart(6)} GOPS@est.fmax ${c.estFmaxMHz === null ? 'n/a' : c.estFmaxMHz.toFixed(0)} MHz  ` +
     `ResNet-18 ${c.resnet18Ms.toFixed(2)} ms (eff ${(100 * c.resnet18Efficiency).toFixed(0)}%)`;
   const lines = [
-    `MSQ engine sweep for ${r.board} (${r.part}), caps LUT <= ${r.caps.lut * 100}%, DSP <= ${r.caps.dsp * 100}%, clock ${r.clockMHz} MHz`,
+    `MSQ engine sweep for ${r.board} (${r.part})${r.dspPack === 2 ? ' with --dsp-pack 2' : ''}, caps LUT <= ${r.caps.lut * 100}%, DSP <= ${r.caps.dsp * 100}%, clock ${r.clockMHz} MHz`,
     row('best', r.best),
     row('fixed-only', r.fixedOnly),
     `gain over fixed-only: ${(r.best.peakGopsAt100 / r.fixedOnly.peakGopsAt100).toFixed(2)}x peak GOPS`,

@@ -1,0 +1,106 @@
+/**
+ * Benchmark: the streaming CCL core at 512×512 — the issue's targets.
+ *
+ *   npx tsx bench/ccl-fps.ts [--designs 8x4,8x8,1x1] [--no-synth] [--frames 3]
+ *
+ * For each design (C×P): generate the core (N = 1024, gray8, 8-connectivity), synthesize it for the XC7Z020 with
+ * yosys (resources and an fmax ESTIMATE — no place & route), simulate frames back to back on Verilator without
+ * stalls (bit-exact against the golden model), and record
+ *  - the measured frame period in cycles (between end-of-frame records of back-to-back frames) next to the cycle
+ *    model, and the frames per second ESTIMATED as fmax_est / period;
+ *  - on-chip storage bits against a 512×512×10-bit full-frame label buffer (target ≤ 5%);
+ *  - the Verilator wall time per 512×512 frame (target: well under a second).
+ * Results with date and machine: bench/results/ccl-fps.json.
+ */
+import { cpus, hostname, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
+import { writeFileAtomic } from '../src/util/fsx.js';
+import { makeCclConfig, type CellSize } from '../src/ccl/config.js';
+import { generateCclRtl, cclCycleModel, cclMemoryModel } from '../src/ccl/rtl/index.js';
+import { cellNoise } from '../src/ccl/rtl/testvectors.js';
+import { checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
+import { blobs, spiral, noise } from '../src/ccl/patterns.js';
+import { synthesize } from '../src/synth/index.js';
+import { simulatorVersions } from '../src/sim/index.js';
+
+const { values } = parseArgs({
+  options: {
+    designs: { type: 'string', default: '8x4,8x8,16x16,4x4,1x1' },
+    'no-synth': { type: 'boolean' },
+    frames: { type: 'string', default: '3' },
+  },
+});
+
+const W = 512, H = 512, N = 1024;
+const rows: Record<string, unknown>[] = [];
+for (const d of values.designs!.split(',')) {
+  const [c, p] = d.split('x').map(Number) as [number, number];
+  const cfg = makeCclConfig({ width: W, height: H, cell: c as CellSize, maxObjects: N });
+  const rtl = generateCclRtl(cfg, { ppc: p });
+  const model = cclCycleModel(rtl.params);
+  const mem = cclMemoryModel(rtl.params);
+  process.stdout.write(`C=${c} P=${p}: `);
+  let synth: Awaited<ReturnType<typeof synthesize>> | null = null;
+  if (!values['no-synth']) {
+    synth = await synthesize({ files: rtl.files, top: rtl.top });
+    process.stdout.write(`fmax est ${synth.timing.estFmaxMHz} MHz, ${synth.resources.lut.total} LUT, ${synth.resources.ff} FF, ${synth.resources.dsp48e1} DSP, ${synth.resources.bram36Equivalent} BRAM36, ${synth.resources.lutram} LUTRAM; `);
+  }
+  // frames: textured blobs, cell-level noise (many objects, merges), spiral; then the first again
+  const nFrames = Number(values.frames);
+  const pool = [
+    { name: 'blobs', image: blobs(W, H, 40, { seed: 3 }) },
+    { name: 'cellNoise45', image: cellNoise(cfg, 0.45, 7) },
+    { name: 'spiral', image: spiral(W, H, c) },
+    { name: 'noise10', image: noise(W, H, 0.1, { seed: 5 }) },
+  ];
+  const frames = Array.from({ length: nFrames }, (_, i) => pool[i % pool.length]!);
+  const t0 = Date.now();
+  const { checks, run } = await checkRtlFrames(cfg, frames, { ppc: p });
+  const wallMs = Date.now() - t0;
+  const bad = checks.filter((x) => x.diff);
+  if (bad.length) throw new Error(`C=${c} P=${p}: RTL differs from golden: ${bad.map((b) => `${b.name}: ${b.diff}`).join('; ')}`);
+  const eof = run.frames.map((f) => f.eofCycle);
+  const periods = eof.slice(1).map((e, i) => e - eof[i]!);
+  // steady-state frame period = input cycles per frame (the source offers a word every cycle; any excess is the
+  // core holding s_tready low); EOF-to-EOF distances vary with each frame's flush and are recorded beside it
+  const inputCyclesPerFrame = (run.lastInputCycle + 1) / nFrames;
+  const period = Math.ceil(inputCyclesPerFrame);
+  const eofLatency = eof[eof.length - 1]! - run.lastInputCycle;
+  const fmax = synth?.timing.estFmaxMHz ?? null;
+  const row = {
+    cell: c, ppc: p, maxObjects: N, labelTable: rtl.params.Nt,
+    objectsPerFrame: checks.map((x) => `${x.name}:${x.golden.objects.length}`),
+    bitExact: true,
+    inputCyclesPerFrame, eofToEofCycles: periods, lastEofAfterLastPixelCycles: eofLatency,
+    modelPixelCycles: model.pixelCyclesPerFrame,
+    modelWorstCycles: model.framePeriodWorst,
+    memory: mem,
+    synth: synth ? {
+      fmaxMHzEstimate: fmax, lut: synth.resources.lut.total, ff: synth.resources.ff, dsp: synth.resources.dsp48e1,
+      bram36: synth.resources.bram36Equivalent, lutram: synth.resources.lutram, synthWallMs: synth.wallTimeMs,
+    } : null,
+    fpsEstimateMeasuredPeriod: fmax ? Math.floor((fmax * 1e6) / period) : null,
+    fpsEstimateWorstCaseImage: fmax ? Math.floor((fmax * 1e6) / model.framePeriodWorst) : null,
+    verilator: { buildMs: Math.round(run.buildMs), runMsAllFrames: Math.round(run.runMs), runMsPerFrame: Math.round(run.runMs / nFrames), endToEndMs: wallMs },
+  };
+  rows.push(row);
+  process.stdout.write(`period ${period} cycles (model ${model.pixelCyclesPerFrame}..${model.framePeriodWorst}), `
+    + `${row.fpsEstimateMeasuredPeriod ?? '-'} fps est, memory ${mem.percentOfFullFrame}% of full frame, `
+    + `sim ${row.verilator.runMsPerFrame} ms/frame\n`);
+}
+
+const result = {
+  benchmark: 'ccl-fps',
+  what: '512x512 streaming CCL core: resources, ESTIMATED fmax (yosys, no P&R) and fps, on-chip memory vs a 512x512x10-bit label buffer, Verilator time per frame',
+  command: `npx tsx bench/ccl-fps.ts --designs ${values.designs}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
+  tools: await simulatorVersions(),
+  generatorVersion: GENERATOR_VERSION,
+  notes: 'fps figures are ESTIMATES: yosys post-synthesis fmax estimate (7-series -1 delay model, no placement/routing) divided by the frame period in cycles measured in simulation (input cycles per frame, frames back to back, the source never stalling: any excess over W*H/P is the core holding s_tready low). fpsEstimateWorstCaseImage uses the cycle model worst case. Verilator run times are wall times on a shared 2-core machine (loadavg recorded) and include writing stimulus and reading records.',
+  results: rows,
+};
+await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ccl-fps.json'), `${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write('wrote bench/results/ccl-fps.json\n');

@@ -8,7 +8,7 @@
  *     by `msq sweep` (bench/results/msq-sweep-<board>.json when present, else the default below), and the
  *     fixed-only baseline on the same board; peak GOPS vs the paper (132 / 624 GOPS at 100 MHz, 47.1 / 10.1 ms).
  *
- *   npx tsx bench/msq-engine.ts [--skip-sim]
+ *   npx tsx bench/msq-engine.ts [--skip-sim]    (--skip-sim keeps the previous run's simulation figures)
  *
  * Writes bench/results/msq-engine.json with the date, machine and load average.
  */
@@ -57,7 +57,16 @@ async function main(): Promise<void> {
     generator: GENERATOR_VERSION,
   };
 
+  const resultFile = join(PROJECT_ROOT, 'bench', 'results', 'msq-engine.json');
+  if (values['skip-sim'] && existsSync(resultFile)) {
+    // keep the simulation figures of the previous run (recorded with their own date)
+    const prev = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
+    out.cycleModel = prev.cycleModel;
+    out.verilatorSpeed = prev.verilatorSpeed;
+    out.simulationDate = prev.simulationDate ?? prev.date;
+  }
   if (!values['skip-sim']) {
+    out.simulationDate = out.date;
     const rows: Array<Record<string, unknown>> = [];
     for (const s of SHAPES) {
       const model = randomLayerModel(s.spec, s.seed);
@@ -128,7 +137,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${id}: ${JSON.stringify({ cfg, peak, resnet18Ms: net.ms.toFixed(2), eff: net.efficiency.toFixed(3) })}\n`);
   }
   out.boards = boards;
-  await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'msq-engine.json'), JSON.stringify(out, null, 2) + '\n');
+  await writeFileAtomic(resultFile, JSON.stringify(out, null, 2) + '\n');
 }
 
 main().catch((e: unknown) => {

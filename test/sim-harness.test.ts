@@ -296,7 +296,27 @@ describe('sim harness', () => {
       expect(m.cycle).toBeGreaterThan(100);
       expect(m.got!.data).toBe(input[100]!.data ^ 0x100n);
       expect(m.message).toContain(`${sim}: stream y beat 100 at cycle ${m.cycle}: mismatch: expected data=0x${input[100]!.data.toString(16)}`);
+      // The simulator compares as it goes and stops at the first differing beat.
+      expect(m.message).toMatch(/\(simulation stopped there\)$/);
     }
+  });
+
+  it('stops at a differing tlast or tuser too, on both simulators at the same beat', async () => {
+    const wrongLast = input.map((b, i) => (i === 250 ? { ...b, last: true } : b));
+    const e1 = await caught(runBoth(faulty, { inputs: { a: input }, expected: { y: wrongLast }, constValues: { mode: 0n }, readyProb: 0.5 }));
+    expect(e1).toBeInstanceOf(SimMismatch);
+    expect((e1 as SimMismatch).index).toBe(250);
+    expect(e1.message).toMatch(/^verilator: stream y beat 250 at cycle \d+: mismatch: expected data=0x[0-9a-f]+ last=1 user=0x[0-9a-f], got data=0x[0-9a-f]+ last=0/);
+    const wrongUser = input.map((b, i) => (i === 7 ? { ...b, user: (b.user! + 1n) & 15n } : b));
+    for (const sim of ['verilator', 'icarus'] as const) {
+      const e2 = await caught(runStreams(faulty, { sim, inputs: { a: input }, expected: { y: wrongUser }, constValues: { mode: 0n } }));
+      expect((e2 as SimMismatch).index).toBe(7);
+      expect((e2 as SimMismatch).cycle).toBe(8);
+      expect(e2.message).toMatch(/stopped there/);
+    }
+    // Without last/user in the expectation they are not compared.
+    const dataOnly = input.map((b) => ({ data: b.data }));
+    await runBoth(faulty, { inputs: { a: input }, expected: { y: dataOnly }, constValues: { mode: 0n } });
   });
 
   it('catches an extra beat during the drain cycles', async () => {

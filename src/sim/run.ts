@@ -21,6 +21,7 @@ import {
   type SimDesign,
   type SimulatorName,
   type StallProb,
+  type Beat,
   type StreamSpec,
   type TimedBeat,
 } from './types.js';
@@ -185,6 +186,20 @@ function stimulus(s: StreamSpec, beats: RunOptions['inputs'][string]): string {
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
+/** Expected beats of one output stream: `data lastMode userMode user` in hex (lastMode 2 / userMode 0 = don't care). */
+function expectedText(s: StreamSpec, beats: Beat[] | undefined): string {
+  if (!beats || beats.length === 0) return '';
+  const lines = new Array<string>(beats.length);
+  for (let i = 0; i < beats.length; i++) {
+    const b = beats[i]!;
+    const f = `expected.${s.name}[${i}]`;
+    const data = fits(`${f}.data`, b.data, s.dataWidth);
+    const user = b.user === undefined ? 0n : fits(`${f}.user`, b.user, s.userWidth ?? 1);
+    lines[i] = `${data.toString(16)} ${b.last === undefined ? 2 : b.last ? 1 : 0} ${b.user === undefined ? 0 : 1} ${user.toString(16)}`;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 function parseStatus(text: string): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const line of text.split('\n')) {
@@ -218,7 +233,7 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
   if (sim !== 'verilator' && sim !== 'icarus') fail('sim', `must be 'verilator' or 'icarus', got '${String(sim)}'`);
   const consts = constOrder(design).map(([name, width]) => fits(`constValues.${name}`, opts.constValues![name], width));
   // Stimulus is checked before any build, so a bad value fails fast.
-  const stim = design.streams.map((s) => (s.dir === 'in' ? stimulus(s, opts.inputs[s.name]!) : ''));
+  const stim = design.streams.map((s) => (s.dir === 'in' ? stimulus(s, opts.inputs[s.name]!) : expectedText(s, opts.expected?.[s.name])));
 
   const trace = opts.vcd !== undefined;
   const built: Built = sim === 'verilator' ? await buildVerilator(design, trace) : await buildIcarus(design);
@@ -237,11 +252,11 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
       if (s.dir === 'in') cfg.push(`${opts.inputs[s.name]!.length} ${p.thr.get(s.name)}`);
     });
     design.streams.forEach((s) => {
-      if (s.dir === 'out') cfg.push(`${p.expect[s.name]} ${p.thr.get(s.name)} ${p.byLast.has(s.name) ? 1 : 0}`);
+      if (s.dir === 'out') cfg.push(`${p.expect[s.name]} ${p.thr.get(s.name)} ${p.byLast.has(s.name) ? 1 : 0} ${opts.expected?.[s.name]?.length ?? 0}`);
     });
     for (const v of consts) cfg.push(v.toString(16));
     await writeFile(join(runDir, 'cfg.txt'), `${cfg.join('\n')}\n`);
-    await Promise.all(design.streams.map((s, k) => (s.dir === 'in' ? writeFile(join(runDir, `in_${k}.txt`), stim[k]!) : undefined)));
+    await Promise.all(design.streams.map((s, k) => writeFile(join(runDir, s.dir === 'in' ? `in_${k}.txt` : `exp_${k}.txt`), stim[k]!)));
     // Memory-init and include files are read relative to the run folder ($readmemh("w.hex")).
     for (const [name, text] of design.files) {
       if (!isVerilogSource(name)) {
@@ -280,6 +295,17 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
       await copyFile(join(runDir, 'dump.vcd'), dest).catch(() => undefined);
     }
     const tag = `${sim}: ${design.top}`;
+    if (status === 'mismatch' && opts.expected) {
+      // The simulation stopped at the first beat that differs (recorded in the outputs): report it in full.
+      const name = design.streams[Number(st.get('violation')?.[0] ?? -1)]?.name ?? '';
+      try {
+        compareStreams({ [name]: opts.expected[name] ?? [] }, outputs);
+      } catch (e) {
+        if (e instanceof SimMismatch) throw new SimMismatch(e.stream, e.index, e.cycle, e.expected, e.got, `${sim}: ${e.message} (simulation stopped there)`);
+        throw e;
+      }
+      throw new SimError('tool', `${tag}: the simulator reported a mismatch that compareStreams does not see`, r.all);
+    }
     if (status === 'protocol' || status === 'xvalue') {
       const [k, cycle, what] = st.get('violation') ?? ['-1', '?', '?'];
       const s = design.streams[Number(k)];

@@ -140,7 +140,11 @@ class ModuleEmitter {
       case 'resize':
         if (d <= n.a.width) return this.atom(n.a, d);
         return this.full(this.materialize(e, d));
-      case 'cast': return { ...this.atom(n.a, d), signed: e.signed };
+      case 'cast': {
+        const a = { ...this.atom(n.a, d), signed: e.signed };
+        if (a.k === 'const') delete a.name; // a localparam keeps its own signedness: print the literal instead
+        return a;
+      }
       case 'cat': {
         const last = n.parts[n.parts.length - 1]!;
         if (d <= last.width) return { ...this.atom(last, d), signed: false };

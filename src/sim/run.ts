@@ -140,10 +140,8 @@ function plan(d: SimDesign, o: RunOptions): Plan {
     if (!d.constInputs?.[name]) fail(`constValues.${name}`, 'is not a config input of the design');
   }
   const thr = new Map<string, number>();
-  let minP = 1;
   for (const s of d.streams) {
     const p = probFor(s.dir === 'in' ? 'validProb' : 'readyProb', s.dir === 'in' ? o.validProb : o.readyProb, s.name);
-    minP = Math.min(minP, p);
     thr.set(s.name, threshold(p));
   }
   for (const [opt, p] of [['validProb', o.validProb], ['readyProb', o.readyProb]] as const) {
@@ -164,7 +162,6 @@ function plan(d: SimDesign, o: RunOptions): Plan {
   if (!Number.isInteger(drainCycles) || drainCycles < 0 || drainCycles > 2 ** 30) fail('drainCycles', `must be an integer >= 0, got ${String(drainCycles)}`);
   const resetCycles = o.resetCycles ?? 4;
   if (!Number.isInteger(resetCycles) || resetCycles < 1 || resetCycles > 1_000_000) fail('resetCycles', `must be an integer >= 1, got ${String(resetCycles)}`);
-  void minP;
   return { seedState: s0 === 0 ? PRNG_SALT : s0, maxCycles, drainCycles, resetCycles, expect, byLast, thr };
 }
 

@@ -34,7 +34,7 @@ export interface SynthOptions {
 
 /** Default synthesis cache folder (git-ignored). */
 export const SYNTH_CACHE_DIR = join(PROJECT_ROOT, '.cache', 'synth');
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export interface SynthReport {
   top: string;
@@ -84,7 +84,9 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
     command,
     ...(opts.extraScript ? [opts.extraScript] : []),
     'tee -q -o stat.json stat -json',
-    'write_json netlist.json',
+    // Only the design's own modules: without the selection write_json adds every Xilinx cell library blackbox (~9 MB).
+    'select *',
+    'write_json -selected netlist.json',
     '',
   ].join('\n');
   const tool = opts.tool ?? (await findYosys());

@@ -3,7 +3,7 @@
  * and what to do, at build time (never in a simulator).
  */
 import { describe, expect, it } from 'vitest';
-import { Module, cat, emitVerilog, lit, mux } from '../src/hdl/index.js';
+import { Module, cat, emitVerilog, lintVerilog, lit, mux } from '../src/hdl/index.js';
 import { UserError } from '../src/util/errors.js';
 
 function err(fn: () => unknown): string {
@@ -284,5 +284,24 @@ describe('hdl build-time errors: instances and memories', () => {
     expect(err(() => cat())).toMatch(/cat\(\): needs at least one part/);
     expect(err(() => new Module('1bad'))).toMatch(/module name '1bad' is not a valid Verilog identifier/);
     expect(err(() => new Module('module'))).toMatch(/not a valid Verilog identifier/);
+  });
+});
+
+describe('hdl lint helper', () => {
+  it('a missing simulator is a one-line error saying how to install it', async () => {
+    const m = new Module('lint_missing');
+    m.assign(m.output('y', 1), m.input('a', 1));
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(lintVerilog(emitVerilog(m), m.name)).rejects.toThrow(/^verilator not found on PATH: run 'npm run setup'/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it('reports warnings with the offending source line', async () => {
+    const files = new Map([['bad.v', '`default_nettype none\nmodule bad (input wire [3:0] a, output wire [1:0] y);\nassign y = a;\nendmodule\n`default_nettype wire\n']]);
+    await expect(lintVerilog(files, 'bad')).rejects.toThrow(/WIDTH[\s\S]*bad\.v:3: assign y = a;/);
   });
 });

@@ -6,6 +6,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { UserError } from '../util/errors.js';
+
+/** Run a lint tool; a missing tool is a one-line UserError saying how to install it. */
+async function tool(cmd: string, args: string[], cwd: string): Promise<{ exitCode: number | undefined; all: string }> {
+  try {
+    const r = await execa(cmd, args, { cwd, reject: false, all: true });
+    if ((r as { code?: string }).code === 'ENOENT') throw Object.assign(new Error(r.message), { code: 'ENOENT' });
+    return { exitCode: r.exitCode, all: r.all ?? '' };
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') {
+      throw new UserError(`${cmd} not found on PATH: run 'npm run setup' (or: apt-get install -y ${cmd === 'iverilog' ? 'iverilog' : 'verilator'})`);
+    }
+    throw e;
+  }
+}
 
 async function inTempDir<T>(files: Map<string, string>, fn: (dir: string, vfiles: string[]) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'accelforge-lint-'));
@@ -34,10 +49,10 @@ export async function lintVerilog(files: Map<string, string>, top: string, opts:
   await inTempDir(files, async (dir, vfiles) => {
     const problems: string[] = [];
     const waive = (opts.allow ?? []).map((w) => `-Wno-${w}`);
-    const v = await execa('verilator', ['--lint-only', '-Wall', ...waive, '--top-module', top, ...vfiles], { cwd: dir, reject: false, all: true });
-    if (v.exitCode !== 0 || (v.all ?? '').trim() !== '') problems.push(`verilator --lint-only -Wall (exit ${v.exitCode}):\n${v.all}`);
-    const i = await execa('iverilog', ['-g2005', '-Wall', '-s', top, '-o', join(dir, 'a.vvp'), ...vfiles], { cwd: dir, reject: false, all: true });
-    const iout = (i.all ?? '').split('\n').filter((l) => l.trim() !== '' && !/timescale/.test(l)).join('\n');
+    const v = await tool('verilator', ['--lint-only', '-Wall', ...waive, '--top-module', top, ...vfiles], dir);
+    if (v.exitCode !== 0 || v.all.trim() !== '') problems.push(`verilator --lint-only -Wall (exit ${v.exitCode}):\n${v.all}`);
+    const i = await tool('iverilog', ['-g2005', '-Wall', '-s', top, '-o', join(dir, 'a.vvp'), ...vfiles], dir);
+    const iout = i.all.split('\n').filter((l) => l.trim() !== '' && !/timescale/.test(l)).join('\n');
     if (i.exitCode !== 0 || iout !== '') problems.push(`iverilog -g2005 (exit ${i.exitCode}):\n${i.all}`);
     if (problems.length) {
       // quote the offending source lines (iverilog does not)

@@ -210,7 +210,7 @@ export function estimateTiming(netlist: unknown, top: string, model: DelayModel 
     const dType = cells[drv.cell]!.type;
     const sType = sinkCell.type;
     if (dType === 'CARRY4' && drv.port === 'CO' && sType === 'CARRY4' && sinkPort === 'CI') return true;
-    if (/^LUT6?$|^LUT[1-6]$/.test(dType) && sType === 'MUXF7' && (sinkPort === 'I0' || sinkPort === 'I1')) return true;
+    if (/^LUT[1-6]$/.test(dType) && sType === 'MUXF7' && (sinkPort === 'I0' || sinkPort === 'I1')) return true;
     if (dType === 'MUXF7' && sType === 'MUXF8' && (sinkPort === 'I0' || sinkPort === 'I1')) return true;
     if (/^LUT[1-6]$/.test(dType) && sType === 'CARRY4' && (sinkPort === 'S' || sinkPort === 'DI') && fanout(b) === 1) return true;
     if (dType === 'DSP48E1' && sType === 'DSP48E1' && /COUT$|CASCOUT$|^MULTSIGNOUT$/.test(drv.port)) return true;

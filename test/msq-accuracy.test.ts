@@ -3,12 +3,14 @@
  * Bounds are relative to the float model's own accuracy on the same digits (no hard-coded results); the recorded
  * full table comes from bench/msq-accuracy.ts.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/version.js';
-import { accuracyMarkdown, measureAccuracy, randomSplit, type AccuracyReport } from '../src/msq/cli-accuracy.js';
+import { accuracyMarkdown, floatAccuracy, measureAccuracy, quantAccuracy, randomSplit, type AccuracyReport } from '../src/msq/cli-accuracy.js';
+import { loadOnnx } from '../src/msq/onnx.js';
 import { loadMnist } from '../src/msq/mnist.js';
-import type { QuantModel } from '../src/msq/model.js';
+import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
 
 describe('MNIST split', () => {
   it('train and held-out test digits are disjoint, class-balanced and of the documented sizes', () => {
@@ -54,6 +56,18 @@ describe('accuracy table (200 held-out digits)', () => {
     const md = accuracyMarkdown(report);
     for (const h of ['float', 'fixed-only', 'SP2-only', 'MSQ variance', 'MSQ error', 'MSQ random split', 'MSQ as trained']) expect(md).toContain(h);
     expect(md.split('\n').filter((l) => l.startsWith('| '))).toHaveLength(3);
+  });
+});
+
+describe('committed quantized models (models/*.q.json)', () => {
+  it('parse, and score near the float model on 100 held-out digits', async () => {
+    const set = loadMnist('test', 100);
+    const floatAcc = floatAccuracy(await loadOnnx(join(PROJECT_ROOT, 'models', 'mnist-cnn.onnx')), set);
+    for (const f of ['mnist-cnn.q.json', 'mnist-cnn-qat.q.json']) {
+      const qm = parseQuantModel(JSON.parse(await readFile(join(PROJECT_ROOT, 'models', f), 'utf8')));
+      expect(qm.input.shape).toEqual([1, 28, 28]);
+      expect(quantAccuracy(qm, set), f).toBeGreaterThanOrEqual(floatAcc - 5);
+    }
   });
 });
 

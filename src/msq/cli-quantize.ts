@@ -77,6 +77,15 @@ export async function quantizeImported(
   return { model, report, calibMethod: cal.method };
 }
 
+/** JSON text of a model: indented, but each array of numbers (weight codes, shapes) on one line. */
+export function formatModelJson(model: QuantModel): string {
+  const text = JSON.stringify(model, null, 1).replace(
+    /\[\s*\n\s*(-?[\d.eE+-]+(?:,\s*\n\s*-?[\d.eE+-]+)*)\s*\n\s*\]/g,
+    (_m, inner: string) => `[${inner.split(/,\s*/).join(',')}]`,
+  );
+  return `${text}\n`;
+}
+
 function parseCalib(v: string | undefined, n: number | undefined): CalibChoice {
   if (v === undefined || v === 'mnist') return { kind: 'mnist', n: n ?? DEFAULT_CALIB_N };
   if (v === 'none') return { kind: 'none' };
@@ -129,7 +138,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const imp = await loadOnnx(positionals[0]!);
   const { model, report, calibMethod } = await quantizeImported(imp, { board: values.board, scheme, rule, calib, percentile });
-  await writeFileAtomic(values.output, `${JSON.stringify(model, null, 1)}\n`);
+  await writeFileAtomic(values.output, formatModelJson(model));
 
   const lines = report.layers.map(
     (l) => `  ${l.name.padEnd(16)} ${String(l.weightBits).padStart(2)}-bit  fixed ${String(l.fixed).padStart(4)}  sp2 ${String(l.sp2).padStart(4)}` +

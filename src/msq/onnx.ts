@@ -20,6 +20,7 @@
  * of every output channel: the pre-activation distribution the BN was trained to produce (see calib.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { createRequire } from 'node:module';
 import type { onnx as OnnxNs } from 'onnx-proto';
 import { fail } from '../util/errors.js';
@@ -568,7 +569,8 @@ export function importOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxImport {
   if (!outV || outV.kind !== 'tensor') fail(`${file}: graph.output`, `output '${gOut.name}' is not computed by the graph: file truncated or malformed`);
   if (layers.length === 0) fail(file, 'the graph computes nothing');
   const model: FloatModel = {
-    name: graph.name || undefined,
+    // the file's name: exporters' graph names are often generic ("torch_jit", "main_graph")
+    name: basename(file).replace(/\.onnx$/i, '') || graph.name || undefined,
     input: { name: inputName, shape },
     layers,
     output: outV.layer,

@@ -57,7 +57,7 @@ export function datapath(): Module {
 export function misc(): Module {
   const m = new Module('misc', { doc: 'less common constructs' });
   const s = m.input('s', 3, { signed: true });
-  const a = m.input('a', 70);
+  const a = m.input('a', 70).attr('mark_debug', 'true');
   const sh = m.input('sh', 3);
   const o1 = m.output('o1', 70);
   const o2 = m.output('o2', 8, { signed: true });

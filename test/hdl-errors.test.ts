@@ -65,6 +65,17 @@ describe('hdl build-time errors: widths and signedness', () => {
     expect(err(() => m.input('z', 0))).toMatch(/width 0 is not an integer/);
   });
 
+  it('.elif/.else must follow their if directly', () => {
+    const m = new Module('w7');
+    const a = m.input('a', 2);
+    const y = m.wire('y', 2);
+    expect(err(() => m.comb((p) => {
+      const c = p.if(a.bit(0), () => p.set(y, 1));
+      p.set(y, 2);
+      c.else(() => p.set(y, 3));
+    }))).toMatch(/\.else\(\) must be chained directly to its p\.if/);
+  });
+
   it('a number assigned to a target must fit it; switch cases must fit the selector', () => {
     const m = new Module('w6');
     const s = m.input('s', 2);

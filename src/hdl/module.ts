@@ -109,6 +109,7 @@ export class IfChain {
 
   elif(cond: Expr, body: () => void): IfChain {
     if (this.stmt.otherwise) throw new UserError(`${this.p.where()}: elif after else`);
+    this.p.checkLast(this.stmt, 'elif');
     const c = this.p.cond(cond, 'elif');
     const branch = { cond: c, body: [] as Stmt[] };
     this.stmt.branches.push(branch);
@@ -118,6 +119,7 @@ export class IfChain {
 
   else(body: () => void): void {
     if (this.stmt.otherwise) throw new UserError(`${this.p.where()}: two else branches`);
+    this.p.checkLast(this.stmt, 'else');
     this.stmt.otherwise = [];
     this.p.within(this.stmt.otherwise, body);
   }
@@ -139,6 +141,13 @@ export class ProcBuilder {
   /** @internal */
   where(): string {
     return `module ${this.proc.module.name}: ${this.proc.kind} process #${this.proc.index}`;
+  }
+
+  /** @internal An .elif/.else must directly follow its if (no statement in between). */
+  checkLast(stmt: Stmt, what: string): void {
+    if (this.block[this.block.length - 1] !== stmt) {
+      throw new UserError(`${this.where()}: .${what}() must be chained directly to its p.if(...) (a statement came in between)`);
+    }
   }
 
   /** @internal */

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBoth, toSigned, toUnsigned, type Beat } from '../src/sim/index.js';
 import { macDesign, macGolden, macHdlDesign } from '../src/sim/example-mac.js';
+import { lintVerilog } from '../src/hdl/index.js';
 
 /** xorshift-based random for the test's data (independent of the harness PRNG). */
 function rng(seed: number): () => number {
@@ -56,6 +57,11 @@ function stimulus(pairs: [bigint, bigint][], lasts: boolean[], w: number): Beat[
 }
 
 describe('sim harness: streaming MAC, whole path on both simulators', () => {
+  it('both MACs pass verilator --lint-only -Wall and iverilog -g2005 with no warnings', async () => {
+    for (const d of [macHdlDesign(8, 18), macDesign(8, 18), macDesign(40, 86)]) await lintVerilog(d.files, d.top);
+  });
+
+
   it('10,000+ random and worst-case vectors with random stalls are bit-exact (w=8, acc 18 bits wraps)', async () => {
     const w = 8;
     const accW = 18;

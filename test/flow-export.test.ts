@@ -193,11 +193,16 @@ describe('export of a CCL core (derived manifest) ', () => {
     manifest = JSON.parse(readFileSync(join(out, 'design.json'), 'utf8')) as DesignManifest;
   }, 60_000);
 
-  it('writes the folder', () => {
+  it('writes the folder', async () => {
     for (const f of ['build.tcl', 'constraints.xdc', 'driver.py', 'README.md', 'design.json', 'export.json', 'rtl/ccl_core.v', 'rtl/ccl_core_zynq.v']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     expect(manifest.kind).toBe('ccl');
+    const { cclRtlParams, maxObjectsPerFrame } = await import('../src/ccl/rtl/index.js');
+    const p = cclRtlParams(makeCclConfig({ width: 16, height: 8, cell: 2 }), { ppc: 2 });
+    expect(manifest.streams[1]!.maxBeats).toBe(maxObjectsPerFrame(p) + 1);
+    expect(manifest.streams[0]).toMatchObject({ dataWidth: p.inWidth, beats: 8 * 8, lastEvery: 8, lanes: { count: 2, bits: 8 } });
+    expect(readFileSync(join(out, 'driver.py'), 'utf8')).toContain(`MAX_RECORDS = ${maxObjectsPerFrame(p) + 1} or 4096`);
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/Unverified step/);
     expect(readFileSync(join(out, 'build.tcl'), 'utf8')).toContain('xc7z020clg400-1');
   });

@@ -154,8 +154,8 @@ function pickTop(mods: VerilogModule[], preferred: string | undefined, dir: stri
 interface CclConfigJson {
   top?: string;
   ppc?: number;
-  config?: { width?: number; height?: number; cell?: number };
-  params?: { recordFields?: Field[]; eofFields?: Field[]; inputWidth?: number; outputWidth?: number };
+  config?: { width?: number; height?: number; cell?: number; connectivity?: number };
+  params?: { recordFields?: Field[]; eofFields?: Field[]; inputWidth?: number; outputWidth?: number; cellCols?: number; cellRows?: number };
 }
 
 /** Streams from the port list: every <prefix>_tdata with matching _tvalid/_tready. */
@@ -286,6 +286,11 @@ export function deriveManifest(dir: string, opts: { top?: string; clockMHz?: num
   }
   if (ccl?.params?.recordFields && ccl.params.eofFields) {
     const out = streams.find((s) => s.direction === 'out');
+    const wc = ccl.params.cellCols, hc = ccl.params.cellRows;
+    if (out && wc && hc) {
+      // most object records in a frame (no two objects' cells adjacent; as maxObjectsPerFrame in src/ccl/rtl/record.ts) + the end-of-frame record
+      out.maxBeats = (ccl.config?.connectivity === 4 ? Math.ceil(wc / 2) * hc : Math.ceil(wc / 2) * Math.ceil(hc / 2)) + 1;
+    }
     if (out) {
       out.records = [
         { name: 'object', when: { field: 'kind', value: 0 }, fields: ccl.params.recordFields },

@@ -372,6 +372,58 @@ describe('sim harness', () => {
     expect(r.outputs.s!.map((x) => x.cycle)).not.toEqual(r.outputs.d!.map((x) => x.cycle));
   });
 
+  it('copies data files of the design next to the simulation, so $readmemh("lut.hex") works', async () => {
+    const table = Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff);
+    const lut: SimDesign = {
+      top: 'lut',
+      files: new Map([
+        [
+          'lut.v',
+          `\`default_nettype none
+module lut (
+  input  wire       clk,
+  input  wire       rst,
+  input  wire [3:0] q_tdata,
+  input  wire       q_tvalid,
+  output wire       q_tready,
+  output wire [7:0] r_tdata,
+  output wire       r_tvalid,
+  input  wire       r_tready
+);
+  reg [7:0] mem [0:15];
+  reg [7:0] d_q;
+  reg       v_q;
+  initial $readmemh("lut.hex", mem);
+  assign q_tready = !v_q || r_tready;
+  assign r_tdata = d_q;
+  assign r_tvalid = v_q;
+  always @(posedge clk) begin
+    if (q_tready) begin
+      d_q <= mem[q_tdata];
+      v_q <= q_tvalid;
+    end
+    if (rst) v_q <= 1'b0;
+  end
+endmodule
+\`default_nettype wire
+`,
+        ],
+        ['lut.hex', `${table.map((v) => v.toString(16).padStart(2, '0')).join('\n')}\n`],
+      ]),
+      streams: [
+        { name: 'q', dir: 'in', dataWidth: 4 },
+        { name: 'r', dir: 'out', dataWidth: 8 },
+      ],
+    };
+    const addrs = Array.from({ length: 200 }, (_, i) => BigInt((i * 7) % 16));
+    await runBoth(lut, {
+      inputs: { q: addrs.map((data) => ({ data })) },
+      expected: { r: addrs.map((a) => ({ data: BigInt(table[Number(a)]!) })) },
+      validProb: 0.6,
+      readyProb: 0.6,
+    });
+  });
+
   it('writes a VCD on request (Verilator trace build, Icarus $dumpvars)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'afsim-vcd-'));
     try {

@@ -153,12 +153,12 @@ export function combGraph(m: Module): Map<Signal, Set<Signal>> {
   return g;
 }
 
-const pathCache = new WeakMap<Module, Map<string, Set<string>>>();
+const pathCache = new WeakMap<Module, { items: number; paths: Map<string, Set<string>> }>();
 
 /** For each output port of `m`: the input ports it depends on combinationally. */
 export function portPaths(m: Module): Map<string, Set<string>> {
   const hit = pathCache.get(m);
-  if (hit) return hit;
+  if (hit && hit.items === m.items.length) return hit.paths; // items only grow: same count = same module
   const g = combGraph(m);
   const res = new Map<string, Set<string>>();
   for (const o of m.signals.filter((s) => s.kind === 'output')) {
@@ -174,7 +174,7 @@ export function portPaths(m: Module): Map<string, Set<string>> {
     }
     res.set(o.name, ins);
   }
-  pathCache.set(m, res);
+  pathCache.set(m, { items: m.items.length, paths: res });
   return res;
 }
 

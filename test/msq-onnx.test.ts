@@ -448,6 +448,20 @@ describe('calibration', () => {
     for (const l of floatImp.model.layers) expect(fromFolder.has(l.name)).toBe(true);
   });
 
+  it('a large calibration set is subsampled within the value budget, with ranges close to the exact ones', () => {
+    const xs = loadMnist('train', 40).images.map(digitToFloat);
+    const exact = calibrateFromSamples(floatImp.model, xs);
+    const sub = calibrateFromSamples(floatImp.model, xs, { valueBudget: 200_000 });
+    let differ = 0;
+    for (const [name, r] of exact) {
+      const q = sub.get(name)!;
+      if (q.max !== r.max) differ++;
+      expect(Math.abs(q.max - r.max), name).toBeLessThanOrEqual(0.25 * Math.abs(r.max) + 1e-9);
+      expect(Math.abs(q.min - r.min), name).toBeLessThanOrEqual(0.25 * Math.abs(r.min) + 1e-9);
+    }
+    expect(differ).toBeGreaterThan(0); // the subsample really was a subsample
+  });
+
   it('data-free ranges: BN-folded layers give beta ± 3|gamma|, ReLU outputs start at 0', () => {
     const r = calibrateDataFree(floatImp.model, floatImp.bnStats);
     for (const [name, st] of floatImp.bnStats) {

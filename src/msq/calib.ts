@@ -30,6 +30,8 @@ import type { Range } from './ptq.js';
 
 export const DEFAULT_PERCENTILE = 99.99;
 export const DATA_FREE_K = 3;
+/** Most activation values kept for percentile calibration (64 M floats = 256 MB); beyond it, a strided subsample. */
+export const CALIB_VALUE_BUDGET = 64 * 2 ** 20;
 
 /** Range of the network input: the value domain of pixel/255 (after the model's normalization, if any). */
 export function inputRange(fm: FloatModel): Range {
@@ -64,27 +66,44 @@ function pct(sorted: Float32Array, p: number): number {
 export function calibrateFromSamples(
   fm: FloatModel,
   samples: ArrayLike<number>[],
-  opts: { percentile?: number; hints?: Map<string, [number, number]> } = {},
+  opts: { percentile?: number; hints?: Map<string, [number, number]>; valueBudget?: number } = {},
 ): Map<string, Range> {
   if (samples.length === 0) fail('--calib', 'no calibration samples');
   const p = opts.percentile ?? DEFAULT_PERCENTILE;
   if (!(p > 50 && p <= 100)) fail('--percentile', `must be in (50, 100], got ${p}`);
   const shapes = floatShapes(fm);
   const inName = floatInputName(fm);
-  const store = new Map<string, Float32Array>();
   const names = [...shapes.keys()].filter((n) => n !== inName);
-  for (const n of names) store.set(n, new Float32Array(numel(shapes.get(n)!) * samples.length));
+  // Values kept per tensor: all of them while the total fits CALIB_VALUE_BUDGET (exact percentiles; the MNIST CNN
+  // with 500 digits needs about 18 M), else every stride-th value (offset rotating per sample) so memory stays
+  // bounded for large networks; the percentile is then estimated from the subsample.
+  const total = names.reduce((a, n) => a + numel(shapes.get(n)!) * samples.length, 0);
+  const stride = Math.max(1, Math.ceil(total / (opts.valueBudget ?? CALIB_VALUE_BUDGET)));
+  const store = new Map<string, Float32Array>();
+  const fill = new Map<string, number>();
+  for (const n of names) {
+    store.set(n, new Float32Array(Math.ceil(numel(shapes.get(n)!) / stride) * samples.length));
+    fill.set(n, 0);
+  }
   samples.forEach((s, si) => {
     const r = runFloat(fm, s, { keepAll: true, shapes });
     for (const n of names) {
       const t = r.tensors!.get(n)!;
-      store.get(n)!.set(t, si * t.length);
+      const dst = store.get(n)!;
+      let k = fill.get(n)!;
+      if (stride === 1) {
+        dst.set(t, k);
+        k += t.length;
+      } else {
+        for (let i = si % stride; i < t.length; i += stride) dst[k++] = t[i]!;
+      }
+      fill.set(n, k);
     }
   });
   const out = new Map<string, Range>();
   out.set(inName, inputRange(fm));
   for (const n of names) {
-    const v = store.get(n)!.sort();
+    const v = store.get(n)!.subarray(0, fill.get(n)!).sort();
     out.set(n, { min: Math.min(0, pct(v, 100 - p)), max: Math.max(0, pct(v, p)) });
   }
   return applyHints(out, opts.hints);

@@ -250,6 +250,7 @@ class ModuleEmitter {
           if (g && g[0] === t) g[1]++;
           else groups.push([t, 1]);
         }
+        if (groups.length === 1 && groups[0]![1] > 1) return `{${groups[0]![1]}{${groups[0]![0]}}}`;
         return `{${groups.map(([t, c]) => (c > 1 ? `{${c}{${t}}}` : t)).join(', ')}}`;
       }
       case 'resize':

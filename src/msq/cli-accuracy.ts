@@ -219,7 +219,8 @@ export async function run(argv: string[]): Promise<void> {
     return x;
   };
   const n = int(values.n, '--n', 1);
-  if (n > 2004) fail('--n', `the held-out split has 2004 digits, got ${n}`);
+  const held = loadMnist('test').images.length;
+  if (n > held) fail('--n', `the held-out split has ${held} digits, got ${n}`);
   const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) fail('--percentile', `must be in (50, 100], got '${values.percentile}'`);
   loadBoard(values.board);

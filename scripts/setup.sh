@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Installs what accelforge needs beyond npm packages: verilator and iverilog (Debian packages).
 # yosys comes from the npm package @yowasp/yosys unless a yosys >= 0.40 is on PATH.
-# Usage: bash scripts/setup.sh [--quiet]
+# With --test it also installs Debian's chromium, which the report test drives headless (playwright-core).
+# Usage: bash scripts/setup.sh [--quiet] [--test]
 set -euo pipefail
 quiet=0
-[ "${1:-}" = "--quiet" ] && quiet=1
+for_tests=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --test) for_tests=1 ;;
+    *) echo "setup: error: unknown option '$arg' (use --quiet, --test)" >&2; exit 2 ;;
+  esac
+done
 say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v verilator >/dev/null 2>&1 || missing+=(verilator)
 command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
+if [ "$for_tests" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get" >&2

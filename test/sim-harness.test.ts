@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/util/errors.js';
 import {
+  compareRuns,
   compareStreams,
   runBoth,
   runStreams,
   SimError,
   SimMismatch,
   type Beat,
+  type RunResult,
   type SimDesign,
   type TimedBeat,
 } from '../src/sim/index.js';
@@ -507,5 +509,41 @@ describe('compareStreams', () => {
       expect((e as SimMismatch).index).toBe(0);
       expect((e as SimMismatch).cycle).toBe(2);
     }
+  });
+});
+
+describe('compareRuns (the runBoth agreement check)', () => {
+  const run = (sim: 'verilator' | 'icarus', beatsOut: TimedBeat[], extra: Partial<RunResult> = {}): RunResult => ({
+    outputs: { y: beatsOut },
+    cycles: 40,
+    cycleCount: 8,
+    consumed: { a: 2 },
+    lastInputCycle: { a: 5 },
+    sim,
+    buildMs: 0,
+    runMs: 1,
+    simMs: 1,
+    cached: true,
+    ...extra,
+  });
+  const ys: TimedBeat[] = [
+    { cycle: 3, data: 1n, last: false, user: 2n },
+    { cycle: 7, data: 5n, last: true, user: 0n },
+  ];
+  it('accepts identical runs', () => {
+    expect(() => compareRuns(faulty, run('verilator', ys), run('icarus', ys.map((b) => ({ ...b }))))).not.toThrow();
+  });
+  it('rejects a beat one cycle apart, a different tuser, a missing beat, run length and input acceptance', () => {
+    const shifted = [ys[0]!, { ...ys[1]!, cycle: 8 }];
+    expect(() => compareRuns(faulty, run('verilator', ys), run('icarus', shifted))).toThrow(
+      'faulty: simulators disagree on stream y beat 1: verilator cycle 7 data=0x5 last=1 user=0x0, icarus cycle 8 data=0x5 last=1 user=0x0',
+    );
+    const user = [{ ...ys[0]!, user: 3n }, ys[1]!];
+    expect(() => compareRuns(faulty, run('verilator', ys), run('icarus', user))).toThrow(/beat 0: verilator cycle 3 data=0x1 last=0 user=0x2, icarus cycle 3 data=0x1 last=0 user=0x3/);
+    expect(() => compareRuns(faulty, run('verilator', ys), run('icarus', ys.slice(0, 1)))).toThrow(/beat 1: verilator cycle 7 .*, icarus nothing/);
+    expect(() => compareRuns(faulty, run('verilator', ys), run('icarus', ys, { cycles: 41 }))).toThrow(/run length: verilator 40 cycles, icarus 41/);
+    expect(() => compareRuns(faulty, run('verilator', ys), run('icarus', ys, { lastInputCycle: { a: 6 } }))).toThrow(
+      /input stream a: verilator consumed 2 \(last at cycle 5\), icarus 2 \(last at cycle 6\)/,
+    );
   });
 });

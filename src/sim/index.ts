@@ -18,4 +18,4 @@ export type {
 export { SimError, SimMismatch } from './types.js';
 export { compareStreams } from './compare.js';
 export { toUnsigned, toSigned, mask } from './bits.js';
-export { runStreams, runBoth, simulatorVersions } from './run.js';
+export { runStreams, runBoth, compareRuns, simulatorVersions } from './run.js';

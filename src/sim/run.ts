@@ -393,32 +393,50 @@ export async function runBoth(design: SimDesign, opts: Omit<RunOptions, 'sim'>):
     runStreams(design, { ...opts, sim: 'verilator', vcd: vcdFor('verilator') }),
     runStreams(design, { ...opts, sim: 'icarus', vcd: vcdFor('icarus') }),
   ]);
-  if (v.status === 'rejected') throw v.reason;
+  if (v.status === 'rejected') {
+    if (i.status === 'rejected' && v.reason instanceof Error && i.reason instanceof Error) {
+      v.reason.message += ` [icarus failed too: ${i.reason.message.replace(/^icarus: /, '')}]`;
+    }
+    throw v.reason;
+  }
   if (i.status === 'rejected') throw i.reason;
   const a = v.value;
   const b = i.value;
+  compareRuns(design, a, b);
+  return { verilator: a, icarus: b, outputs: a.outputs, cycles: a.cycles, cycleCount: a.cycleCount };
+}
+
+/**
+ * Demand that two runs of `design` (Verilator `a`, Icarus `b`) agree exactly: every output beat (data, last, user
+ * and cycle), the run length, and how many input beats were accepted up to which cycle. Throws SimMismatch
+ * (kind 'disagree') or SimError('disagree').
+ */
+export function compareRuns(design: SimDesign, a: RunResult, b: RunResult): void {
+  const d = (t: TimedBeat | undefined) =>
+    t ? `cycle ${t.cycle} data=${hex(t.data)}${t.last !== undefined ? ` last=${t.last ? 1 : 0}` : ''}${t.user !== undefined ? ` user=${hex(t.user)}` : ''}` : 'nothing';
   for (const s of design.streams) {
     if (s.dir !== 'out') continue;
-    const x = a.outputs[s.name]!;
-    const y = b.outputs[s.name]!;
+    const x = a.outputs[s.name] ?? [];
+    const y = b.outputs[s.name] ?? [];
     for (let k = 0; k < Math.max(x.length, y.length); k++) {
       const p = x[k];
       const q = y[k];
       if (!p || !q || p.cycle !== q.cycle || p.data !== q.data || p.last !== q.last || p.user !== q.user) {
-        const d = (t: TimedBeat | undefined) => (t ? `cycle ${t.cycle} data=${hex(t.data)}${t.last !== undefined ? ` last=${t.last ? 1 : 0}` : ''}${t.user !== undefined ? ` user=${hex(t.user)}` : ''}` : 'nothing');
-        throw new SimMismatch(s.name, k, p?.cycle ?? q?.cycle, p, q, `${design.top}: simulators disagree on stream ${s.name} beat ${k}: verilator ${d(p)}, icarus ${d(q)}`, 'disagree');
+        throw new SimMismatch(s.name, k, p?.cycle ?? q?.cycle, p, q, `${design.top}: simulators disagree on stream ${s.name} beat ${k}: ${a.sim} ${d(p)}, ${b.sim} ${d(q)}`, 'disagree');
       }
     }
   }
   if (a.cycles !== b.cycles) {
-    throw new SimError('disagree', `${design.top}: simulators disagree on run length: verilator ${a.cycles} cycles, icarus ${b.cycles}`);
+    throw new SimError('disagree', `${design.top}: simulators disagree on run length: ${a.sim} ${a.cycles} cycles, ${b.sim} ${b.cycles}`);
   }
   for (const s of design.streams) {
     if (s.dir === 'in' && (a.consumed[s.name] !== b.consumed[s.name] || a.lastInputCycle[s.name] !== b.lastInputCycle[s.name])) {
-      throw new SimError('disagree', `${design.top}: simulators disagree on input stream ${s.name}: verilator consumed ${a.consumed[s.name]} (last at cycle ${a.lastInputCycle[s.name]}), icarus ${b.consumed[s.name]} (last at cycle ${b.lastInputCycle[s.name]})`);
+      throw new SimError(
+        'disagree',
+        `${design.top}: simulators disagree on input stream ${s.name}: ${a.sim} consumed ${a.consumed[s.name]} (last at cycle ${a.lastInputCycle[s.name]}), ${b.sim} ${b.consumed[s.name]} (last at cycle ${b.lastInputCycle[s.name]})`,
+      );
     }
   }
-  return { verilator: a, icarus: b, outputs: a.outputs, cycles: a.cycles, cycleCount: a.cycleCount };
 }
 
 /** Versions of the simulators found on PATH (a key is absent when that simulator is missing). */

@@ -28,8 +28,8 @@ export interface EngineRtl {
   hash: string;
 }
 
-/** Register stages of the requantizer between the serializer and the output-buffer write (q0..q5): cycle model. */
-export const REQUANT_STAGES = 6;
+/** Register stages of the requantizer between the serializer and the output-buffer write (q0..q7): cycle model. */
+export const REQUANT_STAGES = 8;
 
 /** Generate the Verilog of a layer engine for `plan`. `prefix` starts every module name. */
 export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl {
@@ -356,16 +356,16 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('    end');
   ln('  end');
   ln('  reg qv0;');
-  ln('  reg [5:0] qb, qe; // per stage: output bank, last result of a pixel');
+  ln('  reg [7:0] qb, qe; // per stage: output bank, last result of a pixel');
   ln('  always @(posedge clk) begin');
   ln('    if (rst) begin');
   ln("      qv0 <= 1'b0;");
-  ln("      qe <= 6'd0;");
+  ln("      qe <= 8'd0;");
   ln('    end else begin');
   ln('      qv0 <= rq_busy;');
-  ln('      qe <= {qe[4:0], rq_busy && cm_wrap};');
+  ln('      qe <= {qe[6:0], rq_busy && cm_wrap};');
   ln('    end');
-  ln('    qb <= {qb[4:0], rq_bank};');
+  ln('    qb <= {qb[6:0], rq_bank};');
   ln('  end');
   ln(`  reg [${OB - 1}:0] out_buf0 [0:${plan.cout - 1}];`);
   ln(`  reg [${OB - 1}:0] out_buf1 [0:${plan.cout - 1}];`);
@@ -389,20 +389,33 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
       ln(`    bias_rom${u}[${c}] = ${litTc(32, plan.bias[c]!)}; mul_rom${u}[${c}] = ${lit(31, plan.mul[c]!)}; shift_rom${u}[${c}] = ${lit(6, plan.shift[c]!)};`);
     }
     ln('  end');
-    ln('  // q0: channel lookup; q1: parameters; q2: + bias; q3: * M; q4: + 2^(S-1); q5: >>> S; then clamp and write');
+    ln('  // q0: channel lookup; q1: parameters; q2: + bias; q3..q5: * M; q6: + 2^(S-1); q7: >>> S; then clamp and write');
     ln(`  reg signed [${RW0 - 1}:0] val0${u}, val1${u};`);
     ln(`  reg [${CHB}:0] cm0${u};`);
-    ln(`  reg [${CHB - 1}:0] ch1${u}, ch2${u}, ch3${u}, ch4${u}, ch5${u};`);
-    ln(`  reg ok1${u}, ok2${u}, ok3${u}, ok4${u}, ok5${u};`);
+    ln(`  reg [${CHB - 1}:0] ch1${u}, ch2${u}, ch3${u}, ch4${u}, ch5${u}, ch6${u}, ch7${u};`);
+    ln(`  reg ok1${u}, ok2${u}, ok3${u}, ok4${u}, ok5${u}, ok6${u}, ok7${u};`);
     ln(`  reg signed [31:0] bias1${u};`);
     ln(`  reg [30:0] mul1${u}, mul2${u};`);
-    ln(`  reg [5:0] sh1${u}, sh2${u}, sh3${u}, sh4${u};`);
+    ln(`  reg [5:0] sh1${u}, sh2${u}, sh3${u}, sh4${u}, sh5${u}, sh6${u};`);
     ln(`  reg signed [${RW - 1}:0] sum2${u};`);
-    ln(`  (* use_dsp = "yes" *) reg signed [${PRW - 1}:0] prod3${u};`);
-    ln(`  reg signed [${PRW - 1}:0] rnd4${u}, shr5${u};`);
-    ln(`  wire [${PRW - 1}:0] half3${u} = ${lit(PRW, 1)} << (sh3${u} - 6'd1);`);
-    ln(`  wire [${OB - 1}:0] y5${u} = (shr5${u} < ${litS(PRW, plan.outLo)}) ? ${outLit(plan.outLo)} :`);
-    ln(`                 (shr5${u} > ${litS(PRW, plan.outHi)}) ? ${outLit(plan.outHi)} : shr5${u}[${OB - 1}:0];`);
+    // (acc + bias) * M as four DSP-sized partial products: sum = hi * 2^17 + lo (lo unsigned), M = mh * 2^17 + ml
+    const HW = RW - 17;
+    const PHL = HW + 18;
+    const PHH = HW + 15;
+    ln(`  // (acc + bias) * M = lo*ml + (lo*mh + hi*ml) * 2^17 + hi*mh * 2^34: four DSP48E1-sized products, registered`);
+    ln(`  wire [16:0] lo2${u} = sum2${u}[16:0];`);
+    ln(`  wire [${HW - 1}:0] hi2${u} = sum2${u}[${RW - 1}:17];`);
+    ln(`  wire [16:0] ml2${u} = mul2${u}[16:0];`);
+    ln(`  wire [13:0] mh2${u} = mul2${u}[30:17];`);
+    ln(`  (* use_dsp = "yes" *) reg [33:0] pll3${u};`);
+    ln(`  (* use_dsp = "yes" *) reg [30:0] plh3${u};`);
+    ln(`  (* use_dsp = "yes" *) reg signed [${PHL - 1}:0] phl3${u};`);
+    ln(`  (* use_dsp = "yes" *) reg signed [${PHH - 1}:0] phh3${u};`);
+    ln(`  reg [${PRW - 1}:0] s4a${u}, s4b${u};`);
+    ln(`  reg signed [${PRW - 1}:0] prod5${u}, rnd6${u}, shr7${u};`);
+    ln(`  wire [${PRW - 1}:0] half5${u} = ${lit(PRW, 1)} << (sh5${u} - 6'd1);`);
+    ln(`  wire [${OB - 1}:0] y7${u} = (shr7${u} < ${litS(PRW, plan.outLo)}) ? ${outLit(plan.outLo)} :`);
+    ln(`                 (shr7${u} > ${litS(PRW, plan.outHi)}) ? ${outLit(plan.outHi)} : shr7${u}[${OB - 1}:0];`);
     ln('  always @(posedge clk) begin');
     ln(`    val0${u} <= snap${g}_0;`);
     ln(`    cm0${u} <= chan_map${u}[cm_addr];`);
@@ -414,17 +427,25 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
     ln(`    sh1${u} <= shift_rom${u}[cm0${u}[${CHB - 1}:0]];`);
     ln(`    sum2${u} <= ${sext(`val1${u}`, RW0, RW)} + ${sext(`bias1${u}`, 32, RW)};`);
     ln(`    mul2${u} <= mul1${u}; sh2${u} <= sh1${u}; ch2${u} <= ch1${u}; ok2${u} <= ok1${u};`);
-    ln(`    prod3${u} <= $signed(${sext(`sum2${u}`, RW, PRW)}) * $signed(${zext(`mul2${u}`, 31, PRW)});`);
+    ln(`    pll3${u} <= ${zext(`lo2${u}`, 17, 34)} * ${zext(`ml2${u}`, 17, 34)};`);
+    ln(`    plh3${u} <= ${zext(`lo2${u}`, 17, 31)} * ${zext(`mh2${u}`, 14, 31)};`);
+    ln(`    phl3${u} <= $signed(${sext(`hi2${u}`, HW, PHL)}) * $signed(${zext(`ml2${u}`, 17, PHL)});`);
+    ln(`    phh3${u} <= $signed(${sext(`hi2${u}`, HW, PHH)}) * $signed(${zext(`mh2${u}`, 14, PHH)});`);
     ln(`    sh3${u} <= sh2${u}; ch3${u} <= ch2${u}; ok3${u} <= ok2${u};`);
-    ln(`    rnd4${u} <= prod3${u} + $signed(half3${u});`);
+    ln(`    s4a${u} <= ${zext(`pll3${u}`, 34, PRW)} + {${zext(`plh3${u}`, 31, PRW - 17)}, 17'h0};`);
+    ln(`    s4b${u} <= {${sext(`phl3${u}`, PHL, PRW - 17)}, 17'h0} + {${sext(`phh3${u}`, PHH, PRW - 34)}, 34'h0};`);
     ln(`    sh4${u} <= sh3${u}; ch4${u} <= ch3${u}; ok4${u} <= ok3${u};`);
-    ln(`    shr5${u} <= rnd4${u} >>> sh4${u};`);
-    ln(`    ch5${u} <= ch4${u}; ok5${u} <= ok4${u};`);
-    ln(`    if (ok5${u} && !qb[5]) out_buf0[ch5${u}] <= y5${u};`);
-    ln(`    if (ok5${u} && qb[5]) out_buf1[ch5${u}] <= y5${u};`);
+    ln(`    prod5${u} <= s4a${u} + s4b${u};`);
+    ln(`    sh5${u} <= sh4${u}; ch5${u} <= ch4${u}; ok5${u} <= ok4${u};`);
+    ln(`    rnd6${u} <= prod5${u} + $signed(half5${u});`);
+    ln(`    sh6${u} <= sh5${u}; ch6${u} <= ch5${u}; ok6${u} <= ok5${u};`);
+    ln(`    shr7${u} <= rnd6${u} >>> sh6${u};`);
+    ln(`    ch7${u} <= ch6${u}; ok7${u} <= ok6${u};`);
+    ln(`    if (ok7${u} && !qb[7]) out_buf0[ch7${u}] <= y7${u};`);
+    ln(`    if (ok7${u} && qb[7]) out_buf1[ch7${u}] <= y7${u};`);
     ln('  end');
   }
-  ln('  wire bank_written = qe[5]; // the last result of a pixel is written this cycle, into bank qb[5]');
+  ln('  wire bank_written = qe[7]; // the last result of a pixel is written this cycle, into bank qb[7]');
   ln();
   ln(`  // ---- emitter: ${plan.coutGroups} beat(s) of ${N} channels per pixel from the full bank; the other bank fills meanwhile`);
   ln('  reg [1:0] full_q;');
@@ -462,7 +483,7 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('        e_bank <= ~e_bank;');
   ln(`        e_pix <= e_pix + ${lit(PXB, PIX > 1 ? 1 : 0)};`);
   ln('      end');
-  ln('      if (bank_written) full_q[qb[5]] <= 1\'b1;');
+  ln('      if (bank_written) full_q[qb[7]] <= 1\'b1;');
   ln('      if (m_fire && !e_last) begin');
   ln(`        e_cnt <= e_cnt + ${lit(EB, 1)};`);
   ln(`        m_out_tlast <= ${plan.coutGroups >= 2 ? `(e_cnt == ${lit(EB, plan.coutGroups - 2)})` : "1'b1"} && (e_pix == ${lit(PXB, PIX - 1)});`);

@@ -11,13 +11,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { main } from '../src/cli/main.js';
 import {
-  exportDesign, deriveManifest, writeDesignManifest, parseDesignManifest, loadDesign, VIVADO_COMMANDS, ID_MAGIC,
+  exportDesign, deriveManifest, writeDesignManifest, parseDesignManifest, loadDesign, runTclStubbed, checkTclNames, ID_MAGIC,
   type DesignManifest,
 } from '../src/export/index.js';
 import { makeCclConfig } from '../src/ccl/config.js';
 import { labelImage } from '../src/ccl/golden.js';
 import { makeImage } from '../src/ccl/image.js';
-import { parseVerilogModules } from '../src/export/verilog-ports.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'af-export-'));
 
@@ -36,72 +35,9 @@ async function cli(args: string[]): Promise<{ code: number; err: string }> {
   }
 }
 
-/** Wrapper interfaces (X_INTERFACE_INFO names) and plain ports. */
-function wrapperNames(v: string): { ports: Set<string>; intfs: Set<string>; module: string } {
-  const mod = parseVerilogModules(v, 'wrapper.v')[0]!;
-  const intfs = new Set([...v.matchAll(/X_INTERFACE_INFO = "xilinx\.com:interface:\w+:1\.0 (\w+) /g)].map((m) => m[1]!));
-  return { ports: new Set(mod.ports.map((p) => p.name)), intfs, module: mod.name };
-}
-
-/** Run build.tcl under tclsh with stubs; returns the logged Vivado commands. Throws on a Tcl error. */
+/** build.tcl (or a variant) under tclsh with stub Vivado commands (src/export/check.ts). */
 async function runTcl(dir: string, tclText?: string): Promise<string[][]> {
-  const log = join(dir, 'vivado-calls.log');
-  const script = tclText ?? readFileSync(join(dir, 'build.tcl'), 'utf8');
-  writeFileSync(join(dir, 'under-test.tcl'), script);
-  const stubs = [
-    `set ::logf [open {${log}} w]`,
-    'proc log_call {name args} { puts $::logf [list $name {*}$args] }',
-    ...VIVADO_COMMANDS.map((c) => {
-      const ret: Record<string, string> = {
-        create_bd_cell: 'return [lindex $args end]', get_bd_pins: 'return [lindex $args end]',
-        get_bd_intf_pins: 'return [lindex $args end]', get_board_parts: 'return {}', make_wrapper: 'return system_wrapper.v',
-        get_property: 'if {[lindex $args 0] eq "PROGRESS"} { return 100% } ; return /nonexistent/run',
-        get_files: 'return [lindex $args end]', get_runs: 'return [lindex $args end]', current_project: 'return proj',
-      };
-      return `proc ${c} {args} { log_call ${c} {*}$args ; ${ret[c] ?? 'return {}'} }`;
-    }),
-    'proc unknown {name args} { error "not a Vivado command build.tcl may use: $name" }',
-    'rename glob _glob',
-    'proc glob {args} { return /fake/system.hwh }',
-    'rename file _file',
-    'proc file {sub args} { if {$sub eq "copy"} { log_call file_copy {*}$args ; return } ; return [_file $sub {*}$args] }',
-    `source {${join(dir, 'under-test.tcl')}}`,
-    'close $::logf',
-  ].join('\n');
-  writeFileSync(join(dir, 'stub-run.tcl'), stubs);
-  await execa('tclsh', [join(dir, 'stub-run.tcl')], { cwd: dir });
-  const lines = readFileSync(log, 'utf8').trim().split('\n');
-  // Each line is a Tcl list; split with tclsh-compatible rules is overkill: names and pins contain no spaces.
-  return lines.map((l) => l.split(' '));
-}
-
-/** Problems with the Tcl: acc/ pins or interfaces that the wrapper lacks, wrong module reference, missing files. */
-function checkTclNames(calls: string[][], wrapper: string, dir: string): string[] {
-  const w = wrapperNames(wrapper);
-  const problems: string[] = [];
-  for (const c of calls) {
-    const args = c.slice(1);
-    if (c[0] === 'get_bd_pins' || c[0] === 'get_bd_intf_pins') {
-      const p = args[args.length - 1]!;
-      if (p.startsWith('acc/')) {
-        const name = p.slice(4);
-        const ok = c[0] === 'get_bd_pins' ? w.ports.has(name) && !w.intfs.has(name) : w.intfs.has(name);
-        if (!ok) problems.push(`${c[0]} ${p}: not in ${w.module}`);
-      }
-    }
-    if (c[0] === 'create_bd_cell' && args.includes('module')) {
-      const ref = args[args.indexOf('-reference') + 1];
-      if (ref !== w.module) problems.push(`module reference ${ref} is not ${w.module}`);
-    }
-    if (c[0] === 'add_files') {
-      for (const a of args) {
-        const f = a.replace(/[{}]/g, '');
-        if (f.startsWith('/') && !existsSync(f)) problems.push(`add_files: ${f} does not exist`);
-        if (f.startsWith('/') && !f.startsWith(dir)) problems.push(`add_files: ${f} is outside the export folder`);
-      }
-    }
-  }
-  return problems;
+  return runTclStubbed(dir, tclText ?? readFileSync(join(dir, 'build.tcl'), 'utf8'));
 }
 
 describe('design manifest', () => {
@@ -203,7 +139,11 @@ describe('export of a CCL core (derived manifest) ', () => {
     expect(manifest.streams[1]!.maxBeats).toBe(maxObjectsPerFrame(p) + 1);
     expect(manifest.streams[0]).toMatchObject({ dataWidth: p.inWidth, beats: 8 * 8, lastEvery: 8, lanes: { count: 2, bits: 8 } });
     expect(readFileSync(join(out, 'driver.py'), 'utf8')).toContain(`MAX_RECORDS = ${maxObjectsPerFrame(p) + 1} or 4096`);
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/Unverified step/);
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toMatch(/Unverified step/);
+    for (const c of ['tcl', 'lint', 'driver']) expect(readme).toContain(`> - ${c}: **passed**`);
+    expect(existsSync(join(out, '.under-test.tcl'))).toBe(false);
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'build.tcl', 'constraints.xdc', 'design.json', 'driver.py', 'export.json', 'rtl']);
     expect(readFileSync(join(out, 'build.tcl'), 'utf8')).toContain('xc7z020clg400-1');
   });
 
@@ -456,6 +396,30 @@ describe('export of an msq build layer (derived manifest + layer report.json)', 
     expect(r.y).toEqual(Array.from(unpackOutputs(beats, 5, 4, 5, 2, 4, true)));
     expect(r.y).toEqual(yv);
   });
+});
+
+describe('export self-checks', () => {
+  it('a core that does not lint clean stops the export (nothing written) unless --no-check', async () => {
+    const design = join(tmp, 'unclean');
+    mkdirSync(design);
+    writeFileSync(join(design, 'unclean.v'), [
+      '`default_nettype none',
+      'module unclean (input wire clk, input wire rst, input wire [7:0] s_tdata, input wire s_tvalid, output wire s_tready,',
+      '  output wire [7:0] m_tdata, output wire m_tvalid, input wire m_tready, output wire m_tlast, input wire [3:0] spare);',
+      "  assign m_tdata = s_tdata; assign m_tvalid = s_tvalid; assign s_tready = m_tready; assign m_tlast = 1'b1;",
+      'endmodule',
+      '`default_nettype wire',
+      '',
+    ].join('\n'));
+    const dest = join(tmp, 'unclean-export');
+    const r = await cli(['export', design, '--board', 'pynq-z2', '-o', dest]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/export self-check 'lint' failed: %Warning-UNUSEDSIGNAL: .*unclean-export\/rtl\/unclean\.v:.*Signal is not used/);
+    expect(existsSync(dest)).toBe(false);
+    const r2 = await cli(['export', design, '--board', 'pynq-z2', '-o', dest, '--no-check']);
+    expect(r2.code).toBe(0);
+    expect(readFileSync(join(dest, 'README.md'), 'utf8')).toContain('> - none (`--no-check`)');
+  }, 60_000);
 });
 
 describe('export CLI errors', () => {

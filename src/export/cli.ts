@@ -5,11 +5,12 @@ import { parseArgs } from 'node:util';
 import { fail, UserError } from '../util/errors.js';
 import { exportDesign } from './index.js';
 
-const USAGE = `usage: accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--top NAME] [--clock MHZ]
+const USAGE = `usage: accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--top NAME] [--clock MHZ] [--no-check]
 
 Writes a Vivado project script (build.tcl), constraints, the Zynq wrapper, a PYNQ driver (driver.py) and a README.
 The design folder is the output of 'ccl gen' / 'msq build' (design.json, or derived from the Verilog ports).
-Vivado is not run: see the README in the output folder.`;
+Self-checks (Tcl under tclsh with stubbed Vivado commands, verilator lint of the wrapper, driver compile) run
+unless --no-check. Vivado is not run: see the README in the output folder.`;
 
 export async function run(argv: string[]): Promise<void> {
   let parsed;
@@ -20,7 +21,7 @@ export async function run(argv: string[]): Promise<void> {
       allowPositionals: true,
       options: {
         board: { type: 'string' }, out: { type: 'string', short: 'o' }, top: { type: 'string' },
-        clock: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        clock: { type: 'string' }, 'no-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -39,8 +40,9 @@ export async function run(argv: string[]): Promise<void> {
     clockMHz = Number(v.clock);
     if (!Number.isFinite(clockMHz) || clockMHz <= 0 || clockMHz > 500) fail('--clock', `must be a frequency in MHz (0 < f ≤ 500), got '${v.clock}'`);
   }
-  const r = await exportDesign({ designDir: positionals[0]!, board: v.board, out: v.out, ...(v.top ? { top: v.top } : {}), ...(clockMHz !== undefined ? { clockMHz } : {}) });
+  const r = await exportDesign({ designDir: positionals[0]!, board: v.board, out: v.out, ...(v.top ? { top: v.top } : {}), ...(clockMHz !== undefined ? { clockMHz } : {}), check: !v['no-check'] });
   process.stdout.write(`exported ${r.manifest.top} (${r.manifest.kind}${r.derived ? ', interfaces derived from the Verilog ports' : ''}) for ${r.board.board} (${r.board.part}) at ${r.manifest.clock.mhz} MHz\n`);
   process.stdout.write(`wrote ${r.files.length} files to ${v.out}: build.tcl, constraints.xdc, driver.py, README.md, rtl/${r.plan.file}, ...\n`);
+  for (const c of r.checks) process.stdout.write(`check ${c.name}: ${c.status} (${c.detail})\n`);
   process.stdout.write(`next: cd ${v.out} && vivado -mode batch -source build.tcl   (not run here: Vivado step unverified)\n`);
 }

@@ -468,7 +468,10 @@ export function buildCclCore(p: CclRtlParams): Module {
   const complete = m.let('lab_complete',
     nz(pl).and(mrg.and(pl.eq(ml)).not()).and(pl.ne(newL)).and(hit.not()));
   const e1Go = inS(S.E1).and(outValid.not().or(ovf));
-  const adv = m.let('lab_adv', inS(S.COMMIT).and(complete.not()).or(e1Go));
+  // inactive cell committed in DEC: the label leaving the window is complete when no ring slot holds it
+  const completeInline = m.let('lab_complete_inline', nz(pl).and(hitNow.not()));
+  const decGo = inS(S.DEC).and(active.not()).and(completeInline.not());
+  const adv = m.let('lab_adv', inS(S.COMMIT).and(complete.not()).or(e1Go).or(decGo));
   const stepNext = adv.and(tail.not()).and(cx.ne(Wc - 1));
   m.assign(labRa, mux(stepNext, fit(cx.add(1), p.cxW), cx));
   const rowDone = adv.and(tail);
@@ -532,6 +535,17 @@ export function buildCclCore(p: CclRtlParams): Module {
           });
         });
         q.set(st, mux(actNow, lit(S.F0, 4), lit(S.COMMIT, 4)));
+        // an inactive cell (and the tail step) commits right here: one clock, +2 when an object completes
+        q.if(active.not(), () => {
+          q.if(tail.not(), () => {
+            slots.forEach((sl, i) => q.set(sl, i < Wc - 1 ? slots[i + 1]! : zeroL));
+            q.set(pl, slots[0]!);
+          }).else(() => q.set(pl, 0));
+          q.if(completeInline, () => {
+            q.set(dl, pl);
+            q.set(st, S.E0);
+          });
+        });
       },
       [S.F0]: () => {
         q.set(cg, cellFeat);

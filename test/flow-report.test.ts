@@ -16,6 +16,18 @@ import { checkPage, CHROMIUM, CHROMIUM_INSTALL } from '../src/report/browser.js'
 import { makeCclConfig } from '../src/ccl/config.js';
 import { cclRtlParams, cclCycleModel } from '../src/ccl/rtl/index.js';
 import { PROJECT_ROOT } from '../src/version.js';
+import { writeFolderReport, folderReport } from '../src/report/index.js';
+import { main } from '../src/cli/main.js';
+
+async function quietCli(args: string[]): Promise<number> {
+  const o = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await main(args);
+  } finally {
+    process.stdout.write = o;
+  }
+}
 
 const tmp = mkdtempSync(join(tmpdir(), 'af-report-'));
 
@@ -148,4 +160,43 @@ describe('headless Chromium', () => {
     expect(r.requests).toEqual(['http://127.0.0.1:9/x.png']);
     expect(r.charts).toEqual([]);
   }, 60_000);
+});
+
+describe('reports of generated folders', () => {
+  it('ccl gen and msq build folders and an msq sweep file get a summary page that loads cleanly with its charts', async () => {
+    const ccl = join(tmp, 'ccl');
+    expect(await quietCli(['ccl', 'gen', '--width', '32', '--height', '16', '--cell', '4', '--no-synth', '-o', ccl])).toBe(0);
+    const cclPaths = await writeFolderReport(ccl);
+    expect(cclPaths.map((p) => p.split('/').pop())).toEqual(['summary.json', 'summary.md', 'summary.html']);
+    const cclMd = readFileSync(cclPaths[1]!, 'utf8');
+    const cclJson = JSON.parse(readFileSync(join(ccl, 'report.json'), 'utf8')) as { memory: { totalBits: number; fullFrameLabelBits: number } };
+    expect(cclMd).toContain(`| total (this core) | ${cclJson.memory.totalBits.toLocaleString('en-US')} |`);
+    expect(cclMd).toContain('No synthesis in this run');
+
+    const { randomLayerModel } = await import('../src/msq/rtl/random-layer.js');
+    const model = randomLayerModel({ op: 'conv2d', cin: 3, h: 4, w: 4, cout: 4, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], sp2Fraction: 0.5,
+      inBits: 4, inSigned: false, outBits: 4, outSigned: false, fixedBits: 4, sp2Bits: 4 }, 3);
+    writeFileSync(join(tmp, 'm.q.json'), JSON.stringify(model));
+    const msq = join(tmp, 'msq');
+    expect(await quietCli(['msq', 'build', join(tmp, 'm.q.json'), '--board', 'xc7z020', '-o', msq, '--n', '2', '--pf', '1', '--ps', '1'])).toBe(0);
+    const msqDoc = folderReport(msq);
+    const built = JSON.parse(readFileSync(join(msq, 'report.json'), 'utf8')) as { layers: { cycles: number }[] };
+    expect(JSON.stringify(msqDoc)).toContain(`"value":${built.layers[0]!.cycles}`);
+    const msqPaths = await writeFolderReport(msq);
+
+    const sweepFile = join(tmp, 'sweep.json');
+    const c = (N: number, Pf: number, Ps: number) => ({ N, Pf, Ps, lut: 1000 * (Pf + 3 * Ps), dsp: Pf * N, util: { lut: (1000 * (Pf + 3 * Ps)) / 53200, dsp: (Pf * N) / 220 }, peakGopsAt100: (2 * N * (Pf + Ps) * 100) / 1000 });
+    writeFileSync(sweepFile, JSON.stringify({ result: { board: 'pynq-z2', part: 'xc7z020clg400-1', clockMHz: 100, best: c(8, 10, 12), fixedOnly: c(8, 24, 0), candidates: [c(8, 10, 12), c(8, 24, 0), c(8, 16, 6), c(16, 6, 6)] } }));
+    const sweepPaths = await writeFolderReport(sweepFile);
+    expect(sweepPaths[2]).toBe(join(tmp, 'sweep.summary.html'));
+    expect(() => folderReport(join(tmp, 'nothing-here'))).toThrow(/no report\.json here/);
+
+    for (const [paths, ids] of [[cclPaths, ['ccl-memory']], [msqPaths, ['layers']], [sweepPaths, ['sweep-gops', 'sweep-resources']]] as const) {
+      const r = await checkPage(paths[2]!);
+      expect(r.consoleErrors).toEqual([]);
+      expect(r.requests).toEqual([]);
+      expect(r.charts.map((x) => x.id)).toEqual(ids);
+      for (const ch of r.charts) expect(ch.drawn, ch.id).toBeGreaterThan(0);
+    }
+  }, 120_000);
 });

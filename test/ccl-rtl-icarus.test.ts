@@ -6,7 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { makeCclConfig, type CclConfig } from '../src/ccl/config.js';
 import { rtlVectors, checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
-import { maxLiveStripes } from '../src/ccl/patterns.js';
+import { maxLiveStripes, blank, full, noise } from '../src/ccl/patterns.js';
+import { cellNoise } from '../src/ccl/rtl/testvectors.js';
 
 function cfgOf(w: number, h: number, cell: 1 | 2 | 4 | 8 | 16, extra: Partial<CclConfig> = {}): CclConfig {
   return makeCclConfig({ width: w, height: h, cell, maxObjects: Math.max(1, maxLiveStripes(w, cell) - 1), ...extra });
@@ -24,6 +25,17 @@ describe('ccl rtl on Icarus (same vectors, random stalls)', () => {
     const cfg = cfgOf(12, 40, 16, { minPixels: 7, histBins: 2 });
     const { checks } = await checkRtlFrames(cfg, rtlVectors(cfg, 3), { ppc: 4, sim: 'icarus', seed: 9, validProb: 0.5, readyProb: 0.7 });
     expect(checks.filter((c) => c.diff).map((c) => `${c.name}: ${c.diff}`)).toEqual([]);
+  }, 120_000);
+
+  it('degenerate geometry: 1x1, one row, one column, frames smaller than a cell', async () => {
+    const shapes: [number, number, 1 | 2 | 16, number][] = [[1, 1, 1, 1], [1, 5, 1, 1], [5, 1, 1, 1], [16, 1, 16, 16], [3, 7, 2, 1], [2, 2, 16, 2]];
+    for (const [w, h, c, p] of shapes) {
+      const cfg = makeCclConfig({ width: w, height: h, cell: c, histBins: 2, maxObjects: 2, connectivity: w === 1 ? 4 : 8 });
+      const frames = [blank(w, h), full(w, h), noise(w, h, 0.5, { seed: 2 }), noise(w, h, 0.8, { seed: 3 }), cellNoise(cfg, 0.5, 4)]
+        .map((image, i) => ({ name: `f${i}`, image }));
+      const { checks } = await checkRtlFrames(cfg, frames, { ppc: p, sim: 'icarus', seed: 4, validProb: 0.6, readyProb: 0.6 });
+      expect(checks.filter((x) => x.diff).map((x) => `${w}x${h} C=${c} ${x.name}: ${x.diff}`)).toEqual([]);
+    }
   }, 120_000);
 
   it('60x46 C=4 P=4 4-connectivity T=3 hist 8: Icarus and Verilator agree cycle for cycle', async () => {

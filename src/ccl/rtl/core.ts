@@ -320,6 +320,9 @@ export function buildCclCore(p: CclRtlParams): Module {
   const cxsq = m.reg('lab_cxsq', cxsqW); // cx² (incremental)
   const cysq = m.reg('lab_cysq', cysqW); // cy²
   const cxcy = m.reg('lab_cxcy', cxcyW); // cx·cy (incremental)
+  // a single cell row / column makes cy / cx always 0: their squares and product then feed zero-width terms
+  if (Hc === 1) [cysq, cxcy].forEach((r) => r.markUnused());
+  if (Wc === 1) [cxsq, cxcy].forEach((r) => r.markUnused());
   const pl = m.reg('lab_prev_left', LW); // previous-row label left of the cell (up-left neighbour)
   const act = m.reg('lab_act', 1);
   const lab = m.reg('lab_label', LW);
@@ -388,6 +391,9 @@ export function buildCclCore(p: CclRtlParams): Module {
   const fw = p.fw;
   const cellR = m.reg('lab_cell_r', p.cellWidth, { reset: null }); // the cell, registered in DEC
   const cr = unpack(cellR, p.cellFields);
+  // A frame narrower or shorter than one cell: the cell fields are sized for a full C×C cell, the features for the
+  // W×H frame, so the top bits of the local moments are provably zero and are cut off.
+  if (p.W < C || p.H < C) [cellR, cellQ].forEach((r) => r.markUnused());
   const n1 = cell.n!;
   const byN = (e: Expr, w: number): Expr => (C === 1 ? mux(n1, fit(e, w), lit(0, w)) : fit(n1.mul(e), w));
   // products, each ≤ the feature sum it is a term of (which fits its width by features.ts maxima)

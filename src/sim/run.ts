@@ -42,6 +42,9 @@ export function validateDesign(d: SimDesign): void {
   if (d.top === WRAPPER_MODULE || d.top === TB_MODULE) fail('design.top', `'${d.top}' is reserved by the harness; rename the module`);
   if (!(d.files instanceof Map) || d.files.size === 0) fail('design.files', 'must be a non-empty Map of file name to Verilog text');
   if (![...d.files.keys()].some(isVerilogSource)) fail('design.files', 'holds no .v or .sv file');
+  for (const name of d.files.keys()) {
+    if (/^afsim_/.test(name)) fail(`design.files.${name}`, "names starting with 'afsim_' are reserved by the harness; rename the file");
+  }
   const clock = d.clock ?? 'clk';
   const reset = d.reset ?? 'rst';
   if (!IDENT.test(clock)) fail('design.clock', `'${clock}' is not a Verilog identifier`);

@@ -25,8 +25,12 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
+import { makeCclConfig, type CellSize } from '../src/ccl/config.js';
+import { cclCycleModel, cclRtlParams } from '../src/ccl/rtl/index.js';
+import { loadBoard } from '../src/board/index.js';
+import { utilization } from '../src/synth/index.js';
 import {
-  makeReport, writeReport, mdTable, sweepSection, layersSection, accuracySection, type Section, type Table, type SweepLike, type AccuracyRow,
+  makeReport, writeReport, mdTable, cclFpsSection, utilizationSection, type CclFpsPoint, sweepSection, layersSection, accuracySection, type Section, type Table, type SweepLike, type AccuracyRow,
 } from '../src/report/index.js';
 
 const BENCH = join(PROJECT_ROOT, 'bench');
@@ -92,6 +96,7 @@ function get(o: unknown, path: string): unknown {
   return v;
 }
 
+const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 function describeMachine(j: Json): string {
@@ -310,6 +315,38 @@ function reportSections(): Section[] {
       sections.push(layersSection(layers, 100, `ResNet-18 on ${PAPER[id]!.board}`, { estimate: 'Cycle model of this schedule with the board\'s derated DDR bandwidth (an assumption); 100 MHz nominal clock.' }));
     }
   }
+  // CCL: frames/s vs resolution and cell size from the cycle model, at the yosys fmax estimate of the ccl-fps run
+  // when it synthesized, else at an assumed 100 MHz; plus the utilization of the synthesized 512×512 cores.
+  const cf = load('ccl-fps');
+  const cfRows = (cf?.results as Json[] | undefined) ?? [];
+  const ppc = num(cfRows[0]?.ppc) ?? 4;
+  const fmax = cfRows.map((r) => num(get(r, 'synth.fmaxMHzEstimate'))).find((x) => x !== undefined);
+  const clock = fmax ?? 100;
+  const points: CclFpsPoint[] = [];
+  for (const size of [128, 256, 512, 1024, 2048]) {
+    for (const cell of [4, 8, 16]) {
+      try {
+        const p = cclRtlParams(makeCclConfig({ width: size, height: size, cell: cell as CellSize, maxObjects: 1024 }), { ppc });
+        points.push({ width: size, height: size, cell, fps: (clock * 1e6) / cclCycleModel(p).framePeriodWorst });
+      } catch {
+        /* a geometry the core does not support: no point */
+      }
+    }
+  }
+  if (points.length) {
+    sections.push(cclFpsSection(points, {
+      target: 2000,
+      basis: `MODEL: guaranteed frames/s for any image (cclCycleModel worst-case frame period, frames back to back), P = ${ppc} pixels per clock, at ${fmax !== undefined ? `the yosys fmax ESTIMATE of the 512×512 core (${fmax} MHz, no place & route)` : 'an ASSUMED 100 MHz clock (no synthesis result in bench/results/ccl-fps.json)'}.`,
+    }));
+  }
+  const board = loadBoard('xc7z020');
+  for (const r of cfRows) {
+    const sy = obj(r.synth);
+    if (!sy || [sy.lut, sy.ff, sy.dsp, sy.bram36].some((v) => num(v) === undefined)) continue;
+    const res = { lut: { total: num(sy.lut)! }, lutram: num(sy.lutram) ?? 0, srl: 0, ff: num(sy.ff)!, dsp48e1: num(sy.dsp)!, bram36Equivalent: num(sy.bram36)! };
+    sections.push(utilizationSection(utilization(res as Parameters<typeof utilization>[0], board), `CCL core 512×512 C=${r.cell} P=${r.ppc}`, { id: `ccl-util-${r.cell}x${r.ppc}` }));
+  }
+
   const acc = load('msq-accuracy');
   const rows = acc?.rows as Array<{ model: string; acc: Record<string, number> }> | undefined;
   if (Array.isArray(rows) && rows.length) {
@@ -369,7 +406,7 @@ async function main(): Promise<void> {
   const paths = await writeReport(BENCH, 'report', doc);
   if (values.screenshot) {
     const { checkPage } = await import('../src/report/browser.js');
-    const r = await checkPage(paths[2]!, { screenshot: join(PROJECT_ROOT, 'docs', 'img', 'bench-report.png') });
+    const r = await checkPage(paths[2]!, { screenshot: join(PROJECT_ROOT, 'docs', 'img', 'bench-report.png'), fullPage: false });
     if (r.consoleErrors.length) process.stderr.write(`bench: report page console errors: ${r.consoleErrors.join('; ')}\n`);
   }
   process.stdout.write(`\nwrote bench/results.json, bench/RESULTS.md, bench/report.{json,md,html} (${figures.length} figures${missing.length ? `, ${missing.length} benchmark(s) without results` : ''})\n`);

@@ -19,7 +19,7 @@ export interface PageCheck {
   charts: Array<{ id: string; width: number; height: number; drawn: number }>;
 }
 
-export async function checkPage(htmlPath: string, opts: { screenshot?: string; width?: number } = {}): Promise<PageCheck> {
+export async function checkPage(htmlPath: string, opts: { screenshot?: string; width?: number; fullPage?: boolean } = {}): Promise<PageCheck> {
   if (!existsSync(CHROMIUM)) throw new UserError(`${CHROMIUM} is missing: install it with '${CHROMIUM_INSTALL}'`);
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'af-chromium-'));
@@ -45,7 +45,7 @@ export async function checkPage(htmlPath: string, opts: { screenshot?: string; w
       return { id: e.getAttribute('data-chart') ?? '', width: Math.round(b.width), height: Math.round(b.height), drawn: e.querySelectorAll('rect.bar, polyline.line, circle').length };
     }));
     const title = await page.title();
-    if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
+    if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: opts.fullPage ?? true });
     return { title, consoleErrors, requests, charts };
   } finally {
     await browser.close();

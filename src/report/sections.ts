@@ -80,19 +80,19 @@ export function sweepSection(r: SweepLike, opts: { paperGops?: number } = {}): S
   const row = (label: string, c: SweepCandidateLike) => [label, c.N, c.Pf, c.Ps, sp2Share(c), c.lut, Math.round(1000 * c.util.lut) / 10, c.dsp, Math.round(1000 * c.util.dsp) / 10, Math.round(c.peakGopsAt100 * 10) / 10, c.resnet18Ms === undefined ? null : Math.round(c.resnet18Ms * 100) / 100];
   return {
     heading: `MSQ fixed:SP2 sweep on ${r.board} (${r.part})`,
-    text: [`Peak GOPS at ${r.clockMHz} MHz for each share of SP2 lanes (Ps / (Pf + Ps)); best configuration **N=${r.best.N}, Pf=${r.best.Pf}, Ps=${r.best.Ps}** gives ${(r.best.peakGopsAt100 / r.fixedOnly.peakGopsAt100).toFixed(2)}× the fixed-only peak.`],
+    text: [`Peak GOPS at ${r.clockMHz} MHz of the swept configurations by their share of SP2 lanes (Ps / (Pf + Ps)), best per share and N (points, not a fitted trend); best configuration **N=${r.best.N}, Pf=${r.best.Pf}, Ps=${r.best.Ps}** gives ${(r.best.peakGopsAt100 / r.fixedOnly.peakGopsAt100).toFixed(2)}× the fixed-only peak.`],
     notes: ['ESTIMATE: resources extrapolated linearly from synthesized slices (yosys, no place & route); GOPS at the nominal clock, not measured on a board.', ...(r.notes ?? [])],
     charts: [
       {
         kind: 'line', id: 'sweep-gops', title: `Peak GOPS vs SP2 share (${r.board}, ${r.clockMHz} MHz)`, xLabel: 'SP2 lanes, % of Pf+Ps', yLabel: 'peak GOPS',
-        series: Ns.map((N) => ({ name: `N=${N}`, points: pts(N, (c) => c.peakGopsAt100) })),
+        series: Ns.map((N) => ({ name: `N=${N}`, points: pts(N, (c) => c.peakGopsAt100), connect: false })),
         ...(opts.paperGops ? { target: { value: opts.paperGops, label: `paper: ${opts.paperGops} GOPS` } } : {}),
       },
       {
         kind: 'line', id: 'sweep-resources', title: `LUT and DSP use vs SP2 share (${r.board})`, xLabel: 'SP2 lanes, % of Pf+Ps', yLabel: '% of the board',
         series: Ns.flatMap((N) => [
-          { name: `LUT N=${N}`, points: pts(N, (c) => Math.round(1000 * c.util.lut) / 10) },
-          { name: `DSP N=${N}`, points: pts(N, (c) => Math.round(1000 * c.util.dsp) / 10) },
+          { name: `LUT N=${N}`, points: pts(N, (c) => Math.round(1000 * c.util.lut) / 10), connect: false },
+          { name: `DSP N=${N}`, points: pts(N, (c) => Math.round(1000 * c.util.dsp) / 10), connect: false },
         ]),
         target: { value: 100, label: '100%' },
       },

@@ -148,6 +148,8 @@ export function groupedBarChart(spec: GroupedBarSpec): string {
 export interface LineSeries {
   name: string;
   points: Array<[number, number]>;
+  /** draw the connecting line (default true); false = markers only, for points that are not a trend */
+  connect?: boolean;
 }
 
 export interface LineChartSpec {
@@ -203,7 +205,7 @@ export function lineChart(spec: LineChartSpec): string {
   spec.series.forEach((s, i) => {
     const c = PALETTE[i % PALETTE.length];
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    out.push(`<polyline class="line" fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${X(p[0])},${Y(p[1])}`).join(' ')}"/>`);
+    if (s.connect !== false) out.push(`<polyline class="line" fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${X(p[0])},${Y(p[1])}`).join(' ')}"/>`);
     for (const p of pts) out.push(`<circle cx="${X(p[0])}" cy="${Y(p[1])}" r="3" fill="${c}"><title>${esc(`${s.name}: (${fmtNum(p[0])}, ${fmtNum(p[1])})`)}</title></circle>`);
   });
   out.push(`<text x="${left + plotW / 2}" y="${H - 10}" text-anchor="middle">${esc(spec.xLabel)}</text>`);

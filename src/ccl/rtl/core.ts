@@ -475,8 +475,8 @@ export function buildCclCore(p: CclRtlParams): Module {
     nz(pl).and(mrg.and(pl.eq(ml)).not()).and(pl.ne(newL)).and(hit.not()));
   const e1Go = inS(S.E1).and(outValid.not().or(ovf));
   // inactive cell committed in DEC: the label leaving the window is complete when no ring slot holds it
-  const completeInline = m.let('lab_complete_inline', nz(pl).and(hitNow.not()));
-  const decGo = inS(S.DEC).and(active.not()).and(completeInline.not());
+  const completeInline = p.inlineCommit ? m.let('lab_complete_inline', nz(pl).and(hitNow.not())) : lit(0, 1);
+  const decGo = p.inlineCommit ? inS(S.DEC).and(active.not()).and(completeInline.not()) : lit(0, 1);
   const adv = m.let('lab_adv', inS(S.COMMIT).and(complete.not()).or(e1Go).or(decGo));
   const stepNext = adv.and(tail.not()).and(cx.ne(Wc - 1));
   m.assign(labRa, mux(stepNext, fit(cx.add(1), p.cxW), cx));
@@ -541,8 +541,9 @@ export function buildCclCore(p: CclRtlParams): Module {
           });
         });
         q.set(st, mux(actNow, lit(S.F0, 4), lit(S.COMMIT, 4)));
-        // an inactive cell (and the tail step) commits right here: one clock, +2 when an object completes
-        q.if(active.not(), () => {
+        // labeler-bound designs: an inactive cell (and the tail step) commits right here: one clock, +2 when an
+        // object completes
+        if (p.inlineCommit) q.if(active.not(), () => {
           q.if(tail.not(), () => {
             slots.forEach((sl, i) => q.set(sl, i < Wc - 1 ? slots[i + 1]! : zeroL));
             q.set(pl, slots[0]!);

@@ -54,6 +54,12 @@ export interface CclRtlParams {
   /** N as configured (absent: Wc + 1, which no frame can exceed), and the physical label-table depth Nt = min(N, liveBound). */
   N: number;
   Nt: number;
+  /**
+   * Inactive cells commit in the labeler's DEC state (1 clock instead of 2). Chosen where the labeler, not the
+   * input, bounds throughput (C²/P < 6, i.e. C ≤ 2, or C = 4 with P = 4): it puts the ring comparators and the
+   * cell RAM read in one path, which lowers fmax, so input-bound designs keep the registered two-clock commit.
+   */
+  inlineCommit: boolean;
   /** Largest number of labels the datapath can ever hold at once: ⌈(Wc+1)/2⌉ + 1. */
   liveBound: number;
   /** Label width (0 = no label; labels 1..Nt). */
@@ -152,6 +158,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     PB: bitsPerPixel(cfg.pixelFormat),
     inWidth: P * bitsPerPixel(cfg.pixelFormat),
     N, Nt, liveBound,
+    inlineCommit: (C * C) / P < 6,
     LW: bitsFor(Nt),
     cellFields,
     cellWidth: cellFields.reduce((s, f) => s + f.width, 0),

@@ -2,10 +2,10 @@
  * Cycle and memory model of the streaming CCL core (the numbers `ccl gen` reports; the simulation bench checks the
  * cycle model against Verilator). Cycle counts follow the labeler state machine in core.ts:
  *
- *   per cell row: IDLE + RD, then per cell DEC (an inactive cell commits in DEC) or DEC F0 [F1 (F2)] WR COMMIT for
- *   an active one, + E0 E1 when an object completes; then the tail step DEC [E0 E1]; after the last cell row a
- *   virtual empty row (DEC [E0 E1] per cell + tail) flushes every object, then one cycle for the end-of-frame
- *   record.
+ *   per cell row: IDLE + RD; per cell DEC COMMIT when inactive (DEC alone when params.inlineCommit) or
+ *   DEC F0 [F1 (F2)] WR COMMIT when active, + E0 E1 when an object completes; then the tail step (like an
+ *   inactive cell). After the last cell row a virtual empty row (Wc inactive cells + tail) flushes every object,
+ *   then one cycle for the end-of-frame record.
  *
  * Worst cell: 8-connectivity 6 cycles (an active cell that merges; an active cell never completes an object, since
  * its up-left neighbour is then part of it), 4-connectivity 7 (an active cell continuing a label while the label above-left ends).
@@ -36,10 +36,11 @@ export function cclCycleModel(p: CclRtlParams): CclCycleModel {
   const worstCell = p.cfg.connectivity === 8 ? 6 : 7;
   const pixelCyclesPerCellRow = p.C * p.WP;
   const pixelCyclesPerFrame = p.H * p.WP;
-  const labelRowBest = 2 + p.Wc + 1;
-  const labelRowWorst = 2 + worstCell * p.Wc + 3;
-  const flushBest = p.Wc + 1 + 1;
-  const flushWorst = 3 * p.Wc + 3 + 1;
+  const inactive = p.inlineCommit ? 1 : 2; // DEC (+ COMMIT)
+  const labelRowBest = 2 + inactive * (p.Wc + 1);
+  const labelRowWorst = 2 + worstCell * p.Wc + inactive + 2;
+  const flushBest = inactive * (p.Wc + 1) + 1;
+  const flushWorst = (inactive + 2) * (p.Wc + 1) + 1;
   const labelFrameBest = p.Hc * labelRowBest + flushBest;
   const labelFrameWorst = p.Hc * labelRowWorst + flushWorst;
   return {

@@ -42,10 +42,11 @@ describe('msq layer engine: conv2d vs golden model', () => {
       // 1) worst-case input (range ends), no stalls: exact data and the cycle model
       const r0 = await verifyEngine(e, randomInput(model, c.seed, true));
       expect(Math.abs(r0.cycleCount - e.model_cycles.total) / r0.cycleCount).toBeLessThanOrEqual(0.02);
-      // 2) random inputs with random valid/ready stalls
+      // 2) random inputs with random valid/ready stalls; then three frames back to back (the engine re-arms)
       for (let s = 0; s < 2; s++) {
         await verifyEngine(e, randomInput(model, 100 + s), { seed: 7 + s, validProb: 0.6, readyProb: 0.5 });
       }
+      await verifyEngine(e, [0, 1, 2].map((k) => randomInput(model, 150 + k)), { seed: 9, validProb: 0.8, readyProb: 0.7 });
       // 3) Icarus as second opinion on a subset (same stalls, identical beats and cycles)
       if (c.icarus) await verifyEngine(e, randomInput(model, 200), { sim: 'both', seed: 11, validProb: 0.7, readyProb: 0.6 });
     });

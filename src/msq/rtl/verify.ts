@@ -34,18 +34,23 @@ export interface VerifyOptions {
   readyProb?: number;
 }
 
-/** Simulate `inputs` frames through the engine (one run per frame) and compare to the golden model; throws on mismatch. */
-export async function verifyEngine(e: BuiltEngine, input: Int32Array, o: VerifyOptions = {}): Promise<RunResult> {
+/**
+ * Simulate one frame (or several back to back: the engine re-arms after each frame's last beat) through the engine
+ * and compare every output beat with the golden model; throws SimMismatch on the first difference.
+ */
+export async function verifyEngine(e: BuiltEngine, input: Int32Array | Int32Array[], o: VerifyOptions = {}): Promise<RunResult> {
   const { plan } = e;
-  const g = runGolden(e.model, input).output;
+  const frames = Array.isArray(input) ? input : [input];
   const N = plan.shape.N;
+  const ins = frames.flatMap((x) => packActivations(x, plan.cin, plan.inH, plan.inW, N, plan.inBits));
+  const outs = frames.flatMap((x) => outputBeats(runGolden(e.model, x).output.data, plan.cout, plan.outH, plan.outW, N, plan.outBits));
   const opts = {
-    inputs: { s_act: packActivations(input, plan.cin, plan.inH, plan.inW, N, plan.inBits) },
-    expected: { m_out: outputBeats(g.data, plan.cout, plan.outH, plan.outW, N, plan.outBits) },
+    inputs: { s_act: ins },
+    expected: { m_out: outs },
     seed: o.seed ?? 1,
     validProb: o.validProb ?? 1,
     readyProb: o.readyProb ?? 1,
-    maxCycles: Math.ceil((e.model_cycles.total * 4) / ((o.validProb ?? 1) * (o.readyProb ?? 1))) + 10_000,
+    maxCycles: Math.ceil((frames.length * e.model_cycles.total * 4) / ((o.validProb ?? 1) * (o.readyProb ?? 1))) + 10_000,
   };
   const design = engineSimDesign(plan, e.rtl);
   if (o.sim === 'both') return (await runBoth(design, opts)).verilator;

@@ -319,7 +319,13 @@ end
 endmodule
 \`default_nettype wire
 `);
-    await exportDesign({ designDir: design, board: 'zc706', out });
+    await exportDesign({ designDir: design, board: 'zc706', out, clockMHz: 125 });
+  });
+
+  it('--clock reaches the PS7 setting, the wrapper clock parameter and the XDC period', () => {
+    expect(readFileSync(join(out, 'build.tcl'), 'utf8')).toMatch(/set clock_mhz 125\n[\s\S]*CONFIG\.PCW_FPGA0_PERIPHERAL_FREQMHZ \$clock_mhz/);
+    expect(readFileSync(join(out, 'rtl', 'scaler_zynq.v'), 'utf8')).toContain('FREQ_HZ 125000000');
+    expect(readFileSync(join(out, 'constraints.xdc'), 'utf8')).toMatch(/^create_clock -period 8\.000 -name clk_fpga_0 /m);
   });
 
   it('register map: driver, README and RTL agree; writes take effect; status reads back', async () => {

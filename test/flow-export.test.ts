@@ -172,6 +172,22 @@ describe('export of a CCL core (derived manifest) ', () => {
     expect(calls.filter((c) => c[0] === 'file_copy').length).toBe(2);
   });
 
+  it('stream widths agree: wrapper ports, DMA settings in build.tcl, driver.py STREAMS', async () => {
+    const { parseVerilogModules } = await import('../src/export/verilog-ports.js');
+    const ports = new Map(parseVerilogModules(readFileSync(join(out, 'rtl', 'ccl_core_zynq.v'), 'utf8'), 'w')[0]!.ports.map((p) => [p.name, p.width]));
+    const streams = JSON.parse((await execa('python3', ['-c', `import sys, json; sys.path.insert(0, ${JSON.stringify(out)}); import driver; print(json.dumps(driver.STREAMS))`])).stdout) as Record<string, { bus_width: number; data_width: number; dma: string; direction: string }>;
+    const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
+    const core = new Map(parseVerilogModules(readFileSync(join(out, 'rtl', 'ccl_core.v'), 'utf8'), 'c')[0]!.ports.map((p) => [p.name, p.width]));
+    expect(Object.keys(streams).sort()).toEqual(['m_axis_out', 's_axis_in']);
+    for (const [bus, st] of Object.entries(streams)) {
+      expect(ports.get(`${bus}_tdata`), bus).toBe(st.bus_width);
+      expect(core.get(`${st.direction === 'in' ? 's' : 'm'}_tdata`), bus).toBe(st.data_width);
+      const key = st.direction === 'in' ? 'c_m_axis_mm2s_tdata_width' : 'c_s_axis_s2mm_tdata_width';
+      expect(tcl).toMatch(new RegExp(`CONFIG\\.${key} \\{${st.bus_width}\\}[^\\n]*\\] \\$${st.dma}\\n`));
+    }
+    if (ports.has('m_axis_out_tkeep')) expect(ports.get('m_axis_out_tkeep')).toBe(streams.m_axis_out!.bus_width / 8);
+  });
+
   it('the name check catches a wrong pin and tclsh catches broken Tcl (negative controls)', async () => {
     const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
     const wrapper = readFileSync(join(out, 'rtl', 'ccl_core_zynq.v'), 'utf8');

@@ -235,8 +235,90 @@ describe('export of a CCL core (derived manifest) ', () => {
     expect(objs.map((o) => key({ area: o.area!, bbox: [o.xmin!, o.ymin!, o.xmax!, o.ymax!] })).sort())
       .toEqual(golden.objects.map((o) => key(o)).sort());
     expect(objs.length).toBe(4);
+
+    // The same through Accelerator.label() with a fake pynq module: the DMA "receives" the Icarus output bytes.
+    const fake = mkdtempSync(join(tmp, 'fakepynq-'));
+    writeFileSync(join(fake, 'pynq.py'), FAKE_PYNQ);
+    const outBus = busWidthOf(out, 'm_axis_out');
+    const respHex = outBeats.map((b) => BigInt(b).toString(16).padStart(outBus / 4, '0').match(/../g)!.reverse().join('')).join('');
+    const run = await execa('python3', ['-c', ['import sys, json, numpy as np', `sys.path.insert(0, ${JSON.stringify(fake)})`, `sys.path.insert(0, ${JSON.stringify(out)})`,
+      'import pynq, driver',
+      `pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH})`,
+      `pynq.RESPONSE["dma0"] = bytes.fromhex(${JSON.stringify(respHex)})`,
+      `f = np.array(${JSON.stringify(Array.from(img.data))}, dtype=np.uint8).reshape(${H}, ${W})`,
+      'objs = driver.Accelerator().label(f)',
+      'print(json.dumps({"objs": objs, "sent": pynq.SENT["dma0"].hex(), "expect": driver.beats_to_bytes(driver.frame_beats(f), driver.STREAMS["s_axis_in"]["bus_width"]).hex(), "freed": pynq.FREED}))'].join('\n')]);
+    const fr = JSON.parse(run.stdout) as { objs: Record<string, number>[]; sent: string; expect: string; freed: number };
+    expect(fr.objs).toEqual(objs);
+    expect(fr.sent).toBe(fr.expect);
+    expect(fr.sent.length).toBe(2 * (beats.length * busWidthOf(out, 's_axis_in')) / 8);
+    expect(fr.freed).toBe(2);
+    // a wrong HASH register is refused
+    const bad = await execa('python3', ['-c', ['import sys', `sys.path.insert(0, ${JSON.stringify(fake)})`, `sys.path.insert(0, ${JSON.stringify(out)})`,
+      'import pynq, driver', 'pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH ^ 1})', 'driver.Accelerator()'].join('\n')], { reject: false });
+    expect(bad.stderr).toMatch(/RuntimeError: overlay mismatch/);
   }, 60_000);
 });
+
+/** A stand-in for the pynq package: register reads from REGS, DMA sends recorded, receives filled from RESPONSE. */
+const FAKE_PYNQ = `import numpy as np
+REGS = {}
+RESPONSE = {}
+SENT = {}
+FREED = 0
+
+class _Buf(np.ndarray):
+    def freebuffer(self):
+        global FREED
+        FREED += 1
+
+def allocate(shape, dtype):
+    return np.zeros(shape, dtype=dtype).view(_Buf)
+
+class _Mmio:
+    def __init__(self, dma):
+        self.dma = dma
+    def read(self, off):
+        assert off == 0x58, off
+        return len(RESPONSE[self.dma.name])
+
+class _Send:
+    def __init__(self, dma):
+        self.dma = dma
+    def transfer(self, buf):
+        SENT[self.dma.name] = bytes(np.asarray(buf))
+    def wait(self):
+        pass
+
+class _Recv:
+    def __init__(self, dma):
+        self.dma = dma
+        self.buf = None
+    def transfer(self, buf):
+        self.buf = buf
+    def wait(self):
+        data = RESPONSE[self.dma.name]
+        assert len(data) <= len(self.buf), "response longer than the receive buffer"
+        self.buf[:len(data)] = np.frombuffer(data, dtype=np.uint8)
+
+class _Dma:
+    def __init__(self, name):
+        self.name = name
+        self.sendchannel = _Send(self)
+        self.recvchannel = _Recv(self)
+        self.mmio = _Mmio(self)
+
+class _Ctrl:
+    def read(self, off):
+        return REGS.get(off, 0)
+    def write(self, off, value):
+        REGS[off] = value
+
+class Overlay:
+    def __init__(self, bitfile, download=True):
+        self.acc = _Ctrl()
+        self.dma0 = _Dma("dma0")
+`;
 
 function busWidthOf(dir: string, bus: string): number {
   const ex = JSON.parse(readFileSync(join(dir, 'export.json'), 'utf8')) as { streams: { bus: string; busWidth: number }[] };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { main } from '../src/cli/main.js';
 import {
-  exportDesign, deriveManifest, writeDesignManifest, parseDesignManifest, loadDesign, runTclStubbed, checkTclNames, ID_MAGIC,
+  exportDesign, deriveManifest, writeDesignManifest, designManifestJsonSchema, parseDesignManifest, loadDesign, runTclStubbed, checkTclNames, ID_MAGIC,
   type DesignManifest,
 } from '../src/export/index.js';
 import { makeCclConfig } from '../src/ccl/config.js';
@@ -54,6 +54,9 @@ describe('design manifest', () => {
     expect(m.schema).toBe('accelforge-design/1');
     const back = loadDesign(dir).manifest;
     expect(back).toEqual(m);
+    const schema = designManifestJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['schema', 'kind', 'top', 'files', 'clock', 'reset', 'streams', 'controls']));
+    expect(schema.required).toEqual(expect.arrayContaining(['top', 'streams', 'clock']));
   });
 
   it('rejects bad manifests with one line naming the field', () => {

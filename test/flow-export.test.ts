@@ -482,6 +482,23 @@ describe('export of an msq build layer (derived manifest + layer report.json)', 
     const o = lines.filter((l) => l[0] === 'O');
     expect(o.map((l) => BigInt(`0x${l[1]}`))).toEqual(exp);
     expect(o.map((l) => l[2])).toEqual([...Array(exp.length - 1).fill('0'), '1']);
+
+    // Accelerator.infer() with a stand-in pynq whose DMA returns the simulated output bytes
+    const { unpackOutputs } = await import('../src/msq/rtl/index.js');
+    const x = Array.from(unpackOutputs(ins.map((d) => ({ data: d })), 3, 4, 5, 2, 4, false));
+    const y = Array.from(unpackOutputs(o.map((l) => ({ data: BigInt(`0x${l[1]}`) })), 5, 4, 5, 2, 4, true));
+    const fake = mkdtempSync(join(tmp, 'fakepynq-'));
+    writeFileSync(join(fake, 'pynq.py'), FAKE_PYNQ);
+    const bw = busWidthOf(out, 'm_axis_out');
+    const le = (v: bigint, bits: number) => v.toString(16).padStart(bits / 4, '0').match(/../g)!.reverse().join('');
+    const run = await execa('python3', ['-c', ['import sys, json, numpy as np', `sys.path.insert(0, ${JSON.stringify(fake)})`, `sys.path.insert(0, ${JSON.stringify(out)})`,
+      'import pynq, driver', 'pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH})',
+      `pynq.RESPONSE["dma0"] = bytes.fromhex(${JSON.stringify(o.map((l) => le(BigInt(`0x${l[1]}`), bw)).join(''))})`,
+      `y = driver.Accelerator().infer(np.array(${JSON.stringify(x)}).reshape(3, 4, 5), (5, 4, 5))`,
+      'print(json.dumps({"y": [int(v) for v in y.reshape(-1)], "sent": pynq.SENT["dma0"].hex()}))'].join('\n')]);
+    const r = JSON.parse(run.stdout) as { y: number[]; sent: string };
+    expect(r.y).toEqual(y);
+    expect(r.sent).toBe(ins.map((d) => le(d, busWidthOf(out, 's_axis_act'))).join(''));
   }, 60_000);
 
   it('driver.py activation packing and output unpacking mirror packActivations / unpackOutputs', async () => {

@@ -11,7 +11,8 @@ import type { DemoStep } from '../demo/types.js';
 
 async function steps(): Promise<DemoStep[]> {
   const { macStep } = await import('../demo/mac.js');
-  return [macStep];
+  const { cclStep } = await import('../demo/ccl.js');
+  return [macStep, cclStep];
 }
 
 export async function run(argv: string[]): Promise<void> {

@@ -101,41 +101,47 @@ async function main(): Promise<void> {
   const boards: Record<string, unknown> = {};
   for (const id of ['xc7z020', 'xc7z045'] as const) {
     const board = loadBoard(id);
-    const sweepFile = join(PROJECT_ROOT, 'bench', 'results', `msq-sweep-${id}.json`);
-    let cfg = DEFAULT_CONFIG[id]!;
-    let source = 'default configuration in bench/msq-engine.ts (no sweep result found)';
-    let fixedOnly: EngineShape | undefined;
-    if (existsSync(sweepFile)) {
-      const sw = JSON.parse(readFileSync(sweepFile, 'utf8')) as { result: { best: EngineShape; fixedOnly: EngineShape & { Ps: number } } };
-      cfg = { N: sw.result.best.N, Pf: sw.result.best.Pf, Ps: sw.result.best.Ps, Rq: sw.result.best.Rq };
-      fixedOnly = sw.result.fixedOnly;
-      source = `msq sweep (${sweepFile.replace(PROJECT_ROOT + '/', '')})`;
+    const variants: Record<string, unknown> = {};
+    for (const suffix of ['', '-pack']) {
+      const sweepFile = join(PROJECT_ROOT, 'bench', 'results', `msq-sweep-${id}${suffix}.json`);
+      let cfg: EngineShape = DEFAULT_CONFIG[id]!;
+      let source = 'default configuration in bench/msq-engine.ts (no sweep result found)';
+      let fixedOnly: EngineShape | undefined;
+      if (existsSync(sweepFile)) {
+        const sw = JSON.parse(readFileSync(sweepFile, 'utf8')) as { result: { best: EngineShape; fixedOnly: EngineShape } };
+        cfg = { N: sw.result.best.N, Pf: sw.result.best.Pf, Ps: sw.result.best.Ps, Rq: sw.result.best.Rq, dspPack: suffix ? 2 : 1 };
+        fixedOnly = sw.result.fixedOnly;
+        source = `msq sweep (${sweepFile.replace(PROJECT_ROOT + '/', '')})`;
+      } else if (suffix) {
+        continue;
+      }
+      const net = networkLatency(resnet18Shapes(cfg.Ps / cfg.Pf), cfg, board);
+      const peak = (2 * (cfg.Pf + cfg.Ps) * cfg.N * 100) / 1000;
+      const rec: Record<string, unknown> = {
+        config: cfg,
+        configSource: source,
+        peakGopsAt100MHz: peak,
+        paperPeakGops: PAPER[id].gops,
+        resnet18: {
+          ms: +net.ms.toFixed(2),
+          paperMs: PAPER[id].resnet18Ms,
+          efficiency: +net.efficiency.toFixed(3),
+          effectiveGops: +((2 * net.macs) / (net.ms * 1e6)).toFixed(1),
+          ddrAssumptionGBps: net.ddrGBps,
+          ddrBoundLayers: net.layers.filter((l) => l.bound === 'ddr').map((l) => l.name),
+          perLayer: net.layers.map((l) => ({ name: l.name, cycles: l.cycles, bound: l.bound, efficiency: +(l.macs / (l.cycles * (cfg.Pf + cfg.Ps) * cfg.N)).toFixed(3) })),
+          note: 'cycle-model figure (not a simulation of the whole network); weights/feature maps over DDR at the derated bandwidth of the board file (an assumption); conv1 and fc are all-fixed 8-bit and use only the fixed core',
+        },
+      };
+      if (fixedOnly) {
+        const fo: EngineShape = { N: fixedOnly.N, Pf: fixedOnly.Pf, Ps: 0, Rq: fixedOnly.Rq, dspPack: suffix ? 2 : 1 };
+        const fnet = networkLatency(resnet18Shapes(0), fo, board);
+        rec.fixedOnly = { config: fo, peakGopsAt100MHz: (2 * fo.Pf * fo.N * 100) / 1000, resnet18Ms: +fnet.ms.toFixed(2) };
+      }
+      variants[suffix ? 'dspPack2' : 'dspPack1'] = rec;
+      process.stdout.write(`${id}${suffix}: ${JSON.stringify({ cfg, peak, resnet18Ms: net.ms.toFixed(2), eff: net.efficiency.toFixed(3) })}\n`);
     }
-    const net = networkLatency(resnet18Shapes(cfg.Ps / cfg.Pf), cfg, board);
-    const peak = (2 * (cfg.Pf + cfg.Ps) * cfg.N * 100) / 1000;
-    const rec: Record<string, unknown> = {
-      config: cfg,
-      configSource: source,
-      peakGopsAt100MHz: peak,
-      paperPeakGops: PAPER[id].gops,
-      resnet18: {
-        ms: +net.ms.toFixed(2),
-        paperMs: PAPER[id].resnet18Ms,
-        efficiency: +net.efficiency.toFixed(3),
-        effectiveGops: +((2 * net.macs) / (net.ms * 1e6)).toFixed(1),
-        ddrAssumptionGBps: net.ddrGBps,
-        ddrBoundLayers: net.layers.filter((l) => l.bound === 'ddr').map((l) => l.name),
-        perLayer: net.layers.map((l) => ({ name: l.name, cycles: l.cycles, bound: l.bound, efficiency: +(l.macs / (l.cycles * (cfg.Pf + cfg.Ps) * cfg.N)).toFixed(3) })),
-        note: 'cycle-model figure (not a simulation of the whole network); weights/feature maps over DDR at the derated bandwidth of the board file (an assumption); conv1 and fc are all-fixed 8-bit and use only the fixed core',
-      },
-    };
-    if (fixedOnly) {
-      const fo = { N: fixedOnly.N, Pf: fixedOnly.Pf, Ps: 0, Rq: fixedOnly.Rq };
-      const fnet = networkLatency(resnet18Shapes(0), fo, board);
-      rec.fixedOnly = { config: fo, peakGopsAt100MHz: (2 * fo.Pf * fo.N * 100) / 1000, resnet18Ms: +fnet.ms.toFixed(2) };
-    }
-    boards[id] = rec;
-    process.stdout.write(`${id}: ${JSON.stringify({ cfg, peak, resnet18Ms: net.ms.toFixed(2), eff: net.efficiency.toFixed(3) })}\n`);
+    boards[id] = variants;
   }
   out.boards = boards;
   await writeFileAtomic(resultFile, JSON.stringify(out, null, 2) + '\n');

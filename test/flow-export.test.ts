@@ -141,7 +141,7 @@ describe('export of a CCL core (derived manifest) ', () => {
     const p = cclRtlParams(makeCclConfig({ width: 16, height: 8, cell: 2 }), { ppc: 2 });
     expect(manifest.streams[1]!.maxBeats).toBe(maxObjectsPerFrame(p) + 1);
     expect(manifest.streams[0]).toMatchObject({ dataWidth: p.inWidth, beats: 8 * 8, lastEvery: 8, lanes: { count: 2, bits: 8 } });
-    expect(readFileSync(join(out, 'driver.py'), 'utf8')).toContain(`MAX_RECORDS = ${maxObjectsPerFrame(p) + 1} or 4096`);
+    expect(readFileSync(join(out, 'driver.py'), 'utf8')).toContain(`MAX_RECORDS = ${maxObjectsPerFrame(p) + 1}  # output buffer`);
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toMatch(/Unverified step/);
     for (const c of ['tcl', 'lint', 'driver']) expect(readme).toContain(`> - ${c}: **passed**`);
@@ -223,7 +223,7 @@ describe('export of a CCL core (derived manifest) ', () => {
     for (const [x0, y0, w, h] of blobs) for (let y = y0!; y < y0! + h!; y++) for (let x = x0!; x < x0! + w!; x++) img.data[y * W + x] = 200;
     const golden = labelImage(img, makeCclConfig({ width: W, height: H, cell: 2 }));
     const py = (code: string[]) => execa('python3', ['-c', ['import sys, json, numpy as np', `sys.path.insert(0, ${JSON.stringify(out)})`, 'import driver', ...code].join('\n')]);
-    const beats = JSON.parse((await py([`f = np.array(${JSON.stringify(Array.from(img.data))}, dtype=np.uint8).reshape(${H}, ${W})`, 'print(json.dumps([b for b in driver.frame_beats(f)]))'])).stdout) as number[];
+    const beats = JSON.parse((await py([`f = np.array(${JSON.stringify(Array.from(img.data))}, dtype=np.uint8).reshape(${H}, ${W})`, 'print(json.dumps([int(b) for b in driver.frame_beats(f)]))'])).stdout) as number[];
     const lines = await simulateWrapper(join(out, 'rtl'), 'ccl_core_zynq', { inBus: 's_axis_in', inWidth: 16, outBus: 'm_axis_out', outWidth: busWidthOf(out, 'm_axis_out') }, beats, [0x00, 0x04], []);
     const regs = lines.filter((l) => l[0] === 'R');
     expect(Number.parseInt(regs[0]![2]!, 16)).toBe(ID_MAGIC);
@@ -254,6 +254,8 @@ describe('export of a CCL core (derived manifest) ', () => {
     const fr = JSON.parse(run.stdout) as { objs: Record<string, number>[]; sent: string; expect: string; freed: number };
     expect(fr.objs).toEqual(objs);
     expect(fr.sent).toBe(fr.expect);
+    const inBus = busWidthOf(out, 's_axis_in');
+    expect(fr.sent).toBe(beats.map((b) => BigInt(b).toString(16).padStart(inBus / 4, '0').match(/../g)!.reverse().join('')).join(''));
     expect(fr.sent.length).toBe(2 * (beats.length * busWidthOf(out, 's_axis_in')) / 8);
     expect(fr.freed).toBe(2);
     // a wrong HASH register is refused

@@ -3,17 +3,7 @@ import { actRange, levels, weightValue, type Scheme } from '../src/msq/conventio
 import { assertExactInDoubles, modelBounds } from '../src/msq/bounds.js';
 import { prepareModel, runGolden } from '../src/msq/golden.js';
 import { checkModel, parseQuantModel, type Filter, type QuantLayer, type QuantModel } from '../src/msq/model.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../src/util/random.js';
 
 function model(input: QuantModel['input'], layers: QuantLayer[]): QuantModel {
   return parseQuantModel({ format: 'accelforge-msq', version: 1, input, layers });

@@ -4,17 +4,8 @@ import { runFloat } from '../src/msq/float.js';
 import { argmax, quantizeInput, runGolden, prepareModel } from '../src/msq/golden.js';
 import { parseQuantModel, type FloatLayer, type FloatModel } from '../src/msq/model.js';
 import { quantizeFloatModel, quantizeFloatModelWithReport, rangesFromSamples } from '../src/msq/ptq.js';
+import { mulberry32 as rng } from '../src/util/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const gauss = (r: () => number): number => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 
 /** conv(1->c1) relu, conv(c1->c1) relu, add, maxpool, conv(c1->c2 stride 2) relu, gap, flatten, fc(->10). */

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { levels, weightDenominator } from '../src/msq/conventions.js';
 import { boardRatio, chooseSchemes, fixedCount, normalizedVariance } from '../src/msq/scheme.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../src/util/random.js';
 
 describe('board ratios', () => {
   it('reads 1:1.5 for xc7z020 and 1:2 for xc7z045 from boards/*.json', () => {

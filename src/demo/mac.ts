@@ -11,16 +11,7 @@ import { emitVerilog } from '../hdl/index.js';
 import { synthesize, formatSynthReport, synthReportJson } from '../synth/index.js';
 import type { Board } from '../board/index.js';
 import type { DemoStep } from './types.js';
-
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { mulberry32 } from '../util/random.js';
 
 export const macStep: DemoStep = {
   name: 'mac',
@@ -34,7 +25,7 @@ export const macStep: DemoStep = {
     for (const [name, text] of files) await writeFile(join(outDir, name), text);
 
     // 2,000 random vectors (with the most negative operands mixed in) in random-length groups.
-    const r = xorshift(2024);
+    const r = mulberry32(2024);
     const pairs: [bigint, bigint][] = [];
     const lasts: boolean[] = [];
     const rnd = (): bigint => (r() < 0.1 ? -128n : BigInt(Math.floor(r() * 256) - 128));

@@ -23,6 +23,7 @@ import { digitToFloat, loadMnist, type MnistSet } from './mnist.js';
 import { loadOnnx, type OnnxImport } from './onnx.js';
 import { fixedCount, boardRatio } from './scheme.js';
 import type { QuantModel } from './model.js';
+import { mulberry32 as rng } from '../util/random.js';
 
 export const ACCURACY_COLUMNS = ['float', 'fixed', 'sp2', 'msqVariance', 'msqError', 'msqRandom', 'msqAsTrained'] as const;
 export type AccuracyColumn = (typeof ACCURACY_COLUMNS)[number];
@@ -79,18 +80,6 @@ export function quantAccuracy(qm: QuantModel, set: MnistSet): number {
     if (argmax(runGolden(pm, x).output.data) === set.labels[i]) ok++;
   });
   return (100 * ok) / set.images.length;
-}
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

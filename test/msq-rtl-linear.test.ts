@@ -1,5 +1,5 @@
 /**
- * MSQ layer engine vs the golden model: linear layers, a layer with every filter on one core, worst-case weights
+ * MSQ layer engine vs the golden model: linear layers, depthwise conv, a layer with every filter on one core, worst-case weights
  * and inputs (accumulator extremes, 8-bit SP2 with 15-bit shifts), random valid/ready stalls; cycle model.
  */
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,11 @@ const cases: Array<{ name: string; spec: RandomLayerSpec; shape: EngineShape; se
     name: 'worst case (4 requantizer units): k3 conv, signed 8-bit in, 8-bit fixed + 8-bit SP2 at extreme levels, cin 8 = N',
     spec: { ...lin, op: 'conv2d', cin: 8, h: 5, w: 5, cout: 6, k: [3, 3], pad: [1, 1, 1, 1], inBits: 8, inSigned: true, fixedBits: 8, sp2Bits: 8, sp2Fraction: 0.5, worstCase: true },
     shape: { N: 8, Pf: 2, Ps: 2, Rq: 4 }, seed: 6,
+  },
+  {
+    name: 'depthwise k3 s2 (dense conv with zero off-channel weights), 7 channels, asymmetric pad',
+    spec: { ...lin, op: 'conv2d', depthwise: true, cin: 7, cout: 7, h: 7, w: 6, k: [3, 3], stride: [2, 2], pad: [1, 0, 1, 1], sp2Fraction: 0.5 },
+    shape: { N: 4, Pf: 2, Ps: 2 }, seed: 8,
   },
   {
     name: 'all filters SP2 (fixed core idle), linear 20 -> 9, 3-bit SP2, 2-bit unsigned out',

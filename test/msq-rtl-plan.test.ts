@@ -66,8 +66,8 @@ describe('msq layer plan', () => {
     const info = checkModel(m).get('input')!;
     expect(() => planLayer(layer, info, { N: 0, Pf: 2, Ps: 3 })).toThrow(/engine\.N: must be an integer/);
     expect(() => planLayer(layer, info, { N: 4, Pf: 2, Ps: 3, Rq: 9 })).toThrow(/engine\.Rq/);
-    expect(() => planLayer({ ...layer, groups: 10 }, info, { N: 4, Pf: 2, Ps: 3 })).toThrow(UserError);
-    expect(() => planLayer({ ...layer, groups: 10 }, info, { N: 4, Pf: 2, Ps: 3 })).toThrow(/layer 'layer0'\.groups: depthwise/);
+    expect(() => planLayer({ ...layer, groups: 5 }, info, { N: 4, Pf: 2, Ps: 3 })).toThrow(UserError);
+    expect(() => planLayer({ ...layer, groups: 5 }, info, { N: 4, Pf: 2, Ps: 3 })).toThrow(/layer 'layer0'\.groups: must be 1 or inChannels/);
     const lastSp2 = layer.filters.map((f) => f.scheme).lastIndexOf('sp2');
     const mixed = { ...layer, filters: layer.filters.map((f, i) => (i === lastSp2 ? { ...f, bits: 5 } : f)) };
     expect(() => planLayer(mixed, info, { N: 4, Pf: 2, Ps: 3 })).toThrow(/bits: SP2 filters of one layer must share one width/);

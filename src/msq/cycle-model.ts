@@ -66,7 +66,7 @@ export function layerCycles(plan: LayerPlan): LayerCycles {
   const load = plan.inH * plan.inW * plan.cinGroups;
   const pixels = plan.outH * plan.outW;
   const total = scheduleCycles(plan.shape, { load, pixels, steps: plan.steps, passes: plan.passes, passCycles: plan.passCycles, coutGroups: plan.coutGroups });
-  const macs = plan.cin * plan.kh * plan.kw * plan.cout * pixels;
+  const macs = (plan.depthwise ? 1 : plan.cin) * plan.kh * plan.kw * plan.cout * pixels;
   return { load, perPixel: plan.passes * plan.passCycles, pixels, total, macs, slotMacs: total * (plan.shape.Pf + plan.shape.Ps) * plan.shape.N };
 }
 

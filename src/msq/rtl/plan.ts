@@ -41,6 +41,8 @@ export function requantGroupLanes(s: EngineShape): number {
 export interface LayerPlan {
   name: string;
   shape: EngineShape;
+  /** depthwise conv2d (groups = cin), run as a dense conv with zero weights off the filter's own channel */
+  depthwise: boolean;
   /** input feature map [C, H, W] (linear: [inFeatures, 1, 1]) */
   cin: number;
   inH: number;
@@ -105,7 +107,7 @@ function checkShape(s: EngineShape): void {
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
 /**
- * Plan a conv2d (groups = 1) or linear layer for an engine of the given shape. `input` is the tensor the layer
+ * Plan a conv2d (groups = 1, or depthwise) or linear layer for an engine of the given shape. `input` is the tensor the layer
  * reads (from checkModel). Errors name the layer and the field.
  */
 export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, shape: EngineShape): LayerPlan {
@@ -114,10 +116,16 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
   let cin: number, inH: number, inW: number, cout: number;
   let kh = 1, kw = 1, sh = 1, sw = 1;
   let pad: [number, number, number, number] = [0, 0, 0, 0];
+  let depthwise = false;
   if (layer.op === 'conv2d') {
-    if (layer.groups !== 1) fail(`${at}.groups`, `depthwise conv2d is not supported by the engine yet (groups must be 1, got ${layer.groups})`);
     if (input.shape.length !== 3) fail(`${at}.input`, 'conv2d needs a [C, H, W] input');
     [cin, inH, inW] = input.shape as [number, number, number];
+    if (layer.groups !== 1) {
+      if (layer.groups !== cin || layer.outChannels !== cin) {
+        fail(`${at}.groups`, `must be 1 or inChannels with outChannels = inChannels (depthwise), got groups ${layer.groups}`);
+      }
+      depthwise = true;
+    }
     cout = layer.outChannels;
     [kh, kw] = layer.kernel;
     [sh, sw] = layer.stride;
@@ -132,7 +140,9 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
   const outW = Math.floor((inW + pad[1] + pad[3] - kw) / sw) + 1;
   if (outH < 1 || outW < 1) fail(`${at}.kernel`, 'kernel larger than the padded input');
   if (layer.filters.length !== cout) fail(`${at}.filters`, `has ${layer.filters.length} filters, expected ${cout}`);
-  const fanIn = cin * kh * kw;
+  // depthwise runs as a dense conv whose filter j has zero weights outside input channel j (correct; 1/N of the
+  // multipliers do useful work)
+  const fanIn = (depthwise ? 1 : cin) * kh * kw;
   const { N, Pf, Ps } = shape;
 
   const fixedFilters: number[] = [];
@@ -189,7 +199,7 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
 
   // weight of filter j at (ci, ky, kx); model order is [ci][ky][kx]
   const code = (j: number, ci: number, ky: number, kx: number): number =>
-    layer.filters[j]!.weights[(ci * kh + ky) * kw + kx]!;
+    depthwise ? (ci === j ? layer.filters[j]!.weights[ky * kw + kx]! : 0) : layer.filters[j]!.weights[(ci * kh + ky) * kw + kx]!;
   const romOf = (list: number[], lanes: number, bits: number): bigint[] => {
     const rom: bigint[] = [];
     const mask = (1n << BigInt(bits)) - 1n;
@@ -217,6 +227,7 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
   return {
     name: layer.name,
     shape: { ...shape, Rq: shape.Rq ?? 1, dspPack: shape.dspPack ?? 1 },
+    depthwise,
     cin, inH, inW, cout, outH, outW, kh, kw, sh, sw, pad,
     cinGroups, coutGroups, steps, passCycles, passes,
     fixedFilters, sp2Filters,

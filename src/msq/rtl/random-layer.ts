@@ -36,6 +36,8 @@ export interface RandomLayerSpec {
   outSigned: boolean;
   fixedBits: number;
   sp2Bits: number;
+  /** depthwise conv2d (groups = cin, cout must equal cin) */
+  depthwise?: boolean;
   /** every weight at its extreme level (largest |w|, sign matching the worst input) */
   worstCase?: boolean;
 }
@@ -43,7 +45,7 @@ export interface RandomLayerSpec {
 export function randomLayerModel(spec: RandomLayerSpec, seed: number): QuantModel {
   const r = rng(seed);
   const ri = (n: number): number => Math.floor(r() * n);
-  const fanIn = spec.op === 'conv2d' ? spec.cin * spec.k[0] * spec.k[1] : spec.cin * spec.h * spec.w;
+  const fanIn = spec.op === 'conv2d' ? (spec.depthwise ? 1 : spec.cin) * spec.k[0] * spec.k[1] : spec.cin * spec.h * spec.w;
   const nSp2 = Math.round(spec.cout * spec.sp2Fraction);
   // choose which filters are SP2: a random subset
   const order = Array.from({ length: spec.cout }, (_, i) => i).sort(() => r() - 0.5);
@@ -95,11 +97,11 @@ export function randomLayerModel(spec: RandomLayerSpec, seed: number): QuantMode
           kernel: spec.k,
           stride: spec.stride,
           padding: spec.pad,
-          groups: 1,
+          groups: spec.depthwise ? spec.cin : 1,
           out,
           filters,
         }
-      : { name: 'layer0', op: 'linear' as const, input: 'input', inFeatures: fanIn, outFeatures: spec.cout, out, filters };
+      : { name: 'layer0', op: 'linear' as const, input: 'input', inFeatures: spec.cin * spec.h * spec.w, outFeatures: spec.cout, out, filters };
   return { format: 'accelforge-msq', version: 1, note: 'random test layer', input, layers: [layer] };
 }
 

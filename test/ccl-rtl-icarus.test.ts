@@ -21,6 +21,14 @@ describe('ccl rtl on Icarus (same vectors, random stalls)', () => {
     expect(checks.some((c) => c.name.startsWith('stripes') && c.rtl.overflow)).toBe(true);
   }, 120_000);
 
+  for (const [w, h, c, p, conn] of [[48, 32, 1, 1, 8], [40, 30, 2, 2, 4], [48, 32, 4, 4, 8]] as const) {
+    it(`inlineCommit option (one-clock inactive cells): ${w}x${h} C=${c} P=${p} ${conn}-connectivity`, async () => {
+      const cfg = cfgOf(w, h, c, { connectivity: conn, histBins: 2 });
+      const { checks } = await checkRtlFrames(cfg, rtlVectors(cfg, 5), { ppc: p, inlineCommit: true, sim: 'icarus', seed: 6, validProb: 0.7, readyProb: 0.6 });
+      expect(checks.filter((x) => x.diff).map((x) => `${x.name}: ${x.diff}`)).toEqual([]);
+    }, 120_000);
+  }
+
   it('12x40 C=16 P=4: a single cell column, T=7, histogram', async () => {
     const cfg = cfgOf(12, 40, 16, { minPixels: 7, histBins: 2 });
     const { checks } = await checkRtlFrames(cfg, rtlVectors(cfg, 3), { ppc: 4, sim: 'icarus', seed: 9, validProb: 0.5, readyProb: 0.7 });

@@ -17,6 +17,8 @@ export interface RtlRunOptions {
   ppc: number;
   /** Simulator (default verilator). */
   sim?: SimulatorName;
+  /** Generator option: one-clock commit of inactive cells (default false). */
+  inlineCommit?: boolean;
   /** Stall PRNG seed and probabilities (default: no stalls). */
   seed?: number;
   validProb?: number;
@@ -70,7 +72,7 @@ export function frameBeats(image: CclImage, p: CclRtlParams): Beat[] {
 export async function labelFramesWithRtl(images: CclImage[], cfgIn: CclConfig, opts: RtlRunOptions): Promise<RtlRunResult> {
   const cfg = validateCclConfig(cfgIn);
   if (images.length === 0) fail('images', 'need at least one frame');
-  const rtl = generateCclSimRtl(cfg, { ppc: opts.ppc });
+  const rtl = generateCclSimRtl(cfg, { ppc: opts.ppc, ...(opts.inlineCommit ? { inlineCommit: true } : {}) });
   const p = rtl.params;
   const inputs: Beat[] = [];
   for (const img of images) for (const b of frameBeats(img, p)) inputs.push(b);

@@ -541,8 +541,8 @@ export function buildCclCore(p: CclRtlParams): Module {
           });
         });
         q.set(st, mux(actNow, lit(S.F0, 4), lit(S.COMMIT, 4)));
-        // labeler-bound designs: an inactive cell (and the tail step) commits right here: one clock, +2 when an
-        // object completes
+        // with inlineCommit an inactive cell (and the tail step) commits right here: one clock, +2 when an object
+        // completes
         if (p.inlineCommit) q.if(active.not(), () => {
           q.if(tail.not(), () => {
             slots.forEach((sl, i) => q.set(sl, i < Wc - 1 ? slots[i + 1]! : zeroL));

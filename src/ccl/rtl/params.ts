@@ -22,6 +22,8 @@ export interface CclRtlOptions {
   ppc: number;
   /** Top module name (default `ccl_core`). */
   name?: string;
+  /** Commit inactive cells in one labeler clock instead of two (see CclRtlParams.inlineCommit). Default false. */
+  inlineCommit?: boolean;
 }
 
 /** One field of a packed record (LSB-first order). */
@@ -55,9 +57,9 @@ export interface CclRtlParams {
   N: number;
   Nt: number;
   /**
-   * Inactive cells commit in the labeler's DEC state (1 clock instead of 2). Chosen where the labeler, not the
-   * input, bounds throughput (C²/P < 6, i.e. C ≤ 2, or C = 4 with P = 4): it puts the ring comparators and the
-   * cell RAM read in one path, which lowers fmax, so input-bound designs keep the registered two-clock commit.
+   * Inactive cells commit in the labeler's DEC state (1 clock instead of 2). Off by default: it puts the ring
+   * comparators and the cell RAM read into one path, and at 512×512 the fmax it costs (C = 1: 137 → 85 MHz
+   * estimated; C = 4, P = 4: 161 → 106 MHz) outweighs the cycles it saves (bench/ccl-fps.ts, docs/ccl.md).
    */
   inlineCommit: boolean;
   /** Largest number of labels the datapath can ever hold at once: ⌈(Wc+1)/2⌉ + 1. */
@@ -158,7 +160,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     PB: bitsPerPixel(cfg.pixelFormat),
     inWidth: P * bitsPerPixel(cfg.pixelFormat),
     N, Nt, liveBound,
-    inlineCommit: (C * C) / P < 6,
+    inlineCommit: opts.inlineCommit ?? false,
     LW: bitsFor(Nt),
     cellFields,
     cellWidth: cellFields.reduce((s, f) => s + f.width, 0),

@@ -8,7 +8,8 @@
  *     by `msq sweep` (bench/results/msq-sweep-<board>.json when present, else the default below), and the
  *     fixed-only baseline on the same board; peak GOPS vs the paper (132 / 624 GOPS at 100 MHz, 47.1 / 10.1 ms).
  *
- *   npx tsx bench/msq-engine.ts [--skip-sim]    (--skip-sim keeps the previous run's simulation figures)
+ *   npx tsx bench/msq-engine.ts [--skip-sim] [--board-size]
+ *   (--skip-sim keeps the previous run's simulation figures; --board-size also simulates the XC7Z020-size engine)
  *
  * Writes bench/results/msq-engine.json with the date, machine and load average.
  */
@@ -49,7 +50,10 @@ const DEFAULT_CONFIG: Record<string, EngineShape> = {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'skip-sim': { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({
+    options: { 'skip-sim': { type: 'boolean', default: false }, 'board-size': { type: 'boolean', default: false } },
+    strict: true,
+  });
   const out: Record<string, unknown> = {
     bench: 'msq-engine',
     date: new Date().toISOString(),
@@ -96,6 +100,29 @@ async function main(): Promise<void> {
       note: 'runMs includes writing stimulus and reading responses; the XC7Z020-size engine (N16 Pf13 Ps40) was not simulated here',
     };
     process.stdout.write(`verilator: ${JSON.stringify(out.verilatorSpeed)}\n`);
+  }
+
+  if (values['board-size']) {
+    // Verilator speed of the XC7Z020-size engine (the sweep's best configuration), conv 3x3 64 -> 72 on 8x8
+    const sw = JSON.parse(readFileSync(join(PROJECT_ROOT, 'bench', 'results', 'msq-sweep-xc7z020.json'), 'utf8')) as { result: { best: EngineShape } };
+    const cfg: EngineShape = { N: sw.result.best.N, Pf: sw.result.best.Pf, Ps: sw.result.best.Ps, Rq: sw.result.best.Rq };
+    const cout = cfg.Pf + cfg.Ps;
+    const model = randomLayerModel({ ...base, cin: 64, h: 8, w: 8, cout, sp2Fraction: cfg.Ps / cout }, 12);
+    const e = buildEngine(model, cfg);
+    const frames = Array.from({ length: 40 }, (_, i) => randomInput(model, 500 + i));
+    const r = await verifyEngine(e, frames);
+    out.verilatorSpeedBoardSize = {
+      engine: `XC7Z020 sweep best N${cfg.N} Pf${cfg.Pf} Ps${cfg.Ps} Rq${cfg.Rq} (${(cfg.Pf + cfg.Ps) * cfg.N} MAC/clock), conv 3x3 64->${cout} 8x8, 40 frames (all bit-exact)`,
+      simulatedCycles: r.cycles,
+      runMs: Math.round(r.runMs),
+      cyclesPerSecond: Math.round(r.cycles / (r.runMs / 1000)),
+      buildMs: Math.round(r.buildMs),
+      cycleModelError: (e.model_cycles.total * 40 - r.cycleCount) / r.cycleCount,
+    };
+    process.stdout.write(`board-size verilator: ${JSON.stringify(out.verilatorSpeedBoardSize)}\n`);
+  } else if (existsSync(resultFile)) {
+    const prev = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
+    if (prev.verilatorSpeedBoardSize) out.verilatorSpeedBoardSize = prev.verilatorSpeedBoardSize;
   }
 
   const boards: Record<string, unknown> = {};

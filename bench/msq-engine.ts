@@ -143,6 +143,7 @@ async function main(): Promise<void> {
         continue;
       }
       const net = networkLatency(resnet18Shapes(cfg.Ps / cfg.Pf), cfg, board);
+      const netU = networkLatency(resnet18Shapes(cfg.Ps / cfg.Pf, { unrollConv1: true }), cfg, board);
       const peak = (2 * (cfg.Pf + cfg.Ps) * cfg.N * 100) / 1000;
       const rec: Record<string, unknown> = {
         config: cfg,
@@ -159,6 +160,11 @@ async function main(): Promise<void> {
           perLayer: net.layers.map((l) => ({ name: l.name, cycles: l.cycles, bound: l.bound, efficiency: +(l.macs / (l.cycles * (cfg.Pf + cfg.Ps) * cfg.N)).toFixed(3) })),
           note: 'cycle-model figure (not a simulation of the whole network); weights/feature maps over DDR at the derated bandwidth of the board file (an assumption); conv1 and fc are all-fixed 8-bit and use only the fixed core',
         },
+        resnet18UnrolledConv1: {
+          ms: +netU.ms.toFixed(2),
+          efficiency: +netU.efficiency.toFixed(3),
+          note: 'same, with conv1 kx-unrolled (src/msq/rtl/unroll.ts, exact rewrite, host-packed input; tested bit-exact on a small conv in test/msq-rtl-unroll.test.ts)',
+        },
       };
       if (fixedOnly) {
         const fo: EngineShape = { N: fixedOnly.N, Pf: fixedOnly.Pf, Ps: 0, Rq: fixedOnly.Rq, dspPack: suffix ? 2 : 1 };
@@ -166,7 +172,7 @@ async function main(): Promise<void> {
         rec.fixedOnly = { config: fo, peakGopsAt100MHz: (2 * fo.Pf * fo.N * 100) / 1000, resnet18Ms: +fnet.ms.toFixed(2) };
       }
       variants[suffix ? 'dspPack2' : 'dspPack1'] = rec;
-      process.stdout.write(`${id}${suffix}: ${JSON.stringify({ cfg, peak, resnet18Ms: net.ms.toFixed(2), eff: net.efficiency.toFixed(3) })}\n`);
+      process.stdout.write(`${id}${suffix}: ${JSON.stringify({ cfg, peak, resnet18Ms: net.ms.toFixed(2), eff: net.efficiency.toFixed(3), unrolledConv1Ms: netU.ms.toFixed(2), effU: netU.efficiency.toFixed(3) })}\n`);
     }
     boards[id] = variants;
   }

@@ -150,8 +150,12 @@ export function networkLatency(layers: LayerShape[], shape: EngineShape, board: 
   return { layers: out, cycles, ms: cycles / (clockMHz * 1e3), macs, efficiency: macs / (cycles * peakMacsPerCycle), ddrGBps: board.ddr.deratedGBps };
 }
 
-/** ResNet-18 (ImageNet, 224x224) convolution and fc layers; 4-bit inner layers, 8-bit first/last (numerics doc). */
-export function resnet18Shapes(sp2PerFixed: number): LayerShape[] {
+/**
+ * ResNet-18 (ImageNet, 224x224) convolution and fc layers; 4-bit inner layers, 8-bit first/last (numerics doc).
+ * `unrollConv1`: conv1 as its exact kx-unrolled rewrite (rtl/unroll.ts): 21 channels, 7x1 kernel, stride (2, 1), on a
+ * host-packed 224x112 input (7/2 times more input traffic for that layer, counted in the DDR bound).
+ */
+export function resnet18Shapes(sp2PerFixed: number, o: { unrollConv1?: boolean } = {}): LayerShape[] {
   const L: LayerShape[] = [];
   const add = (name: string, cin: number, hw: number, cout: number, k: number, s: number, p: number, first = false, last = false): void => {
     const nFixed = first || last ? cout : Math.round(cout / (1 + sp2PerFixed));
@@ -161,6 +165,7 @@ export function resnet18Shapes(sp2PerFixed: number): LayerShape[] {
     });
   };
   add('conv1', 3, 224, 64, 7, 2, 3, true);
+  if (o.unrollConv1) L[0] = { ...L[0]!, cin: 21, inW: 112, kw: 1, sw: 1, pad: [3, 0, 3, 0] };
   // after 3x3/2 maxpool: 56x56
   for (let i = 0; i < 2; i++) {
     add(`layer1.${i}.conv1`, 64, 56, 64, 3, 1, 1);

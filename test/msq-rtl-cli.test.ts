@@ -35,6 +35,14 @@ describe('msq build', () => {
       expect(sim.stdout).toMatch(/PASS/);
       expect(sim.stdout).not.toMatch(/FAIL/);
 
+      // the same layer built kx-unrolled: packed input vectors, testbench passes too
+      const outU = join(dir, 'outU');
+      await run(['build', path, '--board', 'xc7z020', '-o', outU, '--n', '4', '--pf', '2', '--ps', '2', '--unroll-kx', 'layer0']);
+      const ldU = join(outU, report.layers[0]!.dir);
+      await execa('iverilog', ['-g2005', '-o', 'tb.vvp', ...(await readdir(ldU)).filter((f) => f.endsWith('.v'))], { cwd: ldU });
+      expect((await execa('vvp', ['-n', 'tb.vvp'], { cwd: ldU })).stdout).toMatch(/PASS/);
+      await expect(run(['build', path, '--board', 'xc7z020', '-o', join(dir, 'outX'), '--unroll-kx', 'nope'])).rejects.toThrow(/--unroll-kx: 'nope'/);
+
       // corrupt one expected beat: the testbench must say FAIL
       const exp = (await readFile(join(ld, 'expected.hex'), 'utf8')).split('\n');
       exp[0] = exp[0]!.replace(/^./, (c) => (c === '0' ? '1' : '0'));

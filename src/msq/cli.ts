@@ -41,6 +41,7 @@ async function build(argv: string[]): Promise<void> {
       rq: { type: 'string' },
       'dsp-pack': { type: 'string' },
       layer: { type: 'string', multiple: true },
+      'unroll-kx': { type: 'string', multiple: true },
       seed: { type: 'string' },
     },
   });
@@ -63,7 +64,7 @@ async function build(argv: string[]): Promise<void> {
   const dspPack = intOpt('dsp-pack', values['dsp-pack'], 1, 1, 2) as 1 | 2;
   const { buildModel } = await import('./rtl/build.js');
   const layers = await buildModel(model, {
-    board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, layers: values.layer, seed: intOpt('seed', values.seed, 1, 0, 2 ** 31),
+    board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, layers: values.layer, unrollKx: values['unroll-kx'], seed: intOpt('seed', values.seed, 1, 0, 2 ** 31),
   });
   process.stdout.write(`wrote ${layers.length} layer engine(s) to ${values.out} (report.md, report.json; per layer: RTL, tb_*.v, vectors)\n`);
 }

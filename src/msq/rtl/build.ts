@@ -17,6 +17,7 @@ import { fixedCoreDsps, planLayer, type EngineShape, type LayerPlan } from './pl
 import { generateLayerEngine, type EngineRtl } from './engine.js';
 import { outputBeats, packActivations } from './index.js';
 import { rng } from './random-layer.js';
+import { unrollKx } from './unroll.js';
 
 export interface BuildOptions {
   board: Board;
@@ -24,6 +25,8 @@ export interface BuildOptions {
   outDir: string;
   /** names of the conv2d / linear layers to build (default: every layer; then any other op is an error) */
   layers?: string[];
+  /** conv2d layers to build kx-unrolled (rtl/unroll.ts): the host sends their input packed, columns as channels */
+  unrollKx?: string[];
   seed?: number;
 }
 
@@ -31,6 +34,8 @@ export interface BuiltLayer {
   layer: string;
   dir: string;
   top: string;
+  /** built kx-unrolled: its input stream carries the host-packed tensor (rtl/unroll.ts) */
+  kxUnrolled: boolean;
   plan: Omit<LayerPlan, 'fixedRom' | 'sp2Rom' | 'bias' | 'mul' | 'shift'>;
   cycles: number;
   dsp48e1Lanes: number;
@@ -132,17 +137,29 @@ export async function buildModel(model: QuantModel, o: BuildOptions): Promise<Bu
   const x = new Int32Array(inInfo.shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < x.length; i++) x[i] = lo + Math.floor(r() * (hi - lo + 1));
   const g = runGolden(model, x, { dump: true });
-  const built: Array<{ layer: Conv2dLayer | LinearLayer; plan: LayerPlan; rtl: EngineRtl }> = targets.map((layer) => {
-    const plan = planLayer(layer, infos.get(layer.input)!, shape);
+  const unroll = new Set(o.unrollKx ?? []);
+  for (const n of unroll) {
+    const l = model.layers.find((x) => x.name === n);
+    if (!l || l.op !== 'conv2d') fail('--unroll-kx', `'${n}' is not a conv2d layer of the model`);
+    if (!targets.includes(l)) fail('--unroll-kx', `layer '${n}' is not being built`);
+  }
+  const built: Array<{ layer: Conv2dLayer | LinearLayer; plan: LayerPlan; rtl: EngineRtl; pack?: (x: ArrayLike<number>) => Int32Array }> = targets.map((layer) => {
+    const info = infos.get(layer.input)!;
+    if (layer.op === 'conv2d' && unroll.has(layer.name)) {
+      const u = unrollKx(layer, info);
+      const plan = planLayer(u.layer, { ...info, shape: u.inputShape }, shape);
+      return { layer, plan, rtl: generateLayerEngine(plan, `msq_${ident(layer.name)}`), pack: u.pack };
+    }
+    const plan = planLayer(layer, info, shape);
     return { layer, plan, rtl: generateLayerEngine(plan, `msq_${ident(layer.name)}`) };
   });
   return writeDirAtomic(o.outDir, async (tmp) => {
     const out: BuiltLayer[] = [];
-    for (const { layer, plan, rtl } of built) {
+    for (const { layer, plan, rtl, pack } of built) {
       const dir = join(tmp, ident(layer.name));
       await writeDirAtomic(dir, async (d) => {
         for (const [f, t] of rtl.files) await writeFile(join(d, f), t);
-        const xin = g.tensors!.get(layer.input)!.data;
+        const xin = pack ? pack(g.tensors!.get(layer.input)!.data) : g.tensors!.get(layer.input)!.data;
         const yout = g.tensors!.get(layer.name)!.data;
         const ins = packActivations(xin, plan.cin, plan.inH, plan.inW, shape.N, plan.inBits);
         const outs = outputBeats(yout, plan.cout, plan.outH, plan.outW, shape.N, plan.outBits);
@@ -155,6 +172,7 @@ export async function buildModel(model: QuantModel, o: BuildOptions): Promise<Bu
           layer: layer.name,
           dir: ident(layer.name),
           top: rtl.top,
+          kxUnrolled: Boolean(pack),
           plan: summary,
           cycles: cyc.total,
           dsp48e1Lanes: fixedCoreDsps(shape),

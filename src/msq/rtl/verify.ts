@@ -4,6 +4,7 @@
  * when asked) and compare every output beat. Used by the tests, `msq build` and the benchmarks.
  */
 import { runGolden } from '../golden.js';
+import { fail } from '../../util/errors.js';
 import { checkModel, type Conv2dLayer, type LinearLayer, type QuantModel } from '../model.js';
 import { runStreams, runBoth } from '../../sim/index.js';
 import type { RunResult } from '../../sim/types.js';
@@ -25,6 +26,24 @@ export function buildEngine(model: QuantModel, shape: EngineShape, prefix = 'msq
   const layer = model.layers[0]! as Conv2dLayer | LinearLayer;
   const plan = planLayer(layer, infos.get(layer.input)!, shape);
   return { model, plan, rtl: generateLayerEngine(plan, prefix), model_cycles: layerCycles(plan) };
+}
+
+/**
+ * A one-layer model holding layer `name` of `model`, whose input is that layer's input tensor (same bits, signed,
+ * scale, shape): to run one weighted layer of a network on the engine with the golden model's intermediate tensor.
+ */
+export function layerAsModel(model: QuantModel, name: string): QuantModel {
+  const infos = checkModel(model);
+  const layer = model.layers.find((l) => l.name === name);
+  if (!layer || (layer.op !== 'conv2d' && layer.op !== 'linear')) fail('layer', `'${name}' is not a conv2d or linear layer of the model`);
+  const t = infos.get(layer.input)!;
+  return {
+    format: model.format,
+    version: model.version,
+    name: `${model.name ?? 'model'}:${name}`,
+    input: { name: layer.input, shape: [...t.shape], bits: t.bits, signed: t.signed, scale: t.scale },
+    layers: [layer],
+  };
 }
 
 export interface VerifyOptions {

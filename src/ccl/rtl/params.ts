@@ -58,7 +58,7 @@ export interface CclRtlParams {
   Nt: number;
   /**
    * Inactive cells commit in the labeler's DEC state (1 clock instead of 2). Off by default: it puts the ring
-   * comparators and the cell RAM read into one path, and at 512×512 the fmax it costs (C = 1: 137 → 85 MHz
+   * comparators and the cell RAM read into one path, and at 512×512 the fmax it costs (C = 1: 143 → 85 MHz
    * estimated; C = 4, P = 4: 161 → 106 MHz) outweighs the cycles it saves (bench/ccl-fps.ts, docs/ccl.md).
    */
   inlineCommit: boolean;

@@ -64,11 +64,11 @@ describe('ccl gen', () => {
 });
 
 describe('ccl label --rtl', () => {
-  it('prints the same JSON as the golden model (P5 PGM, C=2, P=2)', async () => {
+  it('prints the same JSON as the golden model (P5 PGM, C=2, P=2, Icarus)', async () => {
     const img = spiral(40, 30, 2);
     const file = join(dir, 'spiral.pgm');
     writeFileSync(file, encodePgm(img, 'P5'));
-    const r = await cli(['label', file, '--cell', '2', '--rtl', '--ppc', '2', '--json']);
+    const r = await cli(['label', file, '--cell', '2', '--rtl', '--ppc', '2', '--sim', 'icarus', '--json']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const golden = resultToJson(labelImage(img, makeCclConfig({ width: 40, height: 30, cell: 2 })));

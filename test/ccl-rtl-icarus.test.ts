@@ -8,6 +8,9 @@ import { makeCclConfig, type CclConfig } from '../src/ccl/config.js';
 import { rtlVectors, checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
 import { maxLiveStripes, blank, full, noise } from '../src/ccl/patterns.js';
 import { cellNoise } from '../src/ccl/rtl/testvectors.js';
+import { generateCclSimRtl, generateCclRtl, decodeRecord, maxObjectsPerFrame, SIM_COUNT_WIDTH } from '../src/ccl/rtl/index.js';
+import { frameBeats, labelWithRtl } from '../src/ccl/rtl-run.js';
+import { runStreams } from '../src/sim/index.js';
 
 function cfgOf(w: number, h: number, cell: 1 | 2 | 4 | 8 | 16, extra: Partial<CclConfig> = {}): CclConfig {
   return makeCclConfig({ width: w, height: h, cell, maxObjects: Math.max(1, maxLiveStripes(w, cell) - 1), ...extra });
@@ -55,4 +58,26 @@ describe('ccl rtl on Icarus (same vectors, random stalls)', () => {
     const vl = await checkRtlFrames(cfg, frames, { ...opts, sim: 'verilator' });
     expect(vl.run.frames).toEqual(ic.run.frames);
   }, 240_000);
+
+  it('framing: a tlast out of place sets syncErr in the end-of-frame record; a frame of the wrong size is refused', async () => {
+    const cfg = cfgOf(16, 8, 2);
+    const rtl = generateCclSimRtl(cfg, { ppc: 2 });
+    const p = rtl.params;
+    const good = frameBeats(noisy(16, 8), p);
+    const bad = good.map((b, i) => (i === 3 ? { ...b, last: true } : b)); // tlast in the middle of line 0
+    const total = 2 * (maxObjectsPerFrame(p) + 1);
+    const r = await runStreams({
+      top: rtl.top, files: rtl.files,
+      streams: [{ name: 's', dir: 'in', dataWidth: p.inWidth, userWidth: 1, last: true }, { name: 'r', dir: 'out', dataWidth: p.outWidth + 1, last: true }],
+      constInputs: { frames: { width: SIM_COUNT_WIDTH }, total: { width: SIM_COUNT_WIDTH } },
+    }, { inputs: { s: [...bad, ...good] }, expect: { r: total }, constValues: { frames: 2n, total: BigInt(total) }, sim: 'icarus' });
+    const eofs = r.outputs.r!.filter((b) => !(b.data >> BigInt(p.outWidth)) && b.last).map((b) => decodeRecord(p, b.data));
+    expect(eofs.map((e) => e.kind === 'eof' && e.syncErr)).toEqual([true, false]);
+    await expect(labelWithRtl(noisy(16, 10), cfg, { ppc: 2, sim: 'icarus' })).rejects.toThrow(/^image: is 16×10 but the core is configured for 16×8/);
+    expect(() => generateCclRtl(cfg, { ppc: 4 })).toThrow(/^ppc: 4 pixels per clock needs cells at least 4 wide/);
+  }, 60_000);
 });
+
+function noisy(w: number, h: number) {
+  return noise(w, h, 0.4, { seed: 12 });
+}

@@ -45,6 +45,14 @@ describe('ccl rtl: parameters', () => {
     const q = cclRtlParams(makeCclConfig({ width: 512, height: 512, cell: 8, maxObjects: 5 }), { ppc: 4 });
     expect(q.Nt).toBe(5);
   });
+  it('emits deterministic Verilog with the configuration in its header', () => {
+    const c = makeCclConfig({ width: 48, height: 40, cell: 4, maxObjects: 9, histBins: 4 });
+    const a = generateCclRtl(c, { ppc: 2 }).files.get('ccl_core.v')!;
+    expect(generateCclRtl(c, { ppc: 2 }).files.get('ccl_core.v')).toBe(a);
+    expect(a).toMatch(/^\/\/ ccl_core: streaming cell-partitioned connected-component labeling core \(48x40, C=4, P=2, N=9\)/);
+    expect(a).toMatch(/Config hash: [0-9a-f]{12}/);
+    expect(generateCclRtl(c, { ppc: 4 }).files.get('ccl_core.v')).not.toBe(a);
+  });
   it('cycle model: 512x512 C=8 is input-bound at P=4 and P=8', () => {
     for (const ppc of [4, 8]) {
       const m = cclCycleModel(cclRtlParams(makeCclConfig({ width: 512, height: 512, cell: 8, maxObjects: 1024 }), { ppc }));

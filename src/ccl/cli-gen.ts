@@ -17,6 +17,7 @@ import { makeCclConfig, type CellSize, type Connectivity, type PixelFormat, type
 import { generateCclRtl, cclCycleModel, cclMemoryModel, maxObjectsPerFrame, type CclRtl } from './rtl/index.js';
 import { fail, UserError } from '../util/errors.js';
 import { writeDirAtomic } from '../util/fsx.js';
+import { writeFolderReport } from '../report/from-folder.js';
 import { configHash } from '../util/hash.js';
 import { GENERATOR_VERSION } from '../version.js';
 import { loadBoard, type Board } from '../board/index.js';
@@ -194,7 +195,9 @@ export async function run(argv: string[]): Promise<void> {
     await writeFile(join(dir, 'ccl-config.json'), JSON.stringify(json, null, 2) + '\n');
     await writeFile(join(dir, 'report.md'), report);
     await writeFile(join(dir, 'report.json'), JSON.stringify({ ...json, synthesis: synth ? synthReportJson(synth, board) : null }, null, 2) + '\n');
+    // summary.{json,md,html}: the self-contained HTML page with charts (src/report)
+    await writeFolderReport(dir);
   });
   process.stdout.write(report);
-  process.stdout.write(`\nwrote ${[...rtl.files.keys(), 'ccl-config.json', 'report.md', 'report.json'].join(', ')} to ${v.out}\n`);
+  process.stdout.write(`\nwrote ${[...rtl.files.keys(), 'ccl-config.json', 'report.md', 'report.json', 'summary.html'].join(', ')} to ${v.out}\n`);
 }

@@ -11,6 +11,7 @@ import { MODEL_FORMAT, MODEL_VERSION, type QuantLayer, type QuantModel } from '.
 import { outputBeats, packActivations } from '../src/msq/rtl/index.js';
 import { addUnit, globalAvgPoolUnit, poolUnit, poolOutShape, type PoolUnitSpec } from '../src/msq/rtl/units/index.js';
 import { mulberry32 } from '../src/util/random.js';
+import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 
 function design(m: Module, ins: [string, number][], outW: number): SimDesign {
   return {
@@ -143,6 +144,46 @@ describe('msq rtl units: residual add', () => {
       else await runStreams(d, opts);
       await runStreams(d, { ...opts, validProb: 1, readyProb: 1 });
       expect(exp.length).toBe(as.length * c.pixels * Math.ceil(c.C / c.N));
+    }, 120_000);
+  });
+});
+
+describe('msq rtl units: depthwise conv2d', () => {
+  const cases: RandomLayerSpec[] = [
+    { op: 'conv2d', depthwise: true, cin: 5, h: 6, w: 7, cout: 5, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], sp2Fraction: 0.4, inBits: 4, inSigned: false, outBits: 4, outSigned: true, fixedBits: 4, sp2Bits: 4 },
+    { op: 'conv2d', depthwise: true, cin: 8, h: 7, w: 5, cout: 8, k: [3, 2], stride: [2, 1], pad: [1, 0, 0, 1], sp2Fraction: 0.5, inBits: 8, inSigned: true, outBits: 8, outSigned: false, fixedBits: 8, sp2Bits: 5, worstCase: true },
+  ];
+  cases.forEach((c, i) => {
+    it(`depthwise C${c.cin} ${c.h}x${c.w} k${c.k.join('x')} s${c.stride.join('x')} ${c.worstCase ? 'worst-case weights' : 'random weights'}`, async () => {
+      const model = randomLayerModel(c, 70 + i);
+      const l = model.layers[0]!;
+      if (l.op !== 'conv2d') throw new Error('conv2d expected');
+      const N = 4;
+      const spec: PoolUnitSpec = {
+        name: `dwunit_${i}`,
+        kind: 'dw',
+        input: { C: c.cin, N, bits: c.inBits, signed: c.inSigned },
+        H: c.h,
+        W: c.w,
+        kernel: c.k,
+        stride: c.stride,
+        padding: c.pad,
+        out: { bits: c.outBits, signed: c.outSigned },
+        filters: l.filters,
+      };
+      const m = poolUnit(spec);
+      const { OH, OW } = poolOutShape(spec);
+      const xs = [randomInput(model, 1, true), randomInput(model, 2), randomInput(model, 3)];
+      const [lo, hi] = actRange(c.inBits, c.inSigned);
+      xs.push(new Int32Array(c.cin * c.h * c.w).fill(hi), new Int32Array(c.cin * c.h * c.w).fill(lo));
+      const ins = xs.flatMap((x) => packActivations(x, c.cin, c.h, c.w, N, c.inBits));
+      const exp = xs.flatMap((x) => outputBeats(runGolden(model, x).output.data, c.cin, OH, OW, N, c.outBits));
+      const d = design(m, [['s_act', N * c.inBits]], N * c.outBits);
+      await lintVerilog(d.files, d.top);
+      const opts = { inputs: { s_act: ins }, expected: { m_out: exp }, seed: 5 + i, validProb: 0.6, readyProb: 0.5 };
+      if (i === 0) await runBoth(d, opts);
+      else await runStreams(d, opts);
+      await runStreams(d, { ...opts, validProb: 1, readyProb: 1 });
     }, 120_000);
   });
 });

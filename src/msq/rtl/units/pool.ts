@@ -13,9 +13,9 @@
  * zero on output. s_act_tready depends on registers only; m_out comes from a FIFO (registered).
  */
 import { fail } from '../../../util/errors.js';
-import { lit, mux, type Expr, Module } from '../../../hdl/index.js';
-import { signedBitsFor } from '../../conventions.js';
-import { windowOut } from '../../model.js';
+import { cat, lit, mux, type Expr, Module } from '../../../hdl/index.js';
+import { signedBitsFor, weightValue } from '../../conventions.js';
+import { windowOut, type Filter } from '../../model.js';
 import {
   asSignedValue,
   cbits,
@@ -29,6 +29,7 @@ import {
   maskTail,
   packLanes,
   range,
+  clampTo,
   requantStages,
   type LaneFormat,
 } from './common.js';
@@ -36,7 +37,8 @@ import {
 export interface PoolUnitSpec {
   /** module name (unique in a design) */
   name: string;
-  kind: 'max' | 'avg';
+  /** 'dw': depthwise conv2d (groups = C): per-channel window dot product + bias, per-channel requantization */
+  kind: 'max' | 'avg' | 'dw';
   input: LaneFormat;
   H: number;
   W: number;
@@ -44,10 +46,13 @@ export interface PoolUnitSpec {
   stride: [number, number];
   /** [top, left, bottom, right] */
   padding: [number, number, number, number];
-  /** avg only: requantization constants and output format */
+  /** avg only: requantization constants */
   M?: number;
   S?: number;
+  /** avg and dw: output format */
   out?: { bits: number; signed: boolean };
+  /** dw only: the layer's C filters (kh*kw weight codes each, bias, M, S), as in the model */
+  filters?: Filter[];
 }
 
 /** Output side of a pool unit. */
@@ -72,6 +77,13 @@ function checkPool(s: PoolUnitSpec): void {
   const { OH, OW } = poolOutShape(s);
   if (OH < 1 || OW < 1) fail(`${s.name}.kernel`, 'is larger than the padded input');
   if (s.kind === 'avg' && (s.M === undefined || s.S === undefined || !s.out)) fail(`${s.name}.M`, 'avgpool needs M, S and out');
+  if (s.kind === 'dw') {
+    if (!s.out) fail(`${s.name}.out`, 'depthwise needs an output format');
+    if (!s.filters || s.filters.length !== s.input.C) fail(`${s.name}.filters`, `depthwise needs ${s.input.C} filters (one per channel)`);
+    s.filters.forEach((fl, c) => {
+      if (fl.weights.length !== kh * kw) fail(`${s.name}.filters[${c}].weights`, `needs ${kh * kw} weights (kh*kw), got ${fl.weights.length}`);
+    });
+  }
 }
 
 export function poolUnit(s: PoolUnitSpec): Module {
@@ -85,12 +97,13 @@ export function poolUnit(s: PoolUnitSpec): Module {
   const [pt, pl] = s.padding;
   const { OH, OW } = poolOutShape(s);
   const WG = W * G;
-  const D = kh * WG;
+  const D = Math.max(2, kh * WG);
   const isAvg = s.kind === 'avg';
-  const out = isAvg ? s.out! : { bits: b, signed: f.signed };
+  const isDw = s.kind === 'dw';
+  const out = isAvg || isDw ? s.out! : { bits: b, signed: f.signed };
   const m = new Module(s.name, {
-    doc: `MSQ ${s.kind}pool unit: line buffer of ${kh} rows, one window element per clock`,
-    config: { unit: 'pool', kind: s.kind, C: f.C, N, bits: b, signed: f.signed, H, W, kernel: s.kernel, stride: s.stride, padding: s.padding, M: s.M ?? 0, S: s.S ?? 0, out },
+    doc: `MSQ ${isDw ? 'depthwise conv' : `${s.kind}pool`} unit: line buffer of ${kh} rows, one window element per clock`,
+    config: { unit: 'pool', kind: s.kind, C: f.C, N, bits: b, signed: f.signed, H, W, kernel: s.kernel, stride: s.stride, padding: s.padding, M: s.M ?? 0, S: s.S ?? 0, out, filters: s.filters ?? [] },
   });
   const sData = m.input('s_act_tdata', N * b);
   const sValid = m.input('s_act_tvalid', 1);
@@ -130,7 +143,7 @@ export function poolUnit(s: PoolUnitSpec): Module {
 
   // ---- window walk ----
   const dataW = N * out.bits;
-  const co = creditOut(m, s.name, dataW, isAvg ? 8 : 6);
+  const co = creditOut(m, s.name, dataW, isAvg || isDw ? 8 : 6);
   const atStart = m.let('at_start', kyQ.eq(0).and(kxQ.eq(0)));
   const step = m.let('step', calcQ.and(atStart.not().or(co.canStart)));
   const kxEnd = m.let('kx_end', kxQ.eq(kw - 1));
@@ -216,13 +229,14 @@ export function poolUnit(s: PoolUnitSpec): Module {
   // ---- accumulate the window (stage 2) ----
   const inLanes = Array.from({ length: N }, (_, n) => lane(rd, n, b, f.signed));
   const [lo, hi] = range(f);
-  const A = isAvg ? signedBitsFor(kh * kw * lo, kh * kw * hi) : b;
-  const accSigned = isAvg ? true : f.signed;
+  const dw = isDw ? depthwiseRoms(m, s, f, ogQ, kyQ, kxQ, step, winLast, lo, hi) : undefined;
+  const A = dw ? dw.accBits : isAvg ? signedBitsFor(kh * kw * lo, kh * kw * hi) : b;
+  const accSigned = isAvg || isDw ? true : f.signed;
   const acc = inLanes.map((_, n) => m.reg(`acc${n}_q`, A, { signed: accSigned, reset: null }));
   const s2Done = flag(m, 's2_done_q');
   const s2Lg = hasTail ? flag(m, 's2_last_group_q') : undefined;
   const s2Fl = flag(m, 's2_frame_last_q');
-  const init = isAvg ? lit(0, A, true) : lit(f.signed ? -(2 ** (b - 1)) : 0, b, f.signed);
+  const init = isAvg || isDw ? lit(0, A, true) : lit(f.signed ? -(2 ** (b - 1)) : 0, b, f.signed);
   m.sync((p) => {
     p.set(s2Done, s1Step.and(s1Last));
     p.if(s1Step.and(s1Last), () => {
@@ -234,14 +248,19 @@ export function poolUnit(s: PoolUnitSpec): Module {
         const a = acc[n]!;
         const base: Expr = mux(s1First, init, a);
         let next: Expr;
-        if (isAvg) next = base.add(asSignedValue(d).resize(A)).trunc(A);
+        if (dw) next = base.add(asSignedValue(d).mul(dw.w[n]!).resize(A)).trunc(A);
+        else if (isAvg) next = base.add(asSignedValue(d).resize(A)).trunc(A);
         else next = mux(s1First.or(d.gt(a)), d, a);
         p.if(s1In, () => p.set(a, next)).elif(s1First, () => p.set(a, init));
       });
     });
   });
 
-  if (!isAvg) {
+  if (dw) {
+    const outFmt: LaneFormat = { C: f.C, N, bits: out.bits, signed: out.signed };
+    const rq = dw.requant(acc, s1Step.and(s1Last), s2Done, s2Lg ? [s2Fl, s2Lg] : [s2Fl], out);
+    co.connect(step.and(atStart), rq.strobe, packLanes(maskTail(rq.y, outFmt, rq.flags[1]), out.bits), rq.flags[0]!);
+  } else if (!isAvg) {
     co.connect(step.and(atStart), s2Done, packLanes(maskTail(acc, f, s2Lg), b), s2Fl);
   } else {
     const rq = requantStages(m, acc, s2Done, s2Lg ? [s2Fl, s2Lg] : [s2Fl], s.M!, s.S!, out);
@@ -318,4 +337,127 @@ export function globalAvgPoolUnit(s: GlobalAvgPoolSpec): Module {
   const outFmt: LaneFormat = { C: f.C, N, bits: s.out.bits, signed: s.out.signed };
   co.connect(emit, rq.strobe, packLanes(maskTail(rq.y, outFmt, rq.flags[0]!), s.out.bits), rq.flags[0]!);
   return m;
+}
+
+/**
+ * Depthwise weights and per-channel constants: a weight ROM (one word of N integer weight values per channel
+ * group and window position, read with the line buffer), bias / M / S-1 ROMs (one word per channel group, read at
+ * the window's last element and held with the window's result), and the per-lane requantizer
+ *   q1: t = acc + bias    q2: p = t * M    q3: y = clamp((p + 2^(S-1)) >>> S, lo, hi)   (variable S per channel).
+ * Weights are integer values (conventions.ts weightValue): fixed codes and SP2 levels alike go through one
+ * multiplier per lane (the SP2 shift-add lanes of the engine are not used here).
+ */
+function depthwiseRoms(
+  m: Module,
+  s: PoolUnitSpec,
+  f: LaneFormat,
+  ogQ: Expr,
+  kyQ: Expr,
+  kxQ: Expr,
+  step: Expr,
+  winLast: Expr,
+  lo: number,
+  hi: number,
+) {
+  const { N } = f;
+  const G = groups(f);
+  const [kh, kw] = s.kernel;
+  const K = kh * kw;
+  const fl = s.filters!;
+  const wv = fl.map((x) => x.weights.map((c) => weightValue(x.scheme, x.bits, c)));
+  const all = wv.flat();
+  const wB = Math.max(2, signedBitsFor(Math.min(0, ...all), Math.max(0, ...all)));
+  const xMax = Math.max(Math.abs(lo), Math.abs(hi));
+  const B = Math.max(1, ...wv.map((ws) => ws.reduce((a, w) => a + Math.abs(w), 0) * xMax));
+  const accBits = signedBitsFor(-B, B);
+  const biases = fl.map((x) => x.bias);
+  const bB = Math.max(2, signedBitsFor(Math.min(0, ...biases), Math.max(0, ...biases)));
+  const sumBits = Math.max(accBits, bB) + 1;
+  const wDepth = Math.max(2, G * K);
+  const pDepth = Math.max(2, G);
+  const word = (g: number, lanes: (c: number) => bigint, bits: number): bigint => {
+    let v = 0n;
+    for (let n = N - 1; n >= 0; n--) {
+      const c = g * N + n;
+      const x = c < f.C ? lanes(c) : 0n;
+      v = (v << BigInt(bits)) | (x & ((1n << BigInt(bits)) - 1n));
+    }
+    return v;
+  };
+  const wInit: bigint[] = [];
+  for (let g = 0; g < wDepth; g++) {
+    const gi = Math.floor(g / K);
+    const k = g % K;
+    wInit.push(gi < G ? word(gi, (c) => BigInt(wv[c]![k]!), wB) : 0n);
+  }
+  const pw = (g: number, get: (c: number) => number, bits: number): bigint => (g < G ? word(g, (c) => BigInt(get(c)), bits) : 0n);
+  const wRom = m.rom('dw_weights', { width: N * wB, depth: wDepth, init: wInit, style: 'distributed' });
+  const bRom = m.rom('dw_bias', { width: N * bB, depth: pDepth, init: Array.from({ length: pDepth }, (_, g) => pw(g, (c) => fl[c]!.bias, bB)), style: 'distributed' });
+  const mRom = m.rom('dw_mul', { width: N * 31, depth: pDepth, init: Array.from({ length: pDepth }, (_, g) => pw(g, (c) => fl[c]!.M, 31)), style: 'distributed' });
+  const sRom = m.rom('dw_shift', { width: N * 6, depth: pDepth, init: Array.from({ length: pDepth }, (_, g) => pw(g, (c) => fl[c]!.S - 1, 6)), style: 'distributed' });
+  const wAw = cbits(wDepth);
+  const waddr = m.let('dw_waddr', fit(ogQ.mul(lit(K, countBits(K))).add(kyQ.mul(lit(kw, countBits(kw)))).add(kxQ), wAw));
+  const wq = wRom.read(waddr, { en: step, name: 'dw_w_q' });
+  const pAw = cbits(pDepth);
+  const paddr = fit(ogQ, pAw);
+  const pen = step.and(winLast);
+  const bq = bRom.read(paddr, { en: pen, name: 'dw_bias_q' });
+  const mq = mRom.read(paddr, { en: pen, name: 'dw_mul_q' });
+  const sq = sRom.read(paddr, { en: pen, name: 'dw_shift_q' });
+  const w = Array.from({ length: N }, (_, n) => lane(wq, n, wB, true));
+  return {
+    accBits,
+    w,
+    requant(acc: Expr[], s1Done: Expr, s2Done: Expr, flags: Expr[], out: { bits: number; signed: boolean }) {
+      // hold the window's constants (the ROM registers move on with the next window)
+      const b2 = m.reg('dw_bias2_q', N * bB, { reset: null });
+      const m2 = m.reg('dw_mul2_q', N * 31, { reset: null });
+      const s2 = m.reg('dw_shift2_q', N * 6, { reset: null });
+      const m3 = m.reg('dw_mul3_q', N * 31, { reset: null });
+      const s3 = m.reg('dw_shift3_q', N * 6, { reset: null });
+      const s4 = m.reg('dw_shift4_q', N * 6, { reset: null });
+      const t = acc.map((_, n) => m.reg(`dw_t${n}_q`, sumBits, { signed: true, reset: null }));
+      const pr = acc.map((_, n) => m.reg(`dw_p${n}_q`, sumBits + 32, { signed: true, reset: null }));
+      const [olo, ohi] = range(out);
+      const y = acc.map((_, n) => m.reg(`dw_y${n}_q`, out.bits, { signed: out.signed, reset: null }));
+      const v = [flag(m, 'dw_q1_q'), flag(m, 'dw_q2_q'), flag(m, 'dw_q3_q')];
+      const fq = [1, 2, 3].map((st) => flags.map((_, i) => flag(m, `dw_q${st}_flag${i}_q`)));
+      const pw2 = sumBits + 32;
+      const ww = Math.max(pw2, 64) + 1;
+      m.sync((p) => {
+        p.if(s1Done, () => {
+          p.set(b2, bq);
+          p.set(m2, mq);
+          p.set(s2, sq);
+        });
+        p.set(v[0]!, s2Done);
+        p.set(v[1]!, v[0]!);
+        p.set(v[2]!, v[1]!);
+        flags.forEach((fl2, i) => {
+          p.set(fq[0]![i]!, fl2);
+          p.set(fq[1]![i]!, fq[0]![i]!);
+          p.set(fq[2]![i]!, fq[1]![i]!);
+        });
+        p.if(s2Done, () => {
+          acc.forEach((a, n) => p.set(t[n]!, a.resize(sumBits - 1).add(lane(b2, n, bB, true).resize(sumBits - 1))));
+          p.set(m3, m2);
+          p.set(s3, s2);
+        });
+        p.if(v[0]!, () => {
+          t.forEach((tv, n) => p.set(pr[n]!, tv.mul(cat(lit(0, 1), lane(m3, n, 31, false)).asSigned())));
+          p.set(s4, s3);
+        });
+        p.if(v[1]!, () => {
+          pr.forEach((pv, n) => {
+            const sm1 = lane(s4, n, 6, false);
+            const half = lit(1, ww, true).shl(sm1);
+            const sh = cat(lit(0, 1), sm1).add(1).trunc(7);
+            const sum = pv.resize(ww).add(half).trunc(ww);
+            p.set(y[n]!, clampTo(sum.shr(sh), olo, ohi, out.bits, out.signed));
+          });
+        });
+      });
+      return { y, strobe: v[2]!, flags: fq[2]! };
+    },
+  };
 }

@@ -26,15 +26,76 @@ export interface EngineRtl {
   actWidth: number;
   outWidth: number;
   hash: string;
+  weights: 'rom' | 'stream';
 }
 
 /** Register stages of the requantizer between the serializer and the output-buffer write (q0..q7): cycle model. */
 export const REQUANT_STAGES = 8;
 
+/** Width of the weight stream `s_wgt` in weight-streaming mode. */
+export const WGT_STREAM_BITS = 32;
+
+export interface EngineOptions {
+  /**
+   * 'rom' (default): weights, channel map and requantization parameters baked into ROMs.
+   * 'stream': they arrive as weight sets over AXI4-Stream `s_wgt` (32-bit beats, weightSetBeats) into two banks:
+   * every frame consumes one set, and the next set loads while a frame computes (double buffering).
+   */
+  weights?: 'rom' | 'stream';
+}
+
+/** Entries of requantizer unit g's channel map: [pass * G + k] -> {valid, channel} (valid in bit CHB). */
+export function chanMapEntries(plan: LayerPlan, g: number): bigint[] {
+  const { Pf, Ps } = plan.shape;
+  const R = Pf + Ps;
+  const G = requantGroupLanes(plan.shape);
+  const CHB = clog2(plan.cout);
+  const out: bigint[] = [];
+  for (let p = 0; p < plan.passes; p++) {
+    for (let k = 0; k < G; k++) {
+      const i = g * G + k;
+      const ch = i >= R ? undefined : i < Pf ? plan.fixedFilters[p * Pf + i] : plan.sp2Filters[p * Ps + (i - Pf)];
+      out.push(ch === undefined ? 0n : (1n << BigInt(CHB)) | BigInt(ch));
+    }
+  }
+  return out;
+}
+
+/** The segments of a weight set, in stream order: (item width, items). */
+function weightSegments(plan: LayerPlan): Array<{ name: string; width: number; items: bigint[] }> {
+  const { N, Pf, Ps } = plan.shape;
+  const RQ = Math.ceil((Pf + Ps) / requantGroupLanes(plan.shape));
+  const CHB = clog2(plan.cout);
+  const segs = [
+    { name: 'fixed', width: Pf * N * plan.fixedBits, items: plan.fixedRom },
+    { name: 'sp2', width: Ps * N * plan.sp2Bits, items: plan.sp2Rom },
+  ];
+  for (let g = 0; g < RQ; g++) segs.push({ name: `chan_map_${g}`, width: CHB + 1, items: chanMapEntries(plan, g) });
+  const params = plan.bias.map((b, c) => (BigInt(plan.shift[c]!) << 63n) | (BigInt(plan.mul[c]!) << 32n) | (BigInt(b) & 0xffffffffn));
+  segs.push({ name: 'params', width: 69, items: params });
+  return segs;
+}
+
+/**
+ * A weight set as s_wgt beats: every item (fixed ROM word, SP2 ROM word, channel-map entry per requantizer unit,
+ * then {S, M, bias} per output channel) is split into 32-bit beats, least significant first.
+ */
+export function weightSetBeats(plan: LayerPlan): { data: bigint }[] {
+  const beats: { data: bigint }[] = [];
+  for (const seg of weightSegments(plan)) {
+    const chunks = Math.ceil(seg.width / WGT_STREAM_BITS);
+    for (const item of seg.items) {
+      for (let k = 0; k < chunks; k++) beats.push({ data: (item >> BigInt(k * WGT_STREAM_BITS)) & 0xffffffffn });
+    }
+  }
+  return beats;
+}
+
 /** Generate the Verilog of a layer engine for `plan`. `prefix` starts every module name. */
-export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl {
+export function generateLayerEngine(plan: LayerPlan, prefix = 'msq', opts: EngineOptions = {}): EngineRtl {
   checkIdent(prefix, 'prefix');
-  const hash = configHash({ plan, prefix, kind: 'msq-layer-engine' });
+  const stream = opts.weights === 'stream';
+  const hash = configHash({ plan: stream ? { ...plan, fixedRom: [], sp2Rom: [], bias: [], mul: [], shift: [] } : plan, prefix, stream, kind: 'msq-layer-engine' });
   const { N, Pf, Ps } = plan.shape;
   const R = Pf + Ps;
   const top = `${prefix}_engine`;
@@ -49,6 +110,7 @@ export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl 
     'passes x cycles': `${plan.passes} x ${plan.passCycles} (steps ${plan.steps})`,
     'requantizer units': plan.shape.Rq ?? 1,
     'fixed products per DSP48E1': plan.shape.dspPack ?? 1,
+    weights: stream ? `streamed over s_wgt (${WGT_STREAM_BITS}-bit), two banks` : 'baked ROM',
   };
   const fw: LaneWidths = { N, actBits: plan.inBits, actSigned: plan.inSigned, accBits: plan.fixedAccBits };
   const sw: LaneWidths = { ...fw, accBits: plan.sp2AccBits };
@@ -62,7 +124,7 @@ export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl 
   if (!pack || Pf % 2 === 1) put(`${prefix}_fixed_lane`, 'MSQ fixedLane', fixedLaneModule(`${prefix}_fixed_lane`, fw, plan.fixedBits));
   put(`${prefix}_fixed_core`, 'MSQ fixedCore', coreModule(`${prefix}_fixed_core`, `${prefix}_fixed_lane`, Pf, fw, plan.fixedBits, 'fixed', pack ? `${prefix}_fixed_lane_pair` : undefined));
   put(`${prefix}_sp2_core`, 'MSQ sp2Core', coreModule(`${prefix}_sp2_core`, `${prefix}_sp2_lane`, Ps, sw, plan.sp2Bits, 'sp2'));
-  put(top, 'MSQ layer engine (top)', engineTop(plan, prefix, top));
+  put(top, 'MSQ layer engine (top)', engineTop(plan, prefix, top, stream));
   return {
     top,
     files,
@@ -71,10 +133,11 @@ export function generateLayerEngine(plan: LayerPlan, prefix = 'msq'): EngineRtl 
     actWidth: N * plan.inBits,
     outWidth: N * plan.outBits,
     hash,
+    weights: stream ? 'stream' : 'rom',
   };
 }
 
-function engineTop(plan: LayerPlan, prefix: string, top: string): string {
+function engineTop(plan: LayerPlan, prefix: string, top: string, stream: boolean): string {
   const { N, Pf, Ps } = plan.shape;
   const R = Pf + Ps;
   const AB = plan.inBits;
@@ -124,13 +187,19 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`  input wire [${N * AB - 1}:0] s_act_tdata,`);
   ln('  input wire s_act_tvalid,');
   ln('  output wire s_act_tready,');
+  if (stream) {
+    ln(`  input wire [${WGT_STREAM_BITS - 1}:0] s_wgt_tdata,`);
+    ln('  input wire s_wgt_tvalid,');
+    ln('  output wire s_wgt_tready,');
+  }
   ln(`  output reg [${N * OB - 1}:0] m_out_tdata,`);
   ln('  output reg m_out_tvalid,');
   ln('  input wire m_out_tready,');
   ln('  output reg m_out_tlast');
   ln(');');
   ln('  // ST_LOAD: fill the activation buffer; ST_RUN: issue every pixel; ST_WAIT: issued, outputs still draining');
-  ln('  localparam [1:0] ST_LOAD = 2\'d0, ST_RUN = 2\'d1, ST_WAIT = 2\'d2;');
+  if (stream) ln('  // ST_WSET: frame loaded, waiting for its weight set');
+  ln(`  localparam [1:0] ST_LOAD = 2'd0, ST_RUN = 2'd1, ST_WAIT = 2'd2${stream ? ", ST_WSET = 2'd3" : ''};`);
   ln('  reg [1:0] st;');
   ln();
   ln(`  // ---- activation buffer: ${depth} words of ${N} x ${AB} bits, address ((y * ${W}) + x) * ${CG} + group`);
@@ -142,13 +211,113 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('    if (ld_fire) act_mem[ld_addr] <= s_act_tdata;');
   ln('  end');
   ln();
-  ln('  // ---- weight ROMs: word [pass * steps + step], lane-major');
-  ln(`  reg [${FW - 1}:0] fixed_rom [0:${romDepth - 1}];`);
-  ln(`  reg [${SWD - 1}:0] sp2_rom [0:${romDepth - 1}];`);
-  ln('  initial begin');
-  plan.fixedRom.forEach((v, i) => ln(`    fixed_rom[${i}] = ${lit(FW, v)};`));
-  plan.sp2Rom.forEach((v, i) => ln(`    sp2_rom[${i}] = ${lit(SWD, v)};`));
-  ln('  end');
+  const RQn = Math.ceil(R / requantGroupLanes(plan.shape));
+  const CHBn = clog2(plan.cout);
+  const CMBn = clog2(P * requantGroupLanes(plan.shape));
+  if (!stream) {
+    ln('  // ---- weight ROMs: word [pass * steps + step], lane-major');
+    ln(`  reg [${FW - 1}:0] fixed_rom [0:${romDepth - 1}];`);
+    ln(`  reg [${SWD - 1}:0] sp2_rom [0:${romDepth - 1}];`);
+    ln('  initial begin');
+    plan.fixedRom.forEach((v, i) => ln(`    fixed_rom[${i}] = ${lit(FW, v)};`));
+    plan.sp2Rom.forEach((v, i) => ln(`    sp2_rom[${i}] = ${lit(SWD, v)};`));
+    ln('  end');
+  } else {
+    // two banks of every weight-set memory, addressed {bank, index}
+    const segs = weightSegments(plan);
+    const addrBits = [WA, WA, ...Array.from({ length: RQn }, () => CMBn), CHBn];
+    const mems = ['fixed_rom', 'sp2_rom', ...Array.from({ length: RQn }, (_, g) => `chan_map_${g}`), 'params'];
+    ln('  // ---- weight sets over s_wgt into two banks: each frame consumes one set; the next loads meanwhile');
+    ln(`  reg [${FW - 1}:0] fixed_rom [0:${2 * 2 ** WA - 1}];`);
+    ln(`  reg [${SWD - 1}:0] sp2_rom [0:${2 * 2 ** WA - 1}];`);
+    for (let g = 0; g < RQn; g++) ln(`  reg [${CHBn}:0] chan_map_${g} [0:${2 * 2 ** CMBn - 1}];`);
+    for (let g = 0; g < RQn; g++) {
+      ln(`  reg [31:0] bias_rom_${g} [0:${2 * 2 ** CHBn - 1}];`);
+      ln(`  reg [30:0] mul_rom_${g} [0:${2 * 2 ** CHBn - 1}];`);
+      ln(`  reg [5:0] shift_rom_${g} [0:${2 * 2 ** CHBn - 1}];`);
+    }
+    const chunksOf = segs.map((sg) => Math.ceil(sg.width / WGT_STREAM_BITS));
+    const MAXC = Math.max(...chunksOf);
+    const MAXW = MAXC * WGT_STREAM_BITS;
+    const SEGB = clog2(segs.length);
+    const ITB = Math.max(...addrBits);
+    const CKB = clog2(MAXC);
+    ln('  reg [1:0] set_ready; // bank holds a complete weight set not yet consumed');
+    ln("  reg ld_bank, c_bank;");
+    ln(`  reg [${SEGB - 1}:0] wseg;`);
+    ln(`  reg [${ITB - 1}:0] witem;`);
+    ln(`  reg [${CKB - 1}:0] wchunk;`);
+    if (MAXW > WGT_STREAM_BITS) ln(`  reg [${MAXW - WGT_STREAM_BITS - 1}:0] wbuf; // earlier chunks of the item being assembled`);
+    ln('  assign s_wgt_tready = !set_ready[ld_bank];');
+    ln('  wire w_fire = s_wgt_tvalid && !set_ready[ld_bank];');
+    ln(`  wire [${MAXW - 1}:0] wnext = ${MAXW === WGT_STREAM_BITS ? 's_wgt_tdata' : '{s_wgt_tdata, wbuf}'};`);
+    ln('  reg w_item_last, w_seg_last;');
+    ln('  always @* begin');
+    ln("    w_item_last = 1'b0;");
+    ln("    w_seg_last = 1'b0;");
+    ln('    case (wseg)');
+    segs.forEach((sg, i) => {
+      ln(`      ${lit(SEGB, i)}: begin`);
+      ln(`        w_item_last = (wchunk == ${lit(CKB, chunksOf[i]! - 1)});`);
+      ln(`        w_seg_last = (witem == ${lit(ITB, sg.items.length - 1)});`);
+      ln('      end');
+    });
+    ln('      default: ;');
+    ln('    endcase');
+    ln('  end');
+    ln(`  wire w_set_last = w_item_last && w_seg_last && (wseg == ${lit(SEGB, segs.length - 1)});`);
+    ln('  always @(posedge clk) begin');
+    ln('    if (w_fire) begin');
+    if (MAXW > WGT_STREAM_BITS) ln(`      wbuf <= wnext[${MAXW - 1}:${WGT_STREAM_BITS}];`);
+    ln('      if (w_item_last) begin');
+    ln('        case (wseg)');
+    segs.forEach((sg, i) => {
+      const lo = MAXW - chunksOf[i]! * WGT_STREAM_BITS;
+      const item = `wnext[${lo + sg.width - 1}:${lo}]`;
+      const ab = addrBits[i]!;
+      const addr = `{ld_bank, witem[${ab - 1}:0]}`;
+      ln(`          ${lit(SEGB, i)}: begin`);
+      if (mems[i] === 'params') {
+        for (let g = 0; g < RQn; g++) {
+          ln(`            bias_rom_${g}[${addr}] <= wnext[${lo + 31}:${lo}];`);
+          ln(`            mul_rom_${g}[${addr}] <= wnext[${lo + 62}:${lo + 32}];`);
+          ln(`            shift_rom_${g}[${addr}] <= wnext[${lo + 68}:${lo + 63}];`);
+        }
+      } else {
+        ln(`            ${mems[i]}[${addr}] <= ${item};`);
+      }
+      ln('          end');
+    });
+    ln('          default: ;');
+    ln('        endcase');
+    ln('      end');
+    ln('    end');
+    ln('    if (rst) begin');
+    ln("      set_ready <= 2'b00;");
+    ln("      ld_bank <= 1'b0;");
+    ln("      c_bank <= 1'b0;");
+    ln(`      wseg <= ${lit(SEGB, 0)};`);
+    ln(`      witem <= ${lit(ITB, 0)};`);
+    ln(`      wchunk <= ${lit(CKB, 0)};`);
+    ln('    end else begin');
+    ln('      if (w_fire) begin');
+    ln(`        wchunk <= w_item_last ? ${lit(CKB, 0)} : wchunk + ${lit(CKB, 1)};`);
+    ln('        if (w_item_last) begin');
+    ln(`          witem <= w_seg_last ? ${lit(ITB, 0)} : witem + ${lit(ITB, 1)};`);
+    ln(`          if (w_seg_last) wseg <= (wseg == ${lit(SEGB, segs.length - 1)}) ? ${lit(SEGB, 0)} : wseg + ${lit(SEGB, 1)};`);
+    ln('        end');
+    ln('        if (w_set_last) begin');
+    ln("          set_ready[ld_bank] <= 1'b1;");
+    ln('          ld_bank <= ~ld_bank;');
+    ln('        end');
+    ln('      end');
+    ln('      if (frame_done) begin');
+    ln("        set_ready[c_bank] <= 1'b0;");
+    ln('        c_bank <= ~c_bank;');
+    ln('      end');
+    ln('    end');
+    ln('  end');
+  }
   ln();
   ln(`  // ---- issuer: pixel (oy, ox), pass, step (ky, kx, group); every pass lasts ${L} cycles (${STEPS} issue + gap)`);
   ln('  // A pixel writes output bank ibank; it starts only when that bank has been emitted (busy_q clear).');
@@ -189,14 +358,15 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln('        ST_LOAD: if (ld_fire) begin');
   ln(`          if (ld_addr == ${lit(AW, depth - 1)}) begin`);
   ln(`            ld_addr <= ${lit(AW, 0)};`);
-  ln('            st <= ST_RUN;');
+  ln(stream ? '            st <= set_ready[c_bank] ? ST_RUN : ST_WSET;' : '            st <= ST_RUN;');
   ln('          end else begin');
   ln(`            ld_addr <= ld_addr + ${lit(AW, 1)};`);
   ln('          end');
   ln('        end');
   ln('        ST_RUN: if (pix_end && last_x && last_y) st <= ST_WAIT;');
   ln('        ST_WAIT: if (frame_done) st <= ST_LOAD;');
-  ln('        default: st <= ST_LOAD;');
+  if (stream) ln('        ST_WSET: if (set_ready[c_bank]) st <= ST_RUN;');
+  if (!stream) ln('        default: st <= ST_LOAD;');
   ln('      endcase');
   ln('    end');
   ln('  end');
@@ -274,8 +444,8 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
   ln(`  reg v1, first1, last1, inb1${tail < N ? ', lastcg1' : ''};`);
   ln('  always @(posedge clk) begin');
   ln('    act_q <= act_mem[rd_addr];');
-  ln('    wf_q <= fixed_rom[w_addr];');
-  ln('    ws_q <= sp2_rom[w_addr];');
+  ln(stream ? '    wf_q <= fixed_rom[{c_bank, w_addr}];' : '    wf_q <= fixed_rom[w_addr];');
+  ln(stream ? '    ws_q <= sp2_rom[{c_bank, w_addr}];' : '    ws_q <= sp2_rom[w_addr];');
   ln(`    first1 <= (kstep == ${lit(KSB, 0)});`);
   ln('    last1 <= step_last;');
   ln('    inb1 <= inb;');
@@ -373,6 +543,7 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
     const u = `_${g}`;
     ln();
     ln(`  // requantizer unit ${g}: channel map [pass * ${G} + k] -> {valid, output channel}; parameters per channel`);
+    if (!stream) {
     ln(`  reg [${CHB}:0] chan_map${u} [0:${CMD - 1}];`);
     ln(`  reg [31:0] bias_rom${u} [0:${plan.cout - 1}];`);
     ln(`  reg [30:0] mul_rom${u} [0:${plan.cout - 1}];`);
@@ -389,6 +560,8 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
       ln(`    bias_rom${u}[${c}] = ${litTc(32, plan.bias[c]!)}; mul_rom${u}[${c}] = ${lit(31, plan.mul[c]!)}; shift_rom${u}[${c}] = ${lit(6, plan.shift[c]!)};`);
     }
     ln('  end');
+    }
+    const bk = (a: string): string => (stream ? `{c_bank, ${a}}` : a);
     ln('  // q0: channel lookup; q1: parameters; q2: + bias; q3..q5: * M; q6: + 2^(S-1); q7: >>> S; then clamp and write');
     ln(`  reg signed [${RW0 - 1}:0] val0${u}, val1${u};`);
     ln(`  reg [${CHB}:0] cm0${u};`);
@@ -418,13 +591,13 @@ function engineTop(plan: LayerPlan, prefix: string, top: string): string {
     ln(`                 (shr7${u} > ${litS(PRW, plan.outHi)}) ? ${outLit(plan.outHi)} : shr7${u}[${OB - 1}:0];`);
     ln('  always @(posedge clk) begin');
     ln(`    val0${u} <= snap${g}_0;`);
-    ln(`    cm0${u} <= chan_map${u}[cm_addr];`);
+    ln(`    cm0${u} <= chan_map${u}[${bk('cm_addr')}];`);
     ln(`    val1${u} <= val0${u};`);
     ln(`    ch1${u} <= cm0${u}[${CHB - 1}:0];`);
     ln(`    ok1${u} <= qv0 & cm0${u}[${CHB}];`);
-    ln(`    bias1${u} <= bias_rom${u}[cm0${u}[${CHB - 1}:0]];`);
-    ln(`    mul1${u} <= mul_rom${u}[cm0${u}[${CHB - 1}:0]];`);
-    ln(`    sh1${u} <= shift_rom${u}[cm0${u}[${CHB - 1}:0]];`);
+    ln(`    bias1${u} <= bias_rom${u}[${bk(`cm0${u}[${CHB - 1}:0]`)}];`);
+    ln(`    mul1${u} <= mul_rom${u}[${bk(`cm0${u}[${CHB - 1}:0]`)}];`);
+    ln(`    sh1${u} <= shift_rom${u}[${bk(`cm0${u}[${CHB - 1}:0]`)}];`);
     ln(`    sum2${u} <= ${sext(`val1${u}`, RW0, RW)} + ${sext(`bias1${u}`, 32, RW)};`);
     ln(`    mul2${u} <= mul1${u}; sh2${u} <= sh1${u}; ch2${u} <= ch1${u}; ok2${u} <= ok1${u};`);
     ln(`    pll3${u} <= ${zext(`lo2${u}`, 17, 34)} * ${zext(`ml2${u}`, 17, 34)};`);

@@ -8,10 +8,10 @@
  */
 import type { Beat, SimDesign } from '../../sim/types.js';
 import type { LayerPlan } from './plan.js';
-import type { EngineRtl } from './engine.js';
+import { WGT_STREAM_BITS, type EngineRtl } from './engine.js';
 
 export { planLayer, type LayerPlan, type EngineShape } from './plan.js';
-export { generateLayerEngine, REQUANT_STAGES, type EngineRtl } from './engine.js';
+export { generateLayerEngine, weightSetBeats, chanMapEntries, REQUANT_STAGES, WGT_STREAM_BITS, type EngineRtl, type EngineOptions } from './engine.js';
 export { laneLatency, treeDepth } from './lanes.js';
 
 /** The engine as a design for the simulation harness. */
@@ -21,6 +21,7 @@ export function engineSimDesign(plan: LayerPlan, rtl: EngineRtl): SimDesign {
     files: rtl.files,
     streams: [
       { name: 's_act', dir: 'in', dataWidth: plan.shape.N * plan.inBits },
+      ...(rtl.weights === 'stream' ? [{ name: 's_wgt', dir: 'in' as const, dataWidth: WGT_STREAM_BITS }] : []),
       { name: 'm_out', dir: 'out', dataWidth: plan.shape.N * plan.outBits, last: true },
     ],
   };

@@ -11,7 +11,7 @@
  * cycle model (../cycle-model.ts) both read this plan, so they cannot disagree about the schedule.
  */
 import { fail } from '../../util/errors.js';
-import { actRange, signedBitsFor, sp2P, weightValue } from '../conventions.js';
+import { actRange, maxIntWeight, signedBitsFor, sp2P, weightValue } from '../conventions.js';
 import type { Conv2dLayer, Filter, LinearLayer, TensorInfo } from '../model.js';
 
 /** Engine size: N activations per lane per clock, Pf fixed lanes, Ps SP2 lanes. */
@@ -110,7 +110,12 @@ const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
  * Plan a conv2d (groups = 1, or depthwise) or linear layer for an engine of the given shape. `input` is the tensor the layer
  * reads (from checkModel). Errors name the layer and the field.
  */
-export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, shape: EngineShape): LayerPlan {
+export function planLayer(
+  layer: Conv2dLayer | LinearLayer,
+  input: TensorInfo,
+  shape: EngineShape,
+  o: { /** size accumulators for any weights of these widths (engines whose weights are streamed) */ anyWeights?: boolean } = {},
+): LayerPlan {
   checkShape(shape);
   const at = `layer '${layer.name}'`;
   let cin: number, inH: number, inW: number, cout: number;
@@ -171,10 +176,17 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
     for (const j of list) {
       const f = layer.filters[j] as Filter;
       let flo = 0, fhi = 0;
-      for (const code of f.weights) {
-        const w = weightValue(f.scheme, f.bits, code);
-        flo += Math.min(w * inLo, w * inHi);
-        fhi += Math.max(w * inLo, w * inHi);
+      if (o.anyWeights) {
+        const wmax = maxIntWeight(f.scheme, f.scheme === 'fixed' ? fixedBits : sp2Bits);
+        const amax = Math.max(-inLo, inHi);
+        flo = -f.weights.length * wmax * amax;
+        fhi = -flo;
+      } else {
+        for (const code of f.weights) {
+          const w = weightValue(f.scheme, f.bits, code);
+          flo += Math.min(w * inLo, w * inHi);
+          fhi += Math.max(w * inLo, w * inHi);
+        }
       }
       lo = Math.min(lo, flo);
       hi = Math.max(hi, fhi);
@@ -244,4 +256,25 @@ export function planLayer(layer: Conv2dLayer | LinearLayer, input: TensorInfo, s
     mul: layer.filters.map((f) => f.M),
     shift: layer.filters.map((f) => f.S),
   };
+}
+
+/**
+ * Check that `set` (another layer's plan) can be streamed as a weight set into an engine generated for `engine`:
+ * same dimensions, same number of fixed / SP2 filters, same code widths, accumulators that fit.
+ */
+export function checkWeightSet(engine: LayerPlan, set: LayerPlan): void {
+  const at = `weight set '${set.name}'`;
+  const dims = ['cin', 'inH', 'inW', 'cout', 'kh', 'kw', 'sh', 'sw', 'inBits', 'outBits'] as const;
+  for (const k of dims) if (engine[k] !== set[k]) fail(`${at}.${k}`, `is ${set[k]}, the engine was built for ${engine[k]}`);
+  if (engine.inSigned !== set.inSigned || engine.outSigned !== set.outSigned) fail(`${at}.signed`, 'input/output signedness differs from the engine');
+  if (engine.pad.join() !== set.pad.join()) fail(`${at}.padding`, `is [${set.pad.join(', ')}], the engine was built for [${engine.pad.join(', ')}]`);
+  if (engine.fixedFilters.length !== set.fixedFilters.length || engine.sp2Filters.length !== set.sp2Filters.length) {
+    fail(`${at}.filters`, `has ${set.fixedFilters.length} fixed / ${set.sp2Filters.length} SP2 filters, the engine ${engine.fixedFilters.length} / ${engine.sp2Filters.length}`);
+  }
+  if (engine.fixedBits !== set.fixedBits || engine.sp2Bits !== set.sp2Bits) {
+    fail(`${at}.bits`, `codes are ${set.fixedBits}-bit fixed / ${set.sp2Bits}-bit SP2, the engine takes ${engine.fixedBits} / ${engine.sp2Bits}`);
+  }
+  if (set.fixedAccBits > engine.fixedAccBits || set.sp2AccBits > engine.sp2AccBits) {
+    fail(`${at}.weights`, 'accumulators would overflow the engine; build it with anyWeights');
+  }
 }

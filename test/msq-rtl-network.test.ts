@@ -15,6 +15,8 @@ import { loadMnist } from '../src/msq/mnist.js';
 import { PROJECT_ROOT } from '../src/version.js';
 import { generateNetwork, networkInputBeats, networkOutputBeats, networkSimDesign, permuteForStream } from '../src/msq/rtl/network.js';
 import { unpackOutputs } from '../src/msq/rtl/index.js';
+import { randomInput, randomLayerModel } from '../src/msq/rtl/random-layer.js';
+import { chooseMultiplier } from '../src/msq/conventions.js';
 
 const model = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
 
@@ -85,4 +87,50 @@ describe('network top: flatten permutation and bad input', () => {
     const bad: QuantModel = { ...model, layers: [...model.layers.slice(0, 1), { name: 'r', op: 'relu', input: 'conv1_Conv' }] };
     expect(() => generateNetwork(bad, { N: 8, Pf: 2, Ps: 2 })).toThrow(/layers\[1\]\.op: 'relu' is not supported/);
   });
+});
+
+describe('network top: every unit kind in one synthetic network', () => {
+  // input [3, 8, 8] -> conv (engine) -> depthwise (unit) -> add(conv, dw) (fork + FIFO) -> avgpool -> global avgpool
+  // -> flatten -> linear; N 4 with 6 channels (tail lanes)
+  const conv = randomLayerModel({ op: 'conv2d', cin: 3, h: 8, w: 8, cout: 6, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], sp2Fraction: 0.5, inBits: 4, inSigned: false, outBits: 4, outSigned: false, fixedBits: 4, sp2Bits: 4 }, 1).layers[0]!;
+  const dw = randomLayerModel({ op: 'conv2d', depthwise: true, cin: 6, h: 8, w: 8, cout: 6, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], sp2Fraction: 0.5, inBits: 4, inSigned: false, outBits: 4, outSigned: true, fixedBits: 4, sp2Bits: 4 }, 2).layers[0]!;
+  const fc = randomLayerModel({ op: 'linear', cin: 6, h: 1, w: 1, cout: 5, k: [1, 1], stride: [1, 1], pad: [0, 0, 0, 0], sp2Fraction: 0.4, inBits: 4, inSigned: false, outBits: 8, outSigned: true, fixedBits: 6, sp2Bits: 5 }, 3).layers[0]!;
+  const add = chooseMultiplier(0.7);
+  const ap = chooseMultiplier(1.5 / 4);
+  const gap = chooseMultiplier(2 / 16);
+  const u4 = { bits: 4, signed: false, scale: 1 };
+  const synth: QuantModel = {
+    format: 'accelforge-msq',
+    version: 1,
+    input: { name: 'input', shape: [3, 8, 8], bits: 4, signed: false, scale: 1 },
+    layers: [
+      { ...conv, name: 'c1', input: 'input' } as QuantModel['layers'][number],
+      { ...dw, name: 'dw', input: 'c1' } as QuantModel['layers'][number],
+      { name: 'res', op: 'add', inputs: ['c1', 'dw'], Ma: add.M, Mb: Math.floor(add.M * 0.6), S: add.S, out: u4 },
+      { name: 'ap', op: 'avgpool', input: 'res', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0], M: ap.M, S: ap.S, out: u4 },
+      { name: 'gap', op: 'globalavgpool', input: 'ap', M: gap.M, S: gap.S, out: u4 },
+      { name: 'fl', op: 'flatten', input: 'gap' },
+      { ...fc, name: 'fc', input: 'fl' } as QuantModel['layers'][number],
+    ],
+  };
+
+  it('equals the golden model on random and worst-case inputs back to back, with stalls; lint clean', async () => {
+    const net = generateNetwork(synth, { N: 4, Pf: 2, Ps: 2 });
+    expect(net.stages.map((s) => s.op)).toEqual(['conv2d', 'depthwise', 'add', 'avgpool', 'globalavgpool', 'flatten', 'linear']);
+    expect(net.fifos).toEqual([{ tensor: 'c1', depth: 8 * 8 * 2 + 4 }]);
+    await lintVerilog(net.files, net.top);
+    const xs = [1, 2, 3].map((s) => randomInput(synth, s));
+    xs.push(randomInput(synth, 4, true), new Int32Array(3 * 64).fill(15));
+    const ys = xs.map((x) => runGolden(synth, x).output.data);
+    // the outputs are not degenerate (some differ between inputs)
+    expect(new Set(ys.map((y) => Array.from(y).join(','))).size).toBeGreaterThan(2);
+    await runStreams(networkSimDesign(net), {
+      inputs: { s_act: xs.flatMap((x) => networkInputBeats(net, x)) },
+      expected: { m_out: ys.flatMap((y) => networkOutputBeats(net, y)) },
+      seed: 4,
+      validProb: 0.6,
+      readyProb: 0.4,
+      maxCycles: xs.length * net.engineCycles * 8 + 50_000,
+    });
+  }, 300_000);
 });

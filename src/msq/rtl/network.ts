@@ -36,6 +36,12 @@ import { checkIdent, header, moduleFile } from './verilog.js';
 export interface NetworkOptions extends EngineShape {
   /** module name prefix (default 'net') */
   prefix?: string;
+  /**
+   * Depthwise conv2d layers: 'unit' (default) = the depthwise unit of src/msq/rtl/units (line buffer, one
+   * multiplier per lane, every multiply useful); 'engine' = the layer engine running it as a dense conv.
+   * Padding >= kernel always uses the engine.
+   */
+  depthwise?: 'unit' | 'engine';
 }
 
 export interface NetworkStage {
@@ -207,7 +213,33 @@ export function generateNetwork(model: QuantModel, opts: NetworkOptions): Networ
     }
     const out = newStream(l.name, outInfo);
     streams.push(out);
-    if (l.op === 'conv2d' || l.op === 'linear') {
+    const dwUnit =
+      l.op === 'conv2d' && l.groups !== 1 && (opts.depthwise ?? 'unit') === 'unit' && l.padding.every((p, j) => p < l.kernel[j % 2]!);
+    if (dwUnit && l.op === 'conv2d') {
+      const x = take(l.input, i);
+      const [C, H, W] = x.info.shape as [number, number, number];
+      const m = poolUnit({
+        name: `${mod}_dwconv`,
+        kind: 'dw',
+        input: { C, N, bits: x.info.bits, signed: x.info.signed },
+        H,
+        W,
+        kernel: l.kernel,
+        stride: l.stride,
+        padding: l.padding,
+        out: { bits: outInfo.bits, signed: outInfo.signed },
+        filters: l.filters,
+      });
+      mergeFiles(files, emitVerilog(m));
+      stages.push({ layer: l.name, op: 'depthwise', instance: inst, module: m.name });
+      body.push(
+        `  ${m.name} ${inst} ( // depthwise conv2d '${l.name}'`,
+        '    .clk(clk), .rst(rst),',
+        `    .s_act_tdata(${x.id}_tdata), .s_act_tvalid(${x.id}_tvalid), .s_act_tready(${x.id}_tready),`,
+        `    .m_out_tdata(${out.id}_tdata), .m_out_tvalid(${out.id}_tvalid), .m_out_tready(${out.id}_tready), .m_out_tlast(${out.id}_tlast)`,
+        '  );',
+      );
+    } else if (l.op === 'conv2d' || l.op === 'linear') {
       const x = take(l.input, i);
       let layer = l;
       const fl = l.op === 'linear' ? flattened.get(l.input) : undefined;

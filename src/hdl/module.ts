@@ -34,6 +34,14 @@ const VERILOG_KEYWORDS = new Set(('always and assign automatic begin buf bufif0 
   'rpmos rtran rtranif0 rtranif1 scalared showcancelled signed small specify specparam strong0 strong1 supply0 ' +
   'supply1 table task time tran tranif0 tranif1 tri tri0 tri1 triand trior trireg unsigned use uwire vectored wait ' +
   'wand weak0 weak1 while wire wor xnor xor bit byte int logic shortint longint string type var void static ' +
+  // SystemVerilog keywords: Verilator parses .v files with them reserved (e.g. a wire named `inside` is a syntax error)
+  'alias always_comb always_ff always_latch assert assume before bind bins binsof break chandle checker class ' +
+  'clocking const constraint context continue cover covergroup coverpoint cross dist do endclass endclocking ' +
+  'endgroup endinterface endpackage endprogram endproperty endsequence enum export extends extern final first_match ' +
+  'foreach forkjoin iff ignore_bins illegal_bins import inside interface intersect join_any join_none local ' +
+  'matches modport new null package packed priority program property protected pure rand randc randcase ' +
+  'randsequence ref return sequence shortreal solve struct super tagged this throughout timeprecision timeunit ' +
+  'typedef union unique unique0 virtual wait_order wildcard with within ' +
   'clk rst').split(' '));
 
 /** A Verilog-safe identifier from a builder name. */

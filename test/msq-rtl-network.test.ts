@@ -2,12 +2,13 @@
  * The committed MNIST CNN (models/mnist-cnn.q.json) end to end on one streaming network design
  * (src/msq/rtl/network.ts): five layer engines, two maxpool units, the residual fork + FIFO + add unit, flatten on
  * the stream. Real held-out test digits back to back in ONE simulation with random valid/ready stalls; the logits
- * must equal the golden model's exactly. Icarus on one digit (no stalls) as a second opinion, lint clean.
+ * must equal the golden model's exactly. Icarus on one digit (no stalls) as a second opinion, lint clean. A small
+ * synthetic network exercises every unit kind (depthwise, add, avgpool, global avgpool, flatten) the same way.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog, yosysRead } from '../src/hdl/index.js';
 import { runStreams } from '../src/sim/index.js';
 import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
@@ -119,6 +120,7 @@ describe('network top: every unit kind in one synthetic network', () => {
     expect(net.stages.map((s) => s.op)).toEqual(['conv2d', 'depthwise', 'add', 'avgpool', 'globalavgpool', 'flatten', 'linear']);
     expect(net.fifos).toEqual([{ tensor: 'c1', depth: 8 * 8 * 2 + 4 }]);
     await lintVerilog(net.files, net.top);
+    await yosysRead(net.files, net.top);
     const xs = [1, 2, 3].map((s) => randomInput(synth, s));
     xs.push(randomInput(synth, 4, true), new Int32Array(3 * 64).fill(15));
     const ys = xs.map((x) => runGolden(synth, x).output.data);

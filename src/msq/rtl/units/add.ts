@@ -2,13 +2,13 @@
  * Residual add unit (docs/msq-units.md): joins two activation streams of the same shape, lane by lane
  *   y = clamp((a * Ma + b * Mb + 2^(S-1)) >>> S, lo, hi)        (conventions.ts addRequantize, exact)
  * A beat is taken from both inputs in the same cycle (s_a_tready needs s_b_tvalid and vice versa: a join).
- * Two register stages (products, then sum / round / shift / clamp), then a credit-counted output FIFO, so the
+ * Two register stages (products — lookup tables for activations of <= 5 bits, no DSP48E1 —, then sum / round / shift / clamp), then a credit-counted output FIFO, so the
  * readies depend on the other input's tvalid and on registers only, never on m_out_tready.
  */
 import { fail } from '../../../util/errors.js';
 import { lit, Module } from '../../../hdl/index.js';
 import { REQUANT_M_MAX, REQUANT_S } from '../../conventions.js';
-import { asSignedValue, cbits, checkFormat, clampTo, creditOut, fit, flag, groups, lane, maskTail, packLanes, range, type LaneFormat } from './common.js';
+import { asSignedValue, cbits, checkFormat, clampTo, constMul, creditOut, fit, flag, groups, lane, maskTail, packLanes, range, type LaneFormat } from './common.js';
 
 export interface AddUnitSpec {
   name: string;
@@ -74,13 +74,16 @@ export function addUnit(s: AddUnitSpec): Module {
   const [lo, hi] = range(s.out);
   const sumW = Math.max(wa, wb) + 1;
   const half = lit(1n << BigInt(s.S - 1), Math.max(sumW, s.S + 1), true);
+  // a * Ma, b * Mb: lookup tables for narrow activations (no DSP48E1), multipliers otherwise
+  const prodA = Array.from({ length: N }, (_, n) => constMul(m, `a${n}_times_ma`, asSignedValue(lane(aData, n, s.a.bits, s.a.signed)).resize(s.a.bits + 1), s.Ma));
+  const prodB = Array.from({ length: N }, (_, n) => constMul(m, `b${n}_times_mb`, asSignedValue(lane(bData, n, s.b.bits, s.b.signed)).resize(s.b.bits + 1), s.Mb));
   m.sync((p) => {
     p.if(fire, () => {
       p.if(beatEnd, () => p.set(beatQ, 0)).else(() => p.set(beatQ, fit(beatQ.add(1), beatQ.width)));
       if (gQ && gEnd) p.if(gEnd, () => p.set(gQ, 0)).else(() => p.set(gQ, fit(gQ.add(1), gQ.width)));
       for (let n = 0; n < N; n++) {
-        p.set(pa[n]!, asSignedValue(lane(aData, n, s.a.bits, s.a.signed)).resize(s.a.bits + 1).mul(lit(s.Ma, 32, true)));
-        p.set(pb[n]!, asSignedValue(lane(bData, n, s.b.bits, s.b.signed)).resize(s.b.bits + 1).mul(lit(s.Mb, 32, true)));
+        p.set(pa[n]!, prodA[n]!);
+        p.set(pb[n]!, prodB[n]!);
       }
     });
     p.set(q1, fire);

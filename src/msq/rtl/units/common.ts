@@ -169,3 +169,23 @@ export function requantStages(
   });
   return { y, strobe: q2, flags: q2f };
 }
+
+/**
+ * x * M for a constant M in [0, 2^31): a signed result of x.width + 32 bits. Narrow x (<= 6 bits) is a lookup
+ * table (one LUT6 per result bit, no DSP48E1: the DSPs belong to the GEMM engines); wider x a multiplier.
+ */
+export function constMul(m: Module, name: string, x: Expr, M: number): Expr {
+  const w = x.width + 32;
+  if (x.width > 6) return x.mul(lit(M, 32, true));
+  const t = m.wire(name, w, { signed: true });
+  m.comb((p) => {
+    p.set(t, lit(0, w, true));
+    const cases: Record<string, () => void> = {};
+    for (let u = 0; u < 2 ** x.width; u++) {
+      const v = x.signed && u >= 2 ** (x.width - 1) ? u - 2 ** x.width : u;
+      cases[u] = () => p.set(t, lit(BigInt(v) * BigInt(M), w, true));
+    }
+    p.switch(x.asUnsigned(), cases);
+  });
+  return t;
+}

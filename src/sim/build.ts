@@ -6,15 +6,14 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_ROOT } from '../version.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
+import { cacheRoot } from '../util/cache.js';
+
+export { cacheRoot };
 import { topPorts } from './ports.js';
 import { genDriver, genTestbench, genWrapper, TB_MODULE, WRAPPER_MODULE } from './gen.js';
 import { SimError, type SimDesign, type SimulatorName } from './types.js';
 
-export function cacheRoot(): string {
-  return resolve(process.env.ACCELFORGE_CACHE ?? join(PROJECT_ROOT, '.cache'));
-}
 
 const INSTALL: Record<SimulatorName, string> = {
   verilator: 'apt-get install -y verilator',

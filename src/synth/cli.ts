@@ -16,7 +16,7 @@ const USAGE = `usage: accelforge synth <file.v ...> --top <module> [--board xc7z
 
 Synthesizes with yosys (system yosys >= 0.40 on PATH, else the embedded WebAssembly build) using
 synth_xilinx -family xc7 -noiopad -noclkbuf -flatten, and prints resources, utilization on the board and a
-timing ESTIMATE (post-synthesis, no place & route). Yosys outputs are cached in .cache/synth/ by content
+timing ESTIMATE (post-synthesis, no place & route). Yosys outputs are cached in ~/.cache/accelforge/synth/ by content
 (sources, script, yosys version); --no-cache forces a fresh run.
 `;
 

@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { fail, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
-import { PROJECT_ROOT } from '../version.js';
+import { cacheRoot } from '../util/cache.js';
 import { parseStatJson, unmappedCells, type Resources } from './stat.js';
 import { estimateTiming, type TimingEstimate } from './timing.js';
 import { findYosys, runYosysScript, type YosysRun, type YosysTool } from './yosys.js';
@@ -27,13 +27,13 @@ export interface SynthOptions {
   tool?: YosysTool;
   /**
    * Reuse yosys outputs of an identical earlier run (same sources, script and yosys version): `true` uses
-   * `.cache/synth/` in the project, a string names another folder. Parsing and the timing estimate always rerun.
+   * `<cacheRoot()>/synth/` (src/util/cache.ts), a string names another folder. Parsing and the timing estimate always rerun.
    */
   cache?: boolean | string;
 }
 
 /** Default synthesis cache folder (git-ignored). */
-export const SYNTH_CACHE_DIR = join(PROJECT_ROOT, '.cache', 'synth');
+export const SYNTH_CACHE_DIR = join(cacheRoot(), 'synth');
 const CACHE_FORMAT = 2;
 
 export interface SynthReport {

@@ -13,6 +13,7 @@
  * zero on output. s_act_tready depends on registers only; m_out comes from a FIFO (registered).
  */
 import { fail } from '../../../util/errors.js';
+import { configHash } from '../../../util/hash.js';
 import { cat, lit, mux, type Expr, Module } from '../../../hdl/index.js';
 import { signedBitsFor, weightValue } from '../../conventions.js';
 import { windowOut, type Filter } from '../../model.js';
@@ -103,7 +104,7 @@ export function poolUnit(s: PoolUnitSpec): Module {
   const out = isAvg || isDw ? s.out! : { bits: b, signed: f.signed };
   const m = new Module(s.name, {
     doc: `MSQ ${isDw ? 'depthwise conv' : `${s.kind}pool`} unit: line buffer of ${kh} rows, one window element per clock`,
-    config: { unit: 'pool', kind: s.kind, C: f.C, N, bits: b, signed: f.signed, H, W, kernel: s.kernel, stride: s.stride, padding: s.padding, M: s.M ?? 0, S: s.S ?? 0, out, filters: s.filters ?? [] },
+    config: { unit: 'pool', kind: s.kind, C: f.C, N, bits: b, signed: f.signed, H, W, kernel: s.kernel, stride: s.stride, padding: s.padding, M: s.M ?? 0, S: s.S ?? 0, out, filters: s.filters ? `${s.filters.length} filters, weights hash ${configHash(s.filters)}` : 'none' },
   });
   const sData = m.input('s_act_tdata', N * b);
   const sValid = m.input('s_act_tvalid', 1);

@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/version.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
@@ -123,19 +124,33 @@ export function makeResnet18(opts: { ratio?: number; rule?: SchemeRule } = {}): 
 }
 
 /** Load .cache/resnet18.json, generating it first if missing. */
+/** The shipped example (gzip of the JSON this script writes with default options; `--ship` regenerates it). */
+export const RESNET18_EXAMPLE = join(PROJECT_ROOT, 'examples', 'resnet18.json.gz');
+
+/** The example model: the shipped examples/resnet18.json.gz, else the cache, else generated into the cache. */
 export async function loadOrMakeResnet18(): Promise<QuantModel> {
+  if (existsSync(RESNET18_EXAMPLE)) return parseQuantModel(JSON.parse(gunzipSync(readFileSync(RESNET18_EXAMPLE)).toString('utf8')));
   if (!existsSync(RESNET18_CACHE)) await writeFileAtomic(RESNET18_CACHE, JSON.stringify(makeResnet18()));
   return parseQuantModel(JSON.parse(readFileSync(RESNET18_CACHE, 'utf8')));
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { out: { type: 'string', short: 'o', default: RESNET18_CACHE }, ratio: { type: 'string' }, rule: { type: 'string' } },
+    options: {
+      out: { type: 'string', short: 'o', default: RESNET18_CACHE },
+      ship: { type: 'boolean' },
+      ratio: { type: 'string' },
+      rule: { type: 'string' },
+    },
     strict: true,
   });
   const t0 = performance.now();
   const m = makeResnet18({ ratio: values.ratio ? Number(values.ratio) : undefined, rule: values.rule as SchemeRule | undefined });
   const json = JSON.stringify(m);
+  if (values.ship) {
+    if (values.ratio || values.rule) throw new Error('--ship writes the example with default options: drop --ratio/--rule');
+    await writeFileAtomic(RESNET18_EXAMPLE, gzipSync(json, { level: 9 }));
+  }
   await writeFileAtomic(values.out!, json);
   const weights = m.layers.reduce((a, l) => a + ('filters' in l ? l.filters.reduce((b, f) => b + f.weights.length, 0) : 0), 0);
   console.log(`wrote ${values.out} (${(json.length / 1e6).toFixed(1)} MB, ${weights} weights, ${m.layers.length} layers) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { floatShapes } from '../src/msq/float.js';
 import { sha256 } from '../src/util/hash.js';
 import { boardRatio, chooseSchemes } from '../src/msq/scheme.js';
-import { makeResnet18Float, RESNET18_NOTE } from '../scripts/make-resnet18.js';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { parseQuantModel } from '../src/msq/model.js';
+import { makeResnet18, makeResnet18Float, RESNET18_EXAMPLE, RESNET18_NOTE } from '../scripts/make-resnet18.js';
 
 describe('synthetic ResNet-18 example', () => {
   const fm = makeResnet18Float();
@@ -39,5 +42,16 @@ describe('synthetic ResNet-18 example', () => {
         expect([l.name, s.filter((x) => x === 'fixed').length]).toEqual([l.name, expected[l.outChannels]![b]]);
       }
     }
+  });
+});
+
+describe('shipped examples/resnet18.json.gz', () => {
+  it('is exactly what scripts/make-resnet18.ts generates, labelled synthetic, and a valid QuantModel', () => {
+    const shipped = gunzipSync(readFileSync(RESNET18_EXAMPLE)).toString('utf8');
+    expect(shipped).toBe(JSON.stringify(makeResnet18()));
+    const m = parseQuantModel(JSON.parse(shipped));
+    expect(m.note).toMatch(/^SYNTHETIC WEIGHTS/);
+    expect(m.input.shape).toEqual([3, 224, 224]);
+    expect(m.layers.filter((l) => l.op === 'conv2d').length).toBe(20);
   });
 });

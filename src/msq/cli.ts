@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadBoard } from '../board/index.js';
 import { fail, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
+import { writeFolderReport } from '../report/from-folder.js';
 import { progress } from '../util/progress.js';
 import { parseQuantModel } from './model.js';
 
@@ -66,7 +67,7 @@ async function build(argv: string[]): Promise<void> {
   const layers = await buildModel(model, {
     board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, layers: values.layer, unrollKx: values['unroll-kx'], seed: intOpt('seed', values.seed, 1, 0, 2 ** 31),
   });
-  process.stdout.write(`wrote ${layers.length} layer engine(s) to ${values.out} (report.md, report.json; per layer: RTL, tb_*.v, vectors)\n`);
+  process.stdout.write(`wrote ${layers.length} layer engine(s) to ${values.out} (report.md, report.json, summary.html; per layer: RTL, tb_*.v, vectors)\n`);
 }
 
 async function sweep(argv: string[]): Promise<void> {
@@ -97,8 +98,13 @@ async function sweep(argv: string[]): Promise<void> {
     onProgress: (_d, _t, label) => bar.tick(1, label),
   });
   bar.stop();
-  if (values.json) await writeFileAtomic(values.json, JSON.stringify(r, null, 2) + '\n');
   process.stdout.write(formatSweep(r) + '\n');
+  if (values.json) {
+    await writeFileAtomic(values.json, JSON.stringify(r, null, 2) + '\n');
+    // <name>.summary.{json,md,html} beside it: the report page with the sweep charts (src/report)
+    const written = await writeFolderReport(values.json);
+    process.stdout.write(`wrote ${values.json} and ${written.join(', ')}\n`);
+  }
 }
 
 export async function run(argv: string[]): Promise<void> {

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Board } from '../../board/index.js';
 import { fail } from '../../util/errors.js';
 import { writeDirAtomic } from '../../util/fsx.js';
+import { writeFolderReport } from '../../report/from-folder.js';
 import { GENERATOR_VERSION } from '../../version.js';
 import { runGolden } from '../golden.js';
 import { checkModel, type Conv2dLayer, type LinearLayer, type QuantModel } from '../model.js';
@@ -214,6 +215,8 @@ export async function buildModel(model: QuantModel, o: BuildOptions): Promise<Bu
       '',
     ].join('\n');
     await writeFile(join(tmp, 'report.md'), md);
+    // summary.{json,md,html}: the self-contained report page with charts (src/report)
+    await writeFolderReport(tmp);
     return out;
   });
 }

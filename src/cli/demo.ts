@@ -12,7 +12,8 @@ import type { DemoStep } from '../demo/types.js';
 async function steps(): Promise<DemoStep[]> {
   const { macStep } = await import('../demo/mac.js');
   const { cclStep } = await import('../demo/ccl.js');
-  return [macStep, cclStep];
+  const { msqStep } = await import('../demo/msq.js');
+  return [macStep, cclStep, msqStep];
 }
 
 export async function run(argv: string[]): Promise<void> {

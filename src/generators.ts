@@ -10,6 +10,11 @@ import { makeCclConfig } from './ccl/config.js';
 import { generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
 import { randomLayerModel, type RandomLayerSpec } from './msq/rtl/random-layer.js';
 import { buildEngine } from './msq/rtl/verify.js';
+import { generateNetwork } from './msq/rtl/network.js';
+import { parseQuantModel } from './msq/model.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './version.js';
 
 export interface GeneratedDesign {
   /** Short label used in test names. */
@@ -49,5 +54,9 @@ export function representativeDesigns(): GeneratedDesign[] {
   };
   msq('conv k3 N4 Pf2 Ps3', msqConv, { N: 4, Pf: 2, Ps: 3 });
   msq('linear 8-bit N8 Pf1 Ps2', { ...msqConv, op: 'linear', cin: 3, h: 3, w: 3, cout: 5, k: [1, 1], pad: [0, 0, 0, 0], inBits: 8, fixedBits: 8, outBits: 8, outSigned: true }, { N: 8, Pf: 1, Ps: 2 });
+  // The committed MNIST CNN as one network (engines + maxpool / fork / residual add units + FIFOs).
+  const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
+  const net = generateNetwork(mnist, { N: 8, Pf: 4, Ps: 6, Rq: 2 });
+  out.push({ name: 'msq/network mnist-cnn N8 Pf4 Ps6', top: net.top, files: net.files });
   return out;
 }

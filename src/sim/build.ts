@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { cacheRoot } from '../util/cache.js';
+import { withActivity } from '../util/progress.js';
 
 export { cacheRoot };
 import { topPorts } from './ports.js';
@@ -139,7 +140,7 @@ async function cachedBuild(
       if (await exists(meta)) return { dir, bin: join(dir, binName), buildMs: performance.now() - t0, cached: true };
       const tmp = await mkdtemp(join(base, `.tmp-${hash}-`));
       try {
-        await build(tmp);
+        await withActivity(`${kind}: building ${hash.slice(0, 8)} (cached afterwards)`, () => build(tmp));
         await writeFile(join(tmp, 'meta.json'), `${canonicalJson({ kind, hash, builtAt: new Date().toISOString() })}\n`);
         try {
           await rename(tmp, dir);

@@ -8,6 +8,7 @@ import { fail, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { cacheRoot } from '../util/cache.js';
+import { withActivity } from '../util/progress.js';
 import { parseStatJson, unmappedCells, type Resources } from './stat.js';
 import { estimateTiming, type TimingEstimate } from './timing.js';
 import { findYosys, runYosysScript, type YosysRun, type YosysTool } from './yosys.js';
@@ -110,7 +111,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthReport> {
   if (!run) {
     const t0 = Date.now();
     try {
-      run = await runYosysScript(inputs, script, ['stat.json', 'netlist.json'], tool);
+      run = await withActivity(`yosys: synthesizing ${opts.top}`, () => runYosysScript(inputs, script, ['stat.json', 'netlist.json'], tool));
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       // Speak of the user's file names, not the names inside the yosys run.

@@ -11,7 +11,7 @@ import { writeFolderReport } from '../report/from-folder.js';
 import { progress } from '../util/progress.js';
 import { parseQuantModel } from './model.js';
 
-const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--dsp-pack 1|2] [--layer NAME]...
+const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--dsp-pack 1|2] [--layer NAME]... | --network [--seed S]
        accelforge msq sweep --board xc7z020|xc7z045 [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--dsp-pack 1|2] [--workers K] [--json FILE]`;
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
@@ -44,8 +44,11 @@ async function build(argv: string[]): Promise<void> {
       layer: { type: 'string', multiple: true },
       'unroll-kx': { type: 'string', multiple: true },
       seed: { type: 'string' },
+      network: { type: 'boolean' },
     },
   });
+  if (values.network && values.layer) fail('--network', 'builds the whole model; drop --layer (or drop --network to build single layer engines)');
+  if (values.network && values['unroll-kx']) fail('--network', 'cannot be combined with --unroll-kx');
   if (positionals.length !== 1) fail('model', `give exactly one model.q.json\n${USAGE}`);
   if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
   if (!values.out) fail('-o', 'is required: the output folder');
@@ -63,9 +66,16 @@ async function build(argv: string[]): Promise<void> {
   const Ps = intOpt('ps', values.ps, 6, 1, 256);
   const Rq = intOpt('rq', values.rq, 1, 1, Pf + Ps);
   const dspPack = intOpt('dsp-pack', values['dsp-pack'], 1, 1, 2) as 1 | 2;
+  const seed = intOpt('seed', values.seed, 1, 0, 2 ** 31);
+  if (values.network) {
+    const { buildNetwork } = await import('./rtl/build-network.js');
+    const net = await buildNetwork(model, { board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, seed });
+    process.stdout.write(`wrote network ${net.top} (${net.stages.length} stages, ${net.engines} engines, ${net.dsp48e1.total} DSP48E1) to ${values.out} (RTL, ${net.tb}, input.hex/expected.hex, report.md, report.json, summary.html)\n`);
+    return;
+  }
   const { buildModel } = await import('./rtl/build.js');
   const layers = await buildModel(model, {
-    board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, layers: values.layer, unrollKx: values['unroll-kx'], seed: intOpt('seed', values.seed, 1, 0, 2 ** 31),
+    board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, layers: values.layer, unrollKx: values['unroll-kx'], seed,
   });
   process.stdout.write(`wrote ${layers.length} layer engine(s) to ${values.out} (report.md, report.json, summary.html; per layer: RTL, tb_*.v, vectors)\n`);
 }

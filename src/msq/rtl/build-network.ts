@@ -109,8 +109,7 @@ export async function buildNetwork(model: QuantModel, o: BuildNetworkOptions): P
     for (const [f, t] of net.files) await writeFile(join(tmp, f), t);
     await writeFile(join(tmp, 'input.hex'), hexLines(ins, net.inWidth));
     await writeFile(join(tmp, 'expected.hex'), hexLines(outs, net.outWidth));
-    // the helper's run line names tb_<top>.v and *.v, which would read the testbench twice here: *.v alone
-    const tb = testbench(net.top, net.inWidth, net.outWidth, ins.length, outs.length, networkMaxCycles(net)).replace(`${result.tb} *.v`, '*.v');
+    const tb = testbench(net.top, net.inWidth, net.outWidth, ins.length, outs.length, networkMaxCycles(net));
     await writeFile(join(tmp, result.tb), tb);
     const mhz = board.defaultClockMHz;
     const report = {

@@ -59,7 +59,7 @@ function hexLines(beats: { data: bigint }[], width: number): string {
 /** A self-checking Verilog-2005 testbench: feeds input.hex, compares every output beat with expected.hex. */
 export function testbench(top: string, inWidth: number, outWidth: number, nIn: number, nOut: number, maxCycles: number): string {
   return `// Self-checking testbench for ${top} (accelforge ${GENERATOR_VERSION}). Vectors: golden model (src/msq/golden.ts).
-// Run: iverilog -g2005 -o tb.vvp tb_${top}.v *.v && vvp tb.vvp   (prints PASS or FAIL)
+// Run in this folder: iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp   (prints PASS or FAIL)
 \`timescale 1ns/1ps
 \`default_nettype none
 module tb_${top};

@@ -9,17 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { runBoth, toSigned, toUnsigned, type Beat } from '../src/sim/index.js';
 import { macDesign, macGolden, macHdlDesign } from '../src/sim/example-mac.js';
 import { lintVerilog } from '../src/hdl/index.js';
+import { mulberry32 } from '../src/util/random.js';
 
-/** xorshift-based random for the test's data (independent of the harness PRNG). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+/** The test's data PRNG (independent of the harness's stall PRNG). */
+const rng = mulberry32;
 
 function randSigned(r: () => number, w: number): bigint {
   // Build from 16-bit chunks so widths above 53 bits are uniform too.

@@ -5,19 +5,10 @@
  */
 import { actRange, chooseMultiplier, levels, weightValue } from '../conventions.js';
 import type { Filter, QuantModel } from '../model.js';
+import { mulberry32 } from '../../util/random.js';
 
-/** xorshift32 PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let x = (seed ^ 0x2545f491) >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+/** The project's seeded PRNG (floats in [0, 1)), re-exported for the engine's builders and tests. */
+export const rng = mulberry32;
 
 export interface RandomLayerSpec {
   op: 'conv2d' | 'linear';

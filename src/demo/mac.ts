@@ -6,8 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lintVerilog } from '../hdl/index.js';
 import { runBoth, toSigned, toUnsigned, type Beat } from '../sim/index.js';
-import { buildStreamingMac, macGolden } from '../sim/example-mac.js';
-import { emitVerilog } from '../hdl/index.js';
+import { macGolden, macHdlDesign } from '../sim/example-mac.js';
 import { synthesize, formatSynthReport, synthReportJson } from '../synth/index.js';
 import type { Board } from '../board/index.js';
 import type { DemoStep } from './types.js';
@@ -19,9 +18,9 @@ export const macStep: DemoStep = {
   async run(outDir: string, board: Board) {
     const w = 8;
     const accW = 24;
-    const module = buildStreamingMac(w, accW);
-    const files = emitVerilog(module);
-    await lintVerilog(files, module.name);
+    const design = macHdlDesign(w, accW);
+    const { files, top } = design;
+    await lintVerilog(files, top);
     for (const [name, text] of files) await writeFile(join(outDir, name), text);
 
     // 2,000 random vectors (with the most negative operands mixed in) in random-length groups.
@@ -39,15 +38,6 @@ export const macStep: DemoStep = {
     const init = toUnsigned(-5n, accW);
     const inputs: Beat[] = pairs.map(([a, b], i) => ({ data: (toUnsigned(b, w) << BigInt(w)) | toUnsigned(a, w), last: lasts[i] }));
     const expected = macGolden(pairs, lasts, init, accW).map((v) => ({ data: v }));
-    const design = {
-      top: module.name,
-      files,
-      streams: [
-        { name: 'x', dir: 'in' as const, dataWidth: 2 * w, last: true },
-        { name: 'y', dir: 'out' as const, dataWidth: accW },
-      ],
-      constInputs: { init: { width: accW } },
-    };
     const both = await runBoth(design, {
       inputs: { x: inputs },
       expected: { y: expected },
@@ -56,7 +46,7 @@ export const macStep: DemoStep = {
       validProb: 0.7,
       readyProb: 0.6,
     });
-    const synth = await synthesize({ files, top: module.name, cache: true });
+    const synth = await synthesize({ files, top, cache: true });
     await writeFile(join(outDir, 'synth.md'), formatSynthReport(synth, board));
     await writeFile(join(outDir, 'synth.json'), `${JSON.stringify(synthReportJson(synth, board), null, 2)}\n`);
     const res = synth.resources;

@@ -54,9 +54,8 @@ export async function main(argvIn: string[]): Promise<number> {
     await mod.run(rest);
     return 0;
   } catch (e) {
-    if (e instanceof UserError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-        (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
-        (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    // node:util parseArgs errors (unknown option, missing value, stray positional) are user errors too.
+    if (e instanceof UserError || String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`accelforge: error: ${(e as Error).message.split('\n')[0]}\n`);
       if (debug) process.stderr.write(`${(e as Error).stack}\n`);
       return 1;

@@ -38,7 +38,7 @@ describe('msq build --network', () => {
       const vfiles = files.filter((f) => f.endsWith('.v'));
       await execa('iverilog', ['-g2005', '-Wall', '-o', 'tb.vvp', ...vfiles], { cwd: out });
       const sim = await execa('vvp', ['-n', 'tb.vvp'], { cwd: out });
-      expect(sim.stdout).toMatch(/PASS: 2 beats/);
+      expect(sim.stdout).toMatch(/PASS: 2 m_out beats/);
       expect(sim.stdout).not.toMatch(/FAIL/);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import { layerCycles } from '../cycle-model.js';
 import { fixedCoreDsps, type EngineShape } from './plan.js';
 import { generateNetwork, networkInputBeats, networkOutputBeats, type NetworkRtl } from './network.js';
 import { REQUANT_DSP_PER_UNIT, testbench } from './build.js';
+import { hexBeats } from '../../sim/testbench.js';
 import { rng } from './random-layer.js';
 
 export interface BuildNetworkOptions {
@@ -51,10 +52,6 @@ export interface BuiltNetwork {
   outputBeats: number;
 }
 
-function hexLines(beats: { data: bigint }[], width: number): string {
-  const digits = Math.ceil(width / 4);
-  return beats.map((b) => b.data.toString(16).padStart(digits, '0')).join('\n') + '\n';
-}
 
 /** The testbench timeout: three times the engines' summed cycle model plus slack for the units and FIFOs. */
 export function networkMaxCycles(net: NetworkRtl): number {
@@ -107,8 +104,8 @@ export async function buildNetwork(model: QuantModel, o: BuildNetworkOptions): P
   };
   await writeDirAtomic(o.outDir, async (tmp) => {
     for (const [f, t] of net.files) await writeFile(join(tmp, f), t);
-    await writeFile(join(tmp, 'input.hex'), hexLines(ins, net.inWidth));
-    await writeFile(join(tmp, 'expected.hex'), hexLines(outs, net.outWidth));
+    await writeFile(join(tmp, 'input.hex'), hexBeats(ins, net.inWidth));
+    await writeFile(join(tmp, 'expected.hex'), hexBeats(outs, net.outWidth));
     const tb = testbench(net.top, net.inWidth, net.outWidth, ins.length, outs.length, networkMaxCycles(net));
     await writeFile(join(tmp, result.tb), tb);
     const mhz = board.defaultClockMHz;

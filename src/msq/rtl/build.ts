@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { Board } from '../../board/index.js';
 import { fail } from '../../util/errors.js';
+import { hexBeats, streamTestbench } from '../../sim/testbench.js';
 import { writeDirAtomic } from '../../util/fsx.js';
 import { writeFolderReport } from '../../report/from-folder.js';
 import { GENERATOR_VERSION } from '../../version.js';
@@ -51,64 +52,19 @@ function ident(name: string): string {
   return /^[A-Za-z_]/.test(s) ? s : `l_${s}`;
 }
 
-function hexLines(beats: { data: bigint }[], width: number): string {
-  const digits = Math.ceil(width / 4);
-  return beats.map((b) => b.data.toString(16).padStart(digits, '0')).join('\n') + '\n';
-}
-
-/** A self-checking Verilog-2005 testbench: feeds input.hex, compares every output beat with expected.hex. */
+/**
+ * The self-checking Verilog-2005 testbench of an engine or network: feeds input.hex on s_act, compares every m_out
+ * beat (and tlast) with expected.hex, with random valid/ready stalls on both streams (src/sim/testbench.ts).
+ */
 export function testbench(top: string, inWidth: number, outWidth: number, nIn: number, nOut: number, maxCycles: number): string {
-  return `// Self-checking testbench for ${top} (accelforge ${GENERATOR_VERSION}). Vectors: golden model (src/msq/golden.ts).
-// Run in this folder: iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp   (prints PASS or FAIL)
-\`timescale 1ns/1ps
-\`default_nettype none
-module tb_${top};
-  reg clk = 1'b0;
-  reg rst = 1'b1;
-  always #5 clk = ~clk;
-  reg [${inWidth - 1}:0] in_mem [0:${nIn - 1}];
-  reg [${outWidth - 1}:0] exp_mem [0:${nOut - 1}];
-  integer ii = 0, oi = 0, errors = 0, cycles = 0;
-  wire s_act_tready, m_out_tvalid, m_out_tlast;
-  wire [${outWidth - 1}:0] m_out_tdata;
-  wire in_valid = !rst && (ii < ${nIn});
-  wire [${inWidth - 1}:0] in_data = (ii < ${nIn}) ? in_mem[ii] : ${inWidth}'d0;
-  ${top} dut (
-    .clk(clk), .rst(rst),
-    .s_act_tdata(in_data), .s_act_tvalid(in_valid), .s_act_tready(s_act_tready),
-    .m_out_tdata(m_out_tdata), .m_out_tvalid(m_out_tvalid), .m_out_tready(1'b1), .m_out_tlast(m_out_tlast)
-  );
-  initial begin
-    $readmemh("input.hex", in_mem);
-    $readmemh("expected.hex", exp_mem);
-    repeat (4) @(posedge clk);
-    rst = 1'b0;
-  end
-  always @(posedge clk) begin
-    if (!rst) begin
-      cycles = cycles + 1;
-      if (in_valid && s_act_tready) ii = ii + 1;
-      if (m_out_tvalid) begin
-        if (m_out_tdata !== exp_mem[oi] || m_out_tlast !== (oi == ${nOut - 1})) begin
-          errors = errors + 1;
-          if (errors <= 5) $display("beat %0d: got %h (last %b), expected %h", oi, m_out_tdata, m_out_tlast, exp_mem[oi]);
-        end
-        oi = oi + 1;
-        if (oi == ${nOut}) begin
-          if (errors == 0) $display("PASS: %0d beats, %0d cycles", oi, cycles);
-          else $display("FAIL: %0d of %0d beats differ", errors, oi);
-          $finish;
-        end
-      end
-      if (cycles > ${maxCycles}) begin
-        $display("FAIL: timeout after %0d cycles, %0d of ${nOut} beats", cycles, oi);
-        $finish;
-      end
-    end
-  end
-endmodule
-\`default_nettype wire
-`;
+  return streamTestbench({
+    top,
+    inputs: [{ name: 's_act', width: inWidth, beats: nIn, file: 'input.hex' }],
+    outputs: [{ name: 'm_out', width: outWidth, beats: nOut, tlast: true, file: 'expected.hex' }],
+    // stalls slow both ends: allow 4x the no-stall cycle bound
+    maxCycles: maxCycles * 4,
+    stallPercent: 20,
+  });
 }
 
 /** Build the engines into `outDir` (atomically: nothing is left behind on error). */
@@ -165,8 +121,8 @@ export async function buildModel(model: QuantModel, o: BuildOptions): Promise<Bu
         const ins = packActivations(xin, plan.cin, plan.inH, plan.inW, shape.N, plan.inBits);
         const outs = outputBeats(yout, plan.cout, plan.outH, plan.outW, shape.N, plan.outBits);
         const cyc = layerCycles(plan);
-        await writeFile(join(d, 'input.hex'), hexLines(ins, rtl.actWidth));
-        await writeFile(join(d, 'expected.hex'), hexLines(outs, rtl.outWidth));
+        await writeFile(join(d, 'input.hex'), hexBeats(ins, rtl.actWidth));
+        await writeFile(join(d, 'expected.hex'), hexBeats(outs, rtl.outWidth));
         await writeFile(join(d, `tb_${rtl.top}.v`), testbench(rtl.top, rtl.actWidth, rtl.outWidth, ins.length, outs.length, cyc.total * 2 + 1000));
         const { fixedRom: _f, sp2Rom: _s, bias: _b, mul: _m, shift: _h, ...summary } = plan;
         const rec: BuiltLayer = {

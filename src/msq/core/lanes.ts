@@ -1,0 +1,247 @@
+/**
+ * The MSQ core's GEMM lanes (docs/msq-core.md; the run-time successor of src/msq/rtl/lanes.ts), built with the HDL
+ * builder: `Pf` fixed lanes and `Ps` SP2 lanes sharing one activation word of `N` lanes.
+ *
+ *  fixedLane: N two's-complement WF-bit codes x N activations per clock on N multipliers (`use_dsp = "yes"`),
+ *             registered like the DSP48E1's A/B, M and P registers. With `dspPack: 2` fixed lanes come in pairs
+ *             (`fixedPair`): one multiplier computes a * (wa + wb * 2^K), K = (A+1) + WF - 1, and the two products
+ *             are unpacked exactly (docs/msq-engine.md); an odd last fixed lane stays unpacked.
+ *  sp2Lane:   N m-bit SP2 codes [sign | e1 | e2] x N activations: a * w = ±((a << s1) + (a << s2)), s = P - e
+ *             (conventions.ts), multiplexers and adders only (`use_dsp = "no"`, no `*`). The sign is applied to the
+ *             activation in the decode stage, so every stage holds at most one carry chain.
+ *  Then per lane: a registered adder tree (one level per stage), the accumulator (`first ? sum : acc + sum` on
+ *  valid steps) and a snapshot register loaded with the pass's final sum on the pass's last step.
+ *
+ * Activations are A-bit lanes, two's complement when `act_signed` is 1 (a run-time input), else unsigned; they are
+ * extended to A+1 signed bits inside. Latency: `coreLaneLatency(cfg)` = 3 product stages + ceil(log2 N) tree stages
+ * + 1 accumulate/snapshot stage, from a step with in_valid & in_last to the `acc_valid` pulse.
+ */
+import { cat, lit, mux, Module, type Expr, type Signal } from '../../hdl/index.js';
+import { sp2P, sp2Split } from '../conventions.js';
+import { accBits, checkCoreConfig, lanes, type CoreConfig } from './config.js';
+
+/** Adder-tree depth for N products: ceil(log2 N) (0 for N = 1). */
+export function laneTreeDepth(N: number): number {
+  let d = 0;
+  while (2 ** d < N) d++;
+  return d;
+}
+
+/** Register stages from the lane inputs to the final adder-tree node (A/B, M, P, tree levels). */
+function productStages(cfg: CoreConfig): number {
+  return 3 + laneTreeDepth(cfg.N);
+}
+
+/**
+ * Cycles from the cycle that presents a step with in_valid & in_last to the cycle in which `acc_valid` is high
+ * (and `acc` holds that pass's sums).
+ */
+export function coreLaneLatency(cfg: CoreConfig): number {
+  return productStages(cfg) + 1;
+}
+
+/** Guard shift K of a packed fixed pair: |a * wa| < 2^(K-1) for every A-bit activation and WF-bit code. */
+export function packGuard(cfg: CoreConfig): number {
+  return cfg.A + 1 + cfg.WF - 1;
+}
+
+/** Multipliers (DSP48E1 when a product fits 25 x 18) of the lanes: N per fixed lane, N per fixed pair with dspPack 2. */
+export function coreLaneMultipliers(cfg: CoreConfig): number {
+  const units = cfg.dspPack === 2 ? Math.ceil(cfg.Pf / 2) : cfg.Pf;
+  return units * cfg.N;
+}
+
+/** Operand widths of one multiplier: [activation, weight] (packed weight with dspPack 2). */
+export function coreLaneMulOperands(cfg: CoreConfig): [number, number] {
+  return cfg.dspPack === 2 && cfg.Pf >= 2 ? [cfg.A + 1, cfg.WF + packGuard(cfg) + 1] : [cfg.A + 1, cfg.WF];
+}
+
+/** Product terms of one lane -> registered adder tree -> returns the final node (a register, or the lone term). */
+function adderTree(m: Module, prefix: string, terms: Expr[], maxWidth: number): Expr {
+  let level = terms;
+  let depth = 0;
+  while (level.length > 1) {
+    depth++;
+    const next: Expr[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const x = level[i]!;
+      const y = level[i + 1];
+      const w = Math.min(x.width + 1, maxWidth);
+      const r = m.reg(`${prefix}_sum${depth}_${i / 2}_q`, w, { signed: true, reset: null });
+      const v = y ? x.add(y) : x.resize(x.width + 1);
+      m.sync((p) => p.set(r, v.width > w ? v.trunc(w) : v));
+      next.push(r);
+    }
+    level = next;
+  }
+  return level[0]!;
+}
+
+/** Accumulator and snapshot of one lane. */
+function accumulate(m: Module, prefix: string, sum: Expr, width: number, en: Expr, first: Expr, last: Expr): Signal {
+  const s = sum.width > width ? sum.trunc(width) : sum.resize(width);
+  const acc = m.reg(`${prefix}_acc_q`, width, { signed: true, reset: null });
+  const snap = m.reg(`${prefix}_snap_q`, width, { signed: true, reset: null });
+  const next = m.let(`${prefix}_acc_next`, mux(first, s, acc.add(s).trunc(width)));
+  m.sync((p) => {
+    p.if(en, () => {
+      p.set(acc, next);
+      p.if(last, () => p.set(snap, next));
+    });
+  });
+  return snap;
+}
+
+/** Activation lane n extended to A+1 signed bits (sign bit = act_signed & msb). */
+function actLane(act: Expr, actSigned: Expr, n: number, A: number): Expr {
+  const raw = act.slice(n * A + A - 1, n * A);
+  return cat(actSigned.and(raw.bit(A - 1)), raw).asSigned();
+}
+
+/**
+ * `coreLanes(cfg, name)`: Pf fixed lanes + Ps SP2 lanes on one activation word. Ports: act [N*A], act_signed,
+ * fw [Pf*N*WF], sw [Ps*N*m], in_valid, in_first, in_last; acc_valid (one-cycle pulse coreLaneLatency(cfg) cycles
+ * after the pass's last step), acc [L*accBits] (lane j at [j*accBits +: accBits], fixed lanes then SP2 lanes; held
+ * until the next acc_valid).
+ */
+export function coreLanes(cfg: CoreConfig, name: string): Module {
+  checkCoreConfig(cfg);
+  const { N, A, WF, Pf, Ps } = cfg;
+  const L = lanes(cfg);
+  const AB = accBits(cfg);
+  const mod = new Module(name, {
+    doc: `MSQ core GEMM lanes: ${Pf} fixed (DSP${cfg.dspPack === 2 ? ', 2 products per DSP' : ''}) + ${Ps} SP2 (LUT shift-add) lanes x ${N} activations per clock, accumulators and pass snapshots`,
+    config: { N, A, WF, m: cfg.m, Pf, Ps, dspPack: cfg.dspPack, kMax: cfg.kMax, accBits: AB, latency: coreLaneLatency(cfg) },
+  });
+  const act = mod.input('act', N * A);
+  const actSigned = mod.input('act_signed', 1);
+  const fw = Pf > 0 ? mod.input('fw', Pf * N * WF) : undefined;
+  const sw = Ps > 0 ? mod.input('sw', Ps * N * cfg.m) : undefined;
+  const inValid = mod.input('in_valid', 1);
+  const inFirst = mod.input('in_first', 1);
+  const inLast = mod.input('in_last', 1);
+  const accValid = mod.output('acc_valid', 1);
+  const accOut = mod.output('acc', L * AB);
+
+  // control delay line: one bit per product / tree stage, aligned with the final adder-tree node
+  const S = productStages(cfg);
+  const vDl = mod.reg('valid_dl', S, { reset: 0 });
+  const fDl = mod.reg('first_dl', S, { reset: null });
+  const lDl = mod.reg('last_dl', S, { reset: null });
+  const shiftIn = (dl: Signal, x: Expr): Expr => cat(dl.slice(S - 2, 0), x);
+  mod.sync((p) => {
+    p.set(vDl, shiftIn(vDl, inValid));
+    p.set(fDl, shiftIn(fDl, inFirst));
+    p.set(lDl, shiftIn(lDl, inLast));
+  });
+  const en = mod.let('acc_en', vDl.bit(S - 1));
+  const first = mod.let('acc_first', fDl.bit(S - 1));
+  const last = mod.let('acc_last', lDl.bit(S - 1));
+  const accValidQ = mod.reg('acc_valid_q', 1, { reset: 0 });
+  mod.sync((p) => p.set(accValidQ, en.and(last)));
+  mod.assign(accValid, accValidQ);
+
+  const snaps: Signal[] = [];
+  const fixedCode = (l: number, n: number): Expr => fw!.slice((l * N + n) * WF + WF - 1, (l * N + n) * WF).asSigned();
+
+  // fixed lanes: A/B registers, M register (the multiplier), P register
+  const fixedLane = (l: number): Signal => {
+    const pre = `fx${l}`;
+    const terms: Expr[] = [];
+    for (let n = 0; n < N; n++) {
+      const a = mod.reg(`${pre}_a${n}_q`, A + 1, { signed: true, reset: null });
+      const w = mod.reg(`${pre}_w${n}_q`, WF, { signed: true, reset: null });
+      const mq = mod.reg(`${pre}_m${n}_q`, A + 1 + WF, { signed: true, reset: null }).attr('use_dsp', 'yes');
+      const pq = mod.reg(`${pre}_p${n}_q`, A + 1 + WF, { signed: true, reset: null });
+      mod.sync((p) => {
+        p.set(a, actLane(act, actSigned, n, A));
+        p.set(w, fixedCode(l, n));
+        p.set(mq, a.mul(w));
+        p.set(pq, mq);
+      });
+      terms.push(pq);
+    }
+    return accumulate(mod, pre, adderTree(mod, pre, terms, AB), AB, en, first, last);
+  };
+
+  // packed pair: c = wa + wb * 2^K (A/B stage), P = a * c (M), unpack (P stage): a*wa = P[K-1:0] signed,
+  // a*wb = (P >>> K) + P[K-1]
+  const fixedPair = (l: number): [Signal, Signal] => {
+    const pre = `fxp${l / 2}`;
+    const K = packGuard(cfg);
+    const cw = WF + K + 1; // wa + wb * 2^K for the full WF-bit code range (incl. -2^(WF-1))
+    const pw = A + 1 + WF;
+    const ta: Expr[] = [];
+    const tb: Expr[] = [];
+    for (let n = 0; n < N; n++) {
+      const a = mod.reg(`${pre}_a${n}_q`, A + 1, { signed: true, reset: null });
+      const c = mod.reg(`${pre}_c${n}_q`, cw, { signed: true, reset: null });
+      // |P| <= (2^A - 1) * 2^(WF-1) * (2^K + 1) < 2^(pw+K-2): pw + K bits hold the product exactly
+      const mq = mod.reg(`${pre}_m${n}_q`, pw + K, { signed: true, reset: null }).attr('use_dsp', 'yes');
+      const pa = mod.reg(`${pre}_pa${n}_q`, pw, { signed: true, reset: null });
+      const pb = mod.reg(`${pre}_pb${n}_q`, pw, { signed: true, reset: null });
+      const packed = fixedCode(l + 1, n).shl(K).resize(cw).add(fixedCode(l, n)).trunc(cw);
+      const low = mq.slice(K - 1, 0).asSigned();
+      const high = mq.slice(pw + K - 1, K).asSigned();
+      mod.sync((p) => {
+        p.set(a, actLane(act, actSigned, n, A));
+        p.set(c, packed);
+        p.set(mq, a.mul(c).trunc(pw + K));
+        p.set(pa, low.resize(pw));
+        p.set(pb, high.add(cat(lit(0, 1), mq.bit(K - 1)).asSigned()).trunc(pw));
+      });
+      ta.push(pa);
+      tb.push(pb);
+    }
+    return [
+      accumulate(mod, `${pre}a`, adderTree(mod, `${pre}a`, ta, AB), AB, en, first, last),
+      accumulate(mod, `${pre}b`, adderTree(mod, `${pre}b`, tb, AB), AB, en, first, last),
+    ];
+  };
+
+  // SP2 lanes: decode (signed activation ±a, term enables, shifts s = ~e), shifted terms, their sum
+  const sp2Lane = (l: number): Signal => {
+    const pre = `sp${l}`;
+    const { m } = cfg;
+    const { m1, m2 } = sp2Split(m);
+    const P = sp2P(m);
+    const tw = A + P; // ±a (A+1 bits) << (P-1) at most
+    const terms: Expr[] = [];
+    for (let n = 0; n < N; n++) {
+      const base = (l * N + n) * m;
+      const sign = sw!.bit(base + m - 1);
+      const e1 = sw!.slice(base + m - 2, base + m2);
+      const e2 = sw!.slice(base + m2 - 1, base);
+      const a = actLane(act, actSigned, n, A);
+      const an = mod.reg(`${pre}_an${n}_q`, A + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
+      const en1 = mod.reg(`${pre}_en1_${n}_q`, 1, { reset: null });
+      const en2 = mod.reg(`${pre}_en2_${n}_q`, 1, { reset: null });
+      const s1 = mod.reg(`${pre}_s1_${n}_q`, m1, { reset: null });
+      const s2 = mod.reg(`${pre}_s2_${n}_q`, m1, { reset: null });
+      const t1 = mod.reg(`${pre}_t1_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
+      const t2 = mod.reg(`${pre}_t2_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
+      const pq = mod.reg(`${pre}_p${n}_q`, tw + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
+      mod.sync((p) => {
+        p.set(an, mux(sign, a.neg(), a.resize(A + 2)).trunc(A + 1)); // |a| <= 2^A - 1: ±a fits A+1 bits
+        p.set(en1, e1.reduceOr());
+        p.set(en2, e2.reduceOr());
+        p.set(s1, e1.not());
+        p.set(s2, e2.resize(m1).not());
+        p.set(t1, mux(en1, an.resize(tw).shl(s1), lit(0, tw, true)));
+        p.set(t2, mux(en2, an.resize(tw).shl(s2), lit(0, tw, true)));
+        p.set(pq, t1.add(t2));
+      });
+      terms.push(pq);
+    }
+    return accumulate(mod, pre, adderTree(mod, pre, terms, AB), AB, en, first, last);
+  };
+
+  let l = 0;
+  if (cfg.dspPack === 2) {
+    for (; l + 1 < Pf; l += 2) snaps.push(...fixedPair(l));
+  }
+  for (; l < Pf; l++) snaps.push(fixedLane(l));
+  for (let j = 0; j < Ps; j++) snaps.push(sp2Lane(j));
+  mod.assign(accOut, cat(...snaps.map((s) => s.asUnsigned()).reverse()));
+  return mod;
+}

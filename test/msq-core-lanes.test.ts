@@ -1,0 +1,254 @@
+/**
+ * MSQ core GEMM lanes (src/msq/core/lanes.ts) against the golden arithmetic (conventions.weightValue dot products):
+ * random and worst-case activations (0, max, signed min/max, both act_signed), random and extreme codes (fixed full
+ * range incl. -2^(WF-1), every SP2 code), random pass lengths incl. 1 and one kMax-long pass, explicit bubbles with
+ * garbage data inside passes plus the harness's random valid gaps, back-to-back passes. dspPack 1 and 2, odd Pf,
+ * N not a power of two. Verilator through src/sim: a test wrapper turns the stream into steps and reports every
+ * cycle (input last-step strobe, acc_valid, acc), so the latency, the one-cycle pulse and the hold are checked too.
+ */
+import { describe, expect, it } from 'vitest';
+import { cat, emitVerilog, lintVerilog, Module, type Operand } from '../src/hdl/index.js';
+import { runStreams, type Beat, type SimDesign } from '../src/sim/index.js';
+import { weightValue } from '../src/msq/conventions.js';
+import { accBits, lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
+import { coreLaneLatency, coreLanes } from '../src/msq/core/lanes.js';
+import { mulberry32 } from '../src/util/random.js';
+
+interface Step {
+  valid: boolean;
+  first: boolean;
+  last: boolean;
+  actSigned: boolean;
+  /** raw A-bit lane codes */
+  act: number[];
+  /** fixed codes [lane][n], signed values */
+  fw: number[][];
+  /** SP2 codes [lane][n], m-bit patterns */
+  sw: number[][];
+}
+
+function tag(cfg: CoreConfig): string {
+  return `n${cfg.N}a${cfg.A}f${cfg.Pf}s${cfg.Ps}p${cfg.dspPack}w${cfg.WF}m${cfg.m}`;
+}
+
+/** Wrapper: stream s = {last, first, step_valid, act_signed, sw, fw, act} (act least significant); o every cycle. */
+function wrapper(cfg: CoreConfig): { design: SimDesign; inW: number; outW: number } {
+  const { N, A, WF, m, Pf, Ps } = cfg;
+  const core = coreLanes(cfg, `core_lanes_${tag(cfg)}`);
+  const L = lanes(cfg);
+  const AB = accBits(cfg);
+  const wa = N * A;
+  const wf = Pf * N * WF;
+  const ws = Ps * N * m;
+  const inW = wa + wf + ws + 4;
+  const outW = L * AB + 2;
+  const t = new Module(`tb_lanes_${tag(cfg)}`, { doc: 'test wrapper of coreLanes: one step per stream beat, a trace word per cycle' });
+  const sData = t.input('s_tdata', inW);
+  const sValid = t.input('s_tvalid', 1);
+  const sReady = t.output('s_tready', 1);
+  const oData = t.output('o_tdata', outW);
+  const oValid = t.output('o_tvalid', 1);
+  t.input('o_tready', 1).markUnused();
+  const flag = (i: number) => sData.bit(wa + wf + ws + i);
+  const inValid = t.let('in_valid', sValid.and(flag(1)));
+  const inLast = t.let('in_last', flag(3));
+  const accValid = t.wire('acc_valid', 1);
+  const acc = t.wire('acc', L * AB);
+  const conns: Record<string, Operand> = {
+    act: sData.slice(wa - 1, 0),
+    act_signed: flag(0),
+    in_valid: inValid,
+    in_first: flag(2),
+    in_last: inLast,
+    acc_valid: accValid,
+    acc,
+  };
+  if (Pf > 0) conns.fw = sData.slice(wa + wf - 1, wa);
+  if (Ps > 0) conns.sw = sData.slice(wa + wf + ws - 1, wa + wf);
+  t.instance(core, 'u_lanes', conns);
+  t.assign(sReady, 1);
+  t.assign(oValid, 1);
+  t.assign(oData, cat(acc, accValid, inValid.and(inLast)));
+  return {
+    design: {
+      top: t.name,
+      files: emitVerilog(t),
+      streams: [
+        { name: 's', dir: 'in', dataWidth: inW },
+        { name: 'o', dir: 'out', dataWidth: outW },
+      ],
+    },
+    inW,
+    outW,
+  };
+}
+
+function pack(cfg: CoreConfig, s: Step): bigint {
+  const { A, WF, m } = cfg;
+  let v = 0n;
+  let at = 0n;
+  const put = (x: number, w: number): void => {
+    v |= (BigInt(x) & ((1n << BigInt(w)) - 1n)) << at;
+    at += BigInt(w);
+  };
+  for (const a of s.act) put(a, A);
+  for (const lane of s.fw) for (const c of lane) put(c, WF);
+  for (const lane of s.sw) for (const c of lane) put(c, m);
+  put(s.actSigned ? 1 : 0, 1);
+  put(s.valid ? 1 : 0, 1);
+  put(s.first ? 1 : 0, 1);
+  put(s.last ? 1 : 0, 1);
+  return v;
+}
+
+/** The pass's expected sum per lane: fixed lanes then SP2 lanes, weightValue as the multiplier. */
+function golden(cfg: CoreConfig, steps: Step[]): bigint[] {
+  const out: bigint[] = new Array(lanes(cfg)).fill(0n);
+  for (const s of steps) {
+    const a = s.act.map((x) => (s.actSigned && x >= 2 ** (cfg.A - 1) ? x - 2 ** cfg.A : x));
+    for (let l = 0; l < cfg.Pf; l++) {
+      for (let n = 0; n < cfg.N; n++) out[l] = out[l]! + BigInt(a[n]! * weightValue('fixed', cfg.WF, s.fw[l]![n]!));
+    }
+    for (let l = 0; l < cfg.Ps; l++) {
+      for (let n = 0; n < cfg.N; n++) out[cfg.Pf + l] = out[cfg.Pf + l]! + BigInt(a[n]! * weightValue('sp2', cfg.m, s.sw[l]![n]!));
+    }
+  }
+  return out;
+}
+
+type Mode = 'random' | 'max' | 'min' | 'zero' | 'extreme';
+
+/** Random passes with worst cases and bubbles; returns the beats and each pass's steps. */
+function stimulus(cfg: CoreConfig, seed: number, nPasses: number): { steps: Step[]; passes: Step[][] } {
+  const r = mulberry32(seed);
+  const { N, A, WF, m, Pf, Ps } = cfg;
+  const ri = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+  const fMin = -(2 ** (WF - 1));
+  const fMax = 2 ** (WF - 1) - 1;
+  let sp2Next = 0; // walks every SP2 code
+  const steps: Step[] = [];
+  const passes: Step[][] = [];
+  const bubble = (): Step => ({
+    valid: false,
+    first: r() < 0.5,
+    last: r() < 0.5,
+    actSigned: r() < 0.5,
+    act: Array.from({ length: N }, () => ri(0, 2 ** A - 1)),
+    fw: Array.from({ length: Pf }, () => Array.from({ length: N }, () => ri(fMin, fMax))),
+    sw: Array.from({ length: Ps }, () => Array.from({ length: N }, () => ri(0, 2 ** m - 1))),
+  });
+  for (let p = 0; p < nPasses; p++) {
+    const u = r();
+    // pass 1: the longest pass (kMax / N steps) at the worst-case corner; others mostly short, some length 1
+    const len = p === 1 ? cfg.kMax / N : u < 0.2 ? 1 : u < 0.9 ? ri(2, 8) : ri(9, 40);
+    const actSigned = p === 1 ? false : r() < 0.5;
+    const modes: Mode[] = ['random', 'random', 'max', 'min', 'zero', 'extreme'];
+    const aMode: Mode = p === 1 ? 'max' : modes[ri(0, modes.length - 1)]!;
+    const wMode: Mode = p === 1 ? 'min' : modes[ri(0, modes.length - 1)]!;
+    const actVal = (): number => {
+      const lo = actSigned ? -(2 ** (A - 1)) : 0;
+      const hi = actSigned ? 2 ** (A - 1) - 1 : 2 ** A - 1;
+      const v = aMode === 'max' ? hi : aMode === 'min' ? lo : aMode === 'zero' ? 0 : aMode === 'extreme' ? [lo, hi, 0][ri(0, 2)]! : ri(lo, hi);
+      return v < 0 ? v + 2 ** A : v;
+    };
+    const fixedVal = (): number =>
+      wMode === 'max' ? fMax : wMode === 'min' ? fMin : wMode === 'zero' ? 0 : wMode === 'extreme' ? [fMin, fMax, -fMax][ri(0, 2)]! : ri(fMin, fMax);
+    const sp2Val = (): number => {
+      if (wMode === 'random' || wMode === 'extreme') return ri(0, 2 ** m - 1);
+      if (wMode === 'zero') return 0;
+      // largest magnitude: e1 = e2 = 1 (2^(P-1) + 2^(P-1)), negative for 'min'
+      if (wMode === 'max' || wMode === 'min') {
+        const m2 = Math.floor((m - 1) / 2);
+        return ((wMode === 'min' ? 1 : 0) << (m - 1)) | (1 << m2) | 1;
+      }
+      return 0;
+    };
+    const pass: Step[] = [];
+    for (let i = 0; i < len; i++) {
+      while (r() < 0.12) steps.push(bubble());
+      const s: Step = {
+        valid: true,
+        first: i === 0,
+        last: i === len - 1,
+        actSigned,
+        act: Array.from({ length: N }, actVal),
+        fw: Array.from({ length: Pf }, () => Array.from({ length: N }, fixedVal)),
+        sw: Array.from({ length: Ps }, () =>
+          Array.from({ length: N }, () => (wMode === 'random' && r() < 0.5 ? sp2Next++ % 2 ** m : sp2Val())),
+        ),
+      };
+      steps.push(s);
+      pass.push(s);
+    }
+    passes.push(pass);
+    if (r() < 0.3) steps.push(bubble());
+  }
+  return { steps, passes };
+}
+
+async function check(cfg: CoreConfig, seed: number, nPasses: number, validProb: number): Promise<void> {
+  const { design, outW } = wrapper(cfg);
+  const { steps, passes } = stimulus(cfg, seed, nPasses);
+  const lat = coreLaneLatency(cfg);
+  const cycles = Math.ceil(steps.length / validProb * 1.2) + 200;
+  const inputs: Record<string, Beat[]> = { s: steps.map((s) => ({ data: pack(cfg, s) })) };
+  const res = await runStreams(design, { inputs, expect: { o: cycles }, seed, validProb: { s: validProb }, maxCycles: cycles + 100, drainCycles: 0 });
+  expect(res.consumed.s).toBe(steps.length);
+  const L = lanes(cfg);
+  const AB = accBits(cfg);
+  const trace = res.outputs.o!;
+  expect(trace).toHaveLength(cycles);
+  const fire: number[] = [];
+  const pulse: number[] = [];
+  trace.forEach((b, i) => {
+    expect(b.cycle).toBe(i);
+    expect(b.data >> BigInt(outW)).toBe(0n);
+    if (b.data & 1n) fire.push(i);
+    if (b.data & 2n) pulse.push(i);
+  });
+  expect(fire).toHaveLength(passes.length);
+  expect(fire[fire.length - 1]! + lat).toBeLessThan(cycles);
+  // acc_valid: one pulse per pass, exactly `lat` cycles after the pass's last step
+  expect(pulse).toEqual(fire.map((c) => c + lat));
+  const lanesOf = (d: bigint): bigint[] =>
+    Array.from({ length: L }, (_, j) => BigInt.asIntN(AB, (d >> BigInt(2 + j * AB)) & ((1n << BigInt(AB)) - 1n)));
+  passes.forEach((pass, p) => {
+    const want = golden(cfg, pass);
+    const at = pulse[p]!;
+    expect({ pass: p, len: pass.length, acc: lanesOf(trace[at]!.data) }).toEqual({ pass: p, len: pass.length, acc: want });
+    // held until the next pulse
+    const end = p + 1 < pulse.length ? pulse[p + 1]! : cycles;
+    for (let c = at + 1; c < end; c++) expect(trace[c]!.data >> 2n).toBe(trace[at]!.data >> 2n);
+  });
+}
+
+const configs: CoreConfig[] = [
+  smallCoreConfig(), // N 16, Pf 2, Ps 3, dspPack 1
+  smallCoreConfig({ Pf: 3, Ps: 2, dspPack: 2 }), // a packed pair + an odd unpacked fixed lane
+  smallCoreConfig({ N: 12, Pf: 2, Ps: 1, dspPack: 2, WF: 5, m: 7, kMax: 600, cDepth: 48 }), // N not a power of 2
+  smallCoreConfig({ N: 8, A: 12, Pf: 1, Ps: 2, dspPack: 2, WF: 6, m: 3, kMax: 400 }), // lone fixed lane with dspPack 2
+];
+
+describe('MSQ core lanes (coreLanes) vs golden dot products', () => {
+  it('lint clean (verilator -Wall, iverilog) for every test configuration and a board-size one', async () => {
+    for (const cfg of [...configs, smallCoreConfig({ Pf: 13, Ps: 51, dspPack: 2 })]) {
+      const name = `core_lanes_${tag(cfg)}`;
+      await lintVerilog(emitVerilog(coreLanes(cfg, name)), name);
+    }
+  }, 120_000);
+
+  it('deterministic Verilog; latency = 4 + ceil(log2 N)', () => {
+    const a = emitVerilog(coreLanes(configs[1]!, 'x'));
+    const b = emitVerilog(coreLanes(configs[1]!, 'x'));
+    expect([...a.values()]).toEqual([...b.values()]);
+    expect(coreLaneLatency(smallCoreConfig())).toBe(8);
+    expect(coreLaneLatency(configs[2]!)).toBe(8);
+    expect(coreLaneLatency(configs[3]!)).toBe(7);
+  });
+
+  configs.forEach((cfg, i) => {
+    it(`bit-exact, pulse and hold: ${tag(cfg)}`, async () => {
+      await check(cfg, 100 + i, 160, i % 2 === 0 ? 0.75 : 0.9);
+    }, 240_000);
+  });
+});

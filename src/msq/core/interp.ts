@@ -1,0 +1,294 @@
+/**
+ * Reference executor of one MSQ core job, written from docs/msq-core.md alone: it decodes the job program from the
+ * `s_wgt` beats (descriptor, sections, items) — never the compiler's JobSpec — and computes `m_out` beats from the
+ * `s_act` / `s_res` beats with the doc's semantics and conventions.ts arithmetic. It lets the compiler be tested
+ * without RTL, and gives the RTL tests a second opinion on a job.
+ */
+import { addRequantize, requantize, weightValue } from '../conventions.js';
+import { accBits, streamWidth, type CoreConfig } from './config.js';
+
+const DESC_WORDS = 24;
+
+/** The decoded descriptor (names of the doc's table). */
+export interface DecodedDescriptor {
+  op: number;
+  actSigned: boolean;
+  fixed4: boolean;
+  residual: boolean;
+  resSigned: boolean;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padT: number;
+  padL: number;
+  cinGroups: number;
+  passes: number;
+  steps: number;
+  passCycles: number;
+  cout: number;
+  coutGroups: number;
+  wordsPerLane: number;
+  actWords: number;
+  rowStride: number;
+  rowStep: number;
+  colStep: number;
+  lo: number;
+  hi: number;
+  addLo: number;
+  addHi: number;
+  Ma: number;
+  Mb: number;
+  addS: number;
+}
+
+/** A job program split into its sections. */
+export interface DecodedProgram {
+  desc: DecodedDescriptor;
+  /** fixed lane weights as integers: [lane][a * N + n] */
+  fixed: Int32Array[];
+  /** SP2 lane codes: [lane][a * N + n] */
+  sp2: Int32Array[];
+  /** [p * L + j]: channel or -1 */
+  chanMap: number[];
+  bias: number[];
+  M: number[];
+  S: number[];
+  /** beats consumed */
+  beats: number;
+}
+
+function field(x: bigint, lo: number, bits: number): number {
+  return Number((x >> BigInt(lo)) & ((1n << BigInt(bits)) - 1n));
+}
+
+function sext(v: number, bits: number): number {
+  return v >= 2 ** (bits - 1) ? v - 2 ** bits : v;
+}
+
+/** Reads one section of `count` items of `b` bits starting at beat `pos`. */
+class SectionReader {
+  pos = 0;
+  constructor(
+    private readonly beats: readonly bigint[],
+    private readonly W: number,
+  ) {}
+
+  section(count: number, b: number): bigint[] {
+    const k = Math.floor(this.W / b);
+    const items: bigint[] = [];
+    const mask = (1n << BigInt(b)) - 1n;
+    for (let i = 0; i < count; i++) {
+      const at = this.pos + Math.floor(i / k);
+      if (at >= this.beats.length) throw new Error(`interp: s_wgt ended inside a section (beat ${at})`);
+      items.push((this.beats[at]! >> BigInt((i % k) * b)) & mask);
+    }
+    this.pos += Math.ceil(count / k);
+    return items;
+  }
+}
+
+/** Decode the job program at the start of `wgt` (one job). */
+export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedProgram {
+  const { N, Pf, Ps, m } = cfg;
+  const L = Pf + Ps;
+  const r = new SectionReader(wgt, streamWidth(cfg));
+  const w = r.section(DESC_WORDS, 32);
+  const lo16 = (i: number): number => field(w[i]!, 0, 16);
+  const hi16 = (i: number): number => field(w[i]!, 16, 16);
+  const desc: DecodedDescriptor = {
+    op: field(w[0]!, 0, 4),
+    actSigned: field(w[0]!, 4, 1) === 1,
+    fixed4: field(w[0]!, 5, 1) === 1,
+    residual: field(w[0]!, 6, 1) === 1,
+    resSigned: field(w[0]!, 7, 1) === 1,
+    inH: lo16(1),
+    inW: hi16(1),
+    outH: lo16(2),
+    outW: hi16(2),
+    kh: lo16(3),
+    kw: hi16(3),
+    sh: field(w[4]!, 0, 8),
+    sw: field(w[4]!, 8, 8),
+    padT: field(w[4]!, 16, 8),
+    padL: field(w[4]!, 24, 8),
+    cinGroups: lo16(5),
+    passes: hi16(5),
+    steps: lo16(6),
+    passCycles: hi16(6),
+    cout: lo16(7),
+    coutGroups: hi16(7),
+    wordsPerLane: field(w[8]!, 0, 24),
+    actWords: field(w[9]!, 0, 24),
+    rowStride: field(w[10]!, 0, 24),
+    rowStep: field(w[11]!, 0, 24),
+    colStep: field(w[12]!, 0, 16),
+    lo: sext(lo16(13), 16),
+    hi: sext(hi16(13), 16),
+    addLo: sext(lo16(14), 16),
+    addHi: sext(hi16(14), 16),
+    Ma: field(w[15]!, 0, 31),
+    Mb: field(w[16]!, 0, 31),
+    addS: field(w[17]!, 0, 6),
+  };
+  for (let i = 18; i < DESC_WORDS; i++) if (w[i] !== 0n) throw new Error(`interp: reserved descriptor word ${i} is not 0`);
+  const d = desc;
+  if (d.op > 2) throw new Error(`interp: unknown op ${d.op}`);
+  const fixed: Int32Array[] = [];
+  const sp2: Int32Array[] = [];
+  let chanMap: number[] = [];
+  const bias: number[] = [];
+  const M: number[] = [];
+  const S: number[] = [];
+  if (d.op === 0) {
+    const wb = d.fixed4 ? 4 : cfg.WF;
+    const wpl = d.wordsPerLane;
+    for (let l = 0; l < Pf; l++) fixed.push(new Int32Array(wpl * N));
+    for (let l = 0; l < Ps; l++) sp2.push(new Int32Array(wpl * N));
+    const fItems = r.section(wpl * Pf, N * wb);
+    fItems.forEach((item, i) => {
+      const a = Math.floor(i / Pf);
+      const l = i % Pf;
+      // fixed4: the loader sign-extends each 4-bit code to WF bits (the value is unchanged)
+      for (let n = 0; n < N; n++) fixed[l]![a * N + n] = sext(field(item, n * wb, wb), wb);
+    });
+    const sItems = r.section(wpl * Ps, N * m);
+    sItems.forEach((item, i) => {
+      const a = Math.floor(i / Ps);
+      const l = i % Ps;
+      for (let n = 0; n < N; n++) sp2[l]![a * N + n] = field(item, n * m, m);
+    });
+    chanMap = r.section(d.passes * L, 16).map((x) => (field(x, 15, 1) ? field(x, 0, 15) : -1));
+  }
+  if (d.op !== 1) {
+    for (const item of r.section(d.cout, 96)) {
+      bias.push(sext(field(item, 0, 32), 32));
+      M.push(field(item, 32, 32));
+      S.push(field(item, 64, 6));
+    }
+  }
+  return { desc, fixed, sp2, chanMap, bias, M, S, beats: r.pos };
+}
+
+/**
+ * Execute one job: `wgt` = exactly its program beats, `act` its activation beats, `res` its residual beats (or []).
+ * Returns its m_out beats (tlast is implied on the last). Throws on malformed input (wrong beat counts, derived
+ * descriptor fields that disagree with the doc's formulas, accumulator overflow of accBits(cfg)).
+ */
+export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bigint[], res: readonly bigint[]): bigint[] {
+  const { N, A, Pf, Ps, m } = cfg;
+  const L = Pf + Ps;
+  const prog = decodeProgram(cfg, wgt);
+  const d = prog.desc;
+  if (prog.beats !== wgt.length) throw new Error(`interp: job program is ${prog.beats} beats, got ${wgt.length}`);
+  const expect = (name: string, got: number, want: number): void => {
+    if (got !== want) throw new Error(`interp: descriptor ${name} = ${got}, the doc's formula gives ${want}`);
+  };
+  const G = d.cinGroups;
+  expect('actWords', d.actWords, d.inH * d.inW * G);
+  expect('rowStride', d.rowStride, d.inW * G);
+  expect('rowStep', d.rowStep, d.sh * d.rowStride);
+  expect('colStep', d.colStep, d.sw * G);
+  expect('coutGroups', d.coutGroups, Math.ceil(d.cout / N));
+  expect('steps', d.steps, d.op === 0 ? d.kh * d.kw * G : d.kh * d.kw);
+  if (d.op === 0) expect('wordsPerLane', d.wordsPerLane, d.passes * d.steps);
+  else expect('passes', d.passes, G);
+  if (d.op !== 0) expect('cout', d.cout, G * N);
+  if (d.passCycles < d.steps) throw new Error(`interp: passCycles ${d.passCycles} < steps ${d.steps}`);
+  if (act.length !== d.actWords) throw new Error(`interp: s_act has ${act.length} beats, the job reads ${d.actWords}`);
+  const pixels = d.outH * d.outW;
+  if (res.length !== (d.residual ? pixels * d.coutGroups : 0)) throw new Error(`interp: s_res has ${res.length} beats`);
+
+  // activations [word * N + n]
+  const x = new Float64Array(d.actWords * N);
+  const amask = (1n << BigInt(A)) - 1n;
+  act.forEach((beat, i) => {
+    for (let n = 0; n < N; n++) {
+      const v = Number((beat >> BigInt(n * A)) & amask);
+      x[i * N + n] = d.actSigned ? sext(v, A) : v;
+    }
+  });
+  const accLimit = 2 ** (accBits(cfg) - 1);
+  if (accBits(cfg) > 52) throw new Error('interp: accumulators wider than 52 bits are not supported');
+  const out: bigint[] = [];
+  const vals = new Array<number>(d.coutGroups * N);
+  // integer weights per lane j (fixed lanes then SP2 lanes): [a * N + n]
+  const wInt: Float64Array[] = [];
+  if (d.op === 0) {
+    for (let l = 0; l < Pf; l++) wInt.push(Float64Array.from(prog.fixed[l]!));
+    for (let l = 0; l < Ps; l++) wInt.push(Float64Array.from(prog.sp2[l]!, (c) => weightValue('sp2', m, c)));
+  }
+  for (let oy = 0; oy < d.outH; oy++) {
+    for (let ox = 0; ox < d.outW; ox++) {
+      vals.fill(0);
+      const pix = oy * d.outW + ox;
+      for (let p = 0; p < d.passes; p++) {
+        if (d.op === 0) {
+          for (let j = 0; j < L; j++) {
+            const c = prog.chanMap[p * L + j]!;
+            const w = wInt[j]!;
+            let acc = 0;
+            for (let ky = 0; ky < d.kh; ky++) {
+              const iy = oy * d.sh - d.padT + ky;
+              for (let kx = 0; kx < d.kw; kx++) {
+                const ix = ox * d.sw - d.padL + kx;
+                if (iy < 0 || iy >= d.inH || ix < 0 || ix >= d.inW) continue;
+                for (let g = 0; g < G; g++) {
+                  const addr = (iy * d.inW + ix) * G + g;
+                  const a = p * d.steps + (ky * d.kw + kx) * G + g;
+                  for (let n = 0; n < N; n++) acc += x[addr * N + n]! * w[a * N + n]!;
+                }
+                if (acc >= accLimit || acc < -accLimit) throw new Error('interp: accumulator overflow');
+              }
+            }
+            if (c < 0) continue;
+            if (c >= d.cout) throw new Error(`interp: channel map entry ${c} >= cout ${d.cout}`);
+            let y = requantize(acc + prog.bias[c]!, prog.M[c]!, prog.S[c]!, d.lo, d.hi);
+            if (d.residual) {
+              const gsel = Math.floor(c / N);
+              const rv = Number((res[pix * d.coutGroups + gsel]! >> BigInt((c % N) * A)) & amask);
+              const r = d.resSigned ? sext(rv, A) : rv;
+              y = addRequantize(y, d.Ma, r, d.Mb, d.addS, d.addLo, d.addHi);
+            }
+            vals[c] = y;
+          }
+        } else {
+          for (let n = 0; n < N; n++) {
+            let acc = d.op === 1 ? -Infinity : 0;
+            for (let ky = 0; ky < d.kh; ky++) {
+              const iy = oy * d.sh - d.padT + ky;
+              for (let kx = 0; kx < d.kw; kx++) {
+                const ix = ox * d.sw - d.padL + kx;
+                if (iy < 0 || iy >= d.inH || ix < 0 || ix >= d.inW) continue;
+                const v = x[((iy * d.inW + ix) * G + p) * N + n]!;
+                if (d.op === 1) acc = v > acc ? v : acc;
+                else acc += v;
+              }
+            }
+            const c = p * N + n;
+            if (d.op === 1) {
+              if (acc === -Infinity) throw new Error(`interp: max-pool window at (${oy}, ${ox}) has no inside position`);
+              vals[c] = acc;
+            } else {
+              vals[c] = requantize(acc + prog.bias[c]!, prog.M[c]!, prog.S[c]!, d.lo, d.hi);
+            }
+          }
+        }
+      }
+      for (let g = 0; g < d.coutGroups; g++) {
+        let beat = 0n;
+        for (let n = N - 1; n >= 0; n--) {
+          const c = g * N + n;
+          const v = c < d.cout ? vals[c]! : 0;
+          beat = (beat << BigInt(A)) | (BigInt(v) & amask);
+        }
+        out.push(beat);
+      }
+    }
+  }
+  return out;
+}

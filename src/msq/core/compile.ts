@@ -317,6 +317,9 @@ function gemmEstimate(cfg: CoreConfig, g: Gemm, cls: LaneClass[], im2col: boolea
   const cinEff = im2col ? g.kh * g.kw * g.cin : g.cin;
   const steps = im2col ? ceilDiv(cinEff, cfg.N) : g.kh * g.kw * ceilDiv(g.cin, cfg.N);
   if (steps * cfg.N > cfg.kMax || steps > cfg.wDepth) return undefined;
+  // one output row's tile must fit the activation bank
+  const rowWords = im2col ? g.outW * steps : Math.max(1, bandRows(g.H, g.kh, g.sh, g.pad[0], 0, 1).inRows) * g.W * ceilDiv(g.cin, cfg.N);
+  if (rowWords > cfg.actDepth) return undefined;
   const groups = filterGroups(cfg, g, cls, steps);
   let work = 0;
   for (const grp of groups) work += g.outH * g.outW * grp.passes * minPassCycles(cfg, 'gemm', steps);

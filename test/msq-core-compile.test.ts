@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../src/util/errors.js';
+import { chooseMultiplier } from '../src/msq/conventions.js';
+import { runGolden } from '../src/msq/golden.js';
+import { parseQuantModel, type QuantLayer, type QuantModel } from '../src/msq/model.js';
+import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
+import { programBeats } from '../src/msq/core/job.js';
+import {
+  compileModel,
+  executeProgram,
+  programStimulus,
+  type CompileOptions,
+  type Program,
+} from '../src/msq/core/compile.js';
+import { runJob } from '../src/msq/core/interp.js';
+
+const small = smallCoreConfig();
+/** Tiny banks: forces row bands, filter groups, pool channel groups. */
+const tiny = smallCoreConfig({ actDepth: 96, wDepth: 40, maxPasses: 3, cDepth: 32, kMax: 2048 });
+
+/**
+ * Compile, then check two ways: (1) every job fed from golden per-layer tensors gives exactly the golden output beats
+ * (programStimulus), (2) the host loop (each job reading what earlier jobs produced) gives every golden tensor.
+ */
+async function checkProgram(model: QuantModel, cfg: CoreConfig, seed: number, opts: CompileOptions = {}, mutate?: (p: Program) => void): Promise<Program> {
+  const prog = compileModel(model, cfg, opts);
+  mutate?.(prog);
+  const x = randomInput(model, seed);
+  const g = runGolden(model, x, { dump: true });
+  const stim = programStimulus(prog, g.tensors!);
+  stim.forEach((s, i) => {
+    const job = prog.jobs[i]!;
+    const out = runJob(cfg, s.wgt, s.act, s.res);
+    expect(out, `job ${job.spec.name}`).toEqual(s.expectedOut);
+    // recorded DDR bytes = the beats actually streamed
+    expect(job.ddrBytes).toBe(((s.wgt.length + s.act.length + s.res.length + out.length) * cfg.N * cfg.A) / 8);
+    expect(programBeats(cfg, job.spec)).toBe(s.wgt.length);
+  });
+  const t = await executeProgram(prog, x, (w, a, r) => runJob(cfg, w, a, r));
+  for (const [name, data] of t) {
+    if (name === prog.input.name) continue;
+    expect(Array.from(data), `tensor ${name}`).toEqual(Array.from(g.tensors!.get(name)!.data));
+  }
+  expect(Array.from(t.get(prog.output.name)!)).toEqual(Array.from(g.output.data));
+  return prog;
+}
+
+const base: RandomLayerSpec = {
+  op: 'conv2d', cin: 5, h: 7, w: 6, cout: 7, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1],
+  sp2Fraction: 0.5, inBits: 8, inSigned: false, outBits: 8, outSigned: true, fixedBits: 8, sp2Bits: 4,
+};
+
+describe('msq core compiler: random one-layer models through the job interpreter', () => {
+  const cases: [string, Partial<RandomLayerSpec>, CoreConfig?, CompileOptions?][] = [
+    ['1x1 odd channels', { k: [1, 1], pad: [0, 0, 0, 0], cin: 19, cout: 11 }],
+    ['3x3 stride 2 asymmetric padding, signed 5-bit in', { stride: [2, 2], pad: [2, 0, 1, 1], inBits: 5, inSigned: true, h: 9, w: 8 }],
+    ['5x5 stride 1, 2-bit unsigned in, 3-bit out', { k: [5, 5], pad: [2, 1, 2, 3], inBits: 2, outBits: 3, outSigned: false, cin: 17 }],
+    ['7x7 stride 2 (thin input, im2col auto)', { k: [7, 7], stride: [2, 2], pad: [3, 3, 2, 3], cin: 3, h: 13, w: 11, cout: 9 }],
+    ['7x7 stride 2 direct (im2col never)', { k: [7, 7], stride: [2, 2], pad: [3, 3, 2, 3], cin: 3, h: 13, w: 11, cout: 9 }, undefined, { im2col: 'never' }],
+    ['3x3 im2col always, signed 8-bit', { inSigned: true, cin: 6 }, undefined, { im2col: 'always' }],
+    ['2-bit fixed, 3-bit SP2 (re-encoded to m=4)', { fixedBits: 2, sp2Bits: 3, cout: 13 }],
+    ['all SP2 (spill onto the fixed lanes)', { sp2Fraction: 1, cout: 15 }],
+    ['all fixed 4-bit (fixed4 stream)', { sp2Fraction: 0, fixedBits: 4, cout: 9 }],
+    ['5-bit SP2 (not m-bit: runs on fixed lanes)', { sp2Bits: 5, cout: 8 }],
+    ['worst-case weights', { worstCase: true, cout: 10, inSigned: true }],
+    ['depthwise 3x3 stride 2', { depthwise: true, cin: 21, cout: 21, stride: [2, 2], pad: [1, 0, 1, 1] }],
+    ['depthwise on tiny banks', { depthwise: true, cin: 37, cout: 37, h: 11, w: 9 }, tiny],
+    ['linear', { op: 'linear', cin: 40, h: 1, w: 1, cout: 23, inSigned: true }],
+    ['linear on tiny banks (filter groups)', { op: 'linear', cin: 33, h: 1, w: 1, cout: 29 }, tiny],
+    ['multi-band multi-group 3x3', { cin: 18, cout: 37, h: 12, w: 5 }, tiny],
+    ['multi-band 5x5 stride 2 with padding', { k: [5, 5], stride: [2, 2], pad: [2, 2, 1, 2], cin: 9, cout: 20, h: 15, w: 7 }, tiny],
+    ['tiny banks, im2col', { cin: 3, cout: 12, h: 14, w: 6 }, tiny, { im2col: 'always' }],
+  ];
+  cases.forEach(([title, over, cfg, opts], i) => {
+    it(title, async () => {
+      const model = randomLayerModel({ ...base, ...over }, 100 + i);
+      await checkProgram(model, cfg ?? small, 7 + i, opts);
+    });
+  });
+
+  it('chooses im2col for thin inputs only, and tiles under tiny banks', () => {
+    const thin = compileModel(randomLayerModel({ ...base, cin: 3 }, 1), small);
+    expect(thin.layers[0]!.how).toContain('im2col');
+    expect(thin.jobs[0]!.spec.steps).toBe(2); // ceil(27 / 16) instead of 9
+    const wide = compileModel(randomLayerModel({ ...base, cin: 16 }, 1), small);
+    expect(wide.layers[0]!.how).not.toContain('im2col');
+    expect(compileModel(randomLayerModel({ ...base, cin: 3 }, 1), small, { im2col: 'never' }).jobs[0]!.spec.steps).toBe(9);
+    const p = compileModel(randomLayerModel({ ...base, cin: 18, cout: 37, h: 12, w: 5 }, 2), tiny);
+    const bands = new Set(p.jobs.map((j) => j.out.y0));
+    const groups = new Set(p.jobs.map((j) => j.out.c0));
+    expect(bands.size).toBeGreaterThan(1);
+    expect(groups.size).toBeGreaterThan(1);
+    for (const j of p.jobs) {
+      expect(j.spec.actWords).toBeLessThanOrEqual(tiny.actDepth);
+      expect(j.spec.wordsPerLane).toBeLessThanOrEqual(tiny.wDepth);
+      expect(j.spec.passes).toBeLessThanOrEqual(tiny.maxPasses);
+    }
+  });
+
+  it('fills passes with spilled SP2 filters when the split does not match Pf : Ps', () => {
+    // 15 SP2 filters whose values fit WF: 3 passes of 5 lanes instead of 5 passes of 3 SP2 lanes
+    const p = compileModel(randomLayerModel({ ...base, sp2Fraction: 1, cout: 15 }, 3), small);
+    expect(p.jobs[0]!.spec.passes).toBe(3);
+    // 15 fixed filters cannot use SP2 lanes: 8 passes of 2 fixed lanes
+    const f = compileModel(randomLayerModel({ ...base, sp2Fraction: 0, cout: 15 }, 3), small);
+    expect(f.jobs[0]!.spec.passes).toBe(8);
+  });
+});
+
+/** A hand-built graph exercising every op: pools, standalone and fused relu, fused add (+relu), flatten → linear. */
+function graphModel(seed: number): QuantModel {
+  const r = rng(seed);
+  let n = 0;
+  const conv = (name: string, input: string, cin: number, h: number, w: number, cout: number, k: number, s: number, pad: [number, number, number, number], out: { bits: number; signed: boolean }, inBits: number, inSigned: boolean): QuantLayer => {
+    const m = randomLayerModel({ ...base, cin, h, w, cout, k: [k, k], stride: [s, s], pad, inBits, inSigned, outBits: out.bits, outSigned: out.signed }, seed * 31 + n++);
+    return { ...(m.layers[0] as Extract<QuantLayer, { op: 'conv2d' }>), name, input };
+  };
+  const mul = (f: number): { M: number; S: number } => chooseMultiplier(f * (0.7 + 0.6 * r()));
+  const lin = randomLayerModel({ ...base, op: 'linear', cin: 6 * 3 * 3, h: 1, w: 1, cout: 10, inBits: 5, inSigned: false, outBits: 8, outSigned: true }, seed * 31 + 99);
+  const layers: QuantLayer[] = [
+    conv('c1', 'input', 5, 11, 10, 6, 3, 1, [1, 1, 1, 1], { bits: 6, signed: true }, 7, true),
+    { name: 'r1', op: 'relu', input: 'c1' },
+    { name: 'mp', op: 'maxpool', input: 'r1', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 0] },
+    conv('a', 'mp', 6, 6, 5, 6, 1, 1, [0, 0, 0, 0], { bits: 5, signed: true }, 6, false),
+    conv('b', 'mp', 6, 6, 5, 6, 3, 1, [1, 1, 1, 1], { bits: 5, signed: true }, 6, false),
+    { name: 'r_b', op: 'relu', input: 'b' },
+    { name: 'sum', op: 'add', inputs: ['a', 'r_b'], ...(() => { const x = mul(0.5); const y = mul(0.4); const S = Math.min(x.S, y.S); return { Ma: Math.round(x.M / 2 ** (x.S - S)), Mb: Math.round(y.M / 2 ** (y.S - S)), S }; })(), out: { bits: 5, signed: true, scale: 1 } },
+    { name: 'r2', op: 'relu', input: 'sum' },
+    { name: 'ap', op: 'avgpool', input: 'r2', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 1, 1], ...mul(0.25), out: { bits: 6, signed: true, scale: 1 } },
+    { name: 'r3', op: 'relu', input: 'ap' },
+    { name: 'mp2', op: 'maxpool', input: 'r3', kernel: [1, 1], stride: [1, 1], padding: [0, 0, 0, 0] },
+    { name: 'gap', op: 'globalavgpool', input: 'ap', ...mul(1 / 9), out: { bits: 8, signed: true, scale: 1 } },
+    { name: 'flat', op: 'flatten', input: 'mp2' },
+    { ...(lin.layers[0] as Extract<QuantLayer, { op: 'linear' }>), name: 'fc', input: 'flat', inFeatures: 54 },
+  ];
+  // the model output is the linear; gap is a side branch (computed, checked as a tensor)
+  return parseQuantModel({
+    format: 'accelforge-msq', version: 1, note: 'compiler test graph',
+    input: { name: 'input', shape: [5, 11, 10], bits: 7, signed: true, scale: 1 },
+    layers, output: 'fc',
+  });
+}
+
+describe('msq core compiler: whole models', () => {
+  it('every op of a small graph (pools, relu, add fusion, flatten → linear) on both configurations', async () => {
+    const model = graphModel(5);
+    const p = await checkProgram(model, small, 3);
+    const how = Object.fromEntries(p.layers.map((l) => [l.layer, l.how]));
+    expect(how.c1).toContain("+relu 'r1'");
+    expect(how.b).toContain("+add 'sum'");
+    expect(how.b).toContain("+relu 'r2'");
+    expect(how.r3).toBe('relu as 1x1 avgpool');
+    expect(how.fc).toContain('linear as 3x3 conv');
+    // the fused add swaps Ma / Mb: b is the add's second input
+    const sum = model.layers.find((l) => l.name === 'sum') as Extract<QuantLayer, { op: 'add' }>;
+    const fused = p.jobs.find((j) => j.spec.layer === 'b')!.spec;
+    expect([fused.Ma, fused.Mb]).toEqual([sum.Mb, sum.Ma]);
+    await checkProgram(model, tiny, 4);
+  });
+
+  it('MNIST CNN end to end, default and tiny banks', async () => {
+    const model = parseQuantModel(JSON.parse(readFileSync(new URL('../models/mnist-cnn.q.json', import.meta.url), 'utf8')));
+    const p = await checkProgram(model, small, 11);
+    expect(p.layers.find((l) => l.layer === 'conv3_Conv')!.how).toContain("+add 'Add'");
+    const t = await checkProgram(model, smallCoreConfig({ actDepth: 300, wDepth: 64, maxPasses: 4, cDepth: 32 }), 12);
+    expect(t.jobs.length).toBeGreaterThan(p.jobs.length);
+  });
+});
+
+describe('msq core compiler: the checks can fail', () => {
+  it('a wrong channel map, bias or weight word breaks the result', async () => {
+    const model = randomLayerModel({ ...base, cout: 9 }, 42);
+    const swapMap = (p: Program): void => {
+      const m = p.jobs[0]!.spec.chanMap;
+      const i = m.findIndex((c) => c >= 0);
+      const j = m.findIndex((c, k) => k > i && c >= 0);
+      [m[i], m[j]] = [m[j]!, m[i]!];
+    };
+    await expect(checkProgram(model, small, 1, {}, swapMap)).rejects.toThrow(/^job /);
+    await expect(checkProgram(model, small, 1, {}, (p) => { p.jobs[0]!.spec.params[3]!.bias += 1 << 12; })).rejects.toThrow(/^job /);
+    await expect(checkProgram(model, small, 1, {}, (p) => { p.jobs[0]!.spec.sp2Words[4] ^= 1n << 5n; })).rejects.toThrow(/^job /);
+    await expect(checkProgram(model, small, 1, {}, (p) => { p.jobs[0]!.spec.padT += 1; })).rejects.toThrow(/^job /);
+    // and unmutated it passes
+    await checkProgram(model, small, 1);
+  });
+});
+
+describe('msq core compiler: models it cannot run give one-line errors naming layer and field', () => {
+  const err = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(UserError);
+      return (e as Error).message;
+    }
+    throw new Error('expected a UserError');
+  };
+  it('reduction longer than kMax, activations wider than A, SP2 codes the lanes cannot take, unfusable add', () => {
+    const big = randomLayerModel({ ...base, cin: 64, k: [5, 5], pad: [2, 2, 2, 2] }, 1);
+    expect(err(() => compileModel(big, smallCoreConfig({ kMax: 1024 }), { im2col: 'never' }))).toMatch(/^layer 'layer0'.*core\.kMax/);
+    const wide = randomLayerModel({ ...base, inBits: 8 }, 1);
+    expect(err(() => compileModel(wide, smallCoreConfig({ A: 6, WF: 6 })))).toMatch(/^input\.bits/);
+    const sp8 = randomLayerModel({ ...base, sp2Bits: 8, sp2Fraction: 1 }, 1);
+    expect(err(() => compileModel(sp8, small))).toMatch(/^layer 'layer0'\.filters\[\d+\]: cannot run on the core/);
+    const oneRow = randomLayerModel({ ...base, cin: 40, w: 30 }, 1);
+    expect(err(() => compileModel(oneRow, smallCoreConfig({ actDepth: 100 })))).toMatch(/^layer 'layer0'.*core\.actDepth/);
+    const g = graphModel(1);
+    // make 'sum' add two pool outputs: nothing to fuse into
+    const layers = g.layers.map((l) => (l.name === 'sum' ? { ...l, inputs: ['mp', 'mp'] as [string, string] } : l));
+    expect(err(() => compileModel(parseQuantModel({ ...g, layers }), small))).toMatch(/^layer 'sum' \(add\): cannot be fused/);
+    expect(err(() => compileModel(g, { ...small, cDepth: 40 }))).toMatch(/^core\.cDepth/);
+  });
+});

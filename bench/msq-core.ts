@@ -1,0 +1,213 @@
+/**
+ * Benchmark: the MSQ core per board — sizing (config, resources, peak GOPS), ResNet-18 latency and compute
+ * efficiency from the core cycle model, per-layer table, comparison with the paper and the old per-layer engine.
+ *
+ *   npx tsx bench/msq-core.ts --slices [--n 16,32,64] [--workers 2]   synthesize the lane slices (yosys) into
+ *                                                                     bench/results/msq-core-slices.json
+ *   npx tsx bench/msq-core.ts                                        size both boards from the recorded slices and
+ *                                                                     write bench/results/msq-core.json
+ *
+ * Kinds: lane resources are ESTIMATES (yosys synthesis of 1/2/4-unit slices, EXTRAPOLATED linearly to the board
+ * size); fmax is a yosys ESTIMATE (no place and route); latency, GOPS and efficiency are MODEL figures (core cycle
+ * model, DDR at the board file's derated bandwidth, an assumption); nothing is measured on a board.
+ */
+import { cpus, hostname, loadavg } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { emitVerilog } from '../src/hdl/index.js';
+import { coreLanes } from '../src/msq/core/lanes.js';
+import { coreRqa } from '../src/msq/core/rqa.js';
+import {
+  PAPER, PLACEHOLDER_OVERHEAD, planNetwork, resnet18Shapes, sizeCore, synthesizeCoreSlices, type CoreOverhead, type CoreSlices, type SizedCore, type SliceKind,
+} from '../src/msq/core/sizing.js';
+import { layerTable, programLatency, type ProgramJob, type ProgramLatency } from '../src/msq/core/cycle-model.js';
+import type { CoreConfig } from '../src/msq/core/config.js';
+import { loadBoard } from '../src/board/index.js';
+import type { Board } from '../src/board/index.js';
+import { writeFileAtomic } from '../src/util/fsx.js';
+import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
+
+const RESULTS = join(PROJECT_ROOT, 'bench', 'results');
+const SLICES = join(RESULTS, 'msq-core-slices.json');
+
+const machine = () => ({ host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, loadavg1: loadavg()[0] });
+
+async function slices(Ns: number[], workers: number | undefined, kinds: SliceKind[], rqa: boolean): Promise<void> {
+  const t0 = Date.now();
+  const s = await synthesizeCoreSlices(Ns, (cfg) => ({ files: emitVerilog(coreLanes(cfg, 'slice_lanes')), top: 'slice_lanes' }), {
+    workers,
+    kinds,
+    rqaVerilog: rqa ? (cfg) => ({ files: emitVerilog(coreRqa(cfg, 'slice_rqa', 8)), top: 'slice_rqa' }) : undefined,
+    onProgress: (d, t, label) => process.stderr.write(`  ${d}/${t} ${label}\n`),
+  });
+  const prev = existsSync(SLICES) ? (JSON.parse(readFileSync(SLICES, 'utf8')) as { slices: CoreSlices }).slices : undefined;
+  const merged: CoreSlices = { fits: { ...(prev?.fits ?? {}), ...s.fits }, rqa: { ...(prev?.rqa ?? {}), ...(s.rqa ?? {}) }, basis: s.basis };
+  await writeFileAtomic(SLICES, JSON.stringify({ bench: 'msq-core-slices', kind: 'estimate (yosys synth_xilinx, no place and route)', date: new Date().toISOString(), machine: machine(), generator: GENERATOR_VERSION, wallSeconds: Math.round((Date.now() - t0) / 1000), slices: merged }, null, 2) + '\n');
+  for (const [k, f] of Object.entries(s.fits)) console.log(k, JSON.stringify(f.b), 'lin err', f.linearityError.toFixed(3), 'fmax', f.estFmaxMHz);
+}
+
+type Json = Record<string, unknown>;
+
+function readJson(path: string): Json | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Json) : undefined;
+}
+
+/** The ResNet-18 job program of the real example through the compiler (src/msq/core/compile.ts), when it exists. */
+async function compiledProgram(cfg: CoreConfig): Promise<{ jobs: ProgramJob[]; source: string } | { error: string }> {
+  const path = join(PROJECT_ROOT, 'src', 'msq', 'core', 'compile.ts');
+  if (!existsSync(path)) return { error: 'src/msq/core/compile.ts not present' };
+  try {
+    const mod = (await import('../src/msq/core/compile.js')) as unknown as Record<string, unknown>;
+    const { loadOrMakeResnet18 } = await import('../scripts/make-resnet18.js');
+    const model = await loadOrMakeResnet18();
+    const compile = mod.compileModel as (m: unknown, c: CoreConfig) => unknown;
+    const compiled = compile(model, cfg) as { jobs?: unknown[] } | unknown[];
+    const list = (Array.isArray(compiled) ? compiled : (compiled.jobs ?? [])) as Json[];
+    const convLayers = new Set(model.layers.filter((l) => l.op === 'conv2d').map((l) => l.name));
+    const jobs = list.map((raw): ProgramJob => {
+      const j = (raw.spec ?? raw.job ?? raw) as Json;
+      const layer = String(j.layer ?? raw.layer ?? '');
+      return {
+        name: String(j.name ?? raw.name ?? layer),
+        layer,
+        fields: j as unknown as ProgramJob['fields'],
+        macs: Number(raw.macs ?? j.macs ?? 0),
+        ddrBytes: typeof raw.ddrBytes === 'number' ? raw.ddrBytes : undefined,
+        conv: convLayers.has(layer),
+      };
+    });
+    return { jobs, source: 'compileModel (src/msq/core/compile.ts) on examples/resnet18.json.gz' };
+  } catch (e) {
+    return { error: `compileModel failed: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function latencyRecord(p: ProgramLatency, cfg: CoreConfig, fmaxMs: number | null): Json {
+  return {
+    kind: 'model',
+    ms: r3(p.ms),
+    msAtEstFmax: fmaxMs === null ? null : r3(fmaxMs),
+    cycles: p.cycles,
+    coreCyclesNoDdr: p.coreCycles,
+    effectiveGops: r1(p.effectiveGops),
+    convEfficiency: r3(p.convEfficiency),
+    convEfficiencyWithDdr: r3(p.convEfficiencyWithDdr),
+    overallEfficiency: r3(p.overallEfficiency),
+    ddrAssumptionGBps: p.ddrGBps,
+    jobs: p.jobs.length,
+    ddrBoundJobs: p.jobs.filter((j) => j.bound === 'ddr').length,
+    perLayer: layerTable(p, cfg).map((r) => ({ ...r, efficiency: r3(r.efficiency), ms: r3(r.cycles / (p.clockMHz * 1e3)) })),
+  };
+}
+
+function configRecord(c: SizedCore): Json {
+  return {
+    config: c.cfg,
+    ratio: r3(c.ratio),
+    resources: { kind: 'estimate', lut: c.resources.lut, ff: c.resources.ff, dsp48e1: c.resources.dsp, bram36: c.resources.bram36, util: Object.fromEntries(Object.entries(c.resources.util).map(([k, v]) => [k, r3(v)])), labels: c.resources.labels },
+    estFmaxMHz: c.resources.estFmaxMHz,
+    peakGopsAt100MHz: r1(c.peakGopsAt100),
+    peakGopsAtEstFmax: c.peakGopsAtFmax === null ? null : r1(c.peakGopsAtFmax),
+  };
+}
+
+function oldEngine(board: string): Json | null {
+  const j = readJson(join(RESULTS, 'msq-engine.json'));
+  const b = (j?.boards as Json | undefined)?.[board] as Json | undefined;
+  if (!b) return null;
+  const out: Json = { source: `bench/results/msq-engine.json (${String(j!.date)})` };
+  for (const [k, v] of Object.entries(b)) {
+    const x = v as Json;
+    const r = x.resnet18 as Json | undefined;
+    out[k] = { config: x.config, peakGopsAt100MHz: x.peakGopsAt100MHz, resnet18Ms: r?.ms, efficiency: r?.efficiency };
+  }
+  return out;
+}
+
+async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOverhead): Promise<{ record: Json; text: string[] }> {
+  const t0 = Date.now();
+  const sized = sizeCore(board, slicesData, overhead);
+  const best = sized.best;
+  const fm = best.resources.estFmaxMHz;
+  const atFmax = fm ? programLatency(planNetwork(resnet18Shapes(best.ratio), best.cfg), best.cfg, board, { clockMHz: fm }) : null;
+  const shapeRec = latencyRecord(best.latency, best.cfg, atFmax ? atFmax.ms : null);
+  // the real example through the compiler
+  const comp = await compiledProgram(best.cfg);
+  let compiledRec: Json | null = null;
+  if ('jobs' in comp) {
+    const p = programLatency(comp.jobs, best.cfg, board, { clockMHz: 100 });
+    const pf = fm ? programLatency(comp.jobs, best.cfg, board, { clockMHz: fm }) : null;
+    compiledRec = { source: comp.source, ...latencyRecord(p, best.cfg, pf ? pf.ms : null) };
+  }
+  const paper = PAPER[board.id]!;
+  const headline = (compiledRec ?? shapeRec) as Json;
+  const record: Json = {
+    board: board.id,
+    part: board.part,
+    sizing: { kind: 'estimate + model', evaluated: sized.evaluated, seconds: Math.round((Date.now() - t0) / 100) / 10, caps: { dsp: 1, lut: 0.8, bram36: 0.9 } },
+    best: configRecord(best),
+    resnet18: {
+      headline: compiledRec ? 'compiled' : 'shape-level plan',
+      shapeLevel: shapeRec,
+      compiled: compiledRec ?? { unavailable: 'error' in comp ? comp.error : '' },
+    },
+    paper: { peakGops: paper.peakGops, resnet18Ms: paper.resnet18Ms, peakRatio: r3(best.peakGopsAt100 / paper.peakGops), latencyRatio: r3(Number(headline.ms) / paper.resnet18Ms) },
+    fixedOnly: sized.fixedOnly ? { ...configRecord(sized.fixedOnly), resnet18Ms: r3(sized.fixedOnly.latency.ms), convEfficiency: r3(sized.fixedOnly.latency.convEfficiency) } : null,
+    runnersUp: sized.runnersUp.map((c) => ({ ...configRecord(c), resnet18Ms: r3(c.latency.ms), convEfficiency: r3(c.latency.convEfficiency) })),
+    oldEngine: oldEngine(board.id),
+  };
+  const c = best.cfg;
+  const text = [
+    `${board.id}: N=${c.N} Pf=${c.Pf} Ps=${c.Ps} Rq=${c.Rq} dspPack=${c.dspPack} actDepth=${c.actDepth} wDepth=${c.wDepth} maxPasses=${c.maxPasses} cDepth=${c.cDepth} kMax=${c.kMax} (ratio ${best.ratio.toFixed(3)})`,
+    `  resources (estimate): LUT ${best.resources.lut} (${(100 * best.resources.util.lut).toFixed(0)}%), FF ${best.resources.ff}, DSP ${best.resources.dsp} (${(100 * best.resources.util.dsp).toFixed(0)}%), BRAM36 ${best.resources.bram36.total} (${(100 * best.resources.util.bram36).toFixed(0)}%: act ${best.resources.bram36.act}, weights ${best.resources.bram36.weights}, map ${best.resources.bram36.chanMap}, params ${best.resources.bram36.params})`,
+    `  peak ${best.peakGopsAt100.toFixed(1)} GOPS @100 MHz (paper ${paper.peakGops}), ${best.peakGopsAtFmax?.toFixed(1) ?? 'n/a'} @ est. fmax ${fm ?? 'n/a'} MHz`,
+    `  ResNet-18 (model, shape-level plan): ${best.latency.ms.toFixed(2)} ms @100 MHz (paper ${paper.resnet18Ms}), ${atFmax ? atFmax.ms.toFixed(2) : 'n/a'} ms @ est. fmax; conv efficiency ${(100 * best.latency.convEfficiency).toFixed(1)}% (${(100 * best.latency.convEfficiencyWithDdr).toFixed(1)}% with DDR waits), ${best.latency.effectiveGops.toFixed(1)} GOPS effective`,
+    compiledRec ? `  ResNet-18 (model, compiled example): ${String(compiledRec.ms)} ms, conv efficiency ${String(compiledRec.convEfficiency)}` : `  compiled example: ${'error' in comp ? comp.error : ''}`,
+  ];
+  return { record, text };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { slices: { type: 'boolean' }, n: { type: 'string', default: '16,32,64' }, workers: { type: 'string' }, board: { type: 'string' }, kinds: { type: 'string', default: 'fixed,pair,sp2' }, rqa: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.slices) {
+    const kinds = values.kinds ? (values.kinds.split(',').filter(Boolean) as SliceKind[]) : [];
+    return slices(values.n.split(',').map(Number), values.workers ? Number(values.workers) : undefined, kinds, values.rqa ?? false);
+  }
+  const sj = readJson(SLICES);
+  if (!sj) throw new Error(`no ${SLICES}: run with --slices first`);
+  const slicesData = sj.slices as CoreSlices;
+  const overhead = PLACEHOLDER_OVERHEAD;
+  const boards = values.board ? [values.board] : ['xc7z020', 'xc7z045'];
+  const out: Json = {
+    bench: 'msq-core',
+    date: new Date().toISOString(),
+    machine: machine(),
+    generator: GENERATOR_VERSION,
+    kinds: {
+      resources: 'estimate: yosys synth_xilinx of 1/2/4-unit lane slices, EXTRAPOLATED linearly; BRAM36 counted from the bank sizes',
+      fmax: 'estimate: yosys post-synthesis timing, no place and route',
+      latency: 'model: core cycle model (src/msq/core/cycle-model.ts) with the board file DDR bandwidth assumption',
+    },
+    slices: { source: 'bench/results/msq-core-slices.json', date: sj.date, basis: slicesData.basis },
+    overhead,
+    boards: {} as Json,
+  };
+  for (const id of boards) {
+    const { record, text } = await sizeBoard(loadBoard(id), slicesData, overhead);
+    (out.boards as Json)[id] = record;
+    console.log(text.join('\n'));
+  }
+  await writeFileAtomic(join(RESULTS, values.board ? `msq-core-${values.board}.json` : 'msq-core.json'), JSON.stringify(out, null, 2) + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});

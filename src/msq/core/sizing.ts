@@ -1,0 +1,582 @@
+/**
+ * Board sizing of the MSQ core: pick (N, Pf, Ps, Rq, dspPack, depths) per board maximizing ResNet-18 throughput
+ * (the core cycle model with the board's DDR assumption) under DSP <= 100 %, LUT <= 80 %, BRAM36 <= 90 %.
+ *
+ * Resources:
+ *  - GEMM lanes: synthesized slices of the core's own lanes (src/msq/core/lanes.ts `coreLanes`) with 1, 2 and 4 units
+ *    of each kind (fixed lanes, packed fixed pairs, SP2 lanes) per N, fitted `a + b * units` on 1 and 4 units and
+ *    checked on 2 (as src/msq/rtl/sweep.ts does); the board-size core is an EXTRAPOLATION of those lines (said so).
+ *    An N that was not synthesized is interpolated / extrapolated linearly in N from the two nearest synthesized N
+ *    (also said so).
+ *  - Requantizer units and the control (issuer, loaders, job FSM): `CoreOverhead`, per unit / per design, from a
+ *    synthesis of the core's own blocks when given, else the documented placeholder (`PLACEHOLDER_OVERHEAD`).
+ *  - On-chip banks (activations, weights, channel maps, parameters), two banks each, counted in 7-series BRAM36:
+ *    every memory is mapped to the block aspect ratio that needs the fewest blocks (36 kbit: 512x72 simple dual port,
+ *    1Kx36, 2Kx18, 4Kx9, 8Kx4, 16Kx2, 32Kx1; or half blocks RAMB18: 512x36, 1Kx18, 2Kx9, 4Kx4, 8Kx2, 16Kx1), widths
+ *    split over blocks. Each lane's weight memory holds both banks (bank = address MSB, `2 * wDepth` words).
+ * The ResNet-18 program comes from `planShapeJobs`, a shape-level compiler that follows docs/msq-core.md "Host
+ * compilation" (im2col of thin inputs, row bands, filter groups, spill of SP2 filters to spare fixed lanes, fused
+ * residual adds); the bench checks it against src/msq/core/compile.ts on the real example.
+ */
+import type { Board } from '../../board/index.js';
+import { fail } from '../../util/errors.js';
+import { fixedCount } from '../scheme.js';
+import { maxIntWeight } from '../conventions.js';
+import { checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
+import { minPassCycles } from './job.js';
+import { peakGops, programLatency, type JobFields, type ProgramJob, type ProgramLatency } from './cycle-model.js';
+
+const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Network shapes
+
+/** A conv2d / linear layer by shape and scheme split. */
+export interface GemmShape {
+  kind: 'conv' | 'linear';
+  name: string;
+  cin: number;
+  inH: number;
+  inW: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  /** top, left, bottom, right */
+  pad: [number, number, number, number];
+  nFixed: number;
+  nSp2: number;
+  /** fixed weight bits (4 -> fixed4 jobs) */
+  fixedBits: number;
+  /** SP2 code width (for the spill rule: SP2 integer weights must fit WF bits) */
+  sp2Bits: number;
+  /** output fused with a residual add (s_res stream) */
+  residual: boolean;
+}
+
+export interface PoolShape {
+  kind: 'maxpool' | 'avgpool';
+  name: string;
+  c: number;
+  inH: number;
+  inW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pad: [number, number, number, number];
+}
+
+export type NetShape = GemmShape | PoolShape;
+
+export function isPool(s: NetShape): s is PoolShape {
+  return s.kind === 'maxpool' || s.kind === 'avgpool';
+}
+
+const outDim = (i: number, k: number, s: number, p0: number, p1: number): number => Math.floor((i + p0 + p1 - k) / s) + 1;
+
+/**
+ * ResNet-18 (ImageNet 224x224) as the shipped example quantizes it (scripts/make-resnet18.ts): conv1 4-bit MSQ weights
+ * on 8-bit input activations, the block convs and downsamples 4-bit MSQ, fc 8-bit fixed; split round(n / (1 + r))
+ * fixed (scheme.ts fixedCount) at SP2-per-fixed ratio `ratio`; every block's conv2 fused with its residual add.
+ */
+export function resnet18Shapes(ratio: number): NetShape[] {
+  const L: NetShape[] = [];
+  const conv = (name: string, cin: number, hw: number, cout: number, k: number, s: number, p: number, residual = false): void => {
+    const nFixed = fixedCount(cout, ratio, name);
+    L.push({ kind: 'conv', name, cin, inH: hw, inW: hw, cout, kh: k, kw: k, sh: s, sw: s, pad: [p, p, p, p], nFixed, nSp2: cout - nFixed, fixedBits: 4, sp2Bits: 4, residual });
+  };
+  conv('conv1', 3, 224, 64, 7, 2, 3);
+  L.push({ kind: 'maxpool', name: 'maxpool', c: 64, inH: 112, inW: 112, kh: 3, kw: 3, sh: 2, sw: 2, pad: [1, 1, 1, 1] });
+  let cin = 64;
+  let hw = 56;
+  [64, 128, 256, 512].forEach((c, stage) => {
+    for (let b = 0; b < 2; b++) {
+      const n = `layer${stage + 1}.${b}`;
+      const s = stage > 0 && b === 0 ? 2 : 1;
+      conv(`${n}.conv1`, cin, hw, c, 3, s, 1);
+      const ohw = hw / s;
+      if (s !== 1 || cin !== c) conv(`${n}.downsample`, cin, hw, c, 1, s, 0);
+      conv(`${n}.conv2`, c, ohw, c, 3, 1, 1, true);
+      cin = c;
+      hw = ohw;
+    }
+  });
+  L.push({ kind: 'avgpool', name: 'avgpool', c: 512, inH: 7, inW: 7, kh: 7, kw: 7, sh: 1, sw: 1, pad: [0, 0, 0, 0] });
+  L.push({ kind: 'linear', name: 'fc', cin: 512, inH: 1, inW: 1, cout: 1000, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0, 0, 0], nFixed: 1000, nSp2: 0, fixedBits: 8, sp2Bits: 4, residual: false });
+  return L;
+}
+
+/** Multiply-accumulates of a layer (cin * kh * kw * cout * OH * OW). */
+export function shapeMacs(s: NetShape): number {
+  if (isPool(s)) return 0;
+  return s.cin * s.kh * s.kw * s.cout * outDim(s.inH, s.kh, s.sh, s.pad[0], s.pad[2]) * outDim(s.inW, s.kw, s.sw, s.pad[1], s.pad[3]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shape-level compiler
+
+/** Passes for nFixed fixed and nSp2 SP2 filters: fixed filters need fixed lanes; SP2 filters use SP2 lanes or, when
+ *  their integer weights fit WF bits, spare fixed lanes. */
+export function passesFor(nFixed: number, nSp2: number, cfg: CoreConfig, sp2Bits: number): number {
+  const spill = maxIntWeight('sp2', sp2Bits) <= 2 ** (cfg.WF - 1) - 1;
+  if (nFixed > 0 && cfg.Pf === 0) fail('core.Pf', `${nFixed} fixed filters need fixed lanes`);
+  if (nSp2 > 0 && cfg.Ps === 0 && !spill) fail('core.Ps', `${nSp2} SP2 filters need SP2 lanes`);
+  let p = Math.max(1, cfg.Pf ? ceilDiv(nFixed, cfg.Pf) : 0);
+  for (;; p++) {
+    const spareFixed = spill ? p * cfg.Pf - nFixed : 0;
+    if (nFixed <= p * cfg.Pf && nSp2 <= p * cfg.Ps + spareFixed) return p;
+  }
+}
+
+interface TileJob {
+  fields: JobFields;
+  name: string;
+  macs: number;
+}
+
+/**
+ * Jobs of one layer on `cfg` (docs/msq-core.md "Host compilation"): im2col when it shortens the reduction
+ * (thin inputs), filter groups of at most min(maxPasses, wDepth / steps) passes and cDepth channels, output-row bands
+ * whose input rows fit actDepth. Throws a UserError naming the layer when a tile cannot fit.
+ */
+export function planShapeJobs(s: NetShape, cfg: CoreConfig): TileJob[] {
+  const { N } = cfg;
+  const L = lanes(cfg);
+  const at = (f: string): string => `layer '${s.name}'.${f}`;
+  const outH = outDim(s.inH, s.kh, s.sh, s.pad[0], s.pad[2]);
+  const outW = outDim(s.inW, s.kw, s.sw, s.pad[1], s.pad[3]);
+  if (isPool(s)) {
+    const cinGroups = ceilDiv(s.c, N);
+    const steps = s.kh * s.kw;
+    const rowWords = s.inW * cinGroups;
+    const rowsFit = Math.floor(cfg.actDepth / rowWords);
+    const R = rowsFit >= s.inH ? outH : Math.min(outH, Math.floor((rowsFit - s.kh) / s.sh) + 1);
+    if (!(R >= 1)) fail(at('inW'), `a row band of ${s.kh} input rows (${s.kh * rowWords} words) does not fit actDepth ${cfg.actDepth}`);
+    const jobs: TileJob[] = [];
+    for (let r0 = 0; r0 < outH; r0 += R) {
+      const rows = Math.min(R, outH - r0);
+      const iy0 = Math.max(0, r0 * s.sh - s.pad[0]);
+      const iy1 = Math.min(s.inH, (r0 + rows - 1) * s.sh - s.pad[0] + s.kh);
+      const inH = iy1 - iy0;
+      jobs.push({
+        name: `${s.name}[r${r0}]`,
+        macs: 0,
+        fields: {
+          op: s.kind, fixed4: false, residual: false, inH, inW: s.inW, outH: rows, outW, kh: s.kh, kw: s.kw, cinGroups,
+          passes: cinGroups, steps, passCycles: minPassCycles(cfg, s.kind, steps), cout: cinGroups * N, coutGroups: cinGroups,
+          wordsPerLane: 0, actWords: inH * s.inW * cinGroups,
+        },
+      });
+    }
+    return jobs;
+  }
+  // GEMM: im2col when fewer steps (the host expands the input: kh*kw*cin channels, 1x1 kernel on the output grid)
+  let g = { cin: s.cin, inH: s.inH, inW: s.inW, kh: s.kh, kw: s.kw, sh: s.sh, sw: s.sw, pad: s.pad };
+  if (s.kh * s.kw > 1 && ceilDiv(s.cin * s.kh * s.kw, N) < s.kh * s.kw * ceilDiv(s.cin, N)) {
+    g = { cin: s.cin * s.kh * s.kw, inH: outH, inW: outW, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0, 0, 0] };
+  }
+  const cinGroups = ceilDiv(g.cin, N);
+  const steps = g.kh * g.kw * cinGroups;
+  if (steps * N > cfg.kMax) fail(at('cin'), `reduction ${steps * N} exceeds kMax ${cfg.kMax}`);
+  if (steps > cfg.wDepth) fail(at('cin'), `one pass needs ${steps} weight words per lane, wDepth is ${cfg.wDepth}`);
+  const P = passesFor(s.nFixed, s.nSp2, cfg, s.sp2Bits);
+  const perJob = Math.min(cfg.maxPasses, Math.floor(cfg.wDepth / steps), Math.max(1, Math.floor(cfg.cDepth / L)));
+  const groups = Math.max(ceilDiv(P, perJob), ceilDiv(s.cout, cfg.cDepth));
+  // filters spread evenly over the groups (fixed and SP2 alike)
+  const rowWords = g.inW * cinGroups;
+  const rowsFit = Math.floor(cfg.actDepth / rowWords);
+  const R = rowsFit >= g.inH ? outH : Math.min(outH, Math.floor((rowsFit - g.kh) / g.sh) + 1);
+  if (!(R >= 1)) fail(at('inW'), `a row band of ${g.kh} input rows (${g.kh * rowWords} words) does not fit actDepth ${cfg.actDepth}`);
+  const jobs: TileJob[] = [];
+  for (let gi = 0; gi < groups; gi++) {
+    const f0 = Math.floor((gi * s.nFixed) / groups), f1 = Math.floor(((gi + 1) * s.nFixed) / groups);
+    const q0 = Math.floor((gi * s.nSp2) / groups), q1 = Math.floor(((gi + 1) * s.nSp2) / groups);
+    const nF = f1 - f0, nQ = q1 - q0;
+    const cout = nF + nQ;
+    const passes = passesFor(nF, nQ, cfg, s.sp2Bits);
+    const coutGroups = ceilDiv(cout, N);
+    const passCycles = Math.max(minPassCycles(cfg, 'gemm', steps), ceilDiv(coutGroups, passes));
+    for (let r0 = 0; r0 < outH; r0 += R) {
+      const rows = Math.min(R, outH - r0);
+      const iy0 = Math.max(0, r0 * g.sh - g.pad[0]);
+      const iy1 = Math.min(g.inH, (r0 + rows - 1) * g.sh - g.pad[0] + g.kh);
+      const inH = iy1 - iy0;
+      jobs.push({
+        name: `${s.name}[g${gi},r${r0}]`,
+        macs: s.cin * s.kh * s.kw * cout * rows * outW,
+        fields: {
+          op: 'gemm', fixed4: s.fixedBits <= 4, residual: s.residual, inH, inW: g.inW, outH: rows, outW, kh: g.kh, kw: g.kw,
+          cinGroups, passes, steps, passCycles, cout, coutGroups, wordsPerLane: passes * steps, actWords: inH * g.inW * cinGroups,
+        },
+      });
+    }
+  }
+  return jobs;
+}
+
+/** The job program of a network on `cfg` (shape level). */
+export function planNetwork(shapes: NetShape[], cfg: CoreConfig): ProgramJob[] {
+  return shapes.flatMap((s) =>
+    planShapeJobs(s, cfg).map((j) => ({ name: j.name, layer: s.name, fields: j.fields, macs: j.macs, conv: s.kind === 'conv' })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// BRAM
+
+/** 7-series block RAM aspect ratios: [depth, width, BRAM36 units] (RAMB18 = 0.5). */
+const BRAM_MODES: [number, number, number][] = [
+  [512, 72, 1], [1024, 36, 1], [2048, 18, 1], [4096, 9, 1], [8192, 4, 1], [16384, 2, 1], [32768, 1, 1],
+  [512, 36, 0.5], [1024, 18, 0.5], [2048, 9, 0.5], [4096, 4, 0.5], [8192, 2, 0.5], [16384, 1, 0.5],
+];
+
+/** BRAM36 blocks for a depth x width memory: the aspect ratio with the fewest blocks, widths split over blocks. */
+export function bram36For(depth: number, width: number): number {
+  if (depth <= 0 || width <= 0) return 0;
+  let best = Infinity;
+  for (const [d, w, u] of BRAM_MODES) best = Math.min(best, ceilDiv(width, w) * ceilDiv(depth, d) * u);
+  return best;
+}
+
+export interface BankBram {
+  act: number;
+  weights: number;
+  chanMap: number;
+  params: number;
+  total: number;
+}
+
+/** BRAM36 of the core's double-buffered banks. Activations: one memory of 2 * actDepth words of W bits; weights: one
+ *  memory per lane of 2 * wDepth words (N * WF bits fixed, N * m bits SP2); channel map 2 * maxPasses * L entries of
+ *  16 bits; parameters 2 * cDepth entries of 69 bits (bias 32, M 31, S 6). */
+export function bankBram(cfg: CoreConfig): BankBram {
+  const act = bram36For(2 * cfg.actDepth, streamWidth(cfg));
+  const weights = cfg.Pf * bram36For(2 * cfg.wDepth, cfg.N * cfg.WF) + cfg.Ps * bram36For(2 * cfg.wDepth, cfg.N * cfg.m);
+  const chanMap = bram36For(2 * cfg.maxPasses * lanes(cfg), 16);
+  const params = bram36For(2 * cfg.cDepth, 69);
+  return { act, weights, chanMap, params, total: act + weights + chanMap + params };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Logic resources
+
+export interface Cost {
+  lut: number;
+  ff: number;
+  dsp: number;
+}
+
+export interface LinearFit {
+  /** cost = a + b * units per resource */
+  a: Cost;
+  b: Cost;
+  /** synthesized points: units -> cost */
+  points: Record<number, Cost>;
+  /** worst relative error of the 1/4-unit line at 2 units (lut, ff, dsp) */
+  linearityError: number;
+  estFmaxMHz: number | null;
+}
+
+/** Slice kinds: 'fixed' = unpacked fixed lanes, 'pair' = packed fixed pairs (dspPack 2; units = pairs), 'sp2'. */
+export type SliceKind = 'fixed' | 'pair' | 'sp2';
+
+export interface CoreSlices {
+  /** `${kind}:${N}` -> fit */
+  fits: Record<string, LinearFit>;
+  /** `rqa:${N}` -> one synthesized requantizer unit (src/msq/core/rqa.ts coreRqa) */
+  rqa?: Record<string, { cost: Cost; estFmaxMHz: number | null }>;
+  /** how the slices were made (generator, kMax, A, WF, m) */
+  basis: string;
+}
+
+/** Requantizer units and control: per Rq unit and per design. */
+export interface CoreOverhead {
+  perRq: Cost;
+  control: Cost;
+  estFmaxMHz: number | null;
+  source: string;
+}
+
+/**
+ * Used until a synthesis of the core's requantizer / control is recorded: per requantizer unit (with its residual
+ * add) 4 DSP48E1 (a 32x31 multiply as four 25x18 pieces) and 600 LUT / 700 FF; control (issuer, loaders, job FSM)
+ * 1500 LUT / 1500 FF. A PLACEHOLDER, labelled as such in every report that uses it.
+ */
+export const PLACEHOLDER_OVERHEAD: CoreOverhead = {
+  perRq: { lut: 600, ff: 700, dsp: 4 },
+  control: { lut: 1500, ff: 1500, dsp: 0 },
+  estFmaxMHz: null,
+  source: 'PLACEHOLDER (no synthesis of the core requantizer / control recorded): 4 DSP + 600 LUT per Rq unit, 1500 LUT control',
+};
+
+export const LINEARITY_TOL = 0.05;
+
+/** Fit a + b * units on the 1- and 4-unit points, checked on 2 units. */
+export function fitSlice(points: Record<number, Cost>, fmax: (number | null)[]): LinearFit {
+  const p1 = points[1]!, p2 = points[2]!, p4 = points[4]!;
+  const k = ['lut', 'ff', 'dsp'] as const;
+  const a = {} as Cost, b = {} as Cost;
+  let err = 0;
+  for (const r of k) {
+    b[r] = (p4[r] - p1[r]) / 3;
+    a[r] = p1[r] - b[r];
+    const pred = a[r] + 2 * b[r];
+    if (p2[r] > 0 || pred > 0) err = Math.max(err, Math.abs(pred - p2[r]) / Math.max(p2[r], 1));
+  }
+  const f = fmax.filter((x): x is number => x !== null);
+  return { a, b, points, linearityError: err, estFmaxMHz: f.length ? Math.min(...f) : null };
+}
+
+/** The fit for (kind, N): synthesized, or linear in N between / beyond the two nearest synthesized N (extrapolated). */
+export function sliceFor(slices: CoreSlices, kind: SliceKind, N: number): { fit: LinearFit; extrapolated: boolean } {
+  const own = slices.fits[`${kind}:${N}`];
+  if (own) return { fit: own, extrapolated: false };
+  const Ns = Object.keys(slices.fits).filter((k) => k.startsWith(`${kind}:`)).map((k) => Number(k.split(':')[1])).sort((x, y) => Math.abs(x - N) - Math.abs(y - N));
+  if (Ns.length < 2) fail('sizing', `no ${kind} slices to extrapolate N=${N} from`);
+  const [n0, n1] = [Ns[0]!, Ns[1]!];
+  const f0 = slices.fits[`${kind}:${n0}`]!, f1 = slices.fits[`${kind}:${n1}`]!;
+  const lerp = (x0: number, x1: number): number => x0 + ((x1 - x0) * (N - n0)) / (n1 - n0);
+  const c = (u: Cost, v: Cost): Cost => ({ lut: lerp(u.lut, v.lut), ff: lerp(u.ff, v.ff), dsp: lerp(u.dsp, v.dsp) });
+  return { fit: { a: c(f0.a, f1.a), b: c(f0.b, f1.b), points: {}, linearityError: Math.max(f0.linearityError, f1.linearityError), estFmaxMHz: f0.estFmaxMHz }, extrapolated: true };
+}
+
+export interface CoreResources extends Cost {
+  bram36: BankBram;
+  util: { lut: number; ff: number; dsp: number; bram36: number };
+  estFmaxMHz: number | null;
+  /** which parts are extrapolated / placeholders */
+  labels: string[];
+}
+
+/** Resources of a configuration: lanes from the slice fits, requantizers / control from `overhead`, banks counted. */
+export function coreResources(cfg: CoreConfig, slices: CoreSlices, overhead: CoreOverhead, board: Board): CoreResources {
+  const labels: string[] = [];
+  let lut = 0, ff = 0, dsp = 0;
+  const fm: number[] = [];
+  const add = (kind: SliceKind, units: number): void => {
+    if (units <= 0) return;
+    const { fit, extrapolated } = sliceFor(slices, kind, cfg.N);
+    lut += fit.a.lut + fit.b.lut * units;
+    ff += fit.a.ff + fit.b.ff * units;
+    dsp += fit.a.dsp + fit.b.dsp * units;
+    if (fit.estFmaxMHz !== null) fm.push(fit.estFmaxMHz);
+    labels.push(`${kind} lanes: EXTRAPOLATED from ${extrapolated ? `slices at other N (linear in N) ` : ''}1/2/4-unit syntheses to ${units} units`);
+  };
+  if (cfg.dspPack === 2) {
+    add('pair', Math.floor(cfg.Pf / 2));
+    add('fixed', cfg.Pf % 2);
+  } else add('fixed', cfg.Pf);
+  add('sp2', cfg.Ps);
+  const rq = slices.rqa?.[`rqa:${cfg.N}`] ?? Object.values(slices.rqa ?? {})[0];
+  const perRq = rq ? rq.cost : overhead.perRq;
+  lut += perRq.lut * cfg.Rq + overhead.control.lut;
+  ff += perRq.ff * cfg.Rq + overhead.control.ff;
+  dsp += perRq.dsp * cfg.Rq + overhead.control.dsp;
+  if (rq?.estFmaxMHz) fm.push(rq.estFmaxMHz);
+  if (overhead.estFmaxMHz !== null) fm.push(overhead.estFmaxMHz);
+  labels.push(rq ? `requantizer units: ${cfg.Rq} x one synthesized unit (rqa slice${slices.rqa?.[`rqa:${cfg.N}`] ? '' : ' at another N'})` : `requantizer units: ${overhead.source}`);
+  labels.push(`control: ${overhead.source}`);
+  const bram36 = bankBram(cfg);
+  const r = board.resources;
+  return {
+    lut: Math.round(lut), ff: Math.round(ff), dsp: Math.round(dsp), bram36,
+    util: { lut: lut / r.lut, ff: ff / r.ff, dsp: dsp / r.dsp48e1, bram36: bram36.total / r.bram36 },
+    estFmaxMHz: fm.length ? Math.min(...fm) : null,
+    labels,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Search
+
+export interface SizingCaps {
+  dsp: number;
+  lut: number;
+  bram36: number;
+}
+
+export const DEFAULT_CAPS: SizingCaps = { dsp: 1.0, lut: 0.8, bram36: 0.9 };
+
+/** The paper's figures (MSQ, XC7Z020 / XC7Z045): peak GOPS at 100 MHz and ResNet-18 latency. */
+export const PAPER: Record<string, { peakGops: number; resnet18Ms: number }> = {
+  xc7z020: { peakGops: 132, resnet18Ms: 47.1 },
+  xc7z045: { peakGops: 624, resnet18Ms: 10.1 },
+};
+
+export interface SizedCore {
+  cfg: CoreConfig;
+  /** SP2-per-fixed ratio the config implies (Ps / Pf): the scheme split its lanes fill */
+  ratio: number;
+  resources: CoreResources;
+  peakGopsAt100: number;
+  peakGopsAtFmax: number | null;
+  latency: ProgramLatency;
+}
+
+export interface SizingOptions {
+  Ns?: number[];
+  dspPacks?: (1 | 2)[];
+  Rqs?: number[];
+  caps?: SizingCaps;
+  clockMHz?: number;
+  /** network to size for (default: ResNet-18 at the candidate's own ratio) */
+  shapes?: (ratio: number) => NetShape[];
+  /** how many runners-up to keep */
+  keep?: number;
+}
+
+/** Fixed depths of a candidate: weights deep enough for one pass of the longest reduction, both banks in one block
+ *  depth; maps / parameters for the widest layer; activations take the BRAM left under the cap. */
+function depthsFor(N: number, L: number, maxSteps: number, maxCout: number): Pick<CoreConfig, 'wDepth' | 'maxPasses' | 'cDepth' | 'kMax'> {
+  const wDepth = Math.max(256, 2 ** Math.ceil(Math.log2(maxSteps)));
+  const cDepth = Math.min(2 ** 15 - (2 ** 15 % N), ceilDiv(Math.min(maxCout, 512), N) * N);
+  const maxPasses = Math.max(1, Math.min(wDepth, ceilDiv(cDepth, L)));
+  return { wDepth, maxPasses, cDepth, kMax: maxSteps * N };
+}
+
+/** Choose the configuration with the lowest ResNet-18 latency (ties: fewer LUTs) that fits the caps. */
+export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhead, o: SizingOptions = {}): { best: SizedCore; runnersUp: SizedCore[]; fixedOnly: SizedCore | null; evaluated: number } {
+  const caps = o.caps ?? DEFAULT_CAPS;
+  const clockMHz = o.clockMHz ?? board.defaultClockMHz;
+  const Ns = o.Ns ?? [16, 32, 64];
+  const packs = o.dspPacks ?? [1, 2];
+  const Rqs = o.Rqs ?? [1, 2, 4, 8, 16];
+  const shapesOf = o.shapes ?? resnet18Shapes;
+  const paper = PAPER[board.id];
+  const r = board.resources;
+  const all: SizedCore[] = [];
+  let fixedOnly: SizedCore | null = null;
+  let evaluated = 0;
+  const evaluate = (N: number, Pf: number, Ps: number, Rq: number, dspPack: 1 | 2, ratio: number): SizedCore | null => {
+    const shapes = shapesOf(ratio);
+    let maxSteps = 1;
+    let maxCout = 1;
+    for (const s of shapes) {
+      if (isPool(s)) continue;
+      const thin = s.kh * s.kw > 1 && ceilDiv(s.cin * s.kh * s.kw, N) < s.kh * s.kw * ceilDiv(s.cin, N);
+      maxSteps = Math.max(maxSteps, thin ? ceilDiv(s.cin * s.kh * s.kw, N) : s.kh * s.kw * ceilDiv(s.cin, N));
+      maxCout = Math.max(maxCout, s.cout);
+    }
+    const L = Pf + Ps;
+    const base: CoreConfig = { N, Pf, Ps, Rq, dspPack, A: 8, WF: 8, m: 4, actDepth: 1, ...depthsFor(N, L, maxSteps, maxCout) };
+    // activations: the largest depth (multiple of 512) under the BRAM cap
+    const without = bankBram({ ...base, actDepth: 0 }).total;
+    const room = caps.bram36 * r.bram36 - without;
+    let actDepth = 0;
+    while (bram36For(2 * (actDepth + 512), N * 8) <= room && actDepth < 2 ** 20) actDepth += 512;
+    if (actDepth === 0) return null;
+    const cfg: CoreConfig = { ...base, actDepth };
+    checkCoreConfig(cfg);
+    const res = coreResources(cfg, slices, overhead, board);
+    if (res.util.dsp > caps.dsp || res.util.lut > caps.lut || res.util.ff > 1 || res.util.bram36 > caps.bram36) return null;
+    let jobs: ProgramJob[];
+    try {
+      jobs = planNetwork(shapes, cfg);
+    } catch {
+      return null;
+    }
+    evaluated++;
+    const latency = programLatency(jobs, cfg, board, { clockMHz });
+    return {
+      cfg, ratio, resources: res,
+      peakGopsAt100: peakGops(cfg, 100),
+      peakGopsAtFmax: res.estFmaxMHz ? peakGops(cfg, res.estFmaxMHz) : null,
+      latency,
+    };
+  };
+  for (const N of Ns) {
+    if (N * 8 < 96) continue;
+    for (const dspPack of packs) {
+      const fx = sliceFor(slices, dspPack === 2 ? 'pair' : 'fixed', N).fit;
+      const dspPerLane = dspPack === 2 ? fx.b.dsp / 2 : fx.b.dsp;
+      const pfMax = Math.floor((caps.dsp * r.dsp48e1) / Math.max(dspPerLane, 1e-9));
+      const sp = sliceFor(slices, 'sp2', N).fit;
+      for (let Pf = 1; Pf <= pfMax; Pf++) {
+        for (const Rq of Rqs) {
+          const fo = evaluate(N, Pf, 0, Rq, dspPack, 0);
+          if (fo && (!fixedOnly || fo.latency.ms < fixedOnly.latency.ms)) fixedOnly = fo;
+          const fixedLut = fx.a.lut + (dspPack === 2 ? (fx.b.lut * Pf) / 2 : fx.b.lut * Pf);
+          const psMax = Math.floor((caps.lut * r.lut - fixedLut - sp.a.lut) / sp.b.lut);
+          for (let Ps = Math.max(1, Math.ceil(Pf / 2)); Ps <= Math.min(psMax, 4 * Pf); Ps++) {
+            if (Rq > Pf + Ps) continue;
+            const ratio = Ps / Pf;
+            let c: SizedCore | null;
+            try {
+              c = evaluate(N, Pf, Ps, Rq, dspPack, ratio);
+            } catch {
+              c = null;
+            }
+            if (!c) continue;
+            if (paper && c.peakGopsAt100 < paper.peakGops) continue;
+            all.push(c);
+          }
+        }
+      }
+    }
+  }
+  if (!all.length) fail('board', `no MSQ core configuration fits ${board.id} under DSP <= ${caps.dsp * 100}%, LUT <= ${caps.lut * 100}%, BRAM36 <= ${caps.bram36 * 100}%`);
+  all.sort((x, y) => x.latency.ms - y.latency.ms || x.resources.lut - y.resources.lut);
+  return { best: all[0]!, runnersUp: all.slice(1, 1 + (o.keep ?? 8)), fixedOnly, evaluated };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Slice synthesis
+
+/** Units per slice (1, 2, 4: fit on 1 and 4, checked on 2). */
+export const SLICE_UNITS = [1, 2, 4];
+
+/** Accumulator sizing of the slices: a 3x3x512 reduction (ResNet-18's longest). */
+export const SLICE_KMAX_STEPS = 9 * 512;
+
+/** The core configuration of one sizing slice: `units` fixed lanes, packed pairs or SP2 lanes of the core's lanes. */
+export function sliceConfig(kind: SliceKind, N: number, units: number): CoreConfig {
+  const Pf = kind === 'fixed' ? units : kind === 'pair' ? 2 * units : 0;
+  const Ps = kind === 'sp2' ? units : 0;
+  return {
+    N, Pf, Ps, Rq: 1, dspPack: kind === 'pair' ? 2 : 1, A: 8, WF: 8, m: 4,
+    actDepth: 1024, wDepth: 512, maxPasses: 16, cDepth: Math.max(N, 512 - (512 % N)), kMax: ceilDiv(SLICE_KMAX_STEPS, N) * N,
+  };
+}
+
+/**
+ * Synthesize the lane slices (yosys synth_xilinx, parallel worker processes) for the given N and fit them.
+ * `lanesVerilog(cfg)` returns the Verilog files and top of the core's lanes for a configuration.
+ */
+export async function synthesizeCoreSlices(
+  Ns: number[],
+  lanesVerilog: (cfg: CoreConfig) => { files: Map<string, string>; top: string },
+  o: { rqaVerilog?: (cfg: CoreConfig) => { files: Map<string, string>; top: string }; workers?: number; kinds?: SliceKind[]; onProgress?: (done: number, total: number, label: string) => void } = {},
+): Promise<CoreSlices> {
+  const { synthesizeMany } = await import('../../synth/index.js');
+  const kinds = o.kinds ?? ['fixed', 'pair', 'sp2'];
+  const jobs: { name: string; files: Map<string, string>; top: string }[] = [];
+  for (const N of Ns) for (const kind of kinds) for (const u of SLICE_UNITS) jobs.push({ name: `${kind}:${N}:${u}`, ...lanesVerilog(sliceConfig(kind, N, u)) });
+  if (o.rqaVerilog) for (const N of Ns) jobs.push({ name: `rqa:${N}`, ...o.rqaVerilog(sliceConfig('sp2', N, 1)) });
+  const results = await synthesizeMany(jobs, { workers: o.workers, onProgress: (d, t, r) => o.onProgress?.(d, t, r.job.name ?? '') });
+  const pts = new Map<string, { cost: Cost; fmax: number | null }>();
+  for (const r of results) {
+    if (!r.ok) fail('sizing', `synthesis of slice ${r.job.name} failed: ${r.error.split('\n')[0]}`);
+    pts.set(r.job.name!, { cost: { lut: r.report.resources.lut.total, ff: r.report.resources.ff, dsp: r.report.resources.dsp48e1 }, fmax: r.report.timing.estFmaxMHz });
+  }
+  const fits: Record<string, LinearFit> = {};
+  for (const N of Ns) {
+    for (const kind of kinds) {
+      const p: Record<number, Cost> = {};
+      const f: (number | null)[] = [];
+      for (const u of SLICE_UNITS) {
+        const x = pts.get(`${kind}:${N}:${u}`)!;
+        p[u] = x.cost;
+        f.push(x.fmax);
+      }
+      fits[`${kind}:${N}`] = fitSlice(p, f);
+    }
+  }
+  const rqa: NonNullable<CoreSlices['rqa']> = {};
+  if (o.rqaVerilog) for (const N of Ns) {
+    const x = pts.get(`rqa:${N}`)!;
+    rqa[`rqa:${N}`] = { cost: x.cost, estFmaxMHz: x.fmax };
+  }
+  return { fits, ...(o.rqaVerilog ? { rqa } : {}), basis: `src/msq/core/lanes.ts coreLanes, A=8, WF=8, m=4, kMax=${SLICE_KMAX_STEPS}${o.rqaVerilog ? '; src/msq/core/rqa.ts coreRqa (one unit)' : ''}` };
+}

@@ -107,6 +107,15 @@ describe('msq core compiler: random one-layer models through the job interpreter
     const f = compileModel(randomLayerModel({ ...base, sp2Fraction: 0, cout: 15 }, 3), small);
     expect(f.jobs[0]!.spec.passes).toBe(8);
   });
+
+  it('splits output channels into filter groups with the fewest total passes', async () => {
+    // 80 SP2 filters (all may spill), 5 lanes, at most 6 passes per job: 16 passes in all is the lower bound
+    const cfg = smallCoreConfig({ maxPasses: 6 });
+    const model = randomLayerModel({ ...base, op: 'linear', cin: 20, h: 1, w: 1, cout: 80, sp2Fraction: 1 }, 9);
+    const p = await checkProgram(model, cfg, 2);
+    expect(p.jobs.reduce((a, j) => a + j.spec.passes, 0)).toBe(16);
+    for (const j of p.jobs) expect(j.spec.passes).toBeLessThanOrEqual(6);
+  });
 });
 
 /** A hand-built graph exercising every op: pools, standalone and fused relu, fused add (+relu), flatten → linear. */

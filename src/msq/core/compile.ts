@@ -343,17 +343,33 @@ function filterGroups(cfg: CoreConfig, g: Gemm, cls: LaneClass[], steps: number)
   }
   const passesOf = (c0: number, n: number): number =>
     passesFor(cfg, pre.F[c0 + n]! - pre.F[c0]!, pre.S[c0 + n]! - pre.S[c0]!, pre.X[c0 + n]! - pre.X[c0]!);
-  const out: FilterGroup[] = [];
-  let c0 = 0;
-  while (c0 < g.cout) {
-    let n = Math.min(g.cout - c0, cfg.cDepth);
-    while (n > 0 && passesOf(c0, n) > maxP) n--;
-    if (n === 0) fail(`layer '${g.layer}'`, `no filter fits one job (core.maxPasses / core.wDepth = ${cfg.wDepth} words for ${steps} steps)`);
-    if (c0 + n < g.cout && n > cfg.N) n -= n % cfg.N;
-    out.push({ c0, count: n, passes: passesOf(c0, n) });
-    c0 += n;
+  // Fewest total passes (= least issue work: all groups have the same steps), then fewest groups (act re-sends,
+  // job overheads), then fewest split points that are not multiples of N (partial output words): dynamic
+  // programming over the split points.
+  type Best = { passes: number; groups: number; ragged: number; from: number };
+  const better = (a: Best, b: Best): boolean =>
+    a.passes !== b.passes ? a.passes < b.passes : a.groups !== b.groups ? a.groups < b.groups : a.ragged < b.ragged;
+  const best: Best[] = [{ passes: 0, groups: 0, ragged: 0, from: -1 }];
+  for (let i = 1; i <= g.cout; i++) {
+    let cur: Best = { passes: Infinity, groups: Infinity, ragged: Infinity, from: -1 };
+    for (let j = i - 1; j >= 0 && i - j <= cfg.cDepth; j--) {
+      if (best[j]!.passes === Infinity) continue;
+      const p = passesOf(j, i - j);
+      if (p > maxP) continue;
+      const cand = { passes: best[j]!.passes + p, groups: best[j]!.groups + 1, ragged: best[j]!.ragged + (i % cfg.N && i !== g.cout ? 1 : 0), from: j };
+      if (better(cand, cur)) cur = cand;
+    }
+    best.push(cur);
   }
-  return out;
+  if (best[g.cout]!.passes === Infinity) {
+    fail(`layer '${g.layer}'`, `no filter fits one job (core.maxPasses = ${cfg.maxPasses}, core.wDepth = ${cfg.wDepth} words for ${steps} steps)`);
+  }
+  const groups: FilterGroup[] = [];
+  for (let i = g.cout; i > 0; i = best[i]!.from) {
+    const j = best[i]!.from;
+    groups.unshift({ c0: j, count: i - j, passes: passesOf(j, i - j) });
+  }
+  return groups;
 }
 
 function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {

@@ -88,6 +88,8 @@ describe('msq core compiler: random one-layer models through the job interpreter
     expect(wide.layers[0]!.how).not.toContain('im2col');
     expect(compileModel(randomLayerModel({ ...base, cin: 3 }, 1), small, { im2col: 'never' }).jobs[0]!.spec.steps).toBe(9);
     const p = compileModel(randomLayerModel({ ...base, cin: 18, cout: 37, h: 12, w: 5 }, 2), tiny);
+    // useful MACs over all tiles = the layer's: 12x5 pixels x 37 filters x 18*3*3 fan-in
+    expect(p.jobs.reduce((a, j) => a + j.macs, 0)).toBe(12 * 5 * 37 * 18 * 9);
     const bands = new Set(p.jobs.map((j) => j.out.y0));
     const groups = new Set(p.jobs.map((j) => j.out.c0));
     expect(bands.size).toBeGreaterThan(1);

@@ -86,6 +86,8 @@ export interface CompiledJob {
   ddrBytes: number;
   /** issue-work estimate: outH * outW * passes * passCycles */
   work: number;
+  /** useful multiply-accumulates of the model layer done by this job (outH * outW * cout * fan-in; pools 0) */
+  macs: number;
 }
 
 export interface Program {
@@ -559,7 +561,7 @@ function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
         ? { kind: 'im2col', tensor: input.name, shape: input.shape, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padT: g.pad[0], padL: g.pad[1], oy0: band.oy0, rows: band.rows, outW: g.outW }
         : { kind: 'tile', tensor: input.name, shape: input.shape, y0: band.y0, rows: band.inRows, c0: g.depthwise ? grp.c0 : 0, cCount: gs.cin };
       const out: TensorRegion = { tensor: o.outName, shape: [g.cout, g.outH, g.outW], y0: band.oy0, rows: band.rows, c0: grp.c0, cCount: grp.count, signed: o.outSigned };
-      jobs.push(finishJob(cfg, spec, act, out, res));
+      jobs.push(finishJob(cfg, spec, act, out, res, g.depthwise ? g.kh * g.kw : g.cin * g.kh * g.kw));
     }
   }
   return jobs;
@@ -568,7 +570,7 @@ function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
 /** Marker returned by Gemm.code for a structural zero weight (depthwise off-channel). */
 const ZERO = -1;
 
-function finishJob(cfg: CoreConfig, spec: JobSpec, act: ActSource, out: TensorRegion, res?: TensorRegion): CompiledJob {
+function finishJob(cfg: CoreConfig, spec: JobSpec, act: ActSource, out: TensorRegion, res: TensorRegion | undefined, fanIn: number): CompiledJob {
   if (spec.inH === 0) {
     // a band entirely in padding (possible only with huge padding): stream one zero row instead
     fail(`layer '${spec.layer}'`, 'an output band reads no input row (padding larger than the input); not supported');
@@ -580,6 +582,7 @@ function finishJob(cfg: CoreConfig, spec: JobSpec, act: ActSource, out: TensorRe
     out,
     ddrBytes: jobDdrBytes(cfg, spec),
     work: spec.outH * spec.outW * spec.passes * spec.passCycles,
+    macs: spec.outH * spec.outW * out.cCount * fanIn,
   };
 }
 
@@ -667,7 +670,7 @@ function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
       };
       const act: ActSource = { kind: 'tile', tensor: o.input.name, shape: o.input.shape, y0: band.y0, rows: band.inRows, c0, cCount };
       const out: TensorRegion = { tensor: o.outName, shape: [C, o.outH, o.outW], y0: band.oy0, rows: band.rows, c0, cCount, signed: o.outSigned };
-      jobs.push(finishJob(cfg, spec, act, out));
+      jobs.push(finishJob(cfg, spec, act, out, undefined, 0));
     }
   }
   return jobs;

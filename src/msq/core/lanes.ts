@@ -81,7 +81,7 @@ function adderTree(m: Module, prefix: string, terms: Expr[], maxWidth: number): 
 function accumulate(m: Module, prefix: string, sum: Expr, width: number, en: Expr, first: Expr, last: Expr): Signal {
   const s = sum.width > width ? sum.trunc(width) : sum.resize(width);
   const acc = m.reg(`${prefix}_acc_q`, width, { signed: true, reset: null });
-  const snap = m.reg(`${prefix}_snap_q`, width, { signed: true, reset: null });
+  const snap = m.reg(`${prefix}_snap_q`, width, { signed: true, reset: 0 }); // reset: `acc` is never X (Icarus)
   const next = m.let(`${prefix}_acc_next`, mux(first, s, acc.add(s).trunc(width)));
   m.sync((p) => {
     p.if(en, () => {

@@ -72,6 +72,10 @@ describe('msq core compiler: random one-layer models through the job interpreter
     ['multi-band multi-group 3x3', { cin: 18, cout: 37, h: 12, w: 5 }, tiny],
     ['multi-band 5x5 stride 2 with padding', { k: [5, 5], stride: [2, 2], pad: [2, 2, 1, 2], cin: 9, cout: 20, h: 15, w: 7 }, tiny],
     ['tiny banks, im2col', { cin: 3, cout: 12, h: 14, w: 6 }, tiny, { im2col: 'always' }],
+    ['core m=5, WF=6, A=7 (4-bit SP2 re-encoded to 5-bit)', { fixedBits: 6, sp2Bits: 4, inBits: 7, outBits: 7, cout: 11 }, smallCoreConfig({ m: 5, WF: 6, A: 7 })],
+    ['core without SP2 lanes (every SP2 filter on fixed lanes)', { cout: 10 }, smallCoreConfig({ Pf: 3, Ps: 0, Rq: 2 })],
+    ['core without fixed lanes, all-SP2 layer', { sp2Fraction: 1, cout: 10, inSigned: true }, smallCoreConfig({ Pf: 0, Ps: 4, Rq: 3 })],
+    ['Rq = L, dspPack 2', { cout: 12, k: [1, 1], pad: [0, 0, 0, 0], cin: 40 }, smallCoreConfig({ Rq: 5, dspPack: 2 })],
   ];
   cases.forEach(([title, over, cfg, opts], i) => {
     it(title, async () => {
@@ -215,6 +219,7 @@ describe('msq core compiler: models it cannot run give one-line errors naming la
     expect(err(() => compileModel(wide, smallCoreConfig({ A: 6, WF: 6 })))).toMatch(/^input\.bits/);
     const sp8 = randomLayerModel({ ...base, sp2Bits: 8, sp2Fraction: 1 }, 1);
     expect(err(() => compileModel(sp8, small))).toMatch(/^layer 'layer0'\.filters\[\d+\]: cannot run on the core/);
+    expect(err(() => compileModel(randomLayerModel(base, 1), smallCoreConfig({ Pf: 0, Ps: 4, Rq: 3 })))).toMatch(/^layer 'layer0'\.filters\[\d+\]: cannot run on the core: the core has no fixed lanes/);
     const oneRow = randomLayerModel({ ...base, cin: 40, w: 30 }, 1);
     expect(err(() => compileModel(oneRow, smallCoreConfig({ actDepth: 100 })))).toMatch(/^layer 'layer0'.*core\.actDepth/);
     const g = graphModel(1);

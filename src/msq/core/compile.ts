@@ -1025,15 +1025,17 @@ export async function executeProgram(program: Program, input: Int32Array, exec: 
   return t;
 }
 
-/** Totals of a program: jobs, s_wgt beats, DDR bytes, issue work. */
-export function programTotals(program: Program): { jobs: number; programBeats: number; ddrBytes: number; work: number } {
+/** Totals of a program: jobs, s_wgt beats, DDR bytes, issue work (cycles), useful MACs. */
+export function programTotals(program: Program): { jobs: number; programBeats: number; ddrBytes: number; work: number; macs: number } {
   let pb = 0;
   let bytes = 0;
   let work = 0;
+  let macs = 0;
   for (const j of program.jobs) {
     pb += programBeats(program.cfg, j.spec);
     bytes += j.ddrBytes;
     work += j.work;
+    macs += j.macs;
   }
-  return { jobs: program.jobs.length, programBeats: pb, ddrBytes: bytes, work };
+  return { jobs: program.jobs.length, programBeats: pb, ddrBytes: bytes, work, macs };
 }

@@ -11,7 +11,8 @@ import { writeFolderReport } from '../report/from-folder.js';
 import { progress } from '../util/progress.js';
 import { parseQuantModel } from './model.js';
 
-const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--dsp-pack 1|2] [--layer NAME]... | --network [--seed S]
+const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR --core [--n N --pf PF --ps PS --rq RQ --dsp-pack 1|2] [--act-depth D --w-depth D --c-depth D --max-passes P --k-max K] [--seed S]
+       accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--dsp-pack 1|2] [--layer NAME]... | --network [--seed S]
        accelforge msq sweep --board xc7z020|xc7z045 [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--dsp-pack 1|2] [--workers K] [--json FILE]`;
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
@@ -45,8 +46,18 @@ async function build(argv: string[]): Promise<void> {
       'unroll-kx': { type: 'string', multiple: true },
       seed: { type: 'string' },
       network: { type: 'boolean' },
+      core: { type: 'boolean' },
+      'act-depth': { type: 'string' },
+      'w-depth': { type: 'string' },
+      'c-depth': { type: 'string' },
+      'max-passes': { type: 'string' },
+      'k-max': { type: 'string' },
     },
   });
+  if (values.core && (values.network || values.layer || values['unroll-kx'])) fail('--core', 'builds the one run-time programmed design for the whole model; drop --network / --layer / --unroll-kx');
+  if (!values.core) {
+    for (const k of ['act-depth', 'w-depth', 'c-depth', 'max-passes', 'k-max'] as const) if (values[k] !== undefined) fail(`--${k}`, 'is an option of --core');
+  }
   if (values.network && values.layer) fail('--network', 'builds the whole model; drop --layer (or drop --network to build single layer engines)');
   if (values.network && values['unroll-kx']) fail('--network', 'cannot be combined with --unroll-kx');
   if (positionals.length !== 1) fail('model', `give exactly one model.q.json\n${USAGE}`);
@@ -61,6 +72,29 @@ async function build(argv: string[]): Promise<void> {
     fail(path, `cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})`);
   }
   const model = parseQuantModel(data);
+  if (values.core) {
+    const { buildCore } = await import('./core/build.js');
+    const { defaultCoreConfig } = await import('./core/presets.js');
+    const d = defaultCoreConfig(board);
+    const N = intOpt('n', values.n, d.N, 1, 256);
+    const Pf = intOpt('pf', values.pf, d.Pf, 0, 4096);
+    const cfg = {
+      ...d,
+      N, Pf,
+      Ps: intOpt('ps', values.ps, d.Ps, 0, 4096),
+      Rq: intOpt('rq', values.rq, d.Rq, 1, 4096),
+      dspPack: intOpt('dsp-pack', values['dsp-pack'], d.dspPack, 1, 2) as 1 | 2,
+      actDepth: intOpt('act-depth', values['act-depth'], d.actDepth, 1, 2 ** 24 - 1),
+      wDepth: intOpt('w-depth', values['w-depth'], d.wDepth, 1, 2 ** 24 - 1),
+      cDepth: intOpt('c-depth', values['c-depth'], d.cDepth, 1, 2 ** 15),
+      maxPasses: intOpt('max-passes', values['max-passes'], d.maxPasses, 1, 2 ** 16 - 1),
+      kMax: intOpt('k-max', values['k-max'], d.kMax, 1, 2 ** 24),
+    };
+    const seed = intOpt('seed', values.seed, 1, 0, 2 ** 31);
+    const b = await buildCore(model, { board, cfg, outDir: values.out, seed });
+    process.stdout.write(`wrote core ${b.top} (N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq}, ${b.dsp48e1} DSP48E1) and a ${b.jobs}-job program to ${values.out} (RTL, ${b.testbench}, s_wgt/s_act/s_res/m_out.expected hex, program.json, report.md, report.json, summary.html)\n`);
+    return;
+  }
   const N = intOpt('n', values.n, 8, 1, 64);
   const Pf = intOpt('pf', values.pf, 4, 1, 256);
   const Ps = intOpt('ps', values.ps, 6, 1, 256);

@@ -52,8 +52,9 @@ export function streamTestbench(o: TestbenchOptions): string {
   if (!ident.test(o.top)) fail('testbench.top', `'${o.top}' is not a Verilog identifier`);
   for (const s of [...o.inputs, ...o.outputs]) {
     if (!ident.test(s.name)) fail('testbench.stream', `'${s.name}' is not a Verilog identifier`);
-    if (s.beats < 1) fail(`testbench.${s.name}`, 'a stream needs at least one beat');
+    if (!Number.isInteger(s.beats) || s.beats < 0) fail(`testbench.${s.name}`, `beats must be a whole number, got ${s.beats}`);
   }
+  if (!o.outputs.some((s) => s.beats > 0)) fail('testbench.outputs', 'at least one output stream must expect a beat');
   // threshold on 8 random bits: stall when r[7:0] < thr
   const thr = Math.round((stall / 100) * 256);
   let seed = (o.seed ?? 1) >>> 0 || 1;
@@ -70,8 +71,8 @@ export function streamTestbench(o: TestbenchOptions): string {
   L.push('  function [31:0] xs32(input [31:0] x);', '    reg [31:0] a;', '    begin', '      a = x ^ (x << 13);', '      a = a ^ (a >> 17);', '      xs32 = a ^ (a << 5);', '    end', '  endfunction');
   for (const s of o.inputs) {
     const n = s.name;
-    L.push(`  // input ${n}: ${s.beats} beats`);
-    L.push(`  reg [${s.width - 1}:0] ${n}_mem [0:${s.beats - 1}];`);
+    L.push(`  // input ${n}: ${s.beats} beats${s.beats ? '' : ' (tvalid stays low)'}`);
+    L.push(`  reg [${s.width - 1}:0] ${n}_mem [0:${Math.max(s.beats, 1) - 1}];`);
     L.push(`  reg ${n}_tvalid;`, `  reg [31:0] ${n}_i, ${n}_r;`, `  wire ${n}_tready;`);
     L.push(`  wire [${s.width - 1}:0] ${n}_tdata = (${n}_i < ${s.beats}) ? ${n}_mem[${n}_i] : ${s.width}'d0;`);
     L.push(`  always @(posedge clk) begin`);
@@ -88,12 +89,12 @@ export function streamTestbench(o: TestbenchOptions): string {
   for (const s of o.outputs) {
     const n = s.name;
     L.push(`  // output ${n}: ${s.beats} beats expected`);
-    L.push(`  reg [${s.width - 1}:0] ${n}_exp [0:${s.beats - 1}];`);
+    L.push(`  reg [${s.width - 1}:0] ${n}_exp [0:${Math.max(s.beats, 1) - 1}];`);
     L.push(`  reg ${n}_tready;`, `  reg [31:0] ${n}_r;`, `  integer ${n}_i = 0;`, `  wire ${n}_tvalid;`, `  wire [${s.width - 1}:0] ${n}_tdata;`);
     if (s.tlast) {
       L.push(`  wire ${n}_tlast;`);
       const at = s.lastAt ?? [s.beats - 1];
-      L.push(`  reg [0:${s.beats - 1}] ${n}_lastexp;`);
+      L.push(`  reg [0:${Math.max(s.beats, 1) - 1}] ${n}_lastexp;`);
       L.push(`  integer ${n}_k;`);
       L.push(`  initial begin`, `    for (${n}_k = 0; ${n}_k < ${s.beats}; ${n}_k = ${n}_k + 1) ${n}_lastexp[${n}_k] = 1'b0;`);
       for (const a of at) L.push(`    ${n}_lastexp[${a}] = 1'b1;`);
@@ -111,8 +112,8 @@ export function streamTestbench(o: TestbenchOptions): string {
   }
   L.push(`  ${o.top} dut (`, `    .clk(clk), .rst(rst),`, ports.map((p) => `    ${p}`).join(',\n'), '  );');
   L.push('  initial begin');
-  for (const s of o.inputs) L.push(`    $readmemh("${tbInputFile(s)}", ${s.name}_mem);`);
-  for (const s of o.outputs) L.push(`    $readmemh("${tbExpectedFile(s)}", ${s.name}_exp);`);
+  for (const s of o.inputs) if (s.beats) L.push(`    $readmemh("${tbInputFile(s)}", ${s.name}_mem);`);
+  for (const s of o.outputs) if (s.beats) L.push(`    $readmemh("${tbExpectedFile(s)}", ${s.name}_exp);`);
   L.push('    repeat (4) @(posedge clk);', "    rst = 1'b0;", '  end');
   const done = o.outputs.map((s) => `${s.name}_i == ${s.beats}`).join(' && ');
   L.push('  always @(posedge clk) begin', '    if (!rst) begin', '      cycles = cycles + 1;');

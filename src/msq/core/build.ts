@@ -1,0 +1,198 @@
+/**
+ * `msq build --core`: the MSQ core (one run-time programmed design) plus the job program of a model, written as a
+ * folder a user can simulate with nothing but Icarus:
+ *
+ *   <prefix>_core.v ...      the core RTL (generateCore, HDL builder)
+ *   s_wgt.hex s_act.hex s_res.hex   every job's program / input tile / residual beats, jobs back to back
+ *   m_out.expected.hex       every job's output beats from the golden model (tlast on each job's last beat)
+ *   tb_<top>.v               self-checking testbench, random valid/ready stalls on all four streams
+ *   program.json             the jobs: layer, op, geometry, beats, cycle model
+ *   report.{json,md}, summary.{json,md,html}
+ *
+ * The jobs' inputs are the golden model's tensors (a seeded random model input), so all jobs run in one simulation
+ * and each job's output is checked against the golden tensor it produces; chaining them is what the host does.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Board } from '../../board/index.js';
+import { writeFolderReport } from '../../report/from-folder.js';
+import { hexBeats, streamTestbench } from '../../sim/testbench.js';
+import { fail } from '../../util/errors.js';
+import { writeDirAtomic } from '../../util/fsx.js';
+import { mulberry32 } from '../../util/random.js';
+import { GENERATOR_VERSION } from '../../version.js';
+import { actRange } from '../conventions.js';
+import { runGolden } from '../golden.js';
+import { checkModel, type QuantModel } from '../model.js';
+import { checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
+import { compileModel, programStimulus, type CompileOptions, type Program } from './compile.js';
+import { peakGops, programLatency, type ProgramJob } from './cycle-model.js';
+import { coreLaneMultipliers } from './lanes.js';
+import { coreRqaDsps } from './rqa.js';
+import { generateCore } from './rtl.js';
+
+export interface BuildCoreOptions {
+  board: Board;
+  cfg: CoreConfig;
+  outDir: string;
+  seed?: number;
+  compile?: CompileOptions;
+  /** testbench stall probability per stream and cycle, percent (default 20) */
+  stallPercent?: number;
+}
+
+export interface BuiltCore {
+  top: string;
+  testbench: string;
+  jobs: number;
+  beats: { wgt: number; act: number; res: number; out: number };
+  dsp48e1: number;
+  modelCycles: number;
+  program: Program;
+}
+
+/** DSP48E1 of a core configuration: lane multipliers + requantizer / residual-add units. */
+export function coreDsps(cfg: CoreConfig): number {
+  return coreLaneMultipliers(cfg) + cfg.Rq * coreRqaDsps(cfg);
+}
+
+/** The cycle model's view of a compiled program (one ProgramJob per job). */
+export function programJobs(model: QuantModel, program: Program): ProgramJob[] {
+  const ops = new Map(model.layers.map((l) => [l.name, l.op]));
+  return program.jobs.map((j) => ({
+    name: j.spec.name,
+    layer: j.spec.layer,
+    fields: j.spec,
+    macs: j.macs,
+    ddrBytes: j.ddrBytes,
+    conv: ops.get(j.spec.layer) === 'conv2d',
+  }));
+}
+
+export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise<BuiltCore> {
+  checkModel(model);
+  checkCoreConfig(o.cfg);
+  const dsp = coreDsps(o.cfg);
+  if (dsp > o.board.resources.dsp48e1) {
+    fail('--pf', `the core needs ${dsp} DSP48E1 (lanes ${coreLaneMultipliers(o.cfg)} + ${o.cfg.Rq} requantizer units), ${o.board.id} has ${o.board.resources.dsp48e1}: lower --pf / --n / --rq or use --dsp-pack 2`);
+  }
+  const program = compileModel(model, o.cfg, o.compile);
+  const rtl = generateCore(o.cfg);
+  const W = streamWidth(o.cfg);
+
+  // a seeded random model input, quantized as the model's input spec says
+  const rand = mulberry32(o.seed ?? 1);
+  const inSpec = model.input;
+  const [lo, hi] = actRange(inSpec.bits, inSpec.signed);
+  const n = inSpec.shape.reduce((a, b) => a * b, 1);
+  const x = new Int32Array(n);
+  for (let i = 0; i < n; i++) x[i] = lo + Math.floor(rand() * (hi - lo + 1));
+  const g = runGolden(model, x, { dump: true });
+  const stim = programStimulus(program, g.tensors!);
+
+  const wgt = stim.flatMap((s) => s.wgt);
+  const act = stim.flatMap((s) => s.act);
+  const res = stim.flatMap((s) => s.res);
+  const out = stim.flatMap((s) => s.expectedOut);
+  const lastAt: number[] = [];
+  let k = 0;
+  for (const s of stim) {
+    k += s.expectedOut.length;
+    lastAt.push(k - 1);
+  }
+  const lat = programLatency(programJobs(model, program), o.cfg, o.board, { clockMHz: o.board.defaultClockMHz });
+  const tbName = `tb_${rtl.top}.v`;
+  const tb = streamTestbench({
+    top: rtl.top,
+    inputs: [
+      { name: 's_wgt', width: W, beats: wgt.length },
+      { name: 's_act', width: W, beats: act.length },
+      { name: 's_res', width: W, beats: res.length },
+    ],
+    outputs: [{ name: 'm_out', width: W, beats: out.length, tlast: true, lastAt }],
+    // stalls on every stream: allow 6x the modelled cycles of the program without DDR limits
+    maxCycles: Math.ceil(lat.coreCycles * 6) + 10000,
+    stallPercent: o.stallPercent ?? 20,
+    seed: o.seed ?? 1,
+  });
+  const mhz = o.board.defaultClockMHz;
+  const jobsJson = program.jobs.map((j, i) => {
+    const { fixedWords: _f, sp2Words: _s, chanMap: _c, params: _p, ...desc } = j.spec;
+    const l = lat.jobs[i]!;
+    return {
+      ...desc,
+      beats: { wgt: stim[i]!.wgt.length, act: stim[i]!.act.length, res: stim[i]!.res.length, out: stim[i]!.expectedOut.length },
+      macs: j.macs,
+      ddrBytes: j.ddrBytes,
+      cycleModel: { compute: l.compute, load: l.load, coreCycles: l.coreCycles, ddrCycles: l.ddrCycles, cycles: l.cycles, bound: l.bound },
+    };
+  });
+  const layerCycles = new Map<string, number>();
+  for (const j of lat.jobs) layerCycles.set(j.layer, (layerCycles.get(j.layer) ?? 0) + j.cycles);
+  const report = {
+    generator: GENERATOR_VERSION,
+    kind: 'msq-core',
+    hash: rtl.hash,
+    model: model.name ?? null,
+    board: o.board.id,
+    top: rtl.top,
+    core: o.cfg,
+    engine: { N: o.cfg.N, Pf: o.cfg.Pf, Ps: o.cfg.Ps, Rq: o.cfg.Rq, dspPack: o.cfg.dspPack },
+    dsp48e1: { lanes: coreLaneMultipliers(o.cfg), requant: o.cfg.Rq * coreRqaDsps(o.cfg), total: dsp, board: o.board.resources.dsp48e1 },
+    peakGopsAt: { [`${mhz}MHz`]: peakGops(o.cfg, mhz) },
+    testbench: tbName,
+    seed: o.seed ?? 1,
+    jobs: program.jobs.length,
+    beats: { wgt: wgt.length, act: act.length, res: res.length, out: out.length },
+    lowering: program.layers,
+    layers: [...layerCycles].map(([layer, cycles]) => ({ layer, cycles })),
+    cycleModel: {
+      kind: 'MODEL (cycle model of the core schedule, board DDR bandwidth is an assumption of the board file)',
+      coreCycles: lat.coreCycles, cycles: lat.cycles, ms: lat.ms, effectiveGops: lat.effectiveGops,
+      convEfficiency: lat.convEfficiency, overallEfficiency: lat.overallEfficiency, ddrGBps: lat.ddrGBps,
+    },
+    notes: [
+      'one design runs every job; the host (here: the testbench) streams each job program, input tile and residual operand',
+      'job inputs are the golden model tensors of a seeded random model input; every output beat is checked against the golden model',
+      'cycles: cycle model (no stalls); DSP48E1 by configuration (lanes + requantizer units)',
+    ],
+  };
+  const md = [
+    `# MSQ core build: ${model.name ?? 'model'} on ${o.board.id}`,
+    '',
+    `Core \`${rtl.top}\`: N=${o.cfg.N}, Pf=${o.cfg.Pf}, Ps=${o.cfg.Ps} (${lanes(o.cfg)} filters per pass), Rq=${o.cfg.Rq}, dsp-pack ${o.cfg.dspPack}; ` +
+      `peak ${peakGops(o.cfg, mhz).toFixed(1)} GOPS at ${mhz} MHz; ${dsp} DSP48E1 by configuration (board: ${o.board.resources.dsp48e1}).`,
+    '',
+    `Program: ${program.jobs.length} jobs, ${wgt.length} s_wgt + ${act.length} s_act + ${res.length} s_res beats in, ${out.length} m_out beats out.`,
+    '',
+    '| layer | lowering | jobs | cycles (model) |',
+    '|---|---|---:|---:|',
+    ...program.layers.map((l) => `| ${l.layer} | ${l.how} | ${l.jobs} | ${layerCycles.get(l.layer) ?? '—'} |`),
+    '',
+    `Total ${lat.cycles} cycles = ${lat.ms.toFixed(3)} ms at ${mhz} MHz (MODEL: cycle model, DDR at the board's assumed ${lat.ddrGBps} GB/s).`,
+    '',
+    `Testbench: \`iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp\` streams s_wgt.hex, s_act.hex, s_res.hex with random stalls and checks every m_out beat against m_out.expected.hex (golden model); prints PASS or FAIL.`,
+    '',
+  ].join('\n');
+  await writeDirAtomic(o.outDir, async (tmp) => {
+    for (const [f, t] of rtl.files) await writeFile(join(tmp, f), t);
+    await writeFile(join(tmp, 's_wgt.hex'), hexBeats(wgt.map((d) => ({ data: d })), W));
+    await writeFile(join(tmp, 's_act.hex'), hexBeats(act.map((d) => ({ data: d })), W));
+    await writeFile(join(tmp, 's_res.hex'), hexBeats(res.map((d) => ({ data: d })), W));
+    await writeFile(join(tmp, 'm_out.expected.hex'), hexBeats(out.map((d) => ({ data: d })), W));
+    await writeFile(join(tmp, tbName), tb);
+    await writeFile(join(tmp, 'program.json'), JSON.stringify({ generator: GENERATOR_VERSION, core: o.cfg, jobs: jobsJson }, null, 2) + '\n');
+    await writeFile(join(tmp, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    await writeFile(join(tmp, 'report.md'), md);
+    await writeFolderReport(tmp);
+  });
+  return {
+    top: rtl.top,
+    testbench: tbName,
+    jobs: program.jobs.length,
+    beats: { wgt: wgt.length, act: act.length, res: res.length, out: out.length },
+    dsp48e1: dsp,
+    modelCycles: lat.cycles,
+    program,
+  };
+}

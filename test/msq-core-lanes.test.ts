@@ -11,7 +11,8 @@ import { cat, emitVerilog, lintVerilog, Module, type Operand } from '../src/hdl/
 import { runBoth, runStreams, type Beat, type SimDesign } from '../src/sim/index.js';
 import { weightValue } from '../src/msq/conventions.js';
 import { accBits, lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { coreLaneLatency, coreLanes } from '../src/msq/core/lanes.js';
+import { coreLaneLatency, coreLaneMultipliers, coreLanes } from '../src/msq/core/lanes.js';
+import { synthesize } from '../src/synth/index.js';
 import { mulberry32 } from '../src/util/random.js';
 
 interface Step {
@@ -246,6 +247,19 @@ describe('MSQ core lanes (coreLanes) vs golden dot products', () => {
     expect(coreLaneLatency(smallCoreConfig())).toBe(8);
     expect(coreLaneLatency(configs[2]!)).toBe(8);
     expect(coreLaneLatency(configs[3]!)).toBe(7);
+  });
+
+  it('synthesis (yosys synth_xilinx, estimate): DSP48E1 = N per fixed lane or packed pair, none for SP2 lanes', async () => {
+    // 3 fixed lanes packed (one pair + one odd lane) and one SP2 lane: 2 * N DSP48E1
+    const cfg = smallCoreConfig({ N: 12, Pf: 3, Ps: 1, dspPack: 2, cDepth: 48, kMax: 1152 });
+    const m = coreLanes(cfg, 'core_lanes_synth');
+    const r = await synthesize({ files: emitVerilog(m), top: m.name, cache: true });
+    expect(coreLaneMultipliers(cfg)).toBe(24);
+    expect(r.resources.dsp48e1).toBe(coreLaneMultipliers(cfg));
+  }, 240_000);
+
+  it('refuses a packed pair that cannot fit one DSP48E1, naming the field', () => {
+    expect(() => coreLanes(smallCoreConfig({ A: 12, N: 8, WF: 8, dspPack: 2 }), 'x')).toThrow(/core\.dspPack: .*A \+ 2\*WF \+ 1 <= 25/);
   });
 
   it('Icarus agrees with Verilator (packed pair + odd lane, 40 passes)', async () => {

@@ -12,6 +12,7 @@ import { addRequantize, requantize } from '../src/msq/conventions.js';
 import { accBits, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { coreRqa, coreRqaDsps, coreRqaLatency, RQA_DSPS } from '../src/msq/core/rqa.js';
 import { mulberry32 } from '../src/util/random.js';
+import { synthesize } from '../src/synth/index.js';
 
 interface Item {
   valid: boolean;
@@ -199,6 +200,12 @@ describe('MSQ core requantizer + residual add (coreRqa) vs conventions', () => {
     expect(v.match(/use_dsp = "yes"/g)).toHaveLength(RQA_DSPS);
     expect(coreRqaLatency(configs[0]!)).toBe(18);
   }, 120_000);
+
+  it(`synthesis (yosys synth_xilinx, estimate): one unit uses RQA_DSPS = ${RQA_DSPS} DSP48E1`, async () => {
+    const m = coreRqa(configs[0]!, 'core_rqa_synth', 4);
+    const r = await synthesize({ files: emitVerilog(m), top: m.name, cache: true });
+    expect(r.resources.dsp48e1).toBe(RQA_DSPS);
+  }, 240_000);
 
   it('Icarus agrees with Verilator (A 8, 600 items)', async () => {
     await check(configs[0]!, 21, 600, 0.8, true);

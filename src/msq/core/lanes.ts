@@ -16,6 +16,7 @@
  * extended to A+1 signed bits inside. Latency: `coreLaneLatency(cfg)` = 3 product stages + ceil(log2 N) tree stages
  * + 1 accumulate/snapshot stage, from a step with in_valid & in_last to the `acc_valid` pulse.
  */
+import { fail } from '../../util/errors.js';
 import { cat, lit, mux, Module, type Expr, type Signal } from '../../hdl/index.js';
 import { sp2P, sp2Split } from '../conventions.js';
 import { accBits, checkCoreConfig, lanes, type CoreConfig } from './config.js';
@@ -41,8 +42,16 @@ export function coreLaneLatency(cfg: CoreConfig): number {
 }
 
 /** Guard shift K of a packed fixed pair: |a * wa| < 2^(K-1) for every A-bit activation and WF-bit code. */
-export function packGuard(cfg: CoreConfig): number {
+export function packGuard(cfg: Pick<CoreConfig, 'A' | 'WF'>): number {
   return cfg.A + 1 + cfg.WF - 1;
+}
+
+/**
+ * Whether a packed pair's multiplier fits one DSP48E1 (25 x 18 signed): the packed weight wa + wb * 2^K needs
+ * A + 2*WF + 1 bits (<= 25), the activation A + 1 bits (<= 18). A = 8, WF = 8 fits exactly.
+ */
+export function packFitsDsp(cfg: Pick<CoreConfig, 'A' | 'WF'>): boolean {
+  return cfg.WF + packGuard(cfg) + 1 <= 25 && cfg.A + 1 <= 18;
 }
 
 /** Multipliers (DSP48E1 when a product fits 25 x 18) of the lanes: N per fixed lane, N per fixed pair with dspPack 2. */
@@ -107,6 +116,9 @@ function actLane(act: Expr, actSigned: Expr, n: number, A: number): Expr {
 export function coreLanes(cfg: CoreConfig, name: string): Module {
   checkCoreConfig(cfg);
   const { N, A, WF, Pf, Ps } = cfg;
+  if (cfg.dspPack === 2 && Pf >= 2 && !packFitsDsp(cfg)) {
+    fail('core.dspPack', `2 products per DSP48E1 need A + 2*WF + 1 <= 25 bits (packed weight), got A = ${A}, WF = ${WF}: use dspPack 1 or lower A / WF`);
+  }
   const L = lanes(cfg);
   const AB = accBits(cfg);
   const mod = new Module(name, {
@@ -217,7 +229,9 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
       const en1 = mod.reg(`${pre}_en1_${n}_q`, 1, { reset: null });
       const en2 = mod.reg(`${pre}_en2_${n}_q`, 1, { reset: null });
       const s1 = mod.reg(`${pre}_s1_${n}_q`, m1, { reset: null });
-      const s2 = mod.reg(`${pre}_s2_${n}_q`, m1, { reset: null });
+      const s2 = mod.reg(`${pre}_s2_${n}_q`, m2, { reset: null });
+      // s2 = P - e2 = ~e2 in m1 bits: the top m1 - m2 bits are constant ones (visible to synthesis, not registered)
+      const s2Amount = m1 > m2 ? cat(lit(2 ** (m1 - m2) - 1, m1 - m2), s2) : s2;
       const t1 = mod.reg(`${pre}_t1_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
       const t2 = mod.reg(`${pre}_t2_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
       const pq = mod.reg(`${pre}_p${n}_q`, tw + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
@@ -226,9 +240,9 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
         p.set(en1, e1.reduceOr());
         p.set(en2, e2.reduceOr());
         p.set(s1, e1.not());
-        p.set(s2, e2.resize(m1).not());
+        p.set(s2, e2.not());
         p.set(t1, mux(en1, an.resize(tw).shl(s1), lit(0, tw, true)));
-        p.set(t2, mux(en2, an.resize(tw).shl(s2), lit(0, tw, true)));
+        p.set(t2, mux(en2, an.resize(tw).shl(s2Amount), lit(0, tw, true)));
         p.set(pq, t1.add(t2));
       });
       terms.push(pq);

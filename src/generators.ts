@@ -12,6 +12,8 @@ import { randomLayerModel, type RandomLayerSpec } from './msq/rtl/random-layer.j
 import { buildEngine } from './msq/rtl/verify.js';
 import { generateNetwork } from './msq/rtl/network.js';
 import { parseQuantModel } from './msq/model.js';
+import { smallCoreConfig } from './msq/core/config.js';
+import { generateCore } from './msq/core/rtl.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './version.js';
@@ -58,5 +60,12 @@ export function representativeDesigns(): GeneratedDesign[] {
   const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
   const net = generateNetwork(mnist, { N: 8, Pf: 4, Ps: 6, Rq: 2 });
   out.push({ name: 'msq/network mnist-cnn N8 Pf4 Ps6', top: net.top, files: net.files });
+  // The run-time programmed MSQ core (src/msq/core): small test size, packed DSP pairs with odd Pf, Rq = L.
+  const core = (name: string, over: Parameters<typeof smallCoreConfig>[0]): void => {
+    const r = generateCore(smallCoreConfig(over), 'msqc');
+    out.push({ name: `msq/core ${name}`, top: r.top, files: r.files });
+  };
+  core('N16 Pf2 Ps3 Rq2', {});
+  core('N16 Pf3 Ps2 Rq5 dsp-pack 2 m5 WF6', { Pf: 3, Ps: 2, Rq: 5, dspPack: 2, m: 5, WF: 6 });
   return out;
 }

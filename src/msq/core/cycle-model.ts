@@ -24,6 +24,7 @@
  */
 import type { Board } from '../../board/index.js';
 import { coreLaneLatency } from './lanes.js';
+import { coreRqaLatency } from './rqa.js';
 import { DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
 import type { JobOp } from './job.js';
 
@@ -35,6 +36,8 @@ export interface JobFields {
   op: JobOp | number;
   fixed4: boolean;
   residual: boolean;
+  padT: number;
+  padL: number;
   inH: number;
   inW: number;
   outH: number;
@@ -51,21 +54,17 @@ export interface JobFields {
   actWords: number;
 }
 
-/** Pipeline constants of the core's schedule (cycles). */
+/** Pipeline constants of the core's schedule (cycles), from the blocks' own latency functions. */
 export interface CoreTiming {
-  /** job start (banks loaded, previous job done) to its first issued step */
-  fill: number;
-  /** activation / weight bank read latency (issue to lane inputs) */
-  readLatency: number;
-  /** requantizer + residual-add stages after a lane result is taken */
-  requantStages: number;
-  /** output register stages before m_out */
-  outStages: number;
+  /** coreLanes: in_valid & in_last to acc_valid */
+  laneLatency: number;
+  /** coreRqa: in_valid to out_valid */
+  rqaLatency: number;
 }
 
-/** The schedule's constants (docs/msq-core-rtl.md): descriptor decode and bank switch, 2-cycle bank reads,
- *  requantizer and residual-add pipeline, registered m_out. */
-export const DEFAULT_TIMING: CoreTiming = { fill: 2, readLatency: 2, requantStages: 6, outStages: 1 };
+export function coreTiming(cfg: CoreConfig): CoreTiming {
+  return { laneLatency: coreLaneLatency(cfg), rqaLatency: coreRqaLatency(cfg) };
+}
 
 export function jobOp(f: JobFields): JobOp {
   if (typeof f.op === 'string') return f.op;
@@ -95,62 +94,143 @@ export function programBeats(f: JobFields, cfg: CoreConfig): number {
   return beats;
 }
 
+/**
+ * Program loader cycles after the descriptor's DERIVE step: each section the job uses costs one fetch cycle plus
+ * one cycle per item (GEMM: fixed if Pf > 0, SP2 if Ps > 0, channel map, parameters; AVGPOOL: parameters).
+ */
+export function sectionCycles(f: JobFields, cfg: CoreConfig): number {
+  const op = jobOp(f);
+  if (op === 'maxpool') return 0;
+  if (op === 'avgpool') return 1 + f.cout;
+  let c = 0;
+  if (cfg.Pf > 0) c += 1 + f.wordsPerLane * cfg.Pf;
+  if (cfg.Ps > 0) c += 1 + f.wordsPerLane * cfg.Ps;
+  return c + 1 + f.passes * lanes(cfg) + 1 + f.cout;
+}
+
+/** Result path: the cycle a pixel's last step issues to the first cycle its output bank is full. */
+export function resultLatency(op: JobOp, cfg: CoreConfig, t: CoreTiming): number {
+  if (op === 'maxpool') return 3;
+  if (op === 'avgpool') return 6 + ceilDiv(cfg.N, cfg.Rq) + t.rqaLatency;
+  return 5 + t.laneLatency + ceilDiv(lanes(cfg), cfg.Rq) + t.rqaLatency;
+}
+
+/** Per job cycle stamps of a program run (cycle 0 = first cycle after reset; no stalls on the streams). */
+export interface JobStamps {
+  /** last program item (s_wgt) */
+  progEnd: number;
+  /** last activation beat accepted */
+  actEnd: number;
+  /** first pixel start */
+  start: number;
+  /** last issued step */
+  issueEnd: number;
+  /** handshake cycle of the job's last m_out beat */
+  lastBeat: number;
+}
+
+/**
+ * The core's schedule, job by job and pixel by pixel (docs/msq-core-rtl.md), with sources always valid and the sink
+ * always ready:
+ *  - program loader: WAIT (the bank is free once job j-2's last output word is loaded), DESC (fetch + 24 items),
+ *    DERIVE (padT + padL + 1 cycles), then `sectionCycles`; jobs in order;
+ *  - activation loader: starts the cycle after the job's descriptor is derived (and after job j-1's activations and
+ *    job j-2's last issued step), one beat per clock;
+ *  - issuer: IDLE (job j-1 issued, program and activations loaded; a GEMM after an AVGPOOL or an AVGPOOL after
+ *    a GEMM waits until the units are quiet), SETUP, then per pixel passes * passCycles cycles; a pixel starts only
+ *    when its output bank (pixel index mod 2, counted across jobs) has been emitted;
+ *  - result path `resultLatency`, then the emitter: coutGroups words per pixel, one per clock, in pixel order.
+ */
+export function scheduleProgram(jobs: readonly JobFields[], cfg: CoreConfig, t: CoreTiming = coreTiming(cfg)): JobStamps[] {
+  const out: JobStamps[] = [];
+  const G = ceilDiv(lanes(cfg), cfg.Rq);
+  const GP = ceilDiv(cfg.N, cfg.Rq);
+  const QMAX = t.laneLatency + Math.max(G, GP) + 8;
+  // pixel-bank state across jobs: last emitter load of the latest pixel in each bank, and the next bank
+  const bankFree: [number, number] = [-1, -1];
+  let bank = 0;
+  let emitLast = -1; // last emitter load cycle so far
+  let progEnd = -1;
+  let actEnd = -1;
+  let issueEnd = -1; // previous job's last issued step
+  let lastIssue = -Infinity; // for the quiet counter
+  let lastAvg = false;
+  const jobDone: number[] = []; // emitter's last load per job
+  jobs.forEach((f, j) => {
+    const op = jobOp(f);
+    // program loader
+    const w0 = Math.max(progEnd + 1, j >= 2 ? jobDone[j - 2]! + 1 : 0);
+    const deriveEnd = w0 + 26 + f.padT + f.padL;
+    const pEnd = deriveEnd + sectionCycles(f, cfg);
+    // activation loader
+    const aStart = Math.max(deriveEnd + 1, actEnd + 1, j >= 2 ? out[j - 2]!.issueEnd + 1 : 0);
+    const aEnd = aStart + f.actWords;
+    // issuer
+    const classWait = (op === 'gemm' && lastAvg) || (op === 'avgpool' && !lastAvg);
+    let ready = Math.max(issueEnd + 1, pEnd + 1, aEnd + 1);
+    if (classWait) ready = Math.max(ready, lastIssue + 1 + QMAX);
+    let s = ready + 2;
+    const delta = resultLatency(op, cfg, t);
+    const pixels = f.outH * f.outW;
+    let start = -1;
+    let tEnd = -1;
+    for (let i = 0; i < pixels; i++) {
+      if (i === 0) start = s;
+      // the pixel claims its output bank at the last cycle of its first pass (stalling there until it is free)
+      const claim = Math.max(s + f.passCycles - 1, bankFree[bank]! + 1);
+      tEnd = claim + (f.passes - 1) * f.passCycles;
+      const full = tEnd + delta;
+      const e0 = Math.max(full, emitLast + 1);
+      emitLast = e0 + f.coutGroups - 1;
+      bankFree[bank] = emitLast;
+      bank ^= 1;
+      s = tEnd + 1;
+    }
+    if (op === 'gemm') lastAvg = false;
+    else if (op === 'avgpool') lastAvg = true;
+    lastIssue = tEnd;
+    issueEnd = tEnd;
+    progEnd = pEnd;
+    actEnd = aEnd;
+    jobDone.push(emitLast);
+    out.push({ progEnd: pEnd, actEnd: aEnd, start, issueEnd: tEnd, lastBeat: emitLast + 1 });
+  });
+  return out;
+}
+
 export interface JobCycles {
   op: JobOp;
   /** s_wgt beats */
   programBeats: number;
-  /** max(actWords, programBeats): cycles to fill the job's banks */
-  load: number;
   pixels: number;
-  /** pixels * passes * passCycles */
+  /** pixels * passes * passCycles: the issuer's busy cycles */
   issue: number;
-  fill: number;
-  drain: number;
-  /** fill + issue + drain: the job's core cycles once its banks are loaded */
-  compute: number;
-  /** load + compute: the job run alone from an idle core (what a single-job simulation counts) */
+  /** the job alone from an idle core: last m_out beat + 1 (what a single-job simulation counts) */
   standalone: number;
   /** stream beats: s_act, s_res, m_out */
   actBeats: number;
   resBeats: number;
   outBeats: number;
-  /** MAC slots the lanes offer while the job computes: compute * N * L (GEMM) */
-  slots: number;
-}
-
-/** Requantizer serialization of one pass: the results of L lanes (GEMM) or N lanes (AVGPOOL) through Rq units. */
-export function requantCycles(op: JobOp, cfg: CoreConfig): number {
-  if (op === 'maxpool') return 1;
-  return ceilDiv(op === 'gemm' ? lanes(cfg) : cfg.N, cfg.Rq);
 }
 
 /** Cycles of one job from its descriptor fields (no stalls: sources always valid, sink always ready). */
-export function jobCycles(f: JobFields, cfg: CoreConfig, t: CoreTiming = DEFAULT_TIMING): JobCycles {
-  const op = jobOp(f);
-  const pb = programBeats(f, cfg);
-  const load = Math.max(f.actWords, pb);
+export function jobCycles(f: JobFields, cfg: CoreConfig, t: CoreTiming = coreTiming(cfg)): JobCycles {
   const pixels = f.outH * f.outW;
-  const issue = pixels * f.passes * f.passCycles;
-  const laneLat = op === 'gemm' ? coreLaneLatency(cfg) : 2;
-  // after the last step of the last pass: bank read, lanes, the pass's requantizer serialization and stages, then
-  // the last pixel's coutGroups output beats
-  const drain = t.readLatency + laneLat + requantCycles(op, cfg) + (op === 'maxpool' ? 1 : t.requantStages) + t.outStages + f.coutGroups;
-  const compute = t.fill + issue + drain;
   return {
-    op,
-    programBeats: pb,
-    load,
+    op: jobOp(f),
+    programBeats: programBeats(f, cfg),
     pixels,
-    issue,
-    fill: t.fill,
-    drain,
-    compute,
-    standalone: load + compute,
+    issue: pixels * f.passes * f.passCycles,
+    standalone: scheduleProgram([f], cfg, t)[0]!.lastBeat + 1,
     actBeats: f.actWords,
     resBeats: f.residual ? pixels * f.coutGroups : 0,
     outBeats: pixels * f.coutGroups,
-    slots: op === 'gemm' ? compute * cfg.N * lanes(cfg) : 0,
   };
+}
+
+/** Peak GOPS of a configuration: 2 * N * (Pf + Ps) operations per clock. */
+export function peakGops(cfg: CoreConfig, clockMHz: number): number {
+  return (2 * cfg.N * lanes(cfg) * clockMHz) / 1000;
 }
 
 /** One job of a program, with what the latency report needs beside the descriptor. */
@@ -168,7 +248,11 @@ export interface ProgramJob {
   conv?: boolean;
 }
 
-export interface JobLatency extends JobCycles {
+export interface JobLatency extends JobCycles, JobStamps {
+  /** loading the job's banks from an idle loader: program (descriptor, DERIVE, sections) or activations, the longer */
+  load: number;
+  /** first pixel start to last output beat */
+  compute: number;
   name: string;
   layer: string;
   macs: number;
@@ -178,7 +262,8 @@ export interface JobLatency extends JobCycles {
   coreCycles: number;
   /** max(coreCycles, ddrCycles) */
   cycles: number;
-  bound: 'compute' | 'ddr' | 'load';
+  /** 'compute': issuer busy >= 90 % of the job's core cycles; 'latency': loads / result path; 'ddr' */
+  bound: 'compute' | 'ddr' | 'latency';
 }
 
 export interface ProgramLatency {
@@ -194,7 +279,7 @@ export interface ProgramLatency {
   /** 2 * MACs / latency */
   effectiveGops: number;
   peakGops: number;
-  /** useful conv MACs / (conv jobs' compute cycles * N * L): the lanes' use while convolutions run */
+  /** useful conv MACs / (conv jobs' core cycles * N * L): the lanes' use while convolutions run (no DDR bound) */
   convEfficiency: number;
   /** useful conv MACs / (conv jobs' cycles incl. DDR and load waits * N * L) */
   convEfficiencyWithDdr: number;
@@ -202,14 +287,10 @@ export interface ProgramLatency {
   overallEfficiency: number;
 }
 
-/** Peak GOPS of a configuration: 2 * N * (Pf + Ps) operations per clock. */
-export function peakGops(cfg: CoreConfig, clockMHz: number): number {
-  return (2 * cfg.N * lanes(cfg) * clockMHz) / 1000;
-}
 
 /**
- * Latency of a job program: the overlapped schedule of the header, then per job max(core cycles, DDR cycles) at the
- * board's derated DDR bandwidth and `clockMHz`.
+ * Latency of a job program: `scheduleProgram` (streams always valid), then per job max(core cycles, DDR cycles) at
+ * the board's derated DDR bandwidth and `clockMHz` (core cycles of job j = its last beat - job j-1's last beat).
  */
 export function programLatency(
   jobs: ProgramJob[],
@@ -217,46 +298,44 @@ export function programLatency(
   board: Pick<Board, 'ddr'>,
   o: { clockMHz: number; timing?: CoreTiming },
 ): ProgramLatency {
-  const t = o.timing ?? DEFAULT_TIMING;
+  const t = o.timing ?? coreTiming(cfg);
   const W = streamWidth(cfg);
   const L = lanes(cfg);
   const bytesPerCycle = (board.ddr.deratedGBps * 1e9) / (o.clockMHz * 1e6);
-  const out: JobLatency[] = [];
-  const end: number[] = [];
-  let loadEnd = 0;
-  jobs.forEach((j, i) => {
+  const stamps = scheduleProgram(jobs.map((j) => j.fields), cfg, t);
+  const out: JobLatency[] = jobs.map((j, i) => {
     const c = jobCycles(j.fields, cfg, t);
-    const bankFree = i >= 2 ? end[i - 2]! : 0;
-    const ls = Math.max(loadEnd, bankFree);
-    loadEnd = ls + c.load;
-    const prev = i > 0 ? end[i - 1]! : 0;
-    const start = Math.max(loadEnd, prev);
-    end.push(start + c.compute);
-    const coreCycles = end[i]! - prev;
+    const st = stamps[i]!;
+    const prev = i > 0 ? stamps[i - 1]!.lastBeat + 1 : 0;
+    const coreCycles = st.lastBeat + 1 - prev;
     const ddrBytes = j.ddrBytes ?? ((c.actBeats + c.programBeats + c.resBeats + c.outBeats) * W) / 8;
     const ddrCycles = Math.ceil(ddrBytes / bytesPerCycle);
     const cycles = Math.max(coreCycles, ddrCycles);
-    const bound = ddrCycles > coreCycles ? 'ddr' : coreCycles > c.compute ? 'load' : 'compute';
-    out.push({ ...c, name: j.name, layer: j.layer, macs: j.macs, ddrBytes, ddrCycles, coreCycles, cycles, bound });
+    // compute-bound when the issuer was busy for most of the job's share; else bound by loads / result latency
+    const bound = ddrCycles > coreCycles ? 'ddr' : c.issue >= 0.9 * coreCycles ? 'compute' : 'latency';
+    const f = j.fields;
+    const load = 27 + f.padT + f.padL + Math.max(sectionCycles(f, cfg), 1 + f.actWords);
+    const compute = st.lastBeat - st.start + 1;
+    return { ...c, ...st, load, compute, name: j.name, layer: j.layer, macs: j.macs, ddrBytes, ddrCycles, coreCycles, cycles, bound };
   });
   const cycles = out.reduce((a, j) => a + j.cycles, 0);
   const macs = out.reduce((a, j) => a + j.macs, 0);
   const convIdx = jobs.map((j, i) => (j.conv ? i : -1)).filter((i) => i >= 0);
   const convMacs = convIdx.reduce((a, i) => a + out[i]!.macs, 0);
-  const convCompute = convIdx.reduce((a, i) => a + out[i]!.compute, 0);
+  const convCore = convIdx.reduce((a, i) => a + out[i]!.coreCycles, 0);
   const convCycles = convIdx.reduce((a, i) => a + out[i]!.cycles, 0);
   const ms = cycles / (o.clockMHz * 1e3);
   return {
     clockMHz: o.clockMHz,
     ddrGBps: board.ddr.deratedGBps,
     jobs: out,
-    coreCycles: end.length ? end[end.length - 1]! : 0,
+    coreCycles: stamps.length ? stamps[stamps.length - 1]!.lastBeat + 1 : 0,
     cycles,
     ms,
     macs,
     effectiveGops: ms > 0 ? (2 * macs) / (ms * 1e6) : 0,
     peakGops: peakGops(cfg, o.clockMHz),
-    convEfficiency: convCompute ? convMacs / (convCompute * cfg.N * L) : 0,
+    convEfficiency: convCore ? convMacs / (convCore * cfg.N * L) : 0,
     convEfficiencyWithDdr: convCycles ? convMacs / (convCycles * cfg.N * L) : 0,
     overallEfficiency: cycles ? macs / (cycles * cfg.N * L) : 0,
   };
@@ -272,7 +351,7 @@ export function layerTable(p: ProgramLatency, cfg: CoreConfig): {
     if (!r) rows.set(j.layer, (r = { layer: j.layer, jobs: 0, macs: 0, compute: 0, cycles: 0, ddrCycles: 0, bounds: new Set() }));
     r.jobs++;
     r.macs += j.macs;
-    r.compute += j.compute;
+    r.compute += j.coreCycles;
     r.cycles += j.cycles;
     r.ddrCycles += j.ddrCycles;
     r.bounds.add(j.bound);

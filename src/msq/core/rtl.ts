@@ -599,8 +599,10 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const pmLast = [flag('pm_last0_q'), flag('pm_last1_q')];
 
   const run = ist.is('RUN');
-  const pixStart = m.let('is_pix_start', pass.eq(0).and(kstep.eq(jPcM1)));
-  const stall = m.let('is_stall', pixStart.and(pick(busyQ, ibank).or(jRes.and(pick(resFull, islot).not()))));
+  // The pixel claims its output bank (and residual slot) at the LAST step of its FIRST pass: its first result is
+  // written laneLatency + 4 + rqaLatency cycles later, so the bank's previous pixel has one more pass to leave.
+  const claim = m.let('is_claim', pass.eq(0).and(kstep.eq(0)));
+  const stall = m.let('is_stall', claim.and(pick(busyQ, ibank).or(jRes.and(pick(resFull, islot).not()))));
   const go = m.let('is_go', run.and(stall.not()));
   const issue = m.let('is_issue', go.and(kstep.le(jStepsM1)));
   const stepLast = m.let('is_step_last', kstep.eq(0));
@@ -679,7 +681,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
         p.if(go, () => {
           p.set(kstep, mux(stepLast, jPcM1, kstep.sub(1).trunc(16)));
         });
-        p.if(go.and(pixStart), () => {
+        p.if(go.and(claim), () => {
           for (const k of [0, 1]) {
             p.if(k === 1 ? ibank : ibank.not(), () => {
               p.set(pmJb[k]!, ib);
@@ -943,7 +945,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const r3End = m.reg('r3_end_q', 1, { reset: 0 });
   m.sync((p) => p.set(r3End, r2End));
 
-  const TB = CB + 2;
+  const TB = CB + 3; // {write, pixel end, pixel bank, channel}: the end marker travels even when the lane is idle
   const rqaMod = coreRqa(cfg, `${prefix}_rqa`, TB);
   const port = (name: string): Signal => {
     const s = rqaMod.signals.find((x) => x.name === name && (x.kind === 'input' || x.kind === 'output'));
@@ -999,13 +1001,13 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
     });
     const res3 = r3(`res${u}`, resLane);
     const ch3 = r3(`chan${u}`, ch2);
-    const tag3 = cat(u === 0 ? r3End : lit(0, 1), r3Pb, ch3);
+    const tag3 = cat(ok3, u === 0 ? r3End : lit(0, 1), r3Pb, ch3);
     const oValid = m.wire(`q${u}_valid`, 1);
     const oY = m.wire(`q${u}_y`, A, { signed: port('y').signed });
     const oTag = m.wire(`q${u}_tag`, TB, { signed: port('tag_out').signed });
     if (u !== 0) oTag.markUnused();
     m.instance(rqaMod, `u_rqa${u}`, {
-      in_valid: ok3,
+      in_valid: u === 0 ? ok3.or(r3End) : ok3,
       acc: as(val3, 'acc'),
       bias: as(bias3, 'bias'),
       mul: as(mul3, 'mul'),
@@ -1026,7 +1028,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
       tag_out: oTag,
     });
     const tagU = oTag.asUnsigned();
-    outWr.push({ v: oValid, pb: tagU.bit(CB), ch: tagU.slice(CB - 1, 0), y: oY.asUnsigned() });
+    outWr.push({ v: oValid.and(tagU.bit(CB + 2)), pb: tagU.bit(CB), ch: tagU.slice(CB - 1, 0), y: oY.asUnsigned() });
     if (u === 0) {
       fullSetUnit = m.let('q_pix_done', oValid.and(tagU.bit(CB + 1)));
       fullSetPb = tagU.bit(CB);
@@ -1117,7 +1119,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
         p.set(busyQ[k]!, 0);
         p.set(fullQ[k]!, 0);
       });
-      p.if(go.and(pixStart).and(is(ibank)), () => p.set(busyQ[k]!, 1));
+      p.if(go.and(claim).and(is(ibank)), () => p.set(busyQ[k]!, 1));
       p.if(fullSetUnit.and(is(fullSetPb)).or(maxDone.and(is(maxPb))), () => p.set(fullQ[k]!, 1));
     }
   });

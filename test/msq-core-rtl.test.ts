@@ -1,0 +1,224 @@
+/**
+ * The MSQ core RTL (src/msq/core/rtl.ts) against the golden model: models are compiled to jobs by the host compiler
+ * (src/msq/core/compile.ts), every job's streams and expected m_out beats come from the golden model's per-layer
+ * tensors (runGolden with dump: programStimulus), and ALL jobs run back to back in ONE simulation of ONE generated
+ * design, with random valid / ready stalls on all four streams. The expected beats never come from a model of the RTL.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintVerilog } from '../src/hdl/index.js';
+import { runBoth, runStreams, type Beat } from '../src/sim/index.js';
+import { chooseMultiplier } from '../src/msq/conventions.js';
+import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
+import { loadMnist } from '../src/msq/mnist.js';
+import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
+import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
+import { compileModel, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
+import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { PROJECT_ROOT } from '../src/version.js';
+
+/** The test design: the small core with modest banks, so layers of a few hundred words need row bands / filter groups. */
+const cfg: CoreConfig = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
+
+interface Run {
+  jobs: CompiledJob[];
+  wgt: Beat[];
+  act: Beat[];
+  res: Beat[];
+  out: Beat[];
+  /** index of each job's first output beat */
+  outStart: number[];
+}
+
+const emptyRun = (): Run => ({ jobs: [], wgt: [], act: [], res: [], out: [], outStart: [] });
+
+/** Compile `model` and append every job's golden streams to `run`. */
+function addModel(run: Run, model: QuantModel, input: Int32Array, c: CoreConfig, opts: CompileOptions = {}): void {
+  const prog = compileModel(model, c, opts);
+  const g = runGolden(model, input, { dump: true });
+  const stim = programStimulus(prog, g.tensors!);
+  stim.forEach((s, i) => {
+    run.jobs.push(prog.jobs[i]!);
+    run.wgt.push(...s.wgt.map((data) => ({ data })));
+    run.act.push(...s.act.map((data) => ({ data })));
+    run.res.push(...s.res.map((data) => ({ data })));
+    run.outStart.push(run.out.length);
+    run.out.push(...s.expectedOut.map((data, k) => ({ data, last: k === s.expectedOut.length - 1 })));
+  });
+}
+
+const base: RandomLayerSpec = {
+  op: 'conv2d', cin: 5, h: 7, w: 6, cout: 7, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1],
+  sp2Fraction: 0.5, inBits: 8, inSigned: false, outBits: 8, outSigned: true, fixedBits: 8, sp2Bits: 4,
+};
+
+/** One-layer cases: kernels 1/3/5/7, strides, asymmetric padding, odd channels, signedness, 2..8-bit codes, fixed4, tiles. */
+const layerCases: [string, Partial<RandomLayerSpec>, CompileOptions?, boolean?][] = [
+  ['1x1 odd channels', { k: [1, 1], pad: [0, 0, 0, 0], cin: 19, cout: 11 }],
+  ['3x3 stride 2, asymmetric padding, signed 5-bit in', { stride: [2, 2], pad: [2, 0, 1, 1], inBits: 5, inSigned: true, h: 9, w: 8 }],
+  ['5x5, 2-bit unsigned in, 3-bit out', { k: [5, 5], pad: [2, 1, 2, 3], inBits: 2, outBits: 3, outSigned: false, cin: 17 }],
+  ['7x7 stride 2 direct', { k: [7, 7], stride: [2, 2], pad: [3, 3, 2, 3], cin: 3, h: 13, w: 11, cout: 9 }, { im2col: 'never' }],
+  ['7x7 stride 2 im2col', { k: [7, 7], stride: [2, 2], pad: [3, 3, 2, 3], cin: 3, h: 13, w: 11, cout: 9 }, { im2col: 'always' }],
+  ['all fixed 4-bit (fixed4 stream), signed in', { sp2Fraction: 0, fixedBits: 4, cout: 9, inSigned: true }],
+  ['2-bit fixed, 3-bit SP2', { fixedBits: 2, sp2Bits: 3, cout: 13 }],
+  ['all SP2', { sp2Fraction: 1, cout: 15, k: [1, 3], pad: [0, 1, 0, 1] }],
+  ['worst-case weights and inputs, signed', { worstCase: true, cout: 10, inSigned: true, cin: 33 }, {}, true],
+  ['worst-case weights and inputs, unsigned', { worstCase: true, cout: 6, cin: 40, k: [1, 1], pad: [0, 0, 0, 0] }, {}, true],
+  ['linear', { op: 'linear', cin: 70, h: 1, w: 1, cout: 23, inSigned: true }],
+  ['row bands and filter groups (3x3, 18 -> 37 channels, 20 x 9)', { cin: 18, cout: 37, h: 20, w: 9 }],
+  ['row bands, 5x5 stride 2', { k: [5, 5], stride: [2, 2], pad: [2, 2, 1, 2], cin: 9, cout: 20, h: 31, w: 13 }],
+  ['depthwise 3x3 stride 2', { depthwise: true, cin: 21, cout: 21, stride: [2, 2], pad: [1, 0, 1, 1] }],
+];
+
+/** A small graph with every op: maxpool, avgpool, global avgpool, relu (fused and standalone), fused residual add, flatten -> linear. */
+function graphModel(seed: number, H = 12, W = 11): QuantModel {
+  const r = rng(seed);
+  let n = 0;
+  const conv = (name: string, input: string, cin: number, h: number, w: number, cout: number, k: number, s: number, pad: [number, number, number, number], out: { bits: number; signed: boolean }, inBits: number, inSigned: boolean): QuantLayer => {
+    const m = randomLayerModel({ ...base, cin, h, w, cout, k: [k, k], stride: [s, s], pad, inBits, inSigned, outBits: out.bits, outSigned: out.signed }, seed * 17 + n++);
+    return { ...(m.layers[0] as Extract<QuantLayer, { op: 'conv2d' }>), name, input };
+  };
+  const mul = (f: number): { M: number; S: number } => chooseMultiplier(f * (0.7 + 0.6 * r()));
+  const [mh, mw] = [windowOut(H, 3, 2, 1, 1), windowOut(W, 3, 2, 1, 0)];
+  const [ah, aw] = [windowOut(mh, 2, 2, 0, 1), windowOut(mw, 2, 2, 0, 1)];
+  const feats = 20 * ah * aw;
+  const lin = randomLayerModel({ ...base, op: 'linear', cin: feats, h: 1, w: 1, cout: 12, inBits: 6, inSigned: false, outBits: 8, outSigned: true }, seed * 17 + 50);
+  const addMul = (): { Ma: number; Mb: number; S: number } => {
+    const x = mul(0.6);
+    const y = mul(0.45);
+    const S = Math.min(x.S, y.S);
+    return { Ma: Math.round(x.M / 2 ** (x.S - S)), Mb: Math.round(y.M / 2 ** (y.S - S)), S };
+  };
+  const layers: QuantLayer[] = [
+    conv('c1', 'input', 6, H, W, 20, 3, 1, [1, 1, 1, 1], { bits: 6, signed: true }, 7, true),
+    { name: 'r1', op: 'relu', input: 'c1' },
+    { name: 'mp', op: 'maxpool', input: 'r1', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 0] },
+    conv('a', 'mp', 20, mh, mw, 20, 1, 1, [0, 0, 0, 0], { bits: 6, signed: true }, 6, false),
+    conv('b', 'mp', 20, mh, mw, 20, 3, 1, [1, 1, 1, 1], { bits: 6, signed: true }, 6, false),
+    { name: 'r_b', op: 'relu', input: 'b' },
+    { name: 'sum', op: 'add', inputs: ['a', 'r_b'], ...addMul(), out: { bits: 6, signed: true, scale: 1 } },
+    { name: 'r2', op: 'relu', input: 'sum' },
+    { name: 'ap', op: 'avgpool', input: 'r2', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 1, 1], ...mul(0.25), out: { bits: 6, signed: true, scale: 1 } },
+    { name: 'r3', op: 'relu', input: 'ap' },
+    { name: 'gap', op: 'globalavgpool', input: 'r2', ...mul(1 / (mh * mw)), out: { bits: 8, signed: true, scale: 1 } },
+    { name: 'flat', op: 'flatten', input: 'r3' },
+    { ...(lin.layers[0] as Extract<QuantLayer, { op: 'linear' }>), name: 'fc', input: 'flat', inFeatures: feats },
+  ];
+  return parseQuantModel({
+    format: 'accelforge-msq', version: 1, note: 'core RTL test graph',
+    input: { name: 'input', shape: [6, H, W], bits: 7, signed: true, scale: 1 },
+    layers, output: 'fc',
+  });
+}
+
+const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
+
+describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
+  const rtl = generateCore(cfg);
+  const design = coreSimDesign(rtl);
+
+  it('lints clean (verilator -Wall, iverilog)', async () => {
+    await lintVerilog(rtl.files, rtl.top);
+  }, 300_000);
+
+  it('random layers, pools, residual add, tiles: every job equals the golden model, with stalls on all streams', async () => {
+    const run = emptyRun();
+    layerCases.forEach(([, over, opts, worst], i) => {
+      const model = randomLayerModel({ ...base, ...over }, 300 + i);
+      addModel(run, model, randomInput(model, 40 + i, worst ?? false), cfg, opts);
+    });
+    addModel(run, graphModel(7), randomInput(graphModel(7), 9), cfg);
+    const ops = new Set(run.jobs.map((j) => `${j.spec.op}${j.spec.residual ? '+res' : ''}`));
+    expect([...ops].sort()).toEqual(['avgpool', 'gemm', 'gemm+res', 'maxpool']);
+    expect(run.jobs.some((j) => j.spec.fixed4)).toBe(true);
+    expect(run.jobs.filter((j) => j.spec.layer === 'layer0' && j.spec.passes > 1).length).toBeGreaterThan(0);
+    const r = await runStreams(design, {
+      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
+      expected: { m_out: run.out },
+      seed: 11,
+      validProb: { s_wgt: 0.8, s_act: 0.6, s_res: 0.5 },
+      readyProb: 0.6,
+      maxCycles: 2_000_000,
+    });
+    expect(r.outputs.m_out!.length).toBe(run.out.length);
+    expect(run.jobs.length).toBeGreaterThan(30);
+    console.log(`core RTL: ${run.jobs.length} jobs, ${run.out.length} output beats, ${r.cycleCount} cycles`);
+    if (process.env.H2_BREAK) throw new Error('x');
+  }, 600_000);
+
+  it('MNIST CNN: all jobs of 2 real test digits in one simulation, every job and the logits equal the golden model', async () => {
+    const digits = loadMnist('test', 2);
+    const run = emptyRun();
+    const golden = digits.images.map((img) => {
+      const x = quantizeInput(mnist, pixelsToReal(mnist, img));
+      addModel(run, mnist, x, cfg);
+      return runGolden(mnist, x).output.data;
+    });
+    const r = await runStreams(design, {
+      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
+      expected: { m_out: run.out },
+      seed: 5,
+      validProb: 0.7,
+      readyProb: 0.7,
+      maxCycles: 2_000_000,
+    });
+    // the last job of each digit is the final linear layer: its beats are the logits
+    const perDigit = run.jobs.length / 2;
+    golden.forEach((y, d) => {
+      const k = (d + 1) * perDigit - 1;
+      const beats = r.outputs.m_out!.slice(run.outStart[k]!, k + 1 < run.jobs.length ? run.outStart[k + 1] : undefined);
+      const logits: number[] = [];
+      for (let c = 0; c < y.length; c++) {
+        const v = Number((beats[Math.floor(c / cfg.N)]!.data >> BigInt((c % cfg.N) * cfg.A)) & 0xffn);
+        logits.push(v >= 128 ? v - 256 : v);
+      }
+      expect(logits).toEqual(Array.from(y));
+      expect(argmax(logits)).toBe(argmax(y));
+    });
+  }, 600_000);
+});
+
+describe('MSQ core RTL: second opinions', () => {
+  it('Icarus agrees with Verilator on a few jobs (beats and cycles)', async () => {
+    const rtl = generateCore(cfg);
+    const run = emptyRun();
+    const model = randomLayerModel({ ...base, cin: 9, cout: 8, h: 5, w: 4, stride: [2, 1] }, 71);
+    addModel(run, model, randomInput(model, 3), cfg);
+    const g = graphModel(3, 5, 4);
+    addModel(run, g, randomInput(g, 4), cfg);
+    const r = await runBoth(coreSimDesign(rtl), {
+      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
+      expected: { m_out: run.out },
+      seed: 2,
+      validProb: 0.8,
+      readyProb: 0.7,
+      maxCycles: 200_000,
+    });
+    expect(r.outputs.m_out!.length).toBe(run.out.length);
+  }, 600_000);
+
+  it('dspPack 2 (two fixed products per DSP48E1, odd Pf) runs fixed-heavy jobs exactly', async () => {
+    const c2 = smallCoreConfig({ Pf: 3, Ps: 2, dspPack: 2, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
+    const rtl = generateCore(c2);
+    const run = emptyRun();
+    const cases: Partial<RandomLayerSpec>[] = [
+      { sp2Fraction: 0, cout: 11, inSigned: true },
+      { worstCase: true, sp2Fraction: 0.3, cout: 7, cin: 20 },
+      { sp2Fraction: 0, fixedBits: 4, cout: 6, k: [1, 1], pad: [0, 0, 0, 0], cin: 30 },
+    ];
+    cases.forEach((over, i) => {
+      const model = randomLayerModel({ ...base, ...over }, 500 + i);
+      addModel(run, model, randomInput(model, 60 + i, over.worstCase ?? false), c2);
+    });
+    await runStreams(coreSimDesign(rtl), {
+      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
+      expected: { m_out: run.out },
+      seed: 8,
+      validProb: 0.7,
+      readyProb: 0.6,
+      maxCycles: 500_000,
+    });
+  }, 600_000);
+});

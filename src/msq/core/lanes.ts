@@ -8,9 +8,14 @@
  *             are unpacked exactly (docs/msq-engine.md); an odd last fixed lane stays unpacked.
  *  sp2Lane:   N m-bit SP2 codes [sign | e1 | e2] x N activations: a * w = ±((a << s1) + (a << s2)), s = P - e
  *             (conventions.ts), multiplexers and adders only (`use_dsp = "no"`, no `*`). The sign is applied to the
- *             activation in the decode stage, so every stage holds at most one carry chain.
+ *             activation in the decode stage, so every stage holds at most one carry chain; each term is one
+ *             multiplexer over its exponent field (e = 0 selects 0), the second one formed inside the adder's LUTs.
+ *             (yosys, N = 12, A = 8, m = 4: 610 LUT per SP2 lane incl. tree and accumulator; the layer engine's
+ *             sp2Lane, with a static activation sign: 723.)
  *  Then per lane: a registered adder tree (one level per stage), the accumulator (`first ? sum : acc + sum` on
  *  valid steps) and a snapshot register loaded with the pass's final sum on the pass's last step.
+ *
+ * DSP48E1: N per fixed lane, N per packed pair (`coreLaneMultipliers`), 0 for SP2 lanes (checked by synthesis).
  *
  * Activations are A-bit lanes, two's complement when `act_signed` is 1 (a run-time input), else unsigned; they are
  * extended to A+1 signed bits inside. Latency: `coreLaneLatency(cfg)` = 3 product stages + ceil(log2 N) tree stages
@@ -99,6 +104,22 @@ function accumulate(m: Module, prefix: string, sum: Expr, width: number, en: Exp
     });
   });
   return snap;
+}
+
+/**
+ * One SP2 term x * 2^(P - e) for e >= 1 and 0 for e = 0, as a multiplexer tree over the bits of e (signed, `width`
+ * bits; x << (P - 1) must fit). Constant shifts are wiring, so each result bit is one 2^|e|-input multiplexer.
+ */
+function sp2Term(x: Expr, e: Expr, P: number, width: number): Expr {
+  const values: Expr[] = [lit(0, width, true)];
+  for (let v = 1; v < 2 ** e.width; v++) values.push(x.resize(width - (P - v)).shl(P - v));
+  let level = values;
+  for (let b = 0; level.length > 1; b++) {
+    const next: Expr[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(mux(e.bit(b), level[i + 1]!, level[i]!));
+    level = next;
+  }
+  return level[0]!;
 }
 
 /** Activation lane n extended to A+1 signed bits (sign bit = act_signed & msb). */
@@ -211,7 +232,9 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
     ];
   };
 
-  // SP2 lanes: decode (signed activation ±a, term enables, shifts s = ~e), shifted terms, their sum
+  // SP2 lanes. Stage 1: ±a (the sign applied to the activation), e1 and e2 registered. Stage 2: the first term
+  // t1 = a << (P - e1) (0 for e1 = 0) as one multiplexer over e1 (no separate enable), registered. Stage 3: t1 plus
+  // the second term, which is formed inside the adder's LUTs (a multiplexer over e2 of the delayed ±a).
   const sp2Lane = (l: number): Signal => {
     const pre = `sp${l}`;
     const { m } = cfg;
@@ -222,28 +245,22 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
     for (let n = 0; n < N; n++) {
       const base = (l * N + n) * m;
       const sign = sw!.bit(base + m - 1);
-      const e1 = sw!.slice(base + m - 2, base + m2);
-      const e2 = sw!.slice(base + m2 - 1, base);
       const a = actLane(act, actSigned, n, A);
       const an = mod.reg(`${pre}_an${n}_q`, A + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
-      const en1 = mod.reg(`${pre}_en1_${n}_q`, 1, { reset: null });
-      const en2 = mod.reg(`${pre}_en2_${n}_q`, 1, { reset: null });
-      const s1 = mod.reg(`${pre}_s1_${n}_q`, m1, { reset: null });
-      const s2 = mod.reg(`${pre}_s2_${n}_q`, m2, { reset: null });
-      // s2 = P - e2 = ~e2 in m1 bits: the top m1 - m2 bits are constant ones (visible to synthesis, not registered)
-      const s2Amount = m1 > m2 ? cat(lit(2 ** (m1 - m2) - 1, m1 - m2), s2) : s2;
+      const e1 = mod.reg(`${pre}_e1_${n}_q`, m1, { reset: null });
+      const e2 = mod.reg(`${pre}_e2_${n}_q`, m2, { reset: null });
+      const an2 = mod.reg(`${pre}_an${n}_q2`, A + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
+      const e2d = mod.reg(`${pre}_e2_${n}_q2`, m2, { reset: null });
       const t1 = mod.reg(`${pre}_t1_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
-      const t2 = mod.reg(`${pre}_t2_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
       const pq = mod.reg(`${pre}_p${n}_q`, tw + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
       mod.sync((p) => {
         p.set(an, mux(sign, a.neg(), a.resize(A + 2)).trunc(A + 1)); // |a| <= 2^A - 1: ±a fits A+1 bits
-        p.set(en1, e1.reduceOr());
-        p.set(en2, e2.reduceOr());
-        p.set(s1, e1.not());
-        p.set(s2, e2.not());
-        p.set(t1, mux(en1, an.resize(tw).shl(s1), lit(0, tw, true)));
-        p.set(t2, mux(en2, an.resize(tw).shl(s2Amount), lit(0, tw, true)));
-        p.set(pq, t1.add(t2));
+        p.set(e1, sw!.slice(base + m - 2, base + m2));
+        p.set(e2, sw!.slice(base + m2 - 1, base));
+        p.set(an2, an);
+        p.set(e2d, e2);
+        p.set(t1, sp2Term(an, e1, P, tw));
+        p.set(pq, t1.add(sp2Term(an2, e2d, P, tw)));
       });
       terms.push(pq);
     }

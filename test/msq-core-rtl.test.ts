@@ -164,6 +164,7 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
       readyProb: 0.7,
       maxCycles: 2_000_000,
     });
+    console.log(`core RTL MNIST: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, sim ${Math.round(r.simMs)} ms`);
     // the last job of each digit is the final linear layer: its beats are the logits
     const perDigit = run.jobs.length / 2;
     golden.forEach((y, d) => {
@@ -197,6 +198,9 @@ describe('MSQ core RTL: second opinions', () => {
       maxCycles: 200_000,
     });
     expect(r.outputs.m_out!.length).toBe(run.out.length);
+    expect(new Set(run.jobs.map((j) => j.spec.op)).size).toBe(3);
+    expect(run.jobs.some((j) => j.spec.residual)).toBe(true);
+    console.log(`core RTL Icarus: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, vvp ${Math.round(r.icarus.simMs)} ms`);
   }, 600_000);
 
   it('dspPack 2 (two fixed products per DSP48E1, odd Pf) runs fixed-heavy jobs exactly', async () => {

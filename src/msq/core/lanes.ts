@@ -10,7 +10,7 @@
  *             (conventions.ts), multiplexers and adders only (`use_dsp = "no"`, no `*`). The sign is applied to the
  *             activation in the decode stage, so every stage holds at most one carry chain; each term is one
  *             multiplexer over its exponent field (e = 0 selects 0), the second one formed inside the adder's LUTs.
- *             (yosys, N = 12, A = 8, m = 4: 610 LUT per SP2 lane incl. tree and accumulator; the layer engine's
+ *             (yosys, N = 12, A = 8, m = 4: 586 LUT per SP2 lane incl. tree and accumulator; the layer engine's
  *             sp2Lane, with a static activation sign: 723.)
  *  Then per lane: a registered adder tree (one level per stage), the accumulator (`first ? sum : acc + sum` on
  *  valid steps) and a snapshot register loaded with the pass's final sum on the pass's last step.
@@ -22,7 +22,7 @@
  * + 1 accumulate/snapshot stage, from a step with in_valid & in_last to the `acc_valid` pulse.
  */
 import { fail } from '../../util/errors.js';
-import { cat, lit, mux, Module, type Expr, type Signal } from '../../hdl/index.js';
+import { cat, lit, mux, rep, Module, type Expr, type Signal } from '../../hdl/index.js';
 import { sp2P, sp2Split } from '../conventions.js';
 import { accBits, checkCoreConfig, lanes, type CoreConfig } from './config.js';
 
@@ -254,7 +254,7 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
       const t1 = mod.reg(`${pre}_t1_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
       const pq = mod.reg(`${pre}_p${n}_q`, tw + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
       mod.sync((p) => {
-        p.set(an, mux(sign, a.neg(), a.resize(A + 2)).trunc(A + 1)); // |a| <= 2^A - 1: ±a fits A+1 bits
+        p.set(an, a.xor(rep(sign, A + 1).asSigned()).add(cat(lit(0, A), sign).asSigned()).trunc(A + 1)); // (a ^ s) + s = ±a; |a| <= 2^A - 1 fits A+1 bits
         p.set(e1, sw!.slice(base + m - 2, base + m2));
         p.set(e2, sw!.slice(base + m2 - 1, base));
         p.set(an2, an);

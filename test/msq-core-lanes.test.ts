@@ -233,8 +233,13 @@ const configs: CoreConfig[] = [
 ];
 
 describe('MSQ core lanes (coreLanes) vs golden dot products', () => {
-  it('lint clean (verilator -Wall, iverilog) for every test configuration and a larger one', async () => {
-    for (const cfg of [...configs, smallCoreConfig({ Pf: 7, Ps: 9, dspPack: 2 })]) {
+  it('lint clean (verilator -Wall, iverilog) for every test configuration, a larger one, Pf = 0 and Ps = 0', async () => {
+    const extra = [
+      smallCoreConfig({ Pf: 7, Ps: 9, dspPack: 2 }),
+      smallCoreConfig({ Pf: 0, Ps: 2, Rq: 1 }), // no fw port
+      smallCoreConfig({ Pf: 2, Ps: 0, Rq: 1, dspPack: 2 }), // no sw port
+    ];
+    for (const cfg of [...configs, ...extra]) {
       const name = `core_lanes_${tag(cfg)}`;
       await lintVerilog(emitVerilog(coreLanes(cfg, name)), name);
     }

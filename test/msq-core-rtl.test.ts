@@ -203,9 +203,9 @@ describe('MSQ core RTL: second opinions', () => {
     console.log(`core RTL Icarus: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, vvp ${Math.round(r.icarus.simMs)} ms`);
   }, 600_000);
 
-  it('dspPack 2 (two fixed products per DSP48E1, odd Pf) runs fixed-heavy jobs exactly', async () => {
+  it('dspPack 2 (two fixed products per DSP48E1, odd Pf), 2 pixel banks: fixed-heavy jobs exactly', async () => {
     const c2 = smallCoreConfig({ Pf: 3, Ps: 2, dspPack: 2, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
-    const rtl = generateCore(c2);
+    const rtl = generateCore(c2, 'msqc', { pixelBanks: 2 });
     const run = emptyRun();
     const cases: Partial<RandomLayerSpec>[] = [
       { sp2Fraction: 0, cout: 11, inSigned: true },

@@ -21,6 +21,7 @@
 import { fail } from '../../util/errors.js';
 import { configHash } from '../../util/hash.js';
 import { cat, emitVerilog, lit, mux, rep, Module, type Expr, type Signal } from '../../hdl/index.js';
+import { syncFifo } from '../../hdl/lib/index.js';
 import type { SimDesign } from '../../sim/index.js';
 import { accBits, checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
 import { coreLaneLatency, coreLanes } from './lanes.js';
@@ -96,6 +97,7 @@ export interface CoreRtl {
   hash: string;
   cfg: CoreConfig;
   shape: CoreShape;
+  pixelBanks: number;
 }
 
 /** The stream set of the core (for src/sim). */
@@ -114,13 +116,23 @@ export function coreSimDesign(rtl: CoreRtl): SimDesign {
 }
 
 /** Generate the core: `<prefix>_core` top plus the lanes and requantizer modules. */
-export function generateCore(cfg: CoreConfig, prefix = 'msqc'): CoreRtl {
+export interface CoreRtlOptions {
+  /** output pixel banks: 2 or 4 (default 4: pixel i + 4 reuses pixel i's bank; see docs/msq-core-rtl.md "Throughput") */
+  pixelBanks?: 2 | 4;
+}
+
+export function generateCore(cfg: CoreConfig, prefix = 'msqc', opts: CoreRtlOptions = {}): CoreRtl {
   checkCoreRtl(cfg);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('prefix', `must be a Verilog identifier, got '${prefix}'`);
-  const top = buildCoreTop(cfg, prefix);
+  const pixelBanks = opts.pixelBanks ?? DEFAULT_PIXEL_BANKS;
+  if (pixelBanks !== 2 && pixelBanks !== 4) fail('pixelBanks', `must be 2 or 4, got ${String(pixelBanks)}`);
+  const top = buildCoreTop(cfg, prefix, { pixelBanks });
   const files = emitVerilog(top);
-  return { top: top.name, files, hash: configHash({ cfg, prefix, kind: 'msq-core' }), cfg, shape: coreShape(cfg) };
+  return { top: top.name, files, hash: configHash({ cfg, prefix, pixelBanks, kind: 'msq-core' }), cfg, shape: coreShape(cfg), pixelBanks };
 }
+
+/** Output pixel banks unless CoreRtlOptions says otherwise. */
+export const DEFAULT_PIXEL_BANKS = 4;
 
 /** Descriptor fields held per bank: [name, stored width, signed]. */
 const FIELD_NAMES = [
@@ -130,8 +142,10 @@ const FIELD_NAMES = [
 ] as const;
 type Field = (typeof FIELD_NAMES)[number];
 
-export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
+export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptions = {}): Module {
   checkCoreRtl(cfg);
+  const NB = opts.pixelBanks ?? DEFAULT_PIXEL_BANKS;
+  const PBB = Math.log2(NB);
   const S = coreShape(cfg);
   const { N, A, Pf, Ps, Rq, WF } = cfg;
   const { W, L, G, GP, AW, WAB, CMA, CB, CGB, LN } = S;
@@ -144,7 +158,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
 
   const m = new Module(`${prefix}_core`, {
     doc: 'MSQ core: one run-time programmed design for every layer (job programs on s_wgt, activations on s_act, residuals on s_res, results on m_out)',
-    config: { ...cfg, prefix, accBits: AB, laneLatency: S.laneLatency, rqaLatency: S.rqaLatency },
+    config: { ...cfg, prefix, pixelBanks: NB, accBits: AB, laneLatency: S.laneLatency, rqaLatency: S.rqaLatency },
   });
 
   // ---------------------------------------------------------------- ports
@@ -189,9 +203,19 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const roundQ = [flag('round0_q'), flag('round1_q')];
   const actOk = [flag('act_ok0_q'), flag('act_ok1_q')];
   const resFull = [flag('res_full0_q'), flag('res_full1_q')];
-  const busyQ = [flag('busy0_q'), flag('busy1_q')];
-  const fullQ = [flag('full0_q'), flag('full1_q')];
+  const busyQ = Array.from({ length: NB }, (_, k) => flag(`busy${k}_q`));
+  const fullQ = Array.from({ length: NB }, (_, k) => flag(`full${k}_q`));
   const pick = (arr: Signal[], b: Expr): Expr => sel2(b, arr[1]!, arr[0]!);
+  /** arr[sel] for a power-of-two array (mux tree on sel's bits) */
+  const pickAny = (arr: Expr[], sel: Expr): Expr => {
+    let level = arr;
+    for (let i = 0; level.length > 1; i++) {
+      const next: Expr[] = [];
+      for (let k = 0; k < level.length; k += 2) next.push(mux(sel.bit(i), level[k + 1]!, level[k]!));
+      level = next;
+    }
+    return level[0]!;
+  };
 
   // ---------------------------------------------------------------- memories
   const actMem = m.ram('act_mem', { width: W, depth: 2 * 2 ** AW, style: 'block' });
@@ -540,13 +564,14 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const ij = m.reg('is_job_q', 2, { reset: 0 });
   const ib = m.let('is_bank', ij.bit(0));
   // job class of the unit path: a GEMM job after an AVGPOOL job (or the reverse) waits until the units are quiet
-  const lastAvg = flag('is_last_avg_q');
-  const QMAX = S.laneLatency + GM + 8;
-  const quiet = m.reg('is_quiet_q', cbits(QMAX), { reset: 0 });
+  // A job whose op differs from the previous job's waits until the result path is quiet (no step issued for QMAX
+  // cycles), unless the previous job was a MAXPOOL: pool results reach the units earlier than lane results, and
+  // MAXPOOL words share unit 0's output RAM write port.
+  const lastOp = m.reg('is_last_op_q', 2, { reset: 0 });
+  const QMAX = S.laneLatency + GM + S.rqaLatency + 10;
+  const quiet = m.reg('is_quiet_q', cbits(QMAX), { reset: QMAX });
   const nOp = D('op', ib);
-  const nGemm = m.let('is_next_gemm', nOp.eq(0));
-  const nAvg = m.let('is_next_avg', nOp.eq(2));
-  const classOk = m.let('is_class_ok', nGemm.and(lastAvg).or(nAvg.and(lastAvg.not())).not().or(quiet.eq(QMAX)));
+  const classOk = m.let('is_class_ok', nOp.eq(lastOp).or(lastOp.eq(1)).or(quiet.eq(QMAX)));
   const jobReady = m.let(
     'is_job_ready',
     ist.is('IDLE').and(pick(progOk, ib)).and(pick(roundQ, ib).eq(ij.bit(1))).and(pick(actOk, ib)).and(classOk),
@@ -593,16 +618,16 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const rdAddr = m.reg('is_rd_addr_q', AW, { reset: null });
   const wAddr = m.reg('is_w_addr_q', WAB, { reset: null });
   const cmBase = m.reg('is_cm_base_q', CMA, { reset: null });
-  const ibank = flag('is_pix_bank_q');
+  const ibank = m.reg('is_pix_bank_q', PBB, { reset: 0 });
   const islot = flag('is_res_slot_q');
-  const pmJb = [flag('pm_job0_q'), flag('pm_job1_q')];
-  const pmLast = [flag('pm_last0_q'), flag('pm_last1_q')];
+  const pmJb = Array.from({ length: NB }, (_, k) => flag(`pm_job${k}_q`));
+  const pmLast = Array.from({ length: NB }, (_, k) => flag(`pm_last${k}_q`));
 
   const run = ist.is('RUN');
   // The pixel claims its output bank (and residual slot) at the LAST step of its FIRST pass: its first result is
   // written laneLatency + 4 + rqaLatency cycles later, so the bank's previous pixel has one more pass to leave.
   const claim = m.let('is_claim', pass.eq(0).and(kstep.eq(0)));
-  const stall = m.let('is_stall', claim.and(pick(busyQ, ibank).or(jRes.and(pick(resFull, islot).not()))));
+  const stall = m.let('is_stall', claim.and(pickAny(busyQ, ibank).or(jRes.and(pick(resFull, islot).not()))));
   const go = m.let('is_go', run.and(stall.not()));
   const issue = m.let('is_issue', go.and(kstep.le(jStepsM1)));
   const stepLast = m.let('is_step_last', kstep.eq(0));
@@ -674,7 +699,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
         p.set(rdAddr, st);
         p.set(wAddr, 0);
         p.set(cmBase, 0);
-        p.if(op.eq(0), () => p.set(lastAvg, 0)).elif(isAvg, () => p.set(lastAvg, 1));
+        p.set(lastOp, op);
         ist.goto(p, 'RUN');
       },
       RUN: () => {
@@ -682,8 +707,8 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
           p.set(kstep, mux(stepLast, jPcM1, kstep.sub(1).trunc(16)));
         });
         p.if(go.and(claim), () => {
-          for (const k of [0, 1]) {
-            p.if(k === 1 ? ibank : ibank.not(), () => {
+          for (let k = 0; k < NB; k++) {
+            p.if(ibank.eq(k), () => {
               p.set(pmJb[k]!, ib);
               p.set(pmLast[k]!, lastX.and(lastY));
             });
@@ -726,7 +751,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
         });
         p.if(pixEnd, () => {
           p.set(wAddr, 0);
-          p.set(ibank, ibank.not());
+          p.set(ibank, ibank.add(1).trunc(PBB));
           p.if(jRes, () => p.set(islot, islot.not()));
           p.if(lastX.not(), () => {
             p.set(ox, ox.add(1).trunc(16));
@@ -774,7 +799,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const max1 = m.reg('s1_max_q', 1, { reset: null });
   const as1 = m.reg('s1_act_signed_q', 1, { reset: null });
   // pass metadata: job bank, pixel bank, residual slot, last pass of the pixel, pass index, channel-map base
-  const metaW = 4 + PB + CMA;
+  const metaW = 3 + PBB + PB + CMA;
   const meta1 = m.reg('s1_meta_q', metaW, { reset: null });
   m.sync((p) => {
     p.set(v1, issue);
@@ -840,12 +865,13 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
     p.set(poolMax2, max1);
     p.set(meta2, meta1);
   });
+  // meta = {channel-map base, pass, pass last, residual slot, pixel bank, job bank}
   const mJb = (e: Expr): Expr => e.bit(0);
-  const mPb = (e: Expr): Expr => e.bit(1);
-  const mRs = (e: Expr): Expr => e.bit(2);
-  const mPl = (e: Expr): Expr => e.bit(3);
-  const mPass = (e: Expr): Expr => e.slice(3 + PB, 4);
-  const mCm = (e: Expr): Expr => e.slice(metaW - 1, 4 + PB);
+  const mPb = (e: Expr): Expr => e.slice(PBB, 1);
+  const mRs = (e: Expr): Expr => e.bit(PBB + 1);
+  const mPl = (e: Expr): Expr => e.bit(PBB + 2);
+  const mPass = (e: Expr): Expr => e.slice(PBB + 2 + PB, PBB + 3);
+  const mCm = (e: Expr): Expr => e.slice(metaW - 1, PBB + 3 + PB);
   const maxWe = m.let('max_we', poolEv.and(poolMax2));
   const avgEv = m.let('avg_ev', poolEv.and(poolMax2.not()));
 
@@ -855,7 +881,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const sk = m.reg('ser_k_q', abits(GM), { reset: 0 });
   const sAvg = m.reg('ser_avg_q', 1, { reset: null });
   const sJb = m.reg('ser_job_q', 1, { reset: null });
-  const sPb = m.reg('ser_pix_q', 1, { reset: null });
+  const sPb = m.reg('ser_pix_q', PBB, { reset: null });
   const sRs = m.reg('ser_slot_q', 1, { reset: null });
   const sPl = m.reg('ser_pass_last_q', 1, { reset: null });
   const PAB = CB - LN; // pass bits of an AVGPOOL channel p*N + n
@@ -904,7 +930,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
 
   // ---- R1: channel map read; R2: parameters / residual word; R3: residual lane, job fields -> requantizer
   const r1Jb = m.reg('r1_job_q', 1, { reset: null });
-  const r1Pb = m.reg('r1_pix_q', 1, { reset: null });
+  const r1Pb = m.reg('r1_pix_q', PBB, { reset: null });
   const r1Rs = m.reg('r1_slot_q', 1, { reset: null });
   const r1End = flag('r1_end_q');
   const r1Avg = m.reg('r1_avg_q', 1, { reset: null });
@@ -916,7 +942,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
     p.set(r1Avg, sAvg);
   });
   const r2Jb = m.reg('r2_job_q', 1, { reset: null });
-  const r2Pb = m.reg('r2_pix_q', 1, { reset: null });
+  const r2Pb = m.reg('r2_pix_q', PBB, { reset: null });
   const r2End = flag('r2_end_q');
   m.sync((p) => {
     p.set(r2Jb, r1Jb);
@@ -945,7 +971,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   const r3End = m.reg('r3_end_q', 1, { reset: 0 });
   m.sync((p) => p.set(r3End, r2End));
 
-  const TB = CB + 3; // {write, pixel end, pixel bank, channel}: the end marker travels even when the lane is idle
+  const TB = CB + PBB + 2; // {write, pixel end, pixel bank, channel}: the end marker travels even when the lane is idle
   const rqaMod = coreRqa(cfg, `${prefix}_rqa`, TB);
   const port = (name: string): Signal => {
     const s = rqaMod.signals.find((x) => x.name === name && (x.kind === 'input' || x.kind === 'output'));
@@ -959,7 +985,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
   };
   const outWr: { v: Expr; pb: Expr; ch: Expr; y: Expr }[] = [];
   let fullSetUnit: Expr = lit(0, 1);
-  let fullSetPb: Expr = lit(0, 1);
+  let fullSetPb: Expr = lit(0, PBB);
   for (let u = 0; u < Rq; u++) {
     const cm = cmMem[u]?.read(cat(sJb, sCm), { name: `cm${u}_q` });
     const v0 = sBusy.and(sk.lt(mux(sAvg, lit(cntA[u]!, sk.width + 1), lit(cntG[u]!, sk.width + 1))));
@@ -1028,74 +1054,111 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
       tag_out: oTag,
     });
     const tagU = oTag.asUnsigned();
-    outWr.push({ v: oValid.and(tagU.bit(CB + 2)), pb: tagU.bit(CB), ch: tagU.slice(CB - 1, 0), y: oY.asUnsigned() });
+    outWr.push({ v: oValid.and(tagU.bit(CB + PBB + 1)), pb: tagU.slice(CB + PBB - 1, CB), ch: tagU.slice(CB - 1, 0), y: oY.asUnsigned() });
     if (u === 0) {
-      fullSetUnit = m.let('q_pix_done', oValid.and(tagU.bit(CB + 1)));
-      fullSetPb = tagU.bit(CB);
+      fullSetUnit = m.let('q_pix_done', oValid.and(tagU.bit(CB + PBB)));
+      fullSetPb = tagU.slice(CB + PBB - 1, CB);
     }
   }
 
-  // ---- output pixel banks (registers: Rq writers by channel, MAXPOOL writes whole words)
-  const C = cfg.cDepth;
-  const ob: Signal[][] = [0, 1].map((b) => Array.from({ length: C }, (_, c) => m.reg(`ob${b}_${c}_q`, A, { reset: null })));
+  // ---- output pixel banks: per requantizer unit u and output lane n a small RAM ob<u>_<n> of NB pixel banks x
+  //      cDepth/N words of A bits, so every unit writes its one result per clock without a write conflict. Channel c
+  //      goes to lane c mod N, word c / N. MAXPOOL words go to unit 0's RAMs. The emitter reads all units' RAMs and
+  //      picks per lane the unit that produced the channel: GEMM from the job's `inv` table (written by the program
+  //      loader from the channel map), AVGPOOL lane n from unit n / GP, MAXPOOL unit 0.
   const maxPb = mPb(meta2);
   const maxWord = mPass(meta2).resize(Math.max(PB, CGB)).trunc(CGB);
-  for (const b of [0, 1]) {
-    for (let c = 0; c < C; c++) {
-      const r = ob[b]![c]!;
-      m.sync((p) => {
-        p.if(maxWe.and(b === 1 ? maxPb : maxPb.not()).and(C / N > 1 ? maxWord.eq(Math.floor(c / N)) : lit(1, 1)), () =>
-          p.set(r, poolR[c % N]!.slice(A - 1, 0)),
-        );
-        for (const w of outWr) {
-          p.if(w.v.and(b === 1 ? w.pb : w.pb.not()).and(w.ch.eq(c)), () => p.set(r, w.y));
-        }
-      });
+  const gOf = (ch: Expr): Expr => (CB > LN ? ch.slice(CB - 1, LN).resize(CGB) : lit(0, CGB));
+  const eBank = m.reg('em_bank_q', PBB, { reset: 0 });
+  const eG = m.reg('em_group_q', CGB, { reset: 0 });
+  const eIssue = m.wire('em_issue', 1);
+  const eJb = m.let('em_job', pickAny(pmJb, eBank));
+  const obq: Signal[][] = [];
+  for (let u = 0; u < Rq; u++) {
+    const w = outWr[u]!;
+    const row: Signal[] = [];
+    for (let n = 0; n < N; n++) {
+      const ram = m.ram(`ob${u}_${n}`, { width: A, depth: NB * 2 ** CGB, style: 'distributed' });
+      const we = w.v.and(w.ch.slice(LN - 1, 0).eq(n));
+      const addr = cat(w.pb, gOf(w.ch));
+      if (u === 0) {
+        ram.write(maxWe.or(we), mux(maxWe, cat(maxPb, maxWord), addr), mux(maxWe, poolR[n]!.slice(A - 1, 0), w.y));
+      } else {
+        ram.write(we, addr, w.y);
+      }
+      row.push(ram.read(cat(eBank, eG), { en: eIssue, name: `obq${u}_${n}` }));
+    }
+    obq.push(row);
+  }
+  const UB = abits(Rq);
+  const invq: Signal[] = [];
+  if (Rq > 1) {
+    const cmItemCh = wbuf.slice(CB - 1, 0);
+    for (let n = 0; n < N; n++) {
+      const ram = m.ram(`inv${n}`, { width: UB, depth: 2 * 2 ** CGB, style: 'distributed' });
+      ram.write(cmWe.and(wbuf.bit(15)).and(cmItemCh.slice(LN - 1, 0).eq(n)), cat(wb, gOf(cmItemCh)), cu.resize(UB));
+      invq.push(ram.read(cat(eJb, eG), { en: eIssue, name: `invq${n}` }));
     }
   }
   const maxDone = m.let('max_pix_done', maxWe.and(mPl(meta2)));
 
-  // ---- emitter (m_out)
-  const eBank = flag('em_bank_q');
-  const eG = m.reg('em_group_q', CGB, { reset: 0 });
-  const mValid = flag('m_valid_q');
-  const mLast = m.reg('m_last_q', 1, { reset: 0 });
-  const mData = m.reg('m_data_q', W, { reset: 0 });
-  m.assign(outValid, mValid);
-  m.assign(outLast, mLast);
-  m.assign(outData, mData);
-  const eJb = m.let('em_job', pick(pmJb, eBank));
-  const eAvail = m.let('em_avail', pick(fullQ, eBank));
-  const eLoad = m.let('em_load', eAvail.and(mValid.not().or(outReady)));
+  // ---- emitter: E0 reads word eG of pixel bank eBank (when the pixel is complete and the output FIFO has room),
+  //      E1 picks the units, zeroes lanes >= cout and pushes {tlast, word} into a 4-word FIFO driving m_out.
+  const FD = 4;
+  const fifo = syncFifo({ width: W + 1, depth: FD, level: true, name: `${prefix}_out_fifo` });
+  const fLevel = m.wire('out_fifo_level', cbits(FD));
+  const fReady = m.wire('out_fifo_ready', 1);
+  fReady.markUnused(); // never full: E0 issues only with room for the word in flight
+  const e1v = flag('em1_valid_q');
+  const e1Last = m.reg('em1_last_q', 1, { reset: null });
+  const e1Gemm = m.reg('em1_gemm_q', 1, { reset: null });
+  const e1Avg = m.reg('em1_avg_q', 1, { reset: null });
+  const CW1 = cbits(cfg.cDepth) + 1;
+  const e1Rem = m.reg('em1_rem_q', CW1, { signed: true, reset: null });
+  const eAvail = m.let('em_avail', pickAny(fullQ, eBank));
+  m.assign(eIssue, eAvail.and(fLevel.resize(cbits(FD) + 1).add(e1v.resize(cbits(FD) + 1)).lt(FD)));
   const eGLast = m.let('em_group_last', eG.eq(D('coutGroupsM1', eJb)));
-  const eDone = m.let('em_pix_done', eLoad.and(eGLast));
-  const jobDone = m.let('em_job_done', eDone.and(pick(pmLast, eBank)));
-  const word = m.wire('em_word', W);
-  m.comb((p) => {
-    p.set(word, 0);
-    const cases: Record<number, () => void> = {};
-    for (const b of [0, 1]) {
-      for (let g = 0; g < C / N; g++) {
-        cases[(b << CGB) | g] = () => p.set(word, cat(...Array.from({ length: N }, (_, n) => ob[b]![g * N + n]!).reverse()));
-      }
-    }
-    p.switch(cat(eBank, eG), cases);
-  });
-  // lanes with channel >= cout are 0: rem = cout - g*N
-  const CW1 = cbits(C) + 1;
-  const rem = m.let('em_rem', D('cout', eJb).resize(CW1).sub(cat(eG, lit(0, LN)).resize(CW1)).trunc(CW1).asSigned());
-  const mask = m.let('em_mask', cat(...Array.from({ length: N }, (_, n) => rep(rem.gt(lit(n, CW1, true)), A)).reverse()));
+  const eDone = m.let('em_pix_done', eIssue.and(eGLast));
+  const jobDone = m.let('em_job_done', eDone.and(pickAny(pmLast, eBank)));
+  const eOp = D('op', eJb);
   m.sync((p) => {
-    p.if(eLoad, () => {
-      p.set(mData, word.and(mask));
-      p.set(mLast, eGLast.and(pick(pmLast, eBank)));
-      p.set(mValid, 1);
+    p.set(e1v, eIssue);
+    p.set(e1Last, eGLast.and(pickAny(pmLast, eBank)));
+    p.set(e1Gemm, eOp.eq(0));
+    p.set(e1Avg, eOp.eq(2));
+    // lanes with channel >= cout are 0: rem = cout - g*N
+    p.set(e1Rem, D('cout', eJb).resize(CW1).sub(cat(eG, lit(0, LN)).resize(CW1)).trunc(CW1).asSigned());
+    p.if(eIssue, () => {
       p.if(eGLast, () => {
         p.set(eG, 0);
-        p.set(eBank, eBank.not());
+        p.set(eBank, eBank.add(1).trunc(PBB));
       }).else(() => p.set(eG, eG.add(1).trunc(CGB)));
-    }).elif(outReady, () => p.set(mValid, 0));
+    });
   });
+  const lanesOut: Expr[] = [];
+  for (let n = 0; n < N; n++) {
+    let v: Expr = obq[0]![n]!;
+    if (Rq > 1) {
+      const avgU = Math.floor(n / GP);
+      const sel = mux(e1Gemm, invq[n]!, mux(e1Avg, lit(avgU, UB), lit(0, UB)));
+      const units = Array.from({ length: 2 ** UB }, (_, u) => obq[Math.min(u, Rq - 1)]![n]! as Expr);
+      v = pickAny(units, sel);
+    }
+    lanesOut.push(mux(e1Rem.gt(lit(n, CW1, true)), v, lit(0, A)));
+  }
+  const e1Word = m.let('em1_word', cat(...[...lanesOut].reverse()));
+  const mData = m.wire('m_fifo_data', W + 1);
+  m.instance(fifo, 'u_out_fifo', {
+    s_tdata: cat(e1Last, e1Word),
+    s_tvalid: e1v,
+    s_tready: fReady,
+    m_tdata: mData,
+    m_tvalid: outValid,
+    m_tready: outReady,
+    level: fLevel,
+  });
+  m.assign(outData, mData.slice(W - 1, 0));
+  m.assign(outLast, mData.bit(W));
 
   // ================================================================ bank flags
   m.sync((p) => {
@@ -1114,13 +1177,15 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string): Module {
       // residual slot k
       p.if(resClear.and(is(r2Slot)), () => p.set(resFull[k]!, 0));
       p.if(rPixEnd.and(is(rSlot)), () => p.set(resFull[k]!, 1));
-      // output pixel bank k
-      p.if(eDone.and(is(eBank)), () => {
+    }
+    for (let k = 0; k < NB; k++) {
+      // output pixel bank k: claimed by the issuer, complete after its last result, freed when its last word is read
+      p.if(eDone.and(eBank.eq(k)), () => {
         p.set(busyQ[k]!, 0);
         p.set(fullQ[k]!, 0);
       });
-      p.if(go.and(claim).and(is(ibank)), () => p.set(busyQ[k]!, 1));
-      p.if(fullSetUnit.and(is(fullSetPb)).or(maxDone.and(is(maxPb))), () => p.set(fullQ[k]!, 1));
+      p.if(go.and(claim).and(ibank.eq(k)), () => p.set(busyQ[k]!, 1));
+      p.if(fullSetUnit.and(fullSetPb.eq(k)).or(maxDone.and(maxPb.eq(k))), () => p.set(fullQ[k]!, 1));
     }
   });
   return m;

@@ -141,7 +141,7 @@ export interface JobStamps {
  *    when its output bank (pixel index mod 2, counted across jobs) has been emitted;
  *  - result path `resultLatency`, then the emitter: coutGroups words per pixel, one per clock, in pixel order.
  */
-export function scheduleProgram(jobs: readonly JobFields[], cfg: CoreConfig, t: CoreTiming = coreTiming(cfg)): JobStamps[] {
+export function scheduleProgram(jobs: readonly JobFields[], cfg: CoreConfig, t: CoreTiming = coreTiming(cfg), o: { pixelByPixel?: boolean } = {}): JobStamps[] {
   const out: JobStamps[] = [];
   const G = ceilDiv(lanes(cfg), cfg.Rq);
   const GP = ceilDiv(cfg.N, cfg.Rq);
@@ -174,8 +174,29 @@ export function scheduleProgram(jobs: readonly JobFields[], cfg: CoreConfig, t: 
     const pixels = f.outH * f.outW;
     let start = -1;
     let tEnd = -1;
+    // identical pixels: the max-plus recurrence becomes periodic (every state value advances by the same amount
+    // every two pixels); once it is, whole pairs are skipped exactly
+    const snap = (): number[] => [bankFree[bank]!, bankFree[bank ^ 1]!, emitLast, s, tEnd];
+    let prev: number[] | null = null;
     for (let i = 0; i < pixels; i++) {
       if (i === 0) start = s;
+      if (!o.pixelByPixel && i >= 2 && (i & 1) === 0) {
+        const cur = snap();
+        if (prev) {
+          const d: number = cur[0]! - prev[0]!;
+          if (cur.every((v, k) => v - prev![k]! === d)) {
+            const pairs = Math.floor((pixels - i) / 2);
+            bankFree[0] += pairs * d;
+            bankFree[1] += pairs * d;
+            emitLast += pairs * d;
+            s += pairs * d;
+            tEnd += pairs * d;
+            i += 2 * pairs;
+            prev = null;
+            if (i >= pixels) break;
+          } else prev = cur;
+        } else prev = cur;
+      }
       // the pixel claims its output bank at the last cycle of its first pass (stalling there until it is free)
       const claim = Math.max(s + f.passCycles - 1, bankFree[bank]! + 1);
       tEnd = claim + (f.passes - 1) * f.passCycles;
@@ -213,19 +234,23 @@ export interface JobCycles {
   outBeats: number;
 }
 
-/** Cycles of one job from its descriptor fields (no stalls: sources always valid, sink always ready). */
-export function jobCycles(f: JobFields, cfg: CoreConfig, t: CoreTiming = coreTiming(cfg)): JobCycles {
+/** Beats and issue cycles of a job (everything of JobCycles but `standalone`). */
+function jobBeats(f: JobFields, cfg: CoreConfig): Omit<JobCycles, 'standalone'> {
   const pixels = f.outH * f.outW;
   return {
     op: jobOp(f),
     programBeats: programBeats(f, cfg),
     pixels,
     issue: pixels * f.passes * f.passCycles,
-    standalone: scheduleProgram([f], cfg, t)[0]!.lastBeat + 1,
     actBeats: f.actWords,
     resBeats: f.residual ? pixels * f.coutGroups : 0,
     outBeats: pixels * f.coutGroups,
   };
+}
+
+/** Cycles of one job from its descriptor fields (no stalls: sources always valid, sink always ready). */
+export function jobCycles(f: JobFields, cfg: CoreConfig, t: CoreTiming = coreTiming(cfg)): JobCycles {
+  return { ...jobBeats(f, cfg), standalone: scheduleProgram([f], cfg, t)[0]!.lastBeat + 1 };
 }
 
 /** Peak GOPS of a configuration: 2 * N * (Pf + Ps) operations per clock. */
@@ -248,7 +273,7 @@ export interface ProgramJob {
   conv?: boolean;
 }
 
-export interface JobLatency extends JobCycles, JobStamps {
+export interface JobLatency extends Omit<JobCycles, 'standalone'>, JobStamps {
   /** loading the job's banks from an idle loader: program (descriptor, DERIVE, sections) or activations, the longer */
   load: number;
   /** first pixel start to last output beat */
@@ -304,7 +329,7 @@ export function programLatency(
   const bytesPerCycle = (board.ddr.deratedGBps * 1e9) / (o.clockMHz * 1e6);
   const stamps = scheduleProgram(jobs.map((j) => j.fields), cfg, t);
   const out: JobLatency[] = jobs.map((j, i) => {
-    const c = jobCycles(j.fields, cfg, t);
+    const c = jobBeats(j.fields, cfg);
     const st = stamps[i]!;
     const prev = i > 0 ? stamps[i - 1]!.lastBeat + 1 : 0;
     const coreCycles = st.lastBeat + 1 - prev;

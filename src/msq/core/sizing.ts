@@ -449,16 +449,23 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
   const all: SizedCore[] = [];
   let fixedOnly: SizedCore | null = null;
   let evaluated = 0;
-  const evaluate = (N: number, Pf: number, Ps: number, Rq: number, dspPack: 1 | 2, ratio: number): SizedCore | null => {
-    const shapes = shapesOf(ratio);
-    let maxSteps = 1;
-    let maxCout = 1;
-    for (const s of shapes) {
+  // reduction lengths / widest layer per N do not depend on the split ratio
+  const reach = new Map<number, { maxSteps: number; maxCout: number }>();
+  const reachOf = (N: number): { maxSteps: number; maxCout: number } => {
+    let x = reach.get(N);
+    if (x) return x;
+    x = { maxSteps: 1, maxCout: 1 };
+    for (const s of shapesOf(1)) {
       if (isPool(s)) continue;
       const thin = s.kh * s.kw > 1 && ceilDiv(s.cin * s.kh * s.kw, N) < s.kh * s.kw * ceilDiv(s.cin, N);
-      maxSteps = Math.max(maxSteps, thin ? ceilDiv(s.cin * s.kh * s.kw, N) : s.kh * s.kw * ceilDiv(s.cin, N));
-      maxCout = Math.max(maxCout, s.cout);
+      x.maxSteps = Math.max(x.maxSteps, thin ? ceilDiv(s.cin * s.kh * s.kw, N) : s.kh * s.kw * ceilDiv(s.cin, N));
+      x.maxCout = Math.max(x.maxCout, s.cout);
     }
+    reach.set(N, x);
+    return x;
+  };
+  const evaluate = (N: number, Pf: number, Ps: number, Rq: number, dspPack: 1 | 2, ratio: number): SizedCore | null => {
+    const { maxSteps, maxCout } = reachOf(N);
     const L = Pf + Ps;
     const base: CoreConfig = { N, Pf, Ps, Rq, dspPack, A: 8, WF: 8, m: 4, actDepth: 1, ...depthsFor(N, L, maxSteps, maxCout) };
     // activations: the largest depth (multiple of 512) under the BRAM cap
@@ -471,6 +478,8 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
     checkCoreConfig(cfg);
     const res = coreResources(cfg, slices, overhead, board);
     if (res.util.dsp > caps.dsp || res.util.lut > caps.lut || res.util.ff > 1 || res.util.bram36 > caps.bram36) return null;
+    if (paper && peakGops(cfg, 100) < paper.peakGops && Ps > 0) return null;
+    const shapes = shapesOf(ratio);
     let jobs: ProgramJob[];
     try {
       jobs = planNetwork(shapes, cfg);
@@ -495,7 +504,7 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
       const sp = sliceFor(slices, 'sp2', N).fit;
       for (let Pf = 1; Pf <= pfMax; Pf++) {
         for (const Rq of Rqs) {
-          const fo = evaluate(N, Pf, 0, Rq, dspPack, 0);
+          const fo = Rq <= Pf ? evaluate(N, Pf, 0, Rq, dspPack, 0) : null;
           if (fo && (!fixedOnly || fo.latency.ms < fixedOnly.latency.ms)) fixedOnly = fo;
           const fixedLut = fx.a.lut + (dspPack === 2 ? (fx.b.lut * Pf) / 2 : fx.b.lut * Pf);
           const psMax = Math.floor((caps.lut * r.lut - fixedLut - sp.a.lut) / sp.b.lut);

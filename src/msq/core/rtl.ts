@@ -83,6 +83,51 @@ export function coreShape(cfg: CoreConfig): CoreShape {
   };
 }
 
+/**
+ * Cycle constants of the schedule (docs/msq-core-rtl.md), for the cycle model. `complete`: from the cycle that issues
+ * a pixel's last step to the first cycle in which the pixel is complete (all its results written); `emit`: from
+ * that cycle to its first m_out beat (output FIFO empty, m_out ready).
+ */
+export interface CoreRtlTiming {
+  laneLatency: number;
+  rqaLatency: number;
+  G: number;
+  GP: number;
+  pixelBanks: number;
+  complete: { gemm: number; avgpool: number; maxpool: number };
+  emit: number;
+  /** idle issue cycles between two jobs whose banks are loaded (IDLE + SETUP) */
+  jobGap: number;
+  /** program loader: descriptor section cycles; every other section costs items + 1 */
+  descCycles: number;
+  /** a job whose op differs from the previous (non-MAXPOOL) job waits until no step was issued for this many cycles */
+  quiet: number;
+}
+
+export function coreRtlTiming(cfg: CoreConfig, pixelBanks: number = DEFAULT_PIXEL_BANKS): CoreRtlTiming {
+  const S = coreShape(cfg);
+  return {
+    laneLatency: S.laneLatency,
+    rqaLatency: S.rqaLatency,
+    G: S.G,
+    GP: S.GP,
+    pixelBanks,
+    complete: {
+      gemm: 1 + S.laneLatency + S.G + 3 + S.rqaLatency + 1,
+      avgpool: 2 + S.GP + 3 + S.rqaLatency + 1,
+      maxpool: 3,
+    },
+    emit: 3,
+    jobGap: 2,
+    descCycles: 25,
+    quiet: quietCycles(S),
+  };
+}
+
+function quietCycles(S: CoreShape): number {
+  return S.laneLatency + Math.max(S.G, S.GP) + S.rqaLatency + 10;
+}
+
 /** Generation limits of this RTL beyond checkCoreConfig (one-line UserErrors naming the field). */
 export function checkCoreRtl(cfg: CoreConfig): void {
   checkCoreConfig(cfg);
@@ -568,7 +613,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   // cycles), unless the previous job was a MAXPOOL: pool results reach the units earlier than lane results, and
   // MAXPOOL words share unit 0's output RAM write port.
   const lastOp = m.reg('is_last_op_q', 2, { reset: 0 });
-  const QMAX = S.laneLatency + GM + S.rqaLatency + 10;
+  const QMAX = quietCycles(S);
   const quiet = m.reg('is_quiet_q', cbits(QMAX), { reset: QMAX });
   const nOp = D('op', ib);
   const classOk = m.let('is_class_ok', nOp.eq(lastOp).or(lastOp.eq(1)).or(quiet.eq(QMAX)));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintVerilog } from '../src/hdl/index.js';
 import { runBoth, runStreams, type Beat } from '../src/sim/index.js';
-import { chooseMultiplier } from '../src/msq/conventions.js';
+import { actRange, chooseMultiplier } from '../src/msq/conventions.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
 import { loadMnist } from '../src/msq/mnist.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
@@ -55,7 +55,7 @@ const base: RandomLayerSpec = {
 };
 
 /** One-layer cases: kernels 1/3/5/7, strides, asymmetric padding, odd channels, signedness, 2..8-bit codes, fixed4, tiles. */
-const layerCases: [string, Partial<RandomLayerSpec>, CompileOptions?, boolean?][] = [
+const layerCases: [string, Partial<RandomLayerSpec>, CompileOptions?, (boolean | 'max')?][] = [
   ['1x1 odd channels', { k: [1, 1], pad: [0, 0, 0, 0], cin: 19, cout: 11 }],
   ['3x3 stride 2, asymmetric padding, signed 5-bit in', { stride: [2, 2], pad: [2, 0, 1, 1], inBits: 5, inSigned: true, h: 9, w: 8 }],
   ['5x5, 2-bit unsigned in, 3-bit out', { k: [5, 5], pad: [2, 1, 2, 3], inBits: 2, outBits: 3, outSigned: false, cin: 17 }],
@@ -66,6 +66,10 @@ const layerCases: [string, Partial<RandomLayerSpec>, CompileOptions?, boolean?][
   ['all SP2', { sp2Fraction: 1, cout: 15, k: [1, 3], pad: [0, 1, 0, 1] }],
   ['worst-case weights and inputs, signed', { worstCase: true, cout: 10, inSigned: true, cin: 33 }, {}, true],
   ['worst-case weights and inputs, unsigned', { worstCase: true, cout: 6, cin: 40, k: [1, 1], pad: [0, 0, 0, 0] }, {}, true],
+  ['all inputs at max, worst-case weights, 8-bit signed', { worstCase: true, cout: 9, inSigned: true, cin: 48 }, {}, 'max'],
+  ['all inputs at max, worst-case weights, 8-bit unsigned, SP2 only', { worstCase: true, sp2Fraction: 1, cout: 8, cin: 48 }, {}, 'max'],
+  ['6-bit fixed, 3-bit unsigned in', { fixedBits: 6, inBits: 3, cout: 12, sp2Fraction: 0.3 }],
+  ['3-bit fixed, 4-bit SP2, 6-bit signed in', { fixedBits: 3, inBits: 6, inSigned: true, cout: 16, k: [3, 1], pad: [1, 0, 1, 0] }],
   ['linear', { op: 'linear', cin: 70, h: 1, w: 1, cout: 23, inSigned: true }],
   ['row bands and filter groups (3x3, 18 -> 37 channels, 20 x 9)', { cin: 18, cout: 37, h: 20, w: 9 }],
   ['row bands, 5x5 stride 2', { k: [5, 5], stride: [2, 2], pad: [2, 2, 1, 2], cin: 9, cout: 20, h: 31, w: 13 }],
@@ -113,6 +117,12 @@ function graphModel(seed: number, H = 12, W = 11): QuantModel {
   });
 }
 
+/** Every input at the top of its range. */
+function maxInput(model: QuantModel): Int32Array {
+  const n = model.input.shape.reduce((a, b) => a * b, 1);
+  return new Int32Array(n).fill(actRange(model.input.bits, model.input.signed)[1]);
+}
+
 const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
 
 describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
@@ -127,7 +137,7 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
     const run = emptyRun();
     layerCases.forEach(([, over, opts, worst], i) => {
       const model = randomLayerModel({ ...base, ...over }, 300 + i);
-      addModel(run, model, randomInput(model, 40 + i, worst ?? false), cfg, opts);
+      addModel(run, model, worst === 'max' ? maxInput(model) : randomInput(model, 40 + i, worst ?? false), cfg, opts);
     });
     addModel(run, graphModel(7), randomInput(graphModel(7), 9), cfg);
     const ops = new Set(run.jobs.map((j) => `${j.spec.op}${j.spec.residual ? '+res' : ''}`));
@@ -145,7 +155,16 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
     expect(r.outputs.m_out!.length).toBe(run.out.length);
     expect(run.jobs.length).toBeGreaterThan(30);
     console.log(`core RTL: ${run.jobs.length} jobs, ${run.out.length} output beats, ${r.cycleCount} cycles`);
-    if (process.env.H2_BREAK) throw new Error('x');
+    // the same jobs under heavy back-pressure and slow inputs (output FIFO full, loaders starved)
+    const slow = await runStreams(design, {
+      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
+      expected: { m_out: run.out },
+      seed: 29,
+      validProb: { s_wgt: 0.3, s_act: 0.9, s_res: 0.2 },
+      readyProb: 0.15,
+      maxCycles: 4_000_000,
+    });
+    expect(slow.cycleCount).toBeGreaterThan(r.cycleCount);
   }, 600_000);
 
   it('MNIST CNN: all jobs of 2 real test digits in one simulation, every job and the logits equal the golden model', async () => {

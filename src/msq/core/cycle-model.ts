@@ -23,8 +23,7 @@
  * checks the model against Verilator cycle counts.
  */
 import type { Board } from '../../board/index.js';
-import { coreLaneLatency } from './lanes.js';
-import { coreRqaLatency } from './rqa.js';
+import { coreRtlTiming, type CoreRtlTiming } from './rtl.js';
 import { DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
 import type { JobOp } from './job.js';
 
@@ -54,16 +53,12 @@ export interface JobFields {
   actWords: number;
 }
 
-/** Pipeline constants of the core's schedule (cycles), from the blocks' own latency functions. */
-export interface CoreTiming {
-  /** coreLanes: in_valid & in_last to acc_valid */
-  laneLatency: number;
-  /** coreRqa: in_valid to out_valid */
-  rqaLatency: number;
-}
+/** The schedule's constants come from the RTL generator (docs/msq-core-rtl.md "Result path", "Emitter"). */
+export type CoreTiming = CoreRtlTiming;
 
-export function coreTiming(cfg: CoreConfig): CoreTiming {
-  return { laneLatency: coreLaneLatency(cfg), rqaLatency: coreRqaLatency(cfg) };
+/** The core's timing constants for `cfg` with `pixelBanks` output pixel banks (RTL default 4). */
+export function coreTiming(cfg: CoreConfig, pixelBanks?: number): CoreTiming {
+  return coreRtlTiming(cfg, pixelBanks);
 }
 
 export function jobOp(f: JobFields): JobOp {
@@ -108,11 +103,9 @@ export function sectionCycles(f: JobFields, cfg: CoreConfig): number {
   return c + 1 + f.passes * lanes(cfg) + 1 + f.cout;
 }
 
-/** Result path: the cycle a pixel's last step issues to the first cycle its output bank is full. */
-export function resultLatency(op: JobOp, cfg: CoreConfig, t: CoreTiming): number {
-  if (op === 'maxpool') return 3;
-  if (op === 'avgpool') return 6 + ceilDiv(cfg.N, cfg.Rq) + t.rqaLatency;
-  return 5 + t.laneLatency + ceilDiv(lanes(cfg), cfg.Rq) + t.rqaLatency;
+/** Result path: from the cycle a pixel's last step issues to the first cycle the pixel is complete. */
+export function resultLatency(op: JobOp, t: CoreTiming): number {
+  return t.complete[op];
 }
 
 /** Per job cycle stamps of a program run (cycle 0 = first cycle after reset; no stalls on the streams). */
@@ -132,89 +125,118 @@ export interface JobStamps {
 /**
  * The core's schedule, job by job and pixel by pixel (docs/msq-core-rtl.md), with sources always valid and the sink
  * always ready:
- *  - program loader: WAIT (the bank is free once job j-2's last output word is loaded), DESC (fetch + 24 items),
- *    DERIVE (padT + padL + 1 cycles), then `sectionCycles`; jobs in order;
- *  - activation loader: starts the cycle after the job's descriptor is derived (and after job j-1's activations and
- *    job j-2's last issued step), one beat per clock;
- *  - issuer: IDLE (job j-1 issued, program and activations loaded; a GEMM after an AVGPOOL or an AVGPOOL after
- *    a GEMM waits until the units are quiet), SETUP, then per pixel passes * passCycles cycles; a pixel starts only
- *    when its output bank (pixel index mod 2, counted across jobs) has been emitted;
- *  - result path `resultLatency`, then the emitter: coutGroups words per pixel, one per clock, in pixel order.
+ *  - program loader: WAIT (the bank is free once job j-2's last output word is read), DESC (descCycles), DERIVE
+ *    (padT + padL + 1 cycles), then `sectionCycles`; jobs in order;
+ *  - activation loader: arms the cycle after the job's descriptor is derived (and two cycles after job j-1's last
+ *    activation beat, and after job j-2's last issued step), then one beat per clock;
+ *  - residual loader: in job order, per pixel coutGroups beats into one of two slots once the slot's previous pixel
+ *    has read it (R2 of its last result);
+ *  - issuer: IDLE (job j-1 issued, program and activations loaded; a job whose op differs from the previous
+ *    non-MAXPOOL job's waits until no step was issued for `quiet` cycles), SETUP, then per pixel passes * passCycles
+ *    cycles; a pixel claims its output bank (pixel index mod pixelBanks, counted across jobs) and residual slot at
+ *    the last step of its first pass, stalling there until pixel i - pixelBanks has left the bank;
+ *  - result path `complete`, then the emitter: coutGroups words per pixel, one per clock, in pixel order, the first
+ *    beat `emit` cycles after the pixel is complete; a pixel leaves its bank when its last word is read.
  */
-export function scheduleProgram(jobs: readonly JobFields[], cfg: CoreConfig, t: CoreTiming = coreTiming(cfg), o: { pixelByPixel?: boolean } = {}): JobStamps[] {
+export function scheduleProgram(
+  jobs: readonly JobFields[],
+  cfg: CoreConfig,
+  t: CoreTiming = coreTiming(cfg),
+  o: { pixelByPixel?: boolean } = {},
+): JobStamps[] {
   const out: JobStamps[] = [];
-  const G = ceilDiv(lanes(cfg), cfg.Rq);
-  const GP = ceilDiv(cfg.N, cfg.Rq);
-  const QMAX = t.laneLatency + Math.max(G, GP) + 8;
-  // pixel-bank state across jobs: last emitter load of the latest pixel in each bank, and the next bank
-  const bankFree: [number, number] = [-1, -1];
+  const B = t.pixelBanks;
+  // pixel banks across jobs: the cycle the latest pixel in each bank read its last word; the next bank
+  const bankFree: number[] = new Array<number>(B).fill(-1);
   let bank = 0;
-  let emitLast = -1; // last emitter load cycle so far
+  let emitLast = -1; // last emitter read (E0) so far
   let progEnd = -1;
-  let actEnd = -1;
+  let actEnd = -Infinity;
   let issueEnd = -1; // previous job's last issued step
-  let lastIssue = -Infinity; // for the quiet counter
-  let lastAvg = false;
-  const jobDone: number[] = []; // emitter's last load per job
+  let lastIssue = -Infinity;
+  let lastOp: JobOp = 'gemm';
+  // residual loader: last s_res beat so far, and the cycle each slot was read (R2 of its pixel's last result)
+  let resCursor = -1;
+  const slotFree = [-1, -1];
+  let slot = 0;
+  const jobDone: number[] = []; // emitter's last read per job
   jobs.forEach((f, j) => {
     const op = jobOp(f);
     // program loader
     const w0 = Math.max(progEnd + 1, j >= 2 ? jobDone[j - 2]! + 1 : 0);
-    const deriveEnd = w0 + 26 + f.padT + f.padL;
+    const deriveEnd = w0 + 1 + t.descCycles + f.padT + f.padL;
     const pEnd = deriveEnd + sectionCycles(f, cfg);
     // activation loader
-    const aStart = Math.max(deriveEnd + 1, actEnd + 1, j >= 2 ? out[j - 2]!.issueEnd + 1 : 0);
+    const aStart = Math.max(deriveEnd + 1, actEnd + 2, j >= 2 ? out[j - 2]!.issueEnd + 1 : 0);
     const aEnd = aStart + f.actWords;
+    // residual loader: armed after this job's descriptor and the previous jobs' residual beats
+    if (f.residual) resCursor = Math.max(resCursor, deriveEnd);
     // issuer
-    const classWait = (op === 'gemm' && lastAvg) || (op === 'avgpool' && !lastAvg);
     let ready = Math.max(issueEnd + 1, pEnd + 1, aEnd + 1);
-    if (classWait) ready = Math.max(ready, lastIssue + 1 + QMAX);
-    let s = ready + 2;
-    const delta = resultLatency(op, cfg, t);
+    if (op !== lastOp && lastOp !== 'maxpool') ready = Math.max(ready, lastIssue + 1 + t.quiet);
+    let s = ready + t.jobGap;
+    const complete = t.complete[op];
+    const drained = op === 'gemm' ? 3 + t.laneLatency + t.G : op === 'avgpool' ? 4 + t.GP : 2;
     const pixels = f.outH * f.outW;
     let start = -1;
     let tEnd = -1;
     // identical pixels: the max-plus recurrence becomes periodic (every state value advances by the same amount
-    // every two pixels); once it is, whole pairs are skipped exactly
-    const snap = (): number[] => [bankFree[bank]!, bankFree[bank ^ 1]!, emitLast, s, tEnd];
+    // every B pixels); once it is, whole periods are skipped exactly
+    const snap = (): number[] => {
+      const v = [...bankFree.slice(bank), ...bankFree.slice(0, bank), emitLast, s, tEnd];
+      if (f.residual) v.push(resCursor, slotFree[slot]!, slotFree[slot ^ 1]!);
+      return v;
+    };
+    const period = B % 2 === 0 ? B : 2 * B;
     let prev: number[] | null = null;
     for (let i = 0; i < pixels; i++) {
       if (i === 0) start = s;
-      if (!o.pixelByPixel && i >= 2 && (i & 1) === 0) {
+      if (!o.pixelByPixel && i >= period && i % period === 0) {
         const cur = snap();
         if (prev) {
           const d: number = cur[0]! - prev[0]!;
           if (cur.every((v, k) => v - prev![k]! === d)) {
-            const pairs = Math.floor((pixels - i) / 2);
-            bankFree[0] += pairs * d;
-            bankFree[1] += pairs * d;
-            emitLast += pairs * d;
-            s += pairs * d;
-            tEnd += pairs * d;
-            i += 2 * pairs;
+            const n = Math.floor((pixels - i) / period);
+            for (let k = 0; k < B; k++) bankFree[k]! += n * d;
+            emitLast += n * d;
+            s += n * d;
+            tEnd += n * d;
+            if (f.residual) {
+              resCursor += n * d;
+              slotFree[0]! += n * d;
+              slotFree[1]! += n * d;
+            }
+            i += n * period;
             prev = null;
             if (i >= pixels) break;
           } else prev = cur;
         } else prev = cur;
       }
-      // the pixel claims its output bank at the last cycle of its first pass (stalling there until it is free)
-      const claim = Math.max(s + f.passCycles - 1, bankFree[bank]! + 1);
+      let claim = Math.max(s + f.passCycles - 1, bankFree[bank]! + 1);
+      if (f.residual) {
+        // this pixel's residual beats into its slot, once the slot's previous pixel has read it
+        const ld = Math.max(resCursor + 1, slotFree[slot]! + 1);
+        resCursor = ld + f.coutGroups - 1;
+        claim = Math.max(claim, resCursor + 1);
+      }
       tEnd = claim + (f.passes - 1) * f.passCycles;
-      const full = tEnd + delta;
-      const e0 = Math.max(full, emitLast + 1);
+      if (f.residual) {
+        slotFree[slot] = tEnd + drained;
+        slot ^= 1;
+      }
+      const e0 = Math.max(tEnd + complete, emitLast + 1);
       emitLast = e0 + f.coutGroups - 1;
       bankFree[bank] = emitLast;
-      bank ^= 1;
+      bank = (bank + 1) % B;
       s = tEnd + 1;
     }
-    if (op === 'gemm') lastAvg = false;
-    else if (op === 'avgpool') lastAvg = true;
+    lastOp = op;
     lastIssue = tEnd;
     issueEnd = tEnd;
     progEnd = pEnd;
     actEnd = aEnd;
     jobDone.push(emitLast);
-    out.push({ progEnd: pEnd, actEnd: aEnd, start, issueEnd: tEnd, lastBeat: emitLast + 1 });
+    out.push({ progEnd: pEnd, actEnd: aEnd, start, issueEnd: tEnd, lastBeat: emitLast + t.emit });
   });
   return out;
 }

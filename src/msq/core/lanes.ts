@@ -4,8 +4,9 @@
  *
  *  fixedLane: N two's-complement WF-bit codes x N activations per clock on N multipliers (`use_dsp = "yes"`),
  *             registered like the DSP48E1's A/B, M and P registers. With `dspPack: 2` fixed lanes come in pairs
- *             (`fixedPair`): one multiplier computes a * (wa + wb * 2^K), K = (A+1) + WF - 1, and the two products
- *             are unpacked exactly (docs/msq-engine.md); an odd last fixed lane stays unpacked.
+ *             (`fixedPair`): one multiplier computes a * (wa + wb * 2^K) + 2^(K-1), K = (A+1) + WF - 1 (the
+ *             constant in the DSP's post-adder), and the two products are read off exactly with no fabric adder
+ *             (see fixedPair); an odd last fixed lane stays unpacked.
  *  sp2Lane:   N m-bit SP2 codes [sign | e1 | e2] x N activations: a * w = ±((a << s1) + (a << s2)), s = P - e
  *             (conventions.ts), multiplexers and adders only (`use_dsp = "no"`, no `*`). The sign is applied to the
  *             activation in the decode stage, so every stage holds at most one carry chain; each term is one
@@ -197,8 +198,9 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
     return accumulate(mod, pre, adderTree(mod, pre, terms, AB), AB, en, first, last);
   };
 
-  // packed pair: c = wa + wb * 2^K (A/B stage), P = a * c (M), unpack (P stage): a*wa = P[K-1:0] signed,
-  // a*wb = (P >>> K) + P[K-1]
+  // packed pair: c = wa + wb * 2^K (A/B stage), M = a * c (M), P = M + 2^(K-1) (P: the DSP's post-adder with a
+  // constant). Since |a * wa| < 2^(K-1), the low K bits of P are a * wa + 2^(K-1) in [0, 2^K) with no borrow, so
+  // a * wb = P >>> K and a * wa = P[K-1:0] with its top bit inverted (as a signed K-bit number): no fabric adder.
   const fixedPair = (l: number): [Signal, Signal] => {
     const pre = `fxp${l / 2}`;
     const K = packGuard(cfg);
@@ -209,22 +211,18 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
     for (let n = 0; n < N; n++) {
       const a = mod.reg(`${pre}_a${n}_q`, A + 1, { signed: true, reset: null });
       const c = mod.reg(`${pre}_c${n}_q`, cw, { signed: true, reset: null });
-      // |P| <= (2^A - 1) * 2^(WF-1) * (2^K + 1) < 2^(pw+K-2): pw + K bits hold the product exactly
+      // |M| <= (2^A - 1) * 2^(WF-1) * (2^K + 1) < 2^(pw+K-2): pw + K bits hold M and M + 2^(K-1) exactly
       const mq = mod.reg(`${pre}_m${n}_q`, pw + K, { signed: true, reset: null }).attr('use_dsp', 'yes');
-      const pa = mod.reg(`${pre}_pa${n}_q`, pw, { signed: true, reset: null });
-      const pb = mod.reg(`${pre}_pb${n}_q`, pw, { signed: true, reset: null });
+      const pq = mod.reg(`${pre}_p${n}_q`, pw + K, { signed: true, reset: null }).attr('use_dsp', 'yes');
       const packed = fixedCode(l + 1, n).shl(K).resize(cw).add(fixedCode(l, n)).trunc(cw);
-      const low = mq.slice(K - 1, 0).asSigned();
-      const high = mq.slice(pw + K - 1, K).asSigned();
       mod.sync((p) => {
         p.set(a, actLane(act, actSigned, n, A));
         p.set(c, packed);
         p.set(mq, a.mul(c).trunc(pw + K));
-        p.set(pa, low.resize(pw));
-        p.set(pb, high.add(cat(lit(0, 1), mq.bit(K - 1)).asSigned()).trunc(pw));
+        p.set(pq, mq.add(lit(2n ** BigInt(K - 1), pw + K, true)).trunc(pw + K));
       });
-      ta.push(pa);
-      tb.push(pb);
+      ta.push(mod.let(`${pre}_pa${n}`, cat(pq.bit(K - 1).not(), pq.slice(K - 2, 0)).asSigned()));
+      tb.push(mod.let(`${pre}_pb${n}`, pq.slice(pw + K - 1, K).asSigned()));
     }
     return [
       accumulate(mod, `${pre}a`, adderTree(mod, `${pre}a`, ta, AB), AB, en, first, last),

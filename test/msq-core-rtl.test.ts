@@ -77,18 +77,18 @@ const layerCases: [string, Partial<RandomLayerSpec>, CompileOptions?, (boolean |
 ];
 
 /** A small graph with every op: maxpool, avgpool, global avgpool, relu (fused and standalone), fused residual add, flatten -> linear. */
-function graphModel(seed: number, H = 12, W = 11): QuantModel {
+function graphModel(seed: number, H = 12, W = 11, fixedBits = 8): QuantModel {
   const r = rng(seed);
   let n = 0;
   const conv = (name: string, input: string, cin: number, h: number, w: number, cout: number, k: number, s: number, pad: [number, number, number, number], out: { bits: number; signed: boolean }, inBits: number, inSigned: boolean): QuantLayer => {
-    const m = randomLayerModel({ ...base, cin, h, w, cout, k: [k, k], stride: [s, s], pad, inBits, inSigned, outBits: out.bits, outSigned: out.signed }, seed * 17 + n++);
+    const m = randomLayerModel({ ...base, fixedBits, cin, h, w, cout, k: [k, k], stride: [s, s], pad, inBits, inSigned, outBits: out.bits, outSigned: out.signed }, seed * 17 + n++);
     return { ...(m.layers[0] as Extract<QuantLayer, { op: 'conv2d' }>), name, input };
   };
   const mul = (f: number): { M: number; S: number } => chooseMultiplier(f * (0.7 + 0.6 * r()));
   const [mh, mw] = [windowOut(H, 3, 2, 1, 1), windowOut(W, 3, 2, 1, 0)];
   const [ah, aw] = [windowOut(mh, 2, 2, 0, 1), windowOut(mw, 2, 2, 0, 1)];
   const feats = 20 * ah * aw;
-  const lin = randomLayerModel({ ...base, op: 'linear', cin: feats, h: 1, w: 1, cout: 12, inBits: 6, inSigned: false, outBits: 8, outSigned: true }, seed * 17 + 50);
+  const lin = randomLayerModel({ ...base, fixedBits, op: 'linear', cin: feats, h: 1, w: 1, cout: 12, inBits: 6, inSigned: false, outBits: 8, outSigned: true }, seed * 17 + 50);
   const addMul = (): { Ma: number; Mb: number; S: number } => {
     const x = mul(0.6);
     const y = mul(0.45);
@@ -222,26 +222,32 @@ describe('MSQ core RTL: second opinions', () => {
     console.log(`core RTL Icarus: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, vvp ${Math.round(r.icarus.simMs)} ms`);
   }, 600_000);
 
-  it('dspPack 2 (two fixed products per DSP48E1, odd Pf), 2 pixel banks: fixed-heavy jobs exactly', async () => {
-    const c2 = smallCoreConfig({ Pf: 3, Ps: 2, dspPack: 2, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
+  it('a second design (dspPack 2 with odd Pf, Rq = L, m 5, WF 6, cDepth = N, 2 pixel banks) runs its jobs exactly', async () => {
+    const c2 = smallCoreConfig({ Pf: 3, Ps: 2, Rq: 5, dspPack: 2, m: 5, WF: 6, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 16, kMax: 2048 });
     const rtl = generateCore(c2, 'msqc', { pixelBanks: 2 });
     const run = emptyRun();
-    const cases: Partial<RandomLayerSpec>[] = [
-      { sp2Fraction: 0, cout: 11, inSigned: true },
-      { worstCase: true, sp2Fraction: 0.3, cout: 7, cin: 20 },
-      { sp2Fraction: 0, fixedBits: 4, cout: 6, k: [1, 1], pad: [0, 0, 0, 0], cin: 30 },
+    const cases: [Partial<RandomLayerSpec>, boolean][] = [
+      [{ sp2Fraction: 0, fixedBits: 6, cout: 11, inSigned: true }, false],
+      [{ worstCase: true, sp2Fraction: 0.4, fixedBits: 6, sp2Bits: 5, cout: 7, cin: 20 }, true],
+      [{ sp2Fraction: 0, fixedBits: 4, cout: 21, k: [1, 1], pad: [0, 0, 0, 0], cin: 30 }, false],
+      [{ sp2Fraction: 1, sp2Bits: 5, cout: 9, stride: [2, 2] }, false],
     ];
-    cases.forEach((over, i) => {
+    cases.forEach(([over, worst], i) => {
       const model = randomLayerModel({ ...base, ...over }, 500 + i);
-      addModel(run, model, randomInput(model, 60 + i, over.worstCase ?? false), c2);
+      addModel(run, model, randomInput(model, 60 + i, worst), c2);
     });
+    const g = graphModel(11, 6, 5, 6);
+    addModel(run, g, randomInput(g, 12), c2);
+    expect(run.jobs.some((j) => j.spec.residual)).toBe(true);
+    expect(run.jobs.some((j) => j.spec.op === 'avgpool')).toBe(true);
+    expect(run.jobs.some((j) => j.spec.fixed4)).toBe(true);
     await runStreams(coreSimDesign(rtl), {
       inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
       expected: { m_out: run.out },
       seed: 8,
       validProb: 0.7,
       readyProb: 0.6,
-      maxCycles: 500_000,
+      maxCycles: 1_000_000,
     });
   }, 600_000);
 });

@@ -310,8 +310,8 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     p.set(secLast, 0);
     wst.switch(p, {
       DESC: () => p.set(secLast, di.eq(23)),
-      FIXED: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Pf - 1))),
-      SP2: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Ps - 1))),
+      ...(Pf > 0 ? { FIXED: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Pf - 1))) } : {}),
+      ...(Ps > 0 ? { SP2: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Ps - 1))) } : {}),
       CMAP: () => p.set(secLast, cp.eq(D('passesM1', wb)).and(cj.eq(L - 1))),
       PARAM: () => p.set(secLast, pc.eq(D('cout', wb).sub(1).trunc(CB))),
       default: () => {},
@@ -346,7 +346,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   });
   const item32 = wbuf.slice(31, 0);
   // fixed item, sign-extended from 4 bits in fixed4 mode
-  const fixedItem = m.let(
+  const fixedItem = Pf === 0 ? undefined : m.let(
     'wl_fixed_item',
     mux(
       wF4,
@@ -419,7 +419,8 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
             });
         });
       },
-      FIXED: () =>
+      FIXED: () => {
+        if (Pf === 0) return;
         p.if(itemGo, () => {
           p.if(fl.eq(Pf - 1), () => {
             p.set(fl, 0);
@@ -430,15 +431,18 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
             p.set(fl, 0);
             wst.goto(p, Ps > 0 ? 'SP2' : 'CMAP');
           });
-        }),
-      SP2: () =>
+        });
+      },
+      SP2: () => {
+        if (Ps === 0) return;
         p.if(itemGo, () => {
           p.if(fl.eq(Ps - 1), () => {
             p.set(fl, 0);
             p.set(fa, fa.add(1).trunc(WAB));
           }).else(() => p.set(fl, fl.add(1).trunc(fl.width)));
           p.if(secLast, () => wst.goto(p, 'CMAP'));
-        }),
+        });
+      },
       CMAP: () =>
         p.if(itemGo, () => {
           p.if(cj.eq(L - 1), () => {
@@ -529,10 +533,14 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     for (const k of [0, 1]) p.if(wStart.and(k === 1 ? wb : wb.not()), () => p.set(roundQ[k]!, wj.bit(1)));
   });
   // weight, channel-map and parameter writes (registered item data and counters)
-  const fixedWe = m.let('wl_fixed_we', wst.is('FIXED').and(itemGo));
-  const sp2We = m.let('wl_sp2_we', wst.is('SP2').and(itemGo));
-  fixedMem.forEach((mem, l) => mem.write(fixedWe.and(fl.eq(l)), cat(wb, fa), fixedItem));
-  sp2Mem.forEach((mem, l) => mem.write(sp2We.and(fl.eq(l)), cat(wb, fa), wbuf.slice(N * cfg.m - 1, 0)));
+  if (Pf > 0) {
+    const fixedWe = m.let('wl_fixed_we', wst.is('FIXED').and(itemGo));
+    fixedMem.forEach((mem, l) => mem.write(fixedWe.and(fl.eq(l)), cat(wb, fa), fixedItem!));
+  }
+  if (Ps > 0) {
+    const sp2We = m.let('wl_sp2_we', wst.is('SP2').and(itemGo));
+    sp2Mem.forEach((mem, l) => mem.write(sp2We.and(fl.eq(l)), cat(wb, fa), wbuf.slice(N * cfg.m - 1, 0)));
+  }
   const cmWe = m.let('wl_cmap_we', wst.is('CMAP').and(itemGo));
   const cmAddr = m.let('wl_cmap_addr', cbase.add(ck.resize(CMA)).trunc(CMA));
   cmMem.forEach((mem, u) => mem?.write(cmWe.and(cu.eq(u)), cat(wb, cmAddr), cat(wbuf.bit(15), wbuf.slice(CB - 1, 0))));
@@ -1156,8 +1164,9 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   fReady.markUnused(); // never full: E0 issues only with room for the word in flight
   const e1v = flag('em1_valid_q');
   const e1Last = m.reg('em1_last_q', 1, { reset: null });
-  const e1Gemm = m.reg('em1_gemm_q', 1, { reset: null });
-  const e1Avg = m.reg('em1_avg_q', 1, { reset: null });
+  // which unit made a lane (GEMM: inv table, AVGPOOL: n / GP, MAXPOOL: 0): only with several units
+  const e1Gemm = Rq > 1 ? m.reg('em1_gemm_q', 1, { reset: null }) : undefined;
+  const e1Avg = Rq > 1 ? m.reg('em1_avg_q', 1, { reset: null }) : undefined;
   const CW1 = cbits(cfg.cDepth) + 1;
   const e1Rem = m.reg('em1_rem_q', CW1, { signed: true, reset: null });
   const eAvail = m.let('em_avail', pickAny(fullQ, eBank));
@@ -1169,8 +1178,10 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   m.sync((p) => {
     p.set(e1v, eIssue);
     p.set(e1Last, eGLast.and(pickAny(pmLast, eBank)));
-    p.set(e1Gemm, eOp.eq(0));
-    p.set(e1Avg, eOp.eq(2));
+    if (e1Gemm && e1Avg) {
+      p.set(e1Gemm, eOp.eq(0));
+      p.set(e1Avg, eOp.eq(2));
+    }
     // lanes with channel >= cout are 0: rem = cout - g*N
     p.set(e1Rem, D('cout', eJb).resize(CW1).sub(cat(eG, lit(0, LN)).resize(CW1)).trunc(CW1).asSigned());
     p.if(eIssue, () => {
@@ -1185,7 +1196,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     let v: Expr = obq[0]![n]!;
     if (Rq > 1) {
       const avgU = Math.floor(n / GP);
-      const sel = mux(e1Gemm, invq[n]!, mux(e1Avg, lit(avgU, UB), lit(0, UB)));
+      const sel = mux(e1Gemm!, invq[n]!, mux(e1Avg!, lit(avgU, UB), lit(0, UB)));
       const units = Array.from({ length: 2 ** UB }, (_, u) => obq[Math.min(u, Rq - 1)]![n]! as Expr);
       v = pickAny(units, sel);
     }

@@ -71,7 +71,11 @@ export function coreLaneMulOperands(cfg: CoreConfig): [number, number] {
   return cfg.dspPack === 2 && cfg.Pf >= 2 ? [cfg.A + 1, cfg.WF + packGuard(cfg) + 1] : [cfg.A + 1, cfg.WF];
 }
 
-/** Product terms of one lane -> registered adder tree -> returns the final node (a register, or the lone term). */
+/**
+ * Product terms of one lane -> registered adder tree, one level per stage -> the final node (a register, or the lone
+ * term). Nodes are kept to at most `maxWidth` (= accBits) bits: two's-complement sums are exact modulo 2^maxWidth and
+ * the lane's total fits accBits, so the truncation never changes a result.
+ */
 function adderTree(m: Module, prefix: string, terms: Expr[], maxWidth: number): Expr {
   let level = terms;
   let depth = 0;

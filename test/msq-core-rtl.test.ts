@@ -16,7 +16,8 @@ import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '..
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
-import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { coreRtlTiming, coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
 /** The test design: the small core with modest banks, so layers of a few hundred words need row bands / filter groups. */
@@ -144,6 +145,9 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
     expect([...ops].sort()).toEqual(['avgpool', 'gemm', 'gemm+res', 'maxpool']);
     expect(run.jobs.some((j) => j.spec.fixed4)).toBe(true);
     expect(run.jobs.filter((j) => j.spec.layer === 'layer0' && j.spec.passes > 1).length).toBeGreaterThan(0);
+    // row bands (several jobs of one layer, same channels) and filter groups (same rows, other channels) occur
+    expect(run.jobs.some((j) => j.out.y0 > 0)).toBe(true);
+    expect(run.jobs.some((j) => j.out.c0 > 0)).toBe(true);
     const r = await runStreams(design, {
       inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
       expected: { m_out: run.out },
@@ -198,6 +202,53 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
       expect(argmax(logits)).toBe(argmax(y));
     });
   }, 600_000);
+});
+
+describe('MSQ core RTL: schedule and limits', () => {
+  it('one job alone, no stalls: the last m_out beat is exactly where docs/msq-core-rtl.md puts it', async () => {
+    const rtl = generateCore(cfg);
+    const t = coreRtlTiming(cfg, rtl.pixelBanks);
+    const L = cfg.Pf + cfg.Ps;
+    const specs: Partial<RandomLayerSpec>[] = [
+      {},
+      { k: [1, 1], pad: [0, 0, 0, 0], cin: 40, cout: 17, h: 3, w: 3 },
+      { stride: [2, 2], pad: [2, 1, 0, 1], cin: 20, cout: 5, h: 9, w: 7, inSigned: true },
+    ];
+    for (const [i, over] of specs.entries()) {
+      const model = randomLayerModel({ ...base, ...over }, 800 + i);
+      const run = emptyRun();
+      addModel(run, model, randomInput(model, i), cfg, { im2col: 'never' });
+      const j = run.jobs[0]!.spec;
+      expect(run.jobs.length, `${JSON.stringify(over)}: ${run.jobs.map((x) => x.spec.name).join(', ')}`).toBe(1);
+      const D = 27 + j.padT + j.padL;
+      const sections = (cfg.Pf ? j.wordsPerLane * cfg.Pf + 1 : 0) + (cfg.Ps ? j.wordsPerLane * cfg.Ps + 1 : 0) + (j.passes * L + 1) + (j.cout + 1);
+      const s = Math.max(D + sections, D + j.actWords + 1);
+      const e = s + 2 + j.outH * j.outW * j.passes * j.passCycles - 1;
+      const r = await runStreams(coreSimDesign(rtl), { inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res }, expected: { m_out: run.out } });
+      expect(r.cycleCount, `job ${j.name}`).toBe(e + t.complete.gemm + t.emit + j.coutGroups);
+    }
+  }, 600_000);
+
+  it('refuses configurations it cannot build with one-line errors naming the field', () => {
+    const bad: [Partial<CoreConfig>, string][] = [
+      [{ N: 12, cDepth: 48, kMax: 48 * 16 }, 'core.N'],
+      [{ cDepth: 48 }, 'core.cDepth'],
+      [{ Rq: 0 }, 'core.Rq'],
+    ];
+    for (const [over, field] of bad) {
+      let err: unknown;
+      try {
+        generateCore(smallCoreConfig(over));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UserError);
+      expect(String((err as Error).message)).toContain(field);
+      expect(String((err as Error).message)).not.toContain('\n');
+    }
+    expect(() => generateCore(cfg, '9bad')).toThrow(/prefix/);
+    expect(() => generateCore(cfg, 'msqc', { pixelBanks: 3 as 2 })).toThrow(/pixelBanks/);
+  });
 });
 
 describe('MSQ core RTL: second opinions', () => {

@@ -1,8 +1,9 @@
 /**
- * Demo step: the MSQ engine on the committed quantization-aware MNIST CNN — golden-model accuracy on held-out digits,
- * then the conv2 layer (fixed filters on DSP48E1 lanes, SP2 filters on LUT shift-add lanes) generated and run on
- * Verilator and Icarus with random stalls against the golden model's intermediate tensors of real digits, and
- * synthesized (the fixed core's DSP48E1 count vs the SP2 core's zero).
+ * Demo step: the MSQ core on the committed quantization-aware MNIST CNN — golden-model accuracy on held-out digits,
+ * then the whole network compiled to a job program for ONE run-time programmed core (src/msq/core: fixed lanes on
+ * DSP48E1, SP2 lanes on LUT shift-add), run on Verilator (3 real digits, all jobs back to back) and Icarus (1 digit)
+ * with random stalls on every stream against the golden model, and the core's lanes synthesized (the fixed lanes'
+ * DSP48E1 count vs the SP2 lanes' zero).
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -10,10 +11,12 @@ import { join } from 'node:path';
 import { parseQuantModel } from '../msq/model.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from '../msq/golden.js';
 import { loadMnist } from '../msq/mnist.js';
-import { buildEngine, layerAsModel, verifyEngine } from '../msq/rtl/verify.js';
-import { fixedCoreDsps } from '../msq/rtl/plan.js';
-import { REQUANT_DSP_PER_UNIT } from '../msq/rtl/build.js';
-import { lintVerilog } from '../hdl/index.js';
+import { smallCoreConfig } from '../msq/core/config.js';
+import { compileModel, programStimulus } from '../msq/core/compile.js';
+import { coreSimDesign, generateCore } from '../msq/core/rtl.js';
+import { coreLanes, coreLaneMultipliers } from '../msq/core/lanes.js';
+import { emitVerilog, lintVerilog } from '../hdl/index.js';
+import { runStreams, type Beat } from '../sim/index.js';
 import { synthesize, formatSynthReport, synthReportJson } from '../synth/index.js';
 import { PROJECT_ROOT } from '../version.js';
 import type { Board } from '../board/index.js';
@@ -21,7 +24,7 @@ import type { DemoStep } from './types.js';
 
 export const msqStep: DemoStep = {
   name: 'msq',
-  title: 'MSQ engine on the quantization-aware MNIST CNN (conv2 layer: fixed lanes on DSP48E1, SP2 lanes on LUTs)',
+  title: 'MSQ core on the quantization-aware MNIST CNN (one run-time programmed design: fixed lanes on DSP48E1, SP2 lanes on LUTs)',
   async run(outDir: string, board: Board) {
     const model = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn-qat.q.json'), 'utf8')));
     const pm = prepareModel(model);
@@ -34,30 +37,38 @@ export const msqStep: DemoStep = {
     });
     const lines = [`golden model: ${correct}/${digits.images.length} held-out digits right (${((100 * correct) / digits.images.length).toFixed(1)} %)`];
 
-    const layer = model.layers.find((l) => l.op === 'conv2d' && l.filters.some((f) => f.scheme === 'sp2') && l.filters.some((f) => f.scheme === 'fixed'));
-    if (!layer || layer.op !== 'conv2d') throw new Error('demo msq: the model has no mixed-scheme conv layer');
-    const sub = layerAsModel(model, layer.name);
-    const shape = { N: 8, Pf: 4, Ps: 6, Rq: 2 };
-    const e = buildEngine(sub, shape);
-    await lintVerilog(e.rtl.files, e.rtl.top);
-    for (const [name, text] of e.rtl.files) await writeFile(join(outDir, name), text);
-    const inputs = runs.slice(0, 3).map((r) => r.tensors!.get(layer.input)!.data);
-    const fixed = layer.filters.filter((f) => f.scheme === 'fixed').length;
-    for (const sim of ['verilator', 'icarus'] as const) {
-      await verifyEngine(e, sim === 'verilator' ? inputs : inputs.slice(0, 1), { sim, seed: 5, validProb: 0.7, readyProb: 0.6 });
-    }
-    lines.push(`${layer.name}: ${fixed} fixed + ${layer.filters.length - fixed} SP2 filters on N=${shape.N}, Pf=${shape.Pf}, Ps=${shape.Ps}; ` +
-      `3 real digits back to back on Verilator and 1 on Icarus, random stalls, equal to the golden model's tensors; ` +
-      `${e.model_cycles.total} cycles per image (cycle model)`);
-    const synth = await synthesize({ files: e.rtl.files, top: e.rtl.top, cache: true });
+    const cfg = smallCoreConfig();
+    const program = compileModel(model, cfg);
+    const rtl = generateCore(cfg, 'msqc');
+    await lintVerilog(rtl.files, rtl.top);
+    for (const [name, text] of rtl.files) await writeFile(join(outDir, name), text);
+    const beats = (a: bigint[]): Beat[] => a.map((d) => ({ data: d }));
+    const streams = (n: number): { inputs: Record<string, Beat[]>; expected: Record<string, Beat[]> } => {
+      const stim = runs.slice(0, n).flatMap((r) => programStimulus(program, r.tensors!));
+      const out: Beat[] = [];
+      for (const s of stim) s.expectedOut.forEach((d, i) => out.push({ data: d, last: i === s.expectedOut.length - 1 }));
+      return {
+        inputs: { s_wgt: beats(stim.flatMap((s) => s.wgt)), s_act: beats(stim.flatMap((s) => s.act)), s_res: beats(stim.flatMap((s) => s.res)) },
+        expected: { m_out: out },
+      };
+    };
+    const stall = { seed: 5, validProb: 0.7, readyProb: 0.6 };
+    const v = await runStreams(coreSimDesign(rtl), { ...streams(3), ...stall, sim: 'verilator' });
+    await runStreams(coreSimDesign(rtl), { ...streams(1), ...stall, sim: 'icarus' });
+    lines.push(`${program.jobs.length} jobs per image (${program.layers.map((l) => `${l.layer}: ${l.how}`).join('; ')})`);
+    lines.push(`core N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq}: 3 real digits (${3 * program.jobs.length} jobs back to back) on Verilator ` +
+      `in ${v.cycleCount} cycles and 1 on Icarus, random stalls on all four streams, every output beat equal to the golden model`);
+    // the split: synthesize the lanes (fixed lanes -> DSP48E1, SP2 lanes -> LUTs only)
+    const lanes = coreLanes(cfg, 'msqc_lanes');
+    const synth = await synthesize({ files: emitVerilog(lanes), top: lanes.name, cache: true });
     await writeFile(join(outDir, 'synth.md'), formatSynthReport(synth, board));
     await writeFile(join(outDir, 'synth.json'), `${JSON.stringify(synthReportJson(synth, board), null, 2)}\n`);
     const res = synth.resources;
-    const expectDsp = fixedCoreDsps(shape) + REQUANT_DSP_PER_UNIT * shape.Rq;
+    const expectDsp = coreLaneMultipliers(cfg);
     const split = res.dsp48e1 === expectDsp
-      ? `= fixed core ${fixedCoreDsps(shape)} (Pf·N) + ${shape.Rq} requantizers × ${REQUANT_DSP_PER_UNIT}: the SP2 core uses none`
-      : `expected ${expectDsp} (fixed core ${fixedCoreDsps(shape)} + requantizers): look at synth.md`;
-    lines.push(`synthesis (${synth.yosys.kind} yosys ${synth.yosys.version}): ${res.lut.total} LUT, ${res.ff} FF, ${res.dsp48e1} DSP48E1 ` +
+      ? `= Pf·N = ${expectDsp} for the fixed lanes: the SP2 lanes use none`
+      : `expected ${expectDsp} (Pf·N): look at synth.md`;
+    lines.push(`lanes synthesis (${synth.yosys.kind} yosys ${synth.yosys.version}): ${res.lut.total} LUT, ${res.ff} FF, ${res.dsp48e1} DSP48E1 ` +
       `${split}; fmax ${synth.timing.estFmaxMHz ?? '-'} MHz (${synth.timing.label})`);
     return lines;
   },

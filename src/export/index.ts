@@ -14,12 +14,15 @@ import { planWrapper, wrapperVerilog, type WrapperPlan } from './wrapper.js';
 import { constraintsXdc, planDmas, projectName, vivadoTcl } from './vivado.js';
 import { pynqDriver } from './pynq.js';
 import { checkExport, type CheckResult } from './check.js';
+import { isCoreFolder, loadCoreDesign, writeCoreRuntime, type CoreDesign } from './core.js';
 
 export * from './manifest.js';
 export { planWrapper, wrapperVerilog, ID_MAGIC, CTRL_ADDR_WIDTH, type WrapperPlan, type RegisterEntry } from './wrapper.js';
 export { vivadoTcl, constraintsXdc, planDmas, VIVADO_COMMANDS } from './vivado.js';
 export { pynqDriver } from './pynq.js';
 export { checkExport, runTclStubbed, checkTclNames, type CheckResult } from './check.js';
+export { isCoreFolder, loadCoreDesign, writeCoreRuntime, CORE_PROGRAM_JSON, CORE_PROGRAM_NPZ, CORE_MODEL_FILE, type CoreDesign } from './core.js';
+export { npzBytes, npyBytes, crc32, type NpyArray } from './npz.js';
 export { parseVerilogModules, type VerilogModule, type VerilogPort } from './verilog-ports.js';
 
 /** Boards export supports (Zynq-7000 with a PS7). */
@@ -31,6 +34,8 @@ export interface ExportOptions {
   out: string;
   top?: string;
   clockMHz?: number;
+  /** msq build --core folders: the model the folder was built from (default: model.q.json in the folder) */
+  model?: string;
   /** run the self-checks (Tcl with stubs, lint, driver compile); default true */
   check?: boolean;
 }
@@ -42,6 +47,8 @@ export interface ExportResult {
   plan: WrapperPlan;
   files: string[];
   checks: CheckResult[];
+  /** msq build --core folders: the recompiled program and its runtime data */
+  core?: CoreDesign;
 }
 
 /** Bytes of the largest single DMA transfer the design needs (sizes the DMA length register). */
@@ -94,6 +101,8 @@ function readme(m: DesignManifest, board: Board, plan: WrapperPlan, derived: boo
     L.push('objects = acc.label(np.zeros((HEIGHT, WIDTH), dtype=np.uint8))   # list of dicts: area, bbox, sums, first');
   } else if (m.kind === 'msq') {
     L.push('y = acc.infer(x, out_shape)   # x: int array [C, H, W] in the input range');
+  } else if (m.kind === 'msq-core') {
+    L.push('y, tensors = acc.run_model(x)  # x: the quantized model input; every job of program.json, one DMA round each');
   }
   L.push('```');
   L.push('');
@@ -137,6 +146,10 @@ function readme(m: DesignManifest, board: Board, plan: WrapperPlan, derived: boo
   L.push('- `driver.py` — PYNQ driver (pack/unpack helpers work without a board)');
   L.push('- `design.json` — the design manifest used');
   L.push('- `export.json` — register map, streams and DMAs as data');
+  if (m.kind === 'msq-core') {
+    L.push('- `program.json` — the compiled model: jobs (stream beat counts, tensors read and written), host tensors');
+    L.push('- `program.npz` — every job\'s s_wgt beats and the gather / scatter index tables (`np.load`; format in accelforge docs/export.md)');
+  }
   L.push('');
   return L.join('\n');
 }
@@ -145,7 +158,16 @@ function readme(m: DesignManifest, board: Board, plan: WrapperPlan, derived: boo
 export async function exportDesign(opts: ExportOptions): Promise<ExportResult> {
   const board = loadBoard(opts.board);
   if (!EXPORT_BOARDS.includes(board.board)) fail('--board', `'${opts.board}' is not a Zynq board export supports: use ${EXPORT_BOARDS.join(' or ')}`);
-  const { manifest, derived } = loadDesign(opts.designDir, { ...(opts.top ? { top: opts.top } : {}), ...(opts.clockMHz !== undefined ? { clockMHz: opts.clockMHz } : {}) });
+  let core: CoreDesign | undefined;
+  let loaded: { manifest: DesignManifest; derived: boolean };
+  if (existsSync(opts.designDir) && !existsSync(join(opts.designDir, MANIFEST_FILE)) && isCoreFolder(opts.designDir)) {
+    core = loadCoreDesign(opts.designDir, { ...(opts.model ? { model: opts.model } : {}), ...(opts.clockMHz !== undefined ? { clockMHz: opts.clockMHz } : {}) });
+    loaded = { manifest: core.manifest, derived: false };
+  } else {
+    if (opts.model) fail('--model', 'is only for msq build --core folders');
+    loaded = loadDesign(opts.designDir, { ...(opts.top ? { top: opts.top } : {}), ...(opts.clockMHz !== undefined ? { clockMHz: opts.clockMHz } : {}) });
+  }
+  const { manifest, derived } = loaded;
   for (const f of manifest.files) {
     if (!existsSync(join(opts.designDir, f))) fail(`${join(opts.designDir, MANIFEST_FILE)}: files`, `'${f}' is listed but missing from the folder: regenerate the design`);
   }
@@ -167,6 +189,7 @@ export async function exportDesign(opts: ExportOptions): Promise<ExportResult> {
     await put('constraints.xdc', constraintsXdc(manifest, board));
     await put('driver.py', pynqDriver(manifest, plan));
     await put('design.json', JSON.stringify(manifest, null, 2) + '\n');
+    if (core) files.push(...(await writeCoreRuntime(dir, core, plan)));
     if (opts.check !== false) {
       checks = await checkExport(dir, plan.module, plan.file);
       const bad = checks.find((c) => c.status === 'failed');
@@ -187,5 +210,5 @@ export async function exportDesign(opts: ExportOptions): Promise<ExportResult> {
     }, null, 2) + '\n');
     await put('README.md', readme(manifest, board, plan, derived, checks));
   });
-  return { manifest, derived, board, plan, files, checks };
+  return { manifest, derived, board, plan, files, checks, ...(core ? { core } : {}) };
 }

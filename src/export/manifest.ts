@@ -61,7 +61,7 @@ export type ControlPort = z.infer<typeof ControlSchema>;
 
 export const DesignManifestSchema = z.object({
   schema: z.literal(MANIFEST_SCHEMA_ID),
-  kind: z.enum(['ccl', 'msq', 'custom']),
+  kind: z.enum(['ccl', 'msq', 'msq-core', 'custom']),
   top: ident,
   /** Verilog files relative to the folder, all needed by the top */
   files: z.array(z.string().regex(/^[^/\\]+\.s?v$/, 'must be a .v/.sv file name in the design folder')).min(1),

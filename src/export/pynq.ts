@@ -8,6 +8,7 @@ import { GENERATOR_VERSION } from '../version.js';
 import type { DesignManifest } from './manifest.js';
 import { ID_MAGIC, type WrapperPlan } from './wrapper.js';
 import { planDmas, projectName } from './vivado.js';
+import { coreDriverHelpers, coreDriverMethods } from './core.js';
 
 const py = (v: unknown): string => {
   if (v === null || v === undefined) return 'None';
@@ -50,10 +51,12 @@ export function pynqDriver(m: DesignManifest, plan: WrapperPlan): string {
   L.push('    acc = Accelerator()               # loads overlay/<name>.bit + .hwh, checks the ID and HASH registers');
   if (m.kind === 'ccl') L.push('    frame_records = acc.label(frame)  # frame: numpy array (H, W) uint8 (or (H, W, 3) for rgb24)');
   else if (m.kind === 'msq') L.push('    y = acc.infer(x)                  # x: numpy int array [C, H, W]; returns the output tensor');
+  else if (m.kind === 'msq-core') L.push('    y, tensors = acc.run_model(x)     # x: quantized model input; runs every job of program.json on the core');
   L.push('    beats = acc.stream({...})         # raw: integer beats in, integer beats out');
   L.push('');
   L.push('UNVERIFIED on hardware: generated and compiled (py_compile) here, not run on a board.');
   L.push('"""');
+  L.push('import json');
   L.push('import os');
   L.push('import numpy as np');
   L.push('');
@@ -172,18 +175,23 @@ export function pynqDriver(m: DesignManifest, plan: WrapperPlan): string {
   L.push('    def stream(self, inputs, out_beats):');
   L.push('        """inputs: {input bus: [int beats]}; out_beats: {output bus: max beats}. One DMA transfer per stream;');
   L.push('        returns {output bus: [int beats actually received]} (the DMA stops at the core\'s tlast)."""');
+  L.push('        data = {name: beats_to_bytes(beats, STREAMS[name]["bus_width"]) for name, beats in inputs.items()}');
+  L.push('        got = self.stream_bytes(data, {name: n * STREAMS[name]["bus_width"] // 8 for name, n in out_beats.items()})');
+  L.push('        return {name: bytes_to_beats(buf, STREAMS[name]["bus_width"], STREAMS[name]["data_width"]) for name, buf in got.items()}');
+  L.push('');
+  L.push('    def stream_bytes(self, inputs, out_bytes):');
+  L.push('        """inputs: {input bus: bytes (bus_width/8 per beat)}; out_bytes: {output bus: buffer size in bytes}. Receives are');
+  L.push('        started first, then every send; returns {output bus: numpy uint8 array of the bytes actually received}."""');
   L.push('        bufs = {}');
-  L.push('        for name, n in out_beats.items():');
-  L.push('            s = STREAMS[name]');
-  L.push('            buf = allocate(shape=(n * s["bus_width"] // 8,), dtype=np.uint8)');
+  L.push('        for name, n in out_bytes.items():');
+  L.push('            buf = allocate(shape=(n,), dtype=np.uint8)');
   L.push('            self.dmas[name].recvchannel.transfer(buf)');
   L.push('            bufs[name] = buf');
   L.push('        sent = []');
-  L.push('        for name, beats in inputs.items():');
-  L.push('            s = STREAMS[name]');
-  L.push('            data = beats_to_bytes(beats, s["bus_width"])');
-  L.push('            buf = allocate(shape=(len(data),), dtype=np.uint8)');
-  L.push('            buf[:] = np.frombuffer(data, dtype=np.uint8)');
+  L.push('        for name, data in inputs.items():');
+  L.push('            src = np.frombuffer(bytes(data), dtype=np.uint8)');
+  L.push('            buf = allocate(shape=(len(src),), dtype=np.uint8)');
+  L.push('            buf[:] = src');
   L.push('            self.dmas[name].sendchannel.transfer(buf)');
   L.push('            sent.append((name, buf))');
   L.push('        for name, buf in sent:');
@@ -194,8 +202,7 @@ export function pynqDriver(m: DesignManifest, plan: WrapperPlan): string {
   L.push('            dma = self.dmas[name]');
   L.push('            dma.recvchannel.wait()');
   L.push('            nbytes = dma.mmio.read(0x58)  # S2MM_LENGTH: bytes actually written (simple mode)');
-  L.push('            s = STREAMS[name]');
-  L.push('            result[name] = bytes_to_beats(np.array(buf[:nbytes]), s["bus_width"], s["data_width"])');
+  L.push('            result[name] = np.array(buf[:nbytes])');
   L.push('            buf.freebuffer()');
   L.push('        return result');
   if (m.kind === 'ccl' && ins.length === 1 && outs.length === 1) {
@@ -278,6 +285,9 @@ export function pynqDriver(m: DesignManifest, plan: WrapperPlan): string {
     L.push('    groups = -(-c // n)');
     L.push('    flat = np.array(unpack_lanes(beats, n, bits, signed), dtype=np.int64).reshape(h, w, groups * n)');
     L.push('    return flat.transpose(2, 0, 1)[:c]');
+  } else if (m.kind === 'msq-core') {
+    L.push(...coreDriverMethods());
+    L.push(...coreDriverHelpers());
   }
   L.push('');
   return L.join('\n');

@@ -212,7 +212,7 @@ describe('MSQ core RTL: schedule and limits', () => {
     const specs: Partial<RandomLayerSpec>[] = [
       {},
       { k: [1, 1], pad: [0, 0, 0, 0], cin: 40, cout: 17, h: 3, w: 3 },
-      { stride: [2, 2], pad: [2, 1, 0, 1], cin: 20, cout: 5, h: 9, w: 7, inSigned: true },
+      { stride: [2, 2], pad: [2, 1, 0, 1], cin: 20, cout: 5, h: 6, w: 5, inSigned: true },
     ];
     for (const [i, over] of specs.entries()) {
       const model = randomLayerModel({ ...base, ...over }, 800 + i);
@@ -222,11 +222,28 @@ describe('MSQ core RTL: schedule and limits', () => {
       expect(run.jobs.length, `${JSON.stringify(over)}: ${run.jobs.map((x) => x.spec.name).join(', ')}`).toBe(1);
       const D = 27 + j.padT + j.padL;
       const sections = (cfg.Pf ? j.wordsPerLane * cfg.Pf + 1 : 0) + (cfg.Ps ? j.wordsPerLane * cfg.Ps + 1 : 0) + (j.passes * L + 1) + (j.cout + 1);
-      const s = Math.max(D + sections, D + j.actWords + 1);
+      // program-bound jobs: the tile is in before the program, so the issue starts right after the program
+      expect(j.actWords + 1).toBeLessThan(sections);
+      const s = D + sections;
       const e = s + 2 + j.outH * j.outW * j.passes * j.passCycles - 1;
       const r = await runStreams(coreSimDesign(rtl), { inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res }, expected: { m_out: run.out } });
       expect(r.cycleCount, `job ${j.name}`).toBe(e + t.complete.gemm + t.emit + j.coutGroups);
     }
+  }, 600_000);
+
+  it('a job starts on the first rows of its tile: outputs leave before the tile has arrived', async () => {
+    const rtl = generateCore(cfg);
+    const model = randomLayerModel({ ...base, k: [1, 1], pad: [0, 0, 0, 0], cin: 40, cout: 4, h: 9, w: 9 }, 901);
+    const run = emptyRun();
+    addModel(run, model, randomInput(model, 5), cfg);
+    expect(run.jobs.length).toBe(1);
+    const r = await runStreams(coreSimDesign(rtl), {
+      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
+      expected: { m_out: run.out },
+      validProb: { s_act: 0.25 },
+      seed: 3,
+    });
+    expect(r.outputs.m_out![0]!.cycle).toBeLessThan(r.lastInputCycle.s_act!);
   }, 600_000);
 
   it('refuses configurations it cannot build with one-line errors naming the field', () => {

@@ -183,7 +183,7 @@ export const DEFAULT_PIXEL_BANKS = 4;
 const FIELD_NAMES = [
   'op', 'actSigned', 'fixed4', 'residual', 'resSigned', 'inH', 'inW', 'outHM1', 'outWM1', 'khM1', 'kwM1', 'sh', 'sw',
   'padT', 'padL', 'cg', 'cgM1', 'passesM1', 'stepsM1', 'pcM1', 'cout', 'coutGroupsM1', 'wplM1', 'actWordsM1',
-  'rowStride', 'rowStep', 'colStep', 'lo', 'hi', 'addLo', 'addHi', 'Ma', 'Mb', 'addS', 'start',
+  'rowStride', 'rowStrideM1', 'rowStep', 'colStep', 'lo', 'hi', 'addLo', 'addHi', 'Ma', 'Mb', 'addS', 'start',
 ] as const;
 type Field = (typeof FIELD_NAMES)[number];
 
@@ -230,7 +230,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     inH: [16, false], inW: [16, false], outHM1: [16, false], outWM1: [16, false], khM1: [16, false], kwM1: [16, false],
     sh: [8, false], sw: [8, false], padT: [8, false], padL: [8, false], cg: [AW, false], cgM1: [16, false],
     passesM1: [PB, false], stepsM1: [16, false], pcM1: [16, false], cout: [cbits(cfg.cDepth), false],
-    coutGroupsM1: [CGB, false], wplM1: [WAB, false], actWordsM1: [AW, false], rowStride: [AW, false],
+    coutGroupsM1: [CGB, false], wplM1: [WAB, false], actWordsM1: [AW, false], rowStride: [AW, false], rowStrideM1: [AW, false],
     rowStep: [AW, false], colStep: [AW, false], lo: [16, true], hi: [16, true], addLo: [16, true], addHi: [16, true],
     Ma: [31, false], Mb: [31, false], addS: [6, false], start: [AW, false],
   };
@@ -500,6 +500,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     wplM1: [8, (w) => m1(it(23, 0), 24).trunc(w)],
     actWordsM1: [9, (w) => m1(it(23, 0), 24).trunc(w)],
     rowStride: [10, (w) => it(23, 0).trunc(w)],
+    rowStrideM1: [10, (w) => m1(it(23, 0), 24).trunc(w)],
     rowStep: [11, (w) => it(23, 0).trunc(w)],
     colStep: [12, (w) => it(15, 0).resize(24).trunc(w)],
     lo: [13, () => it(15, 0).asSigned()],
@@ -553,6 +554,9 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const ab = m.let('al_bank', aj.bit(0));
   const aLoad = flag('al_load_q');
   const aCnt = m.reg('al_addr_q', AW, { reset: 0 });
+  // complete input rows of the job being loaded: the issuer may start a pixel once its window's rows are in
+  const aCol = m.reg('al_col_q', AW, { reset: 0 });
+  const aRows = m.reg('al_rows_q', 16, { reset: 0 });
   m.assign(actReady, aLoad);
   const aFire = m.let('al_fire', aLoad.and(actValid));
   const aLast = m.let('al_last', aFire.and(aCnt.eq(D('actWordsM1', ab))));
@@ -565,8 +569,16 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     p.if(aStart, () => {
       p.set(aLoad, 1);
       p.set(aCnt, 0);
+      p.set(aCol, 0);
+      p.set(aRows, 0);
     });
-    p.if(aFire, () => p.set(aCnt, aCnt.add(1).trunc(AW)));
+    p.if(aFire, () => {
+      p.set(aCnt, aCnt.add(1).trunc(AW));
+      p.if(aCol.eq(D('rowStrideM1', ab)), () => {
+        p.set(aCol, 0);
+        p.set(aRows, aRows.add(1).trunc(16));
+      }).else(() => p.set(aCol, aCol.add(1).trunc(AW)));
+    });
     p.if(aLast, () => {
       p.set(aLoad, 0);
       p.set(aj, aj.add(1).trunc(2));
@@ -625,9 +637,11 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const quiet = m.reg('is_quiet_q', cbits(QMAX), { reset: QMAX });
   const nOp = D('op', ib);
   const classOk = m.let('is_class_ok', nOp.eq(lastOp).or(lastOp.eq(1)).or(quiet.eq(QMAX)));
+  // the activation loader is loading this job's tile (rows arrive while the job runs)
+  const actHere = m.let('is_act_here', aLoad.and(aj.eq(ij)));
   const jobReady = m.let(
     'is_job_ready',
-    ist.is('IDLE').and(pick(progOk, ib)).and(pick(roundQ, ib).eq(ij.bit(1))).and(pick(actOk, ib)).and(classOk),
+    ist.is('IDLE').and(pick(progOk, ib)).and(pick(roundQ, ib).eq(ij.bit(1))).and(pick(actOk, ib).or(actHere)).and(classOk),
   );
   // per-job working registers (copied from the bank in SETUP)
   const jr = (name: string, w: number, signed = false): Signal => m.reg(`is_${name}_q`, w, { signed, reset: null });
@@ -654,6 +668,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const jColStep = jr('col_step', AW);
   // counters
   const ox = m.reg('is_ox_q', 16, { reset: null });
+  const needRows = m.reg('is_need_rows_q', CW, { signed: true, reset: null }); // iy0 + kh
   const oy = m.reg('is_oy_q', 16, { reset: null });
   const iy0 = m.reg('is_iy0_q', CW, { signed: true, reset: null });
   const ix0 = m.reg('is_ix0_q', CW, { signed: true, reset: null });
@@ -679,14 +694,22 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const run = ist.is('RUN');
   // The pixel claims its output bank (and residual slot) at the LAST step of its FIRST pass: its first result is
   // written laneLatency + 4 + rqaLatency cycles later, so the bank's previous pixel has one more pass to leave.
+  const lastX = m.let('is_last_x', ox.eq(jOutWM1));
+  const lastY = m.let('is_last_y', oy.eq(jOutHM1));
   const claim = m.let('is_claim', pass.eq(0).and(kstep.eq(0)));
-  const stall = m.let('is_stall', claim.and(pickAny(busyQ, ibank).or(jRes.and(pick(resFull, islot).not()))));
+  // A pixel starts once the input rows of its window are loaded (rows 0 .. iy0 + kh - 1); the job's last pixel waits
+  // for the whole tile, so the activation bank is complete before the job releases it.
+  const pixFirst = m.let('is_pix_first', pass.eq(0).and(kstep.eq(jPcM1)));
+  const rowsIn = m.let('is_rows_in', actHere.and(lastX.and(lastY).not()).and(cat(lit(0, CW - 16), aRows).asSigned().ge(needRows)));
+  const rowsOk = m.let('is_rows_ok', pick(actOk, ib).or(rowsIn));
+  const stall = m.let(
+    'is_stall',
+    claim.and(pickAny(busyQ, ibank).or(jRes.and(pick(resFull, islot).not()))).or(pixFirst.and(rowsOk.not())),
+  );
   const go = m.let('is_go', run.and(stall.not()));
   const issue = m.let('is_issue', go.and(kstep.le(jStepsM1)));
   const stepLast = m.let('is_step_last', kstep.eq(0));
   const passLast = m.let('is_pass_last', pass.eq(jPassesM1));
-  const lastX = m.let('is_last_x', ox.eq(jOutWM1));
-  const lastY = m.let('is_last_y', oy.eq(jOutHM1));
   const pixEnd = m.let('is_pix_end', go.and(stepLast).and(passLast));
   const jobEnd = m.let('is_job_end', pixEnd.and(lastX).and(lastY));
   const cgEnd = m.let('is_cg_end', cg.eq(jCgM1));
@@ -736,6 +759,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
         p.set(ox, 0);
         p.set(oy, 0);
         p.set(iy0, py);
+        p.set(needRows, py.add(ext(D('khM1', ib))).add(1).trunc(CW));
         p.set(ix0, px);
         p.set(kiy, py);
         p.set(kix, px);
@@ -823,6 +847,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
             p.set(oy, oy.add(1).trunc(16));
             const ny = iy0.add(jSh).trunc(CW);
             p.set(iy0, ny);
+            p.set(needRows, needRows.add(jSh).trunc(CW));
             p.set(kiy, ny);
             p.set(rowAddr, nextRow);
             p.set(pixAddr, nextRow);

@@ -1,0 +1,403 @@
+/**
+ * accelforge export of an `msq build --core` folder: the MNIST CNN on the small core config. The generated driver.py
+ * runs the whole model with a stand-in `pynq` module whose DMAs hand each job's streams to a callback:
+ *  (1) the bytes the Python runtime sends for every job equal the TS stream builders (encodeProgram, jobActBeats,
+ *      jobResBeats on the golden tensors), byte for byte, on the DMA the export planned for each stream;
+ *  (2) fed the golden m_out bytes, its scatter reproduces every golden tensor and the logits (and a corrupted
+ *      output beat is caught: negative control);
+ *  (3) the streams the runtime produced drive wrapper + core in Icarus, one job after another as the runtime does
+ *      (random valid/ready stalls): the output equals the golden beats, and fed back into the runtime gives the
+ *      golden logits.
+ * Plus the self-checks (tclsh with stubbed Vivado, verilator lint of wrapper + core, driver compiles), the npz
+ * format read by numpy, and one-line refusals (wrong model, no model). Vivado itself is not available here.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { run as msqCli } from '../src/msq/cli.js';
+import { exportDesign, npzBytes, type ExportResult } from '../src/export/index.js';
+import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
+import { runGolden, type Tensor } from '../src/msq/golden.js';
+import { actRange } from '../src/msq/conventions.js';
+import { jobActBeats, jobExpectedOut, jobResBeats, type Program } from '../src/msq/core/compile.js';
+import { encodeProgram } from '../src/msq/core/job.js';
+import { beatsToBytes } from '../src/msq/core/export-data.js';
+import { mulberry32 } from '../src/util/random.js';
+import { UserError } from '../src/util/errors.js';
+import { PROJECT_ROOT } from '../src/version.js';
+
+const MODEL = join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json');
+const OTHER_MODEL = join(PROJECT_ROOT, 'models', 'mnist-cnn-qat.q.json');
+// the small core of test/msq-core-cli.test.ts
+const SMALL = ['--n', '16', '--pf', '2', '--ps', '3', '--rq', '2', '--dsp-pack', '1', '--act-depth', '1024', '--w-depth', '256', '--c-depth', '64', '--max-passes', '16', '--k-max', '4096'];
+
+const tmp = mkdtempSync(join(tmpdir(), 'af-export-core-'));
+const build = join(tmp, 'core');
+const out = join(tmp, 'core-pynq');
+let result: ExportResult;
+let program: Program;
+let model: QuantModel;
+let x: Int32Array;
+let golden: Map<string, Tensor>;
+let goldenOut: Tensor;
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const quiet = async <T>(f: () => Promise<T>): Promise<T> => {
+  const w = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await f();
+  } finally {
+    process.stdout.write = w;
+  }
+};
+
+beforeAll(async () => {
+  await quiet(() => msqCli(['build', MODEL, '--board', 'xc7z020', '--core', '-o', build, ...SMALL]));
+  result = await exportDesign({ designDir: build, board: 'pynq-z2', out, model: MODEL });
+  program = result.core!.program;
+  model = parseQuantModel(JSON.parse(readFileSync(MODEL, 'utf8')));
+  const rand = mulberry32(11);
+  const [lo, hi] = actRange(model.input.bits, model.input.signed);
+  x = new Int32Array(model.input.shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < x.length; i++) x[i] = lo + Math.floor(rand() * (hi - lo + 1));
+  const g = runGolden(model, x, { dump: true });
+  golden = g.tensors!;
+  goldenOut = g.output;
+}, 120_000);
+
+interface PyRun {
+  sent: Record<string, string>[];
+  order: string[][];
+  tensors: Record<string, number[]>;
+  y: number[];
+  freed: number;
+}
+
+/** driver.Accelerator().run_model(x) with the stand-in pynq; `responses[j]` = job j's m_out bytes (hex). */
+async function runRuntime(responses: string[]): Promise<PyRun> {
+  const dir = mkdtempSync(join(tmp, 'py-'));
+  writeFileSync(join(dir, 'pynq.py'), FAKE_PYNQ);
+  writeFileSync(join(dir, 'resp.json'), JSON.stringify(responses));
+  writeFileSync(join(dir, 'x.json'), JSON.stringify(Array.from(x)));
+  const script = [
+    'import sys, json, numpy as np',
+    `sys.path.insert(0, ${JSON.stringify(dir)})`,
+    `sys.path.insert(0, ${JSON.stringify(out)})`,
+    'import pynq, driver',
+    'pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH})',
+    `resp = json.load(open(${JSON.stringify(join(dir, 'resp.json'))}))`,
+    'sent = []',
+    'def callback(streams):',
+    '    sent.append({k: v.hex() for k, v in streams.items()})',
+    '    return bytes.fromhex(resp[len(sent) - 1])',
+    'pynq.CALLBACK = callback',
+    `x = np.array(json.load(open(${JSON.stringify(join(dir, 'x.json'))})))`,
+    'y, tensors = driver.Accelerator().run_model(x)',
+    `json.dump({"sent": sent, "order": pynq.ORDER, "tensors": {k: [int(v) for v in t] for k, t in tensors.items()}, "y": [int(v) for v in y.reshape(-1)], "freed": pynq.FREED}, open(${JSON.stringify(join(dir, 'out.json'))}, "w"))`,
+  ].join('\n');
+  await execa('python3', ['-c', script]);
+  return JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as PyRun;
+}
+
+function busBytes(bus: string): number {
+  return result.plan.streams.find((s) => s.bus === bus)!.busWidth / 8;
+}
+
+function goldenOutHex(): string[] {
+  return program.jobs.map((j) => hex(beatsToBytes(jobExpectedOut(program.cfg, j, golden), busBytes('m_axis_out'))));
+}
+
+describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
+  it('writes the folder; self-checks pass; one DMA per stream group as documented', () => {
+    for (const f of ['build.tcl', 'constraints.xdc', 'driver.py', 'README.md', 'design.json', 'export.json', 'program.json', 'program.npz', 'rtl/msqc_core_zynq.v', 'rtl/msqc_core.v']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    // the testbench stays behind; the core's modules are all there
+    expect(readdirSync(join(out, 'rtl')).sort()).toEqual(['msqc_core.v', 'msqc_core_zynq.v', 'msqc_lanes.v', 'msqc_out_fifo.v', 'msqc_rqa.v']);
+    expect(result.checks.map((c) => [c.name, c.status])).toEqual([['tcl', 'passed'], ['lint', 'passed'], ['driver', 'passed']]);
+    const ex = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')) as { dmas: { name: string; mm2s?: { bus: string }; s2mm?: { bus: string } }[] };
+    expect(ex.dmas.map((d) => [d.name, d.mm2s?.bus ?? null, d.s2mm?.bus ?? null])).toEqual([
+      ['dma0', 's_axis_wgt', 'm_axis_out'], ['dma1', 's_axis_act', null], ['dma2', 's_axis_res', null],
+    ]);
+    const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
+    expect(tcl).toContain('[get_bd_intf_pins dma2/M_AXIS_MM2S] [get_bd_intf_pins acc/s_axis_res]');
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('acc.run_model(x)');
+    expect(result.manifest.kind).toBe('msq-core');
+  });
+
+  it('program.npz loads in numpy with the documented arrays; program.json names every job and tensor', async () => {
+    const r = await execa('python3', ['-c', [
+      'import sys, json, numpy as np',
+      `d = np.load(${JSON.stringify(join(out, 'program.npz'))})`,
+      'print(json.dumps({k: [list(d[k].shape), str(d[k].dtype)] for k in d.files}))',
+    ].join('\n')]);
+    const arrays = JSON.parse(r.stdout) as Record<string, [number[], string]>;
+    const pj = JSON.parse(readFileSync(join(out, 'program.json'), 'utf8')) as {
+      jobs: { name: string; act: { tensor: string }; res: { tensor: string } | null; out: { tensor: string } }[];
+      tensors: Record<string, { shape: number[] }>; totals: { wgtBeats: number; actBeats: number; resBeats: number; outBeats: number }; wordBytes: number;
+    };
+    const N = program.cfg.N;
+    expect(arrays).toEqual({
+      wgt: [[pj.totals.wgtBeats, pj.wordBytes], 'uint8'],
+      act_idx: [[pj.totals.actBeats, N], 'int32'],
+      res_idx: [[pj.totals.resBeats, N], 'int32'],
+      out_idx: [[pj.totals.outBeats, N], 'int32'],
+    });
+    expect(pj.jobs.map((j) => j.name)).toEqual(program.jobs.map((j) => j.spec.name));
+    for (const j of pj.jobs) for (const t of [j.act.tensor, j.out.tensor, ...(j.res ? [j.res.tensor] : [])]) expect(pj.tensors[t], t).toBeDefined();
+    expect(pj.totals.resBeats).toBeGreaterThan(0); // the fused residual add streams s_res
+    // a tiny npz round trip: values, negative numbers, 1-D shape
+    const f = join(tmp, 'tiny.npz');
+    writeFileSync(f, npzBytes([{ name: 'a', dtype: 'i4', shape: [2, 3], data: Int32Array.from([1, -1, 2, -2147483648, 0, 7]) }, { name: 'b', dtype: 'u1', shape: [4], data: Uint8Array.from([0, 255, 3, 4]) }]));
+    const t = await execa('python3', ['-c', `import numpy as np; d = np.load(${JSON.stringify(f)}); print(d["a"].tolist(), d["b"].tolist(), d["a"].dtype)`]);
+    expect(t.stdout.trim()).toBe('[[1, -1, 2], [-2147483648, 0, 7]] [0, 255, 3, 4] int32');
+  });
+
+  it('the Python runtime sends the TS beats for every job and its scatter reproduces every golden tensor and the logits', async () => {
+    const cfg = program.cfg;
+    const py = await runRuntime(goldenOutHex());
+    expect(py.sent.length).toBe(program.jobs.length);
+    program.jobs.forEach((j, i) => {
+      const s = py.sent[i]!;
+      expect(s.dma0, `${j.spec.name} s_wgt`).toBe(hex(beatsToBytes(encodeProgram(cfg, j.spec), busBytes('s_axis_wgt'))));
+      expect(s.dma1, `${j.spec.name} s_act`).toBe(hex(beatsToBytes(jobActBeats(cfg, j, golden), busBytes('s_axis_act'))));
+      const res = jobResBeats(cfg, j, golden);
+      if (res.length) expect(s.dma2, `${j.spec.name} s_res`).toBe(hex(beatsToBytes(res, busBytes('s_axis_res'))));
+      else expect(s.dma2, `${j.spec.name}: no s_res transfer`).toBeUndefined();
+    });
+    expect(program.jobs.some((j) => j.act.kind === 'im2col') || program.jobs.some((j) => j.spec.op !== 'gemm')).toBe(true);
+    // every host tensor the jobs write equals the golden model's, and the logits
+    for (const name of program.tensors.keys()) expect(py.tensors[name], name).toEqual(Array.from(golden.get(name)!.data));
+    expect(py.y).toEqual(Array.from(goldenOut.data));
+    // the receive is started before the sends of each job; every buffer is released
+    const rounds = py.order.filter((o) => o.length > 0);
+    expect(rounds.length).toBe(program.jobs.length);
+    for (const o of rounds) expect(o[0]).toBe('recv dma0');
+    const transfers = py.sent.reduce((n, s) => n + Object.keys(s).length + 1, 0);
+    expect(py.freed).toBe(transfers);
+  }, 60_000);
+
+  it('negative control: one wrong output lane is caught by the tensor comparison', async () => {
+    const resp = goldenOutHex();
+    // job 0's first beat, lane 0 (lowest byte): flip its low bit
+    const b = parseInt(resp[0]!.slice(0, 2), 16) ^ 1;
+    resp[0] = b.toString(16).padStart(2, '0') + resp[0]!.slice(2);
+    const py = await runRuntime(resp);
+    const name = program.jobs[0]!.out.tensor;
+    expect(py.tensors[name]).not.toEqual(Array.from(golden.get(name)!.data));
+  }, 60_000);
+
+  it('the runtime\'s streams through wrapper + core in Icarus (job after job, random stalls) give the golden outputs and logits', async () => {
+    const py = await runRuntime(goldenOutHex());
+    const bytesOf = (k: 'dma0' | 'dma1' | 'dma2') => py.sent.map((s) => s[k] ?? '');
+    const lines = await simulateCore(bytesOf('dma0'), bytesOf('dma1'), bytesOf('dma2'), busBytes('s_axis_wgt'));
+    const regs = lines.filter((l) => l[0] === 'R').map((l) => Number.parseInt(l[2]!, 16));
+    const ids = JSON.parse((await execa('python3', ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(out)}); import driver; print([driver.ID_MAGIC, driver.DESIGN_HASH])`])).stdout) as number[];
+    expect(regs).toEqual(ids);
+    // split the output at tlast: one transfer per job, as the S2MM channel sees it
+    const ob = busBytes('m_axis_out');
+    const jobs: string[] = [];
+    let cur = '';
+    for (const l of lines.filter((l) => l[0] === 'O')) {
+      cur += Buffer.from(l[1]!.padStart(ob * 2, '0'), 'hex').reverse().toString('hex');
+      if (l[2] === '1') {
+        jobs.push(cur);
+        cur = '';
+      }
+    }
+    expect(cur).toBe('');
+    expect(jobs).toEqual(goldenOutHex());
+    // the simulated outputs back into the runtime: the golden logits
+    const back = await runRuntime(jobs);
+    expect(back.y).toEqual(Array.from(goldenOut.data));
+  }, 180_000);
+
+  it('refuses a model the folder was not built from, and a core folder without a model, writing nothing', async () => {
+    const dest = join(tmp, 'refused');
+    const cases: Array<[string | undefined, RegExp]> = [
+      [OTHER_MODEL, /^--model: .* differ from the build folder's/],
+      [undefined, /^--model: missing: .* msq build --core folder/],
+      [join(tmp, 'nope.q.json'), /^--model: .*does not exist/],
+    ];
+    for (const [m, msg] of cases) {
+      const e = await exportDesign({ designDir: build, board: 'pynq-z2', out: dest, ...(m ? { model: m } : {}), check: false }).then(() => undefined, (err: unknown) => err);
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as Error).message).toMatch(msg);
+      expect((e as Error).message).not.toContain('\n');
+      expect(existsSync(dest)).toBe(false);
+    }
+  }, 60_000);
+});
+
+/** A stand-in for the pynq package: registers from REGS; per job, the receive wait hands every send since the last
+ * receive to CALLBACK({dma: bytes}) and fills the receive buffer with its answer; ORDER logs the calls per job. */
+const FAKE_PYNQ = `import numpy as np
+REGS = {}
+CALLBACK = None
+PENDING = {}
+ORDER = [[]]
+FREED = 0
+LAST = {}
+
+class _Buf(np.ndarray):
+    def freebuffer(self):
+        global FREED
+        FREED += 1
+
+def allocate(shape, dtype):
+    return np.zeros(shape, dtype=dtype).view(_Buf)
+
+class _Mmio:
+    def __init__(self, dma):
+        self.dma = dma
+    def read(self, off):
+        assert off == 0x58, off
+        return LAST[self.dma.name]
+
+class _Send:
+    def __init__(self, dma):
+        self.dma = dma
+    def transfer(self, buf):
+        assert self.dma.name not in PENDING, "second send on %s before the job's receive completed" % self.dma.name
+        assert len(buf) > 0, "zero-length DMA transfer"
+        PENDING[self.dma.name] = bytes(np.asarray(buf))
+        ORDER[-1].append("send " + self.dma.name)
+    def wait(self):
+        pass
+
+class _Recv:
+    def __init__(self, dma):
+        self.dma = dma
+        self.buf = None
+    def transfer(self, buf):
+        self.buf = buf
+        ORDER[-1].append("recv " + self.dma.name)
+    def wait(self):
+        data = CALLBACK(dict(PENDING))
+        PENDING.clear()
+        ORDER.append([])
+        assert len(data) <= len(self.buf), "response longer than the receive buffer"
+        self.buf[:len(data)] = np.frombuffer(data, dtype=np.uint8)
+        LAST[self.dma.name] = len(data)
+
+class _Dma:
+    def __init__(self, name):
+        self.name = name
+        self.sendchannel = _Send(self)
+        self.recvchannel = _Recv(self)
+        self.mmio = _Mmio(self)
+
+class _Ctrl:
+    def read(self, off):
+        return REGS.get(off, 0)
+    def write(self, off, value):
+        REGS[off] = value
+
+class Overlay:
+    def __init__(self, bitfile, download=True):
+        self.acc = _Ctrl()
+        self.dma0 = _Dma("dma0")
+        self.dma1 = _Dma("dma1")
+        self.dma2 = _Dma("dma2")
+`;
+
+/**
+ * Icarus: wrapper + core; per job the runtime's s_wgt / s_act / s_res bytes (one MM2S transfer each, tlast on its
+ * last beat, random valid/ready stalls), the next job only after the previous job's m_out tlast (as the runtime
+ * waits for each job). Returns lines 'R addr data' (ID, HASH reads) and 'O data last'.
+ */
+async function simulateCore(wgt: string[], act: string[], res: string[], bytes: number): Promise<string[][]> {
+  const dir = mkdtempSync(join(tmp, 'sim-'));
+  const W = bytes * 8;
+  const beatsOf = (h: string): string[] => {
+    const b: string[] = [];
+    for (let i = 0; i < h.length; i += bytes * 2) b.push(Buffer.from(h.slice(i, i + bytes * 2), 'hex').reverse().toString('hex'));
+    return b;
+  };
+  const J = wgt.length;
+  const streams = { wgt, act, res };
+  const ends: Record<string, number[]> = {};
+  const sizes: Record<string, number> = {};
+  for (const [k, per] of Object.entries(streams)) {
+    const all = per.flatMap(beatsOf);
+    sizes[k] = Math.max(1, all.length);
+    writeFileSync(join(dir, `${k}.hex`), (all.length ? all : ['0']).join('\n') + '\n');
+    let n = 0;
+    ends[k] = per.map((h) => (n += h.length / (bytes * 2)));
+  }
+  const src = (k: string) => `
+reg [${W - 1}:0] ${k}_mem [0:${sizes[k]! - 1}];
+reg [${W - 1}:0] ${k}_data = 0; reg ${k}_valid = 0; reg ${k}_last = 0; wire ${k}_ready;
+integer ${k}_idx = 0;
+wire [31:0] ${k}_end = job_end_${k}(job);
+always @(posedge aclk) if (go && (!${k}_valid || ${k}_ready)) begin
+  if (job < ${J} && ${k}_idx < ${k}_end && ($random(seed) & 3) != 0) begin
+    ${k}_data <= ${k}_mem[${k}_idx]; ${k}_valid <= 1; ${k}_last <= (${k}_idx == ${k}_end - 1); ${k}_idx <= ${k}_idx + 1;
+  end else ${k}_valid <= 0;
+end
+function [31:0] job_end_${k}(input integer j); begin
+  case (j)
+${ends[k]!.map((e, j) => `    ${j}: job_end_${k} = ${e};`).join('\n')}
+    default: job_end_${k} = 0;
+  endcase
+end endfunction`;
+  const tb = `\`timescale 1ns/1ps
+module tb;
+reg aclk = 0; always #5 aclk = ~aclk;
+reg aresetn = 0;
+integer fd, seed = 3, cycles = 0, job = 0;
+reg go = 0;
+${src('wgt')}
+${src('act')}
+${src('res')}
+wire [${W - 1}:0] out_data; wire out_valid; reg out_ready = 0; wire out_last; wire [${bytes - 1}:0] out_keep;
+reg [11:0] araddr = 0; reg arvalid = 0; wire arready; wire [31:0] rdata; wire [1:0] rresp; wire rvalid; reg rready = 0;
+wire awready, wready, bvalid; wire [1:0] bresp;
+msqc_core_zynq dut (.aclk(aclk), .aresetn(aresetn),
+  .s_axis_wgt_tdata(wgt_data), .s_axis_wgt_tvalid(wgt_valid), .s_axis_wgt_tready(wgt_ready), .s_axis_wgt_tlast(wgt_last),
+  .s_axis_act_tdata(act_data), .s_axis_act_tvalid(act_valid), .s_axis_act_tready(act_ready), .s_axis_act_tlast(act_last),
+  .s_axis_res_tdata(res_data), .s_axis_res_tvalid(res_valid), .s_axis_res_tready(res_ready), .s_axis_res_tlast(res_last),
+  .m_axis_out_tdata(out_data), .m_axis_out_tvalid(out_valid), .m_axis_out_tready(out_ready), .m_axis_out_tlast(out_last), .m_axis_out_tkeep(out_keep),
+  .s_axi_ctrl_awaddr(12'd0), .s_axi_ctrl_awvalid(1'b0), .s_axi_ctrl_awready(awready), .s_axi_ctrl_wdata(32'd0), .s_axi_ctrl_wstrb(4'h0),
+  .s_axi_ctrl_wvalid(1'b0), .s_axi_ctrl_wready(wready), .s_axi_ctrl_bresp(bresp), .s_axi_ctrl_bvalid(bvalid), .s_axi_ctrl_bready(1'b1),
+  .s_axi_ctrl_araddr(araddr), .s_axi_ctrl_arvalid(arvalid), .s_axi_ctrl_arready(arready), .s_axi_ctrl_rdata(rdata), .s_axi_ctrl_rresp(rresp),
+  .s_axi_ctrl_rvalid(rvalid), .s_axi_ctrl_rready(rready));
+always @(posedge aclk) if (go) begin
+  cycles <= cycles + 1;
+  out_ready <= ($random(seed) & 3) != 0;
+  if (out_valid && out_ready) begin
+    $fdisplay(fd, "O %h %0d", out_data, out_last);
+    if (out_keep != {${bytes}{1'b1}}) $display("ERROR tkeep");
+    if (out_last) job <= job + 1;
+  end
+end
+task rd(input [11:0] a); begin
+  @(negedge aclk); araddr = a; arvalid = 1; rready = 1;
+  @(posedge aclk); #1; arvalid = 0;
+  $fdisplay(fd, "R %h %h", a, rdata);
+  @(posedge aclk); #1; rready = 0;
+end endtask
+initial begin
+  fd = $fopen("${join(dir, 'out.txt')}", "w");
+  $readmemh("${join(dir, 'wgt.hex')}", wgt_mem);
+  $readmemh("${join(dir, 'act.hex')}", act_mem);
+  $readmemh("${join(dir, 'res.hex')}", res_mem);
+  repeat (4) @(posedge aclk); #1 aresetn = 1;
+  rd(12'h000); rd(12'h004);
+  go = 1;
+  wait (job == ${J} || cycles > 2000000);
+  if (job != ${J}) $display("ERROR timeout after %0d jobs", job);
+  $fclose(fd); $finish;
+end
+endmodule
+`;
+  writeFileSync(join(dir, 'tb.v'), tb);
+  const rtl = join(out, 'rtl');
+  await execa('iverilog', ['-g2005', '-o', join(dir, 'tb.vvp'), '-s', 'tb', join(dir, 'tb.v'), ...readdirSync(rtl).map((f) => join(rtl, f))]);
+  const r = await execa('vvp', ['-n', join(dir, 'tb.vvp')]);
+  expect(r.stdout).not.toContain('ERROR');
+  return readFileSync(join(dir, 'out.txt'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+}

@@ -12,7 +12,7 @@
  * format read by numpy, and one-line refusals (wrong model, no model). Vivado itself is not available here.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync, cpSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,7 +22,8 @@ import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { runGolden, type Tensor } from '../src/msq/golden.js';
 import { actRange } from '../src/msq/conventions.js';
 import { jobActBeats, jobExpectedOut, jobResBeats, type Program } from '../src/msq/core/compile.js';
-import { encodeProgram } from '../src/msq/core/job.js';
+import { encodeProgram, packCodes } from '../src/msq/core/job.js';
+import { main } from '../src/cli/main.js';
 import { beatsToBytes } from '../src/msq/core/export-data.js';
 import { mulberry32 } from '../src/util/random.js';
 import { UserError } from '../src/util/errors.js';
@@ -217,6 +218,48 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
     const back = await runRuntime(jobs);
     expect(back.y).toEqual(Array.from(goldenOut.data));
   }, 180_000);
+
+  it('driver pack_beats / unpack_beats equal packCodes for 8-bit and odd lane widths (N * A whole bytes, bus padding)', async () => {
+    const rand = mulberry32(3);
+    for (const [N, A, busBytes] of [[16, 8, 16], [16, 5, 16], [8, 13, 16], [16, 6, 16]] as const) {
+      const rows = Array.from({ length: 7 }, () => Array.from({ length: N }, () => Math.floor(rand() * 2 ** A) - 2 ** (A - 1)));
+      const want = rows.map((r) => hex(beatsToBytes([packCodes(r, A)], busBytes))).join('');
+      const r = await execa('python3', ['-c', [
+        'import sys, json, numpy as np', `sys.path.insert(0, ${JSON.stringify(out)})`, 'import driver',
+        `v = np.array(${JSON.stringify(rows)})`,
+        `b = driver.pack_beats(v, ${A}, ${busBytes})`,
+        `u = driver.unpack_beats(b.tobytes(), ${N}, ${A}, True, ${busBytes})`,
+        'print(json.dumps([b.tobytes().hex(), bool((u == v).all())]))',
+      ].join('\n')]);
+      expect(JSON.parse(r.stdout), `N ${N} A ${A}`).toEqual([want, true]);
+    }
+  });
+
+  it('the runtime refuses a program of another design, an input out of range or of the wrong size', async () => {
+    const py = (code: string) => execa('python3', ['-c', ['import sys, numpy as np', `sys.path.insert(0, ${JSON.stringify(out)})`, 'import driver', code].join('\n')], { reject: false });
+    expect((await py('driver.DESIGN_HASH ^= 1\ndriver.CoreProgram()')).stderr).toMatch(/ValueError: .*program\.json was exported for another design/);
+    const [lo, hi] = actRange(model.input.bits, model.input.signed);
+    const n = x.length;
+    expect((await py(`p = driver.CoreProgram()\np.new_tensors(np.full(${n}, ${hi + 1}))`)).stderr).toMatch(new RegExp(`ValueError: input values outside \\[${lo}, ${hi}\\]`));
+    expect((await py(`p = driver.CoreProgram()\np.new_tensors(np.zeros(${n - 1}, dtype=int))`)).stderr).toMatch(/ValueError: input has \d+ values, the model expects \d+/);
+  });
+
+  it('finds model.q.json in the build folder when --model is not given (CLI)', async () => {
+    const dir = join(tmp, 'core-with-model');
+    cpSync(build, dir, { recursive: true });
+    copyFileSync(MODEL, join(dir, 'model.q.json'));
+    const dest = join(tmp, 'core-with-model-pynq');
+    const w = process.stdout.write.bind(process.stdout);
+    const said: string[] = [];
+    process.stdout.write = ((t: string) => (said.push(String(t)), true)) as typeof process.stdout.write;
+    try {
+      expect(await main(['export', dir, '--board', 'zc706', '-o', dest, '--no-check'])).toBe(0);
+    } finally {
+      process.stdout.write = w;
+    }
+    expect(said.join('')).toMatch(/program: 9 jobs of .* as program\.json \+ program\.npz/);
+    expect(readFileSync(join(dest, 'program.npz'))).toEqual(readFileSync(join(out, 'program.npz')));
+  });
 
   it('refuses a model the folder was not built from, and a core folder without a model, writing nothing', async () => {
     const dest = join(tmp, 'refused');

@@ -125,6 +125,9 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
     ]);
     const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
     expect(tcl).toContain('[get_bd_intf_pins dma2/M_AXIS_MM2S] [get_bd_intf_pins acc/s_axis_res]');
+    // 128-bit streams: the DMAs' memory-map side is as wide (a stream may not be wider than it, PG022)
+    expect(tcl).toMatch(/CONFIG\.c_m_axi_mm2s_data_width \{128\} CONFIG\.c_m_axis_mm2s_tdata_width \{128\}/);
+    expect(tcl).toMatch(/CONFIG\.c_m_axi_s2mm_data_width \{128\} CONFIG\.c_s_axis_s2mm_tdata_width \{128\}/);
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('acc.run_model(x)');
     expect(result.manifest.kind).toBe('msq-core');
   });

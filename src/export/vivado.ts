@@ -129,8 +129,9 @@ export function vivadoTcl(m: DesignManifest, board: Board, plan: WrapperPlan, ma
       'CONFIG.c_include_sg {0}', 'CONFIG.c_sg_include_stscntrl_strm {0}', `CONFIG.c_sg_length_width {${lw}}`,
       `CONFIG.c_include_mm2s {${d.mm2s ? 1 : 0}}`, `CONFIG.c_include_s2mm {${d.s2mm ? 1 : 0}}`,
     ];
-    if (d.mm2s) props.push(`CONFIG.c_m_axis_mm2s_tdata_width {${d.mm2s.width}}`, 'CONFIG.c_mm2s_burst_size {16}');
-    if (d.s2mm) props.push(`CONFIG.c_s_axis_s2mm_tdata_width {${d.s2mm.width}}`, 'CONFIG.c_s2mm_burst_size {16}');
+    // The DMA's memory-map side must be at least as wide as its stream (AXI DataMover rule, PG022): 32..1024 bits.
+    if (d.mm2s) props.push(`CONFIG.c_m_axi_mm2s_data_width {${Math.max(32, d.mm2s.width)}}`, `CONFIG.c_m_axis_mm2s_tdata_width {${d.mm2s.width}}`, 'CONFIG.c_mm2s_burst_size {16}');
+    if (d.s2mm) props.push(`CONFIG.c_m_axi_s2mm_data_width {${Math.max(32, d.s2mm.width)}}`, `CONFIG.c_s_axis_s2mm_tdata_width {${d.s2mm.width}}`, 'CONFIG.c_s2mm_burst_size {16}');
     L.push(`set_property -dict [list ${props.join(' ')}] $${d.name}`);
   }
   L.push('');

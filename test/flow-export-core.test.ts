@@ -5,8 +5,8 @@
  *      jobResBeats on the golden tensors), byte for byte, on the DMA the export planned for each stream;
  *  (2) fed the golden m_out bytes, its scatter reproduces every golden tensor and the logits (and a corrupted
  *      output beat is caught: negative control);
- *  (3) the streams the runtime produced drive wrapper + core in Icarus, one job after another as the runtime does
- *      (random valid/ready stalls): the output equals the golden beats, and fed back into the runtime gives the
+ *  (3) the streams the runtime produced drive wrapper + core in Icarus in the runtime's schedule (activations of
+ *      job j after job j - 1's output, program of job j + 1 during job j; random valid/ready stalls): the output equals the golden beats, and fed back into the runtime gives the
  *      golden logits.
  * Plus the self-checks (tclsh with stubbed Vivado, verilator lint of wrapper + core, driver compiles), the npz
  * format read by numpy, and one-line refusals (wrong model, no model). Vivado itself is not available here.
@@ -70,15 +70,17 @@ beforeAll(async () => {
 }, 120_000);
 
 interface PyRun {
-  sent: Record<string, string>[];
-  order: string[][];
+  /** every send per DMA, in order (hex) */
+  sends: Record<string, string[]>;
+  /** events: 'send dmaK', 'sent dmaK' (wait returned), 'recv dma0', 'out dma0' (receive wait returned) */
+  order: string[];
   tensors: Record<string, number[]>;
   y: number[];
   freed: number;
 }
 
 /** driver.Accelerator().run_model(x) with the stand-in pynq; `responses[j]` = job j's m_out bytes (hex). */
-async function runRuntime(responses: string[]): Promise<PyRun> {
+async function runRuntime(responses: string[], prefetch = true): Promise<PyRun> {
   const dir = mkdtempSync(join(tmp, 'py-'));
   writeFileSync(join(dir, 'pynq.py'), FAKE_PYNQ);
   writeFileSync(join(dir, 'resp.json'), JSON.stringify(responses));
@@ -90,17 +92,21 @@ async function runRuntime(responses: string[]): Promise<PyRun> {
     'import pynq, driver',
     'pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH})',
     `resp = json.load(open(${JSON.stringify(join(dir, 'resp.json'))}))`,
-    'sent = []',
-    'def callback(streams):',
-    '    sent.append({k: v.hex() for k, v in streams.items()})',
-    '    return bytes.fromhex(resp[len(sent) - 1])',
-    'pynq.CALLBACK = callback',
+    'pynq.CALLBACK = lambda j: bytes.fromhex(resp[j])',
     `x = np.array(json.load(open(${JSON.stringify(join(dir, 'x.json'))})))`,
-    'y, tensors = driver.Accelerator().run_model(x)',
-    `json.dump({"sent": sent, "order": pynq.ORDER, "tensors": {k: [int(v) for v in t] for k, t in tensors.items()}, "y": [int(v) for v in y.reshape(-1)], "freed": pynq.FREED}, open(${JSON.stringify(join(dir, 'out.json'))}, "w"))`,
+    `y, tensors = driver.Accelerator().run_model(x, prefetch=${prefetch ? 'True' : 'False'})`,
+    'assert not pynq.BUSY, "transfers left running: %s" % pynq.BUSY',
+    `json.dump({"sends": {k: [b.hex() for b in v] for k, v in pynq.SENDS.items()}, "order": pynq.ORDER, "tensors": {k: [int(v) for v in t] for k, t in tensors.items()}, "y": [int(v) for v in y.reshape(-1)], "freed": pynq.FREED}, open(${JSON.stringify(join(dir, 'out.json'))}, "w"))`,
   ].join('\n');
   await execa('python3', ['-c', script]);
   return JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as PyRun;
+}
+
+/** Index of the n-th (0-based) occurrence of an event. */
+function nth(order: string[], ev: string, n: number): number {
+  let k = -1;
+  for (let i = 0; i < order.length; i++) if (order[i] === ev && ++k === n) return i;
+  return -1;
 }
 
 function busBytes(bus: string): number {
@@ -162,29 +168,36 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
 
   it('the Python runtime sends the TS beats for every job and its scatter reproduces every golden tensor and the logits', async () => {
     const cfg = program.cfg;
-    const py = await runRuntime(goldenOutHex());
-    expect(py.sent.length).toBe(program.jobs.length);
-    program.jobs.forEach((j, i) => {
-      const s = py.sent[i]!;
-      expect(s.dma0, `${j.spec.name} s_wgt`).toBe(hex(beatsToBytes(encodeProgram(cfg, j.spec), busBytes('s_axis_wgt'))));
-      expect(s.dma1, `${j.spec.name} s_act`).toBe(hex(beatsToBytes(jobActBeats(cfg, j, golden), busBytes('s_axis_act'))));
-      const res = jobResBeats(cfg, j, golden);
-      if (res.length) expect(s.dma2, `${j.spec.name} s_res`).toBe(hex(beatsToBytes(res, busBytes('s_axis_res'))));
-      else expect(s.dma2, `${j.spec.name}: no s_res transfer`).toBeUndefined();
-    });
+    const J = program.jobs.length;
     // the program exercises every gather: im2col, tiles (pool, 3x3 conv, linear over the flattened map), residual
     expect(program.jobs.some((j) => j.act.kind === 'im2col')).toBe(true);
     expect(program.jobs.some((j) => j.act.kind === 'tile' && j.spec.op === 'maxpool')).toBe(true);
     expect(program.jobs.some((j) => j.res !== undefined)).toBe(true);
-    // every host tensor the jobs write equals the golden model's, and the logits
-    for (const name of program.tensors.keys()) expect(py.tensors[name], name).toEqual(Array.from(golden.get(name)!.data));
-    expect(py.y).toEqual(Array.from(goldenOut.data));
-    // the receive is started before the sends of each job; every buffer is released
-    const rounds = py.order.filter((o) => o.length > 0);
-    expect(rounds.length).toBe(program.jobs.length);
-    for (const o of rounds) expect(o[0]).toBe('recv dma0');
-    const transfers = py.sent.reduce((n, s) => n + Object.keys(s).length + 1, 0);
-    expect(py.freed).toBe(transfers);
+    const wantWgt = program.jobs.map((j) => hex(beatsToBytes(encodeProgram(cfg, j.spec), busBytes('s_axis_wgt'))));
+    const wantAct = program.jobs.map((j) => hex(beatsToBytes(jobActBeats(cfg, j, golden), busBytes('s_axis_act'))));
+    const wantRes = program.jobs.filter((j) => j.res).map((j) => hex(beatsToBytes(jobResBeats(cfg, j, golden), busBytes('s_axis_res'))));
+    for (const prefetch of [true, false]) {
+      const py = await runRuntime(goldenOutHex(), prefetch);
+      // s_wgt on dma0, s_act on dma1, s_res on dma2 (residual jobs only), byte for byte
+      expect(py.sends.dma0, `prefetch ${prefetch}`).toEqual(wantWgt);
+      expect(py.sends.dma1).toEqual(wantAct);
+      expect(py.sends.dma2).toEqual(wantRes);
+      // every host tensor the jobs write equals the golden model's, and the logits
+      for (const name of program.tensors.keys()) expect(py.tensors[name], name).toEqual(Array.from(golden.get(name)!.data));
+      expect(py.y).toEqual(Array.from(goldenOut.data));
+      // schedule: job j's receive starts before its activations; its inputs are gathered after job j - 1's output
+      // arrived; with prefetch job j + 1's program is sent before job j's output arrives, without it only after
+      for (let j = 0; j < J; j++) {
+        expect(nth(py.order, 'recv dma0', j)).toBeLessThan(nth(py.order, 'send dma1', j));
+        if (j > 0) expect(nth(py.order, 'out dma0', j - 1)).toBeLessThan(nth(py.order, 'send dma1', j));
+        if (j + 1 < J) {
+          if (prefetch) expect(nth(py.order, 'send dma0', j + 1)).toBeLessThan(nth(py.order, 'out dma0', j));
+          else expect(nth(py.order, 'send dma0', j + 1)).toBeGreaterThan(nth(py.order, 'out dma0', j));
+        }
+      }
+      // every buffer is released
+      expect(py.freed).toBe(wantWgt.length + wantAct.length + wantRes.length + J);
+    }
   }, 60_000);
 
   it('negative control: one wrong output lane is caught by the tensor comparison', async () => {
@@ -197,10 +210,11 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
     expect(py.tensors[name]).not.toEqual(Array.from(golden.get(name)!.data));
   }, 60_000);
 
-  it('the runtime\'s streams through wrapper + core in Icarus (job after job, random stalls) give the golden outputs and logits', async () => {
+  it('the runtime\'s streams through wrapper + core in Icarus (its schedule: program j + 1 during job j, random stalls) give the golden outputs and logits', async () => {
     const py = await runRuntime(goldenOutHex());
-    const bytesOf = (k: 'dma0' | 'dma1' | 'dma2') => py.sent.map((s) => s[k] ?? '');
-    const lines = await simulateCore(bytesOf('dma0'), bytesOf('dma1'), bytesOf('dma2'), busBytes('s_axis_wgt'));
+    const res = [...py.sends.dma2!];
+    const resPerJob = program.jobs.map((j) => (j.res ? res.shift()! : ''));
+    const lines = await simulateCore(py.sends.dma0!, py.sends.dma1!, resPerJob, busBytes('s_axis_wgt'));
     const regs = lines.filter((l) => l[0] === 'R').map((l) => Number.parseInt(l[2]!, 16));
     const ids = JSON.parse((await execa('python3', ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(out)}); import driver; print([driver.ID_MAGIC, driver.DESIGN_HASH])`])).stdout) as number[];
     expect(regs).toEqual(ids);
@@ -217,6 +231,13 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
     }
     expect(cur).toBe('');
     expect(jobs).toEqual(goldenOutHex());
+    // the overlap happened: when job j's last output beat left, the core had taken beats of job j + 1's program
+    const wgtEnds: number[] = [];
+    let n = 0;
+    for (const w of py.sends.dma0!) wgtEnds.push((n += w.length / (busBytes('s_axis_wgt') * 2)));
+    const taken = lines.filter((l) => l[0] === 'J').map((l) => Number(l[2]));
+    expect(taken.length).toBe(program.jobs.length);
+    expect(taken.slice(0, -1).filter((t, j) => t > wgtEnds[j]!).length).toBeGreaterThan(0);
     // the simulated outputs back into the runtime: the golden logits
     const back = await runRuntime(jobs);
     expect(back.y).toEqual(Array.from(goldenOut.data));
@@ -286,10 +307,12 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
 const FAKE_PYNQ = `import numpy as np
 REGS = {}
 CALLBACK = None
-PENDING = {}
-ORDER = [[]]
+SENDS = {}
+ORDER = []
+BUSY = set()
 FREED = 0
 LAST = {}
+RECEIVED = 0
 
 class _Buf(np.ndarray):
     def freebuffer(self):
@@ -310,27 +333,35 @@ class _Send:
     def __init__(self, dma):
         self.dma = dma
     def transfer(self, buf):
-        assert self.dma.name not in PENDING, "second send on %s before the job's receive completed" % self.dma.name
+        key = "send " + self.dma.name
+        assert key not in BUSY, "%s: transfer on a channel that is not idle" % key
         assert len(buf) > 0, "zero-length DMA transfer"
-        PENDING[self.dma.name] = bytes(np.asarray(buf))
-        ORDER[-1].append("send " + self.dma.name)
+        SENDS.setdefault(self.dma.name, []).append(bytes(np.asarray(buf)))
+        BUSY.add(key)
+        ORDER.append(key)
     def wait(self):
-        pass
+        BUSY.discard("send " + self.dma.name)
+        ORDER.append("sent " + self.dma.name)
 
 class _Recv:
     def __init__(self, dma):
         self.dma = dma
         self.buf = None
     def transfer(self, buf):
+        key = "recv " + self.dma.name
+        assert key not in BUSY, "%s: transfer on a channel that is not idle" % key
         self.buf = buf
-        ORDER[-1].append("recv " + self.dma.name)
+        BUSY.add(key)
+        ORDER.append(key)
     def wait(self):
-        data = CALLBACK(dict(PENDING))
-        PENDING.clear()
-        ORDER.append([])
+        global RECEIVED
+        data = CALLBACK(RECEIVED)
+        RECEIVED += 1
         assert len(data) <= len(self.buf), "response longer than the receive buffer"
         self.buf[:len(data)] = np.frombuffer(data, dtype=np.uint8)
         LAST[self.dma.name] = len(data)
+        BUSY.discard("recv " + self.dma.name)
+        ORDER.append("out " + self.dma.name)
 
 class _Dma:
     def __init__(self, name):
@@ -355,8 +386,8 @@ class Overlay:
 
 /**
  * Icarus: wrapper + core; per job the runtime's s_wgt / s_act / s_res bytes (one MM2S transfer each, tlast on its
- * last beat, random valid/ready stalls), the next job only after the previous job's m_out tlast (as the runtime
- * waits for each job). Returns lines 'R addr data' (ID, HASH reads) and 'O data last'.
+ * last beat, random valid/ready stalls) in the runtime's schedule: job j's s_act / s_res only after job j - 1's m_out
+ * tlast, job j + 1's s_wgt already during job j (prefetch). Returns lines 'R addr data' (ID, HASH reads) and 'O data last'.
  */
 async function simulateCore(wgt: string[], act: string[], res: string[], bytes: number): Promise<string[][]> {
   const dir = mkdtempSync(join(tmp, 'sim-'));
@@ -377,20 +408,22 @@ async function simulateCore(wgt: string[], act: string[], res: string[], bytes: 
     let n = 0;
     ends[k] = per.map((h) => (n += h.length / (bytes * 2)));
   }
+  // the runtime's schedule: job j + 1's program may stream while job j computes (prefetch); act / res only for job j
+  const ahead: Record<string, number> = { wgt: 1, act: 0, res: 0 };
   const src = (k: string) => `
 reg [${W - 1}:0] ${k}_mem [0:${sizes[k]! - 1}];
 reg [${W - 1}:0] ${k}_data = 0; reg ${k}_valid = 0; reg ${k}_last = 0; wire ${k}_ready;
 integer ${k}_idx = 0;
-wire [31:0] ${k}_end = job_end_${k}(job);
+wire [31:0] ${k}_end = job_end_${k}(job + ${ahead[k]});
 always @(posedge aclk) if (go && (!${k}_valid || ${k}_ready)) begin
-  if (job < ${J} && ${k}_idx < ${k}_end && ($random(seed) & 3) != 0) begin
+  if (${k}_idx < ${k}_end && ($random(seed) & 3) != 0) begin
     ${k}_data <= ${k}_mem[${k}_idx]; ${k}_valid <= 1; ${k}_last <= (${k}_idx == ${k}_end - 1); ${k}_idx <= ${k}_idx + 1;
   end else ${k}_valid <= 0;
 end
 function [31:0] job_end_${k}(input integer j); begin
   case (j)
 ${ends[k]!.map((e, j) => `    ${j}: job_end_${k} = ${e};`).join('\n')}
-    default: job_end_${k} = 0;
+    default: job_end_${k} = ${ends[k]!.at(-1) ?? 0};
   endcase
 end endfunction`;
   const tb = `\`timescale 1ns/1ps
@@ -420,7 +453,7 @@ always @(posedge aclk) if (go) begin
   if (out_valid && out_ready) begin
     $fdisplay(fd, "O %h %0d", out_data, out_last);
     if (out_keep != {${bytes}{1'b1}}) $display("ERROR tkeep");
-    if (out_last) job <= job + 1;
+    if (out_last) begin job <= job + 1; $fdisplay(fd, "J %0d %0d", job, wgt_idx); end
   end
 end
 task rd(input [11:0] a); begin

@@ -145,21 +145,47 @@ export async function writeCoreRuntime(dir: string, d: CoreDesign, plan: Wrapper
 
 /** driver.py lines of the core runtime (after the Accelerator class's generic methods). */
 export function coreDriverMethods(): string[] {
-  return [
-    '',
-    '    def run_model(self, x, program=None):',
-    '        """Run the compiled model on the core: x = the quantized model input (ints, the model input shape).',
-    '        Returns (output tensor [C, H, W], every host tensor by name). One DMA round per job: s_wgt, s_act, s_res',
-    '        sent, m_out received (the core\'s tlast ends it), scattered into the host tensors."""',
-    '        prog = program if program is not None else CoreProgram()',
-    '        out_bus = prog.meta["streams"]["out"]',
-    '',
-    '        def transfer(j, inputs, out_bytes):',
-    '            return self.stream_bytes(inputs, {out_bus: out_bytes})[out_bus]',
-    '',
-    '        tensors = prog.run(x, transfer)',
-    '        return prog.tensor(tensors, prog.meta["output"]), tensors',
-  ];
+  return `
+    def _send(self, bus, data):
+        src = np.frombuffer(bytes(data), dtype=np.uint8)
+        buf = allocate(shape=(len(src),), dtype=np.uint8)
+        buf[:] = src
+        self.dmas[bus].sendchannel.transfer(buf)
+        return (bus, buf)
+
+    def _send_done(self, handle):
+        bus, buf = handle
+        self.dmas[bus].sendchannel.wait()
+        buf.freebuffer()
+
+    def run_model(self, x, program=None, prefetch=True):
+        """Run the compiled model on the core: x = the quantized model input (ints, the model input shape).
+        Returns (output tensor [C, H, W], every host tensor by name). Per job: the m_out receive is started, then the
+        s_act (and s_res) sends; the job ends with the core's tlast on m_out, and its output is scattered into the host
+        tensors before the next job gathers its input. With prefetch, job j + 1's program (s_wgt) is sent while job j
+        computes (the core loads it into its other bank); without, each job's program is sent with its activations."""
+        prog = program if program is not None else CoreProgram()
+        tensors = prog.new_tensors(x)
+        wgt_bus, out_bus = prog.buses["wgt"], prog.buses["out"]
+        jobs = len(prog.jobs)
+        pending = self._send(wgt_bus, prog.job_wgt(0)) if prefetch and jobs else None
+        for j in range(jobs):
+            ins = prog.job_inputs(tensors, j, wgt=False)
+            rbuf = allocate(shape=(prog.out_bytes(j),), dtype=np.uint8)
+            self.dmas[out_bus].recvchannel.transfer(rbuf)
+            wgt = pending if prefetch else self._send(wgt_bus, prog.job_wgt(j))
+            sends = [self._send(bus, data) for bus, data in ins.items()]
+            self._send_done(wgt)
+            pending = self._send(wgt_bus, prog.job_wgt(j + 1)) if prefetch and j + 1 < jobs else None
+            for h in sends:
+                self._send_done(h)
+            dma = self.dmas[out_bus]
+            dma.recvchannel.wait()
+            nbytes = dma.mmio.read(0x58)  # S2MM_LENGTH: bytes actually written (simple mode)
+            data = np.array(rbuf[:nbytes])
+            rbuf.freebuffer()
+            prog.scatter(tensors, j, data)
+        return prog.tensor(tensors, prog.meta["output"]), tensors`.split('\n');
 }
 
 /** driver.py module-level helpers of the core runtime (CoreProgram, pack_beats, unpack_beats). */
@@ -246,14 +272,19 @@ class CoreProgram:
     def _gather(self, flat, idx):
         return np.where(idx >= 0, flat[np.maximum(idx, 0)], 0)
 
-    def job_inputs(self, tensors, j):
-        """{bus: uint8 bytes} of job j (empty streams left out), each at its DMA bus width."""
-        job = self.jobs[j]
-        w, a = job["wgt"], job["act"]
+    def job_wgt(self, j):
+        """Job j's program (s_wgt) as bytes at the DMA bus width."""
+        w = self.jobs[j]["wgt"]
         raw = self.wgt[w["offset"]:w["offset"] + w["beats"]]
         wgt = np.zeros((w["beats"], self.bus_bytes["wgt"]), dtype=np.uint8)
         wgt[:, :raw.shape[1]] = raw
-        ins = {self.buses["wgt"]: wgt.reshape(-1)}
+        return wgt.reshape(-1)
+
+    def job_inputs(self, tensors, j, wgt=True):
+        """{bus: uint8 bytes} of job j (empty streams left out), each at its DMA bus width; wgt=False leaves s_wgt out."""
+        job = self.jobs[j]
+        a = job["act"]
+        ins = {self.buses["wgt"]: self.job_wgt(j)} if wgt else {}
         idx = self.act_idx[a["offset"]:a["offset"] + a["beats"]]
         ins[self.buses["act"]] = pack_beats(self._gather(tensors[a["tensor"]], idx), self.A, self.bus_bytes["act"]).reshape(-1)
         r = job["res"]

@@ -171,15 +171,52 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
   return { record, text };
 }
 
+/**
+ * Control of the core: synthesize a small whole core (Pf 2, Ps 2, Rq 2, dspPack 2) per N and subtract its lanes (slice
+ * fits) and requantizers (rqa slice); what remains is the issuer, loaders, serializer, pixel banks and emitter.
+ */
+async function control(Ns: number[], workers: number | undefined): Promise<void> {
+  const { generateCore } = await import('../src/msq/core/rtl.js');
+  const { smallCoreConfig } = await import('../src/msq/core/config.js');
+  const { synthesizeMany } = await import('../src/synth/index.js');
+  const { sliceFor } = await import('../src/msq/core/sizing.js');
+  const sj = readJson(SLICES);
+  if (!sj) throw new Error(`no ${SLICES}: run with --slices first`);
+  const sl = sj.slices as CoreSlices;
+  const cfgs = Ns.map((N) => smallCoreConfig({ N, Pf: 2, Ps: 2, Rq: 2, dspPack: 2, actDepth: 512, wDepth: 256, maxPasses: 16, cDepth: 512, kMax: 4608 }));
+  const res = await synthesizeMany(cfgs.map((cfg) => { const r = generateCore(cfg, 'ctl'); return { name: `core:${cfg.N}`, files: r.files, top: r.top }; }), {
+    workers, onProgress: (d, t, r) => process.stderr.write(`  ${d}/${t} ${r.job.name ?? ''}\n`),
+  });
+  const ctl: NonNullable<CoreSlices['control']> = { ...(sl.control ?? {}) };
+  res.forEach((r, i) => {
+    if (!r.ok) throw new Error(`synthesis of ${r.job.name} failed: ${r.error.split('\n')[0]}`);
+    const cfg = cfgs[i]!;
+    const pair = sliceFor(sl, 'pair', cfg.N).fit, sp2 = sliceFor(sl, 'sp2', cfg.N).fit;
+    const rq = sl.rqa?.[`rqa:${cfg.N}`] ?? Object.values(sl.rqa ?? {})[0];
+    if (!rq) throw new Error('no requantizer slice: run --slices --rqa first');
+    const t = r.report.resources;
+    const lanesCost = (k: 'lut' | 'ff' | 'dsp'): number => pair.a[k] + pair.b[k] + sp2.a[k] + 2 * sp2.b[k];
+    const cost = {
+      lut: Math.max(0, Math.round(t.lut.total - lanesCost('lut') - 2 * rq.cost.lut)),
+      ff: Math.max(0, Math.round(t.ff - lanesCost('ff') - 2 * rq.cost.ff)),
+      dsp: Math.max(0, Math.round(t.dsp48e1 - lanesCost('dsp') - 2 * rq.cost.dsp)),
+    };
+    ctl[`control:${cfg.N}`] = { cost, estFmaxMHz: r.report.timing.estFmaxMHz, from: `core N=${cfg.N} Pf 2 Ps 2 Rq 2: LUT ${t.lut.total}, FF ${t.ff}, DSP ${t.dsp48e1}, LUTRAM ${t.lutram}, BRAM36 eq. ${t.bram36Equivalent}` };
+    console.log(`control:${cfg.N}`, JSON.stringify(cost), r.report.timing.estFmaxMHz);
+  });
+  await writeFileAtomic(SLICES, JSON.stringify({ ...sj, controlDate: new Date().toISOString(), slices: { ...sl, control: ctl } }, null, 2) + '\n');
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { slices: { type: 'boolean' }, n: { type: 'string', default: '16,32,64' }, workers: { type: 'string' }, board: { type: 'string' }, kinds: { type: 'string', default: 'fixed,pair,sp2' }, rqa: { type: 'boolean' } },
+    options: { slices: { type: 'boolean' }, n: { type: 'string', default: '16,32,64' }, workers: { type: 'string' }, board: { type: 'string' }, control: { type: 'boolean' }, kinds: { type: 'string', default: 'fixed,pair,sp2' }, rqa: { type: 'boolean' } },
     strict: true,
   });
   if (values.slices) {
     const kinds = values.kinds ? (values.kinds.split(',').filter(Boolean) as SliceKind[]) : [];
     return slices(values.n.split(',').map(Number), values.workers ? Number(values.workers) : undefined, kinds, values.rqa ?? false);
   }
+  if (values.control) return control(values.n.split(',').map(Number), values.workers ? Number(values.workers) : undefined);
   const sj = readJson(SLICES);
   if (!sj) throw new Error(`no ${SLICES}: run with --slices first`);
   const slicesData = sj.slices as CoreSlices;

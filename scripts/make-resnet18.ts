@@ -6,11 +6,17 @@
  *  - Weights: per filter Gaussian N(0, (s * sqrt(2 / fanIn))^2) with a per-filter spread s log-uniform in [1/4, 2];
  *    bias N(0, 0.05^2). Deterministic (mulberry32, seed 18).
  *  - Activation ranges: the float model run on one seeded synthetic 224x224 image (uniform pixels).
- *  - Quantization: quantizeFloatModel, variance rule, ratio 1.5 (xc7z020); first/last layer 8-bit fixed, the rest
- *    4-bit weights and activations.
- * The JSON is ~30 MB, too big to commit: it is generated on demand into .cache/resnet18.json (git-ignored).
+ *  - Quantization ("ResNet-18 (4-bit, synthetic weights)", issue 4): quantizeFloatModel, variance rule; every conv
+ *    INCLUDING conv1 has 4-bit MSQ weights (fixed / SP2 split by the rule at the ratio), 4-bit output activations;
+ *    the network input stays 8-bit; fc keeps 8-bit fixed weights and 8-bit outputs (logits).
+ *  - Ratio: RESNET18_RATIO = 1.2 SP2 filters per fixed filter = Ps / Pf = 12 / 10 of the MSQ core configuration chosen
+ *    for XC7Z020 (N 32, Pf 10, Ps 12, Rq 4, dspPack 2; src/msq/core/sizing.ts, bench/results/msq-core.json), so a
+ *    layer's filters fill the fixed and SP2 lanes of a pass together (64 filters: 29 fixed + 35 SP2 in 3 passes of
+ *    22 lanes). The XC7Z045 core runs the same model (SP2 filters beyond its Ps lanes spill to spare fixed lanes).
+ * The JSON is ~30 MB: the gzip of it with default options is shipped as examples/resnet18.json.gz (`--ship`); other
+ * options write only the JSON (default .cache/resnet18.json, git-ignored).
  *
- *   npx tsx scripts/make-resnet18.ts [-o .cache/resnet18.json] [--ratio 1.5] [--rule variance]
+ *   npx tsx scripts/make-resnet18.ts [-o .cache/resnet18.json] [--ratio R] [--rule variance] [--ship]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -99,6 +105,11 @@ export function syntheticImage(seed = 224): { pixels: Uint8Array; real: Float64A
   return { pixels, real };
 }
 
+/**
+ * SP2-per-fixed filter ratio of the shipped example: Ps / Pf of the XC7Z020 MSQ core configuration (see the header).
+ */
+export const RESNET18_RATIO = 1.2;
+
 export function makeResnet18(opts: { ratio?: number; rule?: SchemeRule } = {}): QuantModel {
   const fm = makeResnet18Float();
   const { real } = syntheticImage();
@@ -115,7 +126,9 @@ export function makeResnet18(opts: { ratio?: number; rule?: SchemeRule } = {}): 
   }
   return quantizeFloatModel(fm, {
     rule: opts.rule ?? 'variance',
-    ratio: opts.ratio ?? 1.5,
+    ratio: opts.ratio ?? RESNET18_RATIO,
+    // conv1: 4-bit MSQ weights like every other conv (quantizeFloatModel's default gives the first layer 8-bit fixed)
+    byName: { conv1: { weightBits: 4, rule: opts.rule ?? 'variance' } },
     actRanges: ranges,
     alphaSearch: { grid: 16, refine: 8 },
     name: 'resnet18-synthetic',

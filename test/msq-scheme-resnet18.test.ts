@@ -5,7 +5,7 @@ import { boardRatio, chooseSchemes } from '../src/msq/scheme.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseQuantModel } from '../src/msq/model.js';
-import { makeResnet18, makeResnet18Float, RESNET18_EXAMPLE, RESNET18_NOTE } from '../scripts/make-resnet18.js';
+import { makeResnet18, makeResnet18Float, RESNET18_EXAMPLE, RESNET18_NOTE, RESNET18_RATIO } from '../scripts/make-resnet18.js';
 
 describe('synthetic ResNet-18 example', () => {
   const fm = makeResnet18Float();
@@ -53,5 +53,29 @@ describe('shipped examples/resnet18.json.gz', () => {
     expect(m.note).toMatch(/^SYNTHETIC WEIGHTS/);
     expect(m.input.shape).toEqual([3, 224, 224]);
     expect(m.layers.filter((l) => l.op === 'conv2d').length).toBe(20);
+  });
+
+  it('is 4-bit MSQ in every conv (conv1 too) at RESNET18_RATIO, 8-bit input, fc 8-bit fixed', () => {
+    const m = parseQuantModel(JSON.parse(gunzipSync(readFileSync(RESNET18_EXAMPLE)).toString('utf8')));
+    expect(RESNET18_RATIO).toBeGreaterThan(0);
+    expect(m.input.bits).toBe(8);
+    let convs = 0;
+    for (const l of m.layers) {
+      if (l.op === 'conv2d') {
+        convs++;
+        const n = l.filters.length;
+        // fixed share round(n / (1 + r)), halves up (docs/msq-numerics.md), computed here by hand
+        const want = Math.floor(n / (1 + RESNET18_RATIO) + 0.5);
+        const fixed = l.filters.filter((f) => f.scheme === 'fixed').length;
+        expect([l.name, fixed, n - fixed]).toEqual([l.name, want, n - want]);
+        expect(l.filters.every((f) => f.bits === 4)).toBe(true);
+        expect(l.out.bits).toBe(4);
+      }
+      if (l.op === 'linear') {
+        expect(l.filters.every((f) => f.scheme === 'fixed' && f.bits === 8)).toBe(true);
+        expect(l.out.bits).toBe(8);
+      }
+    }
+    expect(convs).toBe(20);
   });
 });

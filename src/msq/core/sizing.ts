@@ -287,6 +287,10 @@ export interface CoreSlices {
   fits: Record<string, LinearFit>;
   /** `rqa:${N}` -> one synthesized requantizer unit (src/msq/core/rqa.ts coreRqa) */
   rqa?: Record<string, { cost: Cost; estFmaxMHz: number | null }>;
+  /** `control:${N}` -> the core's control (issuer, loaders, serializer, pixel banks, emitter): a synthesized small
+   *  core (src/msq/core/rtl.ts generateCore) minus its lanes (slice fits) and requantizers (rqa slice); block RAMs
+   *  are not included (counted by `bankBram`) */
+  control?: Record<string, { cost: Cost; estFmaxMHz: number | null; from: string }>;
   /** how the slices were made (generator, kMax, A, WF, m) */
   basis: string;
 }
@@ -308,7 +312,7 @@ export const PLACEHOLDER_OVERHEAD: CoreOverhead = {
   perRq: { lut: 600, ff: 700, dsp: 4 },
   control: { lut: 1500, ff: 1500, dsp: 0 },
   estFmaxMHz: null,
-  source: 'PLACEHOLDER (no synthesis of the core requantizer / control recorded): 4 DSP + 600 LUT per Rq unit, 1500 LUT control',
+  source: 'PLACEHOLDER (no synthesis recorded): requantizer 4 DSP + 600 LUT per unit, control 1500 LUT / 1500 FF',
 };
 
 export const LINEARITY_TOL = 0.05;
@@ -340,6 +344,20 @@ export function sliceFor(slices: CoreSlices, kind: SliceKind, N: number): { fit:
   const lerp = (x0: number, x1: number): number => x0 + ((x1 - x0) * (N - n0)) / (n1 - n0);
   const c = (u: Cost, v: Cost): Cost => ({ lut: lerp(u.lut, v.lut), ff: lerp(u.ff, v.ff), dsp: lerp(u.dsp, v.dsp) });
   return { fit: { a: c(f0.a, f1.a), b: c(f0.b, f1.b), points: {}, linearityError: Math.max(f0.linearityError, f1.linearityError), estFmaxMHz: f0.estFmaxMHz }, extrapolated: true };
+}
+
+/** Control cost at N: synthesized, or linear in N between / beyond the two nearest synthesized N (labelled). */
+function controlFor(slices: CoreSlices, N: number): { cost: Cost; estFmaxMHz: number | null; label: string } | null {
+  const c = slices.control;
+  if (!c) return null;
+  const own = c[`control:${N}`];
+  if (own) return { cost: own.cost, estFmaxMHz: own.estFmaxMHz, label: `synthesized small core at N=${N} minus its lanes and requantizers (${own.from})` };
+  const Ns = Object.keys(c).map((k) => Number(k.split(':')[1])).sort((x, y) => Math.abs(x - N) - Math.abs(y - N));
+  if (Ns.length < 2) return null;
+  const [n0, n1] = [Ns[0]!, Ns[1]!];
+  const a = c[`control:${n0}`]!.cost, b = c[`control:${n1}`]!.cost;
+  const lerp = (x: number, y: number): number => Math.max(0, x + ((y - x) * (N - n0)) / (n1 - n0));
+  return { cost: { lut: lerp(a.lut, b.lut), ff: lerp(a.ff, b.ff), dsp: lerp(a.dsp, b.dsp) }, estFmaxMHz: null, label: `EXTRAPOLATED linearly in N from synthesized small cores at N=${n0}, ${n1}` };
 }
 
 export interface CoreResources extends Cost {
@@ -377,7 +395,14 @@ export function coreResources(cfg: CoreConfig, slices: CoreSlices, overhead: Cor
   if (rq?.estFmaxMHz) fm.push(rq.estFmaxMHz);
   if (overhead.estFmaxMHz !== null) fm.push(overhead.estFmaxMHz);
   labels.push(rq ? `requantizer units: ${cfg.Rq} x one synthesized unit (rqa slice${slices.rqa?.[`rqa:${cfg.N}`] ? '' : ' at another N'})` : `requantizer units: ${overhead.source}`);
-  labels.push(`control: ${overhead.source}`);
+  const ctl = controlFor(slices, cfg.N);
+  if (ctl) {
+    lut += ctl.cost.lut - overhead.control.lut;
+    ff += ctl.cost.ff - overhead.control.ff;
+    dsp += ctl.cost.dsp - overhead.control.dsp;
+    if (ctl.estFmaxMHz !== null) fm.push(ctl.estFmaxMHz);
+    labels.push(`control: ${ctl.label}`);
+  } else labels.push(`control: ${overhead.source}`);
   const bram36 = bankBram(cfg);
   const r = board.resources;
   return {

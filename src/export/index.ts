@@ -160,7 +160,8 @@ export async function exportDesign(opts: ExportOptions): Promise<ExportResult> {
   if (!EXPORT_BOARDS.includes(board.board)) fail('--board', `'${opts.board}' is not a Zynq board export supports: use ${EXPORT_BOARDS.join(' or ')}`);
   let core: CoreDesign | undefined;
   let loaded: { manifest: DesignManifest; derived: boolean };
-  if (existsSync(opts.designDir) && !existsSync(join(opts.designDir, MANIFEST_FILE)) && isCoreFolder(opts.designDir)) {
+  if (existsSync(opts.designDir) && isCoreFolder(opts.designDir)) {
+    if (opts.top) fail('--top', `is not used for an msq build --core folder (the core's top is in its report.json): drop it`);
     core = loadCoreDesign(opts.designDir, { ...(opts.model ? { model: opts.model } : {}), ...(opts.clockMHz !== undefined ? { clockMHz: opts.clockMHz } : {}) });
     loaded = { manifest: core.manifest, derived: false };
   } else {

@@ -7,6 +7,7 @@
  *   m_out.expected.hex       every job's output beats from the golden model (tlast on each job's last beat)
  *   tb_<top>.v               self-checking testbench, random valid/ready stalls on all four streams
  *   program.json             the jobs: layer, op, geometry, beats, cycle model
+ *   model.q.json             the model the program was compiled from (export recompiles it for the host runtime)
  *   report.{json,md}, summary.{json,md,html}
  *
  * The jobs' inputs are the golden model's tensors (a seeded random model input), so all jobs run in one simulation
@@ -181,6 +182,7 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
     await writeFile(join(tmp, 's_res.hex'), hexBeats(res.map((d) => ({ data: d })), W));
     await writeFile(join(tmp, 'm_out.expected.hex'), hexBeats(out.map((d) => ({ data: d })), W));
     await writeFile(join(tmp, tbName), tb);
+    await writeFile(join(tmp, 'model.q.json'), JSON.stringify(model) + '\n');
     await writeFile(join(tmp, 'program.json'), JSON.stringify({ generator: GENERATOR_VERSION, core: o.cfg, jobs: jobsJson }, null, 2) + '\n');
     await writeFile(join(tmp, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     await writeFile(join(tmp, 'report.md'), md);

@@ -24,6 +24,7 @@ import {
 import { layerTable, programLatency, type ProgramJob, type ProgramLatency } from '../src/msq/core/cycle-model.js';
 import type { CoreConfig } from '../src/msq/core/config.js';
 import { loadBoard } from '../src/board/index.js';
+import { RESNET18_RATIO } from '../scripts/make-resnet18.js';
 import type { Board } from '../src/board/index.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
@@ -128,12 +129,21 @@ function oldEngine(board: string): Json | null {
   return out;
 }
 
+/**
+ * XC7Z020 is sized with each candidate's own split ratio (Ps / Pf): the winner's ratio is the shipped example's
+ * (RESNET18_RATIO, checked below). Other boards run that same example, so they are sized at RESNET18_RATIO.
+ */
 async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOverhead): Promise<{ record: Json; text: string[] }> {
   const t0 = Date.now();
-  const sized = sizeCore(board, slicesData, overhead);
+  const ownRatio = board.id === 'xc7z020';
+  const sized = sizeCore(board, slicesData, overhead, ownRatio ? {} : { shapes: () => resnet18Shapes(RESNET18_RATIO) });
   const best = sized.best;
+  const ratio = ownRatio ? best.ratio : RESNET18_RATIO;
+  if (ownRatio && Math.abs(best.ratio - RESNET18_RATIO) > 1e-9) {
+    process.stderr.write(`WARNING: the XC7Z020 core's ratio Ps/Pf = ${best.ratio} differs from the shipped example's RESNET18_RATIO = ${RESNET18_RATIO}: regenerate the example (scripts/make-resnet18.ts)\n`);
+  }
   const fm = best.resources.estFmaxMHz;
-  const atFmax = fm ? programLatency(planNetwork(resnet18Shapes(best.ratio), best.cfg), best.cfg, board, { clockMHz: fm }) : null;
+  const atFmax = fm ? programLatency(planNetwork(resnet18Shapes(ratio), best.cfg), best.cfg, board, { clockMHz: fm }) : null;
   const shapeRec = latencyRecord(best.latency, best.cfg, atFmax ? atFmax.ms : null);
   // the real example through the compiler
   const comp = await compiledProgram(best.cfg);
@@ -148,7 +158,7 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
   const record: Json = {
     board: board.id,
     part: board.part,
-    sizing: { kind: 'estimate + model', evaluated: sized.evaluated, seconds: Math.round((Date.now() - t0) / 100) / 10, caps: { dsp: 1, lut: 0.8, bram36: 0.9 } },
+    sizing: { kind: 'estimate + model', splitRatio: ownRatio ? 'each candidate at its own Ps/Pf' : `the shipped example's ${RESNET18_RATIO}`, exampleRatio: RESNET18_RATIO, evaluated: sized.evaluated, seconds: Math.round((Date.now() - t0) / 100) / 10, caps: { dsp: 1, lut: 0.8, bram36: 0.9 } },
     best: configRecord(best),
     resnet18: {
       headline: compiledRec ? 'compiled' : 'shape-level plan',
@@ -166,7 +176,11 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
     `  resources (estimate): LUT ${best.resources.lut} (${(100 * best.resources.util.lut).toFixed(0)}%), FF ${best.resources.ff}, DSP ${best.resources.dsp} (${(100 * best.resources.util.dsp).toFixed(0)}%), BRAM36 ${best.resources.bram36.total} (${(100 * best.resources.util.bram36).toFixed(0)}%: act ${best.resources.bram36.act}, weights ${best.resources.bram36.weights}, map ${best.resources.bram36.chanMap}, params ${best.resources.bram36.params})`,
     `  peak ${best.peakGopsAt100.toFixed(1)} GOPS @100 MHz (paper ${paper.peakGops}), ${best.peakGopsAtFmax?.toFixed(1) ?? 'n/a'} @ est. fmax ${fm ?? 'n/a'} MHz`,
     `  ResNet-18 (model, shape-level plan): ${best.latency.ms.toFixed(2)} ms @100 MHz (paper ${paper.resnet18Ms}), ${atFmax ? atFmax.ms.toFixed(2) : 'n/a'} ms @ est. fmax; conv efficiency ${(100 * best.latency.convEfficiency).toFixed(1)}% (${(100 * best.latency.convEfficiencyWithDdr).toFixed(1)}% with DDR waits), ${best.latency.effectiveGops.toFixed(1)} GOPS effective`,
-    compiledRec ? `  ResNet-18 (model, compiled example): ${String(compiledRec.ms)} ms, conv efficiency ${String(compiledRec.convEfficiency)}` : `  compiled example: ${'error' in comp ? comp.error : ''}`,
+    compiledRec ? `  ResNet-18 (model, compiled example): ${String(compiledRec.ms)} ms @100 MHz, ${String(compiledRec.msAtEstFmax)} ms @ est. fmax, conv efficiency ${(100 * Number(compiledRec.convEfficiency)).toFixed(1)}% (${(100 * Number(compiledRec.convEfficiencyWithDdr)).toFixed(1)}% with DDR waits), ${String(compiledRec.effectiveGops)} GOPS effective` : `  compiled example: ${'error' in comp ? comp.error : ''}`,
+    `  per layer (${compiledRec ? 'compiled example' : 'shape-level plan'}, cycles at 100 MHz; efficiency = MACs / (cycles * N * L)):`,
+    ...((headline.perLayer as Json[]) ?? []).map((r) =>
+      `    ${String(r.layer).padEnd(20)} jobs ${String(r.jobs).padStart(3)}  cycles ${String(r.cycles).padStart(8)}  (core ${String(r.compute).padStart(8)}, DDR ${String(r.ddrCycles).padStart(7)})  ${String(r.ms).padStart(6)} ms  eff ${(100 * Number(r.efficiency)).toFixed(1).padStart(5)}%  ${String(r.bound)}`),
+    sized.fixedOnly ? `  fixed-only baseline (Ps = 0): N=${sized.fixedOnly.cfg.N} Pf=${sized.fixedOnly.cfg.Pf} peak ${sized.fixedOnly.peakGopsAt100.toFixed(1)} GOPS, ResNet-18 ${sized.fixedOnly.latency.ms.toFixed(2)} ms` : '',
   ];
   return { record, text };
 }

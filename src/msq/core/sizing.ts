@@ -357,7 +357,13 @@ function controlFor(slices: CoreSlices, N: number): { cost: Cost; estFmaxMHz: nu
   const [n0, n1] = [Ns[0]!, Ns[1]!];
   const a = c[`control:${n0}`]!.cost, b = c[`control:${n1}`]!.cost;
   const lerp = (x: number, y: number): number => Math.max(0, x + ((y - x) * (N - n0)) / (n1 - n0));
-  return { cost: { lut: lerp(a.lut, b.lut), ff: lerp(a.ff, b.ff), dsp: lerp(a.dsp, b.dsp) }, estFmaxMHz: null, label: `EXTRAPOLATED linearly in N from synthesized small cores at N=${n0}, ${n1}` };
+  const fm = [c[`control:${n0}`]!.estFmaxMHz, c[`control:${n1}`]!.estFmaxMHz].filter((x): x is number => x !== null);
+  const inside = N > Math.min(n0, n1) && N < Math.max(n0, n1);
+  return {
+    cost: { lut: lerp(a.lut, b.lut), ff: lerp(a.ff, b.ff), dsp: lerp(a.dsp, b.dsp) },
+    estFmaxMHz: fm.length ? Math.min(...fm) : null,
+    label: `${inside ? 'INTERPOLATED' : 'EXTRAPOLATED'} linearly in N from synthesized small cores at N=${n0}, ${n1} (minus their lanes and requantizers)`,
+  };
 }
 
 export interface CoreResources extends Cost {

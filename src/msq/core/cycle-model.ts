@@ -37,6 +37,8 @@ export interface JobFields {
   residual: boolean;
   padT: number;
   padL: number;
+  /** vertical stride (pixels wait for their window's input rows while the tile streams in) */
+  sh: number;
   inH: number;
   inW: number;
   outH: number;
@@ -171,8 +173,8 @@ export function scheduleProgram(
     const aEnd = aStart + f.actWords;
     // residual loader: armed after this job's descriptor and the previous jobs' residual beats
     if (f.residual) resCursor = Math.max(resCursor, deriveEnd);
-    // issuer
-    let ready = Math.max(issueEnd + 1, pEnd + 1, aEnd + 1);
+    // issuer: starts once the program is in and the tile is loading (or loaded)
+    let ready = Math.max(issueEnd + 1, pEnd + 1, aStart + 1);
     if (op !== lastOp && lastOp !== 'maxpool') ready = Math.max(ready, lastIssue + 1 + t.quiet);
     let s = ready + t.jobGap;
     const complete = t.complete[op];
@@ -190,8 +192,8 @@ export function scheduleProgram(
     const period = B % 2 === 0 ? B : 2 * B;
     let prev: number[] | null = null;
     for (let i = 0; i < pixels; i++) {
-      if (i === 0) start = s;
-      if (!o.pixelByPixel && i >= period && i % period === 0) {
+      // skip only once the whole tile is in (no more row waits)
+      if (!o.pixelByPixel && i >= period && i % period === 0 && s > aEnd) {
         const cur = snap();
         if (prev) {
           const d: number = cur[0]! - prev[0]!;
@@ -212,6 +214,14 @@ export function scheduleProgram(
           } else prev = cur;
         } else prev = cur;
       }
+      // while the tile streams in (one beat per clock from aStart + 1), the pixel's first cycle waits until the
+      // input rows of its window are complete; the job's last pixel waits for the whole tile
+      if (s <= aEnd) {
+        const oy = Math.floor(i / f.outW);
+        const need = i === pixels - 1 ? f.inH : Math.min(f.inH, oy * f.sh - f.padT + f.kh);
+        if (need > 0) s = Math.max(s, aStart + 1 + need * f.inW * f.cinGroups);
+      }
+      if (i === 0) start = s;
       let claim = Math.max(s + f.passCycles - 1, bankFree[bank]! + 1);
       if (f.residual) {
         // this pixel's residual beats into its slot, once the slot's previous pixel has read it

@@ -164,7 +164,7 @@ export function planShapeJobs(s: NetShape, cfg: CoreConfig): TileJob[] {
         name: `${s.name}[r${r0}]`,
         macs: 0,
         fields: {
-          op: s.kind, fixed4: false, residual: false, padT: r0 === 0 ? s.pad[0] : 0, padL: s.pad[1], inH, inW: s.inW, outH: rows, outW, kh: s.kh, kw: s.kw, cinGroups,
+          op: s.kind, fixed4: false, residual: false, padT: r0 === 0 ? s.pad[0] : 0, padL: s.pad[1], sh: s.sh, inH, inW: s.inW, outH: rows, outW, kh: s.kh, kw: s.kw, cinGroups,
           passes: cinGroups, steps, passCycles: minPassCycles(cfg, s.kind, steps), cout: cinGroups * N, coutGroups: cinGroups,
           wordsPerLane: 0, actWords: inH * s.inW * cinGroups,
         },
@@ -207,7 +207,7 @@ export function planShapeJobs(s: NetShape, cfg: CoreConfig): TileJob[] {
         name: `${s.name}[g${gi},r${r0}]`,
         macs: s.cin * s.kh * s.kw * cout * rows * outW,
         fields: {
-          op: 'gemm', fixed4: s.fixedBits <= 4, residual: s.residual, padT: Math.max(0, g.pad[0] - r0 * g.sh), padL: g.pad[1], inH, inW: g.inW, outH: rows, outW, kh: g.kh, kw: g.kw,
+          op: 'gemm', fixed4: s.fixedBits <= 4, residual: s.residual, padT: Math.max(0, g.pad[0] - r0 * g.sh), padL: g.pad[1], sh: g.sh, inH, inW: g.inW, outH: rows, outW, kh: g.kh, kw: g.kw,
           cinGroups, passes, steps, passCycles, cout, coutGroups, wordsPerLane: passes * steps, actWords: inH * g.inW * cinGroups,
         },
       });

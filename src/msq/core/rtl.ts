@@ -269,7 +269,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const cntG = Array.from({ length: Rq }, (_, u) => Math.max(0, Math.min(G, L - u * G)));
   const cntA = Array.from({ length: Rq }, (_, u) => Math.max(0, Math.min(GP, N - u * GP)));
   const cmMem = cntG.map((c, u) => (c > 0 ? m.ram(`chan_map${u}`, { width: CB + 1, depth: 2 * 2 ** CMA, style: 'distributed' }) : undefined));
-  const parMem = Array.from({ length: Rq }, (_, u) => m.ram(`params${u}`, { width: 69, depth: 2 * 2 ** CB, style: 'distributed' }));
+  const parMem = Array.from({ length: Rq }, (_, u) => m.ram(`params${u}`, { width: 69, depth: 2 * 2 ** CB, style: cfg.cDepth > 64 ? 'block' : 'distributed' }));
   const resMem = Array.from({ length: Rq }, (_, u) => m.ram(`res_mem${u}`, { width: W, depth: 2 * 2 ** CGB, style: 'distributed' }));
 
   // ================================================================ program loader (s_wgt)

@@ -24,7 +24,8 @@ export type ExprNode =
   | { kind: 'cat'; parts: Expr[] }
   | { kind: 'mux'; cond: Expr; a: Expr; b: Expr };
 
-const MAX_WIDTH = 4096;
+// Verilator accepts vectors up to 65,536 bits by default (--max-num-width); board-size cores have 10k+-bit ports.
+const MAX_WIDTH = 65536;
 
 export function checkWidth(width: number, what: string): void {
   if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH) {

@@ -3,7 +3,7 @@
  * XC7Z020-size engine >= 1 M cycles/s". Records bench/results/msq-core-sim.json with date, machine and load.
  *
  *   npx tsx bench/msq-core-sim.ts [--core xc7z020|small|both] [--h 56] [--w 56] [--small-h 14] [--small-w 14]
- *                                 [--repeat 3] [--rtl-dir DIR --label TEXT] [--out FILE]
+ *                                 [--repeat 3] [--rtl-dir DIR --label TEXT] [--config JSON] [--out FILE]
  *
  * Workload: a random one-layer ResNet-like model (3x3 conv, 64 -> 64 channels, stride 1, pad 1, 4-bit fixed and SP2
  * filters in the core's Pf : Ps ratio, 8-bit unsigned input), compiled to a job program (row bands of the 56-wide
@@ -14,6 +14,7 @@
  *   - process: cycles per wall second of the whole Vsim process (incl. reading stimulus / writing responses);
  *   - lane utilization: useful MACs / (cycles x N x (Pf + Ps)) over the run.
  * The XC7Z020 core is the board preset (src/msq/core/presets.ts); the small test core is smallCoreConfig().
+ * `--config '{"N":16,"Pf":24,...}'` overrides fields of the chosen core's configuration (checked by checkCoreConfig).
  * Each case runs `--repeat` times on the same (cached) binary; the best CPU time is the figure (the machine is shared,
  * so CPU time varies by +-15 % between runs), every run is recorded.
  *
@@ -31,7 +32,7 @@ import { UserError } from '../src/util/errors.js';
 import { runStreams, simulatorVersions, type Beat, type RunResult } from '../src/sim/index.js';
 import { runGolden } from '../src/msq/golden.js';
 import { randomInput, randomLayerModel } from '../src/msq/rtl/random-layer.js';
-import { lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
+import { checkCoreConfig, lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, programStimulus, programTotals } from '../src/msq/core/compile.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
 import { loadBoard } from '../src/board/index.js';
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
       repeat: { type: 'string', default: '3' },
       'rtl-dir': { type: 'string' },
       label: { type: 'string' },
+      config: { type: 'string' },
       out: { type: 'string' },
     },
     strict: true,
@@ -165,10 +167,24 @@ async function main(): Promise<void> {
     return n;
   };
   if (values['rtl-dir'] && which === 'both') throw new UserError('--rtl-dir: name the core it belongs to with --core xc7z020 or --core small');
+  let over: Partial<CoreConfig> = {};
+  if (values.config !== undefined) {
+    try {
+      over = JSON.parse(values.config) as Partial<CoreConfig>;
+    } catch {
+      throw new UserError(`--config: not JSON: ${values.config}`);
+    }
+    if (typeof over !== 'object' || over === null || Array.isArray(over)) throw new UserError('--config: a JSON object of CoreConfig fields');
+  }
+  const withOver = (cfg: CoreConfig): CoreConfig => {
+    const c = { ...cfg, ...over };
+    checkCoreConfig(c);
+    return c;
+  };
   const extra = { repeat: num('repeat'), rtlDir: values['rtl-dir'], label: values.label };
   const cases: CoreCase[] = [];
-  if (which !== 'small') cases.push({ name: 'xc7z020', cfg: defaultCoreConfig(loadBoard('xc7z020')), h: num('h'), w: num('w'), ...extra });
-  if (which !== 'xc7z020') cases.push({ name: 'small (smallCoreConfig)', cfg: smallCoreConfig(), h: num('small-h'), w: num('small-w'), ...extra });
+  if (which !== 'small') cases.push({ name: 'xc7z020', cfg: withOver(defaultCoreConfig(loadBoard('xc7z020'))), h: num('h'), w: num('w'), ...extra });
+  if (which !== 'xc7z020') cases.push({ name: 'small (smallCoreConfig)', cfg: withOver(smallCoreConfig()), h: num('small-h'), w: num('small-w'), ...extra });
   const rows: Row[] = [];
   for (const c of cases) {
     const row = await measure(c);

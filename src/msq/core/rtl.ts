@@ -6,15 +6,18 @@
  *  - program loader (s_wgt): parses the five sections of a job program into the job's bank (descriptor registers,
  *    per-lane weight RAMs, per-requantizer channel-map RAMs, per-requantizer parameter RAMs), one item per clock;
  *    derives the tile's start address (-(padT * rowStride + padL * cinGroups), adders only) after the descriptor.
- *  - activation loader (s_act): actWords beats into the job's activation bank (jobs in order).
+ *  - activation loader (s_act): actWords beats into the job's activation bank (jobs in order); the job may start
+ *    while its tile streams in (a pixel waits for the input rows of its window).
  *  - residual loader (s_res): per output pixel coutGroups beats into one of two residual slots.
  *  - issuer: pixel -> pass -> step (ky, kx, group) with adders only; each pass is passCycles cycles, idle cycles
  *    FIRST, then `steps` issue cycles, so consecutive pass ends are exactly passCycles apart, also across jobs.
- *  - coreLanes (H1) for GEMM, an N-wide reducer for MAXPOOL / AVGPOOL.
- *  - result path: the pass's results are snapshotted and serialized through Rq coreRqa units (H1), channel map ->
- *    channel -> parameters / residual lane, written into the output pixel bank by channel; MAXPOOL writes whole words.
- *  - emitter (m_out): two pixel banks; a pixel's coutGroups words leave when the pixel is complete; lanes >= cout 0,
- *    tlast on the job's last beat. Pixel i + 2 waits until pixel i has left its bank.
+ *  - coreLanes (src/msq/core/lanes.ts) for GEMM, an N-wide reducer for MAXPOOL / AVGPOOL.
+ *  - result path: the pass's results are snapshotted and serialized through Rq coreRqa units (rqa.ts), channel map
+ *    -> channel -> parameters / residual lane; unit u writes its results into its own per-lane output RAMs (no write
+ *    conflicts); MAXPOOL writes whole words into unit 0's RAMs.
+ *  - emitter (m_out): pixelBanks (4, or 2) output pixel banks; a pixel's coutGroups words leave when the pixel is
+ *    complete, each lane taken from the unit that produced its channel; lanes >= cout 0, tlast on the job's last
+ *    beat; a 4-word FIFO drives m_out. Pixel i + pixelBanks claims pixel i's bank only after it has been read out.
  *
  * Jobs follow each other with no reset; the banks of job j + 1 load while job j computes (bank = job index mod 2).
  */

@@ -53,6 +53,9 @@ const KNOWN: Step[] = [
   { name: 'msq-sweep-xc7z020', file: 'msq-sweep.ts', args: ['--board', 'xc7z020'], what: 'MSQ fixed:SP2 sweep, PYNQ-Z2' },
   { name: 'msq-sweep-xc7z045', file: 'msq-sweep.ts', args: ['--board', 'xc7z045'], what: 'MSQ fixed:SP2 sweep, ZC706' },
   { name: 'msq-engine', file: 'msq-engine.ts', args: [], what: 'MSQ cycle model vs simulation, peak GOPS and ResNet-18 latency per board' },
+  { name: 'msq-core', file: 'msq-core.ts', args: [], what: 'MSQ core per board: sizing, ResNet-18 latency/efficiency (cycle model), per layer' },
+  { name: 'msq-core-sim', file: 'msq-core-sim.ts', args: [], what: 'Verilator clock rate of the MSQ core (board preset and small core)' },
+  { name: 'msq-core-resnet18-rtl', file: 'msq-core-resnet18-rtl.ts', args: ['--board', 'xc7z020'], what: 'synthetic ResNet-18 on the XC7Z020 core in one Verilator run (long)' },
   { name: 'msq-accuracy', file: 'msq-accuracy.ts', args: [], what: 'MNIST accuracy table (long)' },
 ];
 
@@ -194,6 +197,27 @@ export function collectFigures(dir = RESULTS): { figures: Figure[]; missing: str
     }
   } else missing.push('msq-engine (peak GOPS, ResNet-18 latency, cycle-model error)');
 
+  const mc = load('msq-core');
+  if (mc) {
+    for (const id of Object.keys(PAPER)) {
+      const b = get(mc, `boards.${id}`) as Json | undefined;
+      if (!b) continue;
+      const cfg = get(b, 'best.config') as Json | undefined;
+      const cfgText = cfg ? `N=${cfg.N} Pf=${cfg.Pf} Ps=${cfg.Ps} Rq=${cfg.Rq}${cfg.dspPack === 2 ? ' packed' : ''}` : '';
+      const peak = num(get(b, 'best.peakGopsAt100MHz'));
+      if (peak !== undefined) push(figure(mc, 'msq-core', { group: 'MSQ core (one run-time programmed design)', label: `${PAPER[id]!.board}: peak GOPS at 100 MHz (${cfgText})`, value: peak, unit: 'GOPS', kind: 'estimate', better: 'higher', reference: { value: PAPER[id]!.gops, label: 'paper' }, note: 'configuration sized from synthesized slices (extrapolated), no place & route' }));
+      const ms = num(get(b, 'resnet18.compiled.ms'));
+      if (ms !== undefined) push(figure(mc, 'msq-core', { group: 'MSQ core (one run-time programmed design)', label: `${PAPER[id]!.board}: ResNet-18 latency at 100 MHz (${cfgText})`, value: ms, unit: 'ms', kind: 'model', better: 'lower', reference: { value: PAPER[id]!.ms, label: 'paper' }, note: `cycle model of the compiled job program with the board's derated DDR bandwidth (an assumption); ${num(get(b, 'resnet18.compiled.msAtEstFmax'))} ms at the estimated fmax` }));
+      const eff = num(get(b, 'resnet18.compiled.convEfficiency'));
+      if (eff !== undefined) push(figure(mc, 'msq-core', { group: 'MSQ core (one run-time programmed design)', label: `${PAPER[id]!.board}: compute efficiency on ResNet-18 convolutions (useful MACs / lane slots)`, value: Math.round(eff * 1000) / 10, unit: '%', kind: 'model', better: 'higher', reference: { value: 85, label: 'target' } }));
+    }
+  } else missing.push('msq-core (MSQ core sizing, ResNet-18 latency and efficiency)');
+
+  const rr = load('msq-core-resnet18-rtl-xc7z020');
+  if (rr && num(get(rr, 'measured.cycles')) !== undefined && rr.allJobs === true) {
+    push(figure(rr, 'msq-core-resnet18-rtl-xc7z020', { group: 'MSQ core (one run-time programmed design)', label: `PYNQ-Z2 core: synthetic ResNet-18 in Verilator, all ${rr.jobs} jobs bit-exact — cycles at an assumed 100 MHz`, value: num(get(rr, 'measured.msAt100MHz'))!, unit: 'ms', kind: 'measured', better: 'lower', reference: { value: PAPER.xc7z020!.ms, label: 'paper' }, note: `RTL cycles with streams always ready (no DDR limit); cycle model error ${(100 * num(get(rr, 'model.errorVsRtl'))!).toFixed(3)} %` }));
+  }
+
   const cf = load('ccl-fps');
   const cfRows = (cf?.results as Json[] | undefined) ?? [];
   if (cf && cfRows.length) {
@@ -313,6 +337,13 @@ function reportSections(): Section[] {
     const layers = get(me, `boards.${id}.resnet18.perLayer`) as Array<{ name: string; cycles: number }> | undefined;
     if (Array.isArray(layers) && layers.length && layers.every((l) => typeof l.name === 'string' && num(l.cycles) !== undefined)) {
       sections.push(layersSection(layers, 100, `ResNet-18 on ${PAPER[id]!.board}`, { estimate: 'Cycle model of this schedule with the board\'s derated DDR bandwidth (an assumption); 100 MHz nominal clock.' }));
+    }
+  }
+  const mcore = load('msq-core');
+  for (const id of Object.keys(PAPER)) {
+    const rows = get(mcore, `boards.${id}.resnet18.compiled.perLayer`) as Array<{ layer: string; cycles: number }> | undefined;
+    if (Array.isArray(rows) && rows.length && rows.every((l) => typeof l.layer === 'string' && num(l.cycles) !== undefined)) {
+      sections.push(layersSection(rows.map((l) => ({ name: l.layer, cycles: l.cycles })), 100, `ResNet-18 on the MSQ core, ${PAPER[id]!.board}`, { estimate: 'Cycle model of the compiled job program with the board\'s derated DDR bandwidth (an assumption); 100 MHz nominal clock.' }));
     }
   }
   // CCL: frames/s vs resolution and cell size from the cycle model, at the yosys fmax estimate of the ccl-fps run

@@ -16,7 +16,7 @@ import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '..
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
-import { coreRtlTiming, coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';
 import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
@@ -208,23 +208,24 @@ describe('MSQ core RTL: schedule and limits', () => {
   it('one job alone, no stalls: the last m_out beat is exactly where docs/msq-core-rtl.md puts it', async () => {
     const rtl = generateCore(cfg);
     const t = coreRtlTiming(cfg, rtl.pixelBanks);
-    const L = cfg.Pf + cfg.Ps;
     const specs: Partial<RandomLayerSpec>[] = [
       {},
       { k: [1, 1], pad: [0, 0, 0, 0], cin: 40, cout: 17, h: 3, w: 3 },
       { stride: [2, 2], pad: [2, 1, 0, 1], cin: 20, cout: 5, h: 6, w: 5, inSigned: true },
+      { sp2Fraction: 0, fixedBits: 4, cout: 6, cin: 30, h: 4, w: 4 },
     ];
     for (const [i, over] of specs.entries()) {
       const model = randomLayerModel({ ...base, ...over }, 800 + i);
       const run = emptyRun();
       addModel(run, model, randomInput(model, i), cfg, { im2col: 'never' });
       const j = run.jobs[0]!.spec;
+      if (i === 3) expect(j.fixed4 && weightItemsPerClock(cfg, 'fixed4') === 2).toBe(true);
       expect(run.jobs.length, `${JSON.stringify(over)}: ${run.jobs.map((x) => x.spec.name).join(', ')}`).toBe(1);
-      const D = 27 + j.padT + j.padL;
-      const sections = (cfg.Pf ? j.wordsPerLane * cfg.Pf + 1 : 0) + (cfg.Ps ? j.wordsPerLane * cfg.Ps + 1 : 0) + (j.passes * L + 1) + (j.cout + 1);
+      // cycle 0: the loader's WAIT state; then the program (coreProgramCycles, the doc's table)
+      const prog = coreProgramCycles(cfg, j);
       // program-bound jobs: the tile is in before the program, so the issue starts right after the program
-      expect(j.actWords + 1).toBeLessThan(sections);
-      const s = D + sections;
+      expect(j.actWords + 1).toBeLessThan(prog.total - prog.descValid);
+      const s = 1 + prog.total;
       const e = s + 2 + j.outH * j.outW * j.passes * j.passCycles - 1;
       const r = await runStreams(coreSimDesign(rtl), { inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res }, expected: { m_out: run.out } });
       expect(r.cycleCount, `job ${j.name}`).toBe(e + t.complete.gemm + t.emit + j.coutGroups);
@@ -290,15 +291,17 @@ describe('MSQ core RTL: second opinions', () => {
     console.log(`core RTL Icarus: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, vvp ${Math.round(r.icarus.simMs)} ms`);
   }, 600_000);
 
-  it('a second design (dspPack 2 with odd Pf, Rq = L, m 5, WF 6, cDepth = N, 2 pixel banks) runs its jobs exactly', async () => {
-    const c2 = smallCoreConfig({ Pf: 3, Ps: 2, Rq: 5, dspPack: 2, m: 5, WF: 6, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 16, kMax: 2048 });
+  it('a second design (dspPack 2 with odd Pf, Rq = L, WF 6, whole-beat SP2 writes, cDepth = N, 2 pixel banks) runs its jobs exactly', async () => {
+    const c2 = smallCoreConfig({ Pf: 3, Ps: 4, Rq: 7, dspPack: 2, m: 4, WF: 6, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 16, kMax: 2048 });
+    expect(weightItemsPerClock(c2, 'sp2')).toBe(2);
     const rtl = generateCore(c2, 'msqc', { pixelBanks: 2 });
     const run = emptyRun();
     const cases: [Partial<RandomLayerSpec>, boolean][] = [
       [{ sp2Fraction: 0, fixedBits: 6, cout: 11, inSigned: true }, false],
-      [{ worstCase: true, sp2Fraction: 0.4, fixedBits: 6, sp2Bits: 5, cout: 7, cin: 20 }, true],
+      [{ worstCase: true, sp2Fraction: 0.4, fixedBits: 6, sp2Bits: 4, cout: 7, cin: 20 }, true],
       [{ sp2Fraction: 0, fixedBits: 4, cout: 21, k: [1, 1], pad: [0, 0, 0, 0], cin: 30 }, false],
-      [{ sp2Fraction: 1, sp2Bits: 5, cout: 9, stride: [2, 2] }, false],
+      [{ sp2Fraction: 1, sp2Bits: 4, cout: 9, stride: [2, 2] }, false],
+      [{ sp2Fraction: 0.7, sp2Bits: 3, fixedBits: 5, cout: 13, k: [1, 1], pad: [0, 0, 0, 0], cin: 37 }, false],
     ];
     cases.forEach(([over, worst], i) => {
       const model = randomLayerModel({ ...base, ...over }, 500 + i);

@@ -127,6 +127,43 @@ export function coreRtlTiming(cfg: CoreConfig, pixelBanks: number = DEFAULT_PIXE
   };
 }
 
+/** Items the program loader writes per clock in a weight section: k when the section packs k items per beat and its
+ *  lane count is a multiple of k (whole-beat writes), else 1. */
+export function weightItemsPerClock(cfg: CoreConfig, section: 'fixed' | 'fixed4' | 'sp2'): number {
+  const W = streamWidth(cfg);
+  const [k, P] = section === 'sp2' ? [Math.floor(W / (cfg.N * cfg.m)), cfg.Ps] : [Math.floor(W / (cfg.N * (section === 'fixed4' ? 4 : cfg.WF))), cfg.Pf];
+  return k > 1 && P > 0 && P % k === 0 ? k : 1;
+}
+
+/** Descriptor fields that fix the program loader's time (docs/msq-core-rtl.md "Program loader"). */
+export interface ProgramFields {
+  op: 'gemm' | 'maxpool' | 'avgpool';
+  fixed4: boolean;
+  padT: number;
+  padL: number;
+  wordsPerLane: number;
+  passes: number;
+  cout: number;
+}
+
+/**
+ * Cycles of the program loader for one job with s_wgt always valid: from the DESC state's first cycle to the cycle
+ * after the program's last item (prog_ok visible), i.e. descriptor + DERIVE + each non-empty section (items / items
+ * per clock + 1). `descValid` is the offset at which the descriptor (and the start address) is valid.
+ */
+export function coreProgramCycles(cfg: CoreConfig, f: ProgramFields): { descValid: number; total: number } {
+  const L = cfg.Pf + cfg.Ps;
+  const descValid = 25 + f.padT + f.padL + 1;
+  let total = descValid;
+  if (f.op === 'gemm') {
+    if (cfg.Pf > 0) total += (f.wordsPerLane * cfg.Pf) / weightItemsPerClock(cfg, f.fixed4 ? 'fixed4' : 'fixed') + 1;
+    if (cfg.Ps > 0) total += (f.wordsPerLane * cfg.Ps) / weightItemsPerClock(cfg, 'sp2') + 1;
+    total += f.passes * L + 1;
+  }
+  if (f.op !== 'maxpool') total += f.cout + 1;
+  return { descValid, total };
+}
+
 function quietCycles(S: CoreShape): number {
   return S.laneLatency + Math.max(S.G, S.GP) + S.rqaLatency + 10;
 }
@@ -287,6 +324,15 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const kCmap = Math.floor(W / 16);
   const kPar = Math.floor(W / 96);
   const KB = cbits(Math.max(kDesc, kFix8, kFix4, kSp2, kCmap, kPar));
+  // Whole-beat weight writes: when a weight section packs k > 1 items per beat and its lane count is a multiple of
+  // k, lane l always finds its item in slot l mod k of the beat, so one beat (k lanes, k RAMs) is written per clock.
+  const fast = (k: number, P: number): boolean => k > 1 && P > 0 && P % k === 0;
+  const fastF8 = fast(kFix8, Pf);
+  const fastF4 = fast(kFix4, Pf);
+  const fastS = fast(kSp2, Ps);
+  const stepF8 = fastF8 ? kFix8 : 1; // lanes written per processed item
+  const stepF4 = fastF4 ? kFix4 : 1;
+  const stepS = fastS ? kSp2 : 1;
   const wbuf = m.reg('wl_buf_q', W, { reset: null });
   const wk = m.reg('wl_items_q', KB, { reset: 0 }); // items left in wl_buf_q
   const di = m.reg('wl_desc_i_q', 5, { reset: 0 });
@@ -309,12 +355,14 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const wAvg = m.let('wl_avg', wOp.eq(2));
   const wF4 = D('fixed4', wb);
   const secLast = m.wire('wl_sec_last', 1);
+  // the item processed is the last lane group of a weight address
+  const fixedLaneEnd = Pf > 0 ? m.let('wl_fixed_lane_end', mux(wF4, fl.eq(Pf - stepF4), fl.eq(Pf - stepF8))) : lit(0, 1);
   m.comb((p) => {
     p.set(secLast, 0);
     wst.switch(p, {
       DESC: () => p.set(secLast, di.eq(23)),
-      ...(Pf > 0 ? { FIXED: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Pf - 1))) } : {}),
-      ...(Ps > 0 ? { SP2: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Ps - 1))) } : {}),
+      ...(Pf > 0 ? { FIXED: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fixedLaneEnd)) } : {}),
+      ...(Ps > 0 ? { SP2: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Ps - stepS))) } : {}),
       CMAP: () => p.set(secLast, cp.eq(D('passesM1', wb)).and(cj.eq(L - 1))),
       PARAM: () => p.set(secLast, pc.eq(D('cout', wb).sub(1).trunc(CB))),
       default: () => {},
@@ -328,8 +376,8 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   m.comb((p) => {
     p.set(kNow, kDesc);
     wst.switch(p, {
-      FIXED: () => p.set(kNow, mux(wF4, lit(kFix4, KB), lit(kFix8, KB))),
-      SP2: () => p.set(kNow, kSp2),
+      FIXED: () => p.set(kNow, mux(wF4, lit(fastF4 ? 1 : kFix4, KB), lit(fastF8 ? 1 : kFix8, KB))),
+      SP2: () => p.set(kNow, fastS ? 1 : kSp2),
       CMAP: () => p.set(kNow, kCmap),
       PARAM: () => p.set(kNow, kPar),
       default: () => {},
@@ -348,15 +396,26 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     });
   });
   const item32 = wbuf.slice(31, 0);
-  // fixed item, sign-extended from 4 bits in fixed4 mode
-  const fixedItem = Pf === 0 ? undefined : m.let(
-    'wl_fixed_item',
-    mux(
-      wF4,
-      cat(...Array.from({ length: N }, (_, n) => wbuf.slice(n * 4 + 3, n * 4).asSigned().resize(WF).asUnsigned()).reverse()),
-      wbuf.slice(N * WF - 1, 0),
-    ),
-  );
+  // fixed item of beat slot (s4 in fixed4 mode, s8 otherwise), sign-extended from 4 bits in fixed4 mode
+  const fixedItems = new Map<string, Signal>();
+  const fixedItem = (s4: number, s8: number): Signal => {
+    const key = `${s4}_${s8}`;
+    let v = fixedItems.get(key);
+    if (!v) {
+      const b4 = s4 * N * 4;
+      const b8 = s8 * N * WF;
+      v = m.let(
+        `wl_fixed_item${fixedItems.size}`,
+        mux(
+          wF4,
+          cat(...Array.from({ length: N }, (_, n) => wbuf.slice(b4 + n * 4 + 3, b4 + n * 4).asSigned().resize(WF).asUnsigned()).reverse()),
+          wbuf.slice(b8 + N * WF - 1, b8),
+        ),
+      );
+      fixedItems.set(key, v);
+    }
+    return v;
+  };
   const descDone = m.wire('wl_desc_done', 1); // DERIVE finished: descriptor + start address valid
   const progDone = m.wire('wl_prog_done', 1); // last item of the program
   const wStart = m.let('wl_start', wst.is('WAIT').and(pick(descOk, wb).not()).and(pick(progOk, wb).not()));
@@ -425,10 +484,10 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
       FIXED: () => {
         if (Pf === 0) return;
         p.if(itemGo, () => {
-          p.if(fl.eq(Pf - 1), () => {
+          p.if(fixedLaneEnd, () => {
             p.set(fl, 0);
             p.set(fa, fa.add(1).trunc(WAB));
-          }).else(() => p.set(fl, fl.add(1).trunc(fl.width)));
+          }).else(() => p.set(fl, fl.add(mux(wF4, lit(stepF4, fl.width), lit(stepF8, fl.width))).trunc(fl.width)));
           p.if(secLast, () => {
             p.set(fa, 0);
             p.set(fl, 0);
@@ -439,10 +498,10 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
       SP2: () => {
         if (Ps === 0) return;
         p.if(itemGo, () => {
-          p.if(fl.eq(Ps - 1), () => {
+          p.if(fl.eq(Ps - stepS), () => {
             p.set(fl, 0);
             p.set(fa, fa.add(1).trunc(WAB));
-          }).else(() => p.set(fl, fl.add(1).trunc(fl.width)));
+          }).else(() => p.set(fl, fl.add(stepS).trunc(fl.width)));
           p.if(secLast, () => wst.goto(p, 'CMAP'));
         });
       },
@@ -539,11 +598,19 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   // weight, channel-map and parameter writes (registered item data and counters)
   if (Pf > 0) {
     const fixedWe = m.let('wl_fixed_we', wst.is('FIXED').and(itemGo));
-    fixedMem.forEach((mem, l) => mem.write(fixedWe.and(fl.eq(l)), cat(wb, fa), fixedItem!));
+    fixedMem.forEach((mem, l) => {
+      const s4 = fastF4 ? l % kFix4 : 0;
+      const s8 = fastF8 ? l % kFix8 : 0;
+      const mine = mux(wF4, fl.eq(l - s4), fl.eq(l - s8));
+      mem.write(fixedWe.and(mine), cat(wb, fa), fixedItem(s4, s8));
+    });
   }
   if (Ps > 0) {
     const sp2We = m.let('wl_sp2_we', wst.is('SP2').and(itemGo));
-    sp2Mem.forEach((mem, l) => mem.write(sp2We.and(fl.eq(l)), cat(wb, fa), wbuf.slice(N * cfg.m - 1, 0)));
+    sp2Mem.forEach((mem, l) => {
+      const s = fastS ? l % kSp2 : 0;
+      mem.write(sp2We.and(fl.eq(l - s)), cat(wb, fa), wbuf.slice((s + 1) * N * cfg.m - 1, s * N * cfg.m));
+    });
   }
   const cmWe = m.let('wl_cmap_we', wst.is('CMAP').and(itemGo));
   const cmAddr = m.let('wl_cmap_addr', cbase.add(ck.resize(CMA)).trunc(CMA));

@@ -423,9 +423,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
 
   // next section after DERIVE / FIXED / SP2 / CMAP (skipping empty ones); PARAM and MAXPOOL end the program
   type Sec = (typeof secs)[number];
-  const afterDerive: Sec[] = [];
-  if (Pf > 0) afterDerive.push('FIXED');
-  else if (Ps > 0) afterDerive.push('SP2');
+  const afterDerive: Sec = Pf > 0 ? 'FIXED' : Ps > 0 ? 'SP2' : 'CMAP';
   m.assign(descDone, deriveEnd);
   const endAfterDerive = m.let('wl_end_after_derive', wGemm.not().and(wAvg.not()));
   const secEnd = m.let('wl_sec_end', itemGo.and(secLast));
@@ -473,7 +471,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
           p.set(ck, 0);
           p.set(cbase, 0);
           p.set(pc, 0);
-          p.if(wGemm, () => wst.goto(p, afterDerive[0] ?? 'CMAP'))
+          p.if(wGemm, () => wst.goto(p, afterDerive))
             .elif(wAvg, () => wst.goto(p, 'PARAM'))
             .else(() => {
               wst.goto(p, 'WAIT');

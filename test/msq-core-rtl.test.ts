@@ -291,9 +291,10 @@ describe('MSQ core RTL: second opinions', () => {
     console.log(`core RTL Icarus: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, vvp ${Math.round(r.icarus.simMs)} ms`);
   }, 600_000);
 
-  it('a second design (dspPack 2 with odd Pf, Rq = L, WF 6, whole-beat SP2 writes, cDepth = N, 2 pixel banks) runs its jobs exactly', async () => {
-    const c2 = smallCoreConfig({ Pf: 3, Ps: 4, Rq: 7, dspPack: 2, m: 4, WF: 6, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 16, kMax: 2048 });
-    expect(weightItemsPerClock(c2, 'sp2')).toBe(2);
+  it('a second design (N 8, A 12, dspPack 2 with odd Pf, Rq = L, WF 6, 3 weight items per beat, cDepth = N, 2 pixel banks) runs its jobs exactly', async () => {
+    const c2 = smallCoreConfig({ N: 8, A: 12, Pf: 3, Ps: 3, Rq: 6, dspPack: 2, m: 4, WF: 6, actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 8, kMax: 1024 });
+    // SP2 and fixed4 sections: whole beats of 3 items; 6-bit fixed items: 2 per beat, one per clock
+    expect([weightItemsPerClock(c2, 'sp2'), weightItemsPerClock(c2, 'fixed4'), weightItemsPerClock(c2, 'fixed')]).toEqual([3, 3, 1]);
     const rtl = generateCore(c2, 'msqc', { pixelBanks: 2 });
     const run = emptyRun();
     const cases: [Partial<RandomLayerSpec>, boolean][] = [

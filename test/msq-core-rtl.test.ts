@@ -247,6 +247,14 @@ describe('MSQ core RTL: schedule and limits', () => {
     expect(r.outputs.m_out![0]!.cycle).toBeLessThan(r.lastInputCycle.s_act!);
   }, 600_000);
 
+  it('the XC7Z020-size core (N 16, Pf 24, Ps 40, Rq 2, dspPack 2, cDepth 1024) generates and lints clean', async () => {
+    const big: CoreConfig = { N: 16, Pf: 24, Ps: 40, Rq: 2, dspPack: 2, A: 8, WF: 8, m: 4, actDepth: 8192, wDepth: 1024, maxPasses: 16, cDepth: 1024, kMax: 8192 };
+    const rtl = generateCore(big);
+    expect([...rtl.files.keys()].sort()).toEqual(['msqc_core.v', 'msqc_lanes.v', 'msqc_out_fifo.v', 'msqc_rqa.v']);
+    expect(coreRtlTiming(big).complete.gemm).toBe(1 + rtl.shape.laneLatency + 32 + 3 + rtl.shape.rqaLatency + 1);
+    await lintVerilog(rtl.files, rtl.top);
+  }, 300_000);
+
   it('refuses configurations it cannot build with one-line errors naming the field', () => {
     const bad: [Partial<CoreConfig>, string][] = [
       [{ N: 12, cDepth: 48, kMax: 48 * 16 }, 'core.N'],

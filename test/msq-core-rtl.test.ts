@@ -255,6 +255,19 @@ describe('MSQ core RTL: schedule and limits', () => {
     await lintVerilog(rtl.files, rtl.top);
   }, 300_000);
 
+  it('structural variants generate and lint clean (Pf = 0, Ps = 0 with Rq = 1, lanes = items per beat, N 8 / A 12)', async () => {
+    const variants: [Partial<CoreConfig>, 2 | 4][] = [
+      [{ Pf: 0, Ps: 4, Rq: 3, cDepth: 16, maxPasses: 4 }, 2],
+      [{ Pf: 3, Ps: 0, Rq: 1 }, 4],
+      [{ Pf: 2, Ps: 2, Rq: 2, dspPack: 2 }, 4],
+      [{ N: 8, A: 12, Pf: 1, Ps: 1, Rq: 2, cDepth: 32, kMax: 1024 }, 4],
+    ];
+    for (const [over, pixelBanks] of variants) {
+      const rtl = generateCore(smallCoreConfig(over), 'msqv', { pixelBanks });
+      await lintVerilog(rtl.files, rtl.top);
+    }
+  }, 300_000);
+
   it('refuses configurations it cannot build with one-line errors naming the field', () => {
     const bad: [Partial<CoreConfig>, string][] = [
       [{ N: 12, cDepth: 48, kMax: 48 * 16 }, 'core.N'],

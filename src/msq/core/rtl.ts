@@ -337,7 +337,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const wk = m.reg('wl_items_q', KB, { reset: 0 }); // items left in wl_buf_q
   const di = m.reg('wl_desc_i_q', 5, { reset: 0 });
   const fa = m.reg('wl_addr_q', WAB, { reset: 0 }); // weight address a
-  const fl = m.reg('wl_lane_q', abits(Math.max(Pf, Ps, 1)), { reset: 0 }); // lane l within the section
+  const fl = m.reg('wl_lane_q', cbits(Math.max(Pf, Ps, 1)), { reset: 0 }); // lane l within the section (0..P: lane-group steps fit)
   const cp = m.reg('wl_pass_q', PB, { reset: 0 });
   const cj = m.reg('wl_j_q', abits(L), { reset: 0 });
   const cu = m.reg('wl_unit_q', abits(Rq), { reset: 0 });

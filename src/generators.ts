@@ -61,11 +61,12 @@ export function representativeDesigns(): GeneratedDesign[] {
   const net = generateNetwork(mnist, { N: 8, Pf: 4, Ps: 6, Rq: 2 });
   out.push({ name: 'msq/network mnist-cnn N8 Pf4 Ps6', top: net.top, files: net.files });
   // The run-time programmed MSQ core (src/msq/core): small test size, packed DSP pairs with odd Pf, Rq = L.
-  const core = (name: string, over: Parameters<typeof smallCoreConfig>[0]): void => {
-    const r = generateCore(smallCoreConfig(over), 'msqc');
+  const core = (name: string, over: Parameters<typeof smallCoreConfig>[0], pixelBanks?: 2 | 4): void => {
+    const r = generateCore(smallCoreConfig(over), 'msqc', pixelBanks ? { pixelBanks } : {});
     out.push({ name: `msq/core ${name}`, top: r.top, files: r.files });
   };
   core('N16 Pf2 Ps3 Rq2', {});
   core('N16 Pf3 Ps2 Rq5 dsp-pack 2 m5 WF6', { Pf: 3, Ps: 2, Rq: 5, dspPack: 2, m: 5, WF: 6 });
+  core('N8 A12 Pf3 Ps3 Rq6 cDepth=N, 2 pixel banks', { N: 8, A: 12, Pf: 3, Ps: 3, Rq: 6, dspPack: 2, WF: 6, cDepth: 8, kMax: 1024 }, 2);
   return out;
 }

@@ -23,6 +23,11 @@ export interface CoreConfig {
   WF: number;
   /** SP2 code width of every SP2 lane (3..8) */
   m: number;
+  /**
+   * activation bits the SP2 lanes take (2..A, default A): an SP2 lane multiplies the low sp2ActBits bits of each
+   * activation lane (sign-extended when actSigned); jobs whose activations need more bits run on the fixed lanes
+   */
+  sp2ActBits?: number;
   /** words (N * A bits) per activation bank; two banks */
   actDepth: number;
   /** words per lane per weight bank (passes * steps of a job); two banks */
@@ -49,6 +54,11 @@ export function lanes(cfg: CoreConfig): number {
 /** W = N * A: width of every stream word. */
 export function streamWidth(cfg: CoreConfig): number {
   return cfg.N * cfg.A;
+}
+
+/** Activation bits the SP2 lanes take: cfg.sp2ActBits, default A. */
+export function sp2ActBitsOf(cfg: CoreConfig): number {
+  return cfg.sp2ActBits ?? cfg.A;
 }
 
 /** Largest |activation| of an A-bit lane, signed or not: 2^A - 1 (unsigned). */
@@ -96,6 +106,7 @@ export function checkCoreConfig(cfg: CoreConfig): void {
   int(cfg, 'WF', 4, 16);
   if (cfg.WF > cfg.A) fail('core.WF', `must be <= A = ${cfg.A} (a fixed weight item N*WF must fit one stream word), got ${cfg.WF}`);
   int(cfg, 'm', SP2_BITS.min, SP2_BITS.max);
+  if (cfg.sp2ActBits !== undefined) int(cfg, 'sp2ActBits', 2, cfg.A);
   if (cfg.m > cfg.A) fail('core.m', `must be <= A = ${cfg.A} (an SP2 weight item N*m must fit one stream word), got ${cfg.m}`);
   int(cfg, 'actDepth', 1, 2 ** 24 - 1);
   int(cfg, 'wDepth', 1, 2 ** 24 - 1);

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/util/errors.js';
-import { chooseMultiplier } from '../src/msq/conventions.js';
+import { actRange, chooseMultiplier } from '../src/msq/conventions.js';
 import { runGolden } from '../src/msq/golden.js';
-import { parseQuantModel, type QuantLayer, type QuantModel } from '../src/msq/model.js';
+import { numel, parseQuantModel, type QuantLayer, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { programBeats } from '../src/msq/core/job.js';
+import { encodeProgram, programBeats } from '../src/msq/core/job.js';
 import {
   compileModel,
   executeProgram,
@@ -227,5 +227,118 @@ describe('msq core compiler: models it cannot run give one-line errors naming la
     const layers = g.layers.map((l) => (l.name === 'sum' ? { ...l, inputs: ['mp', 'mp'] as [string, string] } : l));
     expect(err(() => compileModel(parseQuantModel({ ...g, layers }), small))).toMatch(/^layer 'sum' \(add\): cannot be fused/);
     expect(err(() => compileModel(g, { ...small, cDepth: 40 }))).toMatch(/^core\.cDepth/);
+  });
+});
+
+describe('msq core compiler: sp2ActBits (SP2 lanes see only the low sp2ActBits bits of each activation)', () => {
+  const s4 = smallCoreConfig({ sp2ActBits: 4 });
+  const L = s4.Pf + s4.Ps;
+  /** Valid channel map entries of a job: [fixed-lane entries, SP2-lane entries]. */
+  const validEntries = (p: Program, layer: string): [number, number] => {
+    let f = 0;
+    let s = 0;
+    for (const j of p.jobs.filter((x) => x.spec.layer === layer)) {
+      j.spec.chanMap.forEach((c, k) => {
+        if (c < 0) return;
+        if (k % L < s4.Pf) f++;
+        else s++;
+      });
+    }
+    return [f, s];
+  };
+  const mixed = (over: Partial<RandomLayerSpec>, seed: number): QuantModel =>
+    randomLayerModel({ ...base, sp2Fraction: 0.6, cout: 13, ...over }, seed);
+
+  it('an 8-bit (or 5-bit signed) input runs every filter on the fixed lanes, exactly; SP2 filters spill as integers', async () => {
+    for (const [i, over] of ([{ inBits: 8 }, { inBits: 8, inSigned: true }, { inBits: 5, inSigned: true, stride: [2, 2] }] as Partial<RandomLayerSpec>[]).entries()) {
+      const model = mixed(over, 200 + i);
+      expect(model.layers[0]!.op === 'conv2d' && model.layers[0]!.filters.filter((f) => f.scheme === 'sp2').length).toBe(8);
+      const p = await checkProgram(model, s4, 30 + i, { im2col: 'never' });
+      expect(validEntries(p, 'layer0')).toEqual([13 * p.jobs.length, 0]);
+      // 13 filters on 2 fixed lanes: 7 passes (the default core packs them into 3 passes of 5 lanes)
+      expect(p.jobs[0]!.spec.passes).toBe(7);
+      expect(compileModel(model, small, { im2col: 'never' }).jobs[0]!.spec.passes).toBe(3);
+      expect(p.layers[0]!.how).toContain(`fixed lanes only (${over.inBits}-bit input > core.sp2ActBits = 4)`);
+      // every SP2 weight word is zero: the SP2 lanes compute nothing
+      expect(p.jobs.every((j) => j.spec.sp2Words.every((w) => w === 0n))).toBe(true);
+    }
+  });
+
+  it('inputs of <= sp2ActBits bits (signed or not, worst-case values) use the SP2 lanes and compile exactly as with sp2ActBits = A', async () => {
+    const cases: [Partial<RandomLayerSpec>, boolean | 'max'][] = [
+      [{ inBits: 4 }, false],
+      [{ inBits: 4, inSigned: true, worstCase: true, cin: 20 }, true],
+      [{ inBits: 4, inSigned: true, sp2Fraction: 1, cin: 20 }, true],
+      [{ inBits: 3, inSigned: true, k: [1, 1], pad: [0, 0, 0, 0], cin: 33 }, false],
+      [{ inBits: 4, worstCase: true, sp2Fraction: 1, cin: 24 }, 'max'],
+    ];
+    for (const [i, [over, worst]] of cases.entries()) {
+      const model = mixed(over, 210 + i);
+      const p = compileModel(model, s4);
+      const [, s] = validEntries(p, 'layer0');
+      expect(s, JSON.stringify(over)).toBeGreaterThan(0);
+      expect(p.layers[0]!.how).not.toContain('fixed lanes only');
+      // unchanged by sp2ActBits: the same job programs as on the sp2ActBits = A core
+      const p8 = compileModel(model, small);
+      expect(p.jobs.map((j) => encodeProgram(s4, j.spec))).toEqual(p8.jobs.map((j) => encodeProgram(small, j.spec)));
+      // interpreter (SP2 lanes on the low 4 bits, sign-extended) = golden, on random, worst-case and all-max inputs
+      const x = worst === 'max' ? new Int32Array(numel(model.input.shape)).fill(actRange(over.inBits!, !!over.inSigned)[1]) : randomInput(model, 50 + i, worst);
+      const g = runGolden(model, x, { dump: true });
+      programStimulus(p, g.tensors!).forEach((st, k) => {
+        expect(runJob(s4, st.wgt, st.act, st.res), `${JSON.stringify(over)} job ${k}`).toEqual(st.expectedOut);
+      });
+    }
+  });
+
+  it('MNIST CNN: conv1 (8-bit image) on the fixed lanes only, the 4-bit layers on both, every tensor exact', async () => {
+    const model = parseQuantModel(JSON.parse(readFileSync(new URL('../models/mnist-cnn.q.json', import.meta.url), 'utf8')));
+    for (const [cfg, seed] of [[s4, 21], [smallCoreConfig({ sp2ActBits: 4, actDepth: 300, wDepth: 64, maxPasses: 4, cDepth: 32 }), 22]] as const) {
+      const p = await checkProgram(model, cfg, seed);
+      expect(validEntries(p, 'conv1_Conv')[1]).toBe(0);
+      for (const l of ['conv2_Conv', 'conv3_Conv', 'fc1_Gemm']) expect(validEntries(p, l)[1], l).toBeGreaterThan(0);
+    }
+    // an SP2 layer fed by the 8-bit image: the same model with conv2 reading the input instead is still exact
+    const layers = model.layers.map((l) => (l.name === 'conv1_Conv' && l.op === 'conv2d' ? { ...l, filters: l.filters.map((f, j) => (j % 2 ? f : { ...f, scheme: 'sp2' as const, bits: 4, weights: f.weights.map((w) => w & 15) })) } : l));
+    const m2 = parseQuantModel({ ...model, layers });
+    const p2 = await checkProgram(m2, s4, 23);
+    expect(validEntries(p2, 'conv1_Conv')).toEqual([8 * p2.jobs.filter((j) => j.spec.layer === 'conv1_Conv').length, 0]);
+    expect(p2.layers.find((l) => l.layer === 'conv1_Conv')!.how).toContain('fixed lanes only');
+    expect(validEntries(compileModel(m2, small), 'conv1_Conv')[1]).toBeGreaterThan(0);
+  });
+
+  it('the truncation matters: an 8-bit job forced onto the SP2 lanes of an sp2ActBits = 4 core does not match the golden model', async () => {
+    const model = mixed({ inBits: 8 }, 230);
+    // compiled for a core whose SP2 lanes take all 8 bits (SP2 filters on SP2 lanes), run on the 4-bit SP2 lanes
+    const p = compileModel(model, small);
+    expect(validEntries(p, 'layer0')[1]).toBeGreaterThan(0);
+    const g = runGolden(model, randomInput(model, 3), { dump: true });
+    const stim = programStimulus(p, g.tensors!);
+    for (const st of stim) expect(runJob(small, st.wgt, st.act, st.res)).toEqual(st.expectedOut);
+    const differ = (st: (typeof stim)[number]): boolean => runJob(s4, st.wgt, st.act, st.res).some((beat, k) => beat !== st.expectedOut[k]);
+    expect(stim.some(differ)).toBe(true);
+    // and the fixed-lane-only program of the sp2ActBits = 4 core is exact on it
+    await checkProgram(model, s4, 3);
+  });
+
+  it('refuses a too-wide input whose SP2 filters cannot spill, naming the layer and core.sp2ActBits', () => {
+    const err = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(UserError);
+        return (e as Error).message;
+      }
+      throw new Error('expected a UserError');
+    };
+    // worst-case 4-bit SP2 weights are +-8: they do not fit WF = 4
+    const model = mixed({ inBits: 8, worstCase: true, sp2Fraction: 1 }, 240);
+    const msg = err(() => compileModel(model, smallCoreConfig({ WF: 4, sp2ActBits: 4 })));
+    expect(msg).toMatch(/^layer 'layer0'\.filters\[\d+\]: cannot run on the core: .*8-bit activations, more than core\.sp2ActBits = 4.*core\.WF = 4/);
+    expect(msg).not.toContain('\n');
+    // 4-bit input: fine on the SP2 lanes
+    expect(() => compileModel(mixed({ inBits: 4, worstCase: true, sp2Fraction: 1 }, 240), smallCoreConfig({ WF: 4, sp2ActBits: 4 }))).not.toThrow();
+    expect(err(() => compileModel(mixed({ inBits: 6, sp2Fraction: 1 }, 241), smallCoreConfig({ Pf: 0, Ps: 4, Rq: 3, sp2ActBits: 4 })))).toMatch(
+      /^layer 'layer0'\.filters\[\d+\]: .*6-bit activations, more than core\.sp2ActBits = 4.*core\.Pf = 0/,
+    );
   });
 });

@@ -13,6 +13,9 @@
  *  - add → fused into a GEMM producing one of its inputs (that GEMM's only consumer, possibly through a fused relu);
  *    the other input streams on s_res. The fused job runs at the add's position.
  *  - flatten → an alias (host tensors keep their [C, H, W] layout).
+ * Lanes: fixed filters on fixed lanes, SP2 filters on SP2 lanes, SP2 filters whose integer values fit WF bits also on
+ * spare fixed lanes; a GEMM whose input activations are wider than core.sp2ActBits puts every filter on the fixed
+ * lanes (its SP2 lanes' channel map entries are invalid).
  * Tiling: output rows in bands (halo rows, per-tile padT) so actWords <= actDepth; output channels in filter groups so
  * passes <= maxPasses, passes * steps <= wDepth, cout <= cDepth; the reduction (steps * N <= kMax) cannot be split.
  */
@@ -20,7 +23,7 @@ import { fail } from '../../util/errors.js';
 import { actRange, levels, weightValue } from '../conventions.js';
 import type { Tensor } from '../golden.js';
 import { checkModel, numel, outputName, type Filter, type QuantLayer, type QuantModel, type TensorInfo } from '../model.js';
-import { checkCoreConfig, type CoreConfig } from './config.js';
+import { checkCoreConfig, sp2ActBitsOf, type CoreConfig } from './config.js';
 import {
   checkJob,
   encodeProgram,
@@ -150,8 +153,30 @@ interface FilterLanes {
   sp2Codes?: Int32Array;
 }
 
-/** Per filter: which lanes it can run on, with its codes re-expressed for them. */
-function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[]): FilterLanes[] {
+/**
+ * Whether a GEMM job reading `input` may put filters on the SP2 lanes: an SP2 lane multiplies only the low
+ * `sp2ActBits` bits of each activation lane (sign-extended when actSigned, docs/msq-core.md "Semantics"), which is
+ * the activation itself exactly when its `bits <= sp2ActBits` (signed or not).
+ */
+export function sp2LanesFit(cfg: CoreConfig, input: Pick<HostTensor, 'bits' | 'signed'>): boolean {
+  return input.bits <= sp2ActBitsOf(cfg);
+}
+
+/** The GEMM's input when its activations are too wide for the SP2 lanes (every filter then needs a fixed lane). */
+interface WideInput {
+  tensor: string;
+  bits: number;
+}
+
+function wideInput(cfg: CoreConfig, input: HostTensor): WideInput | undefined {
+  return sp2LanesFit(cfg, input) ? undefined : { tensor: input.name, bits: input.bits };
+}
+
+/**
+ * Per filter: which lanes it can run on, with its codes re-expressed for them. With `wide` (input activations wider
+ * than core.sp2ActBits) no filter may use an SP2 lane.
+ */
+function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[], wide?: WideInput): FilterLanes[] {
   const wfLo = -(2 ** (cfg.WF - 1));
   const wfHi = 2 ** (cfg.WF - 1) - 1;
   const sp2ByValue = new Map<number, number>();
@@ -181,9 +206,13 @@ function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[]): Fil
       }
     }
     const canF = fitsWF && cfg.Pf > 0;
-    const canS = sp2Codes !== undefined && cfg.Ps > 0;
+    const canS = sp2Codes !== undefined && cfg.Ps > 0 && !wide;
     if (!canF && !canS) {
-      const why =
+      const why = wide
+        ? `its input '${wide.tensor}' has ${wide.bits}-bit activations, more than core.sp2ActBits = ${sp2ActBitsOf(cfg)} (the SP2 lanes' width), so it needs a fixed lane, and ${
+            cfg.Pf === 0 ? 'the core has none (core.Pf = 0)' : `its weights do not fit core.WF = ${cfg.WF} bits`
+          }`
+        :
         f.scheme === 'fixed'
           ? cfg.Pf === 0
             ? 'the core has no fixed lanes (core.Pf = 0)'
@@ -378,7 +407,9 @@ function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
   const { gemm: g, input } = o;
   const { N, Pf, Ps } = cfg;
   const at = `layer '${g.layer}'`;
-  const cls = classifyFilters(cfg, g.layer, g.filters);
+  // input activations wider than core.sp2ActBits: every filter on the fixed lanes (SP2 lanes' map entries invalid)
+  const wide = wideInput(cfg, input);
+  const cls = classifyFilters(cfg, g.layer, g.filters, wide);
   const classes = cls.map((c) => c.cls);
   const jobs: CompiledJob[] = [];
   // the per-job view: input channels, kernel, padding
@@ -435,6 +466,7 @@ function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
     const steps = kh * kw * cinGroups;
     const members = Array.from({ length: grp.count }, (_, i) => grp.c0 + i);
     const lanesOf = assignLanes(cfg, classes, members, grp.passes);
+    if (wide && lanesOf.sp2.some((j) => j >= 0)) throw new Error(`compile: ${at}: an SP2 lane got a filter on a too-wide input`);
     // fixed4 when every value placed on a fixed lane fits [-8, 7]
     let fixed4 = Pf > 0;
     for (const j of lanesOf.fixed) {
@@ -845,7 +877,7 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
     // im2col choice
     let im2col = false;
     if (!g.depthwise && g.kh * g.kw > 1 && im2colMode !== 'never') {
-      const cls = classifyFilters(cfg, g.layer, g.filters).map((c) => c.cls);
+      const cls = classifyFilters(cfg, g.layer, g.filters, wideInput(cfg, x)).map((c) => c.cls);
       const direct = gemmEstimate(cfg, g, cls, false);
       const expanded = gemmEstimate(cfg, g, cls, true);
       if (im2colMode === 'always') im2col = !!expanded;
@@ -853,7 +885,16 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
     }
     const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col });
     jobs.push(...js);
-    const how = [l.op === 'linear' && (H > 1 || W > 1) ? `linear as ${H}x${W} conv` : l.op, g.depthwise ? 'depthwise' : '', im2col ? 'im2col' : '', e.relu ? `+relu '${e.relu}'` : '', e.add ? `+add '${e.add.name}'` : '', e.addRelu ? `+relu '${e.addRelu}'` : '']
+    const sp2Spill = !sp2LanesFit(cfg, x) && cfg.Ps > 0 && g.filters.some((f) => f.scheme === 'sp2');
+    const how = [
+      l.op === 'linear' && (H > 1 || W > 1) ? `linear as ${H}x${W} conv` : l.op,
+      g.depthwise ? 'depthwise' : '',
+      im2col ? 'im2col' : '',
+      sp2Spill ? `fixed lanes only (${x.bits}-bit input > core.sp2ActBits = ${sp2ActBitsOf(cfg)})` : '',
+      e.relu ? `+relu '${e.relu}'` : '',
+      e.add ? `+add '${e.add.name}'` : '',
+      e.addRelu ? `+relu '${e.addRelu}'` : '',
+    ]
       .filter(Boolean)
       .join(' ');
     report.push({ layer: l.name, how, jobs: js.length });

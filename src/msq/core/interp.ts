@@ -5,7 +5,7 @@
  * without RTL, and gives the RTL tests a second opinion on a job.
  */
 import { addRequantize, requantize, weightValue } from '../conventions.js';
-import { accBits, streamWidth, type CoreConfig } from './config.js';
+import { accBits, sp2ActBitsOf, streamWidth, type CoreConfig } from './config.js';
 
 const DESC_WORDS = 24;
 
@@ -203,13 +203,19 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
   const pixels = d.outH * d.outW;
   if (res.length !== (d.residual ? pixels * d.coutGroups : 0)) throw new Error(`interp: s_res has ${res.length} beats`);
 
-  // activations [word * N + n]
+  // activations [word * N + n] as the fixed lanes see them (A bits) and as the SP2 lanes see them: the low
+  // sp2ActBits bits of each lane, sign-extended when actSigned (whatever the compiler meant to put there)
   const x = new Float64Array(d.actWords * N);
+  const xs = new Float64Array(d.actWords * N);
   const amask = (1n << BigInt(A)) - 1n;
+  const sb = sp2ActBitsOf(cfg);
+  const smask = 2 ** sb - 1;
   act.forEach((beat, i) => {
     for (let n = 0; n < N; n++) {
       const v = Number((beat >> BigInt(n * A)) & amask);
       x[i * N + n] = d.actSigned ? sext(v, A) : v;
+      const low = v & smask;
+      xs[i * N + n] = d.actSigned ? sext(low, sb) : low;
     }
   });
   const accLimit = 2 ** (accBits(cfg) - 1);
@@ -231,6 +237,7 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
           for (let j = 0; j < L; j++) {
             const c = prog.chanMap[p * L + j]!;
             const w = wInt[j]!;
+            const xl = j < Pf ? x : xs;
             let acc = 0;
             for (let ky = 0; ky < d.kh; ky++) {
               const iy = oy * d.sh - d.padT + ky;
@@ -240,7 +247,7 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
                 for (let g = 0; g < G; g++) {
                   const addr = (iy * d.inW + ix) * G + g;
                   const a = p * d.steps + (ky * d.kw + kx) * G + g;
-                  for (let n = 0; n < N; n++) acc += x[addr * N + n]! * w[a * N + n]!;
+                  for (let n = 0; n < N; n++) acc += xl[addr * N + n]! * w[a * N + n]!;
                 }
                 if (acc >= accLimit || acc < -accLimit) throw new Error('interp: accumulator overflow');
               }

@@ -18,14 +18,17 @@
  *
  * DSP48E1: N per fixed lane, N per packed pair (`coreLaneMultipliers`), 0 for SP2 lanes (checked by synthesis).
  *
- * Activations are A-bit lanes, two's complement when `act_signed` is 1 (a run-time input), else unsigned; they are
- * extended to A+1 signed bits inside. Latency: `coreLaneLatency(cfg)` = 3 product stages + ceil(log2 N) tree stages
+ * Activations are A-bit lanes, two's complement when `act_signed` is 1 (a run-time input), else unsigned; the fixed
+ * lanes extend them to A+1 signed bits. The SP2 lanes take only the low B = sp2ActBits (default A) bits of each lane,
+ * extended to B+1 signed bits (sign bit = act_signed & bit B-1), so their sign logic, shifters and adder trees are
+ * B+1 + P bits wide instead of A+1 + P: an activation that does not fit B bits is truncated to its low B bits (the
+ * compiler gives SP2 lanes only jobs whose activations fit; docs/msq-core.md "Semantics"). Latency: `coreLaneLatency(cfg)` = 3 product stages + ceil(log2 N) tree stages
  * + 1 accumulate/snapshot stage, from a step with in_valid & in_last to the `acc_valid` pulse.
  */
 import { fail } from '../../util/errors.js';
 import { cat, lit, mux, rep, Module, type Expr, type Signal } from '../../hdl/index.js';
 import { sp2P, sp2Split } from '../conventions.js';
-import { accBits, checkCoreConfig, lanes, type CoreConfig } from './config.js';
+import { accBits, checkCoreConfig, lanes, sp2ActBitsOf, type CoreConfig } from './config.js';
 
 /** Adder-tree depth for N products: ceil(log2 N) (0 for N = 1). */
 export function laneTreeDepth(N: number): number {
@@ -127,10 +130,13 @@ function sp2Term(x: Expr, e: Expr, P: number, width: number): Expr {
   return level[0]!;
 }
 
-/** Activation lane n extended to A+1 signed bits (sign bit = act_signed & msb). */
-function actLane(act: Expr, actSigned: Expr, n: number, A: number): Expr {
-  const raw = act.slice(n * A + A - 1, n * A);
-  return cat(actSigned.and(raw.bit(A - 1)), raw).asSigned();
+/**
+ * The low `bits` bits (<= A) of activation lane n, extended to bits+1 signed bits (sign bit = act_signed & bit
+ * bits-1): the whole lane for the fixed lanes (bits = A), the low sp2ActBits bits for the SP2 lanes.
+ */
+function actLane(act: Expr, actSigned: Expr, n: number, A: number, bits: number = A): Expr {
+  const raw = act.slice(n * A + bits - 1, n * A);
+  return cat(actSigned.and(raw.bit(bits - 1)), raw).asSigned();
 }
 
 /**
@@ -147,11 +153,14 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
   }
   const L = lanes(cfg);
   const AB = accBits(cfg);
+  const B = sp2ActBitsOf(cfg);
   const mod = new Module(name, {
     doc: `MSQ core GEMM lanes: ${Pf} fixed (DSP${cfg.dspPack === 2 ? ', 2 products per DSP' : ''}) + ${Ps} SP2 (LUT shift-add) lanes x ${N} activations per clock, accumulators and pass snapshots`,
-    config: { N, A, WF, m: cfg.m, Pf, Ps, dspPack: cfg.dspPack, kMax: cfg.kMax, accBits: AB, latency: coreLaneLatency(cfg) },
+    // sp2ActBits only when it narrows the SP2 lanes: with the default (A) the Verilog is that of a core without it
+    config: { N, A, WF, m: cfg.m, ...(B < A ? { sp2ActBits: B } : {}), Pf, Ps, dspPack: cfg.dspPack, kMax: cfg.kMax, accBits: AB, latency: coreLaneLatency(cfg) },
   });
   const act = mod.input('act', N * A);
+  if (Pf === 0 && B < A) act.markUnused(); // bits B..A-1 of every lane: SP2 lanes take only the low B bits
   const actSigned = mod.input('act_signed', 1);
   const fw = Pf > 0 ? mod.input('fw', Pf * N * WF) : undefined;
   const sw = Ps > 0 ? mod.input('sw', Ps * N * cfg.m) : undefined;
@@ -234,7 +243,8 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
     ];
   };
 
-  // SP2 lanes. Stage 1: ±a (the sign applied to the activation), e1 and e2 registered. Stage 2: the first term
+  // SP2 lanes on the low B = sp2ActBits bits of each activation (a: B+1 signed bits).
+  // Stage 1: ±a (the sign applied to the activation), e1 and e2 registered. Stage 2: the first term
   // t1 = a << (P - e1) (0 for e1 = 0) as one multiplexer over e1 (no separate enable), registered. Stage 3: t1 plus
   // the second term, which is formed inside the adder's LUTs (a multiplexer over e2 of the delayed ±a).
   const sp2Lane = (l: number): Signal => {
@@ -242,21 +252,21 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
     const { m } = cfg;
     const { m1, m2 } = sp2Split(m);
     const P = sp2P(m);
-    const tw = A + P; // ±a (A+1 bits) << (P-1) at most
+    const tw = B + P; // ±a (B+1 bits) << (P-1) at most
     const terms: Expr[] = [];
     for (let n = 0; n < N; n++) {
       const base = (l * N + n) * m;
       const sign = sw!.bit(base + m - 1);
-      const a = actLane(act, actSigned, n, A);
-      const an = mod.reg(`${pre}_an${n}_q`, A + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
+      const a = actLane(act, actSigned, n, A, B);
+      const an = mod.reg(`${pre}_an${n}_q`, B + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
       const e1 = mod.reg(`${pre}_e1_${n}_q`, m1, { reset: null });
       const e2 = mod.reg(`${pre}_e2_${n}_q`, m2, { reset: null });
-      const an2 = mod.reg(`${pre}_an${n}_q2`, A + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
+      const an2 = mod.reg(`${pre}_an${n}_q2`, B + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
       const e2d = mod.reg(`${pre}_e2_${n}_q2`, m2, { reset: null });
       const t1 = mod.reg(`${pre}_t1_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
       const pq = mod.reg(`${pre}_p${n}_q`, tw + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
       mod.sync((p) => {
-        p.set(an, a.xor(rep(sign, A + 1).asSigned()).add(cat(lit(0, A), sign).asSigned()).trunc(A + 1)); // (a ^ s) + s = ±a; |a| <= 2^A - 1 fits A+1 bits
+        p.set(an, a.xor(rep(sign, B + 1).asSigned()).add(cat(lit(0, B), sign).asSigned()).trunc(B + 1)); // (a ^ s) + s = ±a; |a| <= 2^B - 1 fits B+1 bits
         p.set(e1, sw!.slice(base + m - 2, base + m2));
         p.set(e2, sw!.slice(base + m2 - 1, base));
         p.set(an2, an);

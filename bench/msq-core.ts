@@ -2,10 +2,15 @@
  * Benchmark: the MSQ core per board — sizing (config, resources, peak GOPS), ResNet-18 latency and compute
  * efficiency from the core cycle model, per-layer table, comparison with the paper and the old per-layer engine.
  *
- *   npx tsx bench/msq-core.ts --slices [--n 16,32,64] [--workers 2]   synthesize the lane slices (yosys) into
- *                                                                     bench/results/msq-core-slices.json
- *   npx tsx bench/msq-core.ts                                        size both boards from the recorded slices and
- *                                                                     write bench/results/msq-core.json
+ *   npx tsx bench/msq-core.ts --slices [--n 16,32,64] [--kinds fixed,pair,sp2] [--sp2-act-bits 8,4] [--workers 2]
+ *                                                                     synthesize the lane slices (yosys) into
+ *                                                                     bench/results/msq-core-slices.json (merged
+ *                                                                     with the recorded ones; SP2 per sp2ActBits)
+ *   npx tsx bench/msq-core.ts [--sp2-act-bits 8,4] [--ratio R]      size both boards from the recorded slices, once
+ *                                                                     per sp2ActBits (default: every value with SP2
+ *                                                                     slices), and write bench/results/msq-core.json
+ *                                                                     (--ratio: both boards at split ratio R, written
+ *                                                                     to msq-core-ratio-R.json instead)
  *
  * Kinds: lane resources are ESTIMATES (yosys synthesis of 1/2/4-unit slices, EXTRAPOLATED linearly to the board
  * size); fmax is a yosys ESTIMATE (no place and route); latency, GOPS and efficiency are MODEL figures (core cycle
@@ -19,7 +24,7 @@ import { emitVerilog } from '../src/hdl/index.js';
 import { coreLanes } from '../src/msq/core/lanes.js';
 import { coreRqa } from '../src/msq/core/rqa.js';
 import {
-  PAPER, PLACEHOLDER_OVERHEAD, planNetwork, resnet18Shapes, sizeCore, synthesizeCoreSlices, type CoreOverhead, type CoreSlices, type SizedCore, type SliceKind,
+  PAPER, PLACEHOLDER_OVERHEAD, normalizeSlices, planNetwork, resnet18Shapes, sizeCore, sliceSp2ActBits, synthesizeCoreSlices, type CoreOverhead, type CoreSlices, type SizedCore, type SliceKind,
 } from '../src/msq/core/sizing.js';
 import { layerTable, programLatency, type ProgramJob, type ProgramLatency } from '../src/msq/core/cycle-model.js';
 import type { CoreConfig } from '../src/msq/core/config.js';
@@ -34,17 +39,27 @@ const SLICES = join(RESULTS, 'msq-core-slices.json');
 
 const machine = () => ({ host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, loadavg1: loadavg()[0] });
 
-async function slices(Ns: number[], workers: number | undefined, kinds: SliceKind[], rqa: boolean): Promise<void> {
+async function slices(Ns: number[], workers: number | undefined, kinds: SliceKind[], rqa: boolean, sp2ActBits: number[]): Promise<void> {
   const t0 = Date.now();
   const s = await synthesizeCoreSlices(Ns, (cfg) => ({ files: emitVerilog(coreLanes(cfg, 'slice_lanes')), top: 'slice_lanes' }), {
     workers,
     kinds,
+    sp2ActBits,
     rqaVerilog: rqa ? (cfg) => ({ files: emitVerilog(coreRqa(cfg, 'slice_rqa', 8)), top: 'slice_rqa' }) : undefined,
     onProgress: (d, t, label) => process.stderr.write(`  ${d}/${t} ${label}\n`),
   });
-  const prev = existsSync(SLICES) ? (JSON.parse(readFileSync(SLICES, 'utf8')) as { slices: CoreSlices }).slices : undefined;
-  const merged: CoreSlices = { fits: { ...(prev?.fits ?? {}), ...s.fits }, rqa: { ...(prev?.rqa ?? {}), ...(s.rqa ?? {}) }, basis: s.basis };
-  await writeFileAtomic(SLICES, JSON.stringify({ bench: 'msq-core-slices', kind: 'estimate (yosys synth_xilinx, no place and route)', date: new Date().toISOString(), machine: machine(), generator: GENERATOR_VERSION, wallSeconds: Math.round((Date.now() - t0) / 1000), slices: merged }, null, 2) + '\n');
+  const prevJson = readJson(SLICES);
+  const prev = prevJson ? normalizeSlices(prevJson.slices as CoreSlices) : undefined;
+  const merged: CoreSlices = { fits: { ...(prev?.fits ?? {}), ...s.fits }, rqa: { ...(prev?.rqa ?? {}), ...(s.rqa ?? {}) }, ...(prev?.control ? { control: prev.control } : {}), basis: s.basis };
+  // when each fit was synthesized (the merge keeps older fits)
+  const dates: Record<string, string> = { ...((prevJson?.fitDates as Record<string, string> | undefined) ?? {}) };
+  if (prev) for (const k of Object.keys(prev.fits)) dates[k] ??= String(prevJson!.date);
+  const now = new Date().toISOString();
+  for (const k of Object.keys(s.fits)) dates[k] = now;
+  await writeFileAtomic(SLICES, JSON.stringify({
+    ...(prevJson ?? {}), bench: 'msq-core-slices', kind: 'estimate (yosys synth_xilinx, no place and route)', date: now, machine: machine(), generator: GENERATOR_VERSION,
+    wallSeconds: Math.round((Date.now() - t0) / 1000), run: { n: Ns, kinds, sp2ActBits, rqa }, fitDates: dates, slices: merged,
+  }, null, 2) + '\n');
   for (const [k, f] of Object.entries(s.fits)) console.log(k, JSON.stringify(f.b), 'lin err', f.linearityError.toFixed(3), 'fmax', f.estFmaxMHz);
 }
 
@@ -133,12 +148,13 @@ function oldEngine(board: string): Json | null {
  * XC7Z020 is sized with each candidate's own split ratio (Ps / Pf): the winner's ratio is the shipped example's
  * (RESNET18_RATIO, checked below). Other boards run that same example, so they are sized at RESNET18_RATIO.
  */
-async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOverhead): Promise<{ record: Json; text: string[] }> {
+async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOverhead, sp2ActBits: number, fixedRatio?: number): Promise<{ record: Json; text: string[]; ms: number }> {
   const t0 = Date.now();
-  const ownRatio = board.id === 'xc7z020';
-  const sized = sizeCore(board, slicesData, overhead, ownRatio ? {} : { shapes: () => resnet18Shapes(RESNET18_RATIO) });
+  const exampleRatio = fixedRatio ?? RESNET18_RATIO;
+  const ownRatio = board.id === 'xc7z020' && fixedRatio === undefined;
+  const sized = sizeCore(board, slicesData, overhead, { sp2ActBits: [sp2ActBits], ...(ownRatio ? {} : { shapes: () => resnet18Shapes(exampleRatio) }) });
   const best = sized.best;
-  const ratio = ownRatio ? best.ratio : RESNET18_RATIO;
+  const ratio = ownRatio ? best.ratio : exampleRatio;
   if (ownRatio && Math.abs(best.ratio - RESNET18_RATIO) > 1e-9) {
     process.stderr.write(`WARNING: the XC7Z020 core's ratio Ps/Pf = ${best.ratio} differs from the shipped example's RESNET18_RATIO = ${RESNET18_RATIO}: regenerate the example (scripts/make-resnet18.ts)\n`);
   }
@@ -158,7 +174,8 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
   const record: Json = {
     board: board.id,
     part: board.part,
-    sizing: { kind: 'estimate + model', splitRatio: ownRatio ? 'each candidate at its own Ps/Pf' : `the shipped example's ${RESNET18_RATIO}`, exampleRatio: RESNET18_RATIO, evaluated: sized.evaluated, seconds: Math.round((Date.now() - t0) / 100) / 10, caps: { dsp: 1, lut: 0.8, bram36: 0.9 } },
+    sp2ActBits,
+    sizing: { kind: 'estimate + model', splitRatio: ownRatio ? 'each candidate at its own Ps/Pf' : fixedRatio === undefined ? `the shipped example's ${RESNET18_RATIO}` : `${fixedRatio} (--ratio)`, exampleRatio: RESNET18_RATIO, evaluated: sized.evaluated, seconds: Math.round((Date.now() - t0) / 100) / 10, caps: { dsp: 1, lut: 0.8, bram36: 0.9 } },
     best: configRecord(best),
     resnet18: {
       headline: compiledRec ? 'compiled' : 'shape-level plan',
@@ -172,7 +189,7 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
   };
   const c = best.cfg;
   const text = [
-    `${board.id}: N=${c.N} Pf=${c.Pf} Ps=${c.Ps} Rq=${c.Rq} dspPack=${c.dspPack} actDepth=${c.actDepth} wDepth=${c.wDepth} maxPasses=${c.maxPasses} cDepth=${c.cDepth} kMax=${c.kMax} (ratio ${best.ratio.toFixed(3)})`,
+    `${board.id} (sp2ActBits ${sp2ActBits}): N=${c.N} Pf=${c.Pf} Ps=${c.Ps} Rq=${c.Rq} dspPack=${c.dspPack} actDepth=${c.actDepth} wDepth=${c.wDepth} maxPasses=${c.maxPasses} cDepth=${c.cDepth} kMax=${c.kMax} (ratio ${best.ratio.toFixed(3)})`,
     `  resources (estimate): LUT ${best.resources.lut} (${(100 * best.resources.util.lut).toFixed(0)}%), FF ${best.resources.ff}, DSP ${best.resources.dsp} (${(100 * best.resources.util.dsp).toFixed(0)}%), BRAM36 ${best.resources.bram36.total} (${(100 * best.resources.util.bram36).toFixed(0)}%: act ${best.resources.bram36.act}, weights ${best.resources.bram36.weights}, map ${best.resources.bram36.chanMap}, params ${best.resources.bram36.params})`,
     `  peak ${best.peakGopsAt100.toFixed(1)} GOPS @100 MHz (paper ${paper.peakGops}), ${best.peakGopsAtFmax?.toFixed(1) ?? 'n/a'} @ est. fmax ${fm ?? 'n/a'} MHz`,
     `  ResNet-18 (model, shape-level plan): ${best.latency.ms.toFixed(2)} ms @100 MHz (paper ${paper.resnet18Ms}), ${atFmax ? atFmax.ms.toFixed(2) : 'n/a'} ms @ est. fmax; conv efficiency ${(100 * best.latency.convEfficiency).toFixed(1)}% (${(100 * best.latency.convEfficiencyWithDdr).toFixed(1)}% with DDR waits), ${best.latency.effectiveGops.toFixed(1)} GOPS effective`,
@@ -182,7 +199,7 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
       `    ${String(r.layer).padEnd(20)} jobs ${String(r.jobs).padStart(3)}  cycles ${String(r.cycles).padStart(8)}  (core ${String(r.compute).padStart(8)}, DDR ${String(r.ddrCycles).padStart(7)})  ${String(r.ms).padStart(6)} ms  eff ${(100 * Number(r.efficiency)).toFixed(1).padStart(5)}%  ${String(r.bound)}`),
     sized.fixedOnly ? `  fixed-only baseline (Ps = 0): N=${sized.fixedOnly.cfg.N} Pf=${sized.fixedOnly.cfg.Pf} peak ${sized.fixedOnly.peakGopsAt100.toFixed(1)} GOPS, ResNet-18 ${sized.fixedOnly.latency.ms.toFixed(2)} ms` : '',
   ];
-  return { record, text };
+  return { record, text, ms: Number(headline.ms) };
 }
 
 /**
@@ -196,7 +213,7 @@ async function control(Ns: number[], workers: number | undefined): Promise<void>
   const { sliceFor } = await import('../src/msq/core/sizing.js');
   const sj = readJson(SLICES);
   if (!sj) throw new Error(`no ${SLICES}: run with --slices first`);
-  const sl = sj.slices as CoreSlices;
+  const sl = normalizeSlices(sj.slices as CoreSlices);
   const cfgs = Ns.map((N) => smallCoreConfig({ N, Pf: 2, Ps: 2, Rq: 2, dspPack: 2, actDepth: 512, wDepth: 256, maxPasses: 16, cDepth: 512, kMax: 4608 }));
   const res = await synthesizeMany(cfgs.map((cfg) => { const r = generateCore(cfg, 'ctl'); return { name: `core:${cfg.N}`, files: r.files, top: r.top }; }), {
     workers, onProgress: (d, t, r) => process.stderr.write(`  ${d}/${t} ${r.job.name ?? ''}\n`),
@@ -223,19 +240,27 @@ async function control(Ns: number[], workers: number | undefined): Promise<void>
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { slices: { type: 'boolean' }, n: { type: 'string', default: '16,32,64' }, workers: { type: 'string' }, board: { type: 'string' }, control: { type: 'boolean' }, kinds: { type: 'string', default: 'fixed,pair,sp2' }, rqa: { type: 'boolean' } },
+    options: {
+      slices: { type: 'boolean' }, n: { type: 'string', default: '16,32,64' }, workers: { type: 'string' }, board: { type: 'string' }, control: { type: 'boolean' },
+      kinds: { type: 'string', default: 'fixed,pair,sp2' }, rqa: { type: 'boolean' }, 'sp2-act-bits': { type: 'string', default: 'recorded' }, ratio: { type: 'string' },
+    },
     strict: true,
   });
   if (values.slices) {
     const kinds = values.kinds ? (values.kinds.split(',').filter(Boolean) as SliceKind[]) : [];
-    return slices(values.n.split(',').map(Number), values.workers ? Number(values.workers) : undefined, kinds, values.rqa ?? false);
+    const bits = values['sp2-act-bits'] === 'recorded' ? [8] : values['sp2-act-bits'].split(',').map(Number);
+    if (bits.some((b) => !Number.isInteger(b) || b < 2 || b > 8)) throw new Error(`--sp2-act-bits: integers in 2..8, got '${values['sp2-act-bits']}'`);
+    return slices(values.n.split(',').map(Number), values.workers ? Number(values.workers) : undefined, kinds, values.rqa ?? false, bits);
   }
   if (values.control) return control(values.n.split(',').map(Number), values.workers ? Number(values.workers) : undefined);
   const sj = readJson(SLICES);
   if (!sj) throw new Error(`no ${SLICES}: run with --slices first`);
-  const slicesData = sj.slices as CoreSlices;
+  const slicesData = normalizeSlices(sj.slices as CoreSlices);
   const overhead = PLACEHOLDER_OVERHEAD;
   const boards = values.board ? [values.board] : ['xc7z020', 'xc7z045'];
+  const bitsList = values['sp2-act-bits'] === 'recorded' ? sliceSp2ActBits(slicesData) : values['sp2-act-bits'].split(',').map(Number);
+  const fixedRatio = values.ratio === undefined ? undefined : Number(values.ratio);
+  if (fixedRatio !== undefined && !(fixedRatio > 0)) throw new Error(`--ratio: a positive number, got '${values.ratio}'`);
   const out: Json = {
     bench: 'msq-core',
     date: new Date().toISOString(),
@@ -250,12 +275,25 @@ async function main(): Promise<void> {
     overhead,
     boards: {} as Json,
   };
+  // per board: one sizing per sp2ActBits; the board's record is the variant with the lowest ResNet-18 latency
+  // (compiled example when available), every variant is kept under bySp2ActBits
   for (const id of boards) {
-    const { record, text } = await sizeBoard(loadBoard(id), slicesData, overhead);
-    (out.boards as Json)[id] = record;
-    console.log(text.join('\n'));
+    const variants: { bits: number; record: Json; ms: number }[] = [];
+    for (const bits of bitsList) {
+      const { record, text, ms } = await sizeBoard(loadBoard(id), slicesData, overhead, bits, fixedRatio);
+      variants.push({ bits, record, ms });
+      console.log(text.join('\n'));
+    }
+    const chosen = variants.reduce((a, b) => (b.ms < a.ms ? b : a));
+    (out.boards as Json)[id] = {
+      ...chosen.record,
+      chosen: `sp2ActBits ${chosen.bits}: the lowest ResNet-18 latency of sp2ActBits ${bitsList.join(', ')}`,
+      bySp2ActBits: Object.fromEntries(variants.map((v) => [String(v.bits), v.record])),
+    };
+    console.log(`${id}: chosen sp2ActBits ${chosen.bits}`);
   }
-  await writeFileAtomic(join(RESULTS, values.board ? `msq-core-${values.board}.json` : 'msq-core.json'), JSON.stringify(out, null, 2) + '\n');
+  const name = values.board ? `msq-core-${values.board}` : fixedRatio !== undefined ? `msq-core-ratio-${fixedRatio}` : 'msq-core';
+  await writeFileAtomic(join(RESULTS, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
 }
 
 main().catch((e: unknown) => {

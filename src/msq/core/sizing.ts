@@ -22,7 +22,7 @@ import type { Board } from '../../board/index.js';
 import { fail } from '../../util/errors.js';
 import { fixedCount } from '../scheme.js';
 import { maxIntWeight } from '../conventions.js';
-import { checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
+import { checkCoreConfig, lanes, sp2ActBitsOf, streamWidth, type CoreConfig } from './config.js';
 import { minPassCycles } from './job.js';
 import { peakGops, programLatency, type JobFields, type ProgramJob, type ProgramLatency } from './cycle-model.js';
 
@@ -53,6 +53,8 @@ export interface GemmShape {
   sp2Bits: number;
   /** output fused with a residual add (s_res stream) */
   residual: boolean;
+  /** bits of the input activations: wider than the core's sp2ActBits -> every filter on the fixed lanes */
+  actBits: number;
 }
 
 export interface PoolShape {
@@ -78,14 +80,16 @@ const outDim = (i: number, k: number, s: number, p0: number, p1: number): number
 
 /**
  * ResNet-18 (ImageNet 224x224) as the shipped example quantizes it (scripts/make-resnet18.ts): conv1 4-bit MSQ weights
- * on 8-bit input activations, the block convs and downsamples 4-bit MSQ, fc 8-bit fixed; split round(n / (1 + r))
+ * on 8-bit input activations, the block convs and downsamples 4-bit MSQ on 4-bit activations, fc 8-bit fixed on 4-bit
+ * activations; split round(n / (1 + r))
  * fixed (scheme.ts fixedCount) at SP2-per-fixed ratio `ratio`; every block's conv2 fused with its residual add.
  */
 export function resnet18Shapes(ratio: number): NetShape[] {
   const L: NetShape[] = [];
   const conv = (name: string, cin: number, hw: number, cout: number, k: number, s: number, p: number, residual = false): void => {
     const nFixed = fixedCount(cout, ratio, name);
-    L.push({ kind: 'conv', name, cin, inH: hw, inW: hw, cout, kh: k, kw: k, sh: s, sw: s, pad: [p, p, p, p], nFixed, nSp2: cout - nFixed, fixedBits: 4, sp2Bits: 4, residual });
+    const actBits = name === 'conv1' ? 8 : 4;
+    L.push({ kind: 'conv', name, cin, inH: hw, inW: hw, cout, kh: k, kw: k, sh: s, sw: s, pad: [p, p, p, p], nFixed, nSp2: cout - nFixed, fixedBits: 4, sp2Bits: 4, residual, actBits });
   };
   conv('conv1', 3, 224, 64, 7, 2, 3);
   L.push({ kind: 'maxpool', name: 'maxpool', c: 64, inH: 112, inW: 112, kh: 3, kw: 3, sh: 2, sw: 2, pad: [1, 1, 1, 1] });
@@ -104,7 +108,7 @@ export function resnet18Shapes(ratio: number): NetShape[] {
     }
   });
   L.push({ kind: 'avgpool', name: 'avgpool', c: 512, inH: 7, inW: 7, kh: 7, kw: 7, sh: 1, sw: 1, pad: [0, 0, 0, 0] });
-  L.push({ kind: 'linear', name: 'fc', cin: 512, inH: 1, inW: 1, cout: 1000, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0, 0, 0], nFixed: 1000, nSp2: 0, fixedBits: 8, sp2Bits: 4, residual: false });
+  L.push({ kind: 'linear', name: 'fc', cin: 512, inH: 1, inW: 1, cout: 1000, kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0, 0, 0], nFixed: 1000, nSp2: 0, fixedBits: 8, sp2Bits: 4, residual: false, actBits: 4 });
   return L;
 }
 
@@ -117,16 +121,25 @@ export function shapeMacs(s: NetShape): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Shape-level compiler
 
-/** Passes for nFixed fixed and nSp2 SP2 filters: fixed filters need fixed lanes; SP2 filters use SP2 lanes or, when
- *  their integer weights fit WF bits, spare fixed lanes. */
-export function passesFor(nFixed: number, nSp2: number, cfg: CoreConfig, sp2Bits: number): number {
+/** Whether a GEMM on `actBits`-bit input activations may use the SP2 lanes (docs/msq-core.md "Semantics": an SP2
+ *  lane takes the low sp2ActBits bits of each activation, exact when the activations fit them, signed or not). */
+export function sp2LanesTake(cfg: CoreConfig, actBits: number): boolean {
+  return actBits <= sp2ActBitsOf(cfg);
+}
+
+/** Passes for nFixed fixed and nSp2 SP2 filters: fixed filters need fixed lanes; SP2 filters use SP2 lanes (only when
+ *  the input's `actBits` fit the core's sp2ActBits) or, when their integer weights fit WF bits, spare fixed lanes. */
+export function passesFor(nFixed: number, nSp2: number, cfg: CoreConfig, sp2Bits: number, actBits = cfg.A): number {
   const spill = maxIntWeight('sp2', sp2Bits) <= 2 ** (cfg.WF - 1) - 1;
+  const Ps = sp2LanesTake(cfg, actBits) ? cfg.Ps : 0;
   if (nFixed > 0 && cfg.Pf === 0) fail('core.Pf', `${nFixed} fixed filters need fixed lanes`);
-  if (nSp2 > 0 && cfg.Ps === 0 && !spill) fail('core.Ps', `${nSp2} SP2 filters need SP2 lanes`);
+  if (nSp2 > 0 && Ps === 0 && !spill) {
+    fail('core.Ps', cfg.Ps === 0 ? `${nSp2} SP2 filters need SP2 lanes` : `${nSp2} SP2 filters on ${actBits}-bit activations (> sp2ActBits ${sp2ActBitsOf(cfg)}) need fixed lanes, and their weights do not fit WF`);
+  }
   let p = Math.max(1, cfg.Pf ? ceilDiv(nFixed, cfg.Pf) : 0);
   for (;; p++) {
     const spareFixed = spill ? p * cfg.Pf - nFixed : 0;
-    if (nFixed <= p * cfg.Pf && nSp2 <= p * cfg.Ps + spareFixed) return p;
+    if (nFixed <= p * cfg.Pf && nSp2 <= p * Ps + spareFixed) return p;
   }
 }
 
@@ -181,21 +194,32 @@ export function planShapeJobs(s: NetShape, cfg: CoreConfig): TileJob[] {
   const steps = g.kh * g.kw * cinGroups;
   if (steps * N > cfg.kMax) fail(at('cin'), `reduction ${steps * N} exceeds kMax ${cfg.kMax}`);
   if (steps > cfg.wDepth) fail(at('cin'), `one pass needs ${steps} weight words per lane, wDepth is ${cfg.wDepth}`);
-  const P = passesFor(s.nFixed, s.nSp2, cfg, s.sp2Bits);
+  const P = passesFor(s.nFixed, s.nSp2, cfg, s.sp2Bits, s.actBits);
   const perJob = Math.min(cfg.maxPasses, Math.floor(cfg.wDepth / steps), Math.max(1, Math.floor(cfg.cDepth / L)));
-  const groups = Math.max(ceilDiv(P, perJob), ceilDiv(s.cout, cfg.cDepth));
-  // filters spread evenly over the groups (fixed and SP2 alike)
+  // input wider than sp2ActBits: every filter on the fixed lanes, groups of whole jobs' worth of filters (as the
+  // compiler fills them); else filters spread evenly over the groups (fixed and SP2 alike)
+  const fixedOnly = !sp2LanesTake(cfg, s.actBits) && cfg.Ps > 0;
+  const chunk = Math.min(perJob * cfg.Pf, cfg.cDepth);
+  const groups = fixedOnly ? ceilDiv(s.cout, chunk) : Math.max(ceilDiv(P, perJob), ceilDiv(s.cout, cfg.cDepth));
+  const range = (gi: number, fixed: boolean): [number, number] => {
+    const n = fixed ? s.nFixed : s.nSp2;
+    if (!fixedOnly) return [Math.floor((gi * n) / groups), Math.floor(((gi + 1) * n) / groups)];
+    // fixed filters first, then the SP2 ones, cut into chunks of `chunk` filters
+    const lo = Math.min(s.cout, gi * chunk), hi = Math.min(s.cout, (gi + 1) * chunk);
+    const inF = (x: number): number => Math.min(x, s.nFixed);
+    return fixed ? [inF(lo), inF(hi)] : [lo - inF(lo), hi - inF(hi)];
+  };
   const rowWords = g.inW * cinGroups;
   const rowsFit = Math.floor(cfg.actDepth / rowWords);
   const R = rowsFit >= g.inH ? outH : Math.min(outH, Math.floor((rowsFit - g.kh) / g.sh) + 1);
   if (!(R >= 1)) fail(at('inW'), `a row band of ${g.kh} input rows (${g.kh * rowWords} words) does not fit actDepth ${cfg.actDepth}`);
   const jobs: TileJob[] = [];
   for (let gi = 0; gi < groups; gi++) {
-    const f0 = Math.floor((gi * s.nFixed) / groups), f1 = Math.floor(((gi + 1) * s.nFixed) / groups);
-    const q0 = Math.floor((gi * s.nSp2) / groups), q1 = Math.floor(((gi + 1) * s.nSp2) / groups);
+    const [f0, f1] = range(gi, true);
+    const [q0, q1] = range(gi, false);
     const nF = f1 - f0, nQ = q1 - q0;
     const cout = nF + nQ;
-    const passes = passesFor(nF, nQ, cfg, s.sp2Bits);
+    const passes = passesFor(nF, nQ, cfg, s.sp2Bits, s.actBits);
     const coutGroups = ceilDiv(cout, N);
     const passCycles = Math.max(minPassCycles(cfg, 'gemm', steps), ceilDiv(coutGroups, passes));
     for (let r0 = 0; r0 < outH; r0 += R) {
@@ -282,8 +306,39 @@ export interface LinearFit {
 /** Slice kinds: 'fixed' = unpacked fixed lanes, 'pair' = packed fixed pairs (dspPack 2; units = pairs), 'sp2'. */
 export type SliceKind = 'fixed' | 'pair' | 'sp2';
 
+/** Activation bits of the slices (A): the sizing search builds A = 8 cores. */
+export const SLICE_A = 8;
+
+/** The fit's family: `fixed`, `pair`, or `sp2a${sp2ActBits}` (an SP2 lane's cost depends on the activation bits it
+ *  takes, the fixed lanes' does not). */
+export function sliceFamily(kind: SliceKind, sp2ActBits: number = SLICE_A): string {
+  return kind === 'sp2' ? `sp2a${sp2ActBits}` : kind;
+}
+
+/** Key of a fit in `CoreSlices.fits`: `${family}:${N}`. */
+export function sliceKey(kind: SliceKind, N: number, sp2ActBits: number = SLICE_A): string {
+  return `${sliceFamily(kind, sp2ActBits)}:${N}`;
+}
+
+/** Slices recorded before sp2ActBits (key `sp2:${N}`, SP2 lanes on all A = 8 bits) under their current key. */
+export function normalizeSlices(s: CoreSlices): CoreSlices {
+  const fits: Record<string, LinearFit> = {};
+  for (const [k, f] of Object.entries(s.fits)) fits[k.startsWith('sp2:') ? `sp2a${SLICE_A}:${k.slice(4)}` : k] = f;
+  return { ...s, fits };
+}
+
+/** sp2ActBits values with recorded SP2 slices. */
+export function sliceSp2ActBits(s: CoreSlices): number[] {
+  const out = new Set<number>();
+  for (const k of Object.keys(s.fits)) {
+    const m = /^sp2a(\d+):/.exec(k);
+    if (m) out.add(Number(m[1]));
+  }
+  return [...out].sort((a, b) => b - a);
+}
+
 export interface CoreSlices {
-  /** `${kind}:${N}` -> fit */
+  /** `sliceKey(kind, N, sp2ActBits)` -> fit */
   fits: Record<string, LinearFit>;
   /** `rqa:${N}` -> one synthesized requantizer unit (src/msq/core/rqa.ts coreRqa) */
   rqa?: Record<string, { cost: Cost; estFmaxMHz: number | null }>;
@@ -333,14 +388,16 @@ export function fitSlice(points: Record<number, Cost>, fmax: (number | null)[]):
   return { a, b, points, linearityError: err, estFmaxMHz: f.length ? Math.min(...f) : null };
 }
 
-/** The fit for (kind, N): synthesized, or linear in N between / beyond the two nearest synthesized N (extrapolated). */
-export function sliceFor(slices: CoreSlices, kind: SliceKind, N: number): { fit: LinearFit; extrapolated: boolean } {
-  const own = slices.fits[`${kind}:${N}`];
+/** The fit for (kind, N, sp2ActBits): synthesized, or linear in N between / beyond the two nearest synthesized N
+ *  (extrapolated). */
+export function sliceFor(slices: CoreSlices, kind: SliceKind, N: number, sp2ActBits: number = SLICE_A): { fit: LinearFit; extrapolated: boolean } {
+  const fam = sliceFamily(kind, sp2ActBits);
+  const own = slices.fits[`${fam}:${N}`];
   if (own) return { fit: own, extrapolated: false };
-  const Ns = Object.keys(slices.fits).filter((k) => k.startsWith(`${kind}:`)).map((k) => Number(k.split(':')[1])).sort((x, y) => Math.abs(x - N) - Math.abs(y - N));
-  if (Ns.length < 2) fail('sizing', `no ${kind} slices to extrapolate N=${N} from`);
+  const Ns = Object.keys(slices.fits).filter((k) => k.startsWith(`${fam}:`)).map((k) => Number(k.split(':')[1])).sort((x, y) => Math.abs(x - N) - Math.abs(y - N));
+  if (Ns.length < 2) fail('sizing', `no ${fam} slices to extrapolate N=${N} from (bench/msq-core.ts --slices)`);
   const [n0, n1] = [Ns[0]!, Ns[1]!];
-  const f0 = slices.fits[`${kind}:${n0}`]!, f1 = slices.fits[`${kind}:${n1}`]!;
+  const f0 = slices.fits[`${fam}:${n0}`]!, f1 = slices.fits[`${fam}:${n1}`]!;
   const lerp = (x0: number, x1: number): number => x0 + ((x1 - x0) * (N - n0)) / (n1 - n0);
   const c = (u: Cost, v: Cost): Cost => ({ lut: lerp(u.lut, v.lut), ff: lerp(u.ff, v.ff), dsp: lerp(u.dsp, v.dsp) });
   return { fit: { a: c(f0.a, f1.a), b: c(f0.b, f1.b), points: {}, linearityError: Math.max(f0.linearityError, f1.linearityError), estFmaxMHz: f0.estFmaxMHz }, extrapolated: true };
@@ -381,12 +438,12 @@ export function coreResources(cfg: CoreConfig, slices: CoreSlices, overhead: Cor
   const fm: number[] = [];
   const add = (kind: SliceKind, units: number): void => {
     if (units <= 0) return;
-    const { fit, extrapolated } = sliceFor(slices, kind, cfg.N);
+    const { fit, extrapolated } = sliceFor(slices, kind, cfg.N, sp2ActBitsOf(cfg));
     lut += fit.a.lut + fit.b.lut * units;
     ff += fit.a.ff + fit.b.ff * units;
     dsp += fit.a.dsp + fit.b.dsp * units;
     if (fit.estFmaxMHz !== null) fm.push(fit.estFmaxMHz);
-    labels.push(`${kind} lanes: EXTRAPOLATED from ${extrapolated ? `slices at other N (linear in N) ` : ''}1/2/4-unit syntheses to ${units} units`);
+    labels.push(`${sliceFamily(kind, sp2ActBitsOf(cfg))} lanes: EXTRAPOLATED from ${extrapolated ? `slices at other N (linear in N) ` : ''}1/2/4-unit syntheses to ${units} units`);
   };
   if (cfg.dspPack === 2) {
     add('pair', Math.floor(cfg.Pf / 2));
@@ -456,6 +513,9 @@ export interface SizingOptions {
   shapes?: (ratio: number) => NetShape[];
   /** how many runners-up to keep */
   keep?: number;
+  /** activation bits of the SP2 lanes to try (default: every value with recorded SP2 slices); A = 8 leaves the
+   *  config's sp2ActBits unset */
+  sp2ActBits?: number[];
 }
 
 /** Fixed depths of a candidate: weights deep enough for one pass of the longest reduction, both banks in one block
@@ -495,10 +555,14 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
     reach.set(N, x);
     return x;
   };
-  const evaluate = (N: number, Pf: number, Ps: number, Rq: number, dspPack: 1 | 2, ratio: number): SizedCore | null => {
+  const bitsList = o.sp2ActBits ?? sliceSp2ActBits(slices);
+  if (!bitsList.length) fail('sizing', 'no SP2 slices recorded (bench/msq-core.ts --slices)');
+  const evaluate = (N: number, Pf: number, Ps: number, Rq: number, dspPack: 1 | 2, ratio: number, bits: number): SizedCore | null => {
     const { maxSteps, maxCout } = reachOf(N);
     const L = Pf + Ps;
-    const base: CoreConfig = { N, Pf, Ps, Rq, dspPack, A: 8, WF: 8, m: 4, actDepth: 1, ...depthsFor(N, L, maxSteps, maxCout) };
+    const base: CoreConfig = {
+      N, Pf, Ps, Rq, dspPack, A: SLICE_A, WF: 8, m: 4, ...(bits < SLICE_A && Ps > 0 ? { sp2ActBits: bits } : {}), actDepth: 1, ...depthsFor(N, L, maxSteps, maxCout),
+    };
     // activations: the largest depth (multiple of 512) under the BRAM cap
     const without = bankBram({ ...base, actDepth: 0 }).total;
     const room = caps.bram36 * r.bram36 - without;
@@ -526,16 +590,16 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
       latency,
     };
   };
-  for (const N of Ns) {
+  for (const bits of bitsList) for (const N of Ns) {
     if (N * 8 < 96) continue;
     for (const dspPack of packs) {
       const fx = sliceFor(slices, dspPack === 2 ? 'pair' : 'fixed', N).fit;
       const dspPerLane = dspPack === 2 ? fx.b.dsp / 2 : fx.b.dsp;
       const pfMax = Math.floor((caps.dsp * r.dsp48e1) / Math.max(dspPerLane, 1e-9));
-      const sp = sliceFor(slices, 'sp2', N).fit;
+      const sp = sliceFor(slices, 'sp2', N, bits).fit;
       for (let Pf = 1; Pf <= pfMax; Pf++) {
         for (const Rq of Rqs) {
-          const fo = Rq <= Pf ? evaluate(N, Pf, 0, Rq, dspPack, 0) : null;
+          const fo = Rq <= Pf && bits === bitsList[0] ? evaluate(N, Pf, 0, Rq, dspPack, 0, SLICE_A) : null;
           if (fo && (!fixedOnly || fo.latency.ms < fixedOnly.latency.ms)) fixedOnly = fo;
           const fixedLut = fx.a.lut + (dspPack === 2 ? (fx.b.lut * Pf) / 2 : fx.b.lut * Pf);
           const psMax = Math.floor((caps.lut * r.lut - fixedLut - sp.a.lut) / sp.b.lut);
@@ -544,7 +608,7 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
             const ratio = Ps / Pf;
             let c: SizedCore | null;
             try {
-              c = evaluate(N, Pf, Ps, Rq, dspPack, ratio);
+              c = evaluate(N, Pf, Ps, Rq, dspPack, ratio, bits);
             } catch {
               c = null;
             }
@@ -570,12 +634,13 @@ export const SLICE_UNITS = [1, 2, 4];
 /** Accumulator sizing of the slices: a 3x3x512 reduction (ResNet-18's longest). */
 export const SLICE_KMAX_STEPS = 9 * 512;
 
-/** The core configuration of one sizing slice: `units` fixed lanes, packed pairs or SP2 lanes of the core's lanes. */
-export function sliceConfig(kind: SliceKind, N: number, units: number): CoreConfig {
+/** The core configuration of one sizing slice: `units` fixed lanes, packed pairs or SP2 lanes (on `sp2ActBits`-bit
+ *  activations) of the core's lanes. */
+export function sliceConfig(kind: SliceKind, N: number, units: number, sp2ActBits: number = SLICE_A): CoreConfig {
   const Pf = kind === 'fixed' ? units : kind === 'pair' ? 2 * units : 0;
   const Ps = kind === 'sp2' ? units : 0;
   return {
-    N, Pf, Ps, Rq: 1, dspPack: kind === 'pair' ? 2 : 1, A: 8, WF: 8, m: 4,
+    N, Pf, Ps, Rq: 1, dspPack: kind === 'pair' ? 2 : 1, A: SLICE_A, WF: 8, m: 4, ...(kind === 'sp2' && sp2ActBits < SLICE_A ? { sp2ActBits } : {}),
     actDepth: 1024, wDepth: 512, maxPasses: 16, cDepth: Math.max(N, 512 - (512 % N)), kMax: ceilDiv(SLICE_KMAX_STEPS, N) * N,
   };
 }
@@ -587,12 +652,22 @@ export function sliceConfig(kind: SliceKind, N: number, units: number): CoreConf
 export async function synthesizeCoreSlices(
   Ns: number[],
   lanesVerilog: (cfg: CoreConfig) => { files: Map<string, string>; top: string },
-  o: { rqaVerilog?: (cfg: CoreConfig) => { files: Map<string, string>; top: string }; workers?: number; kinds?: SliceKind[]; onProgress?: (done: number, total: number, label: string) => void } = {},
+  o: {
+    rqaVerilog?: (cfg: CoreConfig) => { files: Map<string, string>; top: string };
+    workers?: number;
+    kinds?: SliceKind[];
+    /** sp2ActBits of the SP2 slices (default [A]) */
+    sp2ActBits?: number[];
+    onProgress?: (done: number, total: number, label: string) => void;
+  } = {},
 ): Promise<CoreSlices> {
   const { synthesizeMany } = await import('../../synth/index.js');
   const kinds = o.kinds ?? ['fixed', 'pair', 'sp2'];
+  const bitsList = o.sp2ActBits ?? [SLICE_A];
+  // one fit per family: fixed, pair, sp2a<bits> for each sp2ActBits
+  const fams: { kind: SliceKind; bits: number }[] = kinds.flatMap((kind): { kind: SliceKind; bits: number }[] => (kind === 'sp2' ? bitsList.map((bits) => ({ kind, bits })) : [{ kind, bits: SLICE_A }]));
   const jobs: { name: string; files: Map<string, string>; top: string }[] = [];
-  for (const N of Ns) for (const kind of kinds) for (const u of SLICE_UNITS) jobs.push({ name: `${kind}:${N}:${u}`, ...lanesVerilog(sliceConfig(kind, N, u)) });
+  for (const N of Ns) for (const { kind, bits } of fams) for (const u of SLICE_UNITS) jobs.push({ name: `${sliceKey(kind, N, bits)}:${u}`, ...lanesVerilog(sliceConfig(kind, N, u, bits)) });
   if (o.rqaVerilog) for (const N of Ns) jobs.push({ name: `rqa:${N}`, ...o.rqaVerilog(sliceConfig('sp2', N, 1)) });
   const results = await synthesizeMany(jobs, { workers: o.workers, onProgress: (d, t, r) => o.onProgress?.(d, t, r.job.name ?? '') });
   const pts = new Map<string, { cost: Cost; fmax: number | null }>();
@@ -602,15 +677,15 @@ export async function synthesizeCoreSlices(
   }
   const fits: Record<string, LinearFit> = {};
   for (const N of Ns) {
-    for (const kind of kinds) {
+    for (const { kind, bits } of fams) {
       const p: Record<number, Cost> = {};
       const f: (number | null)[] = [];
       for (const u of SLICE_UNITS) {
-        const x = pts.get(`${kind}:${N}:${u}`)!;
+        const x = pts.get(`${sliceKey(kind, N, bits)}:${u}`)!;
         p[u] = x.cost;
         f.push(x.fmax);
       }
-      fits[`${kind}:${N}`] = fitSlice(p, f);
+      fits[sliceKey(kind, N, bits)] = fitSlice(p, f);
     }
   }
   const rqa: NonNullable<CoreSlices['rqa']> = {};
@@ -618,5 +693,5 @@ export async function synthesizeCoreSlices(
     const x = pts.get(`rqa:${N}`)!;
     rqa[`rqa:${N}`] = { cost: x.cost, estFmaxMHz: x.fmax };
   }
-  return { fits, ...(o.rqaVerilog ? { rqa } : {}), basis: `src/msq/core/lanes.ts coreLanes, A=8, WF=8, m=4, kMax=${SLICE_KMAX_STEPS}${o.rqaVerilog ? '; src/msq/core/rqa.ts coreRqa (one unit)' : ''}` };
+  return { fits, ...(o.rqaVerilog ? { rqa } : {}), basis: `src/msq/core/lanes.ts coreLanes, A=${SLICE_A}, WF=8, m=4, kMax=${SLICE_KMAX_STEPS}, SP2 fits per sp2ActBits (key sp2a<bits>:N)${o.rqaVerilog ? '; src/msq/core/rqa.ts coreRqa (one unit)' : ''}` };
 }

@@ -176,7 +176,9 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
 
 /**
  * Execute one job: `wgt` = exactly its program beats, `act` its activation beats, `res` its residual beats (or []).
- * Returns its m_out beats (tlast is implied on the last). Throws on malformed input (wrong beat counts, derived
+ * Returns its m_out beats (tlast is implied on the last). An SP2 lane multiplies the low `sp2ActBits` bits of each
+ * activation lane (sign-extended when actSigned), whatever the job's activations are: a job the compiler should have
+ * kept off the SP2 lanes gives wrong values here, as on the RTL. Throws on malformed input (wrong beat counts, derived
  * descriptor fields that disagree with the doc's formulas, accumulator overflow of accBits(cfg)).
  */
 export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bigint[], res: readonly bigint[]): bigint[] {

@@ -55,7 +55,8 @@ const KNOWN: Step[] = [
   { name: 'msq-engine', file: 'msq-engine.ts', args: [], what: 'MSQ cycle model vs simulation, peak GOPS and ResNet-18 latency per board' },
   { name: 'msq-core', file: 'msq-core.ts', args: [], what: 'MSQ core per board: sizing, ResNet-18 latency/efficiency (cycle model), per layer' },
   { name: 'msq-core-sim', file: 'msq-core-sim.ts', args: [], what: 'Verilator clock rate of the MSQ core (board preset and small core)' },
-  { name: 'msq-core-resnet18-rtl', file: 'msq-core-resnet18-rtl.ts', args: ['--board', 'xc7z020'], what: 'synthetic ResNet-18 on the XC7Z020 core in one Verilator run (long)' },
+  { name: 'msq-core-resnet18-rtl-xc7z020', file: 'msq-core-resnet18-rtl.ts', args: ['--board', 'xc7z020'], what: 'synthetic ResNet-18 on the XC7Z020 core in one Verilator run (~1 min)' },
+  { name: 'msq-core-resnet18-rtl-xc7z045', file: 'msq-core-resnet18-rtl.ts', args: ['--board', 'xc7z045'], what: 'synthetic ResNet-18 on the XC7Z045 core in one Verilator run (long: ~25 min with the build)' },
   { name: 'msq-accuracy', file: 'msq-accuracy.ts', args: [], what: 'MNIST accuracy table (long)' },
 ];
 
@@ -213,9 +214,10 @@ export function collectFigures(dir = RESULTS): { figures: Figure[]; missing: str
     }
   } else missing.push('msq-core (MSQ core sizing, ResNet-18 latency and efficiency)');
 
-  const rr = load('msq-core-resnet18-rtl-xc7z020');
-  if (rr && num(get(rr, 'measured.cycles')) !== undefined && rr.allJobs === true) {
-    push(figure(rr, 'msq-core-resnet18-rtl-xc7z020', { group: 'MSQ core (one run-time programmed design)', label: `PYNQ-Z2 core: synthetic ResNet-18 in Verilator, all ${rr.jobs} jobs bit-exact — cycles at an assumed 100 MHz`, value: num(get(rr, 'measured.msAt100MHz'))!, unit: 'ms', kind: 'measured', better: 'lower', reference: { value: PAPER.xc7z020!.ms, label: 'paper' }, note: `RTL cycles with streams always ready (no DDR limit); cycle model error ${(100 * num(get(rr, 'model.errorVsRtl'))!).toFixed(3)} %` }));
+  for (const id of Object.keys(PAPER)) {
+    const rr = load(`msq-core-resnet18-rtl-${id}`);
+    if (!rr || num(get(rr, 'measured.cycles')) === undefined || rr.allJobs !== true) continue;
+    push(figure(rr, `msq-core-resnet18-rtl-${id}`, { group: 'MSQ core (one run-time programmed design)', label: `${PAPER[id]!.board} core: synthetic ResNet-18 in Verilator, all ${rr.jobs} jobs bit-exact — latency at an assumed 100 MHz`, value: num(get(rr, 'measured.msAt100MHz'))!, unit: 'ms', kind: 'measured', better: 'lower', reference: { value: PAPER[id]!.ms, label: 'paper' }, note: `RTL cycles with streams always ready (no DDR limit), ${(100 * num(get(rr, 'measured.efficiency'))!).toFixed(1)} % lane use; cycle model error ${(100 * num(get(rr, 'model.errorVsRtl'))!).toFixed(2)} %` }));
   }
 
   const cf = load('ccl-fps');

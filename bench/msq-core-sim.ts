@@ -26,8 +26,10 @@
  * `--what-if` applies text edits to the generated Verilog (same function, different form) to measure what an emission
  * change in the generators would give; every output beat is still checked against the golden model, so an edit that
  * changed the function fails the run. Edits (see WHAT_IF):
- *   sp2-branchfree  SP2 lane terms as a shift by ~e and an AND mask instead of nested ?: (lanes.ts sp2Term): the
- *                   C++ Verilator emits for ?: on random weight codes is branchy (mispredicted every few products)
+ *   sp2-branchfree  SP2 lane terms as a shift by ~e and an AND mask instead of nested ?: (lanes.ts sp2Term): g++
+ *                   compiles Verilator's ?: on the weight codes to conditional jumps (N=16 Pf=24 Ps=40 core: 4,856
+ *                   jumps in the clock functions, 993 after the edit), data-dependent, so hard to predict; yosys
+ *                   maps both forms to the same LUT count
  *   wide-weights    the core's per-lane weight registers as slices of one wide register instead of a {fwN_q, ...}
  *                   concatenation feeding the lanes' fw / sw ports (rtl.ts): Verilator builds such a concatenation
  *                   through a chain of wide temporaries every cycle

@@ -62,6 +62,14 @@ async function main(): Promise<void> {
   const macs = program.jobs.reduce((a, j) => a + j.macs, 0);
   const slots = cfg.N * lanes(cfg);
   const err = (lat.coreCycles - r.cycleCount) / r.cycleCount;
+  // per job: the cycle of its last output beat (tlast) in the RTL vs the model's end of that job
+  const ends = r.outputs.m_out!.filter((b) => b.last).map((b) => b.cycle);
+  let acc = 0;
+  const perJob = lat.jobs.map((j, i) => {
+    acc += j.coreCycles;
+    return { job: j.name, layer: j.layer, rtlEnd: ends[i] ?? null, modelEnd: acc, diff: ends[i] === undefined ? null : acc - ends[i]! };
+  });
+  const worstJobs = [...perJob].filter((x) => x.diff !== null).sort((a, b) => Math.abs(b.diff! - (perJob[perJob.indexOf(b) - 1]?.diff ?? 0)) - Math.abs(a.diff! - (perJob[perJob.indexOf(a) - 1]?.diff ?? 0))).slice(0, 8);
   const out = {
     bench: 'msq-core-resnet18-rtl',
     date: new Date().toISOString(),
@@ -86,6 +94,8 @@ async function main(): Promise<void> {
       kind: 'MODEL (core cycle model)',
       coreCyclesNoDdr: lat.coreCycles,
       errorVsRtl: err,
+      perJobEnds: perJob,
+      largestPerJobDrift: worstJobs.map((x) => x.job),
       withDdr: { kind: `MODEL with the board's DDR assumption (${lat.ddrGBps} GB/s derated)`, cycles: lat.cycles, ms: lat.ms, convEfficiencyWithDdr: lat.convEfficiencyWithDdr },
     },
   };

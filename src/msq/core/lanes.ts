@@ -121,15 +121,13 @@ function accumulate(m: Module, prefix: string, sum: Expr, width: number, en: Exp
  * bits; x << (P - 1) must fit). Constant shifts are wiring, so each result bit is one 2^|e|-input multiplexer.
  */
 function sp2Term(x: Expr, e: Expr, P: number, width: number): Expr {
-  const values: Expr[] = [lit(0, width, true)];
-  for (let v = 1; v < 2 ** e.width; v++) values.push(x.resize(width - (P - v)).shl(P - v));
-  let level = values;
-  for (let b = 0; level.length > 1; b++) {
-    const next: Expr[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(mux(e.bit(b), level[i + 1]!, level[i]!));
-    level = next;
-  }
-  return level[0]!;
+  // x << (P - e) for e >= 1, 0 for e = 0, without a multiplexer tree: P - e = C + ~e with C = P - (2^w - 1) (e has
+  // w <= m1 bits, P = 2^m1 - 1), i.e. a constant shift, a variable shift by ~e and a mask. Same LUTs in yosys; in
+  // Verilator the ?: tree compiled to data-dependent jumps and cost 1.6-2x the simulation speed (bench/msq-core-sim.ts).
+  // For e = 0 the shift by P overflows the width: those bits are masked away.
+  const C = P - (2 ** e.width - 1);
+  const shifted = x.resize(width - C).shl(C).shl(e.not());
+  return shifted.and(rep(e.reduceOr(), width).asSigned());
 }
 
 /**

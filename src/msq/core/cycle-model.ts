@@ -23,7 +23,7 @@
  * checks the model against Verilator cycle counts.
  */
 import type { Board } from '../../board/index.js';
-import { coreRtlTiming, type CoreRtlTiming } from './rtl.js';
+import { coreProgramCycles, coreRtlTiming, type CoreRtlTiming } from './rtl.js';
 import { DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
 import type { JobOp } from './job.js';
 
@@ -92,17 +92,15 @@ export function programBeats(f: JobFields, cfg: CoreConfig): number {
 }
 
 /**
- * Program loader cycles after the descriptor's DERIVE step: each section the job uses costs one fetch cycle plus
- * one cycle per item (GEMM: fixed if Pf > 0, SP2 if Ps > 0, channel map, parameters; AVGPOOL: parameters).
+ * Program loader cycles after the descriptor's DERIVE step (docs/msq-core-rtl.md "Program loader"): each section the
+ * job uses costs one fetch cycle plus its items / items per clock (GEMM: fixed if Pf > 0, SP2 if Ps > 0, channel map,
+ * parameters; AVGPOOL: parameters). A weight section whose beats pack k > 1 items and whose lane count is a multiple
+ * of k writes a whole beat per clock (`weightItemsPerClock`); the SP2 section of a fixed-only job (every SP2 item zero)
+ * still streams through the loader, so a load-bound fc job pays it in full.
  */
 export function sectionCycles(f: JobFields, cfg: CoreConfig): number {
-  const op = jobOp(f);
-  if (op === 'maxpool') return 0;
-  if (op === 'avgpool') return 1 + f.cout;
-  let c = 0;
-  if (cfg.Pf > 0) c += 1 + f.wordsPerLane * cfg.Pf;
-  if (cfg.Ps > 0) c += 1 + f.wordsPerLane * cfg.Ps;
-  return c + 1 + f.passes * lanes(cfg) + 1 + f.cout;
+  const p = coreProgramCycles(cfg, { ...f, op: jobOp(f) });
+  return p.total - p.descValid;
 }
 
 /** Result path: from the cycle a pixel's last step issues to the first cycle the pixel is complete. */
@@ -157,9 +155,12 @@ export function scheduleProgram(
   let issueEnd = -1; // previous job's last issued step
   let lastIssue = -Infinity;
   let lastOp: JobOp = 'gemm';
-  // residual loader: last s_res beat so far, and the cycle each slot was read (R2 of its pixel's last result)
+  // residual loader: the first cycle it may look at the next job's descriptor; the last s_res beat so far; per slot
+  // the cycles its current pixel's residual is in (res_full set) and read out (res_full cleared, visible)
+  let resLook = 0;
   let resCursor = -1;
-  const slotFree = [-1, -1];
+  const slotSet = [-Infinity, -Infinity];
+  const slotClr = [-Infinity, -Infinity];
   let slot = 0;
   const jobDone: number[] = []; // emitter's last read per job
   jobs.forEach((f, j) => {
@@ -172,7 +173,10 @@ export function scheduleProgram(
     const aStart = Math.max(deriveEnd + 1, actEnd + 2, j >= 2 ? out[j - 2]!.issueEnd + 1 : 0);
     const aEnd = aStart + f.actWords;
     // residual loader: armed after this job's descriptor and the previous jobs' residual beats
-    if (f.residual) resCursor = Math.max(resCursor, deriveEnd);
+    // (in job order: one cycle per job without residuals; s_res_tready the cycle after it sees the descriptor)
+    const resArm = Math.max(resLook, deriveEnd + 1);
+    if (f.residual) resCursor = resArm;
+    else resLook = resArm + 1;
     // issuer: starts once the program is in and the tile is loading (or loaded)
     let ready = Math.max(issueEnd + 1, pEnd + 1, aStart + 1);
     if (op !== lastOp && lastOp !== 'maxpool') ready = Math.max(ready, lastIssue + 1 + t.quiet);
@@ -186,7 +190,7 @@ export function scheduleProgram(
     // every B pixels); once it is, whole periods are skipped exactly
     const snap = (): number[] => {
       const v = [...bankFree.slice(bank), ...bankFree.slice(0, bank), emitLast, s, tEnd];
-      if (f.residual) v.push(resCursor, slotFree[slot]!, slotFree[slot ^ 1]!);
+      if (f.residual) v.push(resCursor, slotSet[slot]!, slotSet[slot ^ 1]!, slotClr[slot]!, slotClr[slot ^ 1]!);
       return v;
     };
     const period = B % 2 === 0 ? B : 2 * B;
@@ -205,8 +209,10 @@ export function scheduleProgram(
             tEnd += n * d;
             if (f.residual) {
               resCursor += n * d;
-              slotFree[0]! += n * d;
-              slotFree[1]! += n * d;
+              for (const a of [slotSet, slotClr]) {
+                a[0]! += n * d;
+                a[1]! += n * d;
+              }
             }
             i += n * period;
             prev = null;
@@ -224,14 +230,20 @@ export function scheduleProgram(
       if (i === 0) start = s;
       let claim = Math.max(s + f.passCycles - 1, bankFree[bank]! + 1);
       if (f.residual) {
-        // this pixel's residual beats into its slot, once the slot's previous pixel has read it
-        const ld = Math.max(resCursor + 1, slotFree[slot]! + 1);
+        // this pixel's residual beats into its slot, once the slot's previous pixel has read it. The claim checks
+        // res_full of the slot, which the slot's previous pixel still holds until its last result is read: a claim
+        // in that window passes (the residual is read well after it arrives), else it waits for its own residual.
+        const [prevSet, prevClr] = [slotSet[slot]!, slotClr[slot]!];
+        const ld = Math.max(resCursor + 1, prevClr);
         resCursor = ld + f.coutGroups - 1;
-        claim = Math.max(claim, resCursor + 1);
+        const set = resCursor + 1;
+        if (claim < prevSet) claim = prevSet;
+        else if (claim >= prevClr) claim = Math.max(claim, set);
+        slotSet[slot] = set;
       }
       tEnd = claim + (f.passes - 1) * f.passCycles;
       if (f.residual) {
-        slotFree[slot] = tEnd + drained;
+        slotClr[slot] = tEnd + drained + 1;
         slot ^= 1;
       }
       const e0 = Math.max(tEnd + complete, emitLast + 1);
@@ -240,6 +252,7 @@ export function scheduleProgram(
       bank = (bank + 1) % B;
       s = tEnd + 1;
     }
+    if (f.residual) resLook = resCursor + 1;
     lastOp = op;
     lastIssue = tEnd;
     issueEnd = tEnd;

@@ -1,0 +1,123 @@
+/**
+ * The core cycle model (src/msq/core/cycle-model.ts, `scheduleProgram`) against Verilator on whole job programs, per
+ * job and exactly: the cycle of every job's last m_out beat (tlast) in the RTL must equal the model's `lastBeat`.
+ * Streams always valid / ready (the model's assumption); every beat is also checked bit-exact against the golden
+ * model (expected beats from runGolden through the compiler, never from a model of the RTL).
+ *
+ * The design is the small core with Ps 4 (not smallCoreConfig's 3): its SP2 section packs 2 items per beat and its
+ * lane count is even, so the program loader writes whole beats (2 SP2 items per clock), as on the board presets
+ * (XC7Z020 N 32 Ps 12, XC7Z045 N 64 Ps 28). The sequences reproduce, small, what drove the model's ResNet-18 errors:
+ *  - fixed-only linear jobs (8-bit fixed weights, every SP2 item zero) split into filter groups: load-bound, so the
+ *    SP2 section's time (items / 2 + 1, not items + 1) decides when the next job starts (the fc jobs' +1536 cycles);
+ *  - a residual graph (conv, maxpool, fused residual add, 1x1 stride-2 downsample, global avgpool, linear): op
+ *    changes (quiet rule), pools, output-bank claims with 4 pixel banks, residual slots, row bands.
+ */
+import { describe, expect, it } from 'vitest';
+import { chooseMultiplier } from '../src/msq/conventions.js';
+import { runGolden } from '../src/msq/golden.js';
+import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
+import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
+import { compileModel, programStimulus, type Program } from '../src/msq/core/compile.js';
+import { coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';
+import { scheduleProgram } from '../src/msq/core/cycle-model.js';
+import { runStreams, type Beat } from '../src/sim/index.js';
+
+const cfg: CoreConfig = smallCoreConfig({ Ps: 4, actDepth: 512, wDepth: 64, maxPasses: 8, cDepth: 64, kMax: 2048 });
+const design = coreSimDesign(generateCore(cfg));
+
+const base: RandomLayerSpec = {
+  op: 'conv2d', cin: 16, h: 8, w: 8, cout: 16, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1],
+  sp2Fraction: 0.5, inBits: 8, inSigned: false, outBits: 8, outSigned: true, fixedBits: 8, sp2Bits: 4,
+};
+
+const beats = (xs: readonly bigint[]): Beat[] => xs.map((data) => ({ data }));
+
+/** All jobs of `prog` back to back in one simulation (no stalls); the cycle of each job's last m_out beat. */
+async function jobEnds(model: QuantModel, prog: Program, seed: number): Promise<number[]> {
+  const g = runGolden(model, randomInput(model, seed), { dump: true });
+  const stim = programStimulus(prog, g.tensors!);
+  const expected: Beat[] = [];
+  for (const s of stim) s.expectedOut.forEach((data, q) => expected.push({ data, last: q === s.expectedOut.length - 1 }));
+  const r = await runStreams(design, {
+    inputs: { s_wgt: beats(stim.flatMap((s) => s.wgt)), s_act: beats(stim.flatMap((s) => s.act)), s_res: beats(stim.flatMap((s) => s.res)) },
+    expected: { m_out: expected },
+  });
+  return r.outputs.m_out!.filter((b) => b.last).map((b) => b.cycle);
+}
+
+/** Model vs RTL per job: `name: model - rtl` for every job whose end differs (empty when exact). */
+function diffs(prog: Program, rtl: number[]): string[] {
+  const st = scheduleProgram(prog.jobs.map((j) => j.spec), cfg);
+  expect(rtl.length).toBe(prog.jobs.length);
+  return st.flatMap((s, j) => (s.lastBeat === rtl[j] ? [] : [`job ${j} ${prog.jobs[j]!.spec.name}: model ${s.lastBeat} - rtl ${rtl[j]} = ${s.lastBeat - rtl[j]!}`]));
+}
+
+/** A small ResNet-like graph: stem conv, maxpool, basic block with fused residual add, stride-2 block with a 1x1
+ *  downsample, global average pool, flatten, a fixed-only linear layer split into filter groups. */
+function resnetLike(seed: number, H = 12, W = 12): QuantModel {
+  let n = 0;
+  const conv = (name: string, input: string, cin: number, h: number, w: number, cout: number, k: number, s: number, pad: number, inBits: number): QuantLayer => {
+    const m = randomLayerModel({ ...base, cin, h, w, cout, k: [k, k], stride: [s, s], pad: [pad, pad, pad, pad], inBits, outBits: 6, outSigned: true }, seed * 31 + n++);
+    return { ...(m.layers[0] as Extract<QuantLayer, { op: 'conv2d' }>), name, input };
+  };
+  const addMul = (): { Ma: number; Mb: number; S: number } => {
+    const x = chooseMultiplier(0.6);
+    const y = chooseMultiplier(0.45);
+    const S = Math.min(x.S, y.S);
+    return { Ma: Math.round(x.M / 2 ** (x.S - S)), Mb: Math.round(y.M / 2 ** (y.S - S)), S };
+  };
+  const [sh, sw] = [windowOut(H, 3, 1, 1, 1), windowOut(W, 3, 1, 1, 1)];
+  const [mh, mw] = [windowOut(sh, 3, 2, 1, 1), windowOut(sw, 3, 2, 1, 1)];
+  const [dh, dw] = [windowOut(mh, 3, 2, 1, 1), windowOut(mw, 3, 2, 1, 1)];
+  const fc = randomLayerModel({ ...base, op: 'linear', cin: 40, h: 1, w: 1, cout: 30, sp2Fraction: 0, inBits: 8, inSigned: true }, seed * 31 + 99);
+  const layers: QuantLayer[] = [
+    conv('stem', 'input', 3, H, W, 24, 3, 1, 1, 8),
+    { name: 'stem_r', op: 'relu', input: 'stem' },
+    { name: 'mp', op: 'maxpool', input: 'stem_r', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] },
+    conv('b1c1', 'mp', 24, mh, mw, 24, 3, 1, 1, 6),
+    { name: 'b1r1', op: 'relu', input: 'b1c1' },
+    conv('b1c2', 'b1r1', 24, mh, mw, 24, 3, 1, 1, 6),
+    { name: 'b1add', op: 'add', inputs: ['b1c2', 'mp'], ...addMul(), out: { bits: 6, signed: true, scale: 1 } },
+    { name: 'b1r2', op: 'relu', input: 'b1add' },
+    conv('b2c1', 'b1r2', 24, mh, mw, 40, 3, 2, 1, 6),
+    { name: 'b2r1', op: 'relu', input: 'b2c1' },
+    conv('b2c2', 'b2r1', 40, dh, dw, 40, 3, 1, 1, 6),
+    conv('b2ds', 'b1r2', 24, mh, mw, 40, 1, 2, 0, 6),
+    { name: 'b2add', op: 'add', inputs: ['b2c2', 'b2ds'], ...addMul(), out: { bits: 6, signed: true, scale: 1 } },
+    { name: 'b2r2', op: 'relu', input: 'b2add' },
+    { name: 'gap', op: 'globalavgpool', input: 'b2r2', ...chooseMultiplier(1 / (dh * dw)), out: { bits: 8, signed: true, scale: 1 } },
+    { name: 'flat', op: 'flatten', input: 'gap' },
+    { ...(fc.layers[0] as Extract<QuantLayer, { op: 'linear' }>), name: 'fc', input: 'flat', inFeatures: 40 },
+  ];
+  return parseQuantModel({
+    format: 'accelforge-msq', version: 1, note: 'cycle-model program test graph',
+    input: { name: 'input', shape: [3, H, W], bits: 8, signed: false, scale: 1 },
+    layers, output: 'fc',
+  });
+}
+
+describe('msq core cycle model vs Verilator: whole programs, every job end exact', () => {
+  it('the design streams SP2 items 2 per clock (as the board presets do)', () => {
+    expect(weightItemsPerClock(cfg, 'sp2')).toBe(2);
+    expect(weightItemsPerClock(cfg, 'fixed')).toBe(1);
+  });
+
+  it('fixed-only linear layers split into filter groups (load-bound jobs back to back)', async () => {
+    // 8-bit fixed weights only, 256 inputs -> 16 words per lane per pass; wDepth 64 caps a job at 4 passes (8 filters)
+    const model = randomLayerModel({ ...base, op: 'linear', cin: 256, h: 1, w: 1, cout: 37, sp2Fraction: 0, inSigned: true }, 5);
+    const prog = compileModel(model, cfg);
+    expect(prog.jobs.length).toBeGreaterThanOrEqual(4);
+    for (const j of prog.jobs) expect(j.spec.outH * j.spec.outW * j.spec.passes * j.spec.passCycles).toBeLessThan(j.spec.wordsPerLane * cfg.Ps / 2);
+    expect(diffs(prog, await jobEnds(model, prog, 11))).toEqual([]);
+  }, 120_000);
+
+  it('a residual graph: conv, maxpool, fused residual add, downsample, global avgpool, fixed-only linear', async () => {
+    const model = resnetLike(3);
+    const prog = compileModel(model, cfg);
+    const ops = new Set(prog.jobs.map((j) => j.spec.op));
+    expect(ops).toEqual(new Set(['gemm', 'maxpool', 'avgpool']));
+    expect(prog.jobs.filter((j) => j.spec.residual).length).toBeGreaterThanOrEqual(2);
+    expect(diffs(prog, await jobEnds(model, prog, 12))).toEqual([]);
+  }, 120_000);
+});

@@ -13,6 +13,7 @@ import { parseQuantModel } from './model.js';
 
 const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR --core [--n N --pf PF --ps PS --rq RQ --dsp-pack 1|2] [--act-depth D --w-depth D --c-depth D --max-passes P --k-max K] [--seed S]
        accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--dsp-pack 1|2] [--layer NAME]... | --network [--seed S]
+       accelforge msq sweep --board xc7z020|xc7z045 --core [--n 16,32,64] [--sp2-act-bits 4,8] [--slices FILE] [--lut-cap 0.8] [--dsp-cap 1.0] [--bram-cap 0.9] [--workers K] [--json FILE]
        accelforge msq sweep --board xc7z020|xc7z045 [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--dsp-pack 1|2] [--workers K] [--json FILE]`;
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
@@ -125,10 +126,16 @@ async function sweep(argv: string[]): Promise<void> {
       workers: { type: 'string' },
       'dsp-pack': { type: 'string' },
       json: { type: 'string' },
+      core: { type: 'boolean' },
+      'sp2-act-bits': { type: 'string' },
+      slices: { type: 'string' },
+      'bram-cap': { type: 'string' },
     },
   });
   if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
   const board = loadBoard(values.board);
+  if (values.core) return sweepCore(board, values);
+  for (const k of ['sp2-act-bits', 'slices', 'bram-cap'] as const) if (values[k] !== undefined) fail(`--${k}`, 'is an option of --core');
   const Ns = (values.n ?? '8,16').split(',').map((s) => intOpt('n', s, 8, 1, 64));
   const { sweepBoard, formatSweep } = await import('./rtl/sweep.js');
   const dspPack = intOpt('dsp-pack', values['dsp-pack'], 1, 1, 2) as 1 | 2;
@@ -148,6 +155,82 @@ async function sweep(argv: string[]): Promise<void> {
     // <name>.summary.{json,md,html} beside it: the report page with the sweep charts (src/report)
     const written = await writeFolderReport(values.json);
     process.stdout.write(`wrote ${values.json} and ${written.join(', ')}\n`);
+  }
+}
+
+/**
+ * `msq sweep --core`: size the MSQ core for a board. Lane slices (fixed lanes, packed pairs, SP2 lanes per
+ * sp2ActBits; 1/2/4 units) and a requantizer unit are synthesized in parallel worker processes (or read from
+ * `--slices FILE`, e.g. bench/results/msq-core-slices.json); each family is fitted linearly (checked on the middle
+ * point) and EXTRAPOLATED to the board size; the control (loaders, issuer, banks, emitter) comes from the recorded
+ * synthesis of whole small cores in bench/results/msq-core-slices.json when present. Picks the configuration with the
+ * lowest ResNet-18 latency (cycle model, shape-level plan) under the DSP / LUT / BRAM36 caps.
+ */
+async function sweepCore(board: import('../board/index.js').Board, values: Record<string, string | boolean | undefined>): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { PROJECT_ROOT } = await import('../version.js');
+  const sizing = await import('./core/sizing.js');
+  const { coreLanes } = await import('./core/lanes.js');
+  const { coreRqa } = await import('./core/rqa.js');
+  const { emitVerilog } = await import('../hdl/index.js');
+  const list = (name: string, v: unknown, dflt: string, lo: number, hi: number): number[] =>
+    String(v ?? dflt).split(',').map((x) => intOpt(name, x, 0, lo, hi));
+  const Ns = list('n', values.n, '16,32,64', 2, 256);
+  const sp2ActBits = list('sp2-act-bits', values['sp2-act-bits'], '4,8', 2, 8);
+  const caps = {
+    lut: numOpt('lut-cap', values['lut-cap'] as string | undefined, 0.8),
+    dsp: numOpt('dsp-cap', values['dsp-cap'] as string | undefined, 1.0),
+    bram36: numOpt('bram-cap', values['bram-cap'] as string | undefined, 0.9),
+  };
+  for (const [k, v] of Object.entries(caps)) if (!(v > 0 && v <= 1)) fail(`--${k === 'bram36' ? 'bram' : k}-cap`, `must be in (0, 1], got ${v}`);
+  const recorded = join(PROJECT_ROOT, 'bench', 'results', 'msq-core-slices.json');
+  let slices: import('./core/sizing.js').CoreSlices;
+  let source: string;
+  if (values.slices) {
+    const f = String(values.slices);
+    if (!existsSync(f)) fail('--slices', `no such file: ${f}`);
+    let j: { slices?: import('./core/sizing.js').CoreSlices };
+    try {
+      j = JSON.parse(readFileSync(f, 'utf8')) as typeof j;
+    } catch (e) {
+      fail('--slices', `not valid JSON (${(e as Error).message.split('\n')[0]})`);
+    }
+    if (!j.slices?.fits) fail('--slices', `${f} holds no slice fits (write one with bench/msq-core.ts --slices)`);
+    slices = sizing.normalizeSlices(j.slices);
+    source = `recorded slices (${f})`;
+  } else {
+    const kinds: import('./core/sizing.js').SliceKind[] = ['fixed', 'pair', 'sp2'];
+    const total = Ns.length * (2 + sp2ActBits.length) * sizing.SLICE_UNITS.length + Ns.length;
+    const bar = progress(total, 'msq sweep --core: synthesizing lane slices');
+    const fresh = await sizing.synthesizeCoreSlices(Ns, (cfg) => ({ files: emitVerilog(coreLanes(cfg, 'slice_lanes')), top: 'slice_lanes' }), {
+      kinds,
+      sp2ActBits,
+      rqaVerilog: (cfg) => ({ files: emitVerilog(coreRqa(cfg, 'slice_rqa', 8)), top: 'slice_rqa' }),
+      workers: values.workers ? intOpt('workers', values.workers as string, 2, 1, 64) : undefined,
+      onProgress: (_d, _t, label) => bar.tick(1, label),
+    });
+    bar.stop();
+    const rec = existsSync(recorded) ? (JSON.parse(readFileSync(recorded, 'utf8')) as { slices?: import('./core/sizing.js').CoreSlices }).slices : undefined;
+    slices = sizing.normalizeSlices({ ...fresh, control: rec?.control ?? fresh.control });
+    source = `lane slices synthesized now${rec?.control ? '; control from bench/results/msq-core-slices.json' : ''}`;
+  }
+  const r = sizing.sizeCore(board, slices, sizing.PLACEHOLDER_OVERHEAD, { Ns, caps, sp2ActBits });
+  const row = (c: import('./core/sizing.js').SizedCore): string => {
+    const k = c.cfg;
+    return `N=${k.N} Pf=${k.Pf} Ps=${k.Ps} Rq=${k.Rq} pack=${k.dspPack} sp2ActBits=${k.sp2ActBits ?? k.A} | LUT ${(100 * c.resources.util.lut).toFixed(0)}% DSP ${(100 * c.resources.util.dsp).toFixed(0)}% BRAM36 ${(100 * c.resources.util.bram36).toFixed(0)}% | peak ${c.peakGopsAt100.toFixed(1)} GOPS @100 MHz${c.peakGopsAtFmax ? `, ${c.peakGopsAtFmax.toFixed(1)} @ est. ${c.resources.estFmaxMHz} MHz` : ''} | ResNet-18 ${c.latency.ms.toFixed(2)} ms, conv efficiency ${(100 * c.latency.convEfficiency).toFixed(1)}%`;
+  };
+  const lines = [
+    `msq sweep --core ${board.id}: ${r.evaluated} configurations evaluated (${source}); resources are EXTRAPOLATED estimates (no place and route), ResNet-18 from the cycle model (shape-level plan, DDR at the board's assumed ${board.ddr.deratedGBps} GB/s)`,
+    `best:       ${row(r.best)}`,
+    ...r.runnersUp.slice(0, 5).map((c) => `runner-up:  ${row(c)}`),
+    r.fixedOnly ? `fixed only: ${row(r.fixedOnly)}` : 'fixed only: none fits',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  if (values.json) {
+    const strip = (c: import('./core/sizing.js').SizedCore) => ({ config: c.cfg, ratio: c.ratio, resources: c.resources, peakGopsAt100MHz: c.peakGopsAt100, peakGopsAtEstFmax: c.peakGopsAtFmax, resnet18: { ms: c.latency.ms, convEfficiency: c.latency.convEfficiency, effectiveGops: c.latency.effectiveGops } });
+    await writeFileAtomic(String(values.json), JSON.stringify({ kind: 'msq-core-sweep', board: board.id, caps, source, evaluated: r.evaluated, best: strip(r.best), runnersUp: r.runnersUp.map(strip), fixedOnly: r.fixedOnly ? strip(r.fixedOnly) : null }, null, 2) + '\n');
+    process.stdout.write(`wrote ${String(values.json)}\n`);
   }
 }
 

@@ -55,7 +55,7 @@ function diffs(prog: Program, rtl: number[]): string[] {
 
 /** A small ResNet-like graph: stem conv, maxpool, basic block with fused residual add, stride-2 block with a 1x1
  *  downsample, global average pool, flatten, a fixed-only linear layer split into filter groups. */
-function resnetLike(seed: number, H = 12, W = 12): QuantModel {
+function resnetLike(seed: number, H = 12, W = 12, c1 = 24, c2 = 40, classes = 30): QuantModel {
   let n = 0;
   const conv = (name: string, input: string, cin: number, h: number, w: number, cout: number, k: number, s: number, pad: number, inBits: number): QuantLayer => {
     const m = randomLayerModel({ ...base, cin, h, w, cout, k: [k, k], stride: [s, s], pad: [pad, pad, pad, pad], inBits, outBits: 6, outSigned: true }, seed * 31 + n++);
@@ -70,25 +70,25 @@ function resnetLike(seed: number, H = 12, W = 12): QuantModel {
   const [sh, sw] = [windowOut(H, 3, 1, 1, 1), windowOut(W, 3, 1, 1, 1)];
   const [mh, mw] = [windowOut(sh, 3, 2, 1, 1), windowOut(sw, 3, 2, 1, 1)];
   const [dh, dw] = [windowOut(mh, 3, 2, 1, 1), windowOut(mw, 3, 2, 1, 1)];
-  const fc = randomLayerModel({ ...base, op: 'linear', cin: 40, h: 1, w: 1, cout: 30, sp2Fraction: 0, inBits: 8, inSigned: true }, seed * 31 + 99);
+  const fc = randomLayerModel({ ...base, op: 'linear', cin: c2, h: 1, w: 1, cout: classes, sp2Fraction: 0, inBits: 8, inSigned: true }, seed * 31 + 99);
   const layers: QuantLayer[] = [
-    conv('stem', 'input', 3, H, W, 24, 3, 1, 1, 8),
+    conv('stem', 'input', 3, H, W, c1, 3, 1, 1, 8),
     { name: 'stem_r', op: 'relu', input: 'stem' },
     { name: 'mp', op: 'maxpool', input: 'stem_r', kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] },
-    conv('b1c1', 'mp', 24, mh, mw, 24, 3, 1, 1, 6),
+    conv('b1c1', 'mp', c1, mh, mw, c1, 3, 1, 1, 6),
     { name: 'b1r1', op: 'relu', input: 'b1c1' },
-    conv('b1c2', 'b1r1', 24, mh, mw, 24, 3, 1, 1, 6),
+    conv('b1c2', 'b1r1', c1, mh, mw, c1, 3, 1, 1, 6),
     { name: 'b1add', op: 'add', inputs: ['b1c2', 'mp'], ...addMul(), out: { bits: 6, signed: true, scale: 1 } },
     { name: 'b1r2', op: 'relu', input: 'b1add' },
-    conv('b2c1', 'b1r2', 24, mh, mw, 40, 3, 2, 1, 6),
+    conv('b2c1', 'b1r2', c1, mh, mw, c2, 3, 2, 1, 6),
     { name: 'b2r1', op: 'relu', input: 'b2c1' },
-    conv('b2c2', 'b2r1', 40, dh, dw, 40, 3, 1, 1, 6),
-    conv('b2ds', 'b1r2', 24, mh, mw, 40, 1, 2, 0, 6),
+    conv('b2c2', 'b2r1', c2, dh, dw, c2, 3, 1, 1, 6),
+    conv('b2ds', 'b1r2', c1, mh, mw, c2, 1, 2, 0, 6),
     { name: 'b2add', op: 'add', inputs: ['b2c2', 'b2ds'], ...addMul(), out: { bits: 6, signed: true, scale: 1 } },
     { name: 'b2r2', op: 'relu', input: 'b2add' },
     { name: 'gap', op: 'globalavgpool', input: 'b2r2', ...chooseMultiplier(1 / (dh * dw)), out: { bits: 8, signed: true, scale: 1 } },
     { name: 'flat', op: 'flatten', input: 'gap' },
-    { ...(fc.layers[0] as Extract<QuantLayer, { op: 'linear' }>), name: 'fc', input: 'flat', inFeatures: 40 },
+    { ...(fc.layers[0] as Extract<QuantLayer, { op: 'linear' }>), name: 'fc', input: 'flat', inFeatures: c2 },
   ];
   return parseQuantModel({
     format: 'accelforge-msq', version: 1, note: 'cycle-model program test graph',
@@ -112,12 +112,18 @@ describe('msq core cycle model vs Verilator: whole programs, every job end exact
     expect(diffs(prog, await jobEnds(model, prog, 11))).toEqual([]);
   }, 120_000);
 
-  it('a residual graph: conv, maxpool, fused residual add, downsample, global avgpool, fixed-only linear', async () => {
-    const model = resnetLike(3);
-    const prog = compileModel(model, cfg);
-    const ops = new Set(prog.jobs.map((j) => j.spec.op));
-    expect(ops).toEqual(new Set(['gemm', 'maxpool', 'avgpool']));
-    expect(prog.jobs.filter((j) => j.spec.residual).length).toBeGreaterThanOrEqual(2);
-    expect(diffs(prog, await jobEnds(model, prog, 12))).toEqual([]);
-  }, 120_000);
+  const graphs: [string, () => QuantModel][] = [
+    ['12x12, 24 / 40 channels', () => resnetLike(3)],
+    ['odd 11x9, 20 / 36 channels (2-3 output words per pixel), 50 classes', () => resnetLike(8, 11, 9, 20, 36, 50)],
+  ];
+  graphs.forEach(([title, make], i) => {
+    it(`a residual graph (conv, maxpool, fused residual add, downsample, global avgpool, fixed-only linear): ${title}`, async () => {
+      const model = make();
+      const prog = compileModel(model, cfg);
+      const ops = new Set(prog.jobs.map((j) => j.spec.op));
+      expect(ops).toEqual(new Set(['gemm', 'maxpool', 'avgpool']));
+      expect(prog.jobs.filter((j) => j.spec.residual).length).toBeGreaterThanOrEqual(2);
+      expect(diffs(prog, await jobEnds(model, prog, 12 + i))).toEqual([]);
+    }, 120_000);
+  });
 });

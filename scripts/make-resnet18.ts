@@ -9,10 +9,11 @@
  *  - Quantization ("ResNet-18 (4-bit, synthetic weights)", issue 4): quantizeFloatModel, variance rule; every conv
  *    INCLUDING conv1 has 4-bit MSQ weights (fixed / SP2 split by the rule at the ratio), 4-bit output activations;
  *    the network input stays 8-bit; fc keeps 8-bit fixed weights and 8-bit outputs (logits).
- *  - Ratio: RESNET18_RATIO = 1.2 SP2 filters per fixed filter = Ps / Pf = 12 / 10 of the MSQ core configuration chosen
- *    for XC7Z020 (N 32, Pf 10, Ps 12, Rq 4, dspPack 2; src/msq/core/sizing.ts, bench/results/msq-core.json), so a
- *    layer's filters fill the fixed and SP2 lanes of a pass together (64 filters: 29 fixed + 35 SP2 in 3 passes of
- *    22 lanes). The XC7Z045 core runs the same model (SP2 filters beyond its Ps lanes spill to spare fixed lanes).
+ *  - Ratio: RESNET18_RATIO = 2.2 SP2 filters per fixed filter = Ps / Pf = 22 / 10 of the MSQ core configuration chosen
+ *    for XC7Z020 with SP2 lanes on 4-bit activations (N 32, Pf 10, Ps 22, Rq 4, dspPack 2, sp2ActBits 4;
+ *    src/msq/core/sizing.ts, bench/results/msq-core.json), so a layer's filters fill the fixed and SP2 lanes of a
+ *    pass together (64 filters: 20 fixed + 44 SP2 in 2 passes of 32 lanes). The XC7Z045 core (Pf 24, Ps 40) runs the
+ *    same model: 20 fixed + 44 SP2 filters in one pass of 64 lanes (4 SP2 filters spill to its spare fixed lanes).
  * The JSON is ~30 MB: the gzip of it with default options is shipped as examples/resnet18.json.gz (`--ship`); other
  * options write only the JSON (default .cache/resnet18.json, git-ignored).
  *
@@ -108,7 +109,7 @@ export function syntheticImage(seed = 224): { pixels: Uint8Array; real: Float64A
 /**
  * SP2-per-fixed filter ratio of the shipped example: Ps / Pf of the XC7Z020 MSQ core configuration (see the header).
  */
-export const RESNET18_RATIO = 1.2;
+export const RESNET18_RATIO = 2.2;
 
 export function makeResnet18(opts: { ratio?: number; rule?: SchemeRule } = {}): QuantModel {
   const fm = makeResnet18Float();

@@ -220,6 +220,10 @@ export function planShapeJobs(s: NetShape, cfg: CoreConfig): TileJob[] {
     const nF = f1 - f0, nQ = q1 - q0;
     const cout = nF + nQ;
     const passes = passesFor(nF, nQ, cfg, s.sp2Bits, s.actBits);
+    // fixed4 unless SP2 filters spill to fixed lanes with integer weights past [-8, 7] (the compiler checks the values;
+    // the shape level assumes the largest SP2 value occurs)
+    const spilled = nQ > passes * (sp2LanesTake(cfg, s.actBits) ? cfg.Ps : 0);
+    const fixed4 = s.fixedBits <= 4 && (!spilled || maxIntWeight('sp2', s.sp2Bits) <= 7);
     const coutGroups = ceilDiv(cout, N);
     const passCycles = Math.max(minPassCycles(cfg, 'gemm', steps), ceilDiv(coutGroups, passes));
     for (let r0 = 0; r0 < outH; r0 += R) {
@@ -231,7 +235,7 @@ export function planShapeJobs(s: NetShape, cfg: CoreConfig): TileJob[] {
         name: `${s.name}[g${gi},r${r0}]`,
         macs: s.cin * s.kh * s.kw * cout * rows * outW,
         fields: {
-          op: 'gemm', fixed4: s.fixedBits <= 4, residual: s.residual, padT: Math.max(0, g.pad[0] - r0 * g.sh), padL: g.pad[1], sh: g.sh, inH, inW: g.inW, outH: rows, outW, kh: g.kh, kw: g.kw,
+          op: 'gemm', fixed4, residual: s.residual, padT: Math.max(0, g.pad[0] - r0 * g.sh), padL: g.pad[1], sh: g.sh, inH, inW: g.inW, outH: rows, outW, kh: g.kh, kw: g.kw,
           cinGroups, passes, steps, passCycles, cout, coutGroups, wordsPerLane: passes * steps, actWords: inH * g.inW * cinGroups,
         },
       });

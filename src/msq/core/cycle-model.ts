@@ -1,26 +1,18 @@
 /**
  * Cycle model of the MSQ core (docs/msq-core.md): cycles of one job from its descriptor fields and the CoreConfig,
- * and the latency of a job program with loading overlapped and a DDR bound. Derived from the schedule, not fitted:
+ * and the latency of a job program with loading overlapped and a DDR bound. Derived from the RTL's schedule
+ * (docs/msq-core-rtl.md), not fitted: `scheduleProgram` replays the program loader (sections at the RTL's items per
+ * clock), the activation and residual loaders, the issuer (pixels, passes, claims of output banks and residual slots,
+ * row waits, the quiet rule between ops), the result path and the emitter, job by job and pixel by pixel.
  *
- *   program   s_wgt beats of the job program: the five sections of the contract, each section
- *             ceil(items / floor(W / itemBits)) beats (`programBeats`)
- *   load      activations (actWords beats on s_act) and the program (on s_wgt) arrive in parallel, one beat per clock
- *             each, into the job's banks: load = max(actWords, programBeats)
- *   issue     pixels * passes * passCycles cycles (steady state: passCycles per pass per output pixel, requantization
- *             and output of a pixel overlap the next pixel's passes)
- *   fill      `CoreTiming.fill` cycles from the job's start to its first issued step (descriptor decode, bank switch)
- *   drain     from the last issued step to the job's last m_out beat: bank read, lane pipeline, requantizer
- *             serialization of the last pass, requantizer / residual-add stages, the last pixel's output beats
- *   program   jobs in order with no reset; job j+1 loads into the other banks while job j computes. The banks of job
- *             j+2 are free once job j has finished (its last output beat). Job j+1 starts after job j's last beat
- *             (fill / drain are paid per job), and once its own load is complete.
  *   DDR       every stream beat moves W = N*A bits through DDR (the host's DMA streams the packed words): per job
  *             bytes = (actWords + programBeats + residual beats + output beats) * W / 8, at the board's derated
  *             bandwidth (an ASSUMPTION written in the board file). With transfers overlapped, a job costs
  *             max(its core cycles, its DDR cycles).
  *
- * The pipeline constants (`CoreTiming`) follow the core's RTL schedule (docs/msq-core-rtl.md); test/msq-core-cycle.test.ts
- * checks the model against Verilator cycle counts.
+ * Checked against Verilator with streams always valid / ready: test/msq-core-cycle.test.ts (single jobs, the MNIST
+ * program), test/msq-core-cycle-program.test.ts (every job end exact: load-bound fixed-only linear jobs, residual
+ * graphs), bench/msq-core-resnet18-rtl.ts (ResNet-18 on the board presets: every job end exact, 2026-11-22).
  */
 import type { Board } from '../../board/index.js';
 import { coreProgramCycles, coreRtlTiming, type CoreRtlTiming } from './rtl.js';
@@ -130,11 +122,13 @@ export interface JobStamps {
  *  - activation loader: arms the cycle after the job's descriptor is derived (and two cycles after job j-1's last
  *    activation beat, and after job j-2's last issued step), then one beat per clock;
  *  - residual loader: in job order, per pixel coutGroups beats into one of two slots once the slot's previous pixel
- *    has read it (R2 of its last result);
+ *    has read it (R2 of its last result); one cycle per job without residuals, s_res_tready the cycle after the
+ *    loader sees the job's descriptor;
  *  - issuer: IDLE (job j-1 issued, program and activations loaded; a job whose op differs from the previous
  *    non-MAXPOOL job's waits until no step was issued for `quiet` cycles), SETUP, then per pixel passes * passCycles
  *    cycles; a pixel claims its output bank (pixel index mod pixelBanks, counted across jobs) and residual slot at
- *    the last step of its first pass, stalling there until pixel i - pixelBanks has left the bank;
+ *    the last step of its first pass, stalling there until pixel i - pixelBanks has left the bank and while the
+ *    slot's res_full is clear (the slot's previous pixel keeps it set until read: a claim in that window passes);
  *  - result path `complete`, then the emitter: coutGroups words per pixel, one per clock, in pixel order, the first
  *    beat `emit` cycles after the pixel is complete; a pixel leaves its bank when its last word is read.
  */

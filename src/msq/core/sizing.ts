@@ -1,10 +1,12 @@
 /**
- * Board sizing of the MSQ core: pick (N, Pf, Ps, Rq, dspPack, depths) per board maximizing ResNet-18 throughput
- * (the core cycle model with the board's DDR assumption) under DSP <= 100 %, LUT <= 80 %, BRAM36 <= 90 %.
+ * Board sizing of the MSQ core: pick (N, Pf, Ps, Rq, dspPack, sp2ActBits, depths) per board maximizing ResNet-18
+ * throughput (the core cycle model with the board's DDR assumption) under DSP <= 100 %, LUT <= 80 %, BRAM36 <= 90 %.
+ * sp2ActBits (docs/msq-core.md): SP2 lanes on fewer activation bits are cheaper (their own slice fits per value), and
+ * a layer whose input activations are wider (ResNet-18's 8-bit conv1) runs every filter on the fixed lanes.
  *
  * Resources:
  *  - GEMM lanes: synthesized slices of the core's own lanes (src/msq/core/lanes.ts `coreLanes`) with 1, 2 and 4 units
- *    of each kind (fixed lanes, packed fixed pairs, SP2 lanes) per N, fitted `a + b * units` on 1 and 4 units and
+ *    of each kind (fixed lanes, packed fixed pairs, SP2 lanes per sp2ActBits: `sliceKey`) per N, fitted `a + b * units` on 1 and 4 units and
  *    checked on 2 (as src/msq/rtl/sweep.ts does); the board-size core is an EXTRAPOLATION of those lines (said so).
  *    An N that was not synthesized is interpolated / extrapolated linearly in N from the two nearest synthesized N
  *    (also said so).

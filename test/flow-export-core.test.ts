@@ -12,7 +12,7 @@
  * format read by numpy, and one-line refusals (wrong model, no model). Vivado itself is not available here.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync, cpSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync, cpSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -292,12 +292,20 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
       [undefined, /^--model: missing: .* msq build --core folder/],
       [join(tmp, 'nope.q.json'), /^--model: .*does not exist/],
     ];
+    // msq build --core copies the model into its folder: take it away for the "without a model" case
+    const copied = join(build, 'model.q.json');
+    const saved = existsSync(copied) ? readFileSync(copied) : undefined;
+    if (saved) rmSync(copied);
+    try {
     for (const [m, msg] of cases) {
       const e = await exportDesign({ designDir: build, board: 'pynq-z2', out: dest, ...(m ? { model: m } : {}), check: false }).then(() => undefined, (err: unknown) => err);
       expect(e).toBeInstanceOf(UserError);
       expect((e as Error).message).toMatch(msg);
       expect((e as Error).message).not.toContain('\n');
       expect(existsSync(dest)).toBe(false);
+    }
+    } finally {
+      if (saved) writeFileSync(copied, saved);
     }
   }, 60_000);
 });

@@ -288,6 +288,9 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const roundQ = [flag('round0_q'), flag('round1_q')];
   const actOk = [flag('act_ok0_q'), flag('act_ok1_q')];
   const resFull = [flag('res_full0_q'), flag('res_full1_q')];
+  // generation of the residual pixel held in slot k (flips every second residual pixel): res_full alone cannot tell
+  // the slot's previous pixel (two residual pixels earlier, still being read) from the one the issuer claims for
+  const resGen = [flag('res_gen0_q'), flag('res_gen1_q')];
   const busyQ = Array.from({ length: NB }, (_, k) => flag(`busy${k}_q`));
   const fullQ = Array.from({ length: NB }, (_, k) => flag(`full${k}_q`));
   const pick = (arr: Signal[], b: Expr): Expr => sel2(b, arr[1]!, arr[0]!);
@@ -658,6 +661,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const rb = m.let('rl_bank', rj.bit(0));
   const rLoad = flag('rl_load_q');
   const rSlot = flag('rl_slot_q');
+  const rGen = flag('rl_gen_q');
   const rg = m.reg('rl_group_q', CGB, { reset: 0 });
   const rox = m.reg('rl_x_q', 16, { reset: 0 });
   const roy = m.reg('rl_y_q', 16, { reset: 0 });
@@ -682,6 +686,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
     p.if(rPixEnd, () => {
       p.set(rg, 0);
       p.set(rSlot, rSlot.not());
+      p.if(rSlot, () => p.set(rGen, rGen.not()));
       p.if(rLastX, () => {
         p.set(rox, 0);
         p.if(rLastY, () => {
@@ -756,6 +761,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const cmBase = m.reg('is_cm_base_q', CMA, { reset: null });
   const ibank = m.reg('is_pix_bank_q', PBB, { reset: 0 });
   const islot = flag('is_res_slot_q');
+  const iGen = flag('is_res_gen_q');
   const pmJb = Array.from({ length: NB }, (_, k) => flag(`pm_job${k}_q`));
   const pmLast = Array.from({ length: NB }, (_, k) => flag(`pm_last${k}_q`));
 
@@ -772,7 +778,9 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   const rowsOk = m.let('is_rows_ok', pick(actOk, ib).or(rowsIn));
   const stall = m.let(
     'is_stall',
-    claim.and(pickAny(busyQ, ibank).or(jRes.and(pick(resFull, islot).not()))).or(pixFirst.and(rowsOk.not())),
+    claim
+      .and(pickAny(busyQ, ibank).or(jRes.and(pick(resFull, islot).and(pick(resGen, islot).eq(iGen)).not())))
+      .or(pixFirst.and(rowsOk.not())),
   );
   const go = m.let('is_go', run.and(stall.not()));
   const issue = m.let('is_issue', go.and(kstep.le(jStepsM1)));
@@ -897,7 +905,10 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
         p.if(pixEnd, () => {
           p.set(wAddr, 0);
           p.set(ibank, ibank.add(1).trunc(PBB));
-          p.if(jRes, () => p.set(islot, islot.not()));
+          p.if(jRes, () => {
+            p.set(islot, islot.not());
+            p.if(islot, () => p.set(iGen, iGen.not()));
+          });
           p.if(lastX.not(), () => {
             p.set(ox, ox.add(1).trunc(16));
             const nx = ix0.add(jSw).trunc(CW);
@@ -1325,7 +1336,10 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
       p.if(aLast.and(is(ab)), () => p.set(actOk[k]!, 1));
       // residual slot k
       p.if(resClear.and(is(r2Slot)), () => p.set(resFull[k]!, 0));
-      p.if(rPixEnd.and(is(rSlot)), () => p.set(resFull[k]!, 1));
+      p.if(rPixEnd.and(is(rSlot)), () => {
+        p.set(resFull[k]!, 1);
+        p.set(resGen[k]!, rGen);
+      });
     }
     for (let k = 0; k < NB; k++) {
       // output pixel bank k: claimed by the issuer, complete after its last result, freed when its last word is read

@@ -127,8 +127,8 @@ export interface JobStamps {
  *  - issuer: IDLE (job j-1 issued, program and activations loaded; a job whose op differs from the previous
  *    non-MAXPOOL job's waits until no step was issued for `quiet` cycles), SETUP, then per pixel passes * passCycles
  *    cycles; a pixel claims its output bank (pixel index mod pixelBanks, counted across jobs) and residual slot at
- *    the last step of its first pass, stalling there until pixel i - pixelBanks has left the bank and while the
- *    slot's res_full is clear (the slot's previous pixel keeps it set until read: a claim in that window passes);
+ *    the last step of its first pass, stalling there until pixel i - pixelBanks has left the bank and the pixel's own
+ *    residual is in its slot;
  *  - result path `complete`, then the emitter: coutGroups words per pixel, one per clock, in pixel order, the first
  *    beat `emit` cycles after the pixel is complete; a pixel leaves its bank when its last word is read.
  */
@@ -150,10 +150,9 @@ export function scheduleProgram(
   let lastIssue = -Infinity;
   let lastOp: JobOp = 'gemm';
   // residual loader: the first cycle it may look at the next job's descriptor; the last s_res beat so far; per slot
-  // the cycles its current pixel's residual is in (res_full set) and read out (res_full cleared, visible)
+  // the cycle its current pixel's residual has been read out (res_full cleared, visible)
   let resLook = 0;
   let resCursor = -1;
-  const slotSet = [-Infinity, -Infinity];
   const slotClr = [-Infinity, -Infinity];
   let slot = 0;
   const jobDone: number[] = []; // emitter's last read per job
@@ -184,7 +183,7 @@ export function scheduleProgram(
     // every B pixels); once it is, whole periods are skipped exactly
     const snap = (): number[] => {
       const v = [...bankFree.slice(bank), ...bankFree.slice(0, bank), emitLast, s, tEnd];
-      if (f.residual) v.push(resCursor, slotSet[slot]!, slotSet[slot ^ 1]!, slotClr[slot]!, slotClr[slot ^ 1]!);
+      if (f.residual) v.push(resCursor, slotClr[slot]!, slotClr[slot ^ 1]!);
       return v;
     };
     const period = B % 2 === 0 ? B : 2 * B;
@@ -203,10 +202,8 @@ export function scheduleProgram(
             tEnd += n * d;
             if (f.residual) {
               resCursor += n * d;
-              for (const a of [slotSet, slotClr]) {
-                a[0]! += n * d;
-                a[1]! += n * d;
-              }
+              slotClr[0]! += n * d;
+              slotClr[1]! += n * d;
             }
             i += n * period;
             prev = null;
@@ -224,16 +221,11 @@ export function scheduleProgram(
       if (i === 0) start = s;
       let claim = Math.max(s + f.passCycles - 1, bankFree[bank]! + 1);
       if (f.residual) {
-        // this pixel's residual beats into its slot, once the slot's previous pixel has read it. The claim checks
-        // res_full of the slot, which the slot's previous pixel still holds until its last result is read: a claim
-        // in that window passes (the residual is read well after it arrives), else it waits for its own residual.
-        const [prevSet, prevClr] = [slotSet[slot]!, slotClr[slot]!];
-        const ld = Math.max(resCursor + 1, prevClr);
+        // this pixel's residual beats into its slot once the slot's previous pixel has read it; the claim waits for
+        // the pixel's own residual (res_full with the slot's generation bit matching the issuer's)
+        const ld = Math.max(resCursor + 1, slotClr[slot]!);
         resCursor = ld + f.coutGroups - 1;
-        const set = resCursor + 1;
-        if (claim < prevSet) claim = prevSet;
-        else if (claim >= prevClr) claim = Math.max(claim, set);
-        slotSet[slot] = set;
+        claim = Math.max(claim, resCursor + 1);
       }
       tEnd = claim + (f.passes - 1) * f.passCycles;
       if (f.residual) {

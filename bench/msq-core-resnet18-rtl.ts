@@ -62,8 +62,9 @@ async function main(): Promise<void> {
   const macs = program.jobs.reduce((a, j) => a + j.macs, 0);
   const slots = cfg.N * lanes(cfg);
   const err = (lat.coreCycles - r.cycleCount) / r.cycleCount;
-  // per job: the cycle of its last output beat (tlast) in the RTL vs the model's end of that job
-  const ends = r.outputs.m_out!.filter((b) => b.last).map((b) => b.cycle);
+  // per job: the cycle of its last output beat (tlast) in the RTL vs the model's end of that job (the model counts
+  // cycles up to and including the last beat: its end is that beat's cycle + 1)
+  const ends = r.outputs.m_out!.filter((b) => b.last).map((b) => b.cycle + 1);
   let acc = 0;
   const perJob = lat.jobs.map((j, i) => {
     acc += j.coreCycles;

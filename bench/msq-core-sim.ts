@@ -7,7 +7,7 @@
  *                                 [--config JSON] [--out FILE]
  *
  * Workload: a random one-layer ResNet-like model (3x3 conv, 64 -> 64 channels, stride 1, pad 1, 4-bit fixed and SP2
- * filters in the core's Pf : Ps ratio, 8-bit unsigned input), compiled to a job program (row bands of the 56-wide
+ * filters in the core's Pf : Ps ratio, 4-bit unsigned input), compiled to a job program (row bands of the 56-wide
  * map), streamed with no stalls; every output beat is checked against the golden model inside the simulator.
  * Figures (the build is cached and excluded):
  *   - loop: cycles per CPU second and per wall second of the driver's clock loop alone (in-process timers, after the
@@ -171,7 +171,8 @@ async function measure(c: CoreCase): Promise<Row> {
   const L = lanes(cfg);
   const spec = {
     op: 'conv2d' as const, cin: 64, h: c.h, w: c.w, cout: 64, k: [3, 3] as [number, number], stride: [1, 1] as [number, number],
-    pad: [1, 1, 1, 1] as [number, number, number, number], sp2Fraction: cfg.Ps / L, inBits: 8, inSigned: false,
+    // a ResNet inner layer: 4-bit unsigned activations (so cores whose SP2 lanes take 4-bit activations use them)
+    pad: [1, 1, 1, 1] as [number, number, number, number], sp2Fraction: cfg.Ps / L, inBits: Math.min(4, cfg.sp2ActBits ?? cfg.A), inSigned: false,
     outBits: 8, outSigned: false, fixedBits: 4, sp2Bits: cfg.m,
   };
   const model = randomLayerModel(spec, 1);
@@ -222,7 +223,7 @@ async function measure(c: CoreCase): Promise<Row> {
     date: new Date().toISOString(),
     command: `npx tsx bench/msq-core-sim.ts ${process.argv.slice(2).join(' ')}`.trim(),
     cfg,
-    layer: `conv2d 3x3 s1 p1 64->64 on ${c.h}x${c.w}, ${spec.fixedBits}-bit fixed / ${spec.sp2Bits}-bit SP2 (${cfg.Pf}:${cfg.Ps}), 8-bit unsigned input`,
+    layer: `conv2d 3x3 s1 p1 64->64 on ${c.h}x${c.w}, ${spec.fixedBits}-bit fixed / ${spec.sp2Bits}-bit SP2 (${cfg.Pf}:${cfg.Ps}), 4-bit unsigned input`,
     jobs: program.jobs.length,
     beats: { wgt: wgt.length, act: act.length, out: out.length },
     cycles: r.cycles,

@@ -215,7 +215,10 @@ export function collectFigures(dir = RESULTS): { figures: Figure[]; missing: str
   } else missing.push('msq-core (MSQ core sizing, ResNet-18 latency and efficiency)');
 
   const cs = load('msq-core-sim');
-  const csRow = (cs?.results as Json[] | undefined)?.find((r) => r.core === 'xc7z020 preset' && r.rtl === 'generated (generateCore)' && num(r.kCyclesPerCpuSecond) !== undefined);
+  // the latest row of the preset as generated (rows are kept per configuration: the preset moved during development)
+  const csRow = ((cs?.results as Json[] | undefined) ?? [])
+    .filter((r) => r.core === 'xc7z020 preset' && r.rtl === 'generated (generateCore)' && num(r.kCyclesPerCpuSecond) !== undefined)
+    .sort((a, b) => String(b.date ?? '').localeCompare(String(a.date ?? '')))[0];
   if (cs && csRow) {
     const c = csRow.cfg as Json | undefined;
     push(figure(cs, 'msq-core-sim', { group: 'Simulation', label: `Verilator, MSQ core XC7Z020 preset${c ? ` (N=${c.N} Pf=${c.Pf} Ps=${c.Ps}: ${Number(c.N) * (Number(c.Pf) + Number(c.Ps))} MACs/clock)` : ''}, ResNet-like 3x3 conv jobs, clock loop`, value: Math.round(num(csRow.kCyclesPerCpuSecond)!) / 1000, unit: 'M cycles / CPU s', kind: 'measured', better: 'higher', reference: { value: 1, label: 'issue target' }, note: `lane use ${(100 * (num(csRow.laneUtilization) ?? 0)).toFixed(1)} %; measured ${String(csRow.date ?? '').slice(0, 16)}` }));

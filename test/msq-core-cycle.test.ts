@@ -5,10 +5,10 @@ import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { smallCoreConfig } from '../src/msq/core/config.js';
 import { compileModel, programStimulus, type Program } from '../src/msq/core/compile.js';
-import { programBeats as encodedBeats } from '../src/msq/core/job.js';
+import { encodeProgram } from '../src/msq/core/job.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
 import { runStreams, type Beat } from '../src/sim/index.js';
-import { jobCycles, programBeats, programLatency, scheduleProgram } from '../src/msq/core/cycle-model.js';
+import { jobCycles, programLatency, scheduleProgram } from '../src/msq/core/cycle-model.js';
 import { bram36For, planShapeJobs, type GemmShape } from '../src/msq/core/sizing.js';
 
 /**
@@ -61,7 +61,7 @@ describe('msq core cycle model vs Verilator (no stalls)', () => {
       const { cycles } = await simulate(model, prog, 7 + i, 0, 1);
       const sim = cycles[cycles.length - 1]! + 1;
       const model_ = jobCycles(job.spec, cfg).standalone;
-      expect(programBeats(job.spec, cfg)).toBe(encodedBeats(cfg, job.spec));
+      expect(jobCycles(job.spec, cfg).programBeats).toBe(encodeProgram(cfg, job.spec).length);
       expect(within(model_, sim), `${job.spec.name}: model ${model_} vs Verilator ${sim}`).toBe(true);
     });
   });

@@ -16,36 +16,17 @@
  */
 import type { Board } from '../../board/index.js';
 import { coreProgramCycles, coreRtlTiming, type CoreRtlTiming } from './rtl.js';
-import { DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
-import type { JobOp } from './job.js';
+import { lanes, streamWidth, type CoreConfig } from './config.js';
+import { programBeats, type JobOp, type JobSpec } from './job.js';
 
 export type { JobOp };
 
-/** The descriptor fields the model reads (docs/msq-core.md "Descriptor"); job.ts's JobSpec has them all. */
-export interface JobFields {
-  /** 0 / 'gemm', 1 / 'maxpool', 2 / 'avgpool' */
-  op: JobOp | number;
-  fixed4: boolean;
-  residual: boolean;
-  padT: number;
-  padL: number;
-  /** vertical stride (pixels wait for their window's input rows while the tile streams in) */
-  sh: number;
-  inH: number;
-  inW: number;
-  outH: number;
-  outW: number;
-  kh: number;
-  kw: number;
-  cinGroups: number;
-  passes: number;
-  steps: number;
-  passCycles: number;
-  cout: number;
-  coutGroups: number;
-  wordsPerLane: number;
-  actWords: number;
-}
+/** The descriptor fields the model reads (docs/msq-core.md "Descriptor"): a subset of job.ts's JobSpec. */
+export type JobFields = Pick<
+  JobSpec,
+  | 'op' | 'fixed4' | 'residual' | 'padT' | 'padL' | 'sh' | 'inH' | 'inW' | 'outH' | 'outW' | 'kh' | 'kw'
+  | 'cinGroups' | 'passes' | 'steps' | 'passCycles' | 'cout' | 'coutGroups' | 'wordsPerLane' | 'actWords'
+>;
 
 /** The schedule's constants come from the RTL generator (docs/msq-core-rtl.md "Result path", "Emitter"). */
 export type CoreTiming = CoreRtlTiming;
@@ -53,34 +34,6 @@ export type CoreTiming = CoreRtlTiming;
 /** The core's timing constants for `cfg` with `pixelBanks` output pixel banks (RTL default 4). */
 export function coreTiming(cfg: CoreConfig, pixelBanks?: number): CoreTiming {
   return coreRtlTiming(cfg, pixelBanks);
-}
-
-export function jobOp(f: JobFields): JobOp {
-  if (typeof f.op === 'string') return f.op;
-  return f.op === 0 ? 'gemm' : f.op === 1 ? 'maxpool' : 'avgpool';
-}
-
-const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
-
-/** Beats of a section of `items` items of `bits` bits on a W-bit stream (0 for an empty section). */
-export function sectionBeats(items: number, bits: number, W: number): number {
-  if (items <= 0) return 0;
-  return ceilDiv(items, Math.floor(W / bits));
-}
-
-/** s_wgt beats of a job program: descriptor, fixed weights, SP2 weights, channel map, parameters. */
-export function programBeats(f: JobFields, cfg: CoreConfig): number {
-  const W = streamWidth(cfg);
-  const op = jobOp(f);
-  const L = lanes(cfg);
-  let beats = sectionBeats(DESC_WORDS, 32, W);
-  if (op === 'gemm') {
-    beats += sectionBeats(f.wordsPerLane * cfg.Pf, cfg.N * (f.fixed4 ? 4 : cfg.WF), W);
-    beats += sectionBeats(f.wordsPerLane * cfg.Ps, cfg.N * cfg.m, W);
-    beats += sectionBeats(f.passes * L, 16, W);
-  }
-  if (op === 'gemm' || op === 'avgpool') beats += sectionBeats(f.cout, 96, W);
-  return beats;
 }
 
 /**
@@ -91,7 +44,7 @@ export function programBeats(f: JobFields, cfg: CoreConfig): number {
  * still streams through the loader, so a load-bound fc job pays it in full.
  */
 export function sectionCycles(f: JobFields, cfg: CoreConfig): number {
-  const p = coreProgramCycles(cfg, { ...f, op: jobOp(f) });
+  const p = coreProgramCycles(cfg, f);
   return p.total - p.descValid;
 }
 
@@ -157,7 +110,7 @@ export function scheduleProgram(
   let slot = 0;
   const jobDone: number[] = []; // emitter's last read per job
   jobs.forEach((f, j) => {
-    const op = jobOp(f);
+    const op = f.op;
     // program loader
     const w0 = Math.max(progEnd + 1, j >= 2 ? jobDone[j - 2]! + 1 : 0);
     const deriveEnd = w0 + 1 + t.descCycles + f.padT + f.padL;
@@ -269,8 +222,8 @@ export interface JobCycles {
 function jobBeats(f: JobFields, cfg: CoreConfig): Omit<JobCycles, 'standalone'> {
   const pixels = f.outH * f.outW;
   return {
-    op: jobOp(f),
-    programBeats: programBeats(f, cfg),
+    op: f.op,
+    programBeats: programBeats(cfg, f),
     pixels,
     issue: pixels * f.passes * f.passCycles,
     actBeats: f.actWords,

@@ -173,7 +173,7 @@ export function encodeProgram(cfg: CoreConfig, job: JobSpec): bigint[] {
 }
 
 /** Number of `s_wgt` beats of a job (without encoding it). */
-export function programBeats(cfg: CoreConfig, job: JobSpec): number {
+export function programBeats(cfg: CoreConfig, job: Pick<JobSpec, 'op' | 'fixed4' | 'wordsPerLane' | 'passes' | 'cout'>): number {
   const W = streamWidth(cfg);
   const beats = (items: number, b: number): number => ceilDiv(items, Math.floor(W / b));
   let n = beats(DESC_WORDS, 32);

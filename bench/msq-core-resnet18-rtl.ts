@@ -16,13 +16,13 @@ import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBoard } from '../src/board/index.js';
-import { runStreams, type Beat } from '../src/sim/index.js';
+import { runStreams } from '../src/sim/index.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { mulberry32 } from '../src/util/random.js';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
 import { actRange } from '../src/msq/conventions.js';
 import { runGolden } from '../src/msq/golden.js';
-import { compileModel, programStimulus } from '../src/msq/core/compile.js';
+import { compileModel, coreStreams, programStimulus } from '../src/msq/core/compile.js';
 import { programJobs } from '../src/msq/core/build.js';
 import { programLatency } from '../src/msq/core/cycle-model.js';
 import { lanes } from '../src/msq/core/config.js';
@@ -46,16 +46,14 @@ async function main(): Promise<void> {
   const g = runGolden(model, x, { dump: true });
   const stim = programStimulus(program, g.tensors!);
   const prepS = (Date.now() - t0) / 1000;
-  const beats = (a: bigint[]): Beat[] => a.map((d) => ({ data: d }));
-  const expected: Beat[] = [];
-  for (const s of stim) s.expectedOut.forEach((d, i) => expected.push({ data: d, last: i === s.expectedOut.length - 1 }));
+  const streams = coreStreams(stim);
+  const expected = streams.expected.m_out;
   const rtl = generateCore(cfg, 'msqc');
   const lat = programLatency(programJobs(model, program), cfg, board, { clockMHz: 100 });
   console.log(`${board.id}: ${program.jobs.length} jobs, ${expected.length} output beats; model ${lat.coreCycles} cycles (no DDR); stimulus ${prepS.toFixed(1)} s`);
   const t1 = Date.now();
   const r = await runStreams(coreSimDesign(rtl), {
-    inputs: { s_wgt: beats(stim.flatMap((s) => s.wgt)), s_act: beats(stim.flatMap((s) => s.act)), s_res: beats(stim.flatMap((s) => s.res)) },
-    expected: { m_out: expected },
+    ...streams,
     maxCycles: lat.coreCycles * 2 + 100000,
   });
   const wall = (Date.now() - t1) / 1000;

@@ -43,11 +43,11 @@ import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { UserError } from '../src/util/errors.js';
-import { runStreams, simulatorVersions, type Beat, type RunResult } from '../src/sim/index.js';
+import { runStreams, simulatorVersions, type RunResult } from '../src/sim/index.js';
 import { runGolden } from '../src/msq/golden.js';
 import { randomInput, randomLayerModel } from '../src/msq/rtl/random-layer.js';
 import { checkCoreConfig, lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, programStimulus, programTotals } from '../src/msq/core/compile.js';
+import { compileModel, coreStreams, programStimulus, programTotals } from '../src/msq/core/compile.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
 import { loadBoard } from '../src/board/index.js';
 import { defaultCoreConfig } from '../src/msq/core/presets.js';
@@ -164,7 +164,6 @@ interface Row {
   runs: Run[];
 }
 
-const toBeats = (xs: bigint[]): Beat[] => xs.map((data) => ({ data }));
 
 async function measure(c: CoreCase): Promise<Row> {
   const cfg = c.cfg;
@@ -179,10 +178,7 @@ async function measure(c: CoreCase): Promise<Row> {
   const program = compileModel(model, cfg);
   const g = runGolden(model, randomInput(model, 1), { dump: true });
   const stim = programStimulus(program, g.tensors!);
-  const wgt = stim.flatMap((s) => s.wgt);
-  const act = stim.flatMap((s) => s.act);
-  const res = stim.flatMap((s) => s.res);
-  const out = stim.flatMap((s) => s.expectedOut);
+  const { inputs, expected } = coreStreams(stim);
   const design = coreSimDesign(generateCore(cfg));
   if (c.rtlDir) {
     const dir = resolve(c.rtlDir);
@@ -197,9 +193,7 @@ async function measure(c: CoreCase): Promise<Row> {
   }
   const rtlName =
     (c.rtlDir ? `hand-edited: ${c.label ?? c.rtlDir}` : 'generated (generateCore)') + (c.whatIf.length ? ` + what-if ${c.whatIf.join(', ')}` : '');
-  process.stdout.write(`${c.name} [${rtlName}]: ${program.jobs.length} jobs, ${wgt.length} + ${act.length} beats in, ${out.length} out; building / running ...\n`);
-  const inputs = { s_wgt: toBeats(wgt), s_act: toBeats(act), s_res: toBeats(res) };
-  const expected = { m_out: toBeats(out) };
+  process.stdout.write(`${c.name} [${rtlName}]: ${program.jobs.length} jobs, ${inputs.s_wgt.length} + ${inputs.s_act.length} beats in, ${expected.m_out.length} out; building / running ...\n`);
   const runs: Run[] = [];
   let first: RunResult | undefined;
   let best: RunResult | undefined;
@@ -225,7 +219,7 @@ async function measure(c: CoreCase): Promise<Row> {
     cfg,
     layer: `conv2d 3x3 s1 p1 64->64 on ${c.h}x${c.w}, ${spec.fixedBits}-bit fixed / ${spec.sp2Bits}-bit SP2 (${cfg.Pf}:${cfg.Ps}), 4-bit unsigned input`,
     jobs: program.jobs.length,
-    beats: { wgt: wgt.length, act: act.length, out: out.length },
+    beats: { wgt: inputs.s_wgt.length, act: inputs.s_act.length, out: expected.m_out.length },
     cycles: r.cycles,
     cycleCount: r.cycleCount,
     macs,

@@ -19,10 +19,10 @@ import { runGolden } from '../src/msq/golden.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, programStimulus, type Program } from '../src/msq/core/compile.js';
+import { compileModel, coreStreams, programStimulus, type Program } from '../src/msq/core/compile.js';
 import { coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';
 import { scheduleProgram } from '../src/msq/core/cycle-model.js';
-import { runStreams, type Beat } from '../src/sim/index.js';
+import { runStreams } from '../src/sim/index.js';
 
 const cfg: CoreConfig = smallCoreConfig({ Ps: 4, actDepth: 512, wDepth: 64, maxPasses: 8, cDepth: 64, kMax: 2048 });
 const design = coreSimDesign(generateCore(cfg));
@@ -32,17 +32,13 @@ const base: RandomLayerSpec = {
   sp2Fraction: 0.5, inBits: 8, inSigned: false, outBits: 8, outSigned: true, fixedBits: 8, sp2Bits: 4,
 };
 
-const beats = (xs: readonly bigint[]): Beat[] => xs.map((data) => ({ data }));
 
 /** All jobs of `prog` back to back in one simulation (no stalls); the cycle of each job's last m_out beat. */
 async function jobEnds(model: QuantModel, prog: Program, seed: number, resValid = 1): Promise<number[]> {
   const g = runGolden(model, randomInput(model, seed), { dump: true });
   const stim = programStimulus(prog, g.tensors!);
-  const expected: Beat[] = [];
-  for (const s of stim) s.expectedOut.forEach((data, q) => expected.push({ data, last: q === s.expectedOut.length - 1 }));
   const r = await runStreams(design, {
-    inputs: { s_wgt: beats(stim.flatMap((s) => s.wgt)), s_act: beats(stim.flatMap((s) => s.act)), s_res: beats(stim.flatMap((s) => s.res)) },
-    expected: { m_out: expected },
+    ...coreStreams(stim),
     validProb: { s_res: resValid },
   });
   return r.outputs.m_out!.filter((b) => b.last).map((b) => b.cycle);

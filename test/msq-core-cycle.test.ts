@@ -4,10 +4,10 @@ import { runGolden } from '../src/msq/golden.js';
 import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { smallCoreConfig } from '../src/msq/core/config.js';
-import { compileModel, programStimulus, type Program } from '../src/msq/core/compile.js';
+import { compileModel, coreStreams, programStimulus, type Program } from '../src/msq/core/compile.js';
 import { encodeProgram } from '../src/msq/core/job.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
-import { runStreams, type Beat } from '../src/sim/index.js';
+import { runStreams } from '../src/sim/index.js';
 import { jobCycles, programLatency, scheduleProgram } from '../src/msq/core/cycle-model.js';
 import { bram36For, planShapeJobs, type GemmShape } from '../src/msq/core/sizing.js';
 
@@ -25,17 +25,13 @@ const base: RandomLayerSpec = {
   sp2Fraction: 0.5, inBits: 8, inSigned: false, outBits: 8, outSigned: true, fixedBits: 8, sp2Bits: 4,
 };
 
-const beats = (xs: readonly bigint[]): Beat[] => xs.map((data) => ({ data }));
 
 /** Run jobs [from, to) of a program back to back in one simulation; returns the m_out beat cycles. */
 async function simulate(model: QuantModel, prog: Program, seed: number, from = 0, to = prog.jobs.length): Promise<{ cycles: number[]; lastOf: number[] }> {
   const g = runGolden(model, randomInput(model, seed), { dump: true });
   const stim = programStimulus(prog, g.tensors!).slice(from, to);
-  const expected: Beat[] = [];
-  for (const s of stim) s.expectedOut.forEach((data, q) => expected.push({ data, last: q === s.expectedOut.length - 1 }));
   const r = await runStreams(design, {
-    inputs: { s_wgt: beats(stim.flatMap((s) => s.wgt)), s_act: beats(stim.flatMap((s) => s.act)), s_res: beats(stim.flatMap((s) => s.res)) },
-    expected: { m_out: expected },
+    ...coreStreams(stim),
   });
   const out = r.outputs.m_out!;
   const lastOf = out.filter((b) => b.last).map((b) => b.cycle);

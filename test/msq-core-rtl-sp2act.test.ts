@@ -17,7 +17,7 @@ import { loadMnist } from '../src/msq/mnist.js';
 import { numel, parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, programStimulus, type CompiledJob } from '../src/msq/core/compile.js';
+import { compileModel, coreStreams, programStimulus, type CompiledJob } from '../src/msq/core/compile.js';
 import { runJob } from '../src/msq/core/interp.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
 import { PROJECT_ROOT } from '../src/version.js';
@@ -37,13 +37,12 @@ interface Run {
 function addModel(run: Run, model: QuantModel, input: Int32Array, c: CoreConfig): void {
   const prog = compileModel(model, c);
   const stim = programStimulus(prog, runGolden(model, input, { dump: true }).tensors!);
-  stim.forEach((s, i) => {
-    run.jobs.push(prog.jobs[i]!);
-    run.wgt.push(...s.wgt.map((data) => ({ data })));
-    run.act.push(...s.act.map((data) => ({ data })));
-    run.res.push(...s.res.map((data) => ({ data })));
-    run.out.push(...s.expectedOut.map((data, k) => ({ data, last: k === s.expectedOut.length - 1 })));
-  });
+  const st = coreStreams(stim);
+  run.jobs.push(...prog.jobs);
+  run.wgt.push(...st.inputs.s_wgt);
+  run.act.push(...st.inputs.s_act);
+  run.res.push(...st.inputs.s_res);
+  run.out.push(...st.expected.m_out);
 }
 
 /** Valid channel map entries on SP2 lanes (lanes Pf..L-1 of every pass). */

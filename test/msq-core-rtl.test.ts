@@ -15,7 +15,7 @@ import { loadMnist } from '../src/msq/mnist.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
+import { compileModel, coreStreams, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
 import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';
 import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/version.js';
@@ -40,14 +40,17 @@ function addModel(run: Run, model: QuantModel, input: Int32Array, c: CoreConfig,
   const prog = compileModel(model, c, opts);
   const g = runGolden(model, input, { dump: true });
   const stim = programStimulus(prog, g.tensors!);
-  stim.forEach((s, i) => {
-    run.jobs.push(prog.jobs[i]!);
-    run.wgt.push(...s.wgt.map((data) => ({ data })));
-    run.act.push(...s.act.map((data) => ({ data })));
-    run.res.push(...s.res.map((data) => ({ data })));
-    run.outStart.push(run.out.length);
-    run.out.push(...s.expectedOut.map((data, k) => ({ data, last: k === s.expectedOut.length - 1 })));
-  });
+  const st = coreStreams(stim);
+  let at = run.out.length;
+  for (const s of stim) {
+    run.outStart.push(at);
+    at += s.expectedOut.length;
+  }
+  run.jobs.push(...prog.jobs);
+  run.wgt.push(...st.inputs.s_wgt);
+  run.act.push(...st.inputs.s_act);
+  run.res.push(...st.inputs.s_res);
+  run.out.push(...st.expected.m_out);
 }
 
 const base: RandomLayerSpec = {

@@ -12,11 +12,11 @@ import { parseQuantModel } from '../msq/model.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from '../msq/golden.js';
 import { loadMnist } from '../msq/mnist.js';
 import { smallCoreConfig } from '../msq/core/config.js';
-import { compileModel, programStimulus } from '../msq/core/compile.js';
+import { compileModel, coreStreams, programStimulus, type CoreStreams } from '../msq/core/compile.js';
 import { coreSimDesign, generateCore } from '../msq/core/rtl.js';
 import { coreLanes, coreLaneMultipliers } from '../msq/core/lanes.js';
 import { emitVerilog, lintVerilog } from '../hdl/index.js';
-import { runStreams, type Beat } from '../sim/index.js';
+import { runStreams } from '../sim/index.js';
 import { synthesize, formatSynthReport, synthReportJson } from '../synth/index.js';
 import { PROJECT_ROOT } from '../version.js';
 import type { Board } from '../board/index.js';
@@ -42,16 +42,7 @@ export const msqStep: DemoStep = {
     const rtl = generateCore(cfg, 'msqc');
     await lintVerilog(rtl.files, rtl.top);
     for (const [name, text] of rtl.files) await writeFile(join(outDir, name), text);
-    const beats = (a: bigint[]): Beat[] => a.map((d) => ({ data: d }));
-    const streams = (n: number): { inputs: Record<string, Beat[]>; expected: Record<string, Beat[]> } => {
-      const stim = runs.slice(0, n).flatMap((r) => programStimulus(program, r.tensors!));
-      const out: Beat[] = [];
-      for (const s of stim) s.expectedOut.forEach((d, i) => out.push({ data: d, last: i === s.expectedOut.length - 1 }));
-      return {
-        inputs: { s_wgt: beats(stim.flatMap((s) => s.wgt)), s_act: beats(stim.flatMap((s) => s.act)), s_res: beats(stim.flatMap((s) => s.res)) },
-        expected: { m_out: out },
-      };
-    };
+    const streams = (n: number): CoreStreams => coreStreams(runs.slice(0, n).flatMap((r) => programStimulus(program, r.tensors!)));
     const stall = { seed: 5, validProb: 0.7, readyProb: 0.6 };
     const v = await runStreams(coreSimDesign(rtl), { ...streams(3), ...stall, sim: 'verilator' });
     await runStreams(coreSimDesign(rtl), { ...streams(1), ...stall, sim: 'icarus' });

@@ -26,7 +26,7 @@ import { actRange } from '../conventions.js';
 import { runGolden } from '../golden.js';
 import { checkModel, type QuantModel } from '../model.js';
 import { checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
-import { compileModel, programStimulus, type CompileOptions, type Program } from './compile.js';
+import { compileModel, coreStreams, programStimulus, type CompileOptions, type Program } from './compile.js';
 import { peakGops, programLatency, type ProgramJob } from './cycle-model.js';
 import { coreLaneMultipliers } from './lanes.js';
 import { coreRqaDsps } from './rqa.js';
@@ -91,16 +91,10 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   const g = runGolden(model, x, { dump: true });
   const stim = programStimulus(program, g.tensors!);
 
-  const wgt = stim.flatMap((s) => s.wgt);
-  const act = stim.flatMap((s) => s.act);
-  const res = stim.flatMap((s) => s.res);
-  const out = stim.flatMap((s) => s.expectedOut);
-  const lastAt: number[] = [];
-  let k = 0;
-  for (const s of stim) {
-    k += s.expectedOut.length;
-    lastAt.push(k - 1);
-  }
+  const { inputs, expected } = coreStreams(stim);
+  const { s_wgt: wgt, s_act: act, s_res: res } = inputs;
+  const out = expected.m_out;
+  const lastAt = out.flatMap((b, i) => (b.last ? [i] : []));
   const lat = programLatency(programJobs(model, program), o.cfg, o.board, { clockMHz: o.board.defaultClockMHz });
   const tbName = `tb_${rtl.top}.v`;
   const tb = streamTestbench({
@@ -177,10 +171,10 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   ].join('\n');
   await writeDirAtomic(o.outDir, async (tmp) => {
     for (const [f, t] of rtl.files) await writeFile(join(tmp, f), t);
-    await writeFile(join(tmp, 's_wgt.hex'), hexBeats(wgt.map((d) => ({ data: d })), W));
-    await writeFile(join(tmp, 's_act.hex'), hexBeats(act.map((d) => ({ data: d })), W));
-    await writeFile(join(tmp, 's_res.hex'), hexBeats(res.map((d) => ({ data: d })), W));
-    await writeFile(join(tmp, 'm_out.expected.hex'), hexBeats(out.map((d) => ({ data: d })), W));
+    await writeFile(join(tmp, 's_wgt.hex'), hexBeats(wgt, W));
+    await writeFile(join(tmp, 's_act.hex'), hexBeats(act, W));
+    await writeFile(join(tmp, 's_res.hex'), hexBeats(res, W));
+    await writeFile(join(tmp, 'm_out.expected.hex'), hexBeats(out, W));
     await writeFile(join(tmp, tbName), tb);
     await writeFile(join(tmp, 'model.q.json'), JSON.stringify(model) + '\n');
     await writeFile(join(tmp, 'program.json'), JSON.stringify({ generator: GENERATOR_VERSION, core: o.cfg, jobs: jobsJson }, null, 2) + '\n');

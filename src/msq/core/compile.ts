@@ -21,6 +21,7 @@
  */
 import { fail } from '../../util/errors.js';
 import { actRange, levels, weightValue } from '../conventions.js';
+import type { Beat } from '../../sim/index.js';
 import type { Tensor } from '../golden.js';
 import { checkModel, numel, outputName, type Filter, type QuantLayer, type QuantModel, type TensorInfo } from '../model.js';
 import { checkCoreConfig, sp2ActBitsOf, type CoreConfig } from './config.js';
@@ -1026,6 +1027,21 @@ export interface JobStimulus {
   act: bigint[];
   res: bigint[];
   expectedOut: bigint[];
+}
+
+/** The core's four streams for jobs run back to back, as src/sim beats. */
+export interface CoreStreams {
+  inputs: { s_wgt: Beat[]; s_act: Beat[]; s_res: Beat[] };
+  /** the golden output beats, tlast on each job's last beat */
+  expected: { m_out: Beat[] };
+}
+
+/** Concatenate the jobs' stimulus into the core's streams (one simulation runs them all without a reset). */
+export function coreStreams(stim: readonly JobStimulus[]): CoreStreams {
+  const beats = (pick: (s: JobStimulus) => bigint[]): Beat[] => stim.flatMap((s) => pick(s).map((data) => ({ data })));
+  const out: Beat[] = [];
+  for (const s of stim) s.expectedOut.forEach((data, i) => out.push({ data, last: i === s.expectedOut.length - 1 }));
+  return { inputs: { s_wgt: beats((s) => s.wgt), s_act: beats((s) => s.act), s_res: beats((s) => s.res) }, expected: { m_out: out } };
 }
 
 /**

@@ -20,11 +20,8 @@ import { cpus, hostname, loadavg } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { emitVerilog } from '../src/hdl/index.js';
-import { coreLanes } from '../src/msq/core/lanes.js';
-import { coreRqa } from '../src/msq/core/rqa.js';
 import {
-  PAPER, PLACEHOLDER_OVERHEAD, normalizeSlices, planNetwork, resnet18Shapes, sizeCore, sliceSp2ActBits, synthesizeCoreSlices, type CoreOverhead, type CoreSlices, type SizedCore, type SliceKind,
+  PAPER, PLACEHOLDER_OVERHEAD, laneSliceVerilog, normalizeSlices, rqaSliceVerilog, planNetwork, resnet18Shapes, sizeCore, sliceSp2ActBits, synthesizeCoreSlices, type CoreOverhead, type CoreSlices, type SizedCore, type SliceKind,
 } from '../src/msq/core/sizing.js';
 import { layerTable, programLatency, type ProgramJob, type ProgramLatency } from '../src/msq/core/cycle-model.js';
 import type { CoreConfig } from '../src/msq/core/config.js';
@@ -41,11 +38,11 @@ const machine = () => ({ host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.
 
 async function slices(Ns: number[], workers: number | undefined, kinds: SliceKind[], rqa: boolean, sp2ActBits: number[]): Promise<void> {
   const t0 = Date.now();
-  const s = await synthesizeCoreSlices(Ns, (cfg) => ({ files: emitVerilog(coreLanes(cfg, 'slice_lanes')), top: 'slice_lanes' }), {
+  const s = await synthesizeCoreSlices(Ns, laneSliceVerilog, {
     workers,
     kinds,
     sp2ActBits,
-    rqaVerilog: rqa ? (cfg) => ({ files: emitVerilog(coreRqa(cfg, 'slice_rqa', 8)), top: 'slice_rqa' }) : undefined,
+    rqaVerilog: rqa ? rqaSliceVerilog : undefined,
     onProgress: (d, t, label) => process.stderr.write(`  ${d}/${t} ${label}\n`),
   });
   const prevJson = readJson(SLICES);

@@ -171,9 +171,6 @@ async function sweepCore(board: import('../board/index.js').Board, values: Recor
   const { join } = await import('node:path');
   const { PROJECT_ROOT } = await import('../version.js');
   const sizing = await import('./core/sizing.js');
-  const { coreLanes } = await import('./core/lanes.js');
-  const { coreRqa } = await import('./core/rqa.js');
-  const { emitVerilog } = await import('../hdl/index.js');
   const list = (name: string, v: unknown, dflt: string, lo: number, hi: number): number[] =>
     String(v ?? dflt).split(',').map((x) => intOpt(name, x, 0, lo, hi));
   const Ns = list('n', values.n, '16,32,64', 2, 256);
@@ -203,10 +200,10 @@ async function sweepCore(board: import('../board/index.js').Board, values: Recor
     const kinds: import('./core/sizing.js').SliceKind[] = ['fixed', 'pair', 'sp2'];
     const total = Ns.length * (2 + sp2ActBits.length) * sizing.SLICE_UNITS.length + Ns.length;
     const bar = progress(total, 'msq sweep --core: synthesizing lane slices');
-    const fresh = await sizing.synthesizeCoreSlices(Ns, (cfg) => ({ files: emitVerilog(coreLanes(cfg, 'slice_lanes')), top: 'slice_lanes' }), {
+    const fresh = await sizing.synthesizeCoreSlices(Ns, sizing.laneSliceVerilog, {
       kinds,
       sp2ActBits,
-      rqaVerilog: (cfg) => ({ files: emitVerilog(coreRqa(cfg, 'slice_rqa', 8)), top: 'slice_rqa' }),
+      rqaVerilog: sizing.rqaSliceVerilog,
       workers: values.workers ? intOpt('workers', values.workers as string, 2, 1, 64) : undefined,
       onProgress: (_d, _t, label) => bar.tick(1, label),
     });

@@ -26,6 +26,9 @@ import { fixedCount } from '../scheme.js';
 import { maxIntWeight } from '../conventions.js';
 import { checkCoreConfig, lanes, sp2ActBitsOf, streamWidth, type CoreConfig } from './config.js';
 import { minPassCycles } from './job.js';
+import { emitVerilog } from '../../hdl/index.js';
+import { coreLanes } from './lanes.js';
+import { coreRqa } from './rqa.js';
 import { peakGops, programLatency, type JobFields, type ProgramJob, type ProgramLatency } from './cycle-model.js';
 
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
@@ -649,6 +652,16 @@ export function sliceConfig(kind: SliceKind, N: number, units: number, sp2ActBit
     N, Pf, Ps, Rq: 1, dspPack: kind === 'pair' ? 2 : 1, A: SLICE_A, WF: 8, m: 4, ...(kind === 'sp2' && sp2ActBits < SLICE_A ? { sp2ActBits } : {}),
     actDepth: 1024, wDepth: 512, maxPasses: 16, cDepth: Math.max(N, 512 - (512 % N)), kMax: ceilDiv(SLICE_KMAX_STEPS, N) * N,
   };
+}
+
+/** The Verilog of one lane slice (the core's lanes for a slice configuration), as synthesized by the sizing. */
+export function laneSliceVerilog(cfg: CoreConfig): { files: Map<string, string>; top: string } {
+  return { files: emitVerilog(coreLanes(cfg, 'slice_lanes')), top: 'slice_lanes' };
+}
+
+/** The Verilog of one requantizer unit (8 tag bits), as synthesized by the sizing. */
+export function rqaSliceVerilog(cfg: CoreConfig): { files: Map<string, string>; top: string } {
+  return { files: emitVerilog(coreRqa(cfg, 'slice_rqa', 8)), top: 'slice_rqa' };
 }
 
 /**

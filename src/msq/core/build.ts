@@ -20,9 +20,7 @@ import { writeFolderReport } from '../../report/from-folder.js';
 import { hexBeats, streamTestbench } from '../../sim/testbench.js';
 import { fail } from '../../util/errors.js';
 import { writeDirAtomic } from '../../util/fsx.js';
-import { mulberry32 } from '../../util/random.js';
 import { GENERATOR_VERSION } from '../../version.js';
-import { actRange } from '../conventions.js';
 import { runGolden } from '../golden.js';
 import { checkModel, type QuantModel } from '../model.js';
 import { checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
@@ -31,6 +29,7 @@ import { peakGops, programLatency, type ProgramJob } from './cycle-model.js';
 import { coreLaneMultipliers } from './lanes.js';
 import { coreRqaDsps } from './rqa.js';
 import { generateCore } from './rtl.js';
+import { randomInput } from '../rtl/random-layer.js';
 
 export interface BuildCoreOptions {
   board: Board;
@@ -81,14 +80,8 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   const rtl = generateCore(o.cfg);
   const W = streamWidth(o.cfg);
 
-  // a seeded random model input, quantized as the model's input spec says
-  const rand = mulberry32(o.seed ?? 1);
-  const inSpec = model.input;
-  const [lo, hi] = actRange(inSpec.bits, inSpec.signed);
-  const n = inSpec.shape.reduce((a, b) => a * b, 1);
-  const x = new Int32Array(n);
-  for (let i = 0; i < n; i++) x[i] = lo + Math.floor(rand() * (hi - lo + 1));
-  const g = runGolden(model, x, { dump: true });
+  // a seeded random model input, in the range of the model's input spec
+  const g = runGolden(model, randomInput(model, o.seed ?? 1), { dump: true });
   const stim = programStimulus(program, g.tensors!);
 
   const { inputs, expected } = coreStreams(stim);

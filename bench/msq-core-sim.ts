@@ -45,7 +45,7 @@ import { writeFileAtomic } from '../src/util/fsx.js';
 import { UserError } from '../src/util/errors.js';
 import { runStreams, simulatorVersions, type RunResult } from '../src/sim/index.js';
 import { runGolden } from '../src/msq/golden.js';
-import { randomInput, randomLayerModel } from '../src/msq/rtl/random-layer.js';
+import { randomInput, randomLayerModel } from '../test/support/random-layer.js';
 import { checkCoreConfig, lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, programTotals } from '../src/msq/core/compile.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';

@@ -30,7 +30,7 @@ import { cclCycleModel, cclRtlParams } from '../src/ccl/rtl/index.js';
 import { loadBoard } from '../src/board/index.js';
 import { utilization } from '../src/synth/index.js';
 import {
-  makeReport, writeReport, mdTable, cclFpsSection, utilizationSection, type CclFpsPoint, sweepSection, layersSection, accuracySection, type Section, type Table, type SweepLike, type AccuracyRow,
+  makeReport, writeReport, mdTable, cclFpsSection, utilizationSection, type CclFpsPoint, layersSection, accuracySection, type Section, type Table, type AccuracyRow,
 } from '../src/report/index.js';
 
 const BENCH = join(PROJECT_ROOT, 'bench');
@@ -43,16 +43,13 @@ interface Step {
   what: string;
 }
 
-/** Known benchmarks in a sensible order (the sweeps before msq-engine, which reads them). */
+/** Known benchmarks in a sensible order. */
 const KNOWN: Step[] = [
   { name: 'msq-golden-speed', file: 'msq-golden-speed.ts', args: [], what: 'golden model on a ResNet-18 4-bit image' },
   { name: 'ccl-golden', file: 'ccl-golden.ts', args: [], what: 'CCL golden model on 512×512 frames' },
   { name: 'sim-speed', file: 'sim-speed.ts', args: [], what: 'Verilator / Icarus cycles per second' },
   { name: 'synth-time', file: 'synth-time.ts', args: [], what: 'yosys synthesis time of small designs' },
   { name: 'ccl-fps', file: 'ccl-fps.ts', args: [], what: 'CCL core at 512×512: resources, fps estimate, memory, Verilator time' },
-  { name: 'msq-sweep-xc7z020', file: 'msq-sweep.ts', args: ['--board', 'xc7z020'], what: 'MSQ fixed:SP2 sweep, PYNQ-Z2' },
-  { name: 'msq-sweep-xc7z045', file: 'msq-sweep.ts', args: ['--board', 'xc7z045'], what: 'MSQ fixed:SP2 sweep, ZC706' },
-  { name: 'msq-engine', file: 'msq-engine.ts', args: [], what: 'MSQ cycle model vs simulation, peak GOPS and ResNet-18 latency per board' },
   { name: 'msq-core', file: 'msq-core.ts', args: [], what: 'MSQ core per board: sizing, ResNet-18 latency/efficiency (cycle model), per layer' },
   { name: 'msq-core-sim', file: 'msq-core-sim.ts', args: [], what: 'Verilator clock rate of the MSQ core (board preset and small core)' },
   { name: 'msq-core-resnet18-rtl-xc7z020', file: 'msq-core-resnet18-rtl.ts', args: ['--board', 'xc7z020'], what: 'synthetic ResNet-18 on the XC7Z020 core in one Verilator run (~1 min)' },
@@ -174,29 +171,6 @@ export function collectFigures(dir = RESULTS): { figures: Figure[]; missing: str
   if (ss && ssRow) {
     push(figure(ss, 'sim-speed', { group: 'Simulation', label: `Verilator, streaming MAC example (${ssRow.case}), driver loop`, value: num(ssRow.mCyclesPerCpuSecond)!, unit: 'M cycles / CPU s', kind: 'measured', better: 'higher' }));
   } else missing.push('sim-speed (Verilator cycles/s)');
-
-  const me = load('msq-engine');
-  if (me) {
-    const vs = num(get(me, 'verilatorSpeed.cyclesPerSecond'));
-    if (vs !== undefined) push(figure(me, 'msq-engine', { group: 'Simulation', label: `Verilator, MSQ engine ${String(get(me, 'verilatorSpeed.engine') ?? '')}`, value: Math.round(vs / 1000) / 1000, unit: 'M cycles / wall s', kind: 'measured', better: 'higher', note: 'includes stimulus/response file I/O' }));
-    const rows = get(me, 'cycleModel.rows') as Json[] | undefined;
-    if (Array.isArray(rows) && rows.length) {
-      const worst = Math.max(...rows.map((r) => Math.abs(num(r.errorPct) ?? NaN)));
-      if (Number.isFinite(worst)) push(figure(me, 'msq-engine', { group: 'MSQ engine', label: `cycle model vs Verilator, worst error over ${rows.length} layer shapes`, value: worst, unit: '%', kind: 'measured', better: 'lower', reference: { value: 2, label: '±2% goal' } }));
-    }
-    for (const id of Object.keys(PAPER)) {
-      const b = get(me, `boards.${id}`) as Json | undefined;
-      if (!b) continue;
-      const cfg = b.config as Json | undefined;
-      const cfgText = cfg ? `N=${cfg.N} Pf=${cfg.Pf} Ps=${cfg.Ps}` : '';
-      const peak = num(b.peakGopsAt100MHz);
-      if (peak !== undefined) push(figure(me, 'msq-engine', { group: 'MSQ engine', label: `${PAPER[id]!.board}: peak GOPS at 100 MHz (${cfgText})`, value: peak, unit: 'GOPS', kind: 'estimate', better: 'higher', reference: { value: PAPER[id]!.gops, label: 'paper' }, note: `configuration from ${String(b.configSource ?? '?')}; resources extrapolated from synthesized slices, no place & route` }));
-      const ms = num(get(b, 'resnet18.ms'));
-      if (ms !== undefined) push(figure(me, 'msq-engine', { group: 'MSQ engine', label: `${PAPER[id]!.board}: ResNet-18 latency (${cfgText})`, value: ms, unit: 'ms', kind: 'model', better: 'lower', reference: { value: PAPER[id]!.ms, label: 'paper' }, note: 'cycle model with the board\'s derated DDR bandwidth (an assumption), not a board measurement' }));
-      const fo = num(get(b, 'fixedOnly.peakGopsAt100MHz'));
-      if (fo !== undefined) push(figure(me, 'msq-engine', { group: 'MSQ engine', label: `${PAPER[id]!.board}: fixed-only baseline peak GOPS at 100 MHz`, value: fo, unit: 'GOPS', kind: 'estimate', better: 'higher' }));
-    }
-  } else missing.push('msq-engine (peak GOPS, ResNet-18 latency, cycle-model error)');
 
   const mc = load('msq-core');
   if (mc) {
@@ -333,24 +307,6 @@ async function runStep(s: Step, i: number, n: number): Promise<RunRecord> {
 
 function reportSections(): Section[] {
   const sections: Section[] = [];
-  for (const id of Object.keys(PAPER)) {
-    const sw = load(`msq-sweep-${id}`);
-    const r = (sw?.result ?? sw) as SweepLike | undefined;
-    if (r && r.best && r.fixedOnly && Array.isArray(r.candidates) && r.candidates.length) {
-      try {
-        sections.push(sweepSection(r, { paperGops: PAPER[id]!.gops }));
-      } catch (e) {
-        process.stderr.write(`bench: sweep chart for ${id} skipped: ${(e as Error).message}\n`);
-      }
-    }
-  }
-  const me = load('msq-engine');
-  for (const id of Object.keys(PAPER)) {
-    const layers = get(me, `boards.${id}.resnet18.perLayer`) as Array<{ name: string; cycles: number }> | undefined;
-    if (Array.isArray(layers) && layers.length && layers.every((l) => typeof l.name === 'string' && num(l.cycles) !== undefined)) {
-      sections.push(layersSection(layers, 100, `ResNet-18 on ${PAPER[id]!.board}`, { estimate: 'Cycle model of this schedule with the board\'s derated DDR bandwidth (an assumption); 100 MHz nominal clock.' }));
-    }
-  }
   const mcore = load('msq-core');
   for (const id of Object.keys(PAPER)) {
     const rows = get(mcore, `boards.${id}.resnet18.compiled.perLayer`) as Array<{ layer: string; cycles: number }> | undefined;

@@ -8,15 +8,8 @@ import { skidBuffer, syncFifo } from './hdl/lib/index.js';
 import { buildStreamingMac } from './sim/example-mac.js';
 import { makeCclConfig } from './ccl/config.js';
 import { generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
-import { randomLayerModel, type RandomLayerSpec } from './msq/rtl/random-layer.js';
-import { buildEngine } from './msq/rtl/verify.js';
-import { generateNetwork } from './msq/rtl/network.js';
-import { parseQuantModel } from './msq/model.js';
 import { smallCoreConfig } from './msq/core/config.js';
 import { generateCore } from './msq/core/rtl.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from './version.js';
 
 export interface GeneratedDesign {
   /** Short label used in test names. */
@@ -24,11 +17,6 @@ export interface GeneratedDesign {
   top: string;
   files: Map<string, string>;
 }
-
-const msqConv: RandomLayerSpec = {
-  op: 'conv2d', cin: 5, h: 5, w: 6, cout: 7, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], sp2Fraction: 0.6,
-  inBits: 4, inSigned: false, outBits: 4, outSigned: false, fixedBits: 4, sp2Bits: 4,
-};
 
 /** Every generator with a few configurations that cover its structural variants. */
 export function representativeDesigns(): GeneratedDesign[] {
@@ -50,16 +38,6 @@ export function representativeDesigns(): GeneratedDesign[] {
   ccl('C8 P4 4-conn hist8 64x48', { width: 64, height: 48, cell: 8, connectivity: 4, histBins: 8, maxObjects: 8 }, 4);
   ccl('C2 P2 rgb T2 32x20 (sim top)', { width: 32, height: 20, cell: 2, minPixels: 2, pixelFormat: 'rgb24', maxObjects: 12 }, 2, true);
 
-  const msq = (name: string, spec: RandomLayerSpec, shape: Parameters<typeof buildEngine>[1]): void => {
-    const e = buildEngine(randomLayerModel(spec, 1), shape);
-    out.push({ name: `msq/${name}`, top: e.rtl.top, files: e.rtl.files });
-  };
-  msq('conv k3 N4 Pf2 Ps3', msqConv, { N: 4, Pf: 2, Ps: 3 });
-  msq('linear 8-bit N8 Pf1 Ps2', { ...msqConv, op: 'linear', cin: 3, h: 3, w: 3, cout: 5, k: [1, 1], pad: [0, 0, 0, 0], inBits: 8, fixedBits: 8, outBits: 8, outSigned: true }, { N: 8, Pf: 1, Ps: 2 });
-  // The committed MNIST CNN as one network (engines + maxpool / fork / residual add units + FIFOs).
-  const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
-  const net = generateNetwork(mnist, { N: 8, Pf: 4, Ps: 6, Rq: 2 });
-  out.push({ name: 'msq/network mnist-cnn N8 Pf4 Ps6', top: net.top, files: net.files });
   // The run-time programmed MSQ core (src/msq/core): small test size, packed DSP pairs with odd Pf, Rq = L.
   const core = (name: string, over: Parameters<typeof smallCoreConfig>[0], pixelBanks?: 2 | 4): void => {
     const r = generateCore(smallCoreConfig(over), 'msqc', pixelBanks ? { pixelBanks } : {});

@@ -12,12 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'af-bench-'));
 const put = (name: string, o: unknown) => writeFileSync(join(dir, `${name}.json`), JSON.stringify(o));
 const machine = { cpu: 'Test CPU', cores: 2, loadavg1m: 3.5 };
 
-put('msq-engine', {
+put('msq-core', {
   date: '2026-01-02T03:04:05.000Z', machine: { host: 'h', cpus: 2, cpu: 'Test CPU', loadavg1: 1 },
-  cycleModel: { rows: [{ errorPct: 0.5 }, { errorPct: -1.25 }] },
   boards: {
-    xc7z020: { config: { N: 16, Pf: 13, Ps: 40 }, configSource: 'default', peakGopsAt100MHz: 169.6, resnet18: { ms: 52.3 } },
-    xc7z045: { config: { N: 16, Pf: 54, Ps: 150 }, peakGopsAt100MHz: 652.8, resnet18: { ms: 9.9 }, fixedOnly: { peakGopsAt100MHz: 200 } },
+    xc7z020: { best: { config: { N: 16, Pf: 13, Ps: 40, Rq: 2 }, peakGopsAt100MHz: 169.6 }, resnet18: { compiled: { ms: 52.3, convEfficiency: 0.8765 } } },
+    xc7z045: { best: { config: { N: 16, Pf: 54, Ps: 150, Rq: 4, dspPack: 2 }, peakGopsAt100MHz: 652.8 }, resnet18: { compiled: { ms: 9.9 } } },
   },
 });
 put('ccl-fps', { date: '2026-01-02T00:00:00.000Z', machine, results: [
@@ -39,8 +38,9 @@ describe('bench summary', () => {
     const l020 = find(/XC7Z020: ResNet-18 latency/)!;
     expect(l020).toMatchObject({ value: 52.3, kind: 'model', reference: { value: 47.1 }, meets: false });
     expect(find(/XC7Z045: ResNet-18 latency/)).toMatchObject({ reference: { value: 10.1 }, meets: true });
-    expect(find(/XC7Z045: fixed-only/)).toMatchObject({ value: 200 });
-    expect(find(/cycle model vs Verilator/)).toMatchObject({ value: 1.25, meets: true, kind: 'measured' });
+    expect(find(/XC7Z045: ResNet-18 latency at 100 MHz \(N=16 Pf=54 Ps=150 Rq=4 packed\)/)).toBeDefined();
+    expect(find(/XC7Z020: compute efficiency/)).toMatchObject({ value: 87.7, kind: 'model', reference: { value: 85 }, meets: true });
+    expect(find(/XC7Z045: compute efficiency/)).toBeUndefined();
   });
 
   it('CCL fps against 2000 (estimate at fmax, else at an assumed clock from the worst period), memory against 5%', () => {
@@ -61,7 +61,7 @@ describe('bench summary', () => {
 
   it('the Markdown table shows value, reference, ratio with ✓/✗, kind and source', () => {
     const md = resultsMarkdown(figures, missing, [], '2026-01-03T00:00:00.000Z');
-    expect(md).toMatch(/\| PYNQ-Z2 \/ XC7Z020: ResNet-18 latency \(N=16 Pf=13 Ps=40\).* \| 52\.3 ms \| 47\.1 ms \(paper\) \| 1\.11× ✗ \| MODEL \| msq-engine\.json \(2026-01-02 03:04, Test CPU ×2, load 1\.0\) \|/);
+    expect(md).toMatch(/\| PYNQ-Z2 \/ XC7Z020: ResNet-18 latency at 100 MHz \(N=16 Pf=13 Ps=40 Rq=2\).* \| 52\.3 ms \| 47\.1 ms \(paper\) \| 1\.11× ✗ \| MODEL \| msq-core\.json \(2026-01-02 03:04, Test CPU ×2, load 1\.0\) \|/);
     expect(md).toContain('| a | b |');
     expect(md).toContain('## Not available');
     expect(md).toMatch(/compare \*\*ratios\*\*/);

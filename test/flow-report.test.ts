@@ -173,12 +173,12 @@ describe('reports of generated folders', () => {
     expect(cclMd).toContain(`| total (this core) | ${cclJson.memory.totalBits.toLocaleString('en-US')} |`);
     expect(cclMd).toContain('No synthesis in this run');
 
-    const { randomLayerModel } = await import('../src/msq/rtl/random-layer.js');
+    const { randomLayerModel } = await import('./support/random-layer.js');
     const model = randomLayerModel({ op: 'conv2d', cin: 3, h: 4, w: 4, cout: 4, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], sp2Fraction: 0.5,
       inBits: 4, inSigned: false, outBits: 4, outSigned: false, fixedBits: 4, sp2Bits: 4 }, 3);
     writeFileSync(join(tmp, 'm.q.json'), JSON.stringify(model));
     const msq = join(tmp, 'msq');
-    expect(await quietCli(['msq', 'build', join(tmp, 'm.q.json'), '--board', 'xc7z020', '-o', msq, '--n', '2', '--pf', '1', '--ps', '1'])).toBe(0);
+    expect(await quietCli(['msq', 'build', join(tmp, 'm.q.json'), '--board', 'xc7z020', '-o', msq, '--n', '16', '--pf', '2', '--ps', '3', '--rq', '2', '--dsp-pack', '1', '--act-depth', '1024', '--w-depth', '256', '--c-depth', '64', '--max-passes', '16', '--k-max', '4096'])).toBe(0);
     const msqDoc = folderReport(msq);
     const built = JSON.parse(readFileSync(join(msq, 'report.json'), 'utf8')) as { layers: { cycles: number }[] };
     expect(JSON.stringify(msqDoc)).toContain(`"value":${built.layers[0]!.cycles}`);

@@ -4,7 +4,7 @@ import { UserError } from '../src/util/errors.js';
 import { actRange, chooseMultiplier } from '../src/msq/conventions.js';
 import { runGolden } from '../src/msq/golden.js';
 import { numel, parseQuantModel, type QuantLayer, type QuantModel } from '../src/msq/model.js';
-import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { encodeProgram, programBeats } from '../src/msq/core/job.js';
 import {

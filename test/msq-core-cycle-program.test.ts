@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseMultiplier } from '../src/msq/conventions.js';
 import { runGolden } from '../src/msq/golden.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
-import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type Program } from '../src/msq/core/compile.js';
 import { coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';

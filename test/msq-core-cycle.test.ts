@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runGolden } from '../src/msq/golden.js';
 import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
-import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type Program } from '../src/msq/core/compile.js';
 import { encodeProgram } from '../src/msq/core/job.js';

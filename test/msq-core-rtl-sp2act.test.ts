@@ -15,7 +15,7 @@ import { actRange } from '../src/msq/conventions.js';
 import { pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
 import { loadMnist } from '../src/msq/mnist.js';
 import { numel, parseQuantModel, type QuantModel } from '../src/msq/model.js';
-import { randomInput, randomLayerModel, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
 import { lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CompiledJob } from '../src/msq/core/compile.js';
 import { runJob } from '../src/msq/core/interp.js';

@@ -13,7 +13,7 @@ import { actRange, chooseMultiplier } from '../src/msq/conventions.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
 import { loadMnist } from '../src/msq/mnist.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
-import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from '../src/msq/rtl/random-layer.js';
+import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
 import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';
@@ -80,6 +80,33 @@ const layerCases: [string, Partial<RandomLayerSpec>, CompileOptions?, (boolean |
   ['depthwise 3x3 stride 2', { depthwise: true, cin: 21, cout: 21, stride: [2, 2], pad: [1, 0, 1, 1] }],
 ];
 
+/**
+ * Pool-only models (ported from the retired per-layer engines' unit tests): max / avg pooling with odd and
+ * asymmetric windows, strides and paddings, signed and unsigned 4- and 8-bit inputs; the avgpool scales make the
+ * averages overflow the output range on the extremes, so clamping is exercised. Each runs on a random input and on
+ * the two worst cases (every value at the bottom / top of the range).
+ */
+const poolCases: { kind: 'max' | 'avg'; C: number; H: number; W: number; k: [number, number]; s: [number, number]; pad: [number, number, number, number]; bits: number; signed: boolean }[] = [
+  { kind: 'max', C: 5, H: 7, W: 6, k: [3, 3], s: [2, 2], pad: [1, 1, 1, 1], bits: 4, signed: true },
+  { kind: 'max', C: 20, H: 6, W: 6, k: [2, 2], s: [2, 2], pad: [0, 0, 0, 0], bits: 4, signed: false },
+  { kind: 'max', C: 3, H: 5, W: 7, k: [2, 3], s: [3, 1], pad: [1, 0, 0, 2], bits: 8, signed: true },
+  { kind: 'avg', C: 6, H: 6, W: 5, k: [3, 3], s: [1, 2], pad: [1, 1, 2, 0], bits: 4, signed: false },
+  { kind: 'avg', C: 19, H: 5, W: 5, k: [2, 2], s: [2, 2], pad: [0, 0, 1, 1], bits: 8, signed: true },
+];
+
+function poolModel(c: (typeof poolCases)[number]): QuantModel {
+  const window = { kernel: c.k, stride: c.s, padding: c.pad };
+  const out = { bits: c.signed ? 4 : 3, signed: c.signed, scale: 1 };
+  const layer: QuantLayer = c.kind === 'max'
+    ? { name: 'pool', op: 'maxpool', input: 'input', ...window }
+    : { name: 'pool', op: 'avgpool', input: 'input', ...window, ...chooseMultiplier(1.7 / (c.k[0] * c.k[1]) / 2 ** (c.bits - out.bits)), out };
+  return parseQuantModel({
+    format: 'accelforge-msq', version: 1, note: 'core RTL pool test',
+    input: { name: 'input', shape: [c.C, c.H, c.W], bits: c.bits, signed: c.signed, scale: 1 },
+    layers: [layer], output: 'pool',
+  });
+}
+
 /** A small graph with every op: maxpool, avgpool, global avgpool, relu (fused and standalone), fused residual add, flatten -> linear. */
 function graphModel(seed: number, H = 12, W = 11, fixedBits = 8): QuantModel {
   const r = rng(seed);
@@ -127,6 +154,12 @@ function maxInput(model: QuantModel): Int32Array {
   return new Int32Array(n).fill(actRange(model.input.bits, model.input.signed)[1]);
 }
 
+/** Every input at the bottom of its range. */
+function minInput(model: QuantModel): Int32Array {
+  const n = model.input.shape.reduce((a, b) => a * b, 1);
+  return new Int32Array(n).fill(actRange(model.input.bits, model.input.signed)[0]);
+}
+
 const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
 
 describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
@@ -144,6 +177,10 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
       addModel(run, model, worst === 'max' ? maxInput(model) : randomInput(model, 40 + i, worst ?? false), cfg, opts);
     });
     addModel(run, graphModel(7), randomInput(graphModel(7), 9), cfg);
+    poolCases.forEach((c, i) => {
+      const model = poolModel(c);
+      for (const x of [randomInput(model, 70 + i), minInput(model), maxInput(model)]) addModel(run, model, x, cfg);
+    });
     const ops = new Set(run.jobs.map((j) => `${j.spec.op}${j.spec.residual ? '+res' : ''}`));
     expect([...ops].sort()).toEqual(['avgpool', 'gemm', 'gemm+res', 'maxpool']);
     expect(run.jobs.some((j) => j.spec.fixed4)).toBe(true);

@@ -99,8 +99,6 @@ function readme(m: DesignManifest, board: Board, plan: WrapperPlan, derived: boo
   if (m.kind === 'ccl') {
     L.push('import numpy as np');
     L.push('objects = acc.label(np.zeros((HEIGHT, WIDTH), dtype=np.uint8))   # list of dicts: area, bbox, sums, first');
-  } else if (m.kind === 'msq') {
-    L.push('y = acc.infer(x, out_shape)   # x: int array [C, H, W] in the input range');
   } else if (m.kind === 'msq-core') {
     L.push('y, tensors = acc.run_model(x)  # x: the quantized model input; every job of program.json, one DMA round each');
   }

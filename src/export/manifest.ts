@@ -61,7 +61,7 @@ export type ControlPort = z.infer<typeof ControlSchema>;
 
 export const DesignManifestSchema = z.object({
   schema: z.literal(MANIFEST_SCHEMA_ID),
-  kind: z.enum(['ccl', 'msq', 'msq-core', 'custom']),
+  kind: z.enum(['ccl', 'msq-core', 'custom']),
   top: ident,
   /** Verilog files relative to the folder, all needed by the top */
   files: z.array(z.string().regex(/^[^/\\]+\.s?v$/, 'must be a .v/.sv file name in the design folder')).min(1),
@@ -189,25 +189,6 @@ function streamsOf(ports: VerilogPort[], where: string): { streams: StreamPort[]
   return { streams, used };
 }
 
-interface MsqLayerPlan {
-  shape: { N: number };
-  cin: number; inH: number; inW: number; inBits: number; inSigned: boolean;
-  cout: number; outH: number; outW: number; outBits: number; outSigned: boolean;
-}
-
-/** The plan summary an msq build writes into each layer folder's report.json (undefined when absent/other). */
-function readMsqLayerPlan(dir: string): MsqLayerPlan | undefined {
-  const path = join(dir, 'report.json');
-  if (!existsSync(path)) return undefined;
-  try {
-    const plan = (JSON.parse(readFileSync(path, 'utf8')) as { plan?: MsqLayerPlan }).plan;
-    const nums = plan ? [plan.shape?.N, plan.cin, plan.inH, plan.inW, plan.inBits, plan.cout, plan.outH, plan.outW, plan.outBits] : [];
-    return plan && nums.every((n) => Number.isInteger(n) && (n as number) > 0) ? plan : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Build a manifest from the Verilog in `dir`: top module (the uninstantiated one, or `top`), clock and reset by
  * name, AXI4-Stream ports by the _tdata/_tvalid/_tready convention, every other input as an AXI4-Lite register and
@@ -221,13 +202,6 @@ export function deriveManifest(dir: string, opts: { top?: string; clockMHz?: num
     fail(dir, `cannot read the design folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (names.length === 0) {
-    const rep = join(dir, 'report.json');
-    if (existsSync(rep)) {
-      const layers = (JSON.parse(readFileSync(rep, 'utf8')) as { layers?: { dir?: string }[] }).layers;
-      if (Array.isArray(layers) && layers.length > 0) {
-        fail(dir, `is an msq build folder with ${layers.length} layer engine(s): export one layer folder, e.g. ${join(dir, layers[0]!.dir ?? '')}`);
-      }
-    }
     fail(dir, 'no design.json and no Verilog (.v) files: give a folder written by ccl gen / msq build');
   }
   const mods: VerilogModule[] = [];
@@ -271,19 +245,7 @@ export function deriveManifest(dir: string, opts: { top?: string; clockMHz?: num
   };
   visit(top);
   const files = [...new Set(mods.filter((m) => need.has(m.name)).map((m) => m.file))].sort();
-  const msqPlan = readMsqLayerPlan(dir);
-  const isMsq = !ccl && msqPlan !== undefined && streams.some((s) => s.prefix === 's_act') && streams.some((s) => s.prefix === 'm_out');
-  const kind: DesignManifest['kind'] = ccl ? 'ccl' : isMsq ? 'msq' : 'custom';
-  if (isMsq && msqPlan) {
-    const p = msqPlan;
-    const sAct = streams.find((s) => s.prefix === 's_act')!;
-    const mOut = streams.find((s) => s.prefix === 'm_out')!;
-    const groups = (c: number) => Math.ceil(c / p.shape.N);
-    sAct.lanes = { count: p.shape.N, bits: p.inBits, signed: p.inSigned };
-    sAct.beats = groups(p.cin) * p.inH * p.inW;
-    mOut.lanes = { count: p.shape.N, bits: p.outBits, signed: p.outSigned };
-    mOut.beats = groups(p.cout) * p.outH * p.outW;
-  }
+  const kind: DesignManifest['kind'] = ccl ? 'ccl' : 'custom';
   if (ccl?.params?.recordFields && ccl.params.eofFields) {
     const out = streams.find((s) => s.direction === 'out');
     const wc = ccl.params.cellCols, hc = ccl.params.cellRows;

@@ -1,20 +1,19 @@
 /**
- * `accelforge msq build <model.q.json> --board B -o DIR [--n N --pf PF --ps PS --rq RQ] [--layer NAME]...`
- * `accelforge msq sweep --board B [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--workers K] [--json FILE]`
+ * `accelforge msq build <model.q.json> --board B -o DIR [--rom] [--n N --pf PF --ps PS --rq RQ ...]`: the MSQ core
+ * and the model's job program (src/msq/core/build.ts).
+ * `accelforge msq sweep --board B [--n 16,32,64] [--lut-cap 0.8] ...`: size the MSQ core for a board.
+ * `--core` is accepted on both as a no-op (the MSQ core is the only MSQ design).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadBoard } from '../board/index.js';
 import { fail, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
-import { writeFolderReport } from '../report/from-folder.js';
 import { progress } from '../util/progress.js';
 import { parseQuantModel } from './model.js';
 
-const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR --core [--n N --pf PF --ps PS --rq RQ --dsp-pack 1|2] [--act-depth D --w-depth D --c-depth D --max-passes P --k-max K] [--seed S]
-       accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--n 8] [--pf 4] [--ps 6] [--rq 1] [--dsp-pack 1|2] [--layer NAME]... | --network [--seed S]
-       accelforge msq sweep --board xc7z020|xc7z045 --core [--n 16,32,64] [--sp2-act-bits 4,8] [--slices FILE] [--lut-cap 0.8] [--dsp-cap 1.0] [--bram-cap 0.9] [--workers K] [--json FILE]
-       accelforge msq sweep --board xc7z020|xc7z045 [--n 8,16] [--lut-cap 0.8] [--dsp-cap 1.0] [--dsp-pack 1|2] [--workers K] [--json FILE]`;
+const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--rom] [--n N --pf PF --ps PS --rq RQ --dsp-pack 1|2] [--act-depth D --w-depth D --c-depth D --max-passes P --k-max K] [--seed S]
+       accelforge msq sweep --board xc7z020|xc7z045 [--n 16,32,64] [--sp2-act-bits 4,8] [--slices FILE] [--lut-cap 0.8] [--dsp-cap 1.0] [--bram-cap 0.9] [--workers K] [--json FILE]`;
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
   if (v === undefined) return dflt;
@@ -43,11 +42,9 @@ async function build(argv: string[]): Promise<void> {
       ps: { type: 'string' },
       rq: { type: 'string' },
       'dsp-pack': { type: 'string' },
-      layer: { type: 'string', multiple: true },
-      'unroll-kx': { type: 'string', multiple: true },
       seed: { type: 'string' },
-      network: { type: 'boolean' },
       core: { type: 'boolean' },
+      rom: { type: 'boolean' },
       'act-depth': { type: 'string' },
       'w-depth': { type: 'string' },
       'c-depth': { type: 'string' },
@@ -55,12 +52,6 @@ async function build(argv: string[]): Promise<void> {
       'k-max': { type: 'string' },
     },
   });
-  if (values.core && (values.network || values.layer || values['unroll-kx'])) fail('--core', 'builds the one run-time programmed design for the whole model; drop --network / --layer / --unroll-kx');
-  if (!values.core) {
-    for (const k of ['act-depth', 'w-depth', 'c-depth', 'max-passes', 'k-max'] as const) if (values[k] !== undefined) fail(`--${k}`, 'is an option of --core');
-  }
-  if (values.network && values.layer) fail('--network', 'builds the whole model; drop --layer (or drop --network to build single layer engines)');
-  if (values.network && values['unroll-kx']) fail('--network', 'cannot be combined with --unroll-kx');
   if (positionals.length !== 1) fail('model', `give exactly one model.q.json\n${USAGE}`);
   if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
   if (!values.out) fail('-o', 'is required: the output folder');
@@ -73,46 +64,25 @@ async function build(argv: string[]): Promise<void> {
     fail(path, `cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})`);
   }
   const model = parseQuantModel(data);
-  if (values.core) {
-    const { buildCore } = await import('./core/build.js');
-    const { defaultCoreConfig } = await import('./core/presets.js');
-    const d = defaultCoreConfig(board);
-    const N = intOpt('n', values.n, d.N, 1, 256);
-    const Pf = intOpt('pf', values.pf, d.Pf, 0, 4096);
-    const cfg = {
-      ...d,
-      N, Pf,
-      Ps: intOpt('ps', values.ps, d.Ps, 0, 4096),
-      Rq: intOpt('rq', values.rq, d.Rq, 1, 4096),
-      dspPack: intOpt('dsp-pack', values['dsp-pack'], d.dspPack, 1, 2) as 1 | 2,
-      actDepth: intOpt('act-depth', values['act-depth'], d.actDepth, 1, 2 ** 24 - 1),
-      wDepth: intOpt('w-depth', values['w-depth'], d.wDepth, 1, 2 ** 24 - 1),
-      cDepth: intOpt('c-depth', values['c-depth'], d.cDepth, 1, 2 ** 15),
-      maxPasses: intOpt('max-passes', values['max-passes'], d.maxPasses, 1, 2 ** 16 - 1),
-      kMax: intOpt('k-max', values['k-max'], d.kMax, 1, 2 ** 24),
-    };
-    const seed = intOpt('seed', values.seed, 1, 0, 2 ** 31);
-    const b = await buildCore(model, { board, cfg, outDir: values.out, seed });
-    process.stdout.write(`wrote core ${b.top} (N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq}, ${b.dsp48e1} DSP48E1) and a ${b.jobs}-job program to ${values.out} (RTL, ${b.testbench}, s_wgt/s_act/s_res/m_out.expected hex, program.json, report.md, report.json, summary.html)\n`);
-    return;
-  }
-  const N = intOpt('n', values.n, 8, 1, 64);
-  const Pf = intOpt('pf', values.pf, 4, 1, 256);
-  const Ps = intOpt('ps', values.ps, 6, 1, 256);
-  const Rq = intOpt('rq', values.rq, 1, 1, Pf + Ps);
-  const dspPack = intOpt('dsp-pack', values['dsp-pack'], 1, 1, 2) as 1 | 2;
+  const { buildCore } = await import('./core/build.js');
+  const { defaultCoreConfig } = await import('./core/presets.js');
+  const d = defaultCoreConfig(board);
+  const cfg = {
+    ...d,
+    N: intOpt('n', values.n, d.N, 1, 256),
+    Pf: intOpt('pf', values.pf, d.Pf, 0, 4096),
+    Ps: intOpt('ps', values.ps, d.Ps, 0, 4096),
+    Rq: intOpt('rq', values.rq, d.Rq, 1, 4096),
+    dspPack: intOpt('dsp-pack', values['dsp-pack'], d.dspPack, 1, 2) as 1 | 2,
+    actDepth: intOpt('act-depth', values['act-depth'], d.actDepth, 1, 2 ** 24 - 1),
+    wDepth: intOpt('w-depth', values['w-depth'], d.wDepth, 1, 2 ** 24 - 1),
+    cDepth: intOpt('c-depth', values['c-depth'], d.cDepth, 1, 2 ** 15),
+    maxPasses: intOpt('max-passes', values['max-passes'], d.maxPasses, 1, 2 ** 16 - 1),
+    kMax: intOpt('k-max', values['k-max'], d.kMax, 1, 2 ** 24),
+  };
   const seed = intOpt('seed', values.seed, 1, 0, 2 ** 31);
-  if (values.network) {
-    const { buildNetwork } = await import('./rtl/build-network.js');
-    const net = await buildNetwork(model, { board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, seed });
-    process.stdout.write(`wrote network ${net.top} (${net.stages.length} stages, ${net.engines} engines, ${net.dsp48e1.total} DSP48E1) to ${values.out} (RTL, ${net.tb}, input.hex/expected.hex, report.md, report.json, summary.html)\n`);
-    return;
-  }
-  const { buildModel } = await import('./rtl/build.js');
-  const layers = await buildModel(model, {
-    board, shape: { N, Pf, Ps, Rq, dspPack }, outDir: values.out, layers: values.layer, unrollKx: values['unroll-kx'], seed,
-  });
-  process.stdout.write(`wrote ${layers.length} layer engine(s) to ${values.out} (report.md, report.json, summary.html; per layer: RTL, tb_*.v, vectors)\n`);
+  const b = await buildCore(model, { board, cfg, outDir: values.out, seed });
+  process.stdout.write(`wrote MSQ core ${b.top} (N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq}, ${b.dsp48e1} DSP48E1) and a ${b.jobs}-job program to ${values.out} (RTL, ${b.testbench}, s_wgt/s_act/s_res/m_out.expected hex, program.json, report.md, report.json, summary.html)\n`);
 }
 
 async function sweep(argv: string[]): Promise<void> {
@@ -124,7 +94,6 @@ async function sweep(argv: string[]): Promise<void> {
       'lut-cap': { type: 'string' },
       'dsp-cap': { type: 'string' },
       workers: { type: 'string' },
-      'dsp-pack': { type: 'string' },
       json: { type: 'string' },
       core: { type: 'boolean' },
       'sp2-act-bits': { type: 'string' },
@@ -133,33 +102,11 @@ async function sweep(argv: string[]): Promise<void> {
     },
   });
   if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
-  const board = loadBoard(values.board);
-  if (values.core) return sweepCore(board, values);
-  for (const k of ['sp2-act-bits', 'slices', 'bram-cap'] as const) if (values[k] !== undefined) fail(`--${k}`, 'is an option of --core');
-  const Ns = (values.n ?? '8,16').split(',').map((s) => intOpt('n', s, 8, 1, 64));
-  const { sweepBoard, formatSweep } = await import('./rtl/sweep.js');
-  const dspPack = intOpt('dsp-pack', values['dsp-pack'], 1, 1, 2) as 1 | 2;
-  const bar = progress(Ns.length * (dspPack === 2 ? 10 : 7), 'msq sweep: synthesizing slices');
-  const r = await sweepBoard(board, {
-    Ns,
-    dspPack,
-    lutCap: numOpt('lut-cap', values['lut-cap'], 0.8),
-    dspCap: numOpt('dsp-cap', values['dsp-cap'], 1.0),
-    workers: values.workers ? intOpt('workers', values.workers, 2, 1, 64) : undefined,
-    onProgress: (_d, _t, label) => bar.tick(1, label),
-  });
-  bar.stop();
-  process.stdout.write(formatSweep(r) + '\n');
-  if (values.json) {
-    await writeFileAtomic(values.json, JSON.stringify(r, null, 2) + '\n');
-    // <name>.summary.{json,md,html} beside it: the report page with the sweep charts (src/report)
-    const written = await writeFolderReport(values.json);
-    process.stdout.write(`wrote ${values.json} and ${written.join(', ')}\n`);
-  }
+  return sweepCore(loadBoard(values.board), values);
 }
 
 /**
- * `msq sweep --core`: size the MSQ core for a board. Lane slices (fixed lanes, packed pairs, SP2 lanes per
+ * `msq sweep`: size the MSQ core for a board. Lane slices (fixed lanes, packed pairs, SP2 lanes per
  * sp2ActBits; 1/2/4 units) and a requantizer unit are synthesized in parallel worker processes (or read from
  * `--slices FILE`, e.g. bench/results/msq-core-slices.json); each family is fitted linearly (checked on the middle
  * point) and EXTRAPOLATED to the board size; the control (loaders, issuer, banks, emitter) comes from the recorded
@@ -199,7 +146,7 @@ async function sweepCore(board: import('../board/index.js').Board, values: Recor
   } else {
     const kinds: import('./core/sizing.js').SliceKind[] = ['fixed', 'pair', 'sp2'];
     const total = Ns.length * (2 + sp2ActBits.length) * sizing.SLICE_UNITS.length + Ns.length;
-    const bar = progress(total, 'msq sweep --core: synthesizing lane slices');
+    const bar = progress(total, 'msq sweep: synthesizing lane slices');
     const fresh = await sizing.synthesizeCoreSlices(Ns, sizing.laneSliceVerilog, {
       kinds,
       sp2ActBits,
@@ -218,7 +165,7 @@ async function sweepCore(board: import('../board/index.js').Board, values: Recor
     return `N=${k.N} Pf=${k.Pf} Ps=${k.Ps} Rq=${k.Rq} pack=${k.dspPack} sp2ActBits=${k.sp2ActBits ?? k.A} | LUT ${(100 * c.resources.util.lut).toFixed(0)}% DSP ${(100 * c.resources.util.dsp).toFixed(0)}% BRAM36 ${(100 * c.resources.util.bram36).toFixed(0)}% | peak ${c.peakGopsAt100.toFixed(1)} GOPS @100 MHz${c.peakGopsAtFmax ? `, ${c.peakGopsAtFmax.toFixed(1)} @ est. ${c.resources.estFmaxMHz} MHz` : ''} | ResNet-18 ${c.latency.ms.toFixed(2)} ms, conv efficiency ${(100 * c.latency.convEfficiency).toFixed(1)}%`;
   };
   const lines = [
-    `msq sweep --core ${board.id}: ${r.evaluated} configurations evaluated (${source}); resources are EXTRAPOLATED estimates (no place and route), ResNet-18 from the cycle model (shape-level plan, DDR at the board's assumed ${board.ddr.deratedGBps} GB/s)`,
+    `msq sweep ${board.id}: ${r.evaluated} configurations evaluated (${source}); resources are EXTRAPOLATED estimates (no place and route), ResNet-18 from the cycle model (shape-level plan, DDR at the board's assumed ${board.ddr.deratedGBps} GB/s)`,
     `best:       ${row(r.best)}`,
     ...r.runnersUp.slice(0, 5).map((c) => `runner-up:  ${row(c)}`),
     r.fixedOnly ? `fixed only: ${row(r.fixedOnly)}` : 'fixed only: none fits',

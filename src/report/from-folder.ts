@@ -62,12 +62,12 @@ function msqBuildSections(r: Json): Section[] {
   const layers = (r.layers as Json[]).map((l) => ({ name: String(l.layer ?? l.top ?? '?'), cycles: num(l.cycles) }));
   const eng = obj(r.engine) ?? {};
   const sections: Section[] = [{
-    heading: `MSQ engine build${r.model ? `: ${String(r.model)}` : ''}${r.board ? ` on ${String(r.board)}` : ''}`,
-    text: [`Engine N=${eng.N}, Pf=${eng.Pf}, Ps=${eng.Ps}, Rq=${eng.Rq ?? 1}${num(obj(r.peakGopsAt)?.['100MHz']) !== undefined ? `; peak ${num(obj(r.peakGopsAt)!['100MHz'])} GOPS at 100 MHz` : ''}.`],
+    heading: `MSQ core build${r.model ? `: ${String(r.model)}` : ''}${r.board ? ` on ${String(r.board)}` : ''}`,
+    text: [`MSQ core N=${eng.N}, Pf=${eng.Pf}, Ps=${eng.Ps}, Rq=${eng.Rq ?? 1}${num(obj(r.peakGopsAt)?.['100MHz']) !== undefined ? `; peak ${num(obj(r.peakGopsAt)!['100MHz'])} GOPS at 100 MHz` : ''}.`],
     notes: (Array.isArray(r.notes) ? r.notes : []).map(String),
   }];
   if (layers.length && layers.every((l) => l.cycles !== undefined)) {
-    sections.push(layersSection(layers.map((l) => ({ name: l.name, cycles: l.cycles! })), 100, 'layer engines'));
+    sections.push(layersSection(layers.map((l) => ({ name: l.name, cycles: l.cycles! })), 100, 'MSQ core'));
   }
   return sections;
 }

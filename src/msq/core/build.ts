@@ -29,7 +29,7 @@ import { peakGops, programLatency, type ProgramJob } from './cycle-model.js';
 import { coreLaneMultipliers } from './lanes.js';
 import { coreRqaDsps } from './rqa.js';
 import { generateCore } from './rtl.js';
-import { randomInput } from '../rtl/random-layer.js';
+import { randomInput } from './random-input.js';
 
 export interface BuildCoreOptions {
   board: Board;

@@ -1,5 +1,5 @@
 /**
- * The MSQ core's GEMM lanes (docs/msq-core.md; the run-time successor of src/msq/rtl/lanes.ts), built with the HDL
+ * The MSQ core's GEMM lanes (docs/msq-core.md), built with the HDL
  * builder: `Pf` fixed lanes and `Ps` SP2 lanes sharing one activation word of `N` lanes.
  *
  *  fixedLane: N two's-complement WF-bit codes x N activations per clock on N multipliers (`use_dsp = "yes"`),

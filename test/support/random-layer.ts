@@ -1,13 +1,15 @@
 /**
- * Seeded random one-layer MSQ models for differential tests and benchmarks of the engine: a conv2d or linear
+ * Seeded random one-layer MSQ models for differential tests and benchmarks of the MSQ core: a conv2d or linear
  * layer with a random mix of fixed and SP2 filters, random codes (worst-case codes on request), random bias and
  * requantization constants chosen so the outputs use the whole range (some clamp, most do not).
  */
-import { actRange, chooseMultiplier, levels, weightValue } from '../conventions.js';
-import type { Filter, QuantModel } from '../model.js';
-import { mulberry32 } from '../../util/random.js';
+import { actRange, chooseMultiplier, levels, weightValue } from '../../src/msq/conventions.js';
+import type { Filter, QuantModel } from '../../src/msq/model.js';
+import { mulberry32 } from '../../src/util/random.js';
 
-/** The project's seeded PRNG (floats in [0, 1)), re-exported for the engine's builders and tests. */
+export { randomInput } from '../../src/msq/core/random-input.js';
+
+/** The project's seeded PRNG (floats in [0, 1)), re-exported for the tests. */
 export const rng = mulberry32;
 
 export interface RandomLayerSpec {
@@ -94,14 +96,4 @@ export function randomLayerModel(spec: RandomLayerSpec, seed: number): QuantMode
         }
       : { name: 'layer0', op: 'linear' as const, input: 'input', inFeatures: spec.cin * spec.h * spec.w, outFeatures: spec.cout, out, filters };
   return { format: 'accelforge-msq', version: 1, note: 'random test layer', input, layers: [layer] };
-}
-
-/** A random input tensor in the input's range; `worstCase` alternates the range ends. */
-export function randomInput(model: QuantModel, seed: number, worstCase = false): Int32Array {
-  const r = rng(seed * 7919 + 13);
-  const n = model.input.shape.reduce((a, b) => a * b, 1);
-  const [lo, hi] = actRange(model.input.bits, model.input.signed);
-  const x = new Int32Array(n);
-  for (let i = 0; i < n; i++) x[i] = worstCase ? (i % 3 === 0 ? lo : hi) : lo + Math.floor(r() * (hi - lo + 1));
-  return x;
 }

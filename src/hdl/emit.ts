@@ -11,6 +11,7 @@ import { checkModule, signalsOf } from './check.js';
 import { evalExpr } from './eval.js';
 import { lowBitPreserving, wrap, type Expr } from './expr.js';
 import { Signal, type Memory, type Module, type Stmt } from './module.js';
+import { makeNeeds } from './meta.js';
 
 /** A named value the text can select bits of: a builder signal or an emitter temporary. */
 interface Named {
@@ -549,26 +550,6 @@ function bitList(bits: number[]): string {
     i = j + 1;
   }
   return parts.reverse().join(', ');
-}
-
-function makeNeeds(): (m: Module) => { clk: boolean; rst: boolean } {
-  const cache = new Map<Module, { clk: boolean; rst: boolean }>();
-  const needs = (m: Module): { clk: boolean; rst: boolean } => {
-    const hit = cache.get(m);
-    if (hit) return hit;
-    let clk = m.memories.length > 0 || m.signals.some((s) => s.kind === 'reg');
-    let rst = m.signals.some((s) => s.kind === 'reg' && s.reset !== null && s.driver?.kind === 'sync');
-    for (const it of m.items) {
-      if (it.kind !== 'instance') continue;
-      const c = needs(it.inst.child);
-      clk ||= c.clk;
-      rst ||= c.rst;
-    }
-    const r = { clk, rst };
-    cache.set(m, r);
-    return r;
-  };
-  return needs;
 }
 
 /** Verilog text of one module (no submodules), plus any memory files it needs. Runs checkModule first. */

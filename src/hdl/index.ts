@@ -8,6 +8,7 @@ export {
   type SwitchCases, type SignalKind,
 } from './module.js';
 export { emitVerilog, emitModule } from './emit.js';
+export { clockPorts, type StreamInfo, type ClockInfo } from './meta.js';
 export { checkModule } from './check.js';
 export { evalExpr, type Env } from './eval.js';
 export { lintVerilog, yosysRead, type LintOptions } from './lint.js';

@@ -5,6 +5,12 @@
  */
 import { UserError } from '../util/errors.js';
 import { Expr, checkWidth, children, lit, minWidth, type Operand } from './expr.js';
+import { Memory, type MemoryOptions, type MemoryStyle } from './memory.js';
+import { Fsm } from './fsm.js';
+import type { ClockInfo, StreamInfo } from './meta.js';
+
+export { Memory, type MemoryOptions, type MemoryStyle, type ReadOptions } from './memory.js';
+export { Fsm, namedConst } from './fsm.js';
 
 export type SignalKind = 'input' | 'output' | 'wire' | 'reg';
 
@@ -98,11 +104,6 @@ export type Stmt =
   | { kind: 'if'; branches: { cond: Expr; body: Stmt[] }[]; otherwise: Stmt[] | null }
   | { kind: 'switch'; sel: Expr; cases: { value: bigint; body: Stmt[] }[]; otherwise: Stmt[] | null };
 
-/** A named constant (emitted as a localparam where used), e.g. an FSM state code. */
-export function namedConst(name: string, value: bigint, width: number): Expr {
-  const e = lit(value, width);
-  return new Expr(width, false, { kind: 'const', value: e.node.kind === 'const' ? e.node.value : value, name });
-}
 
 export class Process {
   readonly body: Stmt[] = [];
@@ -265,118 +266,6 @@ export class ProcBuilder {
   }
 }
 
-export type MemoryStyle = 'block' | 'distributed' | 'auto';
-
-export interface MemoryOptions {
-  width: number;
-  depth: number;
-  /** 'block' → BRAM, 'distributed' → LUTRAM, 'auto' → let yosys choose (no attribute). Default 'auto'. */
-  style?: MemoryStyle;
-  /** Initial contents (ROM: required), at most `depth` words; missing words are 0. */
-  init?: readonly (number | bigint)[];
-  /** Emit the contents as a `$readmemh` file (<module>_<memory>.hex) instead of an inline initial block. */
-  initFile?: boolean;
-  /** Read data is signed. */
-  signed?: boolean;
-}
-
-export interface ReadOptions {
-  /** Read enable (1 bit); when low the read data register holds. */
-  en?: Expr;
-  /** Name of the read-data register (default <memory>_rdata). */
-  name?: string;
-}
-
-/** A ROM or a simple dual-port RAM (1 write port, synchronous read ports with a registered output). */
-export class Memory {
-  /** @internal */ readonly reads: { addr: Expr; en: Expr | null; data: Signal }[] = [];
-  /** @internal */ write_: { en: Expr; addr: Expr; data: Expr } | null = null;
-  /** @internal */ readonly attrs: [string, string][] = [];
-  readonly addrWidth: number;
-  readonly init: bigint[] | null;
-
-  /** @internal */
-  constructor(
-    readonly module: Module,
-    readonly name: string,
-    readonly kind: 'rom' | 'ram',
-    readonly width: number,
-    readonly depth: number,
-    readonly style: MemoryStyle,
-    init: readonly (number | bigint)[] | null,
-    readonly initFile: boolean,
-    readonly signed: boolean,
-  ) {
-    const where = `module ${module.name}: ${kind} '${name}'`;
-    checkWidth(width, where);
-    if (!Number.isInteger(depth) || depth < 2 || depth > 1 << 24) throw new UserError(`${where}: depth ${depth} must be an integer in 2..16777216`);
-    this.addrWidth = Math.ceil(Math.log2(depth));
-    if (init) {
-      if (init.length > depth) throw new UserError(`${where}: init has ${init.length} words but depth is ${depth}`);
-      this.init = init.map((v, i) => {
-        const b = BigInt(v);
-        const lo = signed ? -(1n << BigInt(width - 1)) : 0n;
-        const hi = signed ? (1n << BigInt(width - 1)) - 1n : (1n << BigInt(width)) - 1n;
-        if (b < lo || b > hi) throw new UserError(`${where}: init[${i}] = ${b} does not fit ${width}-bit ${signed ? 'signed' : 'unsigned'} words`);
-        return b;
-      });
-    } else {
-      this.init = null;
-    }
-  }
-
-  private where(): string {
-    return `module ${this.module.name}: ${this.kind} '${this.name}'`;
-  }
-
-  /** Attach a synthesis attribute to the memory array (ram_style/rom_style come from `style`). */
-  attr(key: string, value: string | number = 1): this {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UserError(`${this.where()}: attribute name '${key}' is not an identifier`);
-    if (/["\\\n]/.test(String(value))) throw new UserError(`attribute ${key}: value must not contain quotes, backslashes or newlines`);
-    this.attrs.push([key, String(value)]);
-    return this;
-  }
-
-  private addr(a: Operand, what: string): Expr {
-    const e = a instanceof Expr ? a : lit(BigInt(a), this.addrWidth);
-    this.module.own(e, `${this.where()}: ${what}`);
-    if (e.signed) throw new UserError(`${this.where()}: ${what} must be unsigned; use .asUnsigned()`);
-    if (e.width > this.addrWidth) throw new UserError(`${this.where()}: ${what} is ${e.width} bits but depth ${this.depth} needs ${this.addrWidth}; use .trunc(${this.addrWidth})`);
-    return e.resize(this.addrWidth);
-  }
-
-  /**
-   * A synchronous read port: returns the register holding mem[addr] one clock after (read-before-write when the
-   * RAM writes the same address in that cycle). ROMs allow 2 read ports, RAMs 1. Reads past `depth` are undefined.
-   */
-  read(addr: Operand, opts: ReadOptions = {}): Signal {
-    const max = this.kind === 'rom' ? 2 : 1;
-    if (this.reads.length >= max) throw new UserError(`${this.where()}: at most ${max} read port(s)`);
-    const a = this.addr(addr, 'read address');
-    let en: Expr | null = null;
-    if (opts.en) {
-      this.module.own(opts.en, `${this.where()}: read enable`);
-      if (opts.en.width !== 1) throw new UserError(`${this.where()}: read enable must be 1 bit`);
-      en = opts.en;
-    }
-    const data = this.module.addSignal(opts.name ?? `${this.name.replace(/_$/, '')}_rdata${this.reads.length ? this.reads.length + 1 : ''}`, 'reg', this.width, this.signed, null);
-    data.driver = { kind: 'memory', mem: this };
-    this.reads.push({ addr: a, en, data });
-    return data;
-  }
-
-  /** The RAM write port: mem[addr] <= data on the clock edge when en is high. */
-  write(en: Expr, addr: Operand, data: Operand): void {
-    if (this.kind === 'rom') throw new UserError(`${this.where()}: a ROM cannot be written`);
-    if (this.write_) throw new UserError(`${this.where()}: only one write port`);
-    this.module.own(en, `${this.where()}: write enable`);
-    if (en.width !== 1) throw new UserError(`${this.where()}: write enable must be 1 bit`);
-    const a = this.addr(addr, 'write address');
-    const target = { width: this.width, signed: this.signed, label: () => `${this.module.name}.${this.name}` };
-    const d = this.module.coerce(target, data, `${this.where()}: write data`);
-    this.write_ = { en, addr: a, data: d };
-  }
-}
 
 /** A submodule instance: child ports connected to parent expressions (inputs) or parent wires/outputs (outputs). */
 export class Instance {
@@ -405,64 +294,6 @@ export type Item =
   | { kind: 'instance'; inst: Instance }
   | { kind: 'memory'; mem: Memory };
 
-/**
- * A state machine register with named states: `is('RUN')`, `goto(p, 'RUN')` inside a sync process, and
- * `switch(p, { IDLE: () => ..., RUN: () => ... })`. State codes are binary in declaration order and appear in the
- * Verilog as localparams `<NAME>_<STATE>` (upper case), so waveforms and source read with the state names.
- */
-export class Fsm<S extends string> {
-  readonly state: Signal;
-  /** @internal */ readonly codes = new Map<S, Expr>();
-
-  /** @internal */
-  constructor(readonly module: Module, name: string, readonly states: readonly S[], reset: S | undefined) {
-    const where = `module ${module.name}: fsm '${name}'`;
-    if (states.length < 2) throw new UserError(`${where}: needs at least 2 states`);
-    if (new Set(states).size !== states.length) throw new UserError(`${where}: duplicate state names`);
-    const width = Math.max(1, Math.ceil(Math.log2(states.length)));
-    const r = reset ?? states[0]!;
-    if (!states.includes(r)) throw new UserError(`${where}: reset state '${r}' is not one of ${states.join(', ')}`);
-    this.state = module.reg(name, width, { reset: states.indexOf(r) });
-    states.forEach((st, i) => {
-      const pname = module.uniqueName(`${name}_${st}`.toUpperCase());
-      this.codes.set(st, namedConst(pname, BigInt(i), width));
-    });
-  }
-
-  private codeOf(s: S): Expr {
-    const c = this.codes.get(s);
-    if (!c) throw new UserError(`module ${this.module.name}: fsm '${this.state.name}' has no state '${s}' (states: ${this.states.join(', ')})`);
-    return c;
-  }
-
-  /** The constant code of state s. */
-  code(s: S): Expr {
-    return this.codeOf(s);
-  }
-
-  /** 1 when the machine is in state s. */
-  is(s: S): Expr {
-    return this.state.eq(this.codeOf(s));
-  }
-
-  /** Go to state s at the next clock edge (call inside the m.sync process that owns the state). */
-  goto(p: ProcBuilder, s: S): void {
-    p.set(this.state, this.codeOf(s));
-  }
-
-  /** case (state) with one body per named state; states left out do nothing (or run `default`). */
-  switch(p: ProcBuilder, cases: Partial<Record<S, () => void>> & { default?: () => void }): void {
-    const entries: { value: bigint; body: () => void }[] = [];
-    for (const st of this.states) {
-      const body = cases[st];
-      if (body) entries.push({ value: BigInt(this.states.indexOf(st)), body });
-    }
-    for (const k of Object.keys(cases)) {
-      if (k !== 'default' && !this.states.includes(k as S)) this.codeOf(k as S);
-    }
-    p.switchValues(this.state, entries, cases.default);
-  }
-}
 
 export interface ModuleOptions {
   /** One-line purpose, printed at the top of the header comment. */
@@ -480,6 +311,10 @@ export class Module {
   /** @internal */ readonly items: Item[] = [];
   /** @internal */ readonly memories: Memory[] = [];
   /** @internal */ readonly fsms: Fsm<string>[] = [];
+  /** The AXI4-Stream bundles of this module, in declaration order (see addStream and src/hdl/lib/axis.ts). */
+  readonly streams: StreamInfo[] = [];
+  /** Clock and reset: the implicit `clk` and synchronous active-high `rst` (see setClock). */
+  readonly clocking: ClockInfo = { clock: 'clk', reset: 'rst', resetActive: 'high', resetSync: true };
   private readonly names = new Set<string>(['clk', 'rst']);
   private procCount = 0;
 
@@ -490,6 +325,39 @@ export class Module {
     this.name = name;
     this.doc = opts.doc ?? '';
     this.config = opts.config ?? {};
+  }
+
+  /** State the target clock frequency (metadata for the flows; it changes no logic). */
+  setClock(opts: { freqMHz: number }): this {
+    if (!(opts.freqMHz > 0) || !Number.isFinite(opts.freqMHz)) throw new UserError(`module ${this.name}: clock freqMHz ${opts.freqMHz} must be a positive number`);
+    this.clocking.freqMHz = opts.freqMHz;
+    return this;
+  }
+
+  /**
+   * Register an AXI4-Stream bundle whose ports are already declared (axisSlave/axisMaster do this for you). Checks
+   * that every port of the bundle exists with the right direction and width, and that the name is not taken.
+   */
+  addStream(info: StreamInfo): void {
+    const where = `module ${this.name}: stream '${info.name}'`;
+    if (this.streams.some((s) => s.name === info.name)) throw new UserError(`${where} is declared twice`);
+    const fwd = info.dir === 'in' ? 'input' : 'output';
+    const back = info.dir === 'in' ? 'output' : 'input';
+    const want: [string, SignalKind, number][] = [['tdata', fwd, info.dataWidth], ['tvalid', fwd, 1], ['tready', back, 1]];
+    if (info.last) want.push(['tlast', fwd, 1]);
+    if (info.userWidth !== undefined) want.push(['tuser', fwd, info.userWidth]);
+    if (info.keepWidth !== undefined) want.push(['tkeep', fwd, info.keepWidth]);
+    for (const [suffix, kind, width] of want) {
+      const s = this.signals.find((x) => x.name === `${info.name}_${suffix}`);
+      if (!s) throw new UserError(`${where}: port ${info.name}_${suffix} is not declared`);
+      if (s.kind !== kind || s.width !== width) throw new UserError(`${where}: port ${s.name} must be a ${width}-bit ${kind}, is a ${s.width}-bit ${s.kind}`);
+    }
+    this.streams.push({ ...info });
+  }
+
+  /** @internal true when `name` is already used in this module. */
+  isTaken(name: string): boolean {
+    return this.names.has(name);
   }
 
   /** @internal a unique, sanitized name */

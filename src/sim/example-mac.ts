@@ -3,7 +3,9 @@
  * streaming signed multiply-accumulate, hand-written (macVerilog) and described with the HDL builder
  * (buildStreamingMac), with one TypeScript golden function (macGolden) for both.
  */
-import { emitVerilog, Module, mux } from '../hdl/index.js';
+import { Module, mux } from '../hdl/index.js';
+import { axisMaster, axisSlave } from '../hdl/lib/index.js';
+import { moduleDesign } from './design.js';
 import { fail } from '../util/errors.js';
 import { toSigned, toUnsigned } from './bits.js';
 import type { SimDesign } from './types.js';
@@ -109,13 +111,8 @@ export function buildStreamingMac(w: number, accW: number): Module {
     doc: 'streaming signed multiply-accumulate: y = init + sum(a*b) over each tlast-closed group, wrapped to accW bits',
     config: { w, accW },
   });
-  const xData = m.input('x_tdata', 2 * w);
-  const xValid = m.input('x_tvalid', 1);
-  const xReady = m.output('x_tready', 1);
-  const xLast = m.input('x_tlast', 1);
-  const yData = m.output('y_tdata', accW);
-  const yValid = m.output('y_tvalid', 1);
-  const yReady = m.input('y_tready', 1);
+  const { tdata: xData, tvalid: xValid, tready: xReady, tlast: xLast } = axisSlave(m, 'x', 2 * w, { last: true, role: '{b, a} operand pairs' });
+  const { tdata: yData, tvalid: yValid, tready: yReady } = axisMaster(m, 'y', accW, { role: 'dot products' });
   const init = m.input('init', accW);
 
   const prod = m.reg('prod_q', 2 * w, { signed: true, reset: null });
@@ -157,14 +154,5 @@ export function buildStreamingMac(w: number, accW: number): Module {
 
 /** SimDesign of the builder-generated MAC (emitted with emitVerilog). */
 export function macHdlDesign(w: number, accW: number): SimDesign {
-  const m = buildStreamingMac(w, accW);
-  return {
-    top: m.name,
-    files: emitVerilog(m),
-    streams: [
-      { name: 'x', dir: 'in', dataWidth: 2 * w, last: true },
-      { name: 'y', dir: 'out', dataWidth: accW },
-    ],
-    constInputs: { init: { width: accW } },
-  };
+  return moduleDesign(buildStreamingMac(w, accW));
 }

@@ -7,6 +7,7 @@
  * 2 words per 3 cycles, because s_tready does not look at m_tready).
  */
 import { UserError } from '../../util/errors.js';
+import { axisMaster, axisSlave } from './axis.js';
 import { lit, mux } from '../expr.js';
 import { Module, type MemoryStyle } from '../module.js';
 
@@ -37,12 +38,8 @@ export function syncFifo(opts: FifoOptions): Module {
     doc: 'synchronous first-word-fall-through FIFO, AXI4-Stream style ports, full throughput',
     config: { block: 'syncFifo', width: w, depth: d, style, level: opts.level ?? false },
   });
-  const sData = m.input('s_tdata', w);
-  const sValid = m.input('s_tvalid', 1);
-  const sReady = m.output('s_tready', 1);
-  const mData = m.output('m_tdata', w);
-  const mValid = m.output('m_tvalid', 1);
-  const mReady = m.input('m_tready', 1);
+  const { tdata: sData, tvalid: sValid, tready: sReady } = axisSlave(m, 's', w);
+  const { tdata: mData, tvalid: mValid, tready: mReady } = axisMaster(m, 'm', w);
 
   const aw = Math.ceil(Math.log2(d));
   const lw = bitsFor(d);

@@ -4,6 +4,7 @@
  * m_tready to s_tready nor from s_* to m_*.
  */
 import { UserError } from '../../util/errors.js';
+import { axisMaster, axisSlave } from './axis.js';
 import { Module } from '../module.js';
 
 export interface SkidOptions {
@@ -20,12 +21,8 @@ export function skidBuffer(opts: SkidOptions): Module {
     doc: 'AXI4-Stream register slice (skid buffer): full throughput, registered outputs, no ready combinational path',
     config: { block: 'skidBuffer', width: w },
   });
-  const sData = m.input('s_tdata', w);
-  const sValid = m.input('s_tvalid', 1);
-  const sReady = m.output('s_tready', 1);
-  const mData = m.output('m_tdata', w);
-  const mValid = m.output('m_tvalid', 1);
-  const mReady = m.input('m_tready', 1);
+  const { tdata: sData, tvalid: sValid, tready: sReady } = axisSlave(m, 's', w);
+  const { tdata: mData, tvalid: mValid, tready: mReady } = axisMaster(m, 'm', w);
 
   const mValidQ = m.reg('m_valid_q', 1, { reset: 0 });
   const mDataQ = m.reg('m_data_q', w, { reset: null });

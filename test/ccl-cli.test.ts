@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { makeCclConfig } from '../src/ccl/config.js';
 import { labelImage, resultToJson } from '../src/ccl/golden.js';
-import { encodePgm, encodePng } from '../src/ccl/image.js';
-import type { CclImage } from '../src/ccl/image.js';
+import { encodePgm, encodePng } from '../src/image/io.js';
+import type { RasterImage } from '../src/image/io.js';
 import * as P from '../src/ccl/patterns.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
@@ -77,7 +77,7 @@ describe('ccl label end to end', () => {
     expect(a.stdout).toBe(resultToJson(labelImage(g, makeCclConfig({ width: 40, height: 30, cell: 2 }))));
 
     // colour: red squares on blue; only red is inside the range
-    const rgb: CclImage = { width: 8, height: 4, format: 'rgb24', data: new Uint8Array(96) };
+    const rgb: RasterImage = { width: 8, height: 4, format: 'rgb24', data: new Uint8Array(96) };
     for (let i = 0; i < 32; i++) rgb.data.set([0, 0, 255], 3 * i);
     for (const [x, y] of [[1, 1], [2, 1], [6, 2]]) rgb.data.set([250, 10, 10], 3 * (y! * 8 + x!));
     const fRgb = write('rgb.png', encodePng(rgb));
@@ -159,7 +159,7 @@ describe('ccl label errors (in process)', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { objects: Array<{ bbox: number[] }> }).objects.map((o) => o.bbox)).toEqual([[0, 0, 0, 0], [2, 0, 3, 1]]);
     // red (luma 76) and white (255) pixels on black: threshold 100 keeps only white, threshold 50 both
-    const rgb: CclImage = { width: 3, height: 1, format: 'rgb24', data: Uint8Array.from([255, 0, 0, 0, 0, 0, 255, 255, 255]) };
+    const rgb: RasterImage = { width: 3, height: 1, format: 'rgb24', data: Uint8Array.from([255, 0, 0, 0, 0, 0, 255, 255, 255]) };
     const fp = write('c.png', encodePng(rgb));
     const hi = JSON.parse((await runMain(['ccl', 'label', fp, '--json', '--threshold', '100'])).out) as { objects: Array<{ bbox: number[] }> };
     const lo = JSON.parse((await runMain(['ccl', 'label', fp, '--json', '--threshold', '50', '--hist', '4'])).out) as { objects: Array<{ bbox: number[]; hist: number[] }> };

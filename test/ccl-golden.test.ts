@@ -11,7 +11,7 @@ import { labelImage, labelImageDetailed, resultToJson, diffResults } from '../sr
 import type { CclResult } from '../src/ccl/golden.js';
 import type { CclObject } from '../src/ccl/features.js';
 import { bitsFor, featureMaxima, featureWidths, featureLayout, featureRecordBits } from '../src/ccl/features.js';
-import type { CclImage } from '../src/ccl/image.js';
+import type { RasterImage } from '../src/image/io.js';
 import * as P from '../src/ccl/patterns.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -19,7 +19,7 @@ import * as P from '../src/ccl/patterns.js';
 // documented definitions (docs/ccl.md), not imported from features.ts.
 // ---------------------------------------------------------------------------------------------------------------
 
-function refForeground(img: CclImage, cfg: CclConfig, i: number): boolean {
+function refForeground(img: RasterImage, cfg: CclConfig, i: number): boolean {
   if (img.format === 'gray8') return img.data[i]! >= cfg.threshold;
   if (img.format === 'binary') return img.data[i] === 1;
   for (let c = 0; c < 3; c++) {
@@ -29,14 +29,14 @@ function refForeground(img: CclImage, cfg: CclConfig, i: number): boolean {
   return true;
 }
 
-function refGray(img: CclImage, i: number): number {
+function refGray(img: RasterImage, i: number): number {
   if (img.format === 'gray8') return img.data[i]!;
   if (img.format === 'binary') return 255;
   return Math.floor((77 * img.data[3 * i]! + 150 * img.data[3 * i + 1]! + 29 * img.data[3 * i + 2]!) / 256);
 }
 
 /** Reference labeling: cells → BFS over active cells → per-component pixel sums → sort by first pixel. */
-function reference(img: CclImage, cfg: CclConfig): CclResult {
+function reference(img: RasterImage, cfg: CclConfig): CclResult {
   const W = img.width, H = img.height, C = cfg.cell;
   const gw = Math.ceil(W / C), gh = Math.ceil(H / C);
   const fgCount = (cx: number, cy: number): number => {
@@ -141,7 +141,7 @@ function lcg(seed: number): () => number {
   };
 }
 
-function randomImage(rand: () => number, W: number, H: number, format: PixelFormat, density: number): CclImage {
+function randomImage(rand: () => number, W: number, H: number, format: PixelFormat, density: number): RasterImage {
   const n = W * H;
   if (format === 'binary') return { width: W, height: H, format, data: Uint8Array.from({ length: n }, () => (rand() < density ? 1 : 0)) };
   if (format === 'gray8') {
@@ -200,7 +200,7 @@ describe('golden model vs independent flood fill', () => {
 });
 
 describe('features by hand', () => {
-  const gray = (W: number, H: number, rows: string[]): CclImage => ({
+  const gray = (W: number, H: number, rows: string[]): RasterImage => ({
     width: W, height: H, format: 'gray8',
     data: Uint8Array.from(rows.join('').split(''), (ch) => (ch === '#' ? 200 : ch === '+' ? 130 : 0)),
   });
@@ -247,7 +247,7 @@ describe('features by hand', () => {
   it('threshold is ≥ and the histogram bins have equal width', () => {
     // every value 0..255 once in a 16×16 frame, threshold 0 → one object; B = 4 → 64 per bin
     const data = Uint8Array.from({ length: 256 }, (_, i) => i);
-    const img: CclImage = { width: 16, height: 16, format: 'gray8', data };
+    const img: RasterImage = { width: 16, height: 16, format: 'gray8', data };
     const r = labelImage(img, makeCclConfig({ width: 16, height: 16, threshold: 0, histBins: 4 }));
     expect(r.objects.length).toBe(1);
     expect(r.objects[0]!.hist).toEqual([64, 64, 64, 64]);
@@ -257,7 +257,7 @@ describe('features by hand', () => {
     expect(r64.objects[0]!.bbox).toEqual([0, 4, 15, 15]);
     expect(r64.objects[0]!.hist).toEqual([0, 0, 32, 32, 32, 32, 32, 32]);
     // bin edges with B = 4: 63 | 64, 127 | 128, 191 | 192
-    const edge: CclImage = { width: 8, height: 1, format: 'gray8', data: Uint8Array.from([1, 63, 64, 127, 128, 191, 192, 255]) };
+    const edge: RasterImage = { width: 8, height: 1, format: 'gray8', data: Uint8Array.from([1, 63, 64, 127, 128, 191, 192, 255]) };
     const re = labelImage(edge, makeCclConfig({ width: 8, height: 1, threshold: 1, histBins: 4 }));
     expect(re.objects[0]!.hist).toEqual([2, 2, 2, 2]);
     // B = 256: one bin per value
@@ -269,7 +269,7 @@ describe('features by hand', () => {
     const px = [
       [10, 20, 30], [100, 150, 200], [100, 149, 200], [255, 255, 255], [99, 150, 200], [120, 200, 255],
     ];
-    const img: CclImage = { width: 6, height: 1, format: 'rgb24', data: Uint8Array.from(px.flat()) };
+    const img: RasterImage = { width: 6, height: 1, format: 'rgb24', data: Uint8Array.from(px.flat()) };
     const cfg = makeCclConfig({ width: 6, height: 1, pixelFormat: 'rgb24', rgbLo: [100, 150, 200], rgbHi: [120, 255, 255], histBins: 256 });
     const r = labelImage(img, cfg);
     // foreground: x = 1 ([100,150,200]) and x = 5 ([120,200,255]); x = 2 (g 149), 3 (r 255), 4 (r 99) are not
@@ -547,7 +547,7 @@ print(json.dumps(out))
 `;
     const res = JSON.parse(execFileSync('python3', ['-c', py], { input: JSON.stringify(cases) }).toString()) as unknown[][];
     cases.forEach((c, t) => {
-      const img: CclImage = { width: c.W, height: c.H, format: 'binary', data: Uint8Array.from(c.bits.split(''), Number) };
+      const img: RasterImage = { width: c.W, height: c.H, format: 'binary', data: Uint8Array.from(c.bits.split(''), Number) };
       const r = labelImage(img, makeCclConfig({ width: c.W, height: c.H, pixelFormat: 'binary', connectivity: c.conn as Connectivity }));
       expect(r.objects.map((o) => [o.area, o.sumX, o.sumY, o.sumXX, o.sumYY, o.sumXY, o.bbox]), `case ${t}`).toEqual(res[t]);
     });

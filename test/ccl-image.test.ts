@@ -5,8 +5,8 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { encodePbm, encodePgm, encodePng, parseImage, parseNetpbm, parsePng, readImage, toGray } from '../src/ccl/image.js';
-import type { CclImage } from '../src/ccl/image.js';
+import { encodePbm, encodePgm, encodePng, parseImage, parseNetpbm, parsePng, readImage, toGray } from '../src/image/io.js';
+import type { RasterImage } from '../src/image/io.js';
 import * as P from '../src/ccl/patterns.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -168,7 +168,7 @@ describe('PNG', () => {
 describe('files', () => {
   it('readImage by content; missing file and folder give one-line errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccl-img-'));
-    const g: CclImage = P.spiral(9, 9);
+    const g: RasterImage = P.spiral(9, 9);
     writeFileSync(join(dir, 'a.pgm'), encodePgm(g));
     writeFileSync(join(dir, 'a.png'), encodePng(g)); // extension does not matter
     expect(readImage(join(dir, 'a.pgm'))).toEqual(g);
@@ -179,7 +179,7 @@ describe('files', () => {
   });
 
   it('toGray uses the histogram luma', () => {
-    const rgb: CclImage = { width: 2, height: 1, format: 'rgb24', data: Uint8Array.from([255, 0, 0, 0, 0, 255]) };
+    const rgb: RasterImage = { width: 2, height: 1, format: 'rgb24', data: Uint8Array.from([255, 0, 0, 0, 0, 255]) };
     expect(Array.from(toGray(rgb).data)).toEqual([76, 28]); // 77·255 >> 8, 29·255 >> 8
   });
 });

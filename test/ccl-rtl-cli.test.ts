@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/version.js';
 import { makeCclConfig } from '../src/ccl/config.js';
 import { labelImage, resultToJson } from '../src/ccl/golden.js';
-import { encodePgm } from '../src/ccl/image.js';
+import { encodePgm } from '../src/image/io.js';
 import { spiral } from '../src/ccl/patterns.js';
 import { lintVerilog } from '../src/hdl/index.js';
 

@@ -16,7 +16,7 @@ import {
 } from '../src/export/index.js';
 import { makeCclConfig } from '../src/ccl/config.js';
 import { labelImage } from '../src/ccl/golden.js';
-import { makeImage } from '../src/ccl/image.js';
+import { makeImage } from '../src/image/io.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'af-export-'));
 

@@ -7,8 +7,8 @@ import type { CclConfig, CellSize, Connectivity, Rgb } from './config.js';
 import { makeCclConfig } from './config.js';
 import type { CclResult } from './golden.js';
 import { labelImage, resultToJson } from './golden.js';
-import type { CclImage } from './image.js';
-import { readImage, toGray } from './image.js';
+import type { RasterImage } from '../image/io.js';
+import { readImage, toGray } from '../image/io.js';
 import { UserError, fail } from '../util/errors.js';
 
 const USAGE = `usage: accelforge ccl label <image.pgm|.pbm|.png> [--cell C] [--min-pixels T] [--connectivity 8|4]
@@ -17,7 +17,7 @@ const USAGE = `usage: accelforge ccl label <image.pgm|.pbm|.png> [--cell C] [--m
        accelforge ccl gen --width W --height H --cell C ... -o DIR   (RTL generator)`;
 
 interface RtlRunModule {
-  labelWithRtl(image: CclImage, cfg: CclConfig, opts: { ppc: number; sim?: 'verilator' | 'icarus' }): Promise<CclResult> | CclResult;
+  labelWithRtl(image: RasterImage, cfg: CclConfig, opts: { ppc: number; sim?: 'verilator' | 'icarus' }): Promise<CclResult> | CclResult;
 }
 
 interface SubcommandModule {

@@ -23,8 +23,10 @@ export type Connectivity = 4 | 8;
  *  - `rgb24`:  3 bytes per pixel (R, G, B), foreground when every channel c satisfies rgbLo[c] ≤ c ≤ rgbHi[c].
  *  - `binary`: 1 byte per pixel holding 0 or 1, foreground when 1.
  */
-export type PixelFormat = 'gray8' | 'rgb24' | 'binary';
-export const PIXEL_FORMATS: readonly PixelFormat[] = ['gray8', 'rgb24', 'binary'];
+import type { PixelFormat } from '../image/format.js';
+import { PIXEL_FORMATS } from '../image/format.js';
+export type { PixelFormat } from '../image/format.js';
+export { PIXEL_FORMATS } from '../image/format.js';
 
 /** Allowed histogram bin counts B (0 = no histogram). Bins have equal width 256/B over the gray range 0..255. */
 export const HIST_BINS = [0, 2, 4, 8, 16, 32, 64, 128, 256] as const;

@@ -15,6 +15,8 @@
  */
 import type { CclConfig, PixelFormat } from './config.js';
 import { cellCols, cellRows } from './config.js';
+import { luma } from '../image/format.js';
+export { bytesPerPixel, luma } from '../image/format.js';
 
 /** One labeled object. Key order here is the CLI's JSON key order. */
 export interface CclObject {
@@ -151,19 +153,9 @@ export function featureRecordBits(cfg: Pick<CclConfig, 'width' | 'height' | 'cel
   return featureLayout(cfg).reduce((s, f) => s + f.width, 0);
 }
 
-/** Bytes per pixel of a pixel format in an image buffer (binary is stored one byte per pixel, 0 or 1). */
-export function bytesPerPixel(format: PixelFormat): number {
-  return format === 'rgb24' ? 3 : 1;
-}
-
 /** Bits per pixel on the wire (AXI4-Stream tdata lane width per pixel). */
 export function bitsPerPixel(format: PixelFormat): number {
   return format === 'rgb24' ? 24 : format === 'gray8' ? 8 : 1;
-}
-
-/** Integer BT.601 luma: (77·R + 150·G + 29·B) >> 8, in 0..255. */
-export function luma(r: number, g: number, b: number): number {
-  return (77 * r + 150 * g + 29 * b) >> 8;
 }
 
 /** Histogram bin of a gray value: gray >> (8 − log2 B). */

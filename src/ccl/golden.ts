@@ -16,7 +16,7 @@ import type { CclConfig } from './config.js';
 import { cellCols, cellRows, validateCclConfig } from './config.js';
 import type { CclObject } from './features.js';
 import { histBin, isForeground, pixelGray, bytesPerPixel } from './features.js';
-import type { CclImage } from './image.js';
+import type { RasterImage } from '../image/io.js';
 import { fail } from '../util/errors.js';
 
 export type { CclObject } from './features.js';
@@ -94,7 +94,7 @@ class UnionFind {
   }
 }
 
-function checkImage(image: CclImage, cfg: CclConfig): void {
+function checkImage(image: RasterImage, cfg: CclConfig): void {
   if (image.width !== cfg.width || image.height !== cfg.height) {
     fail('image', `is ${image.width}×${image.height} but the configuration is ${cfg.width}×${cfg.height}; use a matching size`);
   }
@@ -106,7 +106,7 @@ function checkImage(image: CclImage, cfg: CclConfig): void {
 }
 
 /** Foreground mask, one byte (0/1) per pixel, raster order. */
-export function foregroundMask(image: CclImage, cfg: CclConfig): Uint8Array {
+export function foregroundMask(image: RasterImage, cfg: CclConfig): Uint8Array {
   checkImage(image, cfg);
   const n = cfg.width * cfg.height;
   const mask = new Uint8Array(n);
@@ -115,7 +115,7 @@ export function foregroundMask(image: CclImage, cfg: CclConfig): Uint8Array {
 }
 
 /** Label an image: the full result plus cell grid and live-label statistics. */
-export function labelImageDetailed(image: CclImage, cfgIn: CclConfig): CclDetailed {
+export function labelImageDetailed(image: RasterImage, cfgIn: CclConfig): CclDetailed {
   const cfg = validateCclConfig(cfgIn);
   const { width: W, height: H, cell: C, minPixels: T } = cfg;
   const mask = foregroundMask(image, cfg);
@@ -218,7 +218,7 @@ export function labelImageDetailed(image: CclImage, cfgIn: CclConfig): CclDetail
 }
 
 /** Label an image with the golden model. */
-export function labelImage(image: CclImage, cfg: CclConfig): CclResult {
+export function labelImage(image: RasterImage, cfg: CclConfig): CclResult {
   return labelImageDetailed(image, cfg).result;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Seeded test images for the CCL core (golden tests, RTL tests, benchmarks).
  *
- * Every generator returns a gray8 CclImage whose foreground pixels are ≥ 128 and background pixels < 128, so the
+ * Every generator returns a gray8 RasterImage whose foreground pixels are ≥ 128 and background pixels < 128, so the
  * default threshold (128) separates them. With `levels: 'textured'` (default) the gray values inside each class
  * are pseudo-random (seeded), which exercises the histogram; `levels: 'flat'` uses 255 / 0.
  *
@@ -10,7 +10,7 @@
  * `asFormat` converts a pattern to 'binary' or 'rgb24' with the same foreground under the default configuration.
  */
 import type { PixelFormat } from './config.js';
-import type { CclImage } from './image.js';
+import type { RasterImage } from '../image/io.js';
 import { fail } from '../util/errors.js';
 
 /** Small deterministic PRNG (xorshift32 with a seed scrambler); `next()` in [0, 2^32). */
@@ -79,7 +79,7 @@ class Canvas {
 }
 
 /** Turn a 0/1 mask into a gray8 image (foreground ≥ 128, background < 128). */
-export function maskToImage(width: number, height: number, mask: Uint8Array, opts: PatternOptions = {}): CclImage {
+export function maskToImage(width: number, height: number, mask: Uint8Array, opts: PatternOptions = {}): RasterImage {
   const data = new Uint8Array(width * height);
   if ((opts.levels ?? 'textured') === 'flat') {
     for (let i = 0; i < data.length; i++) data[i] = mask[i] ? 255 : 0;
@@ -90,24 +90,24 @@ export function maskToImage(width: number, height: number, mask: Uint8Array, opt
   return { width, height, format: 'gray8', data };
 }
 
-function finish(c: Canvas, opts: PatternOptions): CclImage {
+function finish(c: Canvas, opts: PatternOptions): RasterImage {
   return maskToImage(c.width, c.height, c.mask, opts);
 }
 
 /** No foreground at all. */
-export function blank(width: number, height: number, opts: PatternOptions = {}): CclImage {
+export function blank(width: number, height: number, opts: PatternOptions = {}): RasterImage {
   return finish(new Canvas(width, height, 1), opts);
 }
 
 /** Every pixel foreground: one object covering the image. */
-export function full(width: number, height: number, opts: PatternOptions = {}): CclImage {
+export function full(width: number, height: number, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, 1);
   c.mask.fill(1);
   return finish(c, opts);
 }
 
 /** Each pixel independently foreground with probability `density` (0..1). */
-export function noise(width: number, height: number, density: number, opts: PatternOptions = {}): CclImage {
+export function noise(width: number, height: number, density: number, opts: PatternOptions = {}): RasterImage {
   if (!(density >= 0 && density <= 1)) fail('pattern.density', `must be in 0..1, got ${density}`);
   const c = new Canvas(width, height, 1);
   const rng = new Rng(opts.seed ?? 1);
@@ -116,7 +116,7 @@ export function noise(width: number, height: number, density: number, opts: Patt
 }
 
 /** A square spiral (stroke and gap one unit wide) winding in from the border: one long object. */
-export function spiral(width: number, height: number, unit = 1, opts: PatternOptions = {}): CclImage {
+export function spiral(width: number, height: number, unit = 1, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, unit);
   let x0 = 0, y0 = 0, x1 = c.cols - 1, y1 = c.rows - 1;
   // top edge, right edge, bottom edge, left edge (stopping 2 below the top), then shrink by 2
@@ -143,7 +143,7 @@ export function spiral(width: number, height: number, unit = 1, opts: PatternOpt
  * and teeth pointing up — every tooth starts as its own label and all merge at the last row (worst case for merge
  * tables); 'down' hangs the teeth from a top bar.
  */
-export function comb(width: number, height: number, unit = 1, opts: PatternOptions & { teeth?: 'up' | 'down' } = {}): CclImage {
+export function comb(width: number, height: number, unit = 1, opts: PatternOptions & { teeth?: 'up' | 'down' } = {}): RasterImage {
   const c = new Canvas(width, height, unit);
   const barRow = (opts.teeth ?? 'up') === 'up' ? c.rows - 1 : 0;
   c.rect(0, barRow, c.cols - 1, barRow);
@@ -152,7 +152,7 @@ export function comb(width: number, height: number, unit = 1, opts: PatternOptio
 }
 
 /** Nested U shapes (open at the top), one unit thick, one unit apart: each U's arms merge only at its bottom. */
-export function nestedU(width: number, height: number, unit = 1, opts: PatternOptions = {}): CclImage {
+export function nestedU(width: number, height: number, unit = 1, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, unit);
   let x0 = 0, x1 = c.cols - 1, y1 = c.rows - 1;
   while (x1 - x0 >= 2 && y1 >= 0) {
@@ -170,7 +170,7 @@ export function nestedU(width: number, height: number, unit = 1, opts: PatternOp
  * Staircases: diagonal runs of unit blocks touching only at corners (one object with 8-connectivity, many with 4),
  * alternating with solid steps (blocks sharing edges, one object either way), going down-right and down-left.
  */
-export function staircase(width: number, height: number, unit = 1, opts: PatternOptions = {}): CclImage {
+export function staircase(width: number, height: number, unit = 1, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, unit);
   for (let start = 0, k = 0; start < c.cols; start += 6, k++) {
     for (let i = 0; i < c.rows; i++) {
@@ -187,7 +187,7 @@ export function staircase(width: number, height: number, unit = 1, opts: Pattern
 }
 
 /** Checkerboard of unit squares: one object with 8-connectivity, one object per square with 4. */
-export function checkerboard(width: number, height: number, unit = 1, opts: PatternOptions = {}): CclImage {
+export function checkerboard(width: number, height: number, unit = 1, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, unit);
   for (let by = 0; by < c.rows; by++) for (let bx = 0; bx < c.cols; bx++) if ((bx + by) % 2 === 0) c.block(bx, by);
   return finish(c, opts);
@@ -197,7 +197,7 @@ export function checkerboard(width: number, height: number, unit = 1, opts: Patt
  * Objects touching every border and corner: the four corner blocks, a bar along the middle of each edge, and a
  * single foreground pixel at each image corner (inside the corner blocks' cells when unit = C).
  */
-export function borders(width: number, height: number, unit = 1, opts: PatternOptions = {}): CclImage {
+export function borders(width: number, height: number, unit = 1, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, unit);
   const L = c.cols - 1, B = c.rows - 1;
   for (const [bx, by] of [[0, 0], [L, 0], [0, B], [L, B]] as const) c.block(bx, by);
@@ -224,7 +224,7 @@ export function maxLiveStripes(width: number, unit = 1): number {
  * all live at once in every cell row (golden livePeak = openPeak = count when unit = C). Use count = N and N + 1
  * for "the maximum number of objects and one more".
  */
-export function liveStripes(width: number, height: number, unit: number, count: number, opts: PatternOptions = {}): CclImage {
+export function liveStripes(width: number, height: number, unit: number, count: number, opts: PatternOptions = {}): RasterImage {
   const max = maxLiveStripes(width, unit);
   if (!Number.isInteger(count) || count < 0 || count > max) {
     fail('pattern.count', `${count} stripes do not fit: at most ${max} in width ${width} with unit ${unit}`);
@@ -240,7 +240,7 @@ export function maxDots(width: number, height: number, unit = 1): number {
 }
 
 /** `count` isolated unit blocks on a 2-unit grid, in raster order: `count` objects in total. */
-export function dots(width: number, height: number, unit: number, count: number, opts: PatternOptions = {}): CclImage {
+export function dots(width: number, height: number, unit: number, count: number, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, unit);
   const perRow = Math.ceil(c.cols / 2);
   const max = maxDots(width, height, unit);
@@ -252,7 +252,7 @@ export function dots(width: number, height: number, unit: number, count: number,
 }
 
 /** Random filled rectangles (overlapping ones merge): blob-like scenes. */
-export function blobs(width: number, height: number, count: number, opts: PatternOptions = {}): CclImage {
+export function blobs(width: number, height: number, count: number, opts: PatternOptions = {}): RasterImage {
   const c = new Canvas(width, height, 1);
   const rng = new Rng((opts.seed ?? 1) + 101);
   for (let k = 0; k < count; k++) {
@@ -266,7 +266,7 @@ export function blobs(width: number, height: number, count: number, opts: Patter
 
 export interface NamedPattern {
   name: string;
-  image: CclImage;
+  image: RasterImage;
 }
 
 /**
@@ -306,7 +306,7 @@ export function standardPatterns(width: number, height: number, unit = 1, opts: 
  * configuration: 'binary' → 1 where gray ≥ 128; 'rgb24' → every channel ≥ 128 exactly where gray ≥ 128 (default
  * rgbLo [128,128,128], rgbHi [255,255,255]), with channels that differ from each other.
  */
-export function asFormat(image: CclImage, format: PixelFormat): CclImage {
+export function asFormat(image: RasterImage, format: PixelFormat): RasterImage {
   if (image.format !== 'gray8') fail('image', `asFormat expects a gray8 pattern, got ${image.format}`);
   const n = image.width * image.height;
   if (format === 'gray8') return image;

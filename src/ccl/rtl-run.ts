@@ -6,7 +6,7 @@
 import type { CclConfig } from './config.js';
 import { validateCclConfig } from './config.js';
 import type { CclResult } from './golden.js';
-import type { CclImage } from './image.js';
+import type { RasterImage } from '../image/io.js';
 import { bytesPerPixel } from './features.js';
 import { generateCclSimRtl, decodeRecord, maxObjectsPerFrame, SIM_COUNT_WIDTH, type CclRtlParams, type RtlObject } from './rtl/index.js';
 import { runStreams, type Beat, type SimDesign, type SimulatorName } from '../sim/index.js';
@@ -44,7 +44,7 @@ export interface RtlRunResult {
 }
 
 /** The input beats of one frame: W/P words per line, tuser on the first, tlast at the end of each line. */
-export function frameBeats(image: CclImage, p: CclRtlParams): Beat[] {
+export function frameBeats(image: RasterImage, p: CclRtlParams): Beat[] {
   const { W, H, P, PB } = p;
   if (image.width !== W || image.height !== H) {
     fail('image', `is ${image.width}×${image.height} but the core is configured for ${W}×${H}; use a matching size`);
@@ -69,7 +69,7 @@ export function frameBeats(image: CclImage, p: CclRtlParams): Beat[] {
 }
 
 /** Stream several frames back to back through one simulation of the core. */
-export async function labelFramesWithRtl(images: CclImage[], cfgIn: CclConfig, opts: RtlRunOptions): Promise<RtlRunResult> {
+export async function labelFramesWithRtl(images: RasterImage[], cfgIn: CclConfig, opts: RtlRunOptions): Promise<RtlRunResult> {
   const cfg = validateCclConfig(cfgIn);
   if (images.length === 0) fail('images', 'need at least one frame');
   const rtl = generateCclSimRtl(cfg, { ppc: opts.ppc, ...(opts.inlineCommit ? { inlineCommit: true } : {}) });
@@ -131,7 +131,7 @@ export async function labelFramesWithRtl(images: CclImage[], cfgIn: CclConfig, o
 }
 
 /** Label one image with the simulated core (same result object as the golden model's labelImage). */
-export async function labelWithRtl(image: CclImage, cfg: CclConfig, opts: RtlRunOptions): Promise<CclResult> {
+export async function labelWithRtl(image: RasterImage, cfg: CclConfig, opts: RtlRunOptions): Promise<CclResult> {
   const r = await labelFramesWithRtl([image], cfg, opts);
   return r.results[0]!;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { makeCclConfig } from '../ccl/config.js';
 import { labelImage, diffResults, resultToJson } from '../ccl/golden.js';
 import { blobs, spiral, noise } from '../ccl/patterns.js';
-import { encodePgm } from '../ccl/image.js';
+import { encodePgm } from '../image/io.js';
 import { labelFramesWithRtl } from '../ccl/rtl-run.js';
 import { generateCclRtl, cclMemoryModel, cclCycleModel } from '../ccl/rtl/index.js';
 import { lintVerilog } from '../hdl/index.js';

@@ -1,7 +1,7 @@
 /**
  * `accelforge infer model.q.json --input <image.pgm|png | tensor.json> [--dump dir] [--json]`
  * Runs the quantized model through the golden model and prints the output tensor and its argmax.
- *  - Image input (PGM/PBM/PNG, read by src/ccl/image.ts): must already have the model's H x W; gray images feed a
+ *  - Image input (PGM/PBM/PNG, read by src/image/io.ts): must already have the model's H x W; gray images feed a
  *    3-channel model by repetition, colour images a 1-channel model through luma. Pixels go through
  *    pixel/255 and the model's input.normalize, then the input quantization (docs/msq-numerics.md).
  *  - JSON input: an (optionally nested) array of real values in the model's input layout [C][H][W], or
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fail, UserError } from '../util/errors.js';
 import { writeDirAtomic } from '../util/fsx.js';
-import { readImage, toGray } from '../ccl/image.js';
+import { readImage, toGray } from '../image/io.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
 import { numel, parseQuantModel, type QuantModel } from './model.js';
 

@@ -7,13 +7,13 @@
  */
 import type { CclConfig } from '../config.js';
 import { cellCols, cellRows } from '../config.js';
-import type { CclImage } from '../image.js';
+import type { RasterImage } from '../../image/io.js';
 import { Rng, standardPatterns, dots, maxDots, asFormat, maskToImage, type NamedPattern } from '../patterns.js';
 import { labelImageDetailed, diffResults, type CclResult } from '../golden.js';
 import { labelFramesWithRtl, type RtlRunOptions, type RtlRunResult } from '../rtl-run.js';
 
 /** Random active cells at `density`; an active cell gets T..C² foreground pixels, an inactive one 0..T−1. */
-export function cellNoise(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' | 'minPixels'>, density: number, seed: number): CclImage {
+export function cellNoise(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' | 'minPixels'>, density: number, seed: number): RasterImage {
   const { width: W, height: H, cell: C, minPixels: T } = cfg;
   const rng = new Rng(seed);
   const mask = new Uint8Array(W * H);
@@ -35,7 +35,7 @@ export function cellNoise(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' | 'mi
 }
 
 /** Isolated single cells on a 2-cell grid, `perRow` of them in every other cell row: many objects, livePeak = perRow. */
-export function dotRows(cfg: Pick<CclConfig, 'width' | 'height' | 'cell'>, perRow: number, seed: number): CclImage {
+export function dotRows(cfg: Pick<CclConfig, 'width' | 'height' | 'cell'>, perRow: number, seed: number): RasterImage {
   const { width: W, height: H, cell: C } = cfg;
   const mask = new Uint8Array(W * H);
   for (let cr = 0; cr < cellRows(cfg); cr += 2) {

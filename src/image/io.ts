@@ -1,5 +1,5 @@
 /**
- * Images for the CCL core: the in-memory frame type and readers/writers for PGM (P2/P5), PBM (P1/P4) and PNG.
+ * Image I/O shared by the cores: readers/writers for PGM (P2/P5), PBM (P1/P4) and PNG.
  *
  * - PGM: maxval 1..255. Samples are rescaled to 0..255 when maxval < 255: v' = ⌊(v·255 + ⌊maxval/2⌋) / maxval⌋
  *   (exact identity for maxval = 255). maxval > 255 (16-bit PGM) is refused.
@@ -10,25 +10,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import type { PixelFormat } from './config.js';
-import { bytesPerPixel, luma } from './features.js';
+import type { PixelFormat, RasterImage } from './format.js';
+import { bytesPerPixel, luma } from './format.js';
 import { UserError } from '../util/errors.js';
 
-/** One frame, raster order. gray8/binary: 1 byte per pixel; rgb24: 3 bytes (R, G, B) per pixel. */
-export interface CclImage {
-  width: number;
-  height: number;
-  format: PixelFormat;
-  data: Uint8Array;
-}
+export type { PixelFormat, RasterImage } from './format.js';
 
 /** A blank image of the given format. */
-export function makeImage(width: number, height: number, format: PixelFormat = 'gray8'): CclImage {
+export function makeImage(width: number, height: number, format: PixelFormat = 'gray8'): RasterImage {
   return { width, height, format, data: new Uint8Array(width * height * bytesPerPixel(format)) };
 }
 
-/** RGB → gray8 with the same luma as the histogram uses (features.ts `luma`); gray8 returned as is. */
-export function toGray(image: CclImage): CclImage {
+/** RGB → gray8 with the same luma as the histogram uses (format.ts `luma`); gray8 returned as is. */
+export function toGray(image: RasterImage): RasterImage {
   if (image.format === 'gray8') return image;
   const n = image.width * image.height;
   const data = new Uint8Array(n);
@@ -97,7 +91,7 @@ function scaler(maxval: number): (v: number) => number {
 }
 
 /** Parse a PGM (P2 or P5) or PBM (P1 or P4) file. */
-export function parseNetpbm(buf: Uint8Array, name = 'image'): CclImage {
+export function parseNetpbm(buf: Uint8Array, name = 'image'): RasterImage {
   if (buf.length < 2 || buf[0] !== 0x50 /* P */) bad(name, 'not a PGM/PBM file (no P1/P2/P4/P5 magic number)');
   const kind = String.fromCharCode(buf[1]!);
   if (!'1245'.includes(kind)) {
@@ -169,7 +163,7 @@ export function parseNetpbm(buf: Uint8Array, name = 'image'): CclImage {
 }
 
 /** Parse a PNG file with pngjs. */
-export function parsePng(buf: Uint8Array, name = 'image'): CclImage {
+export function parsePng(buf: Uint8Array, name = 'image'): RasterImage {
   let png: ReturnType<typeof PNG.sync.read>;
   try {
     png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
@@ -196,14 +190,14 @@ export function parsePng(buf: Uint8Array, name = 'image'): CclImage {
 }
 
 /** Parse an image by its content (PNG signature or Netpbm magic number). */
-export function parseImage(buf: Uint8Array, name = 'image'): CclImage {
+export function parseImage(buf: Uint8Array, name = 'image'): RasterImage {
   if (buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47) return parsePng(buf, name);
   if (buf.length >= 2 && buf[0] === 0x50) return parseNetpbm(buf, name);
   bad(name, 'unknown image format: use PGM (P2/P5), PBM (P1/P4) or PNG');
 }
 
 /** Read an image file (PGM, PBM or PNG, recognised by content). */
-export function readImage(path: string): CclImage {
+export function readImage(path: string): RasterImage {
   let buf: Uint8Array;
   try {
     buf = readFileSync(path);
@@ -215,7 +209,7 @@ export function readImage(path: string): CclImage {
 }
 
 /** Encode a gray8 (or binary, as 0/255) image as PGM: 'P5' (raw, default) or 'P2' (plain text). */
-export function encodePgm(image: CclImage, kind: 'P2' | 'P5' = 'P5'): Uint8Array {
+export function encodePgm(image: RasterImage, kind: 'P2' | 'P5' = 'P5'): Uint8Array {
   const g = toGray(image);
   const header = `${kind}\n${g.width} ${g.height}\n255\n`;
   if (kind === 'P5') {
@@ -231,7 +225,7 @@ export function encodePgm(image: CclImage, kind: 'P2' | 'P5' = 'P5'): Uint8Array
 }
 
 /** Encode a binary image as PBM: 'P4' (raw, default) or 'P1' (plain). Nonzero = 1 (foreground/black). */
-export function encodePbm(image: CclImage, kind: 'P1' | 'P4' = 'P4'): Uint8Array {
+export function encodePbm(image: RasterImage, kind: 'P1' | 'P4' = 'P4'): Uint8Array {
   const { width, height } = image;
   const bit = (i: number): number =>
     image.format === 'rgb24' ? (image.data[3 * i] || image.data[3 * i + 1] || image.data[3 * i + 2] ? 1 : 0) : image.data[i] ? 1 : 0;
@@ -258,7 +252,7 @@ export function encodePbm(image: CclImage, kind: 'P1' | 'P4' = 'P4'): Uint8Array
 }
 
 /** Encode as PNG: gray8/binary → 8-bit grayscale, rgb24 → 8-bit RGB. */
-export function encodePng(image: CclImage): Uint8Array {
+export function encodePng(image: RasterImage): Uint8Array {
   const { width, height } = image;
   const png = new PNG({ width, height });
   const n = width * height;

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeMany, reportsOrThrow } from '../src/synth/many.js';
-import { resetYosysCache } from '../src/synth/yosys.js';
+import { resetYosysCache } from '../src/tools/yosys.js';
 import { UserError } from '../src/util/errors.js';
 
 const saved = process.env.ACCELFORGE_YOSYS;

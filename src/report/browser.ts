@@ -3,14 +3,14 @@
  * console errors, failed requests (there must be none: the page is self-contained), and for each chart its size
  * and number of drawn elements. Optionally save a screenshot. Used by test/flow-report.test.ts and bench/run.ts.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UserError } from '../util/errors.js';
+import { installHint, requireTool, TOOLS } from '../tools/find.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_INSTALL = 'sudo apt-get install -y chromium';
+export const CHROMIUM = TOOLS.chromium.bin;
+export const CHROMIUM_INSTALL = `sudo ${installHint('chromium')}`;
 
 export interface PageCheck {
   title: string;
@@ -20,12 +20,12 @@ export interface PageCheck {
 }
 
 export async function checkPage(htmlPath: string, opts: { screenshot?: string; width?: number; fullPage?: boolean } = {}): Promise<PageCheck> {
-  if (!existsSync(CHROMIUM)) throw new UserError(`${CHROMIUM} is missing: install it with '${CHROMIUM_INSTALL}'`);
+  const browserBin = (await requireTool('chromium')).path;
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'af-chromium-'));
   // A fresh profile folder (playwright passes it as --user-data-dir).
   const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browserBin,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],

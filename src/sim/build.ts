@@ -5,58 +5,32 @@
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { cacheRoot } from '../util/cache.js';
 import { withActivity } from '../util/progress.js';
+import { findTool, lookupTool, missingToolError, runTool, type ToolName } from '../tools/find.js';
 
 export { cacheRoot };
 import { topPorts } from './ports.js';
 import { genDriver, genTestbench, genWrapper, TB_MODULE, WRAPPER_MODULE } from './gen.js';
 import { SimError, type SimDesign, type SimulatorName } from './types.js';
 
+const TOOL: Record<SimulatorName, ToolName[]> = { verilator: ['verilator'], icarus: ['iverilog', 'vvp'] };
 
-const INSTALL: Record<SimulatorName, string> = {
-  verilator: 'apt-get install -y verilator',
-  icarus: 'apt-get install -y iverilog',
-};
-
-const versions = new Map<SimulatorName, Promise<string | undefined>>();
-
-async function probe(sim: SimulatorName): Promise<string | undefined> {
-  try {
-    if (sim === 'verilator') {
-      const r = await execa('verilator', ['--version']);
-      return r.stdout.trim();
-    }
-    const r = await execa('iverilog', ['-V'], { reject: false });
-    const line = `${r.stdout}\n${r.stderr}`.split('\n').find((l) => l.startsWith('Icarus Verilog version'));
-    if (!line) return undefined;
-    await execa('vvp', ['-V'], { reject: false }).then((v) => {
-      if (v.failed && (v as { code?: string }).code === 'ENOENT') throw new Error('no vvp');
-    });
-    return line.trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Version line of the simulator on PATH, or undefined when it is missing. Memoized per process. */
-export function simulatorVersion(sim: SimulatorName): Promise<string | undefined> {
-  let p = versions.get(sim);
-  if (!p) {
-    p = probe(sim);
-    versions.set(sim, p);
-  }
-  return p;
+/** Version line of the simulator (part of the build cache key), or undefined when it (or, for Icarus, vvp) is missing. */
+export async function simulatorVersion(sim: SimulatorName): Promise<string | undefined> {
+  const [compiler, runtime] = TOOL[sim];
+  const t = await findTool(compiler!);
+  if (!t || (runtime && !(await findTool(runtime)))) return undefined;
+  return t.line;
 }
 
 async function requireVersion(sim: SimulatorName): Promise<string> {
-  const v = await simulatorVersion(sim);
-  if (!v) {
-    throw new SimError('tool', `${sim}: not found on PATH; install it with \`${INSTALL[sim]}\` (or run \`npm run setup\`)`);
+  for (const name of TOOL[sim]) {
+    const p = await lookupTool(name);
+    if (!p.ok) throw new SimError('tool', missingToolError(name, p.reason).message);
   }
-  return v;
+  return (await simulatorVersion(sim))!;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -253,12 +227,12 @@ export async function buildVerilator(design: SimDesign, trace: boolean): Promise
     await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
     await writeFile(join(src, 'afsim_driver.cpp'), driver);
     // Fast pre-pass: a port mismatch or syntax error is reported before the (slow) C++ compile.
-    const lint = await execa(
+    const lint = await runTool(
       'verilator',
       ['--lint-only', '-Wno-fatal', '-Wwarn-PINMISSING', '--top-module', WRAPPER_MODULE, `-I${src}`, join(src, `${WRAPPER_MODULE}.v`), ...rtl],
-      { cwd: tmp, reject: false, all: true },
+      { cwd: tmp },
     );
-    const lintLog = lint.all ?? '';
+    const lintLog = lint.all;
     const lintPort = wrapperProblem(lintLog, `${WRAPPER_MODULE}.v`, design);
     if (lintPort) throw new SimError('build', `verilator: design ${design.top} does not match its declared ports: ${lintPort}`, lintLog);
     if (lint.exitCode !== 0) {
@@ -276,8 +250,8 @@ export async function buildVerilator(design: SimDesign, trace: boolean): Promise
       ...rtl,
       join(src, 'afsim_driver.cpp'),
     ];
-    const r = await execa('verilator', args, { cwd: tmp, reject: false, all: true, env: { MAKEFLAGS: '' } });
-    const log = r.all ?? '';
+    const r = await runTool('verilator', args, { cwd: tmp, env: { MAKEFLAGS: '' } });
+    const log = r.all;
     await writeFile(join(tmp, 'build.log'), log);
     const port = wrapperProblem(log, `${WRAPPER_MODULE}.v`, design);
     if (port) throw new SimError('build', `verilator: design ${design.top} does not match its declared ports: ${port}`, log);
@@ -303,8 +277,8 @@ export async function buildIcarus(design: SimDesign): Promise<Built> {
     await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
     await writeFile(join(src, `${TB_MODULE}.v`), tb);
     const args = [...flags, '-o', join(tmp, 'sim.vvp'), `-I${src}`, join(src, `${TB_MODULE}.v`), join(src, `${WRAPPER_MODULE}.v`), ...rtl];
-    const r = await execa('iverilog', args, { cwd: tmp, reject: false, all: true });
-    const log = r.all ?? '';
+    const r = await runTool('iverilog', args, { cwd: tmp });
+    const log = r.all;
     await writeFile(join(tmp, 'build.log'), log);
     const widthLine = log.split('\n').find((l) => /expects \d+ bits?, got \d+|port .* is not a port|Unable to bind|port ``.*'' is not a port/i.test(l) || (l.includes(`${WRAPPER_MODULE}.v`) && /error|warning/i.test(l)));
     if (widthLine) throw new SimError('build', `icarus: design ${design.top} does not match its declared ports: ${widthLine.trim()}`, log);

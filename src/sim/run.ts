@@ -5,7 +5,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { runBinary, runTool } from '../tools/find.js';
 import { fail } from '../util/errors.js';
 import { hex } from './bits.js';
 import { buildIcarus, buildVerilator, isVerilogSource, simulatorVersion, type Built } from './build.js';
@@ -264,10 +264,8 @@ export async function runStreams(design: SimDesign, opts: RunOptions): Promise<R
         await writeFile(join(runDir, name), text);
       }
     }
-    const cmd = sim === 'verilator' ? built.bin : 'vvp';
-    const args = sim === 'verilator' ? [] : ['-n', built.bin];
     const tSim = performance.now();
-    const r = await execa(cmd, args, { cwd: runDir, reject: false, all: true, maxBuffer: 64 * 1024 * 1024 });
+    const r = sim === 'verilator' ? await runBinary(built.bin, [], { cwd: runDir }) : await runTool('vvp', ['-n', built.bin], { cwd: runDir });
     const simMs = performance.now() - tSim;
     let statusText: string;
     try {

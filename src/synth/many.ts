@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { SynthOptions, SynthReport } from './synthesize.js';
-import { findYosys } from './yosys.js';
+import { findYosys } from '../tools/yosys.js';
 import { UserError } from '../util/errors.js';
 
 export interface SynthJob extends Omit<SynthOptions, 'tool'> {

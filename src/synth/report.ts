@@ -2,7 +2,7 @@
 import type { Board } from '../board/schema.js';
 import type { SynthReport } from './synthesize.js';
 import { utilization, fmt, type Utilization } from './utilization.js';
-import { describeYosys } from './yosys.js';
+import { describeYosys } from '../tools/yosys.js';
 import { DELAY_MODEL } from './timing.js';
 
 /** JSON form of a synthesis report (netlist and log left out), with the utilization against `board`. */

@@ -11,7 +11,7 @@ import { cacheRoot } from '../util/cache.js';
 import { withActivity } from '../util/progress.js';
 import { parseStatJson, unmappedCells, type Resources } from './stat.js';
 import { estimateTiming, type TimingEstimate } from './timing.js';
-import { findYosys, runYosysScript, type YosysRun, type YosysTool } from './yosys.js';
+import { findYosys, runYosysScript, type YosysRun, type YosysTool } from '../tools/yosys.js';
 
 export interface SynthOptions {
   /** Verilog sources: file name → text. Names are used inside the yosys run (only the base name matters). */

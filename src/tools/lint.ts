@@ -1,26 +1,13 @@
 /**
  * Lint helpers for generated Verilog: Verilator -Wall (zero warnings required), Icarus -g2005 elaboration, and a
- * yosys read (embedded @yowasp/yosys). Other areas' tests call these on their generated modules.
+ * yosys read (the yosys synthesis uses: system >= 0.40 or the embedded @yowasp/yosys). Other areas' tests call
+ * these on their generated modules. A missing tool is a one-line UserError with the apt-get command (find.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { UserError } from '../util/errors.js';
-
-/** Run a lint tool; a missing tool is a one-line UserError saying how to install it. */
-async function tool(cmd: string, args: string[], cwd: string): Promise<{ exitCode: number | undefined; all: string }> {
-  try {
-    const r = await execa(cmd, args, { cwd, reject: false, all: true });
-    if ((r as { code?: string }).code === 'ENOENT') throw Object.assign(new Error(r.message), { code: 'ENOENT' });
-    return { exitCode: r.exitCode, all: r.all ?? '' };
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') {
-      throw new UserError(`${cmd} not found on PATH: run 'npm run setup' (or: apt-get install -y ${cmd === 'iverilog' ? 'iverilog' : 'verilator'})`);
-    }
-    throw e;
-  }
-}
+import { runTool } from './find.js';
+import { findYosys, runYosysScript } from './yosys.js';
 
 async function inTempDir<T>(files: Map<string, string>, fn: (dir: string, vfiles: string[]) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'accelforge-lint-'));
@@ -49,9 +36,9 @@ export async function lintVerilog(files: Map<string, string>, top: string, opts:
   await inTempDir(files, async (dir, vfiles) => {
     const problems: string[] = [];
     const waive = (opts.allow ?? []).map((w) => `-Wno-${w}`);
-    const v = await tool('verilator', ['--lint-only', '-Wall', ...waive, '--top-module', top, ...vfiles], dir);
+    const v = await runTool('verilator', ['--lint-only', '-Wall', ...waive, '--top-module', top, ...vfiles], { cwd: dir });
     if (v.exitCode !== 0 || v.all.trim() !== '') problems.push(`verilator --lint-only -Wall (exit ${v.exitCode}):\n${v.all}`);
-    const i = await tool('iverilog', ['-g2005', '-Wall', '-s', top, '-o', join(dir, 'a.vvp'), ...vfiles], dir);
+    const i = await runTool('iverilog', ['-g2005', '-Wall', '-s', top, '-o', join(dir, 'a.vvp'), ...vfiles], { cwd: dir });
     const iout = i.all.split('\n').filter((l) => l.trim() !== '' && !/timescale/.test(l)).join('\n');
     if (i.exitCode !== 0 || iout !== '') problems.push(`iverilog -g2005 (exit ${i.exitCode}):\n${i.all}`);
     if (problems.length) {
@@ -66,20 +53,13 @@ export async function lintVerilog(files: Map<string, string>, top: string, opts:
   });
 }
 
-/** Read the files in yosys (embedded @yowasp/yosys) and run `hierarchy -check -top top`; throws with the log. */
+/** Read the files in yosys and run `hierarchy -check -top top; proc; check -assert`; throws with the log. */
 export async function yosysRead(files: Map<string, string>, top: string): Promise<void> {
-  const { runYosys } = await import('@yowasp/yosys');
   const vfiles = [...files.keys()].filter((f) => f.endsWith('.v')).sort();
-  const tree: Record<string, string> = {};
-  for (const [k, v] of files) tree[k] = v;
-  const script = `read_verilog ${vfiles.join(' ')}; hierarchy -check -top ${top}; proc; check -assert`;
-  let log = '';
+  const script = `read_verilog ${vfiles.join(' ')}\nhierarchy -check -top ${top}\nproc\ncheck -assert\n`;
   try {
-    await runYosys(['-q', '-p', script], tree, {
-      stdout: (b: Uint8Array | null) => { if (b) log += Buffer.from(b).toString(); },
-      stderr: (b: Uint8Array | null) => { if (b) log += Buffer.from(b).toString(); },
-    });
+    await runYosysScript(files, script, [], await findYosys());
   } catch (e) {
-    throw new Error(`yosys read of ${top} failed:\n${log}\n${(e as Error).message}`);
+    throw new Error(`yosys read of ${top} failed:\n${(e as Error).message}`);
   }
 }

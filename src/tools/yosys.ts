@@ -4,13 +4,13 @@
  *
  * Override with ACCELFORGE_YOSYS: `wasm` forces the embedded build, a path forces that binary (still version-checked).
  */
-import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { TOOLS, parseVersion, probeTool, runBinary } from './find.js';
 
-export const MIN_SYSTEM_YOSYS: readonly [number, number] = [0, 40];
+export const MIN_SYSTEM_YOSYS: readonly [number, number] = TOOLS.yosys.min!;
 
 export interface YosysTool {
   kind: 'system' | 'wasm';
@@ -28,13 +28,10 @@ export interface YosysInfo {
 
 /** Parse "Yosys 0.23 (git sha1 ...)" or "Yosys 0.45+148 (...)" into its version text and [major, minor]. */
 export function parseYosysVersion(text: string): { version: string; major: number; minor: number } | null {
-  const m = /Yosys\s+(\d+)\.(\d+)(\S*)/.exec(text);
-  if (!m) return null;
-  return { version: `${m[1]}.${m[2]}${m[3]}`, major: Number(m[1]), minor: Number(m[2]) };
-}
-
-export function versionAtLeast(v: { major: number; minor: number }, min: readonly [number, number]): boolean {
-  return v.major > min[0] || (v.major === min[0] && v.minor >= min[1]);
+  const m = TOOLS.yosys.version.exec(text);
+  const v = m ? parseVersion(m[1]!) : undefined;
+  if (!m || !v) return null;
+  return { version: m[1]!, major: v[0], minor: v[1] };
 }
 
 async function wasmTool(): Promise<YosysTool> {
@@ -45,29 +42,9 @@ async function wasmTool(): Promise<YosysTool> {
 }
 
 async function probeSystem(bin: string): Promise<{ tool?: YosysTool; note: string }> {
-  try {
-    const r = await execa(bin, ['-V'], { timeout: 20_000, reject: false });
-    if (r.failed && r.exitCode === undefined) return { note: `no yosys on PATH (${bin})` };
-    const parsed = parseYosysVersion(`${r.stdout}\n${r.stderr}`);
-    if (!parsed) return { note: `${bin} -V printed no yosys version` };
-    const where = await resolveBinary(bin);
-    if (!versionAtLeast(parsed, MIN_SYSTEM_YOSYS)) {
-      return { note: `${where} is yosys ${parsed.version}, older than ${MIN_SYSTEM_YOSYS.join('.')}: not used` };
-    }
-    return { tool: { kind: 'system', version: parsed.version, path: where }, note: `using ${where}` };
-  } catch (e) {
-    return { note: `no usable yosys on PATH (${(e as Error).message.split('\n')[0]})` };
-  }
-}
-
-async function resolveBinary(bin: string): Promise<string> {
-  if (bin.includes('/')) return bin;
-  try {
-    const r = await execa('sh', ['-c', `command -v ${bin}`], { reject: false });
-    return r.stdout.trim() || bin;
-  } catch {
-    return bin;
-  }
+  const p = await probeTool('yosys', bin);
+  if (!p.ok) return { note: p.reason.replace(/^yosys not found/, 'no yosys on PATH').replace(/older than (\S+)$/, 'older than $1: not used') };
+  return { tool: { kind: 'system', version: p.tool.version, path: p.tool.path }, note: `using ${p.tool.path}` };
 }
 
 let cached: Promise<YosysInfo> | null = null;
@@ -161,10 +138,10 @@ export async function runYosysScript(
       await mkdir(dirname(join(dir, n)), { recursive: true });
       await writeFile(join(dir, n), c);
     }
-    const r = await execa(t.path ?? 'yosys', args, { cwd: dir, reject: false, all: true });
-    if (r.exitCode === undefined) throw new UserError(`${describeYosys(t)}: cannot run it (${r.code ?? r.shortMessage})`);
+    const r = await runBinary(t.path ?? 'yosys', args, { cwd: dir });
+    if (r.exitCode === undefined) throw new UserError(`${describeYosys(t)}: cannot run it (${r.failure})`);
     const log = await readFile(join(dir, 'yosys.log'), 'utf8').catch(() => '');
-    if (r.exitCode !== 0) throw new UserError(`${describeYosys(t)}: ${yosysError(`${log}\n${r.all ?? ''}`)}`);
+    if (r.exitCode !== 0) throw new UserError(`${describeYosys(t)}: ${yosysError(`${log}\n${r.all}`)}`);
     const outputs = new Map<string, string>();
     for (const n of outputNames) outputs.set(n, await readFile(join(dir, n), 'utf8'));
     return { outputs, log, tool: t };

@@ -320,7 +320,8 @@ describe('widths', () => {
     const w = featureWidths({ width: 512, height: 512, cell: 8, histBins: 16 });
     // area ≤ 2^18 → 19; Σx ≤ 512·(512·511/2) = 66 977 792 < 2^26; Σx² ≤ 512·(511·512·1023/6) = 22 839 427 072 < 2^35;
     // Σxy ≤ (130 816)² = 17 112 825 856 < 2^34; x ≤ 511 → 9; cells ≤ 4096 → 13
-    expect(w).toEqual({ area: 19, sumX: 26, sumY: 26, sumXX: 35, sumYY: 35, sumXY: 34, x: 9, y: 9, cells: 13, histBin: 19, histBins: 16 });
+    expect(w).toEqual({ area: 19, sumX: 26, sumY: 26, sumXX: 35, sumYY: 35, sumXY: 34, x: 9, y: 9, cells: 13, histBin: 19, histBins: 16,
+      sumXXX: 0, sumXXY: 0, sumXYY: 0, sumYYY: 0, colorBin: 0, colorBins: 0 });
     expect(featureLayout({ width: 512, height: 512, cell: 8, histBins: 16 }).map((s) => s.name).slice(-2)).toEqual(['hist14', 'hist15']);
     expect(featureRecordBits({ width: 512, height: 512, cell: 8, histBins: 0 })).toBe(19 + 26 * 2 + 35 * 2 + 34 + 9 * 4 + 13);
   });
@@ -345,8 +346,12 @@ describe('widths', () => {
   });
 
   it('the largest frame (8192²) stays exact in JS numbers', () => {
-    const m = featureMaxima({ width: 8192, height: 8192, cell: 1 });
+    const { sumXXX, sumXXY, sumXYY, sumYYY, ...m } = featureMaxima({ width: 8192, height: 8192, cell: 1 });
     for (const v of Object.values(m)) expect(v < 2n ** 53n).toBe(true);
+    // the third-order moments are allowed up to 2048² only (config MAX_EDGE_THIRD)
+    expect(sumXXX > 2n ** 53n && sumYYY > 2n ** 53n && sumXXY > 0n && sumXYY > 0n).toBe(true);
+    const t = featureMaxima({ width: 2048, height: 2048, cell: 1 });
+    for (const v of [t.sumXXX, t.sumXXY, t.sumXYY, t.sumYYY]) expect(v < 2n ** 53n).toBe(true);
   });
 });
 

@@ -62,7 +62,14 @@ export interface CclConfig {
    * model never reports overflow). The RTL requires it.
    */
   maxObjects?: number;
+  /** Also sum the third-order moments Σx³, Σx²y, Σxy², Σy³ (for Hu invariants 3..7). W, H ≤ 2048. Default false. */
+  thirdMoments: boolean;
+  /** q: colour histogram of 2^(3q) coarse RGB bins (features.ts `colorBin`); 0 = none, 1, 2. rgb24 only. Default 0. */
+  colorBits: number;
 }
+
+/** Largest frame edge with thirdMoments: H·(W(W−1)/2)² stays below 2^53. */
+export const MAX_EDGE_THIRD = 2048;
 
 export const CCL_DEFAULTS = {
   cell: 1 as CellSize,
@@ -73,6 +80,8 @@ export const CCL_DEFAULTS = {
   rgbLo: [128, 128, 128] as Rgb,
   rgbHi: [255, 255, 255] as Rgb,
   histBins: 0,
+  thirdMoments: false,
+  colorBits: 0,
 };
 
 function isInt(v: unknown): v is number {
@@ -108,6 +117,16 @@ export function validateCclConfig(cfg: CclConfig): CclConfig {
     fail('histBins', `must be 0 (none) or a power of two 2..256, got ${String(cfg.histBins)}`);
   }
   if (cfg.maxObjects !== undefined) checkIntRange('maxObjects', cfg.maxObjects, 1, 1 << 20);
+  const thirdMoments = cfg.thirdMoments ?? false;
+  if (typeof thirdMoments !== 'boolean') fail('thirdMoments', `must be true or false, got ${String(thirdMoments)}`);
+  if (thirdMoments && Math.max(cfg.width, cfg.height) > MAX_EDGE_THIRD) {
+    fail('thirdMoments', `needs width and height ≤ ${MAX_EDGE_THIRD} (exact sums), got ${cfg.width}×${cfg.height}`);
+  }
+  const colorBits = cfg.colorBits ?? 0;
+  checkIntRange('colorBits', colorBits, 0, 2);
+  if (colorBits > 0 && cfg.pixelFormat !== 'rgb24') {
+    fail('colorBits', `a colour histogram needs pixelFormat rgb24, got ${cfg.pixelFormat}`);
+  }
   const out: CclConfig = {
     width: cfg.width,
     height: cfg.height,
@@ -119,6 +138,8 @@ export function validateCclConfig(cfg: CclConfig): CclConfig {
     rgbLo: [cfg.rgbLo[0], cfg.rgbLo[1], cfg.rgbLo[2]],
     rgbHi: [cfg.rgbHi[0], cfg.rgbHi[1], cfg.rgbHi[2]],
     histBins: cfg.histBins,
+    thirdMoments,
+    colorBits,
   };
   if (cfg.maxObjects !== undefined) out.maxObjects = cfg.maxObjects;
   return Object.freeze(out);

@@ -38,7 +38,26 @@ export interface CclObject {
   cells: number;
   /** B-bin histogram of the gray values of the foreground pixels (present only when histBins > 0). */
   hist?: number[];
+  /** Third-order moments Σx³, Σx²y, Σxy², Σy³ (present only when thirdMoments; Hu invariants 3..7 need them). */
+  sumXXX?: number;
+  sumXXY?: number;
+  sumXYY?: number;
+  sumYYY?: number;
+  /**
+   * Colour histogram (present only when colorBits q > 0): 2^(3q) bins over coarse RGB, bin = (R >> (8−q)) +
+   * (G >> (8−q))·2^q + (B >> (8−q))·4^q (`colorBin`). For recognition by colour histogram (Bhattacharyya distance
+   * on the normalised histogram): q = 1 gives the 8 corners of the RGB cube, q = 2 gives 64 bins.
+   */
+  colorHist?: number[];
 }
+
+/** Third-order moment fields in record order (after sumXY, when thirdMoments). */
+export const THIRD_MOMENT_FIELDS = ['sumXXX', 'sumXXY', 'sumXYY', 'sumYYY'] as const;
+export type ThirdMomentField = (typeof THIRD_MOMENT_FIELDS)[number];
+
+/** What the feature widths and layout depend on (thirdMoments / colorBits absent = off). */
+export type FeatureCfg = Pick<CclConfig, 'width' | 'height' | 'cell' | 'histBins'> &
+  Partial<Pick<CclConfig, 'thirdMoments' | 'colorBits'>>;
 
 /** Scalar feature fields in record order (the histogram bins follow, hist0..hist{B-1}). */
 export const FEATURE_FIELDS = [
@@ -62,6 +81,14 @@ export interface FeatureWidths {
   histBin: number;
   /** Number of histogram bins (0 = none). */
   histBins: number;
+  /** Widths of Σx³, Σx²y, Σxy², Σy³ (0 when thirdMoments is off). */
+  sumXXX: number;
+  sumXXY: number;
+  sumXYY: number;
+  sumYYY: number;
+  /** Width of one colour-histogram bin counter (0 when there is none) and the number of colour bins 2^(3q). */
+  colorBin: number;
+  colorBins: number;
 }
 
 /** Number of bits needed to hold every value 0..max (at least 1). */
@@ -77,7 +104,9 @@ export function bitsFor(max: bigint | number): number {
 }
 
 /** The largest value each field can take in a frame of this size (exact, as bigint). */
-export function featureMaxima(cfg: Pick<CclConfig, 'width' | 'height' | 'cell'>): Record<FeatureField, bigint> & { histBin: bigint } {
+export function featureMaxima(
+  cfg: Pick<CclConfig, 'width' | 'height' | 'cell'>,
+): Record<FeatureField | ThirdMomentField, bigint> & { histBin: bigint } {
   const W = BigInt(cfg.width);
   const H = BigInt(cfg.height);
   const sx = (W * (W - 1n)) / 2n; // Σ_{x<W} x
@@ -91,6 +120,10 @@ export function featureMaxima(cfg: Pick<CclConfig, 'width' | 'height' | 'cell'>)
     sumXX: H * sxx,
     sumYY: W * syy,
     sumXY: sx * sy,
+    sumXXX: H * sx * sx, // Σ_{x<W} x³ = (Σ x)²
+    sumXXY: sxx * sy,
+    sumXYY: sx * syy,
+    sumYYY: W * sy * sy,
     xmin: W - 1n,
     ymin: H - 1n,
     xmax: W - 1n,
@@ -101,8 +134,10 @@ export function featureMaxima(cfg: Pick<CclConfig, 'width' | 'height' | 'cell'>)
 }
 
 /** Bit width of every feature field, derived from W, H, C and B. */
-export function featureWidths(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' | 'histBins'>): FeatureWidths {
+export function featureWidths(cfg: FeatureCfg): FeatureWidths {
   const m = featureMaxima(cfg);
+  const third = (f: ThirdMomentField): number => (cfg.thirdMoments ? bitsFor(m[f]) : 0);
+  const q = cfg.colorBits ?? 0;
   return {
     area: bitsFor(m.area),
     sumX: bitsFor(m.sumX),
@@ -115,6 +150,12 @@ export function featureWidths(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' |
     cells: bitsFor(m.cells),
     histBin: cfg.histBins > 0 ? bitsFor(m.histBin) : 0,
     histBins: cfg.histBins,
+    sumXXX: third('sumXXX'),
+    sumXXY: third('sumXXY'),
+    sumXYY: third('sumXYY'),
+    sumYYY: third('sumYYY'),
+    colorBin: q > 0 ? bitsFor(m.histBin) : 0,
+    colorBins: q > 0 ? 1 << (3 * q) : 0,
   };
 }
 
@@ -129,7 +170,7 @@ export interface FeatureSlot {
  * Useful to pack/unpack a record as one bit vector (first slot in the least significant bits is the packer's
  * choice; this only fixes the order and widths).
  */
-export function featureLayout(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' | 'histBins'>): FeatureSlot[] {
+export function featureLayout(cfg: FeatureCfg): FeatureSlot[] {
   const w = featureWidths(cfg);
   const slots: FeatureSlot[] = [
     { name: 'area', width: w.area },
@@ -138,6 +179,7 @@ export function featureLayout(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' |
     { name: 'sumXX', width: w.sumXX },
     { name: 'sumYY', width: w.sumYY },
     { name: 'sumXY', width: w.sumXY },
+    ...(cfg.thirdMoments ? THIRD_MOMENT_FIELDS.map((f) => ({ name: f as string, width: w[f] })) : []),
     { name: 'xmin', width: w.x },
     { name: 'ymin', width: w.y },
     { name: 'xmax', width: w.x },
@@ -145,11 +187,12 @@ export function featureLayout(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' |
     { name: 'cells', width: w.cells },
   ];
   for (let b = 0; b < cfg.histBins; b++) slots.push({ name: `hist${b}`, width: w.histBin });
+  for (let b = 0; b < w.colorBins; b++) slots.push({ name: `color${b}`, width: w.colorBin });
   return slots;
 }
 
 /** Total bits of one record in featureLayout order. */
-export function featureRecordBits(cfg: Pick<CclConfig, 'width' | 'height' | 'cell' | 'histBins'>): number {
+export function featureRecordBits(cfg: FeatureCfg): number {
   return featureLayout(cfg).reduce((s, f) => s + f.width, 0);
 }
 
@@ -161,6 +204,12 @@ export function bitsPerPixel(format: PixelFormat): number {
 /** Histogram bin of a gray value: gray >> (8 − log2 B). */
 export function histBin(gray: number, bins: number): number {
   return gray >> (8 - Math.log2(bins));
+}
+
+/** Colour-histogram bin of an RGB pixel with q bits per channel: (R >> (8−q)) + (G >> (8−q))·2^q + (B >> (8−q))·4^q. */
+export function colorBin(r: number, g: number, b: number, q: number): number {
+  const s = 8 - q;
+  return (r >> s) | ((g >> s) << q) | ((b >> s) << (2 * q));
 }
 
 /** Is pixel i (index in pixels, raster order) of `data` foreground under cfg? */

@@ -15,7 +15,7 @@
 import type { CclConfig } from './config.js';
 import { cellCols, cellRows, validateCclConfig } from './config.js';
 import type { CclObject } from './features.js';
-import { histBin, isForeground, pixelGray, bytesPerPixel } from './features.js';
+import { colorBin, histBin, isForeground, pixelGray, bytesPerPixel } from './features.js';
 import type { RasterImage } from '../image/io.js';
 import { fail } from '../util/errors.js';
 
@@ -117,8 +117,16 @@ export function foregroundMask(image: RasterImage, cfg: CclConfig): Uint8Array {
 /** Label an image: the full result plus cell grid and live-label statistics. */
 export function labelImageDetailed(image: RasterImage, cfgIn: CclConfig): CclDetailed {
   const cfg = validateCclConfig(cfgIn);
+  return labelMaskDetailed(image, cfg, foregroundMask(image, cfg), 0);
+}
+
+/**
+ * Label the pixels whose mask byte has bit `bit` set (foregroundMask: bit 0; classMask: bit k = class k). The
+ * image gives the histogram values of those pixels; `cfg` must be validated and match the image.
+ */
+export function labelMaskDetailed(image: RasterImage, cfg: CclConfig, maskBits: Uint8Array, bit: number): CclDetailed {
   const { width: W, height: H, cell: C, minPixels: T } = cfg;
-  const mask = foregroundMask(image, cfg);
+  const mask = maskBits.map((m) => (m >> bit) & 1);
   const cols = cellCols(cfg), rows = cellRows(cfg);
 
   // 2. cell grid
@@ -161,7 +169,6 @@ export function labelImageDetailed(image: RasterImage, cfgIn: CclConfig): CclDet
   const rootObject = new Map<number, number>();
   const objects: CclObject[] = [];
   const firstPixel: number[] = [];
-  const B = cfg.histBins;
   for (let y = 0; y < H; y++) {
     const cr = Math.floor(y / C);
     for (let x = 0; x < W; x++) {
@@ -174,23 +181,10 @@ export function labelImageDetailed(image: RasterImage, cfgIn: CclConfig): CclDet
       if (k === undefined) {
         k = objects.length;
         rootObject.set(root, k);
-        const o: CclObject = { area: 0, sumX: 0, sumY: 0, sumXX: 0, sumYY: 0, sumXY: 0, bbox: [x, y, x, y], cells: 0 };
-        if (B > 0) o.hist = new Array<number>(B).fill(0);
-        objects.push(o);
+        objects.push(newObject(cfg, x, y));
         firstPixel.push(i);
       }
-      const o = objects[k]!;
-      o.area += 1;
-      o.sumX += x;
-      o.sumY += y;
-      o.sumXX += x * x;
-      o.sumYY += y * y;
-      o.sumXY += x * y;
-      if (x < o.bbox[0]) o.bbox[0] = x;
-      if (y < o.bbox[1]) o.bbox[1] = y;
-      if (x > o.bbox[2]) o.bbox[2] = x;
-      if (y > o.bbox[3]) o.bbox[3] = y;
-      if (o.hist) o.hist[histBin(pixelGray(cfg.pixelFormat, image.data, i), B)]! += 1;
+      addPixel(objects[k]!, cfg, image.data, i, x, y);
     }
   }
   for (let cell = 0; cell < cols * rows; cell++) {
@@ -217,6 +211,36 @@ export function labelImageDetailed(image: RasterImage, cfgIn: CclConfig): CclDet
   };
 }
 
+function newObject(cfg: CclConfig, x: number, y: number): CclObject {
+  const o: CclObject = { area: 0, sumX: 0, sumY: 0, sumXX: 0, sumYY: 0, sumXY: 0, bbox: [x, y, x, y], cells: 0 };
+  if (cfg.histBins > 0) o.hist = new Array<number>(cfg.histBins).fill(0);
+  if (cfg.thirdMoments) Object.assign(o, { sumXXX: 0, sumXXY: 0, sumXYY: 0, sumYYY: 0 });
+  if (cfg.colorBits > 0) o.colorHist = new Array<number>(1 << (3 * cfg.colorBits)).fill(0);
+  return o;
+}
+
+/** Add foreground pixel i at (x, y) into object o. */
+function addPixel(o: CclObject, cfg: CclConfig, data: Uint8Array, i: number, x: number, y: number): void {
+  o.area += 1;
+  o.sumX += x;
+  o.sumY += y;
+  o.sumXX += x * x;
+  o.sumYY += y * y;
+  o.sumXY += x * y;
+  if (x < o.bbox[0]) o.bbox[0] = x;
+  if (y < o.bbox[1]) o.bbox[1] = y;
+  if (x > o.bbox[2]) o.bbox[2] = x;
+  if (y > o.bbox[3]) o.bbox[3] = y;
+  if (o.hist) o.hist[histBin(pixelGray(cfg.pixelFormat, data, i), cfg.histBins)]! += 1;
+  if (o.sumXXX !== undefined) {
+    o.sumXXX += x * x * x;
+    o.sumXXY! += x * x * y;
+    o.sumXYY! += x * y * y;
+    o.sumYYY! += y * y * y;
+  }
+  if (o.colorHist) o.colorHist[colorBin(data[3 * i]!, data[3 * i + 1]!, data[3 * i + 2]!, cfg.colorBits)]! += 1;
+}
+
 /** Label an image with the golden model. */
 export function labelImage(image: RasterImage, cfg: CclConfig): CclResult {
   return labelImageDetailed(image, cfg).result;
@@ -224,15 +248,20 @@ export function labelImage(image: RasterImage, cfg: CclConfig): CclResult {
 
 /** The result as one line of JSON with the documented key order (`ccl label --json`). */
 export function resultToJson(result: CclResult): string {
-  const objects = result.objects.map((o) => {
-    const out: Record<string, unknown> = {
-      area: o.area, sumX: o.sumX, sumY: o.sumY, sumXX: o.sumXX, sumYY: o.sumYY, sumXY: o.sumXY,
-      bbox: [o.bbox[0], o.bbox[1], o.bbox[2], o.bbox[3]], cells: o.cells,
-    };
-    if (o.hist) out.hist = [...o.hist];
-    return out;
-  });
+  const objects = result.objects.map(objectJson);
   return JSON.stringify({ width: result.width, height: result.height, cell: result.cell, overflow: result.overflow, objects });
+}
+
+/** One object with the documented key order (optional fields only when present). */
+export function objectJson(o: CclObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    area: o.area, sumX: o.sumX, sumY: o.sumY, sumXX: o.sumXX, sumYY: o.sumYY, sumXY: o.sumXY,
+    bbox: [o.bbox[0], o.bbox[1], o.bbox[2], o.bbox[3]], cells: o.cells,
+  };
+  if (o.sumXXX !== undefined) Object.assign(out, { sumXXX: o.sumXXX, sumXXY: o.sumXXY, sumXYY: o.sumXYY, sumYYY: o.sumYYY });
+  if (o.hist) out.hist = [...o.hist];
+  if (o.colorHist) out.colorHist = [...o.colorHist];
+  return out;
 }
 
 /**
@@ -254,8 +283,13 @@ export function diffResults(expected: CclResult, actual: CclResult): string | nu
       if (e[k] !== a[k]) return `objects[${i}].${k}: expected ${e[k]}, got ${a[k]}`;
     }
     if (e.bbox.join() !== a.bbox.join()) return `objects[${i}].bbox: expected [${e.bbox.join()}], got [${a.bbox.join()}]`;
-    if ((e.hist ?? []).join() !== (a.hist ?? []).join() || (e.hist === undefined) !== (a.hist === undefined)) {
-      return `objects[${i}].hist: expected ${JSON.stringify(e.hist)}, got ${JSON.stringify(a.hist)}`;
+    for (const k of ['sumXXX', 'sumXXY', 'sumXYY', 'sumYYY'] as const) {
+      if (e[k] !== a[k]) return `objects[${i}].${k}: expected ${e[k]}, got ${a[k]}`;
+    }
+    for (const k of ['hist', 'colorHist'] as const) {
+      if ((e[k] ?? []).join() !== (a[k] ?? []).join() || (e[k] === undefined) !== (a[k] === undefined)) {
+        return `objects[${i}].${k}: expected ${JSON.stringify(e[k])}, got ${JSON.stringify(a[k])}`;
+      }
     }
   }
   return null;

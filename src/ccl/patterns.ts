@@ -325,3 +325,35 @@ export function asFormat(image: RasterImage, format: PixelFormat): RasterImage {
   }
   return { width: image.width, height: image.height, format, data };
 }
+
+/** The palette of `colorScene`: six saturated colours (R, G, B), each channel near 0 or near 255. */
+export const SCENE_PALETTE: ReadonlyArray<readonly [number, number, number]> = [
+  [230, 30, 30], [30, 220, 40], [40, 40, 230], [230, 220, 40], [40, 220, 220], [220, 40, 220],
+];
+
+/**
+ * An rgb24 scene for colour classes: a dark textured background, `count` random rectangles of the SCENE_PALETTE
+ * colours (later ones overwrite earlier ones, so colours touch and overlap), every channel jittered by up to ±20,
+ * and sensor noise (≈ 2 % of pixels set to a random colour).
+ */
+export function colorScene(width: number, height: number, count: number, opts: PatternOptions = {}): RasterImage {
+  new Canvas(width, height, 1); // size check
+  const rng = new Rng((opts.seed ?? 1) * 131 + 7);
+  const paint = new Int16Array(width * height).fill(-1);
+  for (let k = 0; k < count; k++) {
+    const w = 1 + rng.int(Math.max(1, Math.floor(width / 3)));
+    const h = 1 + rng.int(Math.max(1, Math.floor(height / 3)));
+    const x0 = rng.int(width), y0 = rng.int(height), col = rng.int(SCENE_PALETTE.length);
+    for (let y = y0; y < Math.min(height, y0 + h); y++) for (let x = x0; x < Math.min(width, x0 + w); x++) paint[y * width + x] = col;
+  }
+  const data = new Uint8Array(3 * width * height);
+  const clamp = (v: number): number => Math.max(0, Math.min(255, v));
+  for (let i = 0; i < width * height; i++) {
+    const p = paint[i]!;
+    for (let c = 0; c < 3; c++) {
+      if (rng.int(50) === 0) data[3 * i + c] = rng.int(256);
+      else data[3 * i + c] = p < 0 ? rng.int(60) : clamp(SCENE_PALETTE[p]![c]! + rng.int(41) - 20);
+    }
+  }
+  return { width, height, format: 'rgb24', data };
+}

@@ -101,6 +101,8 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
   if (P > C) {
     fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (P > 1 at C = 1 is not supported)' : ''}`);
   }
+  if (cfg.thirdMoments) fail('thirdMoments', 'the RTL core does not sum third-order moments yet; leave it off for --rtl / ccl gen');
+  if (cfg.colorBits > 0) fail('colorBits', 'the single-class RTL core has no colour histogram; use the multi-class core (--classes)');
   if (W % P !== 0) fail('ppc', `width ${W} is not a multiple of ${P} pixels per clock; choose a P that divides the width`);
   const name = opts.name ?? 'ccl_core';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('name', `'${name}' is not a Verilog identifier`);

@@ -1,26 +1,14 @@
 /**
  * Generates the simulation sources for a design's stream set: the wrapper module (afsim_top), the Verilator C++
- * driver and the Icarus testbench, from the handlebars templates in sim/. Output depends only on the design's
+ * driver and the Icarus testbench, from the Handlebars templates in templates/sim/. Output depends only on the design's
  * interface (streams, config inputs, clock/reset names), never on stimulus, so builds cache across runs.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Handlebars from 'handlebars';
-import { GENERATOR_VERSION, PROJECT_ROOT } from '../version.js';
+import { renderTemplate } from '../util/templates.js';
+import { GENERATOR_VERSION } from '../version.js';
 import type { SimDesign, StreamSpec } from './types.js';
 
 export const WRAPPER_MODULE = 'afsim_top';
 export const TB_MODULE = 'afsim_tb';
-
-const templates = new Map<string, HandlebarsTemplateDelegate>();
-function template(name: string): HandlebarsTemplateDelegate {
-  let t = templates.get(name);
-  if (!t) {
-    t = Handlebars.compile(readFileSync(join(PROJECT_ROOT, 'sim', name), 'utf8'), { noEscape: true, strict: true });
-    templates.set(name, t);
-  }
-  return t;
-}
 
 const words = (w: number): number => Math.ceil(w / 32);
 
@@ -102,8 +90,33 @@ function streamCtx(s: StreamSpec, k: number) {
   };
 }
 
-function context(d: SimDesign, trace: boolean) {
+/** File names the Icarus testbench reads and writes (relative to the folder it runs in). */
+export interface TbFiles {
+  cfg: string;
+  status: string;
+  /** Per stream (by name): input beats, expected beats, received beats. */
+  input(s: StreamSpec, k: number): string;
+  expected(s: StreamSpec, k: number): string;
+  output(s: StreamSpec, k: number): string;
+}
+
+/** The harness's run-folder names (shared with the Verilator driver). */
+export const HARNESS_FILES: TbFiles = {
+  cfg: 'cfg.txt',
+  status: 'status.txt',
+  input: (_s, k) => `in_${k}.txt`,
+  expected: (_s, k) => `exp_${k}.txt`,
+  output: (_s, k) => `out_${k}.txt`,
+};
+
+function context(d: SimDesign, trace: boolean, files: TbFiles = HARNESS_FILES) {
   const streams = d.streams.map((s, k) => ({ s, k }));
+  const withFiles = (x: { s: StreamSpec; k: number }) => ({
+    ...streamCtx(x.s, x.k),
+    inFile: files.input(x.s, x.k),
+    expFile: files.expected(x.s, x.k),
+    outFile: files.output(x.s, x.k),
+  });
   return {
     version: GENERATOR_VERSION,
     top: d.top,
@@ -111,20 +124,23 @@ function context(d: SimDesign, trace: boolean) {
     reset: d.reset ?? 'rst',
     trace,
     ports: ports(d),
-    ins: streams.filter((x) => x.s.dir === 'in').map((x) => streamCtx(x.s, x.k)),
-    outs: streams.filter((x) => x.s.dir === 'out').map((x) => streamCtx(x.s, x.k)),
+    files: { cfg: files.cfg, status: files.status },
+    streams: streams.map((x) => ({ k: x.k, name: x.s.name })),
+    ins: streams.filter((x) => x.s.dir === 'in').map(withFiles),
+    outs: streams.filter((x) => x.s.dir === 'out').map(withFiles),
     consts: constOrder(d).map(([name, width]) => ({ name, wm1: width - 1, words: words(width), set: setPort(name, width) })),
   };
 }
 
 export function genWrapper(d: SimDesign): string {
-  return template('afsim_top.v.hbs')(context(d, false));
+  return renderTemplate('sim/afsim_top.v.hbs', context(d, false));
 }
 
 export function genDriver(d: SimDesign, trace: boolean): string {
-  return template('afsim_driver.cpp.hbs')(context(d, trace));
+  return renderTemplate('sim/afsim_driver.cpp.hbs', context(d, trace));
 }
 
-export function genTestbench(d: SimDesign): string {
-  return template('afsim_tb.v.hbs')(context(d, false));
+/** The Icarus testbench: the harness's (default file names) or a standalone folder's (testbench.ts). */
+export function genTestbench(d: SimDesign, files: TbFiles = HARNESS_FILES): string {
+  return renderTemplate('sim/afsim_tb.v.hbs', context(d, false, files));
 }

@@ -17,18 +17,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Board } from '../../board/index.js';
 import { writeFolderReport } from '../../report/from-folder.js';
-import { hexBeats, streamTestbench } from '../../sim/testbench.js';
+import { testbenchFolder } from '../../sim/testbench.js';
 import { fail } from '../../util/errors.js';
 import { writeDirAtomic } from '../../util/fsx.js';
 import { GENERATOR_VERSION } from '../../version.js';
 import { runGolden } from '../golden.js';
 import { checkModel, type QuantModel } from '../model.js';
-import { checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
+import { checkCoreConfig, lanes, type CoreConfig } from './config.js';
 import { compileModel, coreStreams, programStimulus, type CompileOptions, type Program } from './compile.js';
 import { peakGops, programLatency, type ProgramJob } from './cycle-model.js';
 import { coreLaneMultipliers } from './lanes.js';
 import { coreRqaDsps } from './rqa.js';
-import { generateCore } from './rtl.js';
+import { coreSimDesign, generateCore } from './rtl.js';
 import { randomInput } from './random-input.js';
 
 export interface BuildCoreOptions {
@@ -78,7 +78,6 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   }
   const program = compileModel(model, o.cfg, o.compile);
   const rtl = generateCore(o.cfg);
-  const W = streamWidth(o.cfg);
 
   // a seeded random model input, in the range of the model's input spec
   const g = runGolden(model, randomInput(model, o.seed ?? 1), { dump: true });
@@ -87,22 +86,15 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   const { inputs, expected } = coreStreams(stim);
   const { s_wgt: wgt, s_act: act, s_res: res } = inputs;
   const out = expected.m_out;
-  const lastAt = out.flatMap((b, i) => (b.last ? [i] : []));
   const lat = programLatency(programJobs(model, program), o.cfg, o.board, { clockMHz: o.board.defaultClockMHz });
-  const tbName = `tb_${rtl.top}.v`;
-  const tb = streamTestbench({
-    top: rtl.top,
-    inputs: [
-      { name: 's_wgt', width: W, beats: wgt.length },
-      { name: 's_act', width: W, beats: act.length },
-      { name: 's_res', width: W, beats: res.length },
-    ],
-    outputs: [{ name: 'm_out', width: W, beats: out.length, tlast: true, lastAt }],
-    // stalls on every stream: allow 6x the modelled cycles of the program without DDR limits
-    maxCycles: Math.ceil(lat.coreCycles * 6) + 10000,
-    stallPercent: o.stallPercent ?? 20,
-    seed: o.seed ?? 1,
+  // random stalls on every stream; allow 6x the modelled cycles of the program without DDR limits
+  const stall = o.stallPercent ?? 20;
+  if (!Number.isInteger(stall) || stall < 0 || stall > 90) fail('stallPercent', `must be an integer in 0..90, got ${stall}`);
+  const stallProb = 1 - stall / 100;
+  const tb = testbenchFolder(coreSimDesign(rtl), {
+    inputs, expected, validProb: stallProb, readyProb: stallProb, seed: o.seed ?? 1, maxCycles: Math.ceil(lat.coreCycles * 6) + 10000,
   });
+  const tbName = tb.testbench;
   const mhz = o.board.defaultClockMHz;
   const jobsJson = program.jobs.map((j, i) => {
     const { fixedWords: _f, sp2Words: _s, chanMap: _c, params: _p, ...desc } = j.spec;
@@ -164,11 +156,7 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   ].join('\n');
   await writeDirAtomic(o.outDir, async (tmp) => {
     for (const [f, t] of rtl.files) await writeFile(join(tmp, f), t);
-    await writeFile(join(tmp, 's_wgt.hex'), hexBeats(wgt, W));
-    await writeFile(join(tmp, 's_act.hex'), hexBeats(act, W));
-    await writeFile(join(tmp, 's_res.hex'), hexBeats(res, W));
-    await writeFile(join(tmp, 'm_out.expected.hex'), hexBeats(out, W));
-    await writeFile(join(tmp, tbName), tb);
+    for (const [f, t] of tb.files) await writeFile(join(tmp, f), t);
     await writeFile(join(tmp, 'model.q.json'), JSON.stringify(model) + '\n');
     await writeFile(join(tmp, 'program.json'), JSON.stringify({ generator: GENERATOR_VERSION, core: o.cfg, jobs: jobsJson }, null, 2) + '\n');
     await writeFile(join(tmp, 'report.json'), JSON.stringify(report, null, 2) + '\n');

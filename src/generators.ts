@@ -10,6 +10,12 @@ import { makeCclConfig } from './ccl/config.js';
 import { generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
 import { smallCoreConfig } from './msq/core/config.js';
 import { generateCore } from './msq/core/rtl.js';
+import { compileModel } from './msq/core/compile.js';
+import { programRom } from './msq/core/rom.js';
+import { parseQuantModel } from './msq/model.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './version.js';
 
 export interface GeneratedDesign {
   /** Short label used in test names. */
@@ -46,5 +52,10 @@ export function representativeDesigns(): GeneratedDesign[] {
   core('N16 Pf2 Ps3 Rq2', {});
   core('N16 Pf3 Ps2 Rq5 dsp-pack 2 m5 WF6', { Pf: 3, Ps: 2, Rq: 5, dspPack: 2, m: 5, WF: 6 });
   core('N8 A12 Pf3 Ps3 Rq6 cDepth=N, 2 pixel banks', { N: 8, A: 12, Pf: 3, Ps: 3, Rq: 6, dspPack: 2, WF: 6, cDepth: 8, kMax: 1024 }, 2);
+  // The program-ROM variant (CoreConfig.rom): the committed MNIST CNN's job program on chip, no s_wgt port.
+  const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
+  const romCfg = smallCoreConfig({ rom: true });
+  const rom = generateCore(romCfg, 'msqr', { rom: programRom(compileModel(mnist, romCfg)) });
+  out.push({ name: 'msq/core N16 Pf2 Ps3 Rq2, MNIST program in ROM', top: rom.top, files: rom.files });
   return out;
 }

@@ -1,7 +1,8 @@
 /**
  * Demo step: the MSQ core on the committed quantization-aware MNIST CNN — golden-model accuracy on held-out digits,
  * then the whole network compiled to a job program for ONE run-time programmed core (src/msq/core: fixed lanes on
- * DSP48E1, SP2 lanes on LUT shift-add), run on Verilator (3 real digits, all jobs back to back) and Icarus (1 digit)
+ * DSP48E1, SP2 lanes on LUT shift-add) that holds the program in its on-chip ROM (CoreConfig.rom: one self-contained
+ * design, only activations stream), run on Verilator (3 real digits, all jobs back to back) and Icarus (1 digit)
  * with random stalls on every stream against the golden model, and the core's lanes synthesized (the fixed lanes'
  * DSP48E1 count vs the SP2 lanes' zero).
  */
@@ -13,7 +14,8 @@ import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from '..
 import { loadMnist } from '../msq/mnist.js';
 import { smallCoreConfig } from '../msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CoreStreams } from '../msq/core/compile.js';
-import { coreSimDesign, generateCore } from '../msq/core/rtl.js';
+import { coreInputs, coreSimDesign, generateCore } from '../msq/core/rtl.js';
+import { programRom } from '../msq/core/rom.js';
 import { coreLanes, coreLaneMultipliers } from '../msq/core/lanes.js';
 import { emitVerilog, lintVerilog } from '../hdl/index.js';
 import { runStreams } from '../sim/index.js';
@@ -37,18 +39,23 @@ export const msqStep: DemoStep = {
     });
     const lines = [`golden model: ${correct}/${digits.images.length} held-out digits right (${((100 * correct) / digits.images.length).toFixed(1)} %)`];
 
-    const cfg = smallCoreConfig();
+    const cfg = smallCoreConfig({ rom: true });
     const program = compileModel(model, cfg);
-    const rtl = generateCore(cfg, 'msqc');
+    const rom = programRom(program);
+    const rtl = generateCore(cfg, 'msqc', { rom });
     await lintVerilog(rtl.files, rtl.top);
     for (const [name, text] of rtl.files) await writeFile(join(outDir, name), text);
-    const streams = (n: number): CoreStreams => coreStreams(runs.slice(0, n).flatMap((r) => programStimulus(program, r.tensors!)));
+    const streams = (n: number) => {
+      const s: CoreStreams = coreStreams(runs.slice(0, n).flatMap((r) => programStimulus(program, r.tensors!)));
+      return { inputs: coreInputs(rtl, s.inputs), expected: s.expected };
+    };
     const stall = { seed: 5, validProb: 0.7, readyProb: 0.6 };
     const v = await runStreams(coreSimDesign(rtl), { ...streams(3), ...stall, sim: 'verilator' });
     await runStreams(coreSimDesign(rtl), { ...streams(1), ...stall, sim: 'icarus' });
     lines.push(`${program.jobs.length} jobs per image (${program.layers.map((l) => `${l.layer}: ${l.how}`).join('; ')})`);
-    lines.push(`core N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq}: 3 real digits (${3 * program.jobs.length} jobs back to back) on Verilator ` +
-      `in ${v.cycleCount} cycles and 1 on Icarus, random stalls on all four streams, every output beat equal to the golden model`);
+    lines.push(`core N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq} with the whole program in on-chip ROM (${rom.beats.length} beats × ${rtl.shape.W} bits; no s_wgt port): ` +
+      `3 real digits (${3 * program.jobs.length} jobs back to back) on Verilator in ${v.cycleCount} cycles and 1 on Icarus, only activations streaming ` +
+      `(${rtl.inputs.join(', ')} in, m_out out) with random stalls, every output beat equal to the golden model`);
     // the split: synthesize the lanes (fixed lanes -> DSP48E1, SP2 lanes -> LUTs only)
     const lanes = coreLanes(cfg, 'msqc_lanes');
     const synth = await synthesize({ files: emitVerilog(lanes), top: lanes.name, cache: true });

@@ -1,6 +1,6 @@
 /**
  * `accelforge msq build <model.q.json> --board B -o DIR [--rom] [--n N --pf PF --ps PS --rq RQ ...]`: the MSQ core
- * and the model's job program (src/msq/core/build.ts).
+ * and the model's job program (src/msq/core/build.ts); with `--rom` the program is held in the core's on-chip ROM.
  * `accelforge msq sweep --board B [--n 16,32,64] [--lut-cap 0.8] ...`: size the MSQ core for a board.
  * `--core` is accepted on both as a no-op (the MSQ core is the only MSQ design).
  */
@@ -79,10 +79,12 @@ async function build(argv: string[]): Promise<void> {
     cDepth: intOpt('c-depth', values['c-depth'], d.cDepth, 1, 2 ** 15),
     maxPasses: intOpt('max-passes', values['max-passes'], d.maxPasses, 1, 2 ** 16 - 1),
     kMax: intOpt('k-max', values['k-max'], d.kMax, 1, 2 ** 24),
+    ...(values.rom ? { rom: true } : {}),
   };
   const seed = intOpt('seed', values.seed, 1, 0, 2 ** 31);
   const b = await buildCore(model, { board, cfg, outDir: values.out, seed });
-  process.stdout.write(`wrote MSQ core ${b.top} (N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq}, ${b.dsp48e1} DSP48E1) and a ${b.jobs}-job program to ${values.out} (RTL, ${b.testbench}, s_wgt/s_act/s_res/m_out.expected hex, program.json, report.md, report.json, summary.html)\n`);
+  const held = values.rom ? ' held in its program ROM' : '';
+  process.stdout.write(`wrote MSQ core ${b.top} (N=${cfg.N}, Pf=${cfg.Pf}, Ps=${cfg.Ps}, Rq=${cfg.Rq}, ${b.dsp48e1} DSP48E1) and a ${b.jobs}-job program${held} to ${values.out} (RTL, ${b.testbench}, ${[...b.inputs, 'm_out.expected'].join('/')} hex, program.json, report.md, report.json, summary.html)\n`);
 }
 
 async function sweep(argv: string[]): Promise<void> {

@@ -3,7 +3,8 @@
  * folder a user can simulate with nothing but Icarus:
  *
  *   <prefix>_core.v ...      the core RTL (generateCore, HDL builder)
- *   s_wgt.hex s_act.hex s_res.hex   every job's program / input tile / residual beats, jobs back to back
+ *   s_wgt.hex s_act.hex s_res.hex   every job's program / input tile / residual beats, jobs back to back (a --rom
+ *                                   core has no s_wgt; s_res only with fused residual adds)
  *   m_out.expected.hex       every job's output beats from the golden model (tlast on each job's last beat)
  *   tb_<top>.v               self-checking testbench, random valid/ready stalls on all four streams
  *   program.json             the jobs: layer, op, geometry, beats, cycle model
@@ -23,13 +24,14 @@ import { writeDirAtomic } from '../../util/fsx.js';
 import { GENERATOR_VERSION } from '../../version.js';
 import { runGolden } from '../golden.js';
 import { checkModel, type QuantModel } from '../model.js';
-import { checkCoreConfig, lanes, type CoreConfig } from './config.js';
+import { checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
 import { compileModel, coreStreams, programStimulus, type CompileOptions, type Program } from './compile.js';
 import { peakGops, programLatency, type ProgramJob } from './cycle-model.js';
 import { coreLaneMultipliers } from './lanes.js';
 import { coreRqaDsps } from './rqa.js';
-import { coreSimDesign, generateCore } from './rtl.js';
+import { coreInputs, coreSimDesign, generateCore } from './rtl.js';
 import { randomInput } from './random-input.js';
+import { checkRomFits, programRom } from './rom.js';
 
 export interface BuildCoreOptions {
   board: Board;
@@ -46,6 +48,8 @@ export interface BuiltCore {
   testbench: string;
   jobs: number;
   beats: { wgt: number; act: number; res: number; out: number };
+  /** the input streams of the design (no s_wgt with a program ROM) */
+  inputs: string[];
   dsp48e1: number;
   modelCycles: number;
   program: Program;
@@ -77,7 +81,11 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
     fail('--pf', `the core needs ${dsp} DSP48E1 (lanes ${coreLaneMultipliers(o.cfg)} + ${o.cfg.Rq} requantizer units), ${o.board.id} has ${o.board.resources.dsp48e1}: lower --pf / --n / --rq or use --dsp-pack 2`);
   }
   const program = compileModel(model, o.cfg, o.compile);
-  const rtl = generateCore(o.cfg);
+  const rom = o.cfg.rom ? programRom(program) : undefined;
+  if (rom) checkRomFits(rom, program, o.board);
+  const rtl = generateCore(o.cfg, 'msqc', { rom });
+  const has = (s: 's_wgt' | 's_res'): boolean => rtl.inputs.includes(s);
+  const W = streamWidth(o.cfg);
 
   // a seeded random model input, in the range of the model's input spec
   const g = runGolden(model, randomInput(model, o.seed ?? 1), { dump: true });
@@ -92,7 +100,7 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   if (!Number.isInteger(stall) || stall < 0 || stall > 90) fail('stallPercent', `must be an integer in 0..90, got ${stall}`);
   const stallProb = 1 - stall / 100;
   const tb = testbenchFolder(coreSimDesign(rtl), {
-    inputs, expected, validProb: stallProb, readyProb: stallProb, seed: o.seed ?? 1, maxCycles: Math.ceil(lat.coreCycles * 6) + 10000,
+    inputs: coreInputs(rtl, inputs), expected, validProb: stallProb, readyProb: stallProb, seed: o.seed ?? 1, maxCycles: Math.ceil(lat.coreCycles * 6) + 10000,
   });
   const tbName = tb.testbench;
   const mhz = o.board.defaultClockMHz;
@@ -131,8 +139,11 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
       coreCycles: lat.coreCycles, cycles: lat.cycles, ms: lat.ms, effectiveGops: lat.effectiveGops,
       convEfficiency: lat.convEfficiency, overallEfficiency: lat.overallEfficiency, ddrGBps: lat.ddrGBps,
     },
+    rom: rom ? { beats: rom.beats.length, bits: rom.beats.length * W, streams: rtl.inputs } : null,
     notes: [
-      'one design runs every job; the host (here: the testbench) streams each job program, input tile and residual operand',
+      rom
+        ? `program ROM: the whole job program (${rom.beats.length} beats) is on chip and replays for every input; the host streams only each job's input tile on s_act${has('s_res') ? ' and the residual operand of each fused residual add on s_res' : ''}, and takes m_out`
+        : 'one design runs every job; the host (here: the testbench) streams each job program, input tile and residual operand',
       'job inputs are the golden model tensors of a seeded random model input; every output beat is checked against the golden model',
       'cycles: cycle model (no stalls); DSP48E1 by configuration (lanes + requantizer units)',
     ],
@@ -143,7 +154,9 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
     `Core \`${rtl.top}\`: N=${o.cfg.N}, Pf=${o.cfg.Pf}, Ps=${o.cfg.Ps} (${lanes(o.cfg)} filters per pass), Rq=${o.cfg.Rq}, dsp-pack ${o.cfg.dspPack}; ` +
       `peak ${peakGops(o.cfg, mhz).toFixed(1)} GOPS at ${mhz} MHz; ${dsp} DSP48E1 by configuration (board: ${o.board.resources.dsp48e1}).`,
     '',
-    `Program: ${program.jobs.length} jobs, ${wgt.length} s_wgt + ${act.length} s_act + ${res.length} s_res beats in, ${out.length} m_out beats out.`,
+    rom
+      ? `Program: ${program.jobs.length} jobs held in the core's program ROM (${rom.beats.length} beats, ${(rom.beats.length * W).toLocaleString('en-US')} bits; no s_wgt port); ${act.length} s_act${has('s_res') ? ` + ${res.length} s_res` : ''} beats in, ${out.length} m_out beats out.`
+      : `Program: ${program.jobs.length} jobs, ${wgt.length} s_wgt + ${act.length} s_act + ${res.length} s_res beats in, ${out.length} m_out beats out.`,
     '',
     '| layer | lowering | jobs | cycles (model) |',
     '|---|---|---:|---:|',
@@ -151,7 +164,7 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
     '',
     `Total ${lat.cycles} cycles = ${lat.ms.toFixed(3)} ms at ${mhz} MHz (MODEL: cycle model, DDR at the board's assumed ${lat.ddrGBps} GB/s).`,
     '',
-    `Testbench: \`iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp\` streams s_wgt.hex, s_act.hex, s_res.hex with random stalls and checks every m_out beat against m_out.expected.hex (golden model); prints PASS or FAIL.`,
+    `Testbench: \`iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp\` streams ${rtl.inputs.map((x) => `${x}.hex`).join(', ')} with random stalls and checks every m_out beat against m_out.expected.hex (golden model); prints PASS or FAIL.`,
     '',
   ].join('\n');
   await writeDirAtomic(o.outDir, async (tmp) => {
@@ -168,6 +181,7 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
     testbench: tbName,
     jobs: program.jobs.length,
     beats: { wgt: wgt.length, act: act.length, res: res.length, out: out.length },
+    inputs: rtl.inputs,
     dsp48e1: dsp,
     modelCycles: lat.cycles,
     program,

@@ -38,6 +38,12 @@ export interface CoreConfig {
   cDepth: number;
   /** largest reduction length steps * N of a job (sizes the accumulators) */
   kMax: number;
+  /**
+   * the whole job program (every job's descriptor, weights, channel map, parameters: the s_wgt beats) is held in an
+   * on-chip ROM initialized from one compiled program and replayed for every input; the s_wgt port is absent
+   * (docs/msq-core-rtl.md "Program ROM"). The generator then needs the program (CoreRtlOptions.rom).
+   */
+  rom?: boolean;
 }
 
 /** Descriptor words at the start of every job program. */
@@ -116,6 +122,7 @@ export function checkCoreConfig(cfg: CoreConfig): void {
   if (cfg.cDepth % cfg.N !== 0) fail('core.cDepth', `must be a multiple of N = ${cfg.N}, got ${cfg.cDepth}`);
   int(cfg, 'kMax', cfg.N, (2 ** 16 - 1) * cfg.N);
   if (cfg.kMax % cfg.N !== 0) fail('core.kMax', `must be a multiple of N = ${cfg.N}, got ${cfg.kMax}`);
+  if (cfg.rom !== undefined && typeof cfg.rom !== 'boolean') fail('core.rom', `must be true or false, got ${String(cfg.rom)}`);
   if (accBits(cfg) > 64) fail('core.kMax', `accumulators would need ${accBits(cfg)} bits (> 64): lower kMax, A or WF`);
 }
 

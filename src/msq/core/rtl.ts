@@ -25,10 +25,11 @@ import { fail } from '../../util/errors.js';
 import { configHash } from '../../util/hash.js';
 import { cat, emitVerilog, lit, mux, rep, Module, type Expr, type Signal } from '../../hdl/index.js';
 import { syncFifo } from '../../hdl/lib/index.js';
-import type { SimDesign } from '../../sim/index.js';
+import type { Beat, SimDesign } from '../../sim/index.js';
 import { accBits, checkCoreConfig, lanes, streamWidth, type CoreConfig } from './config.js';
 import { coreLaneLatency, coreLanes } from './lanes.js';
 import { coreRqa, coreRqaLatency } from './rqa.js';
+import { programRomSource, type RomProgram, type WgtSource } from './rtl/program-rom.js';
 
 /** Bits to address 0..n-1 (at least 1). */
 function abits(n: number): number {
@@ -183,6 +184,8 @@ export interface CoreRtl {
   cfg: CoreConfig;
   shape: CoreShape;
   pixelBanks: number;
+  /** the input streams the design has: s_wgt is absent with a program ROM, s_res when no ROM job reads it */
+  inputs: ('s_wgt' | 's_act' | 's_res')[];
 }
 
 /** The stream set of the core (for src/sim). */
@@ -192,18 +195,23 @@ export function coreSimDesign(rtl: CoreRtl): SimDesign {
     top: rtl.top,
     files: rtl.files,
     streams: [
-      { name: 's_wgt', dir: 'in', dataWidth: W },
-      { name: 's_act', dir: 'in', dataWidth: W },
-      { name: 's_res', dir: 'in', dataWidth: W },
+      ...rtl.inputs.map((name) => ({ name, dir: 'in' as const, dataWidth: W })),
       { name: 'm_out', dir: 'out', dataWidth: W, last: true },
     ],
   };
+}
+
+/** The streams of `inputs` the design has (a program-ROM core takes no s_wgt, and no s_res without residual jobs). */
+export function coreInputs(rtl: CoreRtl, inputs: Record<'s_wgt' | 's_act' | 's_res', Beat[]>): Record<string, Beat[]> {
+  return Object.fromEntries(rtl.inputs.map((name) => [name, inputs[name]]));
 }
 
 /** Generate the core: `<prefix>_core` top plus the lanes and requantizer modules. */
 export interface CoreRtlOptions {
   /** output pixel banks: 2 or 4 (default 4: pixel i + 4 reuses pixel i's bank; see docs/msq-core-rtl.md "Throughput") */
   pixelBanks?: 2 | 4;
+  /** the program a `cfg.rom` core holds (programRom in src/msq/core/rom.ts) */
+  rom?: RomProgram;
 }
 
 export function generateCore(cfg: CoreConfig, prefix = 'msqc', opts: CoreRtlOptions = {}): CoreRtl {
@@ -211,9 +219,14 @@ export function generateCore(cfg: CoreConfig, prefix = 'msqc', opts: CoreRtlOpti
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('prefix', `must be a Verilog identifier, got '${prefix}'`);
   const pixelBanks = opts.pixelBanks ?? DEFAULT_PIXEL_BANKS;
   if (pixelBanks !== 2 && pixelBanks !== 4) fail('pixelBanks', `must be 2 or 4, got ${String(pixelBanks)}`);
-  const top = buildCoreTop(cfg, prefix, { pixelBanks });
+  if (cfg.rom && !opts.rom) fail('core.rom', 'a program-ROM core needs the compiled program (CoreRtlOptions.rom)');
+  if (!cfg.rom && opts.rom) fail('core.rom', 'a program was given for the ROM, but core.rom is not set');
+  const rom = cfg.rom ? opts.rom : undefined;
+  const top = buildCoreTop(cfg, prefix, { pixelBanks, rom });
   const files = emitVerilog(top);
-  return { top: top.name, files, hash: configHash({ cfg, prefix, pixelBanks, kind: 'msq-core' }), cfg, shape: coreShape(cfg), pixelBanks };
+  const inputs: CoreRtl['inputs'] = rom ? (rom.residual ? ['s_act', 's_res'] : ['s_act']) : ['s_wgt', 's_act', 's_res'];
+  const romHash = rom ? configHash({ beats: rom.beats.map((b) => b.toString(16)), residual: rom.residual }) : undefined;
+  return { top: top.name, files, hash: configHash({ cfg, prefix, pixelBanks, kind: 'msq-core', ...(romHash ? { rom: romHash } : {}) }), cfg, shape: coreShape(cfg), pixelBanks, inputs };
 }
 
 /** Output pixel banks unless CoreRtlOptions says otherwise. */
@@ -242,20 +255,26 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreRtlOptio
   if (SB > AB) fail('core.kMax', `internal: pool sums (${SB} bits) wider than the accumulators (${AB})`);
 
   const m = new Module(`${prefix}_core`, {
-    doc: 'MSQ core: one run-time programmed design for every layer (job programs on s_wgt, activations on s_act, residuals on s_res, results on m_out)',
+    doc: opts.rom
+      ? `MSQ core with its job program in on-chip ROM (${opts.rom.beats.length} beats): activations on s_act${opts.rom.residual ? ', residuals on s_res' : ''}, results on m_out`
+      : 'MSQ core: one run-time programmed design for every layer (job programs on s_wgt, activations on s_act, residuals on s_res, results on m_out)',
     config: { ...cfg, prefix, pixelBanks: NB, accBits: AB, laneLatency: S.laneLatency, rqaLatency: S.rqaLatency },
   });
 
   // ---------------------------------------------------------------- ports
-  const wgtData = m.input('s_wgt_tdata', W);
-  const wgtValid = m.input('s_wgt_tvalid', 1);
-  const wgtReady = m.output('s_wgt_tready', 1);
+  const wgt: WgtSource = opts.rom
+    ? programRomSource(m, W, opts.rom)
+    : { data: m.input('s_wgt_tdata', W), valid: m.input('s_wgt_tvalid', 1), ready: m.output('s_wgt_tready', 1) };
+  const { data: wgtData, valid: wgtValid, ready: wgtReady } = wgt;
   const actData = m.input('s_act_tdata', W);
   const actValid = m.input('s_act_tvalid', 1);
   const actReady = m.output('s_act_tready', 1);
-  const resData = m.input('s_res_tdata', W);
-  const resValid = m.input('s_res_tvalid', 1);
-  const resReady = m.output('s_res_tready', 1);
+  // a ROM program without fused residual adds has no s_res port (the residual loader never starts)
+  const noRes = opts.rom !== undefined && !opts.rom.residual;
+  const resData: Expr = noRes ? lit(0, W) : m.input('s_res_tdata', W);
+  const resValid: Expr = noRes ? lit(0, 1) : m.input('s_res_tvalid', 1);
+  const resReady: Signal = noRes ? m.wire('rl_ready_unused', 1) : m.output('s_res_tready', 1);
+  if (noRes) resReady.markUnused();
   const outData = m.output('m_out_tdata', W);
   const outValid = m.output('m_out_tvalid', 1);
   const outReady = m.input('m_out_tready', 1);

@@ -1,26 +1,20 @@
 /**
- * Helpers for the hdl tests: a seeded PRNG and a runner that simulates a Verilog testbench with Icarus and with
- * Verilator (--binary --timing), returning the text the testbench wrote to out.txt.
+ * Helpers for the hdl tests: a seeded PRNG, random expression trees, and `simulate` (a hand-written testbench in
+ * Icarus or Verilator, from test/support/verilog.ts), returning the text the testbench wrote to out.txt.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
+import { mulberry32 } from '../src/util/random.js';
+import { simulateTb, type Simulator } from './support/verilog.js';
 import { Expr, cat, lit, mux, rep, type Signal } from '../src/hdl/index.js';
 import { wrap } from '../src/hdl/expr.js';
 
-/** Small deterministic PRNG (xorshift128+ style on bigint-free 32-bit ops). */
+/** The project's seeded PRNG (mulberry32, src/util/random.ts) with integer, pick and bit-vector draws. */
 export class Rng {
-  private s: number;
+  private readonly next: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
+    this.next = mulberry32(seed >>> 0 || 1);
   }
   u32(): number {
-    // mulberry32
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0);
+    return this.next() * 4294967296;
   }
   int(n: number): number {
     return this.u32() % n;
@@ -38,26 +32,11 @@ export class Rng {
   }
 }
 
-export type Simulator = 'icarus' | 'verilator';
+export type { Simulator } from './support/verilog.js';
 
 /** Run testbench module `tb` (in files) with one simulator in a temp dir holding `data` files; returns out.txt. */
-export async function simulate(sim: Simulator, files: Map<string, string>, data: Map<string, string>, tb = 'tb'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `accelforge-hdl-${sim}-`));
-  try {
-    for (const [k, v] of [...files, ...data]) await writeFile(join(dir, k), v);
-    const vfiles = [...files.keys()].filter((f) => f.endsWith('.v')).sort();
-    if (sim === 'icarus') {
-      await execa('iverilog', ['-g2005', '-s', tb, '-o', 'sim.vvp', ...vfiles], { cwd: dir });
-      await execa('vvp', ['-n', 'sim.vvp'], { cwd: dir });
-    } else {
-      await execa('verilator', ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--top-module', tb, '-o', 'simv',
-        '-CFLAGS', '-O0', ...vfiles], { cwd: dir });
-      await execa(join(dir, 'obj_dir', 'simv'), [], { cwd: dir });
-    }
-    return await readFile(join(dir, 'out.txt'), 'utf8');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export function simulate(sim: Simulator, files: Map<string, string>, data: Map<string, string>, tb = 'tb'): Promise<string> {
+  return simulateTb(sim, new Map([...files, ...data]), tb);
 }
 
 const MAXW = 150;

@@ -272,6 +272,26 @@ describe('sim harness', () => {
     expect(perStream.cycleCount / N).toBeLessThan(2.3);
   });
 
+  it('validProb means what it says: 0.25 offers a beat ~1 cycle in 4 on both simulators, geometric gaps; per stream 0.5 ~1 in 2', async () => {
+    const r = await runBoth(faulty, { inputs: { a: input }, expected: { y: input }, constValues: { mode: 0n }, validProb: 0.25, seed: 6 });
+    // the sink never stalls, so the slice takes every offered beat: the source's gaps are the only stalls
+    expect((r.verilator.lastInputCycle.a! + 1) / N).toBeGreaterThan(3.4);
+    expect((r.verilator.lastInputCycle.a! + 1) / N).toBeLessThan(4.6);
+    expect(r.icarus.lastInputCycle.a).toBe(r.verilator.lastInputCycle.a);
+    const stamps = r.outputs.y!.map((b) => b.cycle);
+    const gaps = stamps.slice(1).map((c, i) => c - stamps[i]!);
+    // a beat is offered on each cycle with probability 0.25: P(next beat on the very next cycle) = 0.25
+    const next = gaps.filter((g) => g === 1).length / gaps.length;
+    expect(next).toBeGreaterThan(0.18);
+    expect(next).toBeLessThan(0.32);
+    expect(Math.max(...gaps)).toBeGreaterThan(8);
+    // validProb stalls the source only: mode 1 (drops tvalid after 2 stalled cycles of its sink) is never provoked
+    await expect(runStreams(faulty, { inputs: { a: input }, expected: { y: input }, constValues: { mode: 1n }, validProb: 0.25, seed: 6 })).resolves.toBeDefined();
+    const half = await runStreams(faulty, { inputs: { a: input }, expected: { y: input }, constValues: { mode: 0n }, validProb: { a: 0.5 }, readyProb: { y: 1 }, seed: 2 });
+    expect(half.cycleCount / N).toBeGreaterThan(1.7);
+    expect(half.cycleCount / N).toBeLessThan(2.3);
+  });
+
   it('catches tvalid dropped during a stall, on both simulators at the same cycle', async () => {
     const opts = { inputs: { a: input }, expect: { y: N }, constValues: { mode: 1n }, readyProb: 0.4, seed: 3 };
     const v = await caught(runStreams(faulty, { ...opts, sim: 'verilator' }));

@@ -5,9 +5,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testbenchFolder } from '../src/sim/testbench.js';
-import { runTool } from '../src/tools/find.js';
 import type { Beat, SimDesign } from '../src/sim/index.js';
 import { withTempDir } from './support/cli.js';
+import { runIcarusFolder } from './support/verilog.js';
 
 // a registered AXI4-Stream pass-through that adds 3 to every beat; tlast on every 4th output beat; beat `drop` is
 // dropped
@@ -49,9 +49,7 @@ async function run(expected: Beat[], d = design()): Promise<{ stdout: string; fi
     const tb = testbenchFolder(d, { inputs: { s_in: ins }, expected: { m_out: expected }, validProb: 0.6, readyProb: 0.6, seed: 5, maxCycles: 2000 });
     for (const [f, t] of [...d.files, ...tb.files]) await writeFile(join(dir, f), t);
     const files = [...d.files.keys(), ...tb.files.keys()].sort();
-    const c = await runTool('iverilog', ['-g2005', '-Wall', '-o', 'tb.vvp', ...files.filter((f) => f.endsWith('.v'))], { cwd: dir });
-    expect(c.exitCode, c.all).toBe(0);
-    return { stdout: (await runTool('vvp', ['-n', 'tb.vvp'], { cwd: dir })).stdout, files };
+    return { stdout: await runIcarusFolder(dir, { flags: ['-Wall'] }), files };
   });
 }
 

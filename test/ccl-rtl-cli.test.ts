@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/version.js';
@@ -34,8 +34,9 @@ describe('ccl gen', () => {
     const r = await cli(['gen', '--width', '64', '--height', '48', '--cell', '8', '--ppc', '4', '--max-objects', '100', '--hist', '4', '--no-synth', '-o', out]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
-    const v = readFileSync(join(out, 'ccl_core.v'), 'utf8');
-    await lintVerilog(new Map([['ccl_core.v', v]]), 'ccl_core');
+    const vfiles = readdirSync(out).filter((f) => f.endsWith('.v'));
+    expect(vfiles).toContain('ccl_core_labeler.v'); // one module per file
+    await lintVerilog(new Map(vfiles.map((f) => [f, readFileSync(join(out, f), 'utf8')])), 'ccl_core');
     const cfg = JSON.parse(readFileSync(join(out, 'ccl-config.json'), 'utf8')) as { ppc: number; params: { labelTable: number }; memory: { totalBits: number; fullFrameLabelBits: number } };
     expect(cfg.ppc).toBe(4);
     expect(cfg.params.labelTable).toBe(6); // min(100, ⌈(8+1)/2⌉ + 1)

@@ -26,6 +26,19 @@ export interface CclRtlOptions {
   inlineCommit?: boolean;
 }
 
+/**
+ * A per-object histogram the core counts: `gray` (B bins of the gray value, cell fields h0.., features hist0..) or
+ * `color` (2^(3q) coarse RGB bins, cell fields c0.., features color0..). `bits` = log2 of the bin count.
+ */
+export interface HistGroup {
+  kind: 'gray' | 'color';
+  cellPrefix: 'h' | 'c';
+  featPrefix: 'hist' | 'color';
+  bins: number;
+  bits: number;
+  featWidth: number;
+}
+
 /** One field of a packed record (LSB-first order). */
 export interface Field {
   name: string;
@@ -72,6 +85,8 @@ export interface CclRtlParams {
   /** Feature-table fields: featureLayout order plus `first` (raster index of the first foreground pixel). */
   featFields: Field[];
   featWidth: number;
+  /** The histograms counted per cell and per object (gray first, then colour). */
+  histGroups: HistGroup[];
   fw: FeatureWidths;
   /** Width of the first-pixel raster index. */
   firstWidth: number;
@@ -102,7 +117,6 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (P > 1 at C = 1 is not supported)' : ''}`);
   }
   if (cfg.thirdMoments) fail('thirdMoments', 'the RTL core does not sum third-order moments yet; leave it off for --rtl / ccl gen');
-  if (cfg.colorBits > 0) fail('colorBits', 'the single-class RTL core has no colour histogram; use the multi-class core (--classes)');
   if (W % P !== 0) fail('ppc', `width ${W} is not a multiple of ${P} pixels per clock; choose a P that divides the width`);
   const name = opts.name ?? 'ccl_core';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('name', `'${name}' is not a Verilog identifier`);
@@ -134,7 +148,12 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
       { name: 'fv', width: LC },
     );
   }
-  for (let b = 0; b < B; b++) cellFields.push({ name: `h${b}`, width: bitsFor(C2) });
+  const histGroups: HistGroup[] = [];
+  if (B > 0) histGroups.push({ kind: 'gray', cellPrefix: 'h', featPrefix: 'hist', bins: B, bits: log2Exact(B), featWidth: fw.histBin });
+  if (fw.colorBins > 0) {
+    histGroups.push({ kind: 'color', cellPrefix: 'c', featPrefix: 'color', bins: fw.colorBins, bits: 3 * cfg.colorBits, featWidth: fw.colorBin });
+  }
+  for (const g of histGroups) for (let b = 0; b < g.bins; b++) cellFields.push({ name: `${g.cellPrefix}${b}`, width: bitsFor(C2) });
   const firstWidth = bitsFor(W * H - 1);
   const featFields: Field[] = [
     { name: 'area', width: fw.area },
@@ -149,7 +168,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     { name: 'ymax', width: fw.y },
     { name: 'cells', width: fw.cells },
   ];
-  for (let b = 0; b < B; b++) featFields.push({ name: `hist${b}`, width: fw.histBin });
+  for (const g of histGroups) for (let b = 0; b < g.bins; b++) featFields.push({ name: `${g.featPrefix}${b}`, width: g.featWidth });
   featFields.push({ name: 'first', width: firstWidth });
   const featWidth = featFields.reduce((s, f) => s + f.width, 0);
   const countWidth = bitsFor(Wc * Hc);
@@ -166,7 +185,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     LW: bitsFor(Nt),
     cellFields,
     cellWidth: cellFields.reduce((s, f) => s + f.width, 0),
-    featFields, featWidth, fw, firstWidth, countWidth,
+    featFields, featWidth, histGroups, fw, firstWidth, countWidth,
     outWidth: Math.ceil(outBits / 8) * 8,
     cxW: bitsFor(Wc - 1),
     cyW: bitsFor(Hc - 1),

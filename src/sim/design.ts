@@ -1,6 +1,7 @@
 /**
  * A SimDesign from a built HDL module: the streams are the bundles the module registered (m.streams, declared with
- * axisSlave / axisMaster), every other input is a static configuration input, and the files are its emitted Verilog.
+ * axisSlave / axisMaster), every other input is a static configuration input, the files are its emitted Verilog and
+ * the port list comes from the module (the harness does not scan the Verilog).
  */
 import { clockPorts, emitVerilog, type Module } from '../hdl/index.js';
 import { SimError, type SimDesign } from './types.js';
@@ -13,6 +14,10 @@ export function moduleDesign(m: Module, files?: Map<string, string>): SimDesign 
   const constInputs: Record<string, { width: number }> = {};
   for (const s of m.signals) if (s.kind === 'input' && !inStream.has(s.name)) constInputs[s.name] = { width: s.width };
   const c = clockPorts(m);
+  const ports: Record<string, 'input' | 'output'> = {};
+  if (c.hasClock) ports[c.clock] = 'input';
+  if (c.hasReset) ports[c.reset] = 'input';
+  for (const s of m.signals) if (s.kind === 'input' || s.kind === 'output') ports[s.name] = s.kind;
   return {
     top: m.name,
     files: files ?? emitVerilog(m),
@@ -20,5 +25,6 @@ export function moduleDesign(m: Module, files?: Map<string, string>): SimDesign 
     constInputs,
     clock: c.clock,
     reset: c.reset,
+    ports,
   };
 }

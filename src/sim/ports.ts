@@ -45,8 +45,9 @@ export function scanPorts(text: string, top: string): Map<string, 'input' | 'out
   return ports;
 }
 
-/** Ports of the design's top module as scanned from its files (undefined when the module is not found). */
+/** Ports of the design's top module: as declared (design.ports), else scanned from its files (undefined when not found). */
 export function topPorts(d: SimDesign): Map<string, 'input' | 'output' | 'inout'> | undefined {
+  if (d.ports) return new Map(Object.entries(d.ports));
   for (const [name, text] of d.files) {
     if (!/\.(v|sv)$/.test(name)) continue;
     const found = scanPorts(text, d.top);

@@ -45,6 +45,11 @@ export interface SimDesign {
   clock?: string;
   /** Synchronous active-high reset port name (default 'rst'). */
   reset?: string;
+  /**
+   * Every port of `top` with its direction, when the generator knows them (moduleDesign, the design manifest): the
+   * harness then checks the declared streams against this list instead of scanning the Verilog text.
+   */
+  ports?: Record<string, 'input' | 'output'>;
 }
 
 export type SimulatorName = 'verilator' | 'icarus';

@@ -4,7 +4,8 @@
  * moduleDesign (streams and config inputs taken from the module, not written by hand).
  */
 import { describe, expect, it } from 'vitest';
-import { Module, clockPorts, emitVerilog, lintVerilog } from '../src/hdl/index.js';
+import { Module, clockPorts, emitVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { axisFire, axisMaster, axisSlave, skidBuffer, syncFifo } from '../src/hdl/lib/index.js';
 import { moduleDesign } from '../src/sim/design.js';
 import { checkPorts } from '../src/sim/ports.js';

@@ -3,7 +3,8 @@
  * and lint (verilator -Wall, iverilog -g2005, yosys read) of every module these tests build.
  */
 import { describe, expect, it } from 'vitest';
-import { CycleSim, Module, cat, emitVerilog, lintVerilog, lit, mux, rep, yosysRead } from '../src/hdl/index.js';
+import { CycleSim, Module, cat, emitVerilog, lit, mux, rep } from '../src/hdl/index.js';
+import { lintVerilog, yosysRead } from '../src/tools/lint.js';
 import { GENERATOR_VERSION } from '../src/version.js';
 import { configHash } from '../src/util/hash.js';
 

@@ -3,7 +3,8 @@
  * and what to do, at build time (never in a simulator).
  */
 import { describe, expect, it } from 'vitest';
-import { Module, cat, emitVerilog, lintVerilog, lit, mux } from '../src/hdl/index.js';
+import { Module, cat, emitVerilog, lit, mux } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { UserError } from '../src/util/errors.js';
 
 function err(fn: () => unknown): string {

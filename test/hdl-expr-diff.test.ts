@@ -4,7 +4,8 @@
  * The same module must also lint clean (verilator -Wall, iverilog).
  */
 import { describe, expect, it } from 'vitest';
-import { Expr, Module, emitVerilog, evalExpr, lintVerilog, type Signal } from '../src/hdl/index.js';
+import { Expr, Module, emitVerilog, evalExpr, type Signal } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { wrap } from '../src/hdl/expr.js';
 import { Rng, genExpr, simulate, type Simulator } from './hdl-util.js';
 

@@ -4,7 +4,8 @@
  * AXI4-Stream hold rule, stream at full throughput, and (FIFO) hold exactly `depth` words.
  */
 import { describe, expect, it } from 'vitest';
-import { Module, emitVerilog, lintVerilog, yosysRead } from '../src/hdl/index.js';
+import { Module, emitVerilog } from '../src/hdl/index.js';
+import { lintVerilog, yosysRead } from '../src/tools/lint.js';
 import { portPaths } from '../src/hdl/check.js';
 import { skidBuffer, syncFifo } from '../src/hdl/lib/index.js';
 import { Rng, simulate, type Simulator } from './hdl-util.js';

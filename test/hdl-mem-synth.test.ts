@@ -4,7 +4,8 @@
  * including memory mapping). One module holds all four memories so the test costs one (partial) synthesis run.
  */
 import { describe, expect, it } from 'vitest';
-import { Module, emitVerilog, lintVerilog, type Signal } from '../src/hdl/index.js';
+import { Module, emitVerilog, type Signal } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 
 function build(): Module {
   const m = new Module('mem_styles');

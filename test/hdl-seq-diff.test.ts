@@ -4,7 +4,8 @@
  * Verilator must match the builder's CycleSim cycle by cycle. The module must also lint clean.
  */
 import { describe, expect, it } from 'vitest';
-import { Module, CycleSim, emitVerilog, lintVerilog, type Signal, type Expr } from '../src/hdl/index.js';
+import { Module, CycleSim, emitVerilog, type Signal, type Expr } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { wrap } from '../src/hdl/expr.js';
 import { Rng, genExpr, simulate, type Simulator } from './hdl-util.js';
 

@@ -3,7 +3,8 @@
  * suffix like Verilog-2005 keywords, so the emitted module lints clean.
  */
 import { describe, expect, it } from 'vitest';
-import { Module, emitVerilog, lintVerilog } from '../src/hdl/index.js';
+import { Module, emitVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 
 describe('hdl: SystemVerilog keywords as names', () => {
   it('signals named inside / unique / class / return get a suffix and lint clean', async () => {

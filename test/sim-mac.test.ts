@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBoth, toSigned, toUnsigned, type Beat } from '../src/sim/index.js';
 import { macDesign, macGolden, macHdlDesign } from '../src/sim/example-mac.js';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { mulberry32 } from '../src/util/random.js';
 
 /** The test's data PRNG (independent of the harness's stall PRNG). */

@@ -4,21 +4,17 @@
  * `<p>_tlast`, optional `<p>_tuser`) and optional static configuration inputs held constant for the whole run.
  * See docs/sim.md for the cycle-level contract.
  */
+import type { StreamInfo } from '../hdl/meta.js';
 import { UserError } from '../util/errors.js';
 
-/** One AXI4-Stream port of the top module, named by its prefix. */
-export interface StreamSpec {
-  /** Port prefix: `<name>_tdata`, `<name>_tvalid`, `<name>_tready`, ... */
-  name: string;
-  /** 'in': the DUT consumes it (tdata/tvalid/tlast/tuser are DUT inputs); 'out': the DUT produces it. */
-  dir: 'in' | 'out';
-  /** Width of tdata in bits (any width >= 1; > 64 is fine). */
-  dataWidth: number;
-  /** Width of tuser in bits; absent = the port has no tuser. */
-  userWidth?: number;
-  /** true = the port has tlast. */
-  last?: boolean;
-}
+/**
+ * One AXI4-Stream port of the top module, named by its prefix: the builder's StreamInfo (src/hdl/meta.ts, what
+ * axisSlave / axisMaster register) without the parts the harness does not use. `name`: ports `<name>_tdata`,
+ * `_tvalid`, `_tready`, ...; `dir` 'in': the DUT consumes it (tdata/tvalid/tlast/tuser are DUT inputs), 'out': the DUT
+ * produces it; `dataWidth` any width >= 1 (> 64 is fine); `userWidth` absent = no tuser; `last` true = the port has
+ * tlast.
+ */
+export type StreamSpec = Pick<StreamInfo, 'name' | 'dir' | 'dataWidth' | 'userWidth'> & { last?: boolean };
 
 /** One stream transfer. `data` and `user` are unsigned (use toUnsigned() for two's-complement values). */
 export interface Beat {

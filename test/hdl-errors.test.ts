@@ -306,7 +306,7 @@ describe('hdl lint helper', () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      await expect(lintVerilog(emitVerilog(m), m.name)).rejects.toThrow(/^verilator not found on PATH: run 'npm run setup'/);
+      await expect(lintVerilog(emitVerilog(m), m.name)).rejects.toThrow(/^verilator not found \(verilator\): verilator is needed for lint and fast simulation; install it with 'apt-get install -y verilator' \(or run 'npm run setup' as root\)$/);
     } finally {
       process.env.PATH = path;
     }

@@ -3,7 +3,7 @@
  * a system yosys, tclsh and Debian's chromium. Nothing else spawns a tool. (Yosys itself, with the embedded
  * WebAssembly fallback, is chosen in yosys.ts on top of this.)
  *
- * Each tool is looked up once per process: the binary is `ACCELFORGE_<TOOL>` when that variable is set (a path or a
+ * Each tool is looked up once per process (per PATH and override): the binary is `ACCELFORGE_<TOOL>` when that variable is set (a path or a
  * command name, e.g. ACCELFORGE_VERILATOR=/opt/verilator/bin/verilator), else the usual name on PATH. A tool that is
  * missing or too old is a one-line UserError naming it and the apt-get command that installs it.
  */
@@ -94,14 +94,15 @@ async function resolveBinary(bin: string): Promise<string> {
   return r.stdout.trim() || bin;
 }
 
-const found = new Map<ToolName, Promise<Probe>>();
+const found = new Map<string, Promise<Probe>>();
 
-/** The probe of a tool, memoized per process. */
+/** The probe of a tool, memoized per process for the same binary setting and PATH (a test may change either). */
 export function lookupTool(name: ToolName): Promise<Probe> {
-  let p = found.get(name);
+  const k = `${name}\0${toolBinary(name)}\0${process.env.PATH ?? ''}`;
+  let p = found.get(k);
   if (!p) {
     p = probeTool(name);
-    found.set(name, p);
+    found.set(k, p);
   }
   return p;
 }

@@ -27,7 +27,7 @@ import { programJobs } from '../src/msq/core/build.js';
 import { programLatency } from '../src/msq/core/cycle-model.js';
 import { lanes } from '../src/msq/core/config.js';
 import { defaultCoreConfig } from '../src/msq/core/presets.js';
-import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { loadOrMakeResnet18 } from '../scripts/make-resnet18.js';
 
 async function main(): Promise<void> {

@@ -48,7 +48,7 @@ import { runGolden } from '../src/msq/golden.js';
 import { randomInput, randomLayerModel } from '../test/support/random-layer.js';
 import { checkCoreConfig, lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, programTotals } from '../src/msq/core/compile.js';
-import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { loadBoard } from '../src/board/index.js';
 import { defaultCoreConfig } from '../src/msq/core/presets.js';
 

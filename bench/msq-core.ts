@@ -216,7 +216,7 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
  * fits) and requantizers (rqa slice); what remains is the issuer, loaders, serializer, pixel banks and emitter.
  */
 async function control(Ns: number[], workers: number | undefined): Promise<void> {
-  const { generateCore } = await import('../src/msq/core/rtl.js');
+  const { generateCore } = await import('../src/msq/core/rtl/index.js');
   const { smallCoreConfig } = await import('../src/msq/core/config.js');
   const { synthesizeMany } = await import('../src/synth/index.js');
   const { sliceFor } = await import('../src/msq/core/sizing.js');

@@ -9,7 +9,7 @@ import { buildStreamingMac } from './sim/example-mac.js';
 import { makeCclConfig } from './ccl/config.js';
 import { generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
 import { smallCoreConfig } from './msq/core/config.js';
-import { generateCore } from './msq/core/rtl.js';
+import { generateCore } from './msq/core/rtl/index.js';
 import { compileModel } from './msq/core/compile.js';
 import { programRom } from './msq/core/rom.js';
 import { parseQuantModel } from './msq/model.js';

@@ -20,7 +20,7 @@ import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '..
 import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type Program } from '../src/msq/core/compile.js';
-import { coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';
+import { coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl/index.js';
 import { scheduleProgram } from '../src/msq/core/cycle-model.js';
 import { runStreams } from '../src/sim/index.js';
 

@@ -6,7 +6,7 @@ import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/r
 import { smallCoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type Program } from '../src/msq/core/compile.js';
 import { encodeProgram } from '../src/msq/core/job.js';
-import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { runStreams } from '../src/sim/index.js';
 import { jobCycles, programLatency, scheduleProgram } from '../src/msq/core/cycle-model.js';
 import { bram36For, planShapeJobs, type GemmShape } from '../src/msq/core/sizing.js';

@@ -21,7 +21,7 @@ import { loadMnist } from '../src/msq/mnist.js';
 import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { smallCoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus } from '../src/msq/core/compile.js';
-import { coreInputs, coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { coreInputs, coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { checkRomFits, programRom } from '../src/msq/core/rom.js';
 import { run } from '../src/msq/cli.js';
 import { UserError } from '../src/util/errors.js';

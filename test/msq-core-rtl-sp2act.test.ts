@@ -19,7 +19,7 @@ import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/r
 import { lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CompiledJob } from '../src/msq/core/compile.js';
 import { runJob } from '../src/msq/core/interp.js';
-import { coreSimDesign, generateCore } from '../src/msq/core/rtl.js';
+import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
 const cfg: CoreConfig = smallCoreConfig({ sp2ActBits: 4 });

@@ -16,7 +16,7 @@ import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '..
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
-import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl.js';
+import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl/index.js';
 import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/version.js';
 

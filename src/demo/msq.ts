@@ -14,7 +14,7 @@ import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from '..
 import { loadMnist } from '../msq/mnist.js';
 import { smallCoreConfig } from '../msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CoreStreams } from '../msq/core/compile.js';
-import { coreInputs, coreSimDesign, generateCore } from '../msq/core/rtl.js';
+import { coreInputs, coreSimDesign, generateCore } from '../msq/core/rtl/index.js';
 import { programRom } from '../msq/core/rom.js';
 import { coreLanes, coreLaneMultipliers } from '../msq/core/lanes.js';
 import { emitVerilog, lintVerilog } from '../hdl/index.js';

@@ -29,7 +29,7 @@ import { compileModel, coreStreams, programStimulus, type CompileOptions, type P
 import { peakGops, programLatency, type ProgramJob } from './cycle-model.js';
 import { coreLaneMultipliers } from './lanes.js';
 import { coreRqaDsps } from './rqa.js';
-import { coreInputs, coreSimDesign, generateCore } from './rtl.js';
+import { coreInputs, coreSimDesign, generateCore } from './rtl/index.js';
 import { randomInput } from './random-input.js';
 import { checkRomFits, programRom } from './rom.js';
 

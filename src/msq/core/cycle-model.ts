@@ -15,7 +15,7 @@
  * graphs), bench/msq-core-resnet18-rtl.ts (ResNet-18 on the board presets: every job end exact, 2026-11-22).
  */
 import type { Board } from '../../board/index.js';
-import { coreProgramCycles, coreRtlTiming, type CoreRtlTiming } from './rtl.js';
+import { coreProgramCycles, coreRtlTiming, type CoreRtlTiming } from './rtl/index.js';
 import { lanes, streamWidth, type CoreConfig } from './config.js';
 import { programBeats, type JobOp, type JobSpec } from './job.js';
 

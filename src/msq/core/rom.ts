@@ -7,8 +7,8 @@ import { fail } from '../../util/errors.js';
 import { streamWidth } from './config.js';
 import type { Program } from './compile.js';
 import { encodeProgram } from './job.js';
-import type { RomProgram } from './rtl/program-rom.js';
-import { ROM_MAX_BEATS } from './rtl/program-rom.js';
+import type { RomProgram } from './rtl/index.js';
+import { ROM_MAX_BEATS } from './rtl/index.js';
 
 /** Bits of one BRAM36 block. */
 const BRAM36_BITS = 36 * 1024;

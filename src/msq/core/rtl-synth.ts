@@ -8,7 +8,7 @@
  *   const r = await synthesize({ files: d.files, top: d.top, cache: true });   // src/synth
  */
 import { coreLanes } from './lanes.js';
-import { generateCore, type CoreRtl, type CoreRtlOptions } from './rtl.js';
+import { generateCore, type CoreRtl, type CoreRtlOptions } from './rtl/index.js';
 import type { CoreConfig } from './config.js';
 
 export function coreWithoutLanes(cfg: CoreConfig, prefix = 'msqc', opts: CoreRtlOptions = {}): CoreRtl & { blackbox: string } {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what accelforge needs beyond npm packages: verilator and iverilog (Debian packages).
+# Installs what accelforge needs beyond npm packages: verilator, iverilog and dataset-fashion-mnist (Debian packages).
 # yosys comes from the npm package @yowasp/yosys unless a yosys >= 0.40 is on PATH.
 # With --test it also installs Debian's chromium, which the report test drives headless (playwright-core).
 # Usage: bash scripts/setup.sh [--quiet] [--test]
@@ -20,6 +20,8 @@ missing=()
 command -v verilator >/dev/null 2>&1 || missing+=(verilator)
 command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
 if [ "$for_tests" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+# Fashion-MNIST (IDX files under /usr/share/datasets/fashion-mnist): accelforge accuracy --data fashion-mnist, bench/msq-accuracy.ts
+[ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get" >&2

@@ -1,13 +1,17 @@
 /**
- * `accelforge accuracy [--n 2000] [--board xc7z020] [--float models/mnist-cnn.onnx] [--qat models/mnist-cnn-qat.onnx]
- *                      [--calib-n 500] [--percentile P] [--seeds 3] [--data-free] [--json rtl-out/msq-accuracy.json]`
+ * `accelforge accuracy` — accuracy of 28×28 gray classifiers on labelled images.
  *
- * Accuracy on the HELD-OUT MNIST digits (src/msq/mnist.ts split; never seen by training or calibration):
- * float accuracy (float.ts), then fixed-only / SP2-only / MSQ-variance / MSQ-error through the integer golden
- * model (golden.ts), for plain post-training quantization of the float model and for the QAT model; plus a
- * random fixed/SP2 split at the same ratio (mean over seeds) as a baseline for the two MSQ rules, and for the QAT
- * model its trained codes kept exactly ("as trained"). `--data-free` adds rows with data-free activation ranges. Prints a Markdown table and writes JSON (default
- * rtl-out/msq-accuracy.json; `--json ''` writes none). The recorded figures come from bench/msq-accuracy.ts.
+ *   accelforge accuracy [--float model.onnx] [--model model.q.json] [--data mnist|fashion-mnist|IMAGES.idx3-ubyte
+ *                       --labels LABELS.idx1-ubyte] [--n N]
+ *     evaluates the float ONNX model (float.ts) and/or the quantized model as given (integer golden model,
+ *     golden.ts) on the first N images of the evaluation set (default: the 2,004 held-out MNIST digits).
+ *
+ *   accelforge accuracy --table [--float f.onnx] [--qat q.onnx] [--data …] [--calib mnist|fashion-mnist|IDX]
+ *                       [--calib-n 500] [--percentile P] [--seeds 3] [--data-free] [--json out.json]
+ *     the comparison table: float, then fixed-only / SP2-only / MSQ-variance / MSQ-error / a random split at the
+ *     same ratio (mean over seeds) for post-training quantization of the float model and of the QAT model, and the
+ *     QAT model's trained codes kept exactly ("as trained"). `--data-free` adds rows with `--calib none`.
+ * The recorded figures come from bench/msq-accuracy.ts. See docs/quantize.md.
  */
 import { cpus, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,7 +23,9 @@ import { loadBoard } from '../board/index.js';
 import { calibrate, DEFAULT_CALIB_N, quantizeImported, type SchemeChoice } from './cli-quantize.js';
 import { floatShapes, runFloat } from './float.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
-import { digitToFloat, loadMnist, type MnistSet } from './mnist.js';
+import { checkImageShape, imageToFloat, loadEvalSet, type DataSet } from '../data/datasets.js';
+import { parseQuantModel } from './model.js';
+import { readFile } from 'node:fs/promises';
 import { loadOnnx, type OnnxImport } from './onnx.js';
 import { fixedCount, boardRatio } from './scheme.js';
 import type { QuantModel } from './model.js';
@@ -41,6 +47,8 @@ export interface AccuracyReport {
   machine: string;
   command: string;
   n: number;
+  /** the evaluation set */
+  data: string;
   board: string;
   calibration: string;
   seeds: number;
@@ -53,6 +61,11 @@ export interface AccuracyOptions {
   floatOnnx: string;
   qatOnnx?: string;
   calibN: number;
+  /** evaluation set: mnist (default), fashion-mnist or an IDX image file with `labels` */
+  data?: string;
+  labels?: string;
+  /** calibration set: mnist (default), fashion-mnist or an IDX image file */
+  calib?: string;
   percentile?: number;
   /** random-split seeds (0 = no random baseline) */
   seeds: number;
@@ -62,17 +75,17 @@ export interface AccuracyOptions {
 }
 
 /** Float accuracy (percent) of an imported model on a digit set. */
-export function floatAccuracy(imp: OnnxImport, set: MnistSet): number {
+export function floatAccuracy(imp: OnnxImport, set: Pick<DataSet, 'images' | 'labels'>): number {
   const shapes = floatShapes(imp.model);
   let ok = 0;
   set.images.forEach((img, i) => {
-    if (argmax(runFloat(imp.model, digitToFloat(img), { shapes }).output) === set.labels[i]) ok++;
+    if (argmax(runFloat(imp.model, imageToFloat(img), { shapes }).output) === set.labels[i]) ok++;
   });
   return (100 * ok) / set.images.length;
 }
 
 /** Integer (golden model) accuracy (percent) of a quantized model on a digit set. */
-export function quantAccuracy(qm: QuantModel, set: MnistSet): number {
+export function quantAccuracy(qm: QuantModel, set: Pick<DataSet, 'images' | 'labels'>): number {
   const pm = prepareModel(qm);
   let ok = 0;
   set.images.forEach((img, i) => {
@@ -109,20 +122,21 @@ export function randomSplit(fixedModel: QuantModel, sp2Model: QuantModel, ratio:
 /** Measure the accuracy table. */
 export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyReport> {
   const log = o.log ?? (() => undefined);
-  const test = loadMnist('test', o.n);
-  if (test.images.length < o.n) fail('--n', `only ${test.images.length} held-out digits exist`);
+  const test = loadEvalSet(o.data ?? 'mnist', o.labels, o.n);
+  if (test.images.length < o.n) fail('--n', `${test.what} only, asked for ${o.n}`);
   const rows: AccuracyRow[] = [];
   let calibration = '';
   const models: [string, string | undefined][] = [['PTQ of the float model', o.floatOnnx], ['QAT model', o.qatOnnx]];
   for (const [label, file] of models) {
     if (!file) continue;
     const imp = await loadOnnx(file);
+    checkImageShape(test, imp.model.input.shape, file);
     const isQat = label.startsWith('QAT');
     const floatAcc = floatAccuracy(imp, test);
     log(`${label}: float ${floatAcc.toFixed(2)}%`);
     const modes: ('data' | 'none')[] = o.dataFree ? ['data', 'none'] : ['data'];
     for (const mode of modes) {
-      const cal = mode === 'data' ? await calibrate(imp, { kind: 'mnist', n: o.calibN }, o.percentile) : await calibrate(imp, { kind: 'none' });
+      const cal = mode === 'data' ? await calibrate(imp, { kind: 'set', spec: o.calib ?? 'mnist', n: o.calibN }, o.percentile) : await calibrate(imp, { kind: 'none' });
       if (mode === 'data') calibration = cal.method;
       const acc: AccuracyRow['acc'] = { float: floatAcc };
       const q = async (scheme: SchemeChoice, rule: 'variance' | 'error', detectLevels: boolean): Promise<QuantModel> =>
@@ -151,8 +165,9 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
   return {
     date: new Date().toISOString(),
     machine: `${cpu[0]?.model ?? 'unknown cpu'} (${cpu.length} cores), node ${process.version}, host ${hostname()}`,
-    command: `npx accelforge accuracy --n ${o.n} --board ${o.board} --calib-n ${o.calibN}${o.percentile ? ` --percentile ${o.percentile}` : ''} --seeds ${o.seeds}${o.dataFree ? ' --data-free' : ''}`,
+    command: `npx accelforge accuracy --table --n ${o.n}${o.data ? ` --data ${o.data}` : ''}${o.calib ? ` --calib ${o.calib}` : ''} --board ${o.board} --calib-n ${o.calibN}${o.percentile ? ` --percentile ${o.percentile}` : ''} --seeds ${o.seeds}${o.dataFree ? ' --data-free' : ''}`,
     n: test.images.length,
+    data: test.what,
     board: o.board,
     calibration,
     seeds: o.seeds,
@@ -174,11 +189,52 @@ const HEAD: Record<AccuracyColumn, string> = {
 export function accuracyMarkdown(r: AccuracyReport): string {
   const cols = ACCURACY_COLUMNS.filter((c) => r.rows.some((row) => row.acc[c] !== undefined));
   const lines = [
-    `| model (${r.n} held-out digits, ${r.board}) | ${cols.map((c) => HEAD[c]).join(' | ')} |`,
+    `| model (${r.data ?? `${r.n} held-out digits`}, ${r.board}) | ${cols.map((c) => HEAD[c]).join(' | ')} |`,
     `|---|${cols.map(() => '---:').join('|')}|`,
     ...r.rows.map((row) => `| ${row.model} | ${cols.map((c) => (row.acc[c] === undefined ? '—' : row.acc[c]!.toFixed(2))).join(' | ')} |`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+const USAGE =
+  'usage: accelforge accuracy [--float model.onnx] [--model model.q.json] [--data mnist|fashion-mnist|IMAGES.idx3-ubyte --labels LABELS.idx1-ubyte] [--n N]\n' +
+  '       accelforge accuracy --table [--float f.onnx] [--qat q.onnx] [--data …] [--calib mnist|fashion-mnist|IMAGES.idx3-ubyte] [--calib-n 500] [--percentile P] [--seeds 3] [--data-free] [--json out.json]';
+
+function int(v: string, field: string, min: number): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < min) fail(field, `must be an integer >= ${min}, got '${v}'`);
+  return x;
+}
+
+/** Evaluate a float and/or a quantized model on a labelled set; returns printable lines. */
+export async function evaluate(o: { floatOnnx?: string; model?: string; data: string; labels?: string; n?: number }): Promise<{ what: string; float?: number; quant?: number }> {
+  if (!o.floatOnnx && !o.model) fail('--float', 'give --float model.onnx and/or --model model.q.json');
+  const set = loadEvalSet(o.data, o.labels, o.n);
+  if (o.n !== undefined && set.images.length < o.n) fail('--n', `${set.what} only, asked for ${o.n}`);
+  const out: { what: string; float?: number; quant?: number } = { what: set.what };
+  if (o.floatOnnx) {
+    const imp = await loadOnnx(o.floatOnnx);
+    checkImageShape(set, imp.model.input.shape, o.floatOnnx);
+    out.float = floatAccuracy(imp, set);
+  }
+  if (o.model) {
+    let text: string;
+    try {
+      text = await readFile(o.model, 'utf8');
+    } catch (e) {
+      fail(o.model, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      fail(o.model, `not JSON (${(e as Error).message})`);
+    }
+    const qm = parseQuantModel(json);
+    checkImageShape(set, qm.input.shape, o.model);
+    out.quant = quantAccuracy(qm, set);
+  }
+  return out;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -186,10 +242,15 @@ export async function run(argv: string[]): Promise<void> {
     args: argv,
     strict: true,
     options: {
-      n: { type: 'string', default: '2000' },
+      table: { type: 'boolean', default: false },
+      n: { type: 'string' },
       board: { type: 'string', default: 'xc7z020' },
-      float: { type: 'string', default: join(PROJECT_ROOT, 'models', 'mnist-cnn.onnx') },
-      qat: { type: 'string', default: join(PROJECT_ROOT, 'models', 'mnist-cnn-qat.onnx') },
+      float: { type: 'string' },
+      model: { type: 'string' },
+      qat: { type: 'string' },
+      data: { type: 'string', default: 'mnist' },
+      labels: { type: 'string' },
+      calib: { type: 'string' },
       'calib-n': { type: 'string', default: String(DEFAULT_CALIB_N) },
       percentile: { type: 'string' },
       seeds: { type: 'string', default: '3' },
@@ -199,25 +260,29 @@ export async function run(argv: string[]): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: accelforge accuracy [--n 2000] [--board xc7z020] [--float f.onnx] [--qat q.onnx] [--calib-n 500] [--percentile P] [--seeds 3] [--data-free] [--json out.json]\n');
+    process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const int = (v: string, field: string, min: number): number => {
-    const x = Number(v);
-    if (!Number.isInteger(x) || x < min) fail(field, `must be an integer >= ${min}, got '${v}'`);
-    return x;
-  };
-  const n = int(values.n, '--n', 1);
-  const held = loadMnist('test').images.length;
-  if (n > held) fail('--n', `the held-out split has ${held} digits, got ${n}`);
+  const n = values.n === undefined ? undefined : int(values.n, '--n', 1);
+  if (!values.table) {
+    for (const k of ['qat', 'calib', 'percentile'] as const) if (values[k] !== undefined) fail(`--${k}`, 'only with --table');
+    const r = await evaluate({ floatOnnx: values.float, model: values.model, data: values.data, labels: values.labels, n });
+    if (r.float !== undefined) process.stdout.write(`float  ${values.float}: ${r.float.toFixed(2)} % on ${r.what}\n`);
+    if (r.quant !== undefined) process.stdout.write(`golden ${values.model}: ${r.quant.toFixed(2)} % on ${r.what}\n`);
+    return;
+  }
+  if (values.model) fail('--model', 'not with --table (the table quantizes --float and --qat itself)');
   const percentile = values.percentile === undefined ? undefined : Number(values.percentile);
   if (percentile !== undefined && !(percentile > 50 && percentile <= 100)) fail('--percentile', `must be in (50, 100], got '${values.percentile}'`);
   loadBoard(values.board);
   const report = await measureAccuracy({
-    n,
+    n: n ?? 2000,
     board: values.board,
-    floatOnnx: values.float,
-    qatOnnx: values.qat === '' ? undefined : values.qat,
+    floatOnnx: values.float ?? join(PROJECT_ROOT, 'models', 'mnist-cnn.onnx'),
+    qatOnnx: values.qat === '' ? undefined : values.qat ?? (values.float ? undefined : join(PROJECT_ROOT, 'models', 'mnist-cnn-qat.onnx')),
+    data: values.data,
+    labels: values.labels,
+    calib: values.calib,
     calibN: int(values['calib-n'], '--calib-n', 1),
     percentile,
     seeds: int(values.seeds, '--seeds', 0),

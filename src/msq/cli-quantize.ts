@@ -11,14 +11,15 @@ import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { loadBoard } from '../board/index.js';
 import { calibrateDataFree, calibrateFromSamples, DEFAULT_PERCENTILE, loadCalibFolder } from './calib.js';
-import { digitToFloat, loadMnist } from './mnist.js';
+import { checkImageShape, DATASET_NAMES, imageToFloat, isIdxPath, loadCalibSet } from '../data/datasets.js';
 import { loadOnnx, type OnnxImport } from './onnx.js';
 import { quantizeFloatModelWithReport, type PtqReport, type Range } from './ptq.js';
 import type { QuantModel } from './model.js';
 import type { SchemeRule } from './scheme.js';
 
 export type SchemeChoice = 'msq' | 'fixed' | 'sp2';
-export type CalibChoice = { kind: 'none' } | { kind: 'mnist'; n: number } | { kind: 'folder'; path: string; n?: number };
+/** `set`: a data-set name (mnist, fashion-mnist) or an IDX image file (src/data/datasets.ts) */
+export type CalibChoice = { kind: 'none' } | { kind: 'set'; spec: string; n: number } | { kind: 'folder'; path: string; n?: number };
 
 export interface QuantizeOptions {
   board: string;
@@ -46,12 +47,11 @@ export async function calibrate(imp: OnnxImport, calib: CalibChoice, percentile?
   }
   let samples: ArrayLike<number>[];
   let what: string;
-  if (calib.kind === 'mnist') {
-    if (fm.input.shape.join('x') !== '1x28x28') {
-      fail('--calib', `the MNIST training digits fit a [1, 28, 28] input, this model takes [${fm.input.shape.join(', ')}]: give --calib <folder>`);
-    }
-    samples = loadMnist('train', calib.n).images.map(digitToFloat);
-    what = `${samples.length} MNIST training digits`;
+  if (calib.kind === 'set') {
+    const set = loadCalibSet(calib.spec, calib.n);
+    checkImageShape(set, fm.input.shape, '--calib');
+    samples = set.images.map(imageToFloat);
+    what = set.what;
   } else {
     samples = await loadCalibFolder(calib.path, fm.input.shape, calib.n);
     what = `${samples.length} images from ${calib.path}`;
@@ -87,8 +87,9 @@ export function formatModelJson(model: QuantModel): string {
 }
 
 function parseCalib(v: string | undefined, n: number | undefined): CalibChoice {
-  if (v === undefined || v === 'mnist') return { kind: 'mnist', n: n ?? DEFAULT_CALIB_N };
+  if (v === undefined) return { kind: 'set', spec: 'mnist', n: n ?? DEFAULT_CALIB_N };
   if (v === 'none') return { kind: 'none' };
+  if ((DATASET_NAMES as readonly string[]).includes(v) || isIdxPath(v)) return { kind: 'set', spec: v, n: n ?? DEFAULT_CALIB_N };
   return { kind: 'folder', path: v, n };
 }
 
@@ -101,7 +102,7 @@ function posNumber(v: string | undefined, field: string, integer: boolean): numb
 
 const USAGE =
   'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule variance|error] ' +
-  '[--calib <folder>|mnist|none] [--calib-n N] [--percentile P] -o model.q.json';
+  '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none] [--calib-n N] [--percentile P] -o model.q.json';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

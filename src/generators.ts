@@ -7,7 +7,8 @@ import { emitVerilog } from './hdl/index.js';
 import { skidBuffer, syncFifo } from './hdl/lib/index.js';
 import { buildStreamingMac } from './sim/example-mac.js';
 import { makeCclConfig } from './ccl/config.js';
-import { generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
+import { generateCclMultiRtl, generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
+import { parseClasses } from './ccl/classes.js';
 import { smallCoreConfig } from './msq/core/config.js';
 import { generateCore } from './msq/core/rtl/index.js';
 import { compileModel } from './msq/core/compile.js';
@@ -43,6 +44,9 @@ export function representativeDesigns(): GeneratedDesign[] {
   ccl('C1 P1 8-conn 40x24', { width: 40, height: 24, cell: 1, maxObjects: 16 }, 1);
   ccl('C8 P4 4-conn hist8 64x48', { width: 64, height: 48, cell: 8, connectivity: 4, histBins: 8, maxObjects: 8 }, 4);
   ccl('C2 P2 rgb T2 32x20 (sim top)', { width: 32, height: 20, cell: 2, minPixels: 2, pixelFormat: 'rgb24', maxObjects: 12 }, 2, true);
+  const classes = parseClasses({ classes: [{ name: 'red', hsvLo: [340, 100, 80], hsvHi: [20, 255, 255] }, { name: 'green', rgbLo: [0, 140, 0], rgbHi: [110, 255, 110] }, { name: 'bright', rgbLo: [150, 150, 150], rgbHi: [255, 255, 255] }] });
+  const multi = generateCclMultiRtl(makeCclConfig({ width: 32, height: 16, cell: 4, pixelFormat: 'rgb24', histBins: 4, colorBits: 1, maxObjects: 6 }), classes, { ppc: 2 });
+  out.push({ name: 'ccl/3 classes C4 P2 hist4 colour8 32x16', top: multi.top, files: multi.files });
 
   // The run-time programmed MSQ core (src/msq/core): small test size, packed DSP pairs with odd Pf, Rq = L.
   const core = (name: string, over: Parameters<typeof smallCoreConfig>[0], pixelBanks?: 2 | 4): void => {

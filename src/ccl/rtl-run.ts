@@ -8,7 +8,11 @@ import { validateCclConfig } from './config.js';
 import type { CclResult } from './golden.js';
 import type { RasterImage } from '../image/io.js';
 import { bytesPerPixel } from './features.js';
-import { generateCclSimRtl, decodeRecord, maxObjectsPerFrame, SIM_COUNT_WIDTH, type CclRtlParams, type RtlObject } from './rtl/index.js';
+import {
+  generateCclSimRtl, generateCclMultiSimRtl, decodeRecord, decodeMultiRecord, maxObjectsPerFrame, SIM_COUNT_WIDTH,
+  type CclMultiParams, type CclRtlParams, type RtlObject, type RtlRecord,
+} from './rtl/index.js';
+import type { CclClassResult, ColorClass } from './classes.js';
 import { runStreams, type Beat, type SimDesign, type SimulatorName } from '../sim/index.js';
 import { fail, UserError } from '../util/errors.js';
 
@@ -68,22 +72,28 @@ export function frameBeats(image: RasterImage, p: CclRtlParams): Beat[] {
   return beats;
 }
 
-/** Stream several frames back to back through one simulation of the core. */
-export async function labelFramesWithRtl(images: RasterImage[], cfgIn: CclConfig, opts: RtlRunOptions): Promise<RtlRunResult> {
-  const cfg = validateCclConfig(cfgIn);
-  if (images.length === 0) fail('images', 'need at least one frame');
-  const rtl = generateCclSimRtl(cfg, { ppc: opts.ppc, ...(opts.inlineCommit ? { inlineCommit: true } : {}) });
-  const p = rtl.params;
+interface SimulatedRecords {
+  /** The core's beats (filler removed): record data and tlast, with the cycle it left. */
+  beats: { data: bigint; last: boolean; cycle: number }[];
+  lastInputCycle: number;
+  sim: SimulatorName;
+  buildMs: number;
+  runMs: number;
+}
+
+/** Stream the frames through the simulated core (`rtl` from a generate…SimRtl) and collect `total` record beats. */
+async function simulateFrames(
+  rtl: { top: string; files: Map<string, string> }, p: CclRtlParams, outWidth: number, images: RasterImage[], total: number, opts: RtlRunOptions,
+): Promise<SimulatedRecords> {
   const inputs: Beat[] = [];
   for (const img of images) for (const b of frameBeats(img, p)) inputs.push(b);
-  const total = images.length * (maxObjectsPerFrame(p) + 1);
   if (total >= 2 ** SIM_COUNT_WIDTH) fail('images', 'too many frames for one simulation');
   const design: SimDesign = {
     top: rtl.top,
     files: rtl.files,
     streams: [
       { name: 's', dir: 'in', dataWidth: p.inWidth, userWidth: 1, last: true },
-      { name: 'r', dir: 'out', dataWidth: p.outWidth + 1, last: true },
+      { name: 'r', dir: 'out', dataWidth: outWidth + 1, last: true },
     ],
     constInputs: { frames: { width: SIM_COUNT_WIDTH }, total: { width: SIM_COUNT_WIDTH } },
   };
@@ -100,12 +110,29 @@ export async function labelFramesWithRtl(images: RasterImage[], cfgIn: CclConfig
     readyProb,
     maxCycles: Math.min(maxCycles, 2 ** 31 - 1),
   });
-  const fillerBit = 1n << BigInt(p.outWidth);
+  const fillerBit = 1n << BigInt(outWidth);
+  const beats = run.outputs.r!.filter((b) => (b.data & fillerBit) === 0n).map((b) => ({ data: b.data, last: Boolean(b.last), cycle: b.cycle }));
+  return { beats, lastInputCycle: run.lastInputCycle.s ?? -1, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs };
+}
+
+/** Check one channel's end-of-frame record against the object records received and sort them into golden order. */
+function closeFrame(rec: Extract<RtlRecord, { kind: 'eof' }>, objs: RtlObject[], frame: number, what: string): RtlObject[] {
+  if (rec.count !== objs.length) throw new UserError(`rtl: ${what}end-of-frame record counts ${rec.count} records, received ${objs.length}`);
+  if (rec.syncErr) throw new UserError(`rtl: frame ${frame}: the core saw tuser/tlast out of place`);
+  return [...objs].sort((a, b) => a.first - b.first);
+}
+
+/** Stream several frames back to back through one simulation of the core. */
+export async function labelFramesWithRtl(images: RasterImage[], cfgIn: CclConfig, opts: RtlRunOptions): Promise<RtlRunResult> {
+  const cfg = validateCclConfig(cfgIn);
+  if (images.length === 0) fail('images', 'need at least one frame');
+  const rtl = generateCclSimRtl(cfg, { ppc: opts.ppc, ...(opts.inlineCommit ? { inlineCommit: true } : {}) });
+  const p = rtl.params;
+  const run = await simulateFrames(rtl, p, p.outWidth, images, images.length * (maxObjectsPerFrame(p) + 1), opts);
   const results: CclResult[] = [];
   const frames: RtlFrameStats[] = [];
   let objs: RtlObject[] = [];
-  for (const beat of run.outputs.r!) {
-    if (beat.data & fillerBit) continue;
+  for (const beat of run.beats) {
     const rec = decodeRecord(p, beat.data);
     if (rec.kind === 'object') {
       if (beat.last) throw new UserError('rtl: object record with tlast set (decoder out of step with the core)');
@@ -113,21 +140,67 @@ export async function labelFramesWithRtl(images: RasterImage[], cfgIn: CclConfig
       continue;
     }
     if (!beat.last) throw new UserError('rtl: end-of-frame record without tlast');
-    if (rec.count !== objs.length) throw new UserError(`rtl: end-of-frame record counts ${rec.count} records, received ${objs.length}`);
-    if (rec.syncErr) throw new UserError(`rtl: frame ${results.length}: the core saw tuser/tlast out of place`);
-    objs.sort((a, b) => a.first - b.first);
-    results.push({
-      width: p.W,
-      height: p.H,
-      cell: p.C,
-      overflow: rec.overflow,
-      objects: objs.map(({ first: _first, ...o }) => o),
-    });
+    const sorted = closeFrame(rec, objs, results.length, '');
+    results.push({ width: p.W, height: p.H, cell: p.C, overflow: rec.overflow, objects: sorted.map(({ first: _first, ...o }) => o) });
     frames.push({ eofCycle: beat.cycle, records: rec.count });
     objs = [];
   }
   if (results.length !== images.length) throw new UserError(`rtl: ${results.length} end-of-frame records for ${images.length} frames`);
-  return { results, frames, lastInputCycle: run.lastInputCycle.s ?? -1, params: p, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs };
+  return { results, frames, lastInputCycle: run.lastInputCycle, params: p, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs };
+}
+
+export interface RtlClassRunResult {
+  results: CclClassResult[];
+  frames: RtlFrameStats[];
+  lastInputCycle: number;
+  params: CclMultiParams;
+  sim: SimulatorName;
+  buildMs: number;
+  runMs: number;
+}
+
+/** Stream rgb24 frames through one simulation of the multi-class core; results as the golden `labelClasses`. */
+export async function labelClassFramesWithRtl(
+  images: RasterImage[], cfgIn: CclConfig, classes: readonly ColorClass[], opts: RtlRunOptions,
+): Promise<RtlClassRunResult> {
+  const cfg = validateCclConfig(cfgIn);
+  if (images.length === 0) fail('images', 'need at least one frame');
+  const rtl = generateCclMultiSimRtl(cfg, classes, { ppc: opts.ppc, ...(opts.inlineCommit ? { inlineCommit: true } : {}) });
+  const mp = rtl.params, p = mp.ch, K = mp.K;
+  const run = await simulateFrames(rtl, p, mp.outWidth, images, images.length * K * (maxObjectsPerFrame(p) + 1), opts);
+  const results: CclClassResult[] = [];
+  const frames: RtlFrameStats[] = [];
+  let objs: RtlObject[][] = classes.map(() => []);
+  let eofs: (Extract<RtlRecord, { kind: 'eof' }> | null)[] = classes.map(() => null);
+  for (const beat of run.beats) {
+    const { cls, record } = decodeMultiRecord(p, mp.tagW, beat.data);
+    if (cls >= K) throw new UserError(`rtl: record tagged with class ${cls} of ${K}`);
+    if (record.kind === 'object') {
+      if (beat.last || eofs[cls]) throw new UserError(`rtl: object record of class ${cls} after its end-of-frame record or with tlast`);
+      objs[cls]!.push(record.object);
+      continue;
+    }
+    if (eofs[cls]) throw new UserError(`rtl: two end-of-frame records of class ${cls} in one frame`);
+    eofs[cls] = record;
+    if (!beat.last) continue;
+    if (eofs.some((e) => e === null)) throw new UserError('rtl: tlast before every class delivered its end-of-frame record');
+    const res: CclClassResult = { width: p.W, height: p.H, cell: p.C, overflow: false, classOverflow: [], objects: [], firstPixel: [] };
+    classes.forEach((c, k) => {
+      const e = eofs[k]!;
+      res.classOverflow.push(e.overflow);
+      res.overflow ||= e.overflow;
+      for (const { first, ...o } of closeFrame(e, objs[k]!, results.length, `class ${k}: `)) {
+        res.objects.push({ class: k, className: c.name, ...o });
+        res.firstPixel.push(first);
+      }
+    });
+    results.push(res);
+    frames.push({ eofCycle: beat.cycle, records: res.objects.length });
+    objs = classes.map(() => []);
+    eofs = classes.map(() => null);
+  }
+  if (results.length !== images.length) throw new UserError(`rtl: ${results.length} frames closed for ${images.length} frames`);
+  return { results, frames, lastInputCycle: run.lastInputCycle, params: mp, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs };
 }
 
 /** Label one image with the simulated core (same result object as the golden model's labelImage). */

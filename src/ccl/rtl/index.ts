@@ -7,10 +7,13 @@ import { emitVerilog } from '../../hdl/index.js';
 import { buildCclCore } from './core.js';
 import { buildCclSimTop } from './simtop.js';
 import { cclRtlParams, type CclRtlOptions, type CclRtlParams } from './params.js';
+import { buildCclMultiCore, cclMultiParams, type CclMultiParams } from './multi.js';
+import type { ColorClass } from '../classes.js';
 
 export { cclRtlParams, PPC_VALUES, type CclRtlOptions, type CclRtlParams, type Field } from './params.js';
-export { decodeRecord, maxObjectsPerFrame, type RtlObject, type RtlRecord } from './record.js';
-export { buildCclCore } from './core.js';
+export { decodeRecord, decodeMultiRecord, maxObjectsPerFrame, type RtlObject, type RtlRecord } from './record.js';
+export { buildCclCore, buildCclChannel } from './core.js';
+export { buildCclMultiCore, cclMultiParams, type CclMultiParams } from './multi.js';
 export { buildCclSimTop, SIM_COUNT_WIDTH } from './simtop.js';
 
 export interface CclRtl {
@@ -34,3 +37,22 @@ export function generateCclSimRtl(cfg: CclConfig, opts: CclRtlOptions): CclRtl {
   return { params, top: top.name, files: emitVerilog(top) };
 }
 export { cclCycleModel, cclMemoryModel, type CclCycleModel, type CclMemoryModel } from './perf.js';
+
+export interface CclMultiRtl {
+  params: CclMultiParams;
+  top: string;
+  files: Map<string, string>;
+}
+
+/** Generate the multi-class core (K colour classes in one pass, multi.ts). */
+export function generateCclMultiRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclRtlOptions): CclMultiRtl {
+  const params = cclMultiParams(cfg, classes, opts);
+  return { params, top: params.name, files: emitVerilog(buildCclMultiCore(params)) };
+}
+
+/** The multi-class core wrapped for simulation (record-stream filler). */
+export function generateCclMultiSimRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclRtlOptions): CclMultiRtl {
+  const params = cclMultiParams(cfg, classes, opts);
+  const top = buildCclSimTop(params, buildCclMultiCore(params));
+  return { params, top: top.name, files: emitVerilog(top) };
+}

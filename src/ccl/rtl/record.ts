@@ -44,7 +44,11 @@ export function decodeRecord(p: CclRtlParams, data: bigint): RtlRecord {
     area: f.area!, sumX: f.sumX!, sumY: f.sumY!, sumXX: f.sumXX!, sumYY: f.sumYY!, sumXY: f.sumXY!,
     bbox: [f.xmin!, f.ymin!, f.xmax!, f.ymax!], cells: f.cells!, first: f.first!,
   };
-  if (p.cfg.histBins > 0) o.hist = Array.from({ length: p.cfg.histBins }, (_, b) => f[`hist${b}`]!);
+  for (const g of p.histGroups) {
+    const h = Array.from({ length: g.bins }, (_, b) => f[`${g.featPrefix}${b}`]!);
+    if (g.kind === 'gray') o.hist = h;
+    else o.colorHist = h;
+  }
   return { kind: 'object', object: o };
 }
 
@@ -53,4 +57,10 @@ export function maxObjectsPerFrame(p: CclRtlParams): number {
   return p.cfg.connectivity === 8
     ? Math.ceil(p.Wc / 2) * Math.ceil(p.Hc / 2)
     : Math.ceil(p.Wc / 2) * p.Hc;
+}
+
+/** A record of the multi-class core: the class tag above the channel record (multi.ts). */
+export function decodeMultiRecord(p: CclRtlParams, tagW: number, data: bigint): { cls: number; record: RtlRecord } {
+  const cls = take(data, p.outWidth, tagW);
+  return { cls, record: decodeRecord(p, data & ((1n << BigInt(p.outWidth)) - 1n)) };
 }

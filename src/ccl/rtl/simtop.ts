@@ -5,11 +5,17 @@
  * `total` beats. Records pass through unchanged (tdata gains one top bit: 0 = record, 1 = filler).
  */
 import { Module, lit, cat, mux } from '../../hdl/index.js';
-import type { CclRtlParams } from './params.js';
 
 export const SIM_COUNT_WIDTH = 32;
 
-export function buildCclSimTop(p: CclRtlParams, core: Module): Module {
+/** What the filler needs to know of the core it wraps. */
+export interface SimTopShape {
+  name: string;
+  inWidth: number;
+  outWidth: number;
+}
+
+export function buildCclSimTop(p: SimTopShape, core: Module): Module {
   const m = new Module(`${p.name}_simtop`, { doc: 'CCL core + record-stream filler for simulation', config: { core: p.name } });
   const sData = m.input('s_tdata', p.inWidth);
   const sValid = m.input('s_tvalid', 1);

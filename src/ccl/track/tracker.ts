@@ -1,0 +1,340 @@
+/**
+ * Multi-object tracker over CCL records (docs/ccl-track.md "Tracker"). Per frame:
+ *
+ *  1. drop records smaller than minArea; predict every track one frame ahead (constant-velocity Kalman, kalman.ts);
+ *  2. fragments: records of a confirmed track's class whose centroids lie in the track's predicted box (grown by
+ *     fragMargin) and are nearer to it than to any other confirmed track of the class are united into one record
+ *     when there are several, their areas add up to ≤ fragMaxRatio × the track's area and their union box fits
+ *     the track's box grown by fragMargin (an object cut by an occluder);
+ *  3. merges: a record whose box (grown by fragMargin) holds the predicted centres of ≥ 2 confirmed tracks (for each, the nearest such
+ *     record) is a blob of crossing objects of one class: it is consumed and those tracks coast on their prediction;
+ *  4. assignment by the Hungarian method (hungarian.ts), confirmed tracks first, then tentative ones, on the cost
+ *     (d / gate)² + histWeight · dB, d = predicted centre to record centroid (> gate: forbidden, other class:
+ *     forbidden), dB = √(1 − Σ√(p·q)) the Bhattacharyya distance of the normalised histograms;
+ *  5. update: a record much smaller than the track (area < partialRatio × area, partly hidden) or much larger
+ *     (> oversizeRatio × area, touching another object) corrects the position with partialNoise × the measurement
+ *     variance and leaves box size and histogram alone (the area follows every record, slowly);
+ *  6. birth and death by hysteresis: a record left over (and not inside a confirmed track's box) starts a
+ *     tentative track, confirmed after confirmHits consecutive hits (it gets its ID then); a tentative track dies
+ *     at its first miss, a confirmed one after more than maxMisses consecutive misses.
+ *
+ * Deterministic: tracks are visited in birth order, records in labeler order. templates/ccl/tracker.py is the
+ * same algorithm, operation for operation (a test demands identical tracks).
+ */
+import { assign } from './hungarian.js';
+import { newAxis, predictAxis, updateAxis, type Axis } from './kalman.js';
+import { centroid, histOf, mergeDetections, type Detection } from './records.js';
+
+export interface TrackerParams {
+  /** Records with fewer pixels are ignored (noise). */
+  minArea: number;
+  /** Largest distance (px) between a track's predicted centre and a record's centroid. */
+  gate: number;
+  /** Weight of the Bhattacharyya histogram distance in the cost. */
+  histWeight: number;
+  /** Consecutive hits that confirm a tentative track. */
+  confirmHits: number;
+  /** Consecutive misses after which a confirmed track dies. */
+  maxMisses: number;
+  /** A record with area < partialRatio × the track's area is a partial view. */
+  partialRatio: number;
+  /** A record with area > oversizeRatio × the track's area is not a clean view either. */
+  oversizeRatio: number;
+  /** Measurement-variance factor for a partial (or oversized) view. */
+  partialNoise: number;
+  /** Growth (px) of a track's predicted box when collecting its fragments and suppressing births. */
+  fragMargin: number;
+  /** Fragments are united only if their areas add up to at most this × the track's area. */
+  fragMaxRatio: number;
+  /** Kalman acceleration variance q (px²/frame⁴) and measurement variance r (px²). */
+  accelVar: number;
+  measVar: number;
+  /** Initial velocity variance of a new track ((px/frame)²). */
+  initVelVar: number;
+  /** Smoothing of the area (0..1, weight of the new value): slow, so a shrinking visible part reads as partial. */
+  areaAlpha: number;
+  /** Smoothing of box size and box offset. */
+  sizeAlpha: number;
+  /** Smoothing of the histogram. */
+  histAlpha: number;
+}
+
+export const TRACKER_DEFAULTS: TrackerParams = {
+  minArea: 6,
+  gate: 30,
+  histWeight: 1,
+  confirmHits: 3,
+  maxMisses: 40,
+  partialRatio: 0.85,
+  oversizeRatio: 1.3,
+  partialNoise: 64,
+  fragMargin: 8,
+  fragMaxRatio: 1.25,
+  accelVar: 0.05,
+  measVar: 0.25,
+  initVelVar: 16,
+  areaAlpha: 0.05,
+  sizeAlpha: 0.3,
+  histAlpha: 0.1,
+};
+
+/** What happened to a track in a frame. */
+export type TrackStatus = 'measured' | 'partial' | 'merged' | 'missed';
+
+/** One output row: a confirmed track in one frame (frame 0-based here; the MOT file is 1-based). */
+export interface TrackRow {
+  frame: number;
+  id: number;
+  class: number;
+  /** Filtered centroid. */
+  cx: number;
+  cy: number;
+  /** Box in pixel-index coordinates: left = x of the box's left edge − 0.5 … (see boxOf). */
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  status: TrackStatus;
+  /** The record used (measured / partial), fragments united. Not part of the Python tracker's output. */
+  det?: Detection;
+}
+
+interface Track {
+  seq: number;
+  id: number; // 0 while tentative
+  cls: number;
+  x: Axis;
+  y: Axis;
+  area: number;
+  w: number;
+  h: number;
+  ox: number;
+  oy: number;
+  hist: number[] | null;
+  hits: number;
+  misses: number;
+  status: TrackStatus;
+  det: Detection | null;
+}
+
+function normalized(h: number[] | undefined): number[] | null {
+  if (!h) return null;
+  let s = 0;
+  for (const v of h) s += v;
+  if (s <= 0) return null;
+  return h.map((v) => v / s);
+}
+
+/** Bhattacharyya distance √(1 − Σ√(p·q)) of two normalised histograms (0 when either is missing). */
+export function bhattacharyya(p: number[] | null, q: number[] | null): number {
+  if (!p || !q || p.length !== q.length) return 0;
+  let bc = 0;
+  for (let i = 0; i < p.length; i++) bc += Math.sqrt(p[i]! * q[i]!);
+  return Math.sqrt(Math.max(0, 1 - bc));
+}
+
+function bboxCenter(d: Detection): [number, number] {
+  return [(d.bbox[0] + d.bbox[2]) / 2, (d.bbox[1] + d.bbox[3]) / 2];
+}
+
+/** Is (px, py) inside the track's predicted box grown by m? */
+function inBox(t: Track, px: number, py: number, m: number): boolean {
+  const cx = t.x.p + t.ox, cy = t.y.p + t.oy;
+  return Math.abs(px - cx) <= t.w / 2 + m && Math.abs(py - cy) <= t.h / 2 + m;
+}
+
+function dist(t: Track, d: Detection): number {
+  const [dx, dy] = centroid(d);
+  const ex = dx - t.x.p, ey = dy - t.y.p;
+  return Math.sqrt(ex * ex + ey * ey);
+}
+
+export class Tracker {
+  readonly params: TrackerParams;
+  private tracks: Track[] = [];
+  private nextSeq = 1;
+  private nextId = 1;
+  private frame = 0;
+
+  constructor(params: Partial<TrackerParams> = {}) {
+    this.params = { ...TRACKER_DEFAULTS, ...params };
+  }
+
+  /** Process one frame's records; returns the rows of the confirmed tracks alive in this frame (ID order). */
+  step(records: readonly Detection[]): TrackRow[] {
+    const P = this.params;
+    const dets: (Detection | null)[] = records.filter((d) => d.area >= P.minArea);
+    for (const t of this.tracks) {
+      predictAxis(t.x, P.accelVar);
+      predictAxis(t.y, P.accelVar);
+      t.det = null;
+    }
+    const confirmed = this.tracks.filter((t) => t.id > 0);
+    this.uniteFragments(confirmed, dets);
+    const merged = this.findMerges(confirmed, dets);
+    const free = confirmed.filter((t) => !merged.has(t));
+    this.match(free, dets);
+    this.match(this.tracks.filter((t) => t.id === 0), dets);
+    for (const t of merged) t.status = 'merged';
+    this.births(dets);
+    this.tracks = this.tracks.filter((t) => (t.id === 0 ? t.misses === 0 : t.misses <= P.maxMisses));
+    for (const t of this.tracks) {
+      if (t.id === 0 && t.hits >= P.confirmHits) t.id = this.nextId++;
+    }
+    const rows = this.tracks.filter((t) => t.id > 0).map((t) => this.row(t));
+    this.frame++;
+    return rows;
+  }
+
+  private row(t: Track): TrackRow {
+    const cx = t.x.p, cy = t.y.p;
+    const r: TrackRow = {
+      frame: this.frame, id: t.id, class: t.cls, cx, cy,
+      left: cx + t.ox - t.w / 2, top: cy + t.oy - t.h / 2, width: t.w, height: t.h, status: t.status,
+    };
+    if (t.det) r.det = t.det;
+    return r;
+  }
+
+  /** Step 2: unite the fragments of each confirmed track (in place: the first fragment becomes the union). */
+  private uniteFragments(confirmed: Track[], dets: (Detection | null)[]): void {
+    const P = this.params;
+    for (const t of confirmed) {
+      const mine: number[] = [];
+      for (let j = 0; j < dets.length; j++) {
+        const d = dets[j];
+        if (!d || d.class !== t.cls) continue;
+        const [px, py] = centroid(d);
+        if (!inBox(t, px, py, P.fragMargin)) continue;
+        const dt = dist(t, d);
+        let nearest = true;
+        for (const u of confirmed) if (u !== t && u.cls === t.cls && dist(u, d) < dt) nearest = false;
+        if (nearest) mine.push(j);
+      }
+      if (mine.length < 2) continue;
+      let sum = 0;
+      for (const j of mine) sum += dets[j]!.area;
+      if (sum > P.fragMaxRatio * t.area) continue;
+      const u = mergeDetections(mine.map((j) => dets[j]!));
+      // pieces of one object lie within its box; objects drifting apart do not
+      if (u.bbox[2] - u.bbox[0] + 1 > t.w + 2 * P.fragMargin || u.bbox[3] - u.bbox[1] + 1 > t.h + 2 * P.fragMargin) continue;
+      dets[mine[0]!] = u;
+      for (let k = 1; k < mine.length; k++) dets[mine[k]!] = null;
+    }
+  }
+
+  /** Step 3: records that are blobs of ≥ 2 crossing objects; consumes them, returns the coasting tracks. */
+  private findMerges(confirmed: Track[], dets: (Detection | null)[]): Set<Track> {
+    const P = this.params;
+    const claim = new Map<number, Track[]>();
+    for (const t of confirmed) {
+      let best = -1, bestD = Infinity;
+      for (let j = 0; j < dets.length; j++) {
+        const d = dets[j];
+        if (!d || d.class !== t.cls) continue;
+        const b = d.bbox, m = P.fragMargin;
+        if (t.x.p < b[0] - m || t.x.p > b[2] + m || t.y.p < b[1] - m || t.y.p > b[3] + m) continue;
+        const dd = dist(t, d);
+        if (dd < bestD) {
+          best = j;
+          bestD = dd;
+        }
+      }
+      if (best < 0) continue;
+      const list = claim.get(best) ?? [];
+      list.push(t);
+      claim.set(best, list);
+    }
+    const merged = new Set<Track>();
+    for (let j = 0; j < dets.length; j++) {
+      const list = claim.get(j);
+      if (!list || list.length < 2) continue;
+      dets[j] = null;
+      for (const t of list) merged.add(t);
+    }
+    return merged;
+  }
+
+  /** Step 4 + 5 for one group of tracks: Hungarian assignment, then update or miss. */
+  private match(group: Track[], dets: (Detection | null)[]): void {
+    const P = this.params;
+    const cols: number[] = [];
+    for (let j = 0; j < dets.length; j++) if (dets[j]) cols.push(j);
+    const cost = group.map((t) =>
+      cols.map((j) => {
+        const d = dets[j]!;
+        if (d.class !== t.cls) return Infinity;
+        const dd = dist(t, d);
+        if (dd > P.gate) return Infinity;
+        const g = dd / P.gate;
+        return g * g + P.histWeight * bhattacharyya(t.hist, normalized(histOf(d)));
+      }),
+    );
+    const pick = assign(cost);
+    group.forEach((t, i) => {
+      const c = pick[i]!;
+      if (c < 0) {
+        t.misses++;
+        t.status = 'missed';
+        return;
+      }
+      const j = cols[c]!;
+      this.update(t, dets[j]!);
+      dets[j] = null;
+    });
+  }
+
+  private update(t: Track, d: Detection): void {
+    const P = this.params;
+    const [zx, zy] = centroid(d);
+    const partial = d.area < P.partialRatio * t.area || d.area > P.oversizeRatio * t.area;
+    const r = partial ? P.measVar * P.partialNoise : P.measVar;
+    updateAxis(t.x, zx, r);
+    updateAxis(t.y, zy, r);
+    t.hits++;
+    t.misses = 0;
+    t.status = partial ? 'partial' : 'measured';
+    t.det = d;
+    t.area = t.area + P.areaAlpha * (d.area - t.area);
+    if (partial) return;
+    const a = P.sizeAlpha;
+    const [bx, by] = bboxCenter(d);
+    t.w = t.w + a * (d.bbox[2] - d.bbox[0] + 1 - t.w);
+    t.h = t.h + a * (d.bbox[3] - d.bbox[1] + 1 - t.h);
+    t.ox = t.ox + a * (bx - zx - t.ox);
+    t.oy = t.oy + a * (by - zy - t.oy);
+    const h = normalized(histOf(d));
+    if (h && t.hist) {
+      const b = P.histAlpha;
+      t.hist = t.hist.map((v, i) => v + b * (h[i]! - v));
+    } else if (h) {
+      t.hist = h;
+    }
+  }
+
+  /** Step 6: tentative tracks from the records left over. */
+  private births(dets: (Detection | null)[]): void {
+    const P = this.params;
+    const confirmed = this.tracks.filter((t) => t.id > 0);
+    for (const d of dets) {
+      if (!d) continue;
+      const [zx, zy] = centroid(d);
+      if (confirmed.some((t) => t.cls === d.class && inBox(t, zx, zy, P.fragMargin))) continue;
+      const [bx, by] = bboxCenter(d);
+      this.tracks.push({
+        seq: this.nextSeq++, id: 0, cls: d.class,
+        x: newAxis(zx, P.measVar, P.initVelVar), y: newAxis(zy, P.measVar, P.initVelVar),
+        area: d.area, w: d.bbox[2] - d.bbox[0] + 1, h: d.bbox[3] - d.bbox[1] + 1, ox: bx - zx, oy: by - zy,
+        hist: normalized(histOf(d)), hits: 1, misses: 0, status: 'measured', det: d,
+      });
+    }
+  }
+}
+
+/** Track a whole sequence of per-frame records. */
+export function trackSequence(frames: readonly (readonly Detection[])[], params: Partial<TrackerParams> = {}): TrackRow[] {
+  const tr = new Tracker(params);
+  const rows: TrackRow[] = [];
+  for (const f of frames) for (const r of tr.step(f)) rows.push(r);
+  return rows;
+}

@@ -14,7 +14,10 @@ import { UserError, fail } from '../util/errors.js';
 const USAGE = `usage: accelforge ccl label <image.pgm|.pbm|.png> [--cell C] [--min-pixels T] [--connectivity 8|4]
          [--threshold V] [--rgb-lo R,G,B --rgb-hi R,G,B] [--hist B] [--max-objects N]
          [--rtl [--ppc P (default 1)] [--sim verilator|icarus]] [--json]
-       accelforge ccl gen --width W --height H --cell C ... -o DIR   (RTL generator)`;
+       accelforge ccl gen --width W --height H --cell C ... -o DIR   (RTL generator)
+       accelforge ccl track <frames-dir | video.y4m> --classes classes.json --mot out.txt ...   (tracking)
+       accelforge ccl templates <frames-dir | video.y4m> --classes c.json --labels labels.json -o t.json
+       accelforge ccl seqgen -o DIR [--frames N] [--seed S] [--y4m]   (test sequences with ground truth)`;
 
 interface RtlRunModule {
   labelWithRtl(image: RasterImage, cfg: CclConfig, opts: { ppc: number; sim?: 'verilator' | 'icarus' }): Promise<CclResult> | CclResult;
@@ -198,18 +201,24 @@ export async function run(argv: string[]): Promise<void> {
   switch (sub) {
     case 'label':
       return label(rest);
+    case 'track':
+      return (await import('./track/cli.js')).runTrack(rest);
+    case 'templates':
+      return (await import('./track/cli.js')).runTemplates(rest);
+    case 'seqgen':
+      return (await import('./track/cli.js')).runSeqgen(rest);
     case 'gen': {
       const mod = await loadOptional<SubcommandModule>('cli-gen.js', "'ccl gen'");
       return mod.run(rest);
     }
     case undefined:
-      throw new UserError("ccl: missing subcommand: use 'ccl label' or 'ccl gen' (see 'accelforge ccl --help')");
+      throw new UserError("ccl: missing subcommand: use 'ccl label', 'ccl gen', 'ccl track', 'ccl templates' or 'ccl seqgen' (see 'accelforge ccl --help')");
     case '--help':
     case '-h':
     case 'help':
       process.stdout.write(USAGE + '\n');
       return;
     default:
-      throw new UserError(`ccl: unknown subcommand '${sub}': use 'ccl label' or 'ccl gen'`);
+      throw new UserError(`ccl: unknown subcommand '${sub}': use 'ccl label', 'ccl gen', 'ccl track', 'ccl templates' or 'ccl seqgen'`);
   }
 }

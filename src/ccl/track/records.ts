@@ -14,13 +14,6 @@ import type { CclObject } from '../features.js';
 export interface Detection extends CclObject {
   /** Colour class index k (0-based, class file order). */
   class: number;
-  /** Colour histogram (when the labeler gives one). */
-  colorHist?: number[];
-  /** Third-order moments (when the labeler gives them). */
-  sumXXX?: number;
-  sumXXY?: number;
-  sumXYY?: number;
-  sumYYY?: number;
 }
 
 export interface RecordsFile {

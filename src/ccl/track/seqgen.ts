@@ -10,7 +10,7 @@
  * Ground truth per object and frame: the box of the object's whole (unoccluded) rendered mask, its class and its
  * visibility (visible pixels / whole-mask pixels). Everything is a pure function of (options, frame index).
  */
-import type { CclImage } from '../image.js';
+import type { RasterImage } from '../../image/io.js';
 import { mulberry32 } from '../../util/random.js';
 import type { GtRow } from './mot.js';
 
@@ -193,7 +193,7 @@ function insideShape(o: SceneObject, dx: number, dy: number, rot: number): boole
 }
 
 export interface RenderedFrame {
-  image: CclImage;
+  image: RasterImage;
   /** Ground truth, frame number 1-based (MOT). */
   gt: GtRow[];
 }

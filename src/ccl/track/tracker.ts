@@ -89,12 +89,14 @@ export interface TrackRow {
   /** Filtered centroid. */
   cx: number;
   cy: number;
-  /** Box in pixel-index coordinates: left = x of the box's left edge − 0.5 … (see boxOf). */
+  /** Box in pixel-index coordinates: a box exactly covering pixel columns xmin..xmax has left = xmin − 0.5. */
   left: number;
   top: number;
   width: number;
   height: number;
   status: TrackStatus;
+  /** The track's area estimate (px). */
+  area: number;
   /** The record used (measured / partial), fragments united. Not part of the Python tracker's output. */
   det?: Detection;
 }
@@ -190,7 +192,7 @@ export class Tracker {
     const cx = t.x.p, cy = t.y.p;
     const r: TrackRow = {
       frame: this.frame, id: t.id, class: t.cls, cx, cy,
-      left: cx + t.ox - t.w / 2, top: cy + t.oy - t.h / 2, width: t.w, height: t.h, status: t.status,
+      left: cx + t.ox - t.w / 2, top: cy + t.oy - t.h / 2, width: t.w, height: t.h, status: t.status, area: t.area,
     };
     if (t.det) r.det = t.det;
     return r;

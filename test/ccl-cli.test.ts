@@ -150,7 +150,7 @@ describe('ccl label errors (in process)', () => {
     expect((await runMain(['ccl', 'label', img, img])).err).toMatch(/give exactly one image file, got 2/);
     expect((await runMain(['ccl', 'label', join(dir, 'none.png')])).err).toMatch(/none\.png: no such file/);
     const r = await runMain(['ccl', 'frobnicate']);
-    expect([r.code, r.err.trim()]).toEqual([1, "accelforge: error: ccl: unknown subcommand 'frobnicate': use 'ccl label' or 'ccl gen'"]);
+    expect([r.code, r.err.trim()]).toEqual([1, "accelforge: error: ccl: unknown subcommand 'frobnicate': use 'ccl label', 'ccl gen', 'ccl track', 'ccl templates' or 'ccl seqgen'"]);
   });
 
   it('PBM is labeled as binary; a colour PNG without --rgb-lo/--rgb-hi is labeled by its luma', async () => {

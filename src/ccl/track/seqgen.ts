@@ -134,7 +134,7 @@ export function makeScene(partial: Partial<SeqOptions> = {}): Scene {
   const objects: SceneObject[] = [];
   for (let i = 0; i < opts.objects; i++) {
     const cls = i % classes.length;
-    const kindIx = Math.floor(i / classes.length) % 3;
+    const kindIx = (i + Math.floor(i / classes.length)) % 3;
     const shape: ShapeKind = (['disc', 'pie', 'polygon'] as const)[kindIx]!;
     const sides = shape === 'polygon' ? 3 + Math.floor(rnd() * 4) : 0;
     const radius = opts.radius[0] + rnd() * (opts.radius[1] - opts.radius[0]);

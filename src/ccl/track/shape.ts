@@ -53,10 +53,13 @@ export function shapeOf(d: Detection): ShapeDescriptor {
 }
 
 /** Names of the recognition feature vector's entries. */
-export const FEATURE_NAMES = ['sqrtArea', 'phi1', 'sqrtPhi2', 'cbrtPhi3', 'cbrtPhi4'] as const;
+export const FEATURE_NAMES = ['phi1', 'sqrtPhi2', 'cbrtPhi3', 'cbrtPhi4', 'eccentricity'] as const;
 
-/** The recognition feature vector: √N, φ1, √φ2, ∛φ3, ∛φ4 (0 for the last two without third-order moments). */
+/**
+ * The recognition feature vector — scale, rotation and translation invariant: φ1, √φ2, ∛φ3, ∛φ4 (0 without
+ * third-order moments) and the eccentricity.
+ */
 export function featureVector(d: Detection): number[] {
   const s = shapeOf(d);
-  return [Math.sqrt(s.area), s.hu[0]!, Math.sqrt(s.hu[1]!), Math.cbrt(s.hu[2] ?? 0), Math.cbrt(s.hu[3] ?? 0)];
+  return [s.hu[0]!, Math.sqrt(s.hu[1]!), Math.cbrt(s.hu[2] ?? 0), Math.cbrt(s.hu[3] ?? 0), s.eccentricity];
 }

@@ -158,7 +158,8 @@ export class Tracker {
   private nextId = 1;
   private frame = 0;
 
-  constructor(params: Partial<TrackerParams> = {}) {
+  /** `solve` is the assignment method (the Hungarian method; tests replace it to show what it is worth). */
+  constructor(params: Partial<TrackerParams> = {}, private readonly solve: (cost: number[][]) => number[] = assign) {
     this.params = { ...TRACKER_DEFAULTS, ...params };
   }
 
@@ -272,9 +273,9 @@ export class Tracker {
         return g * g + P.histWeight * bhattacharyya(t.hist, normalized(histOf(d)));
       }),
     );
-    const pick = assign(cost);
+    const pick = this.solve(cost);
     group.forEach((t, i) => {
-      const c = pick[i]!;
+      const c = pick[i] ?? -1;
       if (c < 0) {
         t.misses++;
         t.status = 'missed';

@@ -64,6 +64,46 @@ describe('ccl gen', () => {
   }
 });
 
+describe('ccl gen --classes', () => {
+  const classesFile = (): string => {
+    const f = join(dir, 'classes.json');
+    writeFileSync(f, JSON.stringify({ classes: [{ name: 'red', hsvLo: [340, 100, 80], hsvHi: [20, 255, 255] }, { name: 'green', rgbLo: [0, 140, 0], rgbHi: [110, 255, 110] }] }));
+    return f;
+  };
+  it('writes the multi-class core: class-tagged records, per-channel memory, the classes in the configuration', async () => {
+    const out = join(dir, 'multi');
+    const r = await cli(['gen', '--width', '64', '--height', '32', '--cell', '8', '--ppc', '4', '--classes', classesFile(), '--color-bits', '1', '--hist', '4', '--no-synth', '-o', out]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const vfiles = readdirSync(out).filter((f) => f.endsWith('.v'));
+    expect(vfiles).toEqual(expect.arrayContaining(['ccl_core.v', 'ccl_core_classify.v', 'ccl_core_channel.v', 'ccl_core_merge.v']));
+    const cfg = JSON.parse(readFileSync(join(out, 'ccl-config.json'), 'utf8'));
+    expect(cfg.classes.map((c: { name: string }) => c.name)).toEqual(['red', 'green']);
+    expect(cfg.config.pixelFormat).toBe('rgb24');
+    expect(cfg.params.classTag).toEqual({ offset: cfg.params.outputWidth, width: 1 });
+    expect(cfg.params.recordFields.map((f: { name: string }) => f.name)).toContain('color7');
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/\*\*2 colour classes\*\*/);
+    expect(report).toMatch(/all 2 channels/);
+  }, 60_000);
+  it('bad class file or options: one line naming the field, nothing written', async () => {
+    const bad = join(dir, 'bad-classes.json');
+    writeFileSync(bad, JSON.stringify({ classes: [{ name: 'red', rgbLo: [200, 0, 0], rgbHi: [100, 255, 255] }] }));
+    for (const [args, msg] of [
+      [['--classes', bad], /^accelforge: error: .*bad-classes\.json\.classes\[0\]\.rgbLo\[0\]: 200 > rgbHi\[0\] = 100: inverted/],
+      [['--classes', classesFile(), '--threshold', '9'], /^accelforge: error: --threshold: has no meaning with --classes/],
+      [['--classes', classesFile(), '--format', 'gray8'], /^accelforge: error: --format: --classes labels rgb24 pixels/],
+    ] as [string[], RegExp][]) {
+      const out = join(dir, 'bad-multi');
+      const r = await cli(['gen', '--width', '64', '--height', '32', '--no-synth', '-o', out, ...args]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 60_000);
+});
+
 describe('ccl label --rtl', () => {
   it('prints the same JSON as the golden model (P5 PGM, C=2, P=2, Icarus)', async () => {
     const img = spiral(40, 30, 2);

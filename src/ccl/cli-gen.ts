@@ -9,12 +9,15 @@
  *   report.md / report.json   resources, utilization on the board, on-chip memory beside a full-frame label buffer,
  *                      ESTIMATED fmax (yosys, no place & route) and ESTIMATED frames per second
  * `--no-synth` skips yosys (report without resources / fmax).
+ * `--classes classes.json` (classes.ts) generates the multi-class core (rtl/multi.ts): rgb24 pixels, one labeling
+ * channel per class, every record tagged with its class; `--color-bits q` adds the 2^(3q)-bin colour histogram.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { makeCclConfig, type CellSize, type Connectivity, type PixelFormat, type Rgb } from './config.js';
-import { generateCclRtl, cclCycleModel, cclMemoryModel, maxObjectsPerFrame, type CclRtl } from './rtl/index.js';
+import { generateCclRtl, generateCclMultiRtl, cclCycleModel, cclMemoryModel, maxObjectsPerFrame, type CclRtl, type CclMultiParams } from './rtl/index.js';
+import { readClasses } from './classes.js';
 import { fail, UserError } from '../util/errors.js';
 import { writeDirAtomic } from '../util/fsx.js';
 import { writeFolderReport } from '../report/from-folder.js';
@@ -25,7 +28,8 @@ import { synthesize, formatSynthReport, synthReportJson, type SynthReport } from
 
 const USAGE = `usage: accelforge ccl gen --width W --height H [--cell C] [--ppc P] [--max-objects N] [--min-pixels T]
        [--connectivity 8|4] [--format gray8|rgb24|binary] [--threshold V] [--rgb-lo R,G,B --rgb-hi R,G,B]
-       [--hist B] [--board xc7z020|xc7z045|file.json] [--name TOP] [--no-synth] -o DIR`;
+       [--hist B] [--color-bits 0|1|2] [--classes classes.json] [--board xc7z020|xc7z045|file.json] [--name TOP]
+       [--no-synth] -o DIR`;
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -43,7 +47,7 @@ function rgb(name: string, v: string | undefined): Rgb | undefined {
 const FIELD_TO_OPTION: Record<string, string> = {
   width: '--width', height: '--height', cell: '--cell', minPixels: '--min-pixels', connectivity: '--connectivity',
   pixelFormat: '--format', threshold: '--threshold', rgbLo: '--rgb-lo', rgbHi: '--rgb-hi', histBins: '--hist',
-  maxObjects: '--max-objects', ppc: '--ppc', name: '--name',
+  maxObjects: '--max-objects', ppc: '--ppc', name: '--name', colorBits: '--color-bits', classes: '--classes',
 };
 
 /** Re-throw a configuration error with the command-line option's name instead of the config field's. */
@@ -63,8 +67,8 @@ function mhzFps(fmaxMHz: number, cycles: number): number {
   return Math.floor((fmaxMHz * 1e6) / cycles);
 }
 
-/** The CCL-specific part of the report (Markdown). */
-export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board: Board): string {
+/** The CCL-specific part of the report (Markdown). `multi`: the multi-class core (K channels of rtl.params). */
+export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board: Board, multi?: CclMultiParams): string {
   const p = rtl.params;
   const cyc = cclCycleModel(p);
   const mem = cclMemoryModel(p);
@@ -77,6 +81,11 @@ export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board:
   out.push(`- P = ${p.P} pixels per clock (input tdata ${p.inWidth} bits), N = ${p.N} live objects${p.cfg.maxObjects === undefined ? ' (default: no frame can overflow)' : ''}`);
   out.push(`- label table: ${p.Nt} entries (min(N, ${p.liveBound}) — no more labels can be live at once in this geometry), labels ${p.LW} bits`);
   out.push(`- record: ${p.outWidth}-bit beats, ${p.featWidth} feature bits; at most ${maxObjectsPerFrame(p)} objects per frame`);
+  if (multi) {
+    out.push(`- **${multi.K} colour classes** in one pass (one labeling channel each, sharing the pixel stream): `
+      + multi.classes.map((c, k) => `${k} = ${c.name} (${c.space} ${c.lo.join(',')}..${c.hi.join(',')})`).join(', '));
+    out.push(`- output: ${multi.outWidth}-bit beats = the channel record + a ${multi.tagW}-bit class tag at bit ${p.outWidth}; every class's end-of-frame record, tlast on the last of the frame's ${multi.K}`);
+  }
   out.push('');
   out.push('## On-chip memory');
   out.push('');
@@ -86,10 +95,11 @@ export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board:
   out.push(`| feature table (${Math.max(2, p.Nt + 1)} × ${p.featWidth}) | ${mem.featureTableBits.toLocaleString('en-US')} |`);
   out.push(`| free-label stack (${Math.max(2, p.Nt)} × ${p.LW}) | ${mem.freeStackBits.toLocaleString('en-US')} |`);
   out.push(`| label ring (${p.Wc} × ${p.LW}, registers) | ${mem.labelRingBits.toLocaleString('en-US')} |`);
-  out.push(`| **total** | **${mem.totalBits.toLocaleString('en-US')}** |`);
+  out.push(`| **total${multi ? ' per class channel' : ''}** | **${mem.totalBits.toLocaleString('en-US')}** |`);
+  if (multi) out.push(`| **all ${multi.K} channels** | **${(multi.K * mem.totalBits).toLocaleString('en-US')}** |`);
   out.push(`| full-frame label buffer (${p.W}×${p.H}×${mem.labelBitsFullFrame}), for comparison | ${mem.fullFrameLabelBits.toLocaleString('en-US')} |`);
   out.push('');
-  out.push(`The core stores **${mem.percentOfFullFrame}%** of a full-frame label buffer (target ≤ 5%).`);
+  out.push(`The core stores **${mem.percentOfFullFrame}%** of a full-frame label buffer${multi ? ' per class channel' : ''} (target ≤ 5%).`);
   if (synth) {
     const r = synth.resources;
     out.push(`Physically yosys maps it to ${r.ramb18e1} RAMB18 + ${r.ramb36e1} RAMB36 (${r.bram36Equivalent} BRAM36 equivalents, `
@@ -131,7 +141,7 @@ export async function run(argv: string[]): Promise<void> {
         width: { type: 'string' }, height: { type: 'string' }, cell: { type: 'string' }, ppc: { type: 'string' },
         'max-objects': { type: 'string' }, 'min-pixels': { type: 'string' }, connectivity: { type: 'string' },
         format: { type: 'string' }, threshold: { type: 'string' }, 'rgb-lo': { type: 'string' }, 'rgb-hi': { type: 'string' },
-        hist: { type: 'string' }, board: { type: 'string' }, name: { type: 'string' }, 'no-synth': { type: 'boolean' },
+        hist: { type: 'string' }, 'color-bits': { type: 'string' }, classes: { type: 'string' }, board: { type: 'string' }, name: { type: 'string' }, 'no-synth': { type: 'boolean' },
         out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -148,7 +158,12 @@ export async function run(argv: string[]): Promise<void> {
   if (width === undefined) fail('--width', 'missing: give the frame width in pixels');
   if (height === undefined) fail('--height', 'missing: give the frame height in pixels');
   if (!v.out) fail('-o', 'missing: give the output folder (-o DIR)');
-  const format = v.format as PixelFormat | undefined;
+  const classes = v.classes ? readClasses(v.classes) : null;
+  if (classes) {
+    if (v.format !== undefined && v.format !== 'rgb24') fail('--format', `--classes labels rgb24 pixels; drop --format ${v.format}`);
+    for (const o of ['threshold', 'rgb-lo', 'rgb-hi'] as const) if (v[o] !== undefined) fail(`--${o}`, 'has no meaning with --classes (the class file defines the foreground)');
+  }
+  const format = (classes ? 'rgb24' : v.format) as PixelFormat | undefined;
   const cfg = asOption(() => makeCclConfig({
     width, height,
     cell: int('cell', v.cell) as CellSize | undefined,
@@ -159,14 +174,17 @@ export async function run(argv: string[]): Promise<void> {
     rgbLo: rgb('rgb-lo', v['rgb-lo']),
     rgbHi: rgb('rgb-hi', v['rgb-hi']),
     histBins: int('hist', v.hist),
+    colorBits: int('color-bits', v['color-bits']),
     maxObjects: int('max-objects', v['max-objects']),
   }));
   const ppc = int('ppc', v.ppc) ?? 1;
   const board = loadBoard(v.board ?? 'xc7z020');
-  const rtl = asOption(() => generateCclRtl(cfg, { ppc, ...(v.name ? { name: v.name } : {}) }));
+  const opts = { ppc, ...(v.name ? { name: v.name } : {}) };
+  const multi = classes ? asOption(() => generateCclMultiRtl(cfg, classes, opts)) : null;
+  const rtl: CclRtl = multi ? { params: multi.params.ch, top: multi.top, files: multi.files } : asOption(() => generateCclRtl(cfg, opts));
   const synth = v['no-synth'] ? null : await synthesize({ files: rtl.files, top: rtl.top });
   const p = rtl.params;
-  const report = cclReportMarkdown(rtl, synth, board);
+  const report = cclReportMarkdown(rtl, synth, board, multi?.params);
   const cyc = cclCycleModel(p);
   const mem = cclMemoryModel(p);
   const fmax = synth?.timing.estFmaxMHz ?? null;
@@ -180,7 +198,9 @@ export async function run(argv: string[]): Promise<void> {
       inputWidth: p.inWidth, outputWidth: p.outWidth, countWidth: p.countWidth,
       cellFields: p.cellFields, recordFields: [{ name: 'kind', width: 1 }, ...p.featFields],
       eofFields: [{ name: 'kind', width: 1 }, { name: 'count', width: p.countWidth }, { name: 'overflow', width: 1 }, { name: 'syncErr', width: 1 }],
+      ...(multi ? { classTag: { offset: p.outWidth, width: multi.params.tagW }, taggedOutputWidth: multi.params.outWidth } : {}),
     },
+    ...(classes ? { classes } : {}),
     cycles: cyc,
     memory: mem,
     estimate: fmax === null ? null : {

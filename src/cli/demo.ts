@@ -11,9 +11,9 @@ import type { DemoStep } from '../demo/types.js';
 
 async function steps(): Promise<DemoStep[]> {
   const { macStep } = await import('../demo/mac.js');
-  const { cclStep } = await import('../demo/ccl.js');
+  const { cclStep, cclTrackStep } = await import('../demo/ccl.js');
   const { msqStep } = await import('../demo/msq.js');
-  return [macStep, cclStep, msqStep];
+  return [macStep, cclStep, cclTrackStep, msqStep];
 }
 
 export async function run(argv: string[]): Promise<void> {

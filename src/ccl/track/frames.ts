@@ -104,3 +104,10 @@ export function openSequence(path: string): Sequence {
     frame: (i) => y.frame(i), frameName: (i) => `${path} frame ${i + 1}`,
   };
 }
+
+/** A sequence of frames held in memory (generated sequences, tests, the demo). */
+export function memorySequence(source: string, frames: readonly RasterImage[]): Sequence {
+  if (frames.length === 0) throw new UserError(`${source}: no frames`);
+  const { width, height } = frames[0]!;
+  return { source, width, height, count: frames.length, frame: (i) => frames[i]!, frameName: (i) => `${source} frame ${i + 1}` };
+}

@@ -18,6 +18,8 @@ export interface RecordOptions {
   cell: CellSize;
   /** Simulate the core (Verilator) instead of the golden model. */
   rtl?: { ppc: number; sim?: 'verilator' | 'icarus' };
+  /** Golden model with only the features the core computes (what --rtl is compared with). Implied by rtl. */
+  coreFeatures?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface RecordOptions {
  * single-class core has neither, so --rtl (and the golden run it is compared with) uses an 8-bin gray histogram.
  */
 export function recordConfig(width: number, height: number, opts: RecordOptions): CclConfig {
-  if (opts.rtl) return makeCclConfig({ width, height, cell: opts.cell, pixelFormat: 'rgb24', histBins: 8, maxObjects: 64 });
+  if (opts.rtl || opts.coreFeatures) return makeCclConfig({ width, height, cell: opts.cell, pixelFormat: 'rgb24', histBins: 8, maxObjects: 64 });
   return trackConfig(width, height, { cell: opts.cell, histBins: 0, colorBits: 2 });
 }
 

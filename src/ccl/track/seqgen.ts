@@ -140,18 +140,26 @@ export function makeScene(partial: Partial<SeqOptions> = {}): Scene {
     const radius = opts.radius[0] + rnd() * (opts.radius[1] - opts.radius[0]);
     const speed = (opts.speed[0] + rnd() * (opts.speed[1] - opts.speed[0])) / opts.fps; // px/frame
     const m = radius + 2;
-    let motion: Motion = { kind: 'line', x0: 0, y0: 0, vx: 0, vy: 0 };
-    // start apart: at least startGap px of background between any two objects at frame 0
-    for (let tries = 0; tries < 200; tries++) {
-      motion = drawMotion(rnd, opts, m, speed);
-      const o0 = { radius, motion } as SceneObject;
-      const [x, y] = objectCenter({ opts } as Scene, o0, 0);
-      const clear = occluders.every((q) => x + radius + START_GAP < q.x0 || x - radius - START_GAP > q.x1 ||
-        y + radius + START_GAP < q.y0 || y - radius - START_GAP > q.y1) && objects.every((p) => {
+    // start apart: the path whose frame-0 position leaves the most background to the other objects and the
+    // occluders (stop at the first with START_GAP px everywhere)
+    let motion: Motion = drawMotion(rnd, opts, m, speed);
+    let bestGap = -Infinity;
+    for (let tries = 0; tries < 300 && bestGap < START_GAP; tries++) {
+      const cand = drawMotion(rnd, opts, m, speed);
+      const [x, y] = objectCenter({ opts } as Scene, { radius, motion: cand } as SceneObject, 0);
+      let gap = Infinity;
+      for (const q of occluders) {
+        const dx = Math.max(q.x0 - x, x - q.x1, 0), dy = Math.max(q.y0 - y, y - q.y1, 0);
+        gap = Math.min(gap, Math.hypot(dx, dy) - radius);
+      }
+      for (const p of objects) {
         const [px, py] = objectCenter({ opts } as Scene, p, 0);
-        return Math.hypot(px - x, py - y) >= p.radius + radius + START_GAP;
-      });
-      if (clear) break;
+        gap = Math.min(gap, Math.hypot(px - x, py - y) - p.radius - radius);
+      }
+      if (gap > bestGap) {
+        bestGap = gap;
+        motion = cand;
+      }
     }
     const name = shape === 'polygon' ? POLY_NAMES[sides]! : shape;
     objects.push({

@@ -1,5 +1,5 @@
 /**
- * accelforge export: manifest (zod, derived from ports), wrapper lint and simulation (Icarus: AXI4-Lite registers and
+ * accelforge export: the design manifest (zod; missing / malformed), wrapper lint and simulation (Icarus: AXI4-Lite registers and
  * a whole frame through wrapper + CCL core vs the golden model, decoded by the generated Python driver), Tcl run
  * under tclsh with stub Vivado commands (only known commands; every acc/ pin and interface exists in the wrapper),
  * driver compile, CLI errors. Vivado itself is not available here.
@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { main } from '../src/cli/main.js';
-import {
-  exportDesign, deriveManifest, writeDesignManifest, designManifestJsonSchema, parseDesignManifest, loadDesign, runTclStubbed, checkTclNames, ID_MAGIC,
-  type DesignManifest,
-} from '../src/export/index.js';
+import { exportDesign, runTclStubbed, checkTclNames, ID_MAGIC, type WrapperPorts } from '../src/export/index.js';
+import { designManifestJsonSchema, parseDesignManifest, readDesignManifest, type DesignManifest } from '../src/design/index.js';
+import { writeScalerDesign } from './support/scaler-core.js';
 import { makeCclConfig } from '../src/ccl/config.js';
 import { labelImage } from '../src/ccl/golden.js';
 import { makeImage } from '../src/image/io.js';
+import { standInPynq } from './support/pynq.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'af-export-'));
 
@@ -37,87 +37,65 @@ async function cli(args: string[]): Promise<{ code: number; err: string }> {
 
 /** build.tcl (or a variant) under tclsh with stub Vivado commands (src/export/check.ts). */
 async function runTcl(dir: string, tclText?: string): Promise<string[][]> {
-  return runTclStubbed(dir, tclText ?? readFileSync(join(dir, 'build.tcl'), 'utf8'));
+  const ex = JSON.parse(readFileSync(join(dir, 'export.json'), 'utf8')) as { clock: { mhz: number } };
+  return runTclStubbed(dir, tclText ?? readFileSync(join(dir, 'build.tcl'), 'utf8'), { periodNs: (1000 / ex.clock.mhz).toFixed(3) });
+}
+
+/** The wrapper's block-design names as export.json and the wrapper ports state them (for checkTclNames). */
+function wrapperPortsOf(dir: string, module: string): WrapperPorts {
+  const ex = JSON.parse(readFileSync(join(dir, 'export.json'), 'utf8')) as { streams: { bus: string }[] };
+  const text = readFileSync(join(dir, 'rtl', `${module}.v`), 'utf8');
+  const interfaces = new Set([...ex.streams.map((s) => s.bus), 's_axi_ctrl']);
+  const pins = new Set([...text.matchAll(/^\s*(?:input|output)\s+wire\s+(?:\[\d+:0\]\s+)?(\w+)/gm)].map((m) => m[1]!).filter((n) => ![...interfaces].some((i) => n.startsWith(`${i}_`))));
+  return { module, pins, interfaces };
 }
 
 describe('design manifest', () => {
-  it('writeDesignManifest round-trips and loadDesign reads it', async () => {
+  const good = {
+    schema: 'accelforge-design/2', top: 't', files: ['t.v'], clock: { port: 'clk', mhz: 100 },
+    reset: { port: 'rst', activeLow: false, synchronous: true }, streams: [], registers: [], generator: 'x',
+  };
+
+  it('the writer derives it from the built module; readDesignManifest reads it back; JSON Schema lists the fields', async () => {
     const dir = join(tmp, 'manifest');
-    mkdirSync(dir);
-    const m = await writeDesignManifest(dir, {
-      kind: 'custom', top: 'msq_engine', files: ['msq_engine.v'], clock: { port: 'clk', mhz: 150 },
-      reset: { port: 'rst', activeLow: false, synchronous: true },
-      streams: [{ prefix: 's_act', direction: 'in', dataWidth: 32, last: false, lanes: { count: 4, bits: 8, signed: true } },
-        { prefix: 'm_out', direction: 'out', dataWidth: 32, last: true }],
-      controls: [],
-    });
-    expect(m.schema).toBe('accelforge-design/1');
-    const back = loadDesign(dir).manifest;
-    expect(back).toEqual(m);
+    const m = await writeScalerDesign(dir);
+    expect(m.schema).toBe('accelforge-design/2');
+    expect(m.streams.map((s) => [s.name, s.direction, s.dataWidth, s.last])).toEqual([['s_x', 'in', 12, true], ['m_y', 'out', 20, true]]);
+    expect(m.registers.map((r) => [r.port, r.direction, r.width])).toEqual([['gain', 'in', 8], ['count', 'out', 16]]);
+    expect(m.clock).toEqual({ port: 'clk', mhz: 125 });
+    expect(readDesignManifest(dir)).toEqual(m);
     const schema = designManifestJsonSchema() as { properties: Record<string, unknown>; required: string[] };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['schema', 'kind', 'top', 'files', 'clock', 'reset', 'streams', 'controls']));
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['schema', 'top', 'files', 'clock', 'reset', 'streams', 'registers', 'runtime', 'report']));
     expect(schema.required).toEqual(expect.arrayContaining(['top', 'streams', 'clock']));
   });
 
   it('rejects bad manifests with one line naming the field', () => {
-    const good = {
-      schema: 'accelforge-design/1', kind: 'custom', top: 't', files: ['t.v'], clock: { port: 'clk', mhz: 100 },
-      reset: { port: 'rst', activeLow: false, synchronous: true }, streams: [], controls: [], generator: 'x',
-    };
     expect(() => parseDesignManifest({ ...good, top: '1bad' }, 'd.json')).toThrow(/^d\.json: top: must be a Verilog identifier/);
-    expect(() => parseDesignManifest({ ...good, clock: { port: 'clk' } }, 'd.json')).toThrow(/clock\.mhz: missing/);
-    expect(() => parseDesignManifest({ ...good, extra: 1 }, 'd.json')).toThrow(/unknown field\(s\) 'extra'/);
-    const s = { prefix: 's', direction: 'in', dataWidth: 8, last: true };
-    expect(() => parseDesignManifest({ ...good, streams: [s, s] }, 'd.json')).toThrow(/streams\[1\]\.prefix: 's' is used twice/);
-    expect(() => parseDesignManifest({ ...good, controls: [{ port: 'g', width: 4, direction: 'in', source: 'constant', value: 16 }] }, 'd.json'))
-      .toThrow(/controls\[0\]\.value: 16 does not fit in 4 bits/);
-    for (const bad of [{ ...good, top: '1bad' }, { ...good, extra: 1 }]) {
-      try {
-        parseDesignManifest(bad, 'd.json');
-      } catch (e) {
-        expect((e as Error).message).not.toContain('\n');
-      }
-    }
+    expect(() => parseDesignManifest({ ...good, clock: {} }, 'd.json')).toThrow(/clock\.port: missing/);
+    expect(() => parseDesignManifest({ ...good, kind: 'ccl' }, 'd.json')).toThrow(/unknown field\(s\) 'kind'/);
+    const s = { name: 's', direction: 'in', dataWidth: 8, last: true };
+    expect(() => parseDesignManifest({ ...good, streams: [s, s] }, 'd.json')).toThrow(/streams\[1\]\.name: 's' is used twice/);
+    expect(() => parseDesignManifest({ ...good, registers: [{ port: 'g', width: 4, direction: 'in', source: 'constant', value: 16 }] }, 'd.json'))
+      .toThrow(/registers\[0\]\.value: 16 does not fit in 4 bits/);
+    expect(() => parseDesignManifest({ ...good, streams: [{ ...s, lanes: { count: 3, bits: 3, signed: false } }] }, 'd.json')).toThrow(/lanes: 3 × 3 bits do not fit in 8-bit tdata/);
+    for (const bad of [{ ...good, top: '1bad' }, { ...good, extra: 1 }]) expect(() => parseDesignManifest(bad, 'd.json')).toThrow(/^[^\n]+$/);
   });
 
-  it('derives ports, widths from parameters, non-ANSI headers and the top module', () => {
-    const dir = join(tmp, 'derive');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'sub.v'), 'module sub(input wire a, output wire b); assign b = a; endmodule\n');
-    writeFileSync(join(dir, 'top.v'), [
-      'module top #(parameter W = 12) (aclk, aresetn, s_x_tdata, s_x_tvalid, s_x_tready, m_y_tdata, m_y_tvalid, m_y_tready, m_y_tlast, gain);',
-      '  input aclk; input aresetn;',
-      '  input [W-1:0] s_x_tdata; input s_x_tvalid; output s_x_tready;',
-      '  output [2*W-1:0] m_y_tdata; output m_y_tvalid; input m_y_tready; output m_y_tlast;',
-      '  input [7:0] gain;',
-      '  // sub u_fake (  in a comment: ignored',
-      '  wire t; sub u0 (.a(aclk), .b(t));',
-      'endmodule',
-    ].join('\n'));
-    const m = deriveManifest(dir);
-    expect(m.top).toBe('top');
-    expect(m.files).toEqual(['sub.v', 'top.v']);
-    expect(m.reset).toEqual({ port: 'aresetn', activeLow: true, synchronous: true });
-    expect(m.streams.map((s) => [s.prefix, s.direction, s.dataWidth, s.last])).toEqual([['s_x', 'in', 12, false], ['m_y', 'out', 24, true]]);
-    expect(m.controls).toEqual([{ port: 'gain', width: 8, direction: 'in', source: 'axilite' }]);
-  });
-
-  it('derive errors are one line and say what to do', () => {
-    const empty = join(tmp, 'empty');
-    mkdirSync(empty);
-    expect(() => deriveManifest(empty)).toThrow(/no design\.json and no Verilog/);
-    const noclk = join(tmp, 'noclk');
-    mkdirSync(noclk);
-    writeFileSync(join(noclk, 'a.v'), 'module a(input wire go, input wire [7:0] s_tdata, input wire s_tvalid, output wire s_tready); endmodule\n');
-    expect(() => deriveManifest(noclk)).toThrow(/no clock port .*add a design\.json/);
-    const two = join(tmp, 'two');
-    mkdirSync(two);
-    writeFileSync(join(two, 'a.v'), 'module a(input wire clk); endmodule\nmodule b(input wire clk); endmodule\n');
-    expect(() => deriveManifest(two)).toThrow(/cannot tell the top module \(a, b\).*--top/);
+  it('a folder without a manifest, or with a malformed one: one line naming the folder and the command that writes it', () => {
+    const none = join(tmp, 'no-manifest');
+    mkdirSync(none);
+    writeFileSync(join(none, 'a.v'), 'module a; endmodule\n');
+    expect(() => readDesignManifest(none)).toThrow(new RegExp(`^${none}: no design\\.json in the design folder: regenerate the folder with 'accelforge ccl gen' or 'accelforge msq build'`));
+    const broken = join(tmp, 'bad-manifest');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'design.json'), '{"schema": "accelforge-design/2", ');
+    expect(() => readDesignManifest(broken)).toThrow(/bad-manifest\/design\.json: not valid JSON .*regenerate the folder with 'accelforge ccl gen'/);
+    writeFileSync(join(broken, 'design.json'), JSON.stringify({ ...good, streams: 3 }));
+    expect(() => readDesignManifest(broken)).toThrow(/bad-manifest\/design\.json: streams: .*\(regenerate the folder with 'accelforge ccl gen' or 'accelforge msq build'\)$/);
   });
 });
 
-describe('export of a CCL core (derived manifest) ', () => {
+describe('export of a CCL core (ccl gen writes design.json)', () => {
   const design = join(tmp, 'ccl');
   const out = join(tmp, 'ccl-export');
   let manifest: DesignManifest;
@@ -136,12 +114,12 @@ describe('export of a CCL core (derived manifest) ', () => {
     for (const f of ['build.tcl', 'constraints.xdc', 'driver.py', 'README.md', 'design.json', 'export.json', 'rtl/ccl_core.v', 'rtl/ccl_core_zynq.v']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
-    expect(manifest.kind).toBe('ccl');
+    expect(manifest.runtime?.template).toBe('ccl/runtime.py.hbs');
     const { cclRtlParams, maxObjectsPerFrame } = await import('../src/ccl/rtl/index.js');
     const p = cclRtlParams(makeCclConfig({ width: 16, height: 8, cell: 2 }), { ppc: 2 });
     expect(manifest.streams[1]!.maxBeats).toBe(maxObjectsPerFrame(p) + 1);
     expect(manifest.streams[0]).toMatchObject({ dataWidth: p.inWidth, beats: 8 * 8, lastEvery: 8, lanes: { count: 2, bits: 8 } });
-    expect(readFileSync(join(out, 'driver.py'), 'utf8')).toContain(`MAX_RECORDS = ${maxObjectsPerFrame(p) + 1}  # output buffer`);
+    expect(readFileSync(join(out, 'driver.py'), 'utf8')).toContain(`MAX_RECORDS = ${maxObjectsPerFrame(p) + 1}\n`);
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toMatch(/Unverified step/);
     for (const c of ['tcl', 'lint', 'driver']) expect(readme).toContain(`> - ${c}: **passed**`);
@@ -161,8 +139,7 @@ describe('export of a CCL core (derived manifest) ', () => {
 
   it('build.tcl runs under tclsh with stub Vivado commands and names only real wrapper ports', async () => {
     const calls = await runTcl(out);
-    const wrapper = readFileSync(join(out, 'rtl', 'ccl_core_zynq.v'), 'utf8');
-    expect(checkTclNames(calls, wrapper, out)).toEqual([]);
+    expect(checkTclNames(calls, wrapperPortsOf(out, 'ccl_core_zynq'), out)).toEqual([]);
     const names = calls.map((c) => c[0]);
     for (const c of ['create_project', 'create_bd_design', 'launch_runs', 'report_utilization', 'report_timing_summary']) expect(names).toContain(c);
     expect(calls.some((c) => c.join(' ').includes('acc/s_axis_in'))).toBe(true);
@@ -176,11 +153,11 @@ describe('export of a CCL core (derived manifest) ', () => {
   });
 
   it('stream widths agree: wrapper ports, DMA settings in build.tcl, driver.py STREAMS', async () => {
-    const { parseVerilogModules } = await import('../src/export/verilog-ports.js');
-    const ports = new Map(parseVerilogModules(readFileSync(join(out, 'rtl', 'ccl_core_zynq.v'), 'utf8'), 'w')[0]!.ports.map((p) => [p.name, p.width]));
+    const portWidths = (text: string) => new Map([...text.matchAll(/^\s*(?:input|output)\s+wire\s+(?:\[(\d+):0\]\s+)?(\w+)/gm)].map((m) => [m[2]!, m[1] ? Number(m[1]) + 1 : 1]));
+    const ports = portWidths(readFileSync(join(out, 'rtl', 'ccl_core_zynq.v'), 'utf8'));
     const streams = JSON.parse((await execa('python3', ['-c', `import sys, json; sys.path.insert(0, ${JSON.stringify(out)}); import driver; print(json.dumps(driver.STREAMS))`])).stdout) as Record<string, { bus_width: number; data_width: number; dma: string; direction: string }>;
     const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
-    const core = new Map(parseVerilogModules(readFileSync(join(out, 'rtl', 'ccl_core.v'), 'utf8'), 'c')[0]!.ports.map((p) => [p.name, p.width]));
+    const core = portWidths(readFileSync(join(out, 'rtl', 'ccl_core.v'), 'utf8'));
     expect(Object.keys(streams).sort()).toEqual(['m_axis_out', 's_axis_in']);
     for (const [bus, st] of Object.entries(streams)) {
       expect(ports.get(`${bus}_tdata`), bus).toBe(st.bus_width);
@@ -193,9 +170,8 @@ describe('export of a CCL core (derived manifest) ', () => {
 
   it('the name check catches a wrong pin and tclsh catches broken Tcl (negative controls)', async () => {
     const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
-    const wrapper = readFileSync(join(out, 'rtl', 'ccl_core_zynq.v'), 'utf8');
-    const calls = await runTcl(out, tcl.replace('[get_bd_pins acc/aclk]', '[get_bd_pins acc/clk]'));
-    expect(checkTclNames(calls, wrapper, out)).toEqual(['get_bd_pins acc/clk: not in ccl_core_zynq']);
+    const calls = await runTcl(out, tcl.replace('[get_bd_pins acc/clk]', '[get_bd_pins acc/aclk]'));
+    expect(checkTclNames(calls, wrapperPortsOf(out, 'ccl_core_zynq'), out)).toEqual(['get_bd_pins acc/aclk: not in ccl_core_zynq']);
     await expect(runTcl(out, tcl.replace('create_bd_design system', 'create_bd_design {system'))).rejects.toThrow();
     await expect(runTcl(out, tcl.replace('validate_bd_design', 'validate_bd_desgn'))).rejects.toThrow(/not a Vivado command/);
   });
@@ -240,8 +216,7 @@ describe('export of a CCL core (derived manifest) ', () => {
     expect(objs.length).toBe(4);
 
     // The same through Accelerator.label() with a fake pynq module: the DMA "receives" the Icarus output bytes.
-    const fake = mkdtempSync(join(tmp, 'fakepynq-'));
-    writeFileSync(join(fake, 'pynq.py'), FAKE_PYNQ);
+    const fake = standInPynq();
     const outBus = busWidthOf(out, 'm_axis_out');
     const respHex = outBeats.map((b) => BigInt(b).toString(16).padStart(outBus / 4, '0').match(/../g)!.reverse().join('')).join('');
     const run = await execa('python3', ['-c', ['import sys, json, numpy as np', `sys.path.insert(0, ${JSON.stringify(fake)})`, `sys.path.insert(0, ${JSON.stringify(out)})`,
@@ -258,72 +233,13 @@ describe('export of a CCL core (derived manifest) ', () => {
     expect(fr.sent).toBe(beats.map((b) => BigInt(b).toString(16).padStart(inBus / 4, '0').match(/../g)!.reverse().join('')).join(''));
     expect(fr.sent.length).toBe(2 * (beats.length * busWidthOf(out, 's_axis_in')) / 8);
     expect(fr.freed).toBe(2);
+    expect(run.stderr).toBe('');
     // a wrong HASH register is refused
     const bad = await execa('python3', ['-c', ['import sys', `sys.path.insert(0, ${JSON.stringify(fake)})`, `sys.path.insert(0, ${JSON.stringify(out)})`,
       'import pynq, driver', 'pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH ^ 1})', 'driver.Accelerator()'].join('\n')], { reject: false });
     expect(bad.stderr).toMatch(/RuntimeError: overlay mismatch/);
   }, 60_000);
 });
-
-/** A stand-in for the pynq package: register reads from REGS, DMA sends recorded, receives filled from RESPONSE. */
-const FAKE_PYNQ = `import numpy as np
-REGS = {}
-RESPONSE = {}
-SENT = {}
-FREED = 0
-
-class _Buf(np.ndarray):
-    def freebuffer(self):
-        global FREED
-        FREED += 1
-
-def allocate(shape, dtype):
-    return np.zeros(shape, dtype=dtype).view(_Buf)
-
-class _Mmio:
-    def __init__(self, dma):
-        self.dma = dma
-    def read(self, off):
-        assert off == 0x58, off
-        return len(RESPONSE[self.dma.name])
-
-class _Send:
-    def __init__(self, dma):
-        self.dma = dma
-    def transfer(self, buf):
-        SENT[self.dma.name] = bytes(np.asarray(buf))
-    def wait(self):
-        pass
-
-class _Recv:
-    def __init__(self, dma):
-        self.dma = dma
-        self.buf = None
-    def transfer(self, buf):
-        self.buf = buf
-    def wait(self):
-        data = RESPONSE[self.dma.name]
-        assert len(data) <= len(self.buf), "response longer than the receive buffer"
-        self.buf[:len(data)] = np.frombuffer(data, dtype=np.uint8)
-
-class _Dma:
-    def __init__(self, name):
-        self.name = name
-        self.sendchannel = _Send(self)
-        self.recvchannel = _Recv(self)
-        self.mmio = _Mmio(self)
-
-class _Ctrl:
-    def read(self, off):
-        return REGS.get(off, 0)
-    def write(self, off, value):
-        REGS[off] = value
-
-class Overlay:
-    def __init__(self, bitfile, download=True):
-        self.acc = _Ctrl()
-        self.dma0 = _Dma("dma0")
-`;
 
 function busWidthOf(dir: string, bus: string): number {
   const ex = JSON.parse(readFileSync(join(dir, 'export.json'), 'utf8')) as { streams: { bus: string; busWidth: number }[] };
@@ -345,7 +261,7 @@ reg [${s.inWidth - 1}:0] in_data = 0; reg in_valid = 0; wire in_ready; reg in_la
 wire [${s.outWidth - 1}:0] out_data; wire out_valid; reg out_ready = 0; wire out_last; wire [${s.outWidth / 8 - 1}:0] out_keep;
 reg [11:0] awaddr = 0; reg awvalid = 0; wire awready; reg [31:0] wdata = 0; reg wvalid = 0; wire wready; wire [1:0] bresp; wire bvalid; reg bready = 0;
 reg [11:0] araddr = 0; reg arvalid = 0; wire arready; wire [31:0] rdata; wire [1:0] rresp; wire rvalid; reg rready = 0;
-${top} dut (.aclk(aclk), .aresetn(aresetn),
+${top} dut (.clk(aclk), .rst(!aresetn),
   .${s.inBus}_tdata(in_data), .${s.inBus}_tvalid(in_valid), .${s.inBus}_tready(in_ready), .${s.inBus}_tlast(in_last),
   .${s.outBus}_tdata(out_data), .${s.outBus}_tvalid(out_valid), .${s.outBus}_tready(out_ready), .${s.outBus}_tlast(out_last), .${s.outBus}_tkeep(out_keep),
   .s_axi_ctrl_awaddr(awaddr), .s_axi_ctrl_awvalid(awvalid), .s_axi_ctrl_awready(awready), .s_axi_ctrl_wdata(wdata), .s_axi_ctrl_wstrb(4'hf),
@@ -399,42 +315,48 @@ endmodule
   return readFileSync(join(dir, 'out.txt'), 'utf8').trim().split('\n').map((l) => l.split(' '));
 }
 
-describe('export of a custom core with controls (AXI4-Lite registers, active-low reset, padding)', () => {
+describe('export of the scaler test core (AXI4-Lite registers, padding, an inexact clock)', () => {
   const design = join(tmp, 'scaler');
   const out = join(tmp, 'scaler-export');
   beforeAll(async () => {
-    mkdirSync(design);
-    writeFileSync(join(design, 'scaler.v'), `\`default_nettype none
-module scaler (
-  input  wire clk, input wire rst_n,
-  input  wire [11:0] s_x_tdata, input wire s_x_tvalid, output wire s_x_tready, input wire s_x_tlast,
-  output reg  [19:0] m_y_tdata, output reg m_y_tvalid, input wire m_y_tready, output reg m_y_tlast,
-  input  wire [7:0] gain, output reg [15:0] count
-);
-assign s_x_tready = !m_y_tvalid || m_y_tready;
-always @(posedge clk) begin
-  if (!rst_n) begin m_y_tvalid <= 1'b0; m_y_tdata <= 20'd0; m_y_tlast <= 1'b0; count <= 16'd0; end
-  else begin
-    if (s_x_tvalid && s_x_tready) begin m_y_tdata <= s_x_tdata * gain; m_y_tlast <= s_x_tlast; m_y_tvalid <= 1'b1; count <= count + 16'd1; end
-    else if (m_y_tready) m_y_tvalid <= 1'b0;
-  end
-end
-endmodule
-\`default_nettype wire
-`);
-    await exportDesign({ designDir: design, board: 'zc706', out, clockMHz: 125 });
+    await writeScalerDesign(design);
+    await exportDesign({ designDir: design, board: 'zc706', out, clockMHz: 150 });
   });
 
-  it('--clock reaches the PS7 setting, the wrapper clock parameter and the XDC period', () => {
-    expect(readFileSync(join(out, 'build.tcl'), 'utf8')).toMatch(/set clock_mhz 125\n[\s\S]*CONFIG\.PCW_FPGA0_PERIPHERAL_FREQMHZ \$clock_mhz/);
-    expect(readFileSync(join(out, 'rtl', 'scaler_zynq.v'), 'utf8')).toContain('FREQ_HZ 125000000');
-    expect(readFileSync(join(out, 'constraints.xdc'), 'utf8')).toMatch(/^create_clock -period 8\.000 -name clk_fpga_0 /m);
+  it('--clock 150 is rounded to 142.857143 MHz (1000 / 7) and that clock is in every artifact', async () => {
+    const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
+    expect(tcl).toMatch(/set clock_mhz 142\.857143\n[\s\S]*CONFIG\.PCW_FPGA0_PERIPHERAL_FREQMHZ \$clock_mhz/);
+    expect(tcl).toContain('requested 150 MHz');
+    expect(tcl).toContain('abs($fclk_period - 7.000)');
+    const w = readFileSync(join(out, 'rtl', 'scaler_zynq.v'), 'utf8');
+    expect(w).not.toMatch(/FREQ_HZ/); // left to IP integrator: it propagates FCLK_CLK0's achieved rate
+    const xdc = readFileSync(join(out, 'constraints.xdc'), 'utf8');
+    expect(xdc).toContain('142.857143 MHz (period 7.000 ns)');
+    expect(xdc).not.toMatch(/^\s*create_clock/m);
+    expect(tcl).toContain('set_property USED_IN_SYNTHESIS false [get_files constraints.xdc]');
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toContain('**Fabric clock: 142.857143 MHz**');
+    expect(readme).toContain('You asked for 150 MHz');
+    const ex = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')) as { clock: { mhz: number; hz: number; requestedMHz: number; divisors: number[] } };
+    expect(ex.clock).toEqual({ mhz: 142.857143, hz: 142857143, divisors: [1, 7], ioPllMHz: 1000, requestedMHz: 150 });
+    expect(readDesignManifest(out).clock.mhz).toBe(142.857143);
+    const py = await execa('python3', ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(out)}); import driver; print(driver.CLOCK_MHZ)`]);
+    expect(py.stdout.trim()).toBe('142.857143');
+    // a wrong period stops the Tcl (negative control of its clk_fpga_0 check)
+    await expect(runTclStubbed(out, tcl, { periodNs: '6.667' })).rejects.toThrow(/clk_fpga_0 has period 6\.667 ns, the design was exported for 7\.000 ns/);
+  });
+
+  it('without board files the PS7 gets the board settings; Vivado versions are stated and checked', () => {
+    const tcl = readFileSync(join(out, 'build.tcl'), 'utf8');
+    expect(tcl).toContain('CONFIG.PCW_CRYSTAL_PERIPHERAL_FREQMHZ {33.333333}');
+    expect(tcl).toContain('Written for Vivado 2020.2 to 2023.2');
+    expect(tcl).toContain('[version -short]');
   });
 
   it('register map: driver, README and RTL agree; writes take effect; status reads back', async () => {
     const reg = JSON.parse((await execa('python3', ['-c', `import sys, json; sys.path.insert(0, ${JSON.stringify(out)}); import driver; print(json.dumps(driver.REGISTERS))`])).stdout) as Record<string, [number, number, string]>;
     expect(reg).toEqual({ ID: [0, 32, 'ro'], HASH: [4, 32, 'ro'], gain: [8, 8, 'rw'], count: [12, 16, 'ro'] });
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('| 0x08 | gain | rw | 8 |');
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('| 0x08 | gain | rw | 8 | multiplier |');
     const xs = Array.from({ length: 10 }, (_, i) => (i * 397 + 5) % 4096);
     const lines = await simulateWrapper(join(out, 'rtl'), 'scaler_zynq', { inBus: 's_axis_x', inWidth: 16, outBus: 'm_axis_y', outWidth: 32 },
       xs, [reg.gain![0], reg.count![0]], [[reg.gain![0], 3]]);
@@ -450,7 +372,7 @@ endmodule
     const r = await execa('verilator', ['--lint-only', '-Wall', '--top-module', 'scaler_zynq', ...files], { reject: false });
     expect(r.stderr).toBe('');
     const calls = await runTcl(out);
-    expect(checkTclNames(calls, readFileSync(join(out, 'rtl', 'scaler_zynq.v'), 'utf8'), out)).toEqual([]);
+    expect(checkTclNames(calls, wrapperPortsOf(out, 'scaler_zynq'), out)).toEqual([]);
     expect(readFileSync(join(out, 'build.tcl'), 'utf8')).toContain('set part xc7z045ffg900-2');
   });
 });
@@ -468,6 +390,11 @@ describe('export self-checks', () => {
       '`default_nettype wire',
       '',
     ].join('\n'));
+    writeFileSync(join(design, 'design.json'), JSON.stringify({
+      schema: 'accelforge-design/2', top: 'unclean', files: ['unclean.v'], clock: { port: 'clk' }, reset: { port: 'rst', activeLow: false, synchronous: true },
+      streams: [{ name: 's', direction: 'in', dataWidth: 8, last: false }, { name: 'm', direction: 'out', dataWidth: 8, last: true }],
+      registers: [{ port: 'spare', width: 4, direction: 'in', source: 'axilite' }], generator: 'hand-written',
+    }));
     const dest = join(tmp, 'unclean-export');
     const r = await cli(['export', design, '--board', 'pynq-z2', '-o', dest]);
     expect(r.code).toBe(1);
@@ -488,7 +415,9 @@ describe('export CLI errors', () => {
       [['export', join(tmp, 'scaler'), '-o', dest], /--board: missing/],
       [['export', join(tmp, 'scaler'), '--board', 'pynq-z2'], /-o: missing/],
       [['export', join(tmp, 'scaler'), '--board', 'pynq-z2', '--clock', 'fast', '-o', dest], /--clock: must be a frequency/],
-      [['export', join(tmp, 'empty'), '--board', 'pynq-z2', '-o', dest], /no design\.json and no Verilog/],
+      [['export', join(tmp, 'scaler'), '--board', 'pynq-z2', '--clock', '300', '-o', dest], /--clock: 300 MHz is outside what the PS7's FCLK0 can make .*nearest achievable clocks are 250 MHz, 200 MHz, 166\.666667 MHz/],
+      [['export', join(tmp, 'scaler'), '--board', 'pynq-z2', '--clock', '5', '-o', dest], /--clock: 5 MHz is outside .*nearest achievable clocks are 10 MHz, 10\.10101 MHz, 10\.204082 MHz/],
+      [['export', join(tmp, 'no-manifest'), '--board', 'pynq-z2', '-o', dest], /no-manifest: no design\.json in the design folder: regenerate the folder with/],
     ];
     for (const [args, re] of cases) {
       const r = await cli(args);
@@ -498,4 +427,74 @@ describe('export CLI errors', () => {
       expect(existsSync(dest)).toBe(false);
     }
   });
+});
+
+describe('the PYNQ driver under the stand-in pynq module: frame checks, deadlines, reset, RGB, versions (issue 16)', () => {
+  const gray = join(tmp, 'ccl-export');
+  const rgbDesign = join(tmp, 'ccl-rgb');
+  const rgbOut = join(tmp, 'ccl-rgb-export');
+  beforeAll(async () => {
+    expect((await cli(['ccl', 'gen', '--width', '8', '--height', '4', '--cell', '2', '--ppc', '2', '--format', 'rgb24', '--max-objects', '8', '--no-synth', '-o', rgbDesign])).code).toBe(0);
+    expect((await cli(['export', rgbDesign, '--board', 'pynq-z2', '-o', rgbOut])).code).toBe(0);
+  }, 60_000);
+
+  const py = (out: string, code: string[]) => execa('python3', ['-c', ['import sys, json, time, numpy as np', `sys.path.insert(0, ${JSON.stringify(standInPynq())})`,
+    `sys.path.insert(0, ${JSON.stringify(out)})`, 'import pynq, driver', 'pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH})',
+    'pynq.Clocks.fclk0_mhz = driver.CLOCK_MHZ', ...code].join('\n')], { reject: false });
+
+  it('a frame of the wrong shape or format is refused naming the expected shape; nothing is sent', async () => {
+    const r = await py(gray, ['acc = driver.Accelerator()',
+      'for f in [np.zeros((4, 8), np.uint8), np.zeros((8, 16, 3), np.uint8), np.full((8, 16), 300)]:',
+      '    try:', '        acc.label(f)', '    except ValueError as e:', '        print(e)', 'print(json.dumps(sorted(pynq.SENT)))']);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('frame has shape (4, 8), the core takes gray8 16x8 frames of shape (8, 16)');
+    expect(lines[1]).toBe('frame has shape (8, 16, 3), the core takes gray8 16x8 frames of shape (8, 16)');
+    expect(lines[2]).toMatch(/frame has dtype int64: the core takes uint8 pixels/);
+    expect(lines[3]).toBe('[]');
+  });
+
+  it('a stuck DMA gives a DeadlineError naming the transfer (no hang); reset() pulses FPGA0_OUT_RST and restarts the channels', async () => {
+    const t0 = Date.now();
+    const r = await py(gray, ['driver.TIMEOUT_S = 0.2', 'acc = driver.Accelerator()', 'pynq.STUCK.add("dma0")',
+      't = time.monotonic()', 'try:', '    acc.label(np.zeros((8, 16), np.uint8))', 'except driver.DeadlineError as e:', '    print("deadline", round(time.monotonic() - t, 1), e)',
+      'pynq.STUCK.clear()', 'acc.reset()', 'print(json.dumps({"slcr": [[hex(a), v] for a, v in pynq.SLCR_WRITES], "starts": sorted(pynq.STARTS)}))']);
+    expect(r.stderr).toBe('');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const [first, json] = r.stdout.trim().split('\n');
+    expect(first).toMatch(/^deadline 0\.2 send on s_axis_in did not finish within 0\.2 s \(core stalled, or fed the wrong amount of data\): call reset\(\)$/);
+    const j = JSON.parse(json!) as { slcr: [string, number][]; starts: string[][] };
+    expect(j.slcr).toEqual([['0xf8000008', 0xdf0d], ['0xf8000240', 1], ['0xf8000240', 0], ['0xf8000004', 0x767b]]);
+    expect(j.starts).toEqual([['dma0', 'recv'], ['dma0', 'send']]);
+  });
+
+  it('pynq older than 2.7 and a wrong FCLK0 after loading are refused', async () => {
+    const old = await py(gray, ['pynq.__version__ = "2.6.1"', 'driver.Accelerator()']);
+    expect(old.stderr).toMatch(/RuntimeError: pynq 2\.6\.1 is too old: this driver needs pynq >= 2\.7/);
+    const clk = await py(gray, ['pynq.Clocks.fclk0_mhz = 125.0', 'driver.Accelerator()']);
+    expect(clk.stderr).toMatch(/RuntimeError: FCLK0 runs at 125\.000 MHz, the design was exported for 100\.000 MHz/);
+  });
+
+  it('an rgb24 core: driver packs R | G << 8 | B << 16 exactly as the TS testbench (frameBeats); a gray frame is refused', async () => {
+    const { frameBeats } = await import('../src/ccl/rtl-run.js');
+    const { cclRtlParams } = await import('../src/ccl/rtl/index.js');
+    const img = makeImage(8, 4, 'rgb24');
+    for (let k = 0; k < img.data.length; k++) img.data[k] = (k * 53 + 7) % 256;
+    const ts = frameBeats(img, cclRtlParams(makeCclConfig({ width: 8, height: 4, cell: 2, pixelFormat: 'rgb24', maxObjects: 8 }), { ppc: 2 })).map((b) => b.data.toString());
+    const r = await py(rgbOut, [`f = np.array(${JSON.stringify(Array.from(img.data))}, dtype=np.uint8).reshape(4, 8, 3)`,
+      'print(json.dumps([str(b) for b in driver.frame_beats(f)]))', 'try:', '    driver.frame_beats(np.zeros((4, 8), np.uint8))', 'except ValueError as e:', '    print(e)']);
+    const [beats, err] = r.stdout.trim().split('\n');
+    expect(JSON.parse(beats!)).toEqual(ts);
+    expect(err).toBe('frame has shape (4, 8), the core takes rgb24 8x4 frames of shape (4, 8, 3)');
+  });
+
+  it('a transfer over the DMA limit (2^26 − 1 bytes) is refused at export naming it; nothing written', async () => {
+    const big = join(tmp, 'ccl-big');
+    expect((await cli(['ccl', 'gen', '--width', '8192', '--height', '8192', '--cell', '8', '--ppc', '1', '--max-objects', '8', '--no-synth', '-o', big])).code).toBe(0);
+    const dest = join(tmp, 'ccl-big-export');
+    const r = await cli(['export', big, '--board', 'pynq-z2', '-o', dest]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^accelforge: error: stream s: one 8192×8192 gray8 frame is 67,108,864 bytes \(67108864 beats of 1\), over the AXI DMA's limit of 2\^26 − 1 = 67,108,863 bytes per transfer/);
+    expect(existsSync(dest)).toBe(false);
+  }, 60_000);
 });

@@ -189,7 +189,8 @@ describe('reports of generated folders', () => {
     writeFileSync(sweepFile, JSON.stringify({ result: { board: 'pynq-z2', part: 'xc7z020clg400-1', clockMHz: 100, best: c(8, 10, 12), fixedOnly: c(8, 24, 0), candidates: [c(8, 10, 12), c(8, 24, 0), c(8, 16, 6), c(16, 6, 6)] } }));
     const sweepPaths = await writeFolderReport(sweepFile);
     expect(sweepPaths[2]).toBe(join(tmp, 'sweep.summary.html'));
-    expect(() => folderReport(join(tmp, 'nothing-here'))).toThrow(/no report\.json here/);
+    expect(() => folderReport(join(tmp, 'nothing-here'))).toThrow(/nothing-here: design folder does not exist/);
+    expect(msqDoc.sections[0]!.heading).toMatch(/^Design `msqc_core`/);
 
     for (const [paths, ids] of [[cclPaths, ['ccl-memory']], [msqPaths, ['layers']], [sweepPaths, ['sweep-gops', 'sweep-resources']]] as const) {
       const r = await checkPage(paths[2]!);

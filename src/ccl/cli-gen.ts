@@ -21,10 +21,11 @@ import { readClasses } from './classes.js';
 import { fail, UserError } from '../util/errors.js';
 import { writeDirAtomic } from '../util/fsx.js';
 import { writeFolderReport } from '../report/from-folder.js';
+import { writeCclDesign } from './design.js';
 import { configHash } from '../util/hash.js';
 import { GENERATOR_VERSION } from '../version.js';
 import { loadBoard, type Board } from '../board/index.js';
-import { synthesize, formatSynthReport, synthReportJson, type SynthReport } from '../synth/index.js';
+import { synthesize, formatSynthReport, synthReportJson, utilization, type SynthReport } from '../synth/index.js';
 
 const USAGE = `usage: accelforge ccl gen --width W --height H [--cell C] [--ppc P] [--max-objects N] [--min-pixels T]
        [--connectivity 8|4] [--format gray8|rgb24|binary] [--threshold V] [--rgb-lo R,G,B --rgb-hi R,G,B]
@@ -215,6 +216,11 @@ export async function run(argv: string[]): Promise<void> {
     await writeFile(join(dir, 'ccl-config.json'), JSON.stringify(json, null, 2) + '\n');
     await writeFile(join(dir, 'report.md'), report);
     await writeFile(join(dir, 'report.json'), JSON.stringify({ ...json, synthesis: synth ? synthReportJson(synth, board) : null }, null, 2) + '\n');
+    await writeCclDesign(dir, {
+      module: rtl.module, files: rtl.files.keys(), params: p, recordFields: json.params.recordFields, eofFields: json.params.eofFields,
+      cycles: cyc, memory: mem, estimate: json.estimate, utilization: synth ? utilization(synth.resources, board) : null,
+      board: board.id, configHash: configHash({ cfg: p.cfg, ppc: p.P, name: p.name }),
+    });
     // summary.{json,md,html}: the self-contained HTML page with charts (src/report)
     await writeFolderReport(dir);
   });

@@ -1,8 +1,9 @@
 /**
  * Checks an export folder can get without Vivado (run by `accelforge export` unless --no-check, and by the tests):
  *  - tcl:    build.tcl runs under tclsh with every Vivado command stubbed (recording its arguments); any command
- *            outside VIVADO_COMMANDS is an error; every acc/<pin> or acc/<interface> exists in the wrapper; the
- *            module reference is the wrapper; every file added is inside the folder and exists;
+ *            outside VIVADO_COMMANDS is an error; every acc/<pin> or acc/<interface> exists in the wrapper (its
+ *            ports and interfaces as built, WrapperPorts); the module reference is the wrapper; every file added is
+ *            inside the folder and exists; the clk_fpga_0 period check passes with the exported period;
  *  - lint:   verilator --lint-only -Wall on wrapper + core, no output allowed;
  *  - driver: driver.py compiles (python3 compile(), nothing written).
  * A missing tool makes its check 'skipped', never a pass.
@@ -11,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { parseVerilogModules } from './verilog-ports.js';
+import { findTool, runTool } from '../tools/find.js';
 import { VIVADO_COMMANDS } from './vivado.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped';
@@ -32,7 +33,7 @@ async function have(tool: string, args: string[]): Promise<boolean> {
 }
 
 /** Run a Tcl script (text) as if it were build.tcl in `dir`, with Vivado commands stubbed; returns the calls. */
-export async function runTclStubbed(dir: string, tclText: string): Promise<string[][]> {
+export async function runTclStubbed(dir: string, tclText: string, opts: { periodNs?: string } = {}): Promise<string[][]> {
   const work = mkdtempSync(join(tmpdir(), 'af-tcl-'));
   try {
     const log = join(work, 'calls.log');
@@ -43,7 +44,8 @@ export async function runTclStubbed(dir: string, tclText: string): Promise<strin
       create_bd_cell: 'return [lindex $args end]', get_bd_pins: 'return [lindex $args end]', get_bd_intf_pins: 'return [lindex $args end]',
       get_board_parts: 'return {}', make_wrapper: 'return system_wrapper.v', get_files: 'return [lindex $args end]',
       get_runs: 'return [lindex $args end]', current_project: 'return proj', current_fileset: 'return sources_1',
-      get_property: 'if {[lindex $args 0] eq "PROGRESS"} { return 100% } ; return /nonexistent/run',
+      get_property: `if {[lindex $args 0] eq "PROGRESS"} { return 100% } ; if {[lindex $args 0] eq "PERIOD"} { return ${opts.periodNs ?? '10.000'} } ; return /nonexistent/run`,
+      version: 'return 2022.2', get_clocks: 'return [lindex $args end]',
     };
     const stubs = [
       `set ::logf [open {${log}} w]`,
@@ -59,7 +61,8 @@ export async function runTclStubbed(dir: string, tclText: string): Promise<strin
     ].join('\n');
     writeFileSync(join(work, 'run.tcl'), stubs);
     try {
-      await execa('tclsh', [join(work, 'run.tcl')], { cwd: work });
+      const r = await runTool('tclsh', [join(work, 'run.tcl')], { cwd: work });
+      if (r.exitCode !== 0) throw new Error(r.all.trim().split('\n')[0] || `tclsh exit ${r.exitCode}`);
     } finally {
       rmSync(script, { force: true });
     }
@@ -70,12 +73,15 @@ export async function runTclStubbed(dir: string, tclText: string): Promise<strin
   }
 }
 
+/** The wrapper's block-design names: its plain ports (clock, reset) and its bus interfaces. */
+export interface WrapperPorts {
+  module: string;
+  pins: Set<string>;
+  interfaces: Set<string>;
+}
+
 /** Problems with the recorded calls: acc/ names the wrapper lacks, a wrong module reference, files outside `dir`. */
-export function checkTclNames(calls: string[][], wrapperText: string, dir: string): string[] {
-  const mod = parseVerilogModules(wrapperText, 'wrapper')[0];
-  if (!mod) return ['wrapper: no module found'];
-  const ports = new Set(mod.ports.map((p) => p.name));
-  const intfs = new Set([...wrapperText.matchAll(/X_INTERFACE_INFO = "xilinx\.com:interface:\w+:1\.0 (\w+) /g)].map((m) => m[1]!));
+export function checkTclNames(calls: string[][], w: WrapperPorts, dir: string): string[] {
   const problems: string[] = [];
   for (const c of calls) {
     const args = c.slice(1);
@@ -83,13 +89,13 @@ export function checkTclNames(calls: string[][], wrapperText: string, dir: strin
       const p = args[args.length - 1]!;
       if (p.startsWith('acc/')) {
         const name = p.slice(4);
-        const ok = c[0] === 'get_bd_pins' ? ports.has(name) && !intfs.has(name) : intfs.has(name);
-        if (!ok) problems.push(`${c[0]} ${p}: not in ${mod.name}`);
+        const ok = c[0] === 'get_bd_pins' ? w.pins.has(name) : w.interfaces.has(name);
+        if (!ok) problems.push(`${c[0]} ${p}: not in ${w.module}`);
       }
     }
     if (c[0] === 'create_bd_cell' && args.includes('module')) {
       const ref = args[args.indexOf('-reference') + 1];
-      if (ref !== mod.name) problems.push(`module reference ${ref} is not ${mod.name}`);
+      if (ref !== w.module) problems.push(`module reference ${ref} is not ${w.module}`);
     }
     if (c[0] === 'add_files') {
       for (const a of args) {
@@ -104,13 +110,13 @@ export function checkTclNames(calls: string[][], wrapperText: string, dir: strin
 }
 
 /** Run the three checks on an export folder. */
-export async function checkExport(dir: string, wrapperModule: string, wrapperFile: string): Promise<CheckResult[]> {
+export async function checkExport(dir: string, wrapper: WrapperPorts, periodNs: string): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const wrapperText = readFileSync(join(dir, 'rtl', wrapperFile), 'utf8');
-  if (await have('tclsh', [])) {
+  const wrapperModule = wrapper.module;
+  if (await findTool('tclsh')) {
     try {
-      const calls = await runTclStubbed(dir, readFileSync(join(dir, 'build.tcl'), 'utf8'));
-      const problems = checkTclNames(calls, wrapperText, dir);
+      const calls = await runTclStubbed(dir, readFileSync(join(dir, 'build.tcl'), 'utf8'), { periodNs });
+      const problems = checkTclNames(calls, wrapper, dir);
       out.push(problems.length === 0
         ? { name: 'tcl', status: 'passed', detail: `tclsh with stubbed Vivado commands: ${calls.length} calls, every acc/ pin and interface exists in ${wrapperModule}` }
         : { name: 'tcl', status: 'failed', detail: problems.join('; ') });
@@ -118,10 +124,10 @@ export async function checkExport(dir: string, wrapperModule: string, wrapperFil
       out.push({ name: 'tcl', status: 'failed', detail: ((e as { stderr?: string }).stderr || (e as Error).message).split('\n')[0]! });
     }
   } else out.push({ name: 'tcl', status: 'skipped', detail: 'tclsh not found' });
-  if (await have('verilator', ['--version'])) {
+  if (await findTool('verilator')) {
     const files = readdirSync(join(dir, 'rtl')).map((f) => join(dir, 'rtl', f));
-    const r = await execa('verilator', ['--lint-only', '-Wall', '--top-module', wrapperModule, ...files], { reject: false });
-    const msg = (r.stderr + r.stdout).trim();
+    const r = await runTool('verilator', ['--lint-only', '-Wall', '--top-module', wrapperModule, ...files]);
+    const msg = r.all.trim();
     out.push(r.exitCode === 0 && msg === ''
       ? { name: 'lint', status: 'passed', detail: 'verilator --lint-only -Wall on wrapper + core: no warnings' }
       : { name: 'lint', status: 'failed', detail: msg.split('\n')[0] ?? `exit ${r.exitCode}` });

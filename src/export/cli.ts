@@ -1,16 +1,16 @@
 /**
- * `accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--top NAME] [--clock MHZ]`
+ * `accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--clock MHZ] [--no-check]`
  */
 import { parseArgs } from 'node:util';
 import { fail, UserError } from '../util/errors.js';
 import { exportDesign } from './index.js';
 
-const USAGE = `usage: accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--top NAME] [--clock MHZ] [--model M.q.json] [--no-check]
+const USAGE = `usage: accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--clock MHZ] [--no-check]
 
-Writes a Vivado project script (build.tcl), constraints, the Zynq wrapper, a PYNQ driver (driver.py) and a README.
-The design folder is the output of 'ccl gen' / 'msq build' (design.json, or derived from the Verilog ports), or of
-'msq build --core': then driver.py runs the whole model (program.json + program.npz from --model, default
-<folder>/model.q.json, checked against the folder's s_wgt.hex).
+Writes a Vivado project script (build.tcl), constraints, the Zynq wrapper, a PYNQ driver (driver.py) and a README
+for a design folder written by 'ccl gen' or 'msq build' (it reads the folder's design.json; the core's host runtime,
+e.g. the MSQ core's run_model with program.npz, comes with it).
+--clock: the fabric clock in MHz (10..250), rounded to the nearest one the PS7's FCLK0 can make (1000 MHz / integers).
 Self-checks (Tcl under tclsh with stubbed Vivado commands, verilator lint of the wrapper, driver compile) run
 unless --no-check. Vivado is not run: see the README in the output folder.`;
 
@@ -22,8 +22,8 @@ export async function run(argv: string[]): Promise<void> {
       strict: true,
       allowPositionals: true,
       options: {
-        board: { type: 'string' }, out: { type: 'string', short: 'o' }, top: { type: 'string' },
-        clock: { type: 'string' }, model: { type: 'string' }, 'no-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        board: { type: 'string' }, out: { type: 'string', short: 'o' }, clock: { type: 'string' },
+        'no-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -40,12 +40,14 @@ export async function run(argv: string[]): Promise<void> {
   let clockMHz: number | undefined;
   if (v.clock !== undefined) {
     clockMHz = Number(v.clock);
-    if (!Number.isFinite(clockMHz) || clockMHz <= 0 || clockMHz > 500) fail('--clock', `must be a frequency in MHz (0 < f ≤ 500), got '${v.clock}'`);
+    if (!/^\s*[0-9.]+\s*$/.test(v.clock) || !Number.isFinite(clockMHz) || clockMHz <= 0) fail('--clock', `must be a frequency in MHz, got '${v.clock}'`);
   }
-  const r = await exportDesign({ designDir: positionals[0]!, board: v.board, out: v.out, ...(v.top ? { top: v.top } : {}), ...(clockMHz !== undefined ? { clockMHz } : {}), ...(v.model ? { model: v.model } : {}), check: !v['no-check'] });
-  process.stdout.write(`exported ${r.manifest.top} (${r.manifest.kind}${r.derived ? ', interfaces derived from the Verilog ports' : ''}) for ${r.board.board} (${r.board.part}) at ${r.manifest.clock.mhz} MHz\n`);
+  const r = await exportDesign({ designDir: positionals[0]!, board: v.board, out: v.out, ...(clockMHz !== undefined ? { clockMHz } : {}), check: !v['no-check'] });
+  const c = r.clock;
+  if (c.requestedMHz !== undefined) process.stdout.write(`clock: ${c.requestedMHz} MHz is not a clock the PS7 can make: using ${c.mhz} MHz (IO PLL 1000 MHz / ${c.divisors[0]} / ${c.divisors[1]}), the nearest\n`);
+  process.stdout.write(`exported ${r.manifest.top} for ${r.board.board} (${r.board.part}) at ${c.mhz} MHz\n`);
   process.stdout.write(`wrote ${r.files.length} files to ${v.out}: build.tcl, constraints.xdc, driver.py, README.md, rtl/${r.plan.file}, ...\n`);
-  if (r.core) process.stdout.write(`program: ${r.core.program.jobs.length} jobs of ${r.core.program.model} (${r.core.modelPath}) as program.json + program.npz; driver.py: Accelerator().run_model(x)\n`);
-  for (const c of r.checks) process.stdout.write(`check ${c.name}: ${c.status} (${c.detail})\n`);
+  for (const u of r.manifest.runtime?.usage ?? []) process.stdout.write(`driver.py: ${u}\n`);
+  for (const ch of r.checks) process.stdout.write(`check ${ch.name}: ${ch.status} (${ch.detail})\n`);
   process.stdout.write(`next: cd ${v.out} && vivado -mode batch -source build.tcl   (not run here: Vivado step unverified)\n`);
 }

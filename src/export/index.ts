@@ -1,176 +1,120 @@
 /**
- * `accelforge export`: a generated design folder → a Vivado project script, constraints, the Zynq wrapper, a PYNQ
- * driver and a README (docs/export.md). exportDesign() writes the folder atomically.
+ * `accelforge export`: a design folder → a Vivado project script, constraints, the Zynq wrapper, a PYNQ driver and a
+ * README (docs/export.md). It reads the folder's design manifest (design.json) only — no core names, no Verilog
+ * parsing — and renders what the manifest points to (the core's runtime template and data files). The fabric clock
+ * is the nearest one the PS7 can make (src/export/clock.ts). exportDesign() writes the folder atomically.
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { loadBoard, type Board } from '../board/index.js';
+import { designFromFolder } from '../design/folder.js';
+import type { DesignManifest } from '../design/manifest.js';
 import { fail, UserError } from '../util/errors.js';
 import { writeDirAtomic } from '../util/fsx.js';
+import { renderTemplate, TEMPLATES_DIR } from '../util/templates.js';
 import { GENERATOR_VERSION } from '../version.js';
-import { loadDesign, MANIFEST_FILE, type DesignManifest } from './manifest.js';
-import { planWrapper, wrapperVerilog, type WrapperPlan } from './wrapper.js';
-import { constraintsXdc, planDmas, projectName, vivadoTcl } from './vivado.js';
-import { pynqDriver } from './pynq.js';
-import { checkExport, type CheckResult } from './check.js';
-import { isCoreFolder, loadCoreDesign, writeCoreRuntime, type CoreDesign } from './core.js';
+import { planFabricClock, type FabricClock } from './clock.js';
+import { buildWrapper, planWrapper, wrapperVerilog, type WrapperPlan } from './wrapper.js';
+import { clockFields, constraintsXdc, planDmas, projectName, PS_PRESETS, vivadoTcl, VIVADO_VERSIONS } from './vivado.js';
+import { PYNQ_MIN, pynqDriver } from './pynq.js';
+import { checkExport, type CheckResult, type WrapperPorts } from './check.js';
 
-export * from './manifest.js';
-export { planWrapper, wrapperVerilog, ID_MAGIC, CTRL_ADDR_WIDTH, type WrapperPlan, type RegisterEntry } from './wrapper.js';
-export { vivadoTcl, constraintsXdc, planDmas, VIVADO_COMMANDS } from './vivado.js';
-export { pynqDriver } from './pynq.js';
-export { checkExport, runTclStubbed, checkTclNames, type CheckResult } from './check.js';
-export { isCoreFolder, loadCoreDesign, writeCoreRuntime, CORE_PROGRAM_JSON, CORE_PROGRAM_NPZ, CORE_MODEL_FILE, type CoreDesign } from './core.js';
-export { npzBytes, npyBytes, crc32, type NpyArray } from './npz.js';
-export { parseVerilogModules, type VerilogModule, type VerilogPort } from './verilog-ports.js';
+export { planWrapper, buildWrapper, wrapperVerilog, ID_MAGIC, CTRL_ADDR_WIDTH, type WrapperPlan, type RegisterEntry } from './wrapper.js';
+export { vivadoTcl, constraintsXdc, planDmas, VIVADO_COMMANDS, VIVADO_VERSIONS, PS_PRESETS } from './vivado.js';
+export { pynqDriver, PYNQ_MIN } from './pynq.js';
+export { checkExport, runTclStubbed, checkTclNames, type CheckResult, type WrapperPorts } from './check.js';
+export { planFabricClock, nearestClock, achievableClocks, IO_PLL_MHZ, MIN_CLOCK_MHZ, MAX_CLOCK_MHZ, type FabricClock } from './clock.js';
 
 /** Boards export supports (Zynq-7000 with a PS7). */
 export const EXPORT_BOARDS = ['pynq-z2', 'zc706'];
+/** The AXI DMA's largest transfer: a 26-bit length register (PG022). */
+export const DMA_MAX_BYTES = 2 ** 26 - 1;
 
 export interface ExportOptions {
   designDir: string;
   board: string;
   out: string;
-  top?: string;
+  /** requested fabric clock (MHz); default: the manifest's clock, else the board's default */
   clockMHz?: number;
-  /** msq build --core folders: the model the folder was built from (default: model.q.json in the folder) */
-  model?: string;
   /** run the self-checks (Tcl with stubs, lint, driver compile); default true */
   check?: boolean;
 }
 
 export interface ExportResult {
   manifest: DesignManifest;
-  derived: boolean;
   board: Board;
   plan: WrapperPlan;
+  clock: FabricClock;
   files: string[];
   checks: CheckResult[];
-  /** msq build --core folders: the recompiled program and its runtime data */
-  core?: CoreDesign;
 }
 
-/** Bytes of the largest single DMA transfer the design needs (sizes the DMA length register). */
-function maxTransferBytes(plan: WrapperPlan): number {
-  let most = 1 << 20;
+interface Transfer { bus: string; stream: string; bytes: number; largest: string }
+
+/** Bytes of every stream's largest transfer; a transfer over the DMA's limit is refused naming it. */
+function transfers(plan: WrapperPlan): Transfer[] {
+  const out: Transfer[] = [];
   for (const s of plan.streams) {
-    const beats = s.stream.maxBeats ?? s.stream.beats;
-    if (beats !== undefined) most = Math.max(most, beats * (s.busWidth / 8));
+    const beats = s.stream.beats ?? s.stream.maxBeats;
+    if (beats === undefined) continue;
+    const t = { bus: s.bus, stream: s.stream.name, bytes: beats * (s.busWidth / 8), largest: s.stream.largest ?? 'one transfer' };
+    if (t.bytes > DMA_MAX_BYTES) {
+      fail(`stream ${t.stream}`, `${t.largest} is ${t.bytes.toLocaleString('en-US')} bytes (${beats} beats of ${s.busWidth / 8}), over the AXI DMA's limit of 2^26 − 1 = ${DMA_MAX_BYTES.toLocaleString('en-US')} bytes per transfer: make it smaller (a smaller frame, or a compiler option that splits the job)`);
+    }
+    out.push(t);
   }
-  return most;
+  return out;
 }
 
-function readme(m: DesignManifest, board: Board, plan: WrapperPlan, derived: boolean, checks: CheckResult[]): string {
-  const name = projectName(m);
-  const dmas = planDmas(plan);
-  const L: string[] = [];
-  L.push(`# ${m.top} on ${board.board} — Vivado project and PYNQ driver`);
-  L.push('');
-  L.push(`Generated by accelforge ${GENERATOR_VERSION} with \`accelforge export\`. Part ${board.part}, fabric clock ${m.clock.mhz} MHz.`);
-  L.push('');
-  L.push('> **Unverified step: Vivado has not been run on this folder, and the overlay has not run on a board.**');
-  L.push('> Checks run by `accelforge export` when it wrote this folder (without Vivado):');
-  if (checks.length === 0) L.push('> - none (`--no-check`)');
-  for (const c of checks) L.push(`> - ${c.name}: **${c.status}** — ${c.detail}`);
-  L.push('> accelforge\'s test suite also simulates generated wrappers with their cores in Icarus (docs/export.md).');
-  if (derived) {
-    L.push('>');
-    L.push('> The design folder had no `design.json`: the interfaces were derived from the top-level Verilog port list.');
+/** Block-design names of the wrapper, from the built module (ports not in a bus interface, and the interfaces). */
+function wrapperPorts(m: DesignManifest, plan: WrapperPlan): WrapperPorts {
+  const w = buildWrapper(m, plan);
+  const interfaces = new Set([...w.streams.map((s) => s.name), 's_axi_ctrl']);
+  const inBus = (n: string) => [...interfaces].some((i) => n.startsWith(`${i}_`));
+  const pins = new Set(['clk', 'rst', ...w.signals.filter((s) => (s.kind === 'input' || s.kind === 'output') && !inBus(s.name)).map((s) => s.name)]);
+  return { module: plan.module, pins, interfaces };
+}
+
+function readme(m: DesignManifest, board: Board, plan: WrapperPlan, clock: FabricClock, checks: CheckResult[], xfers: Transfer[], runtimeFiles: string[]): string {
+  const preset = PS_PRESETS[board.board];
+  const dmaLines: string[] = [];
+  for (const d of planDmas(plan)) {
+    if (d.mm2s) dmaLines.push(`DDR ─ HP0 ─ mem_ic ─ ${d.name} MM2S ─> acc/${d.mm2s.bus} (${d.mm2s.width}-bit)`);
+    if (d.s2mm) dmaLines.push(`DDR ─ HP0 ─ mem_ic ─ ${d.name} S2MM <─ acc/${d.s2mm.bus} (${d.s2mm.width}-bit)`);
   }
-  L.push('');
-  L.push('## 1. Build the bitstream (Vivado 2020.2 or newer)');
-  L.push('');
-  L.push('```sh');
-  L.push('vivado -mode batch -source build.tcl');
-  L.push('```');
-  L.push('');
-  L.push(`This creates \`vivado/${name}.xpr\`, runs synthesis, implementation and write_bitstream, and writes`);
-  L.push(`\`overlay/${name}.bit\`, \`overlay/${name}.hwh\`, \`reports/utilization.rpt\` and \`reports/timing.rpt\`.`);
-  L.push('Check `reports/timing.rpt` (WNS ≥ 0) before trusting the clock: accelforge\'s fmax figures are yosys estimates.');
-  L.push('');
-  L.push('## 2. Run it on the board');
-  L.push('');
-  L.push('Copy this whole folder to the board (e.g. `scp -r . xilinx@pynq:/home/xilinx/' + name + '`), then in Python there:');
-  L.push('');
-  L.push('```python');
-  L.push('from driver import Accelerator');
-  L.push('acc = Accelerator()   # loads the overlay and checks the ID/HASH registers');
-  if (m.kind === 'ccl') {
-    L.push('import numpy as np');
-    L.push('objects = acc.label(np.zeros((HEIGHT, WIDTH), dtype=np.uint8))   # list of dicts: area, bbox, sums, first');
-  } else if (m.kind === 'msq-core') {
-    L.push('y, tensors = acc.run_model(x)  # x: the quantized model input; every job of program.json, one DMA round each');
-  }
-  L.push('```');
-  L.push('');
-  L.push('## Block design');
-  L.push('');
-  L.push('```');
-  L.push('PS7 M_AXI_GP0 ─ ctrl_ic ─┬─ dma*/S_AXI_LITE');
-  L.push('                        ├─ acc/s_axi_ctrl (registers below)');
-  L.push('                        └─ intc/s_axi ── irq ─> PS7 IRQ_F2P (DMA interrupts via xlconcat)');
-  for (const d of dmas) {
-    if (d.mm2s) L.push(`DDR ─ HP0 ─ mem_ic ─ ${d.name} MM2S ─> acc/${d.mm2s.bus} (${d.mm2s.width}-bit)`);
-    if (d.s2mm) L.push(`DDR ─ HP0 ─ mem_ic ─ ${d.name} S2MM <─ acc/${d.s2mm.bus} (${d.s2mm.width}-bit)`);
-  }
-  L.push('```');
-  L.push('');
-  L.push('## Streams');
-  L.push('');
-  L.push('| Interface | Core port | Core bits | DMA bits | Notes |');
-  L.push('|---|---|---:|---:|---|');
-  for (const s of plan.streams) {
+  const streams = plan.streams.map((s) => {
+    const st = s.stream;
     const notes: string[] = [];
-    if (s.stream.beats) notes.push(`${s.stream.beats} beats per transfer`);
-    if (s.stream.lastEvery) notes.push(`core tlast every ${s.stream.lastEvery} beats (generated)`);
-    if (s.stream.user) notes.push('tuser = start of frame (generated)');
-    if (s.stream.lanes) notes.push(`${s.stream.lanes.count} × ${s.stream.lanes.bits}-bit lanes`);
-    if (s.stream.records) notes.push(`records: ${s.stream.records.map((r) => r.name).join(', ')}`);
-    L.push(`| ${s.bus} | ${s.stream.prefix}_* | ${s.stream.dataWidth} | ${s.busWidth} | ${notes.join('; ')} |`);
-  }
-  L.push('');
-  L.push('## Registers (acc/s_axi_ctrl)');
-  L.push('');
-  L.push('| Offset | Name | Access | Bits | Meaning |');
-  L.push('|---:|---|---|---:|---|');
-  for (const r of plan.registers) L.push(`| 0x${r.offset.toString(16).padStart(2, '0')} | ${r.name} | ${r.access} | ${r.width} | ${r.description} |`);
-  L.push('');
-  L.push('## Files');
-  L.push('');
-  L.push('- `build.tcl` — Vivado project, block design, runs, reports, overlay copy');
-  L.push('- `constraints.xdc` — the fabric clock');
-  L.push(`- \`rtl/\` — the generated core (${m.files.join(', ')}) and the wrapper \`${plan.file}\``);
-  L.push('- `driver.py` — PYNQ driver (pack/unpack helpers work without a board)');
-  L.push('- `design.json` — the design manifest used');
-  L.push('- `export.json` — register map, streams and DMAs as data');
-  if (m.kind === 'msq-core') {
-    L.push('- `program.json` — the compiled model: jobs (stream beat counts, tensors read and written), host tensors');
-    L.push('- `program.npz` — every job\'s s_wgt beats and the gather / scatter index tables (`np.load`; format in accelforge docs/export.md)');
-  }
-  L.push('');
-  return L.join('\n');
+    if (st.role) notes.push(st.role);
+    if (st.beats) notes.push(`${st.beats} beats per transfer`);
+    if (st.lastEvery) notes.push(`core tlast every ${st.lastEvery} beats (generated)`);
+    if (st.user) notes.push('tuser = start of frame (generated)');
+    if (st.lanes) notes.push(`${st.lanes.count} × ${st.lanes.bits}-bit lanes`);
+    if (st.records) notes.push(`records: ${st.records.map((r) => r.name).join(', ')}`);
+    const x = xfers.find((t) => t.bus === s.bus);
+    return { bus: s.bus, name: st.name, dataWidth: st.dataWidth, busWidth: s.busWidth, bytes: x ? `${x.bytes.toLocaleString('en-US')} B (${x.largest})` : '—', notes: notes.join('; ') };
+  });
+  return renderTemplate('export/README.md.hbs', {
+    top: m.top, board: board.board, part: board.part, generator: `accelforge ${GENERATOR_VERSION}`, description: m.description ?? null,
+    ...clockFields(clock), vivadoVersions: VIVADO_VERSIONS, project: projectName(m), pynqMin: PYNQ_MIN.join('.'),
+    checks, usage: m.runtime?.usage ?? [], dmaLines, streams,
+    registers: plan.registers.map((r) => ({ ...r, offset: `0x${r.offset.toString(16).padStart(2, '0')}` })),
+    params: m.params ? Object.entries(m.params) : null,
+    psSettings: preset ? preset.ps.map(([k, v]) => `${k} = ${v}`).join(', ') : null,
+    coreFiles: m.files.join(', '), wrapperFile: plan.file, runtimeFiles,
+  });
 }
 
 /** Export a design folder to a Vivado/PYNQ folder (atomically). */
 export async function exportDesign(opts: ExportOptions): Promise<ExportResult> {
   const board = loadBoard(opts.board);
   if (!EXPORT_BOARDS.includes(board.board)) fail('--board', `'${opts.board}' is not a Zynq board export supports: use ${EXPORT_BOARDS.join(' or ')}`);
-  let core: CoreDesign | undefined;
-  let loaded: { manifest: DesignManifest; derived: boolean };
-  if (existsSync(opts.designDir) && isCoreFolder(opts.designDir)) {
-    if (opts.top) fail('--top', `is not used for an msq build --core folder (the core's top is in its report.json): drop it`);
-    core = loadCoreDesign(opts.designDir, { ...(opts.model ? { model: opts.model } : {}), ...(opts.clockMHz !== undefined ? { clockMHz: opts.clockMHz } : {}) });
-    loaded = { manifest: core.manifest, derived: false };
-  } else {
-    if (opts.model) fail('--model', 'is only for msq build --core folders');
-    loaded = loadDesign(opts.designDir, { ...(opts.top ? { top: opts.top } : {}), ...(opts.clockMHz !== undefined ? { clockMHz: opts.clockMHz } : {}) });
-  }
-  const { manifest, derived } = loaded;
-  for (const f of manifest.files) {
-    if (!existsSync(join(opts.designDir, f))) fail(`${join(opts.designDir, MANIFEST_FILE)}: files`, `'${f}' is listed but missing from the folder: regenerate the design`);
-  }
+  const design = designFromFolder(opts.designDir);
+  const clock = planFabricClock(opts.clockMHz ?? design.manifest.clock.mhz ?? board.defaultClockMHz, opts.clockMHz !== undefined ? '--clock' : 'design.json: clock.mhz');
+  const manifest: DesignManifest = { ...design.manifest, clock: { ...design.manifest.clock, mhz: clock.mhz } };
   const plan = planWrapper(manifest);
+  const xfers = transfers(plan);
+  const rt = manifest.runtime;
   const files: string[] = [];
   let checks: CheckResult[] = [];
   await writeDirAtomic(opts.out, async (dir) => {
@@ -184,13 +128,22 @@ export async function exportDesign(opts: ExportOptions): Promise<ExportResult> {
       files.push(`rtl/${f}`);
     }
     await put(`rtl/${plan.file}`, wrapperVerilog(manifest, plan));
-    await put('build.tcl', vivadoTcl(manifest, board, plan, maxTransferBytes(plan)));
-    await put('constraints.xdc', constraintsXdc(manifest, board));
-    await put('driver.py', pynqDriver(manifest, plan));
+    await put('build.tcl', vivadoTcl(manifest, board, plan, clock, Math.max(1 << 20, ...xfers.map((t) => t.bytes))));
+    await put('constraints.xdc', constraintsXdc(manifest, board, clock));
+    await put('driver.py', pynqDriver(manifest, plan, clock));
     await put('design.json', JSON.stringify(manifest, null, 2) + '\n');
-    if (core) files.push(...(await writeCoreRuntime(dir, core, plan)));
+    const runtimeFiles: string[] = [];
+    for (const f of rt?.files ?? []) {
+      await copyFile(join(opts.designDir, f), join(dir, f));
+      runtimeFiles.push(f);
+    }
+    for (const x of rt?.extras ?? []) {
+      await copyFile(join(TEMPLATES_DIR, x), join(dir, basename(x)));
+      runtimeFiles.push(basename(x));
+    }
+    files.push(...runtimeFiles);
     if (opts.check !== false) {
-      checks = await checkExport(dir, plan.module, plan.file);
+      checks = await checkExport(dir, wrapperPorts(manifest, plan), (1000 / clock.mhz).toFixed(3));
       const bad = checks.find((c) => c.status === 'failed');
       if (bad) {
         const detail = bad.detail.split(dir).join(opts.out);
@@ -199,15 +152,16 @@ export async function exportDesign(opts: ExportOptions): Promise<ExportResult> {
     }
     await put('export.json', JSON.stringify({
       generator: `accelforge ${GENERATOR_VERSION}`,
-      board: board.board, part: board.part, clockMHz: manifest.clock.mhz, derivedManifest: derived,
+      board: board.board, part: board.part,
+      clock: { mhz: clock.mhz, hz: clock.hz, divisors: clock.divisors, ioPllMHz: 1000, ...(clock.requestedMHz !== undefined ? { requestedMHz: clock.requestedMHz } : {}) },
       wrapper: plan.module, project: projectName(manifest),
       registers: plan.registers,
-      streams: plan.streams.map((s) => ({ bus: s.bus, corePrefix: s.stream.prefix, direction: s.stream.direction, dataWidth: s.stream.dataWidth, busWidth: s.busWidth })),
+      streams: plan.streams.map((s) => ({ bus: s.bus, coreStream: s.stream.name, direction: s.stream.direction, dataWidth: s.stream.dataWidth, busWidth: s.busWidth, largestTransferBytes: xfers.find((t) => t.bus === s.bus)?.bytes ?? null })),
       dmas: planDmas(plan),
       checks,
       verified: 'NOT run in Vivado or on a board; see checks',
     }, null, 2) + '\n');
-    await put('README.md', readme(manifest, board, plan, derived, checks));
+    await put('README.md', readme(manifest, board, plan, clock, checks, xfers, runtimeFiles));
   });
-  return { manifest, derived, board, plan, files, checks, ...(core ? { core } : {}) };
+  return { manifest, board, plan, clock, files, checks };
 }

@@ -1,15 +1,18 @@
 /**
- * Vivado project script (build.tcl) and constraints (constraints.xdc) for an exported design.
- * The block design: Zynq PS7 (FCLK0 = the design clock), proc_sys_reset, the wrapper `<top>_zynq` as a module
- * reference, one AXI DMA (simple mode, no scatter-gather) per pair of input/output streams, an AXI SmartConnect for
- * the control path (GP0 → DMA registers, s_axi_ctrl, interrupt controller) and one for the data path (DMA masters →
- * HP0), and an AXI interrupt controller collecting the DMA interrupts into IRQ_F2P (the PYNQ convention).
- * Then synthesis, implementation, bitstream, utilization and timing reports, and the .bit/.hwh pair PYNQ loads.
- * NOT RUN HERE: Vivado is not installed on the build machines; tests check the Tcl parses and names real ports.
+ * Vivado project script (build.tcl) and constraints (constraints.xdc) of an exported design, filled into
+ * templates/export/build.tcl.hbs and constraints.xdc.hbs. The block design: Zynq PS7 (FCLK0 = the achieved design
+ * clock, src/export/clock.ts), proc_sys_reset, the wrapper `<top>_zynq` as a module reference, one AXI DMA (simple
+ * mode) per pair of input/output streams, an AXI SmartConnect for the control path (GP0 → DMA registers,
+ * s_axi_ctrl, interrupt controller) and one for the data path (DMA masters → HP0), and an AXI interrupt controller
+ * collecting the DMA interrupts into IRQ_F2P (the PYNQ convention); then synthesis, implementation, bitstream,
+ * reports, a check of clk_fpga_0's period, and the .bit/.hwh pair PYNQ loads.
+ * NOT RUN HERE: Vivado is not installed on the build machines; the self-check runs the Tcl with stubbed commands.
  */
 import type { Board } from '../board/index.js';
+import { renderTemplate } from '../util/templates.js';
 import { GENERATOR_VERSION } from '../version.js';
-import type { DesignManifest } from './manifest.js';
+import type { DesignManifest } from '../design/manifest.js';
+import { IO_PLL_MHZ, type FabricClock } from './clock.js';
 import type { WrapperPlan } from './wrapper.js';
 
 /** Vivado Tcl commands build.tcl uses (tests stub exactly these; anything else is a mistake). */
@@ -18,8 +21,11 @@ export const VIVADO_COMMANDS = [
   'create_bd_design', 'create_bd_cell', 'get_bd_cells', 'get_bd_pins', 'get_bd_intf_pins', 'connect_bd_net', 'connect_bd_intf_net',
   'apply_bd_automation', 'assign_bd_address', 'validate_bd_design', 'save_bd_design', 'make_wrapper', 'get_files',
   'generate_target', 'launch_runs', 'wait_on_run', 'get_runs', 'open_run', 'report_utilization', 'report_timing_summary',
-  'get_property', 'get_bd_addr_segs', 'set_msg_config', 'current_fileset',
+  'get_property', 'get_bd_addr_segs', 'set_msg_config', 'current_fileset', 'version', 'get_clocks',
 ] as const;
+
+/** The Vivado versions build.tcl is written for (IP versions as of these releases). */
+export const VIVADO_VERSIONS = '2020.2 to 2023.2';
 
 export interface DmaPlan {
   name: string;
@@ -31,9 +37,8 @@ export interface DmaPlan {
 export function planDmas(plan: WrapperPlan): DmaPlan[] {
   const ins = plan.streams.filter((s) => s.stream.direction === 'in');
   const outs = plan.streams.filter((s) => s.stream.direction === 'out');
-  const n = Math.max(ins.length, outs.length);
   const dmas: DmaPlan[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < Math.max(ins.length, outs.length); i++) {
     const d: DmaPlan = { name: `dma${i}` };
     if (ins[i]) d.mm2s = { bus: ins[i]!.bus, width: ins[i]!.busWidth };
     if (outs[i]) d.s2mm = { bus: outs[i]!.bus, width: outs[i]!.busWidth };
@@ -42,13 +47,35 @@ export function planDmas(plan: WrapperPlan): DmaPlan[] {
   return dmas;
 }
 
-/** Board presets: Vivado board part (when its board files are installed) and the PS DDR part otherwise. */
-const PS_PRESETS: Record<string, { boardPart: string; ddrPart: string; note: string }> = {
-  'pynq-z2': { boardPart: 'tul.com.tw:pynq-z2:part0:1.0', ddrPart: 'MT41K256M16 RE-125', note: 'board files from TUL (install them for the full PS preset)' },
-  zc706: { boardPart: 'xilinx.com:zc706:part0:1.4', ddrPart: 'MT41J256M8 HX-15E', note: 'board files ship with Vivado' },
+const brace = (v: string | number) => `{${v}}`;
+
+/**
+ * Board presets: the Vivado board part (used when its board files are installed) and the PS7 settings written when
+ * they are not, so the hardware description (and a first-stage bootloader built from it) matches the board.
+ */
+export const PS_PRESETS: Record<string, { boardPart: string; note: string; ps: Array<[string, string]> }> = {
+  'pynq-z2': {
+    boardPart: 'tul.com.tw:pynq-z2:part0:1.0',
+    note: 'from TUL; install them for the full PS preset',
+    ps: [
+      ['PCW_CRYSTAL_PERIPHERAL_FREQMHZ', '50.000000'], ['PCW_APU_PERIPHERAL_FREQMHZ', '650'],
+      ['PCW_UIPARAM_DDR_PARTNO', 'MT41K256M16 RE-125'], ['PCW_UIPARAM_DDR_BUS_WIDTH', '16 Bit'], ['PCW_UIPARAM_DDR_FREQ_MHZ', '525'],
+      ['PCW_UART0_PERIPHERAL_ENABLE', '1'], ['PCW_UART0_UART0_IO', 'MIO 14 .. 15'],
+      ['PCW_SD0_PERIPHERAL_ENABLE', '1'], ['PCW_SD0_SD0_IO', 'MIO 40 .. 45'],
+    ],
+  },
+  zc706: {
+    boardPart: 'xilinx.com:zc706:part0:1.4',
+    note: 'they ship with Vivado',
+    ps: [
+      ['PCW_CRYSTAL_PERIPHERAL_FREQMHZ', '33.333333'],
+      ['PCW_UIPARAM_DDR_PARTNO', 'MT41J256M8 HX-15E'], ['PCW_UIPARAM_DDR_BUS_WIDTH', '32 Bit'], ['PCW_UIPARAM_DDR_FREQ_MHZ', '533.333333'],
+      ['PCW_UART1_PERIPHERAL_ENABLE', '1'], ['PCW_UART1_UART1_IO', 'MIO 48 .. 49'],
+    ],
+  },
 };
 
-/** Largest DMA transfer: the length register width covers `bytes` (Vivado allows 8..26 bits). */
+/** Length register width covering `bytes` (the AXI DMA allows 8..26 bits). */
 function lengthWidth(bytes: number): number {
   let w = 14;
   while (2 ** w - 1 < bytes && w < 26) w++;
@@ -59,172 +86,59 @@ export function projectName(m: DesignManifest): string {
   return `accelforge_${m.top}`;
 }
 
-const tclList = (items: string[]) => items.join(' ');
+/** Template fields shared by the Tcl, the XDC, the driver and the README: the clock as the PS7 makes it. */
+export function clockFields(clock: FabricClock): Record<string, unknown> {
+  return {
+    clockMHz: clock.mhz, periodNs: (1000 / clock.mhz).toFixed(3), ioPllMHz: IO_PLL_MHZ,
+    divisors: `${clock.divisors[0]} / ${clock.divisors[1]}`, requestedMHz: clock.requestedMHz ?? null,
+  };
+}
 
 /** build.tcl text. `maxTransferBytes` sizes the DMA length register. */
-export function vivadoTcl(m: DesignManifest, board: Board, plan: WrapperPlan, maxTransferBytes: number): string {
+export function vivadoTcl(m: DesignManifest, board: Board, plan: WrapperPlan, clock: FabricClock, maxTransferBytes: number): string {
   const dmas = planDmas(plan);
   const preset = PS_PRESETS[board.board];
-  const mhz = m.clock.mhz;
   const lw = lengthWidth(maxTransferBytes);
-  const L: string[] = [];
-  const files = [...m.files.map((f) => `rtl/${f}`), `rtl/${plan.file}`];
-  L.push(`# Vivado project for ${m.top} on ${board.board} (${board.part}), generated by accelforge ${GENERATOR_VERSION}.`);
-  L.push('# Run from this folder:   vivado -mode batch -source build.tcl');
-  L.push('# Produces overlay/<name>.bit + overlay/<name>.hwh for PYNQ, and reports/ (utilization, timing).');
-  L.push('# UNVERIFIED: this script was generated and checked for Tcl syntax and port names, not run in Vivado.');
-  L.push('');
-  L.push('set here [file dirname [file normalize [info script]]]');
-  L.push(`set proj_name ${projectName(m)}`);
-  L.push(`set part ${board.part}`);
-  L.push(`set clock_mhz ${mhz}`);
-  L.push('set jobs 4');
-  L.push('');
-  L.push('create_project $proj_name [file join $here vivado] -part $part -force');
-  if (preset) {
-    L.push(`# ${preset.note}`);
-    L.push(`set board_part {${preset.boardPart}}`);
-    L.push('set have_board [expr {[llength [get_board_parts -quiet $board_part]] > 0}]');
-    L.push('if {$have_board} { set_property board_part $board_part [current_project] }');
-  } else {
-    L.push('set have_board 0');
-  }
-  L.push('set_property target_language Verilog [current_project]');
-  L.push(`add_files -norecurse [list ${tclList(files.map((f) => `[file join $here ${f}]`))}]`);
-  L.push('add_files -fileset constrs_1 -norecurse [file join $here constraints.xdc]');
-  L.push('update_compile_order -fileset sources_1');
-  L.push('');
-  L.push('# ---- block design ----');
-  L.push('create_bd_design system');
-  L.push('set ps [create_bd_cell -type ip -vlnv xilinx.com:ip:processing_system7:5.5 ps7]');
-  L.push('if {$have_board} {');
-  L.push('  apply_bd_automation -rule xilinx.com:bd_rule:processing_system7 -config {make_external "FIXED_IO, DDR" apply_board_preset "1" Master "Disable" Slave "Disable"} $ps');
-  L.push('} else {');
-  L.push('  apply_bd_automation -rule xilinx.com:bd_rule:processing_system7 -config {make_external "FIXED_IO, DDR" apply_board_preset "0" Master "Disable" Slave "Disable"} $ps');
-  if (preset) L.push(`  set_property CONFIG.PCW_UIPARAM_DDR_PARTNO {${preset.ddrPart}} $ps`);
-  L.push('}');
-  L.push('set_property -dict [list \\');
-  L.push('  CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ $clock_mhz \\');
-  L.push('  CONFIG.PCW_USE_M_AXI_GP0 {1} \\');
-  L.push('  CONFIG.PCW_USE_S_AXI_HP0 {1} \\');
-  L.push('  CONFIG.PCW_USE_FABRIC_INTERRUPT {1} \\');
-  L.push('  CONFIG.PCW_IRQ_F2P_INTR {1} \\');
-  L.push('] $ps');
-  L.push('');
-  L.push('set rst [create_bd_cell -type ip -vlnv xilinx.com:ip:proc_sys_reset:5.0 rst0]');
-  L.push(`set acc [create_bd_cell -type module -reference ${plan.module} acc]`);
-  L.push('set ctrl_ic [create_bd_cell -type ip -vlnv xilinx.com:ip:smartconnect:1.0 ctrl_ic]');
-  L.push(`set_property -dict [list CONFIG.NUM_SI {1} CONFIG.NUM_MI {${dmas.length + 2}}] $ctrl_ic`);
-  const memMasters = dmas.reduce((n, d) => n + (d.mm2s ? 1 : 0) + (d.s2mm ? 1 : 0), 0);
-  L.push('set mem_ic [create_bd_cell -type ip -vlnv xilinx.com:ip:smartconnect:1.0 mem_ic]');
-  L.push(`set_property -dict [list CONFIG.NUM_SI {${memMasters}} CONFIG.NUM_MI {1}] $mem_ic`);
-  L.push('set intc [create_bd_cell -type ip -vlnv xilinx.com:ip:axi_intc:4.1 intc]');
-  L.push('set_property -dict [list CONFIG.C_IRQ_CONNECTION {1}] $intc');
-  L.push('set irqs [create_bd_cell -type ip -vlnv xilinx.com:ip:xlconcat:2.1 irqs]');
-  L.push(`set_property -dict [list CONFIG.NUM_PORTS {${Math.max(1, memMasters)}}] $irqs`);
-  L.push('');
-  for (const d of dmas) {
-    L.push(`set ${d.name} [create_bd_cell -type ip -vlnv xilinx.com:ip:axi_dma:7.1 ${d.name}]`);
-    const props = [
-      'CONFIG.c_include_sg {0}', 'CONFIG.c_sg_include_stscntrl_strm {0}', `CONFIG.c_sg_length_width {${lw}}`,
-      `CONFIG.c_include_mm2s {${d.mm2s ? 1 : 0}}`, `CONFIG.c_include_s2mm {${d.s2mm ? 1 : 0}}`,
-    ];
-    // The DMA's memory-map side must be at least as wide as its stream (AXI DataMover rule, PG022): 32..1024 bits.
-    if (d.mm2s) props.push(`CONFIG.c_m_axi_mm2s_data_width {${Math.max(32, d.mm2s.width)}}`, `CONFIG.c_m_axis_mm2s_tdata_width {${d.mm2s.width}}`, 'CONFIG.c_mm2s_burst_size {16}');
-    if (d.s2mm) props.push(`CONFIG.c_m_axi_s2mm_data_width {${Math.max(32, d.s2mm.width)}}`, `CONFIG.c_s_axis_s2mm_tdata_width {${d.s2mm.width}}`, 'CONFIG.c_s2mm_burst_size {16}');
-    L.push(`set_property -dict [list ${props.join(' ')}] $${d.name}`);
-  }
-  L.push('');
-  L.push('# clock and reset');
-  L.push('connect_bd_net [get_bd_pins ps7/FCLK_CLK0] [get_bd_pins ps7/M_AXI_GP0_ACLK] [get_bd_pins ps7/S_AXI_HP0_ACLK] \\');
-  const clkPins = ['rst0/slowest_sync_clk', 'acc/aclk', 'ctrl_ic/aclk', 'mem_ic/aclk', 'intc/s_axi_aclk'];
-  for (const d of dmas) {
-    clkPins.push(`${d.name}/s_axi_lite_aclk`);
-    if (d.mm2s) clkPins.push(`${d.name}/m_axi_mm2s_aclk`);
-    if (d.s2mm) clkPins.push(`${d.name}/m_axi_s2mm_aclk`);
-  }
-  L.push(`  ${clkPins.map((p) => `[get_bd_pins ${p}]`).join(' ')}`);
-  L.push('connect_bd_net [get_bd_pins ps7/FCLK_RESET0_N] [get_bd_pins rst0/ext_reset_in]');
-  const rstPins = ['acc/aresetn', 'ctrl_ic/aresetn', 'mem_ic/aresetn', 'intc/s_axi_aresetn', ...dmas.map((d) => `${d.name}/axi_resetn`)];
-  L.push(`connect_bd_net [get_bd_pins rst0/peripheral_aresetn] ${rstPins.map((p) => `[get_bd_pins ${p}]`).join(' ')}`);
-  L.push('');
-  L.push('# control path: GP0 -> DMA registers, accelerator registers, interrupt controller');
-  L.push('connect_bd_intf_net [get_bd_intf_pins ps7/M_AXI_GP0] [get_bd_intf_pins ctrl_ic/S00_AXI]');
+  const clkPins = ['rst0/slowest_sync_clk', 'acc/clk', 'ctrl_ic/aclk', 'mem_ic/aclk', 'intc/s_axi_aclk'];
+  const dataLinks: Array<[string, string]> = [];
+  const irqPins: string[] = [];
   const mi = (i: number) => `M${String(i).padStart(2, '0')}_AXI`;
   const si = (i: number) => `S${String(i).padStart(2, '0')}_AXI`;
-  dmas.forEach((d, i) => L.push(`connect_bd_intf_net [get_bd_intf_pins ctrl_ic/${mi(i)}] [get_bd_intf_pins ${d.name}/S_AXI_LITE]`));
-  L.push(`connect_bd_intf_net [get_bd_intf_pins ctrl_ic/${mi(dmas.length)}] [get_bd_intf_pins acc/s_axi_ctrl]`);
-  L.push(`connect_bd_intf_net [get_bd_intf_pins ctrl_ic/${mi(dmas.length + 1)}] [get_bd_intf_pins intc/s_axi]`);
-  L.push('');
-  L.push('# data path: DMA masters -> HP0 (DDR); streams DMA <-> accelerator');
   let k = 0;
-  const irqPins: string[] = [];
-  for (const d of dmas) {
+  const dmaCells = dmas.map((d) => {
+    clkPins.push(`${d.name}/s_axi_lite_aclk`);
+    const props = ['CONFIG.c_include_sg {0}', 'CONFIG.c_sg_include_stscntrl_strm {0}', `CONFIG.c_sg_length_width {${lw}}`,
+      `CONFIG.c_include_mm2s {${d.mm2s ? 1 : 0}}`, `CONFIG.c_include_s2mm {${d.s2mm ? 1 : 0}}`];
+    // The DMA's memory-map side must be at least as wide as its stream (AXI DataMover rule, PG022): 32..1024 bits.
     if (d.mm2s) {
-      L.push(`connect_bd_intf_net [get_bd_intf_pins ${d.name}/M_AXI_MM2S] [get_bd_intf_pins mem_ic/${si(k++)}]`);
-      L.push(`connect_bd_intf_net [get_bd_intf_pins ${d.name}/M_AXIS_MM2S] [get_bd_intf_pins acc/${d.mm2s.bus}]`);
+      clkPins.push(`${d.name}/m_axi_mm2s_aclk`);
+      props.push(`CONFIG.c_m_axi_mm2s_data_width {${Math.max(32, d.mm2s.width)}}`, `CONFIG.c_m_axis_mm2s_tdata_width {${d.mm2s.width}}`, 'CONFIG.c_mm2s_burst_size {16}');
+      dataLinks.push([`${d.name}/M_AXI_MM2S`, `mem_ic/${si(k++)}`], [`${d.name}/M_AXIS_MM2S`, `acc/${d.mm2s.bus}`]);
       irqPins.push(`${d.name}/mm2s_introut`);
     }
     if (d.s2mm) {
-      L.push(`connect_bd_intf_net [get_bd_intf_pins ${d.name}/M_AXI_S2MM] [get_bd_intf_pins mem_ic/${si(k++)}]`);
-      L.push(`connect_bd_intf_net [get_bd_intf_pins acc/${d.s2mm.bus}] [get_bd_intf_pins ${d.name}/S_AXIS_S2MM]`);
+      clkPins.push(`${d.name}/m_axi_s2mm_aclk`);
+      props.push(`CONFIG.c_m_axi_s2mm_data_width {${Math.max(32, d.s2mm.width)}}`, `CONFIG.c_s_axis_s2mm_tdata_width {${d.s2mm.width}}`, 'CONFIG.c_s2mm_burst_size {16}');
+      dataLinks.push([`${d.name}/M_AXI_S2MM`, `mem_ic/${si(k++)}`], [`acc/${d.s2mm.bus}`, `${d.name}/S_AXIS_S2MM`]);
       irqPins.push(`${d.name}/s2mm_introut`);
     }
-  }
-  L.push('connect_bd_intf_net [get_bd_intf_pins mem_ic/M00_AXI] [get_bd_intf_pins ps7/S_AXI_HP0]');
-  L.push('');
-  L.push('# interrupts: DMA done -> concat -> axi_intc -> IRQ_F2P');
-  irqPins.forEach((p, i) => L.push(`connect_bd_net [get_bd_pins ${p}] [get_bd_pins irqs/In${i}]`));
-  L.push('connect_bd_net [get_bd_pins irqs/dout] [get_bd_pins intc/intr]');
-  L.push('connect_bd_net [get_bd_pins intc/irq] [get_bd_pins ps7/IRQ_F2P]');
-  L.push('');
-  L.push('assign_bd_address');
-  L.push('validate_bd_design');
-  L.push('save_bd_design');
-  L.push('');
-  L.push('# ---- top wrapper, synthesis, implementation, bitstream ----');
-  L.push('set bd_file [get_files system.bd]');
-  L.push('generate_target all $bd_file');
-  L.push('set wrapper [make_wrapper -files $bd_file -top]');
-  L.push('add_files -norecurse $wrapper');
-  L.push('set_property top system_wrapper [current_fileset]');
-  L.push('update_compile_order -fileset sources_1');
-  L.push('launch_runs synth_1 -jobs $jobs');
-  L.push('wait_on_run synth_1');
-  L.push('if {[get_property PROGRESS [get_runs synth_1]] ne "100%"} { error "accelforge: synthesis failed, see vivado/$proj_name.runs/synth_1/runme.log" }');
-  L.push('launch_runs impl_1 -to_step write_bitstream -jobs $jobs');
-  L.push('wait_on_run impl_1');
-  L.push('if {[get_property PROGRESS [get_runs impl_1]] ne "100%"} { error "accelforge: implementation failed, see vivado/$proj_name.runs/impl_1/runme.log" }');
-  L.push('open_run impl_1');
-  L.push('file mkdir [file join $here reports]');
-  L.push('report_utilization -file [file join $here reports utilization.rpt]');
-  L.push('report_timing_summary -max_paths 10 -file [file join $here reports timing.rpt]');
-  L.push('');
-  L.push('# ---- PYNQ overlay: <name>.bit and <name>.hwh side by side ----');
-  L.push('file mkdir [file join $here overlay]');
-  L.push('set run_dir [get_property DIRECTORY [get_runs impl_1]]');
-  L.push('file copy -force [file join $run_dir system_wrapper.bit] [file join $here overlay $proj_name.bit]');
-  L.push('set hwh [lindex [glob -nocomplain [file join $here vivado $proj_name.gen sources_1 bd system hw_handoff system.hwh] [file join $here vivado $proj_name.srcs sources_1 bd system hw_handoff system.hwh]] 0]');
-  L.push('if {$hwh eq ""} { error "accelforge: system.hwh not found under vivado/" }');
-  L.push('file copy -force $hwh [file join $here overlay $proj_name.hwh]');
-  L.push('puts "accelforge: wrote overlay/$proj_name.bit and overlay/$proj_name.hwh"');
-  return L.join('\n') + '\n';
+    return { ...d, props: props.join(' ') };
+  });
+  const ctrlLinks: Array<[string, string]> = dmas.map((d, i) => [mi(i), `${d.name}/S_AXI_LITE`]);
+  ctrlLinks.push([mi(dmas.length), 'acc/s_axi_ctrl'], [mi(dmas.length + 1), 'intc/s_axi']);
+  return renderTemplate('export/build.tcl.hbs', {
+    top: m.top, board: board.board, part: board.part, generator: `accelforge ${GENERATOR_VERSION}`, vivadoVersions: VIVADO_VERSIONS,
+    project: projectName(m), ...clockFields(clock),
+    boardPart: preset ? brace(preset.boardPart) : null, boardNote: preset?.note ?? '',
+    psSettings: (preset?.ps ?? []).map(([key, v]) => [key, brace(v)]),
+    files: [...m.files.map((f) => `rtl/${f}`), `rtl/${plan.file}`],
+    wrapper: plan.module, ctrlMasters: brace(dmas.length + 2), memSlaves: brace(k), irqCount: brace(Math.max(1, irqPins.length)),
+    dmas: dmaCells, clkPins, rstPins: ['ctrl_ic/aresetn', 'mem_ic/aresetn', 'intc/s_axi_aresetn', ...dmas.map((d) => `${d.name}/axi_resetn`)],
+    ctrlLinks, dataLinks, irqPins,
+  });
 }
 
-/**
- * constraints.xdc: the fabric clock. FCLK_CLK0 comes from the PS7, whose IP constraints already create it from
- * PCW_FPGA0_PERIPHERAL_FREQMHZ; this file states the same period on the same primitive pin (PS7_i/FCLKCLK[0]), so
- * the timing reports check the intended rate even if the PS7 setting is edited by hand (Vivado then reports that
- * this definition overrides the IP's).
- */
-export function constraintsXdc(m: DesignManifest, board: Board): string {
-  const period = (1000 / m.clock.mhz).toFixed(3);
-  return [
-    `# Constraints for ${m.top} on ${board.board} (${board.part}), generated by accelforge ${GENERATOR_VERSION}.`,
-    `# Design clock: FCLK_CLK0 of the PS7 at ${m.clock.mhz} MHz (set in build.tcl). The PS7 IP constrains it too; this`,
-    '# line restates the intended period on the same primitive pin so timing is checked at the rate accelforge targets.',
-    '# UNVERIFIED in Vivado (see README.md).',
-    `create_clock -period ${period} -name clk_fpga_0 [get_pins -hierarchical -filter {NAME =~ */ps7/inst/PS7_i/FCLKCLK[0]}]`,
-    '',
-  ].join('\n');
+/** constraints.xdc text: the clock as comments (the PS7 IP constrains clk_fpga_0; build.tcl checks its period). */
+export function constraintsXdc(m: DesignManifest, board: Board, clock: FabricClock): string {
+  return renderTemplate('export/constraints.xdc.hbs', { top: m.top, board: board.board, part: board.part, generator: `accelforge ${GENERATOR_VERSION}`, ...clockFields(clock) });
 }

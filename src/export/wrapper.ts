@@ -1,16 +1,20 @@
 /**
- * The Zynq wrapper `<top>_zynq` (Verilog-2005) that the Vivado block design instantiates as a module reference:
- *  - one clock `aclk` and an active-low `aresetn` (from proc_sys_reset), converted to the core's reset polarity;
- *  - each core stream as an AXI4-Stream interface whose tdata is padded to a width the AXI DMA supports
- *    (8·2^k bits), tkeep all ones on outputs, tlast passed through (or counted when the core has none), and a
- *    generated start-of-frame tuser (1 on the first beat after reset or after a tlast);
- *  - an AXI4-Lite slave `s_axi_ctrl`: ID and hash registers, then one 32-bit register per control port.
- * Interfaces are declared with X_INTERFACE_INFO attributes, so Vivado infers them without IP packaging.
+ * The Zynq wrapper `<top>_zynq` that the Vivado block design instantiates as a module reference, built with the HDL
+ * builder (src/hdl) from the design manifest's streams and registers:
+ *  - the builder's clock `clk` and synchronous active-high reset `rst` (from proc_sys_reset's peripheral_reset),
+ *    passed to the core; the clock's FREQ_HZ is left to IP integrator, which propagates FCLK_CLK0's achieved rate;
+ *  - each core stream as an AXI4-Stream interface (axisSlave / axisMaster) whose tdata is padded to a width the AXI
+ *    DMA supports (8·2^k bits), tkeep all ones on outputs, tlast passed through or counted (`lastEvery`, or `beats`
+ *    on an output without tlast), and a generated start-of-frame tuser;
+ *  - an AXI4-Lite slave `s_axi_ctrl`: ID and HASH registers, then one 32-bit word per register port.
+ * Bus ports carry X_INTERFACE_INFO attributes so Vivado infers the interfaces without IP packaging.
+ * The core itself is known by its manifest only: a port-only stand-in module is instantiated (its file is not kept).
  */
+import { emitVerilog, lit, cat, mux, Module, type Expr, type Signal } from '../hdl/index.js';
+import { axisMaster, axisSlave } from '../hdl/lib/index.js';
 import { fail } from '../util/errors.js';
 import { configHash } from '../util/hash.js';
-import { GENERATOR_VERSION } from '../version.js';
-import type { ControlPort, DesignManifest, StreamPort } from './manifest.js';
+import type { DesignManifest, RegisterPort, StreamPort } from '../design/manifest.js';
 
 /** ID register value: ASCII 'AFRG'. */
 export const ID_MAGIC = 0x41465247;
@@ -40,8 +44,8 @@ export interface WrapperPlan {
   registers: RegisterEntry[];
   /** the 32-bit value of the HASH register */
   hash32: number;
-  /** constant controls (tied inside the wrapper) */
-  constants: ControlPort[];
+  /** constant registers (tied inside the wrapper) */
+  constants: RegisterPort[];
 }
 
 function dmaWidth(w: number): number {
@@ -52,19 +56,22 @@ function dmaWidth(w: number): number {
 }
 
 function stemOf(s: StreamPort): string {
-  const stem = s.prefix.replace(/^(s|m)(_|$)/, '');
+  const stem = s.name.replace(/^(s|m)(_|$)/, '');
   return stem || (s.direction === 'in' ? 'in' : 'out');
 }
 
 /** Interface names, widths and the register map of the wrapper for a manifest. */
 export function planWrapper(m: DesignManifest): WrapperPlan {
+  if (m.clock.port !== 'clk' || m.reset.port !== 'rst' || m.reset.activeLow || !m.reset.synchronous) {
+    fail('design.json: clock / reset', `the export wrapper drives cores with clock 'clk' and synchronous active-high reset 'rst' (the HDL builder's), not '${m.clock.port}' / '${m.reset.port}'`);
+  }
   const used = new Set<string>();
   const streams = m.streams.map((s, i): WrapperStream => {
     const bus = `${s.direction === 'in' ? 's_axis' : 'm_axis'}_${stemOf(s)}`;
-    if (used.has(bus)) fail(`streams[${i}].prefix`, `'${s.prefix}' gives the interface name ${bus} twice: rename a stream`);
+    if (used.has(bus)) fail(`design.json: streams[${i}].name`, `'${s.name}' gives the interface name ${bus} twice: rename a stream`);
     used.add(bus);
     if (s.direction === 'out' && !s.last && s.beats === undefined) {
-      fail(`streams[${i}]`, `output stream '${s.prefix}' has no tlast and no fixed beat count: the DMA needs one of them to end a transfer`);
+      fail(`design.json: streams[${i}]`, `output stream '${s.name}' has no tlast and no fixed beat count: the DMA needs one of them to end a transfer`);
     }
     return { stream: s, bus, busWidth: dmaWidth(s.dataWidth) };
   });
@@ -73,223 +80,177 @@ export function planWrapper(m: DesignManifest): WrapperPlan {
     { name: 'HASH', offset: 0x04, width: 32, access: 'ro', description: 'low 32 bits of the design hash: the driver checks it' },
   ];
   let off = 0x08;
-  for (const c of m.controls.filter((x) => x.source === 'axilite')) {
+  for (const c of m.registers.filter((x) => x.source === 'axilite')) {
     registers.push({ name: c.port, offset: off, width: c.width, access: c.direction === 'in' ? 'rw' : 'ro', description: c.description ?? `core port ${c.port}` });
     off += 4;
   }
-  if (off > 2 ** CTRL_ADDR_WIDTH) fail('controls', `${registers.length} registers do not fit the 4 KB control window`);
-  const hash32 = parseInt(configHash({ top: m.top, files: m.files, streams: m.streams, controls: m.controls, hash: m.configHash ?? null }).slice(0, 8), 16);
-  return { module: `${m.top}_zynq`, file: `${m.top}_zynq.v`, streams, registers, hash32, constants: m.controls.filter((c) => c.source === 'constant') };
+  if (off > 2 ** CTRL_ADDR_WIDTH) fail('design.json: registers', `${registers.length} registers do not fit the 4 KB control window`);
+  const hash32 = parseInt(configHash({ top: m.top, files: m.files, streams: m.streams, registers: m.registers, hash: m.configHash ?? null }).slice(0, 8), 16);
+  return { module: `${m.top}_zynq`, file: `${m.top}_zynq.v`, streams, registers, hash32, constants: m.registers.filter((c) => c.source === 'constant') };
 }
 
-const hex32 = (v: number) => `32'h${(v >>> 0).toString(16).padStart(8, '0')}`;
-const rng = (w: number) => (w === 1 ? '' : `[${w - 1}:0] `);
+const clog = (n: number) => Math.max(1, Math.ceil(Math.log2(n)));
 
-/** The wrapper's Verilog text. */
-export function wrapperVerilog(m: DesignManifest, plan: WrapperPlan = planWrapper(m)): string {
-  const L: string[] = [];
-  const ports: string[] = [];
-  const busifs = plan.streams.map((s) => s.bus).concat(['s_axi_ctrl']).join(':');
-  const unused: string[] = [];
-  const ifInfo = (bus: string, kind: 'axis' | 'aximm', sig: string) => `(* X_INTERFACE_INFO = "xilinx.com:interface:${kind}:1.0 ${bus} ${sig}" *)`;
-
-  ports.push(`  (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 aclk CLK" *)\n  (* X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF ${busifs}, ASSOCIATED_RESET aresetn, FREQ_HZ ${Math.round(m.clock.mhz * 1e6)}" *)\n  input  wire aclk`);
-  ports.push(`  (* X_INTERFACE_INFO = "xilinx.com:signal:reset:1.0 aresetn RST" *)\n  (* X_INTERFACE_PARAMETER = "POLARITY ACTIVE_LOW" *)\n  input  wire aresetn`);
-  for (const ws of plan.streams) {
-    const { bus, busWidth: W, stream: s } = ws;
-    const inp = s.direction === 'in';
-    const d = inp ? 'input ' : 'output';
-    const r = inp ? 'output' : 'input ';
-    ports.push(`  ${ifInfo(bus, 'axis', 'TDATA')}\n  ${d} wire [${W - 1}:0] ${bus}_tdata`);
-    ports.push(`  ${ifInfo(bus, 'axis', 'TVALID')}\n  ${d} wire ${bus}_tvalid`);
-    ports.push(`  ${ifInfo(bus, 'axis', 'TREADY')}\n  ${r} wire ${bus}_tready`);
-    if (!inp) ports.push(`  ${ifInfo(bus, 'axis', 'TKEEP')}\n  output wire [${W / 8 - 1}:0] ${bus}_tkeep`);
-    ports.push(`  ${ifInfo(bus, 'axis', 'TLAST')}\n  ${d} wire ${bus}_tlast`);
+/** A port-only stand-in of the core (ports from the manifest; it uses clk and rst so the builder connects them). */
+function coreStandIn(m: DesignManifest): Module {
+  const c = new Module(m.top, { doc: 'stand-in with the ports of the core (not emitted)' });
+  for (const s of m.streams) {
+    const o = { ...(s.last ? { last: true } : {}), ...(s.user ? { user: s.user.width } : {}) };
+    const b = s.direction === 'in' ? axisSlave(c, s.name, s.dataWidth, o) : axisMaster(c, s.name, s.dataWidth, o);
+    const outs: Signal[] = s.direction === 'in' ? [b.tready] : [b.tdata, b.tvalid, ...(b.tlast ? [b.tlast] : [])];
+    const ins: Signal[] = s.direction === 'in' ? [b.tdata, b.tvalid, ...(b.tlast ? [b.tlast] : []), ...(b.tuser ? [b.tuser] : [])] : [b.tready];
+    for (const x of outs) c.assign(x, lit(0, x.width));
+    for (const x of ins) x.markUnused();
   }
-  const A = CTRL_ADDR_WIDTH;
-  const lite: Array<[string, string, string]> = [
-    ['input ', `[${A - 1}:0] `, 'awaddr'], ['input ', '', 'awvalid'], ['output', '', 'awready'],
-    ['input ', '[31:0] ', 'wdata'], ['input ', '[3:0] ', 'wstrb'], ['input ', '', 'wvalid'], ['output', '', 'wready'],
-    ['output', '[1:0] ', 'bresp'], ['output', '', 'bvalid'], ['input ', '', 'bready'],
-    ['input ', `[${A - 1}:0] `, 'araddr'], ['input ', '', 'arvalid'], ['output', '', 'arready'],
-    ['output', '[31:0] ', 'rdata'], ['output', '[1:0] ', 'rresp'], ['output', '', 'rvalid'], ['input ', '', 'rready'],
-  ];
-  for (const [d, w, n] of lite) ports.push(`  ${ifInfo('s_axi_ctrl', 'aximm', n.toUpperCase())}\n  ${d} wire ${w}s_axi_ctrl_${n}`);
+  for (const r of m.registers) {
+    if (r.direction === 'in') c.input(r.port, r.width).markUnused();
+    else c.assign(c.output(r.port, r.width), lit(0, r.width));
+  }
+  const q = c.reg('standin_q', 1, { reset: 0 });
+  c.sync((p) => p.set(q, q.not()));
+  return c;
+}
 
-  L.push(`// ${plan.module}: AXI wrapper of ${m.top} for the Vivado block design (module reference).`);
-  L.push(`// Generated by accelforge ${GENERATOR_VERSION} (src/export). Do not edit; regenerate with 'accelforge export'.`);
-  L.push(`// Design hash (HASH register): 0x${plan.hash32.toString(16).padStart(8, '0')}`);
-  L.push('// Registers on s_axi_ctrl (32-bit words; writes take effect whole-word, wstrb is not used):');
-  for (const r of plan.registers) L.push(`//   0x${r.offset.toString(16).padStart(2, '0')} ${r.name.padEnd(12)} ${r.access} ${String(r.width).padStart(2)} bit  ${r.description}`);
-  L.push('`default_nettype none');
-  L.push('');
-  L.push(`module ${plan.module} (`);
-  L.push(ports.join(',\n'));
-  L.push(');');
-  L.push('');
-  const coreRst = m.reset.activeLow ? 'aresetn' : '~aresetn';
-  L.push(`wire core_rst = ${coreRst};`);
-  const conns: string[] = [`    .${m.clock.port}(aclk)`, `    .${m.reset.port}(core_rst)`];
+function beatCounter(w: Module, name: string, n: number, fire: Expr): { q: Signal; end: Expr } {
+  const cw = clog(n);
+  const q = w.reg(`${name}_q`, cw, { reset: 0 });
+  const end = w.let(`${name}_end`, q.eq(lit(n - 1, cw)));
+  w.sync((p) => p.if(fire, () => p.set(q, mux(end, lit(0, cw), q.add(1).trunc(cw)))));
+  return { q, end };
+}
 
+/** The wrapper module (built, not emitted). */
+export function buildWrapper(m: DesignManifest, plan: WrapperPlan = planWrapper(m)): Module {
+  const w = new Module(plan.module, {
+    doc: `AXI wrapper of ${m.top} for the Vivado block design (module reference); regenerate with accelforge export`,
+    config: { top: m.top, hash32: plan.hash32.toString(16), streams: plan.streams.map((s) => [s.bus, s.busWidth]) },
+  });
+  const info = (s: Signal, kind: 'axis' | 'aximm', bus: string, sig: string) => s.attr('X_INTERFACE_INFO', `xilinx.com:interface:${kind}:1.0 ${bus} ${sig}`);
+  const conns: Record<string, Expr | number> = {};
   for (const ws of plan.streams) {
     const { bus, busWidth: W, stream: s } = ws;
-    const p = s.prefix;
+    const p = s.name;
     const dw = s.dataWidth;
     if (s.direction === 'in') {
-      L.push('');
-      L.push(`// ${bus} -> core ${p}: low ${dw} of ${W} bits${s.user ? ', tuser = start of frame' : ''}`);
-      conns.push(`    .${p}_tdata(${bus}_tdata${dw === W ? '' : `[${dw - 1}:0]`})`, `    .${p}_tvalid(${bus}_tvalid)`, `    .${p}_tready(${bus}_tready)`);
-      if (dw < W) unused.push(`${bus}_tdata[${W - 1}:${dw}]`);
-      const clog = (n: number) => Math.max(1, Math.ceil(Math.log2(n)));
-      const counter = (name: string, n: number, what: string): string => {
-        const cw = clog(n);
-        L.push(`// ${what}: count ${n} beats`);
-        L.push(`reg [${cw - 1}:0] ${name}_q;`);
-        L.push(`wire ${name}_end = (${name}_q == ${cw}'d${n - 1});`);
-        L.push('always @(posedge aclk) begin');
-        L.push(`  if (!aresetn) ${name}_q <= ${cw}'d0;`);
-        L.push(`  else if (${bus}_tvalid && ${bus}_tready) ${name}_q <= ${name}_end ? ${cw}'d0 : ${name}_q + ${cw}'d1;`);
-        L.push('end');
-        return `${name}_q`;
-      };
+      const b = axisSlave(w, bus, W, { last: true });
+      info(b.tdata, 'axis', bus, 'TDATA'); info(b.tvalid, 'axis', bus, 'TVALID'); info(b.tready, 'axis', bus, 'TREADY'); info(b.tlast, 'axis', bus, 'TLAST');
+      const fire = b.tvalid.and(b.tready);
+      if (dw < W) b.tdata.markUnused();
+      conns[`${p}_tdata`] = dw === W ? b.tdata : b.tdata.slice(dw - 1, 0);
+      conns[`${p}_tvalid`] = b.tvalid;
+      const ready = w.wire(`${bus}_core_tready`, 1);
+      w.assign(b.tready, ready);
+      conns[`${p}_tready`] = ready;
       let dmaLastUsed = false;
       if (s.last) {
-        if (s.lastEvery !== undefined && s.lastEvery > 1) {
-          counter(`${bus}_line`, s.lastEvery, `the core wants tlast every ${s.lastEvery} beats (the DMA's tlast ends a whole transfer)`);
-          conns.push(`    .${p}_tlast(${bus}_line_end)`);
-        } else if (s.lastEvery === 1) {
-          conns.push(`    .${p}_tlast(1'b1)`);
-        } else {
-          conns.push(`    .${p}_tlast(${bus}_tlast)`);
+        if (s.lastEvery !== undefined && s.lastEvery > 1) conns[`${p}_tlast`] = beatCounter(w, `${bus}_line`, s.lastEvery, fire).end;
+        else if (s.lastEvery === 1) conns[`${p}_tlast`] = lit(1, 1);
+        else {
+          conns[`${p}_tlast`] = b.tlast;
           dmaLastUsed = true;
         }
       }
       if (s.user) {
-        const uw = s.user.width;
-        let sof: string;
-        if (s.beats !== undefined && s.beats > 1) {
-          const q = counter(`${bus}_frame`, s.beats, `start of frame every ${s.beats} beats`);
-          sof = `(${q} == ${clog(s.beats)}'d0)`;
-        } else if (s.beats === 1) {
-          sof = "1'b1";
-        } else {
-          L.push(`// start of frame: the first beat after reset or after a DMA transfer's tlast`);
-          L.push(`reg ${bus}_sof_q;`);
-          L.push('always @(posedge aclk) begin');
-          L.push(`  if (!aresetn) ${bus}_sof_q <= 1'b1;`);
-          L.push(`  else if (${bus}_tvalid && ${bus}_tready) ${bus}_sof_q <= ${bus}_tlast;`);
-          L.push('end');
-          sof = `${bus}_sof_q`;
+        let sof: Expr;
+        if (s.beats !== undefined && s.beats > 1) sof = beatCounter(w, `${bus}_frame`, s.beats, fire).q.eq(lit(0, clog(s.beats)));
+        else if (s.beats === 1) sof = lit(1, 1);
+        else {
+          const q = w.reg(`${bus}_sof_q`, 1, { reset: 1 });
+          w.sync((pb) => pb.if(fire, () => pb.set(q, b.tlast)));
+          sof = q;
           dmaLastUsed = true;
         }
-        conns.push(`    .${p}_tuser(${uw === 1 ? sof : `{${uw - 1}'d0, ${sof}}`})`);
+        conns[`${p}_tuser`] = s.user.width === 1 ? sof : cat(lit(0, s.user.width - 1), sof);
       }
-      if (!dmaLastUsed) unused.push(`${bus}_tlast`);
+      if (!dmaLastUsed) b.tlast.markUnused();
     } else {
-      L.push('');
-      L.push(`// core ${p} -> ${bus}: zero-padded to ${W} bits, every byte kept`);
-      L.push(`wire [${dw - 1}:0] ${bus}_core_tdata;`);
-      L.push(`assign ${bus}_tdata = ${dw === W ? `${bus}_core_tdata` : `{${W - dw}'d0, ${bus}_core_tdata}`};`);
-      L.push(`assign ${bus}_tkeep = {${W / 8}{1'b1}};`);
-      conns.push(`    .${p}_tdata(${bus}_core_tdata)`, `    .${p}_tvalid(${bus}_tvalid)`, `    .${p}_tready(${bus}_tready)`);
+      const b = axisMaster(w, bus, W, { last: true, keep: true });
+      info(b.tdata, 'axis', bus, 'TDATA'); info(b.tvalid, 'axis', bus, 'TVALID'); info(b.tready, 'axis', bus, 'TREADY');
+      info(b.tkeep, 'axis', bus, 'TKEEP'); info(b.tlast, 'axis', bus, 'TLAST');
+      const data = w.wire(`${bus}_core_tdata`, dw);
+      const valid = w.wire(`${bus}_core_tvalid`, 1);
+      w.assign(b.tdata, dw === W ? data : cat(lit(0, W - dw), data));
+      w.assign(b.tvalid, valid);
+      w.assign(b.tkeep, lit((1n << BigInt(W / 8)) - 1n, W / 8));
+      conns[`${p}_tdata`] = data;
+      conns[`${p}_tvalid`] = valid;
+      conns[`${p}_tready`] = b.tready;
       if (s.last) {
-        conns.push(`    .${p}_tlast(${bus}_tlast)`);
+        const last = w.wire(`${bus}_core_tlast`, 1);
+        w.assign(b.tlast, last);
+        conns[`${p}_tlast`] = last;
       } else {
-        const beats = s.beats!;
-        const cw = Math.max(1, Math.ceil(Math.log2(beats)));
-        L.push(`// the core has no tlast: count ${beats} beats per transfer`);
-        L.push(`reg [${cw - 1}:0] ${bus}_count_q;`);
-        L.push(`assign ${bus}_tlast = (${bus}_count_q == ${cw}'d${beats - 1});`);
-        L.push('always @(posedge aclk) begin');
-        L.push(`  if (!aresetn) ${bus}_count_q <= ${cw}'d0;`);
-        L.push(`  else if (${bus}_tvalid && ${bus}_tready) ${bus}_count_q <= ${bus}_tlast ? ${cw}'d0 : ${bus}_count_q + ${cw}'d1;`);
-        L.push('end');
+        w.assign(b.tlast, beatCounter(w, `${bus}_count`, s.beats!, valid.and(b.tready)).end);
       }
     }
   }
+  axiLite(w, m, plan, conns);
+  for (const c of plan.constants) conns[c.port] = lit(c.value!, c.width);
+  w.instance(coreStandIn(m), 'core', conns);
+  return w;
+}
 
-  // AXI4-Lite register file.
+/** s_axi_ctrl: one outstanding write and one outstanding read; OKAY responses; unmapped reads return 0. */
+function axiLite(w: Module, m: DesignManifest, plan: WrapperPlan, conns: Record<string, Expr | number>): void {
+  const A = CTRL_ADDR_WIDTH;
+  const port = (dir: 'in' | 'out', name: string, width: number): Signal => {
+    const s = dir === 'in' ? w.input(`s_axi_ctrl_${name}`, width) : w.output(`s_axi_ctrl_${name}`, width);
+    return s.attr('X_INTERFACE_INFO', `xilinx.com:interface:aximm:1.0 s_axi_ctrl ${name.toUpperCase()}`);
+  };
+  const awaddr = port('in', 'awaddr', A), awvalid = port('in', 'awvalid', 1), awready = port('out', 'awready', 1);
+  const wdata = port('in', 'wdata', 32), wstrb = port('in', 'wstrb', 4), wvalid = port('in', 'wvalid', 1), wready = port('out', 'wready', 1);
+  const bresp = port('out', 'bresp', 2), bvalid = port('out', 'bvalid', 1), bready = port('in', 'bready', 1);
+  const araddr = port('in', 'araddr', A), arvalid = port('in', 'arvalid', 1), arready = port('out', 'arready', 1);
+  const rdata = port('out', 'rdata', 32), rresp = port('out', 'rresp', 2), rvalid = port('out', 'rvalid', 1), rready = port('in', 'rready', 1);
+  wstrb.markUnused(); // whole-word writes
+  const bvalidQ = w.reg('bvalid_q', 1, { reset: 0 });
+  const rvalidQ = w.reg('rvalid_q', 1, { reset: 0 });
+  const rdataQ = w.reg('rdata_q', 32, { reset: 0 });
+  const wrGo = w.let('wr_go', awvalid.and(wvalid).and(bvalidQ.not()));
+  const rdGo = w.let('rd_go', arvalid.and(rvalidQ.not()));
+  w.assign(awready, wrGo); w.assign(wready, wrGo); w.assign(bresp, lit(0, 2)); w.assign(bvalid, bvalidQ);
+  w.assign(arready, rdGo); w.assign(rresp, lit(0, 2)); w.assign(rvalid, rvalidQ); w.assign(rdata, rdataQ);
+  araddr.markUnused();
+  const rdWord = w.let('rd_word', araddr.slice(A - 1, 2));
   const regs = plan.registers.slice(2);
-  L.push('');
-  L.push('// s_axi_ctrl: one outstanding write and one outstanding read; OKAY responses; unmapped reads return 0');
-  L.push('reg bvalid_q;');
-  L.push('reg rvalid_q;');
-  L.push('reg [31:0] rdata_q;');
-  L.push('wire wr_go = s_axi_ctrl_awvalid && s_axi_ctrl_wvalid && !bvalid_q;');
-  L.push('wire rd_go = s_axi_ctrl_arvalid && !rvalid_q;');
-  L.push(`wire [${A - 3}:0] rd_word = s_axi_ctrl_araddr[${A - 1}:2];`);
-  L.push('assign s_axi_ctrl_awready = wr_go;');
-  L.push('assign s_axi_ctrl_wready = wr_go;');
-  L.push("assign s_axi_ctrl_bresp = 2'b00;");
-  L.push('assign s_axi_ctrl_bvalid = bvalid_q;');
-  L.push('assign s_axi_ctrl_arready = rd_go;');
-  L.push("assign s_axi_ctrl_rresp = 2'b00;");
-  L.push('assign s_axi_ctrl_rvalid = rvalid_q;');
-  L.push('assign s_axi_ctrl_rdata = rdata_q;');
-  unused.push(`s_axi_ctrl_araddr[1:0]`, 's_axi_ctrl_wstrb');
+  const src = new Map<string, Signal>();
   for (const r of regs) {
-    const c = m.controls.find((x) => x.port === r.name)!;
-    if (c.direction === 'in') {
-      L.push(`reg ${rng(r.width)}${r.name}_q;`);
-      conns.push(`    .${r.name}(${r.name}_q)`);
-    } else {
-      L.push(`wire ${rng(r.width)}${r.name}_w;`);
-      conns.push(`    .${r.name}(${r.name}_w)`);
-    }
+    const c = m.registers.find((x) => x.port === r.name)!;
+    const s = c.direction === 'in' ? w.reg(`${r.name}_q`, r.width, { reset: 0 }) : w.wire(`${r.name}_w`, r.width);
+    src.set(r.name, s);
+    conns[r.name] = s;
   }
-  const rwRegs = regs.filter((r) => r.access === 'rw');
-  if (rwRegs.some((r) => r.width < 32)) unused.push(`s_axi_ctrl_wdata[31:${Math.min(...rwRegs.map((r) => r.width))}]`);
-  if (rwRegs.length === 0) unused.push('s_axi_ctrl_wdata', 's_axi_ctrl_awaddr');
-  else {
-    L.push(`wire [${A - 3}:0] wr_word = s_axi_ctrl_awaddr[${A - 1}:2];`);
-    unused.push('s_axi_ctrl_awaddr[1:0]');
-  }
-  L.push('always @(posedge aclk) begin');
-  L.push('  if (!aresetn) begin');
-  L.push("    bvalid_q <= 1'b0;");
-  for (const r of rwRegs) L.push(`    ${r.name}_q <= ${r.width}'d0;`);
-  L.push('  end else if (wr_go) begin');
-  L.push("    bvalid_q <= 1'b1;");
-  if (rwRegs.length > 0) {
-    L.push('    case (wr_word)');
-    for (const r of rwRegs) L.push(`      ${A - 2}'d${r.offset / 4}: ${r.name}_q <= s_axi_ctrl_wdata[${r.width - 1}:0];`);
-    L.push('      default: ;');
-    L.push('    endcase');
-  }
-  L.push('  end else if (s_axi_ctrl_bready) begin');
-  L.push("    bvalid_q <= 1'b0;");
-  L.push('  end');
-  L.push('end');
-  L.push('always @(posedge aclk) begin');
-  L.push('  if (!aresetn) begin');
-  L.push("    rvalid_q <= 1'b0;");
-  L.push("    rdata_q <= 32'd0;");
-  L.push('  end else if (rd_go) begin');
-  L.push("    rvalid_q <= 1'b1;");
-  L.push('    case (rd_word)');
-  L.push(`      ${A - 2}'d0: rdata_q <= ${hex32(ID_MAGIC)};`);
-  L.push(`      ${A - 2}'d1: rdata_q <= ${hex32(plan.hash32)};`);
-  for (const r of regs) {
-    const src = r.access === 'rw' ? `${r.name}_q` : `${r.name}_w`;
-    L.push(`      ${A - 2}'d${r.offset / 4}: rdata_q <= ${r.width === 32 ? src : `{${32 - r.width}'d0, ${src}}`};`);
-  }
-  L.push("      default: rdata_q <= 32'd0;");
-  L.push('    endcase');
-  L.push('  end else if (s_axi_ctrl_rready) begin');
-  L.push("    rvalid_q <= 1'b0;");
-  L.push('  end');
-  L.push('end');
-  for (const c of plan.constants) conns.push(`    .${c.port}(${c.width}'d${c.value})`);
-  L.push('');
-  L.push('// bits the core does not use (padding, byte strobes, word-address low bits)');
-  L.push(`wire unused_ok = &{1'b0, ${unused.join(', ')}};`);
-  L.push('');
-  L.push(`${m.top} core (`);
-  L.push(conns.join(',\n'));
-  L.push(');');
-  L.push('');
-  L.push('endmodule');
-  L.push('');
-  L.push('`default_nettype wire');
-  return L.join('\n') + '\n';
+  const rw = regs.filter((r) => r.access === 'rw');
+  if (rw.length === 0) { awaddr.markUnused(); wdata.markUnused(); } else if (rw.some((r) => r.width < 32)) wdata.markUnused();
+  if (rw.length) awaddr.markUnused();
+  const wrWord = rw.length ? w.let('wr_word', awaddr.slice(A - 1, 2)) : null;
+  w.sync((p) => {
+    p.if(wrGo, () => {
+      p.set(bvalidQ, 1);
+      if (wrWord) {
+        const cases: Record<string, () => void> = {};
+        for (const r of rw) cases[String(r.offset / 4)] = () => p.set(src.get(r.name)!, wdata.slice(r.width - 1, 0));
+        p.switch(wrWord, { ...cases, default: () => {} });
+      }
+    }).elif(bready, () => p.set(bvalidQ, 0));
+  });
+  w.sync((p) => {
+    p.if(rdGo, () => {
+      p.set(rvalidQ, 1);
+      const cases: Record<string, () => void> = {
+        0: () => p.set(rdataQ, lit(ID_MAGIC, 32)),
+        1: () => p.set(rdataQ, lit(plan.hash32, 32)),
+      };
+      for (const r of regs) cases[String(r.offset / 4)] = () => p.set(rdataQ, src.get(r.name)!.resize(32));
+      p.switch(rdWord, { ...cases, default: () => p.set(rdataQ, lit(0, 32)) });
+    }).elif(rready, () => p.set(rvalidQ, 0));
+  });
+}
+
+/** The wrapper's Verilog text (the wrapper module's file only; the core's files come from the design folder). */
+export function wrapperVerilog(m: DesignManifest, plan: WrapperPlan = planWrapper(m)): string {
+  const files = emitVerilog(buildWrapper(m, plan));
+  const text = files.get(plan.file);
+  if (text === undefined) throw new Error(`wrapper emission did not produce ${plan.file}`);
+  return text;
 }

@@ -3,7 +3,7 @@
  * `ccl_core.v` by default) and its derived parameters. See docs/ccl.md "Architecture".
  */
 import type { CclConfig } from '../config.js';
-import { emitVerilog } from '../../hdl/index.js';
+import { emitVerilog, type Module } from '../../hdl/index.js';
 import { buildCclCore } from './core.js';
 import { buildCclSimTop } from './simtop.js';
 import { cclRtlParams, type CclRtlOptions, type CclRtlParams } from './params.js';
@@ -22,19 +22,22 @@ export interface CclRtl {
   top: string;
   /** file name → Verilog text */
   files: Map<string, string>;
+  /** the built top module (the design manifest is derived from it) */
+  module: Module;
 }
 
 /** Generate the core. Throws a one-line UserError for a bad configuration / P. */
 export function generateCclRtl(cfg: CclConfig, opts: CclRtlOptions): CclRtl {
   const params = cclRtlParams(cfg, opts);
-  return { params, top: params.name, files: emitVerilog(buildCclCore(params)) };
+  const module = buildCclCore(params);
+  return { params, top: params.name, files: emitVerilog(module), module };
 }
 
 /** The core wrapped for simulation (record-stream filler; see simtop.ts). */
 export function generateCclSimRtl(cfg: CclConfig, opts: CclRtlOptions): CclRtl {
   const params = cclRtlParams(cfg, opts);
   const top = buildCclSimTop(params, buildCclCore(params));
-  return { params, top: top.name, files: emitVerilog(top) };
+  return { params, top: top.name, files: emitVerilog(top), module: top };
 }
 export { cclCycleModel, cclMemoryModel, type CclCycleModel, type CclMemoryModel } from './perf.js';
 

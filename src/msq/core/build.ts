@@ -32,6 +32,7 @@ import { coreRqaDsps } from './rqa.js';
 import { coreInputs, coreSimDesign, generateCore } from './rtl/index.js';
 import { randomInput } from './random-input.js';
 import { checkRomFits, programRom } from './rom.js';
+import { writeCoreDesign } from './design.js';
 
 export interface BuildCoreOptions {
   board: Board;
@@ -174,6 +175,7 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
     await writeFile(join(tmp, 'program.json'), JSON.stringify({ generator: GENERATOR_VERSION, core: o.cfg, jobs: jobsJson }, null, 2) + '\n');
     await writeFile(join(tmp, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     await writeFile(join(tmp, 'report.md'), md);
+    await writeCoreDesign(tmp, { module: rtl.module, files: rtl.files.keys(), hash: rtl.hash, program, summary: { model: report.model, board: o.board.id, engine: report.engine, peakGops: peakGops(o.cfg, mhz), clockMHz: mhz, layers: report.layers, notes: report.notes } });
     await writeFolderReport(tmp);
   });
   return {

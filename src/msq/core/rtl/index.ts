@@ -4,7 +4,7 @@
  */
 import { fail } from '../../../util/errors.js';
 import { configHash } from '../../../util/hash.js';
-import { emitVerilog } from '../../../hdl/index.js';
+import { emitVerilog, type Module } from '../../../hdl/index.js';
 import type { Beat, SimDesign } from '../../../sim/index.js';
 import type { CoreConfig } from '../config.js';
 import type { RomProgram } from './program-rom.js';
@@ -27,6 +27,8 @@ export interface CoreRtl {
   pixelBanks: number;
   /** the input streams the design has: s_wgt is absent with a program ROM, s_res when no ROM job reads it */
   inputs: ('s_wgt' | 's_act' | 's_res')[];
+  /** the built top module (the design manifest is derived from it) */
+  module: Module;
 }
 
 /** The stream set of the core (for src/sim). */
@@ -67,5 +69,5 @@ export function generateCore(cfg: CoreConfig, prefix = 'msqc', opts: CoreRtlOpti
   const files = emitVerilog(top);
   const inputs: CoreRtl['inputs'] = rom ? (rom.residual ? ['s_act', 's_res'] : ['s_act']) : ['s_wgt', 's_act', 's_res'];
   const romHash = rom ? configHash({ beats: rom.beats.map((b) => b.toString(16)), residual: rom.residual }) : undefined;
-  return { top: top.name, files, hash: configHash({ cfg, prefix, pixelBanks, kind: 'msq-core', ...(romHash ? { rom: romHash } : {}) }), cfg, shape: coreShape(cfg), pixelBanks, inputs };
+  return { top: top.name, files, hash: configHash({ cfg, prefix, pixelBanks, kind: 'msq-core', ...(romHash ? { rom: romHash } : {}) }), cfg, shape: coreShape(cfg), pixelBanks, inputs, module: top };
 }

@@ -83,7 +83,7 @@ interface PyRun {
 }
 
 /** driver.Accelerator().run_model(x) with the stand-in pynq; `responses[j]` = job j's m_out bytes (hex). */
-async function runRuntime(responses: string[], prefetch = true): Promise<PyRun> {
+async function runRuntime(responses: string[], prefetch = true, folder = out): Promise<PyRun> {
   const dir = mkdtempSync(join(tmp, 'py-'));
   writeFileSync(join(dir, 'pynq.py'), FAKE_PYNQ);
   writeFileSync(join(dir, 'resp.json'), JSON.stringify(responses));
@@ -91,7 +91,7 @@ async function runRuntime(responses: string[], prefetch = true): Promise<PyRun> 
   const script = [
     'import sys, json, numpy as np',
     `sys.path.insert(0, ${JSON.stringify(dir)})`,
-    `sys.path.insert(0, ${JSON.stringify(out)})`,
+    `sys.path.insert(0, ${JSON.stringify(folder)})`,
     'import pynq, driver',
     'pynq.REGS.update({0: driver.ID_MAGIC, 4: driver.DESIGN_HASH})',
     'pynq.Clocks.fclk0_mhz = driver.CLOCK_MHZ',
@@ -281,6 +281,21 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`job 0 '${program.jobs[0]!.spec.name}' (layer ${program.jobs[0]!.spec.layer}): send on s_axis_act did not finish within 0.2 s (core stalled, or fed the wrong amount of data): call reset()`);
   });
+
+  it('the program-ROM core (msq build --rom): no weight stream, so no weight DMA; run_model sends no program and gives the golden logits', async () => {
+    const rom = join(tmp, 'core-rom');
+    const romOut = join(tmp, 'core-rom-pynq');
+    await quiet(() => msqCli(['build', MODEL, '--board', 'xc7z020', '--rom', '-o', rom, ...SMALL]));
+    const r = await exportDesign({ designDir: rom, board: 'pynq-z2', out: romOut });
+    expect(r.manifest.streams.map((st) => st.name).sort()).toEqual(['m_out', 's_act', 's_res']);
+    const ex = JSON.parse(readFileSync(join(romOut, 'export.json'), 'utf8')) as { dmas: { name: string; mm2s?: { bus: string }; s2mm?: { bus: string } }[] };
+    expect(ex.dmas.map((d) => [d.name, d.mm2s?.bus ?? null, d.s2mm?.bus ?? null])).toEqual([['dma0', 's_axis_act', 'm_axis_out'], ['dma1', 's_axis_res', null]]);
+    expect(readFileSync(join(romOut, 'build.tcl'), 'utf8')).not.toContain('s_axis_wgt');
+    const py = await runRuntime(goldenOutHex(), true, romOut);
+    expect(Object.keys(py.sends).sort()).toEqual(['dma0', 'dma1']);
+    expect(py.sends.dma0).toEqual(program.jobs.map((j) => hex(beatsToBytes(jobActBeats(program.cfg, j, golden), busBytes('s_axis_act')))));
+    expect(py.y).toEqual(Array.from(goldenOut.data));
+  }, 120_000);
 
   it('a design folder whose runtime data is missing is refused in one line, writing nothing', async () => {
     const dir = join(tmp, 'core-no-npz');

@@ -17,6 +17,7 @@ import { makeCclConfig } from '../src/ccl/config.js';
 import { labelImage } from '../src/ccl/golden.js';
 import { makeImage } from '../src/image/io.js';
 import { standInPynq } from './support/pynq.js';
+import { PROJECT_ROOT } from '../src/version.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'af-export-'));
 
@@ -124,7 +125,10 @@ describe('export of a CCL core (ccl gen writes design.json)', () => {
     expect(readme).toMatch(/Unverified step/);
     for (const c of ['tcl', 'lint', 'driver']) expect(readme).toContain(`> - ${c}: **passed**`);
     expect(existsSync(join(out, '.under-test.tcl'))).toBe(false);
-    expect(readdirSync(out).sort()).toEqual(['README.md', 'build.tcl', 'constraints.xdc', 'design.json', 'driver.py', 'export.json', 'rtl']);
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'build.tcl', 'constraints.xdc', 'design.json', 'driver.py', 'export.json', 'rtl', 'tracker.py']);
+    // the CCL runtime ships the Python tracker because the core's design.json lists it (runtime.extras), not by name
+    expect(manifest.runtime?.extras).toEqual(['ccl/tracker.py']);
+    expect(readFileSync(join(out, 'tracker.py'), 'utf8')).toBe(readFileSync(join(PROJECT_ROOT, 'templates', 'ccl', 'tracker.py'), 'utf8'));
     expect(readFileSync(join(out, 'build.tcl'), 'utf8')).toContain('xc7z020clg400-1');
   });
 
@@ -496,5 +500,24 @@ describe('the PYNQ driver under the stand-in pynq module: frame checks, deadline
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^accelforge: error: stream s: one 8192×8192 gray8 frame is 67,108,864 bytes \(67108864 beats of 1\), over the AXI DMA's limit of 2\^26 − 1 = 67,108,863 bytes per transfer/);
     expect(existsSync(dest)).toBe(false);
+  }, 60_000);
+});
+
+describe('export of a multi-class CCL core (ccl gen --classes)', () => {
+  it('self-checks pass; the driver reads the class tag above the channel record and waits for every class\'s end-of-frame', async () => {
+    const design = join(tmp, 'ccl-multi');
+    const out = join(tmp, 'ccl-multi-export');
+    const classes = join(tmp, 'classes.json');
+    writeFileSync(classes, JSON.stringify({ classes: [{ name: 'red', rgbLo: [150, 0, 0], rgbHi: [255, 90, 90] }, { name: 'green', rgbLo: [0, 140, 0], rgbHi: [110, 255, 110] }] }));
+    expect((await cli(['ccl', 'gen', '--width', '16', '--height', '8', '--cell', '2', '--ppc', '2', '--classes', classes, '--max-objects', '8', '--no-synth', '-o', design])).code).toBe(0);
+    expect((await cli(['export', design, '--board', 'pynq-z2', '-o', out])).code).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(design, 'ccl-config.json'), 'utf8')) as { params: { classTag: { offset: number; width: number } } };
+    const { offset } = cfg.params.classTag;
+    const eof = (c: number, count: number) => (BigInt(c) << BigInt(offset)) | (BigInt(count) << 1n) | 1n;
+    const r = await execa('python3', ['-c', ['import sys, json', `sys.path.insert(0, ${JSON.stringify(out)})`, 'import driver',
+      `print(json.dumps(driver.frame_objects([${eof(0, 0)}, ${eof(1, 0)}])))`, 'print(driver.CLASSES)',
+      'try:', `    driver.frame_objects([${eof(1, 0)}])`, 'except RuntimeError as e:', '    print(e)',
+      'try:', `    driver.frame_objects([${eof(1, 1)}, ${eof(0, 0)}])`, 'except RuntimeError as e:', '    print(e)'].join('\n')]);
+    expect(r.stdout.trim().split('\n')).toEqual(['[]', '2', '1 of 2 end-of-frame records received', 'end-of-frame (class 1) counts 1 records, received 0']);
   }, 60_000);
 });

@@ -182,7 +182,7 @@ export async function run(argv: string[]): Promise<void> {
   const board = loadBoard(v.board ?? 'xc7z020');
   const opts = { ppc, ...(v.name ? { name: v.name } : {}) };
   const multi = classes ? asOption(() => generateCclMultiRtl(cfg, classes, opts)) : null;
-  const rtl: CclRtl = multi ? { params: multi.params.ch, top: multi.top, files: multi.files } : asOption(() => generateCclRtl(cfg, opts));
+  const rtl: CclRtl = multi ? { params: multi.params.ch, top: multi.top, files: multi.files, module: multi.module } : asOption(() => generateCclRtl(cfg, opts));
   const synth = v['no-synth'] ? null : await synthesize({ files: rtl.files, top: rtl.top });
   const p = rtl.params;
   const report = cclReportMarkdown(rtl, synth, board, multi?.params);
@@ -219,7 +219,8 @@ export async function run(argv: string[]): Promise<void> {
     await writeCclDesign(dir, {
       module: rtl.module, files: rtl.files.keys(), params: p, recordFields: json.params.recordFields, eofFields: json.params.eofFields,
       cycles: cyc, memory: mem, estimate: json.estimate, utilization: synth ? utilization(synth.resources, board) : null,
-      board: board.id, configHash: configHash({ cfg: p.cfg, ppc: p.P, name: p.name }),
+      board: board.id, configHash: configHash({ cfg: p.cfg, ppc: p.P, name: p.name, ...(classes ? { classes } : {}) }),
+      ...(multi ? { classes: { count: multi.params.K, tagWidth: multi.params.tagW } } : {}),
     });
     // summary.{json,md,html}: the self-contained HTML page with charts (src/report)
     await writeFolderReport(dir);

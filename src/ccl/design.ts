@@ -30,6 +30,15 @@ export interface CclDesignInput {
   utilization: UtilizationLike | null;
   board: string;
   configHash: string;
+  /** the multi-class core: K channels, records tagged with the class index above the channel record */
+  classes?: { count: number; tagWidth: number };
+}
+
+/** Record fields LSB first, padded to the channel record width, plus the class tag of a multi-class core. */
+function tagged(fields: Array<{ name: string; width: number }>, chWidth: number, classes: CclDesignInput['classes']): Array<{ name: string; width: number }> {
+  if (!classes) return fields;
+  const used = fields.reduce((a, f) => a + f.width, 0);
+  return [...fields, ...(used < chWidth ? [{ name: 'pad', width: chWidth - used }] : []), { name: 'class', width: classes.tagWidth }];
 }
 
 function reportSections(d: CclDesignInput): Section[] {
@@ -70,15 +79,18 @@ export async function writeCclDesign(dir: string, d: CclDesignInput): Promise<vo
   const cfg = p.cfg;
   const line = p.W / p.P;
   const tracker = existsSync(join(TEMPLATES_DIR, CCL_TRACKER));
+  const K = d.classes?.count ?? 1;
+  const maxRecords = K * (maxObjectsPerFrame(p) + 1);
   await writeDesignManifest(dir, manifestFromModule(d.module, {
     files: d.files,
     streams: {
       s: { user: 'sof', lanes: { count: p.P, bits: p.PB, signed: false }, beats: line * p.H, lastEvery: line, largest: `one ${p.W}×${p.H} ${cfg.pixelFormat} frame`, role: `pixels, ${p.P} per beat, raster order` },
       m: {
-        maxBeats: maxObjectsPerFrame(p) + 1, largest: `the records of one ${p.W}×${p.H} frame`, role: 'object records, then the end-of-frame record',
+        maxBeats: maxRecords, largest: `the records of one ${p.W}×${p.H} frame`,
+        role: K > 1 ? `object records and an end-of-frame record per class (${K} classes)` : 'object records, then the end-of-frame record',
         records: [
-          { name: 'object', when: { field: 'kind', value: 0 }, fields: d.recordFields },
-          { name: 'eof', when: { field: 'kind', value: 1 }, fields: d.eofFields },
+          { name: 'object', when: { field: 'kind', value: 0 }, fields: tagged(d.recordFields, p.outWidth, d.classes) },
+          { name: 'eof', when: { field: 'kind', value: 1 }, fields: tagged(d.eofFields, p.outWidth, d.classes) },
         ],
       },
     },
@@ -91,7 +103,7 @@ export async function writeCclDesign(dir: string, d: CclDesignInput): Promise<vo
       files: [],
       ...(tracker ? { extras: [CCL_TRACKER] } : {}),
       usage: [`objects = acc.label(frame)  # frame: numpy ${cfg.pixelFormat === 'rgb24' ? `(${p.H}, ${p.W}, 3)` : `(${p.H}, ${p.W})`} uint8 -> list of dicts: area, bbox, sums, first`],
-      params: { height: p.H, width: p.W, format: cfg.pixelFormat, ppc: p.P, pixelBits: p.PB, maxRecords: maxObjectsPerFrame(p) + 1, input: 's', output: 'm' },
+      params: { height: p.H, width: p.W, format: cfg.pixelFormat, ppc: p.P, pixelBits: p.PB, maxRecords, classes: K, input: 's', output: 'm' },
     },
     report: { title: `CCL core: ${p.name}`, sections: reportSections(d) as unknown as Array<Record<string, unknown>> },
   }));

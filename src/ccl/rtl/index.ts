@@ -45,17 +45,20 @@ export interface CclMultiRtl {
   params: CclMultiParams;
   top: string;
   files: Map<string, string>;
+  /** the built top module (the design manifest is derived from it) */
+  module: Module;
 }
 
 /** Generate the multi-class core (K colour classes in one pass, multi.ts). */
 export function generateCclMultiRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclRtlOptions): CclMultiRtl {
   const params = cclMultiParams(cfg, classes, opts);
-  return { params, top: params.name, files: emitVerilog(buildCclMultiCore(params)) };
+  const module = buildCclMultiCore(params);
+  return { params, top: params.name, files: emitVerilog(module), module };
 }
 
 /** The multi-class core wrapped for simulation (record-stream filler). */
 export function generateCclMultiSimRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclRtlOptions): CclMultiRtl {
   const params = cclMultiParams(cfg, classes, opts);
   const top = buildCclSimTop(params, buildCclMultiCore(params));
-  return { params, top: top.name, files: emitVerilog(top) };
+  return { params, top: top.name, files: emitVerilog(top), module: top };
 }

@@ -5,11 +5,11 @@
  * without RTL, and gives the RTL tests a second opinion on a job.
  */
 import { addRequantize, requantize, weightValue } from '../conventions.js';
-import { accBits, sp2ActBitsOf, streamWidth, type CoreConfig } from './config.js';
+import { accBits, DESC_WORDS, sp2ActBitsOf, streamWidth, type CoreConfig } from './config.js';
+import { DESC_USED_WORDS, unpackDescriptor } from './descriptor.js';
 
-const DESC_WORDS = 24;
 
-/** The decoded descriptor (names of the doc's table). */
+/** The decoded descriptor (names of the doc's table and of descriptor.ts). */
 export interface DecodedDescriptor {
   op: number;
   actSigned: boolean;
@@ -98,44 +98,9 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
   const L = Pf + Ps;
   const r = new SectionReader(wgt, streamWidth(cfg));
   const w = r.section(DESC_WORDS, 32);
-  const lo16 = (i: number): number => field(w[i]!, 0, 16);
-  const hi16 = (i: number): number => field(w[i]!, 16, 16);
-  const desc: DecodedDescriptor = {
-    op: field(w[0]!, 0, 4),
-    actSigned: field(w[0]!, 4, 1) === 1,
-    fixed4: field(w[0]!, 5, 1) === 1,
-    residual: field(w[0]!, 6, 1) === 1,
-    resSigned: field(w[0]!, 7, 1) === 1,
-    inH: lo16(1),
-    inW: hi16(1),
-    outH: lo16(2),
-    outW: hi16(2),
-    kh: lo16(3),
-    kw: hi16(3),
-    sh: field(w[4]!, 0, 8),
-    sw: field(w[4]!, 8, 8),
-    padT: field(w[4]!, 16, 8),
-    padL: field(w[4]!, 24, 8),
-    cinGroups: lo16(5),
-    passes: hi16(5),
-    steps: lo16(6),
-    passCycles: hi16(6),
-    cout: lo16(7),
-    coutGroups: hi16(7),
-    wordsPerLane: field(w[8]!, 0, 24),
-    actWords: field(w[9]!, 0, 24),
-    rowStride: field(w[10]!, 0, 24),
-    rowStep: field(w[11]!, 0, 24),
-    colStep: field(w[12]!, 0, 16),
-    lo: sext(lo16(13), 16),
-    hi: sext(hi16(13), 16),
-    addLo: sext(lo16(14), 16),
-    addHi: sext(hi16(14), 16),
-    Ma: field(w[15]!, 0, 31),
-    Mb: field(w[16]!, 0, 31),
-    addS: field(w[17]!, 0, 6),
-  };
-  for (let i = 18; i < DESC_WORDS; i++) if (w[i] !== 0n) throw new Error(`interp: reserved descriptor word ${i} is not 0`);
+  const v = unpackDescriptor(w);
+  const desc: DecodedDescriptor = { ...v, actSigned: v.actSigned === 1, fixed4: v.fixed4 === 1, residual: v.residual === 1, resSigned: v.resSigned === 1 };
+  for (let i = DESC_USED_WORDS; i < DESC_WORDS; i++) if (w[i] !== 0n) throw new Error(`interp: reserved descriptor word ${i} is not 0`);
   const d = desc;
   if (d.op > 2) throw new Error(`interp: unknown op ${d.op}`);
   const fixed: Int32Array[] = [];

@@ -7,6 +7,7 @@
  * address `a` (N codes of `wb` bits, code for activation lane `n` at bits `[n*wb +: wb]`, two's complement, as an
  * unsigned bigint); `sp2Words[a * Ps + l]` likewise with m-bit SP2 codes.
  */
+import { DESCRIPTOR, packDescriptor, type DescValues } from './descriptor.js';
 import { fail } from '../../util/errors.js';
 import { REQUANT_M_MAX, REQUANT_S } from '../conventions.js';
 import { CHANNEL_BITS, DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
@@ -124,29 +125,14 @@ export function packItems(items: readonly bigint[], b: number, W: number): bigin
 
 const u = (v: number, bits: number): number => (v < 0 ? v + 2 ** bits : v);
 
-/** The 24 descriptor words (unsigned 32-bit numbers), exactly the doc's table. */
+/** The 24 descriptor words (unsigned 32-bit numbers): the job's fields at the places of the one layout (descriptor.ts). */
 export function descriptorWords(job: JobSpec): number[] {
-  const w = new Array<number>(DESC_WORDS).fill(0);
-  const two = (lo16: number, hi16: number): number => (u(lo16, 16) + u(hi16, 16) * 65536) >>> 0;
-  w[0] = OP_CODE[job.op] | (job.actSigned ? 16 : 0) | (job.fixed4 ? 32 : 0) | (job.residual ? 64 : 0) | (job.resSigned ? 128 : 0);
-  w[1] = two(job.inH, job.inW);
-  w[2] = two(job.outH, job.outW);
-  w[3] = two(job.kh, job.kw);
-  w[4] = (job.sh | (job.sw << 8) | (job.padT << 16) | (job.padL * 2 ** 24)) >>> 0;
-  w[5] = two(job.cinGroups, job.passes);
-  w[6] = two(job.steps, job.passCycles);
-  w[7] = two(job.cout, job.coutGroups);
-  w[8] = job.wordsPerLane;
-  w[9] = job.actWords;
-  w[10] = job.rowStride;
-  w[11] = job.rowStep;
-  w[12] = job.colStep;
-  w[13] = two(job.lo, job.hi);
-  w[14] = two(job.addLo, job.addHi);
-  w[15] = job.Ma;
-  w[16] = job.Mb;
-  w[17] = job.addS;
-  return w;
+  const v = {} as DescValues;
+  for (const x of DESCRIPTOR) {
+    const val = x.name === 'op' ? OP_CODE[job.op] : job[x.name];
+    v[x.name] = typeof val === 'boolean' ? Number(val) : val;
+  }
+  return packDescriptor(v);
 }
 
 /** The job program: `s_wgt` beats of W = N*A bits, sections 1..5 of the doc, each starting on a new beat. */

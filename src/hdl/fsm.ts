@@ -30,7 +30,7 @@ export class Fsm<S extends string> {
     if (!states.includes(r)) throw new UserError(`${where}: reset state '${r}' is not one of ${states.join(', ')}`);
     this.state = module.reg(name, width, { reset: states.indexOf(r) });
     states.forEach((st, i) => {
-      const pname = module.uniqueName(`${name}_${st}`.toUpperCase());
+      const pname = module.uniqueName(`${name.replace(/_q$/, '')}_${st}`.toUpperCase());
       this.codes.set(st, namedConst(pname, BigInt(i), width));
     });
   }

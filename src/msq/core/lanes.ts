@@ -172,9 +172,9 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
 
   // control delay line: one bit per product / tree stage, aligned with the final adder-tree node
   const S = productStages(cfg);
-  const vDl = mod.reg('valid_dl', S, { reset: 0 });
-  const fDl = mod.reg('first_dl', S, { reset: null });
-  const lDl = mod.reg('last_dl', S, { reset: null });
+  const vDl = mod.reg('valid_dl_q', S, { reset: 0 });
+  const fDl = mod.reg('first_dl_q', S, { reset: null });
+  const lDl = mod.reg('last_dl_q', S, { reset: null });
   const shiftIn = (dl: Signal, x: Expr): Expr => cat(dl.slice(S - 2, 0), x);
   mod.sync((p) => {
     p.set(vDl, shiftIn(vDl, inValid));
@@ -261,8 +261,8 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
       const an = mod.reg(`${pre}_an${n}_q`, B + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
       const e1 = mod.reg(`${pre}_e1_${n}_q`, m1, { reset: null });
       const e2 = mod.reg(`${pre}_e2_${n}_q`, m2, { reset: null });
-      const an2 = mod.reg(`${pre}_an${n}_q2`, B + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
-      const e2d = mod.reg(`${pre}_e2_${n}_q2`, m2, { reset: null });
+      const an2 = mod.reg(`${pre}_an${n}_d_q`, B + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
+      const e2d = mod.reg(`${pre}_e2d_${n}_q`, m2, { reset: null });
       const t1 = mod.reg(`${pre}_t1_${n}_q`, tw, { signed: true, reset: null }).attr('use_dsp', 'no');
       const pq = mod.reg(`${pre}_p${n}_q`, tw + 1, { signed: true, reset: null }).attr('use_dsp', 'no');
       mod.sync((p) => {

@@ -77,7 +77,7 @@ class Pipe {
     while (c.start + c.regs.length - 1 < stage) {
       const prev = c.regs[c.regs.length - 1]!;
       const k = c.start + c.regs.length;
-      const r = this.m.reg(`${name}_s${k}`, prev.width, { signed: prev.signed, reset: name === 'valid' ? 0 : null });
+      const r = this.m.reg(`${name}_s${k}_q`, prev.width, { signed: prev.signed, reset: name === 'valid' ? 0 : null });
       this.m.sync((p) => p.set(r, prev));
       c.regs.push(r);
     }
@@ -88,7 +88,7 @@ class Pipe {
 /** A register at `stage` named `<name>_s<stage>` loaded with `value` (computed from stage - 1 values). */
 function stageReg(m: Module, pipe: Pipe, name: string, stage: number, value: Expr, width?: number): Signal {
   const w = width ?? value.width;
-  const r = m.reg(`${name}_s${stage}`, w, { signed: value.signed, reset: null });
+  const r = m.reg(`${name}_s${stage}_q`, w, { signed: value.signed, reset: null });
   m.sync((p) => p.set(r, value.width > w ? value.trunc(w) : value));
   pipe.def(name, r, stage);
   return r;
@@ -108,7 +108,7 @@ function tree(m: Module, pipe: Pipe, name: string, terms: Expr[], stage: number,
       const y = level[i + 1];
       const v = y ? x.add(y) : x;
       const w = Math.min(v.width, width);
-      const r = m.reg(`${name}${depth}_${i / 2}_s${s}`, w, { signed: true, reset: null });
+      const r = m.reg(`${name}${depth}_${i / 2}_s${s}_q`, w, { signed: true, reset: null });
       m.sync((p) => p.set(r, v.width > w ? v.trunc(w) : v));
       next.push(r);
     }
@@ -209,7 +209,7 @@ export function coreRqa(cfg: CoreConfig, name: string, tagBits: number): Module 
   const terms: Expr[] = [];
   xP.forEach(([xi, xs], i) =>
     mPieces.forEach(([mj, ms], j) => {
-      const pp = m.reg(`xm${i}${j}_s3`, xi.width + mj.width, { signed: true, reset: null }).attr('use_dsp', 'yes');
+      const pp = m.reg(`xm${i}${j}_s3_q`, xi.width + mj.width, { signed: true, reset: null }).attr('use_dsp', 'yes');
       m.sync((p) => p.set(pp, xi.mul(mj)));
       terms.push(xs + ms > 0 ? pp.shl(xs + ms) : pp);
     }),
@@ -231,8 +231,8 @@ export function coreRqa(cfg: CoreConfig, name: string, tagBits: number): Module 
     const mv = pipe.at(mName, sY);
     const ml = cat(lit(0, 1), mv.slice(PIECE - 1, 0)).asSigned();
     const mh = cat(lit(0, 1), mv.slice(30, PIECE)).asSigned();
-    const pl = m.reg(`${tag}l_s${sP}`, v.width + ml.width, { signed: true, reset: null }).attr('use_dsp', 'yes');
-    const ph = m.reg(`${tag}h_s${sP}`, v.width + mh.width, { signed: true, reset: null }).attr('use_dsp', 'yes');
+    const pl = m.reg(`${tag}l_s${sP}_q`, v.width + ml.width, { signed: true, reset: null }).attr('use_dsp', 'yes');
+    const ph = m.reg(`${tag}h_s${sP}_q`, v.width + mh.width, { signed: true, reset: null }).attr('use_dsp', 'yes');
     m.sync((p) => {
       p.set(pl, v.mul(ml));
       p.set(ph, v.mul(mh));
@@ -250,7 +250,7 @@ export function coreRqa(cfg: CoreConfig, name: string, tagBits: number): Module 
   // out: z if res_en else y, low A bits
   const z = mux(sc2.lt, sc2.lo, mux(sc2.gt, sc2.hi, sc2.low));
   const yLow = pipe.at('y_low', sc2.stage);
-  const yOutQ = m.reg(`y_s${sOut}`, A, { reset: null });
+  const yOutQ = m.reg(`y_s${sOut}_q`, A, { reset: null });
   m.sync((p) => p.set(yOutQ, mux(pipe.at('res_en', sc2.stage), z, yLow).asUnsigned()));
   m.assign(yOut, yOutQ);
   m.assign(outValid, pipe.at('valid', sOut));

@@ -101,7 +101,7 @@ export function descriptorBanks(c: CoreCtx) {
   const desc: Record<Field, [Signal, Signal]> = {} as Record<Field, [Signal, Signal]>;
   for (const f of FIELD_NAMES) {
     const [w, s] = fieldWidth[f];
-    desc[f] = [0, 1].map((k) => m.reg(`desc${k}_${f}`, w, { signed: s, reset: null })) as [Signal, Signal];
+    desc[f] = [0, 1].map((k) => m.reg(`desc${k}_${f}_q`, w, { signed: s, reset: null })) as [Signal, Signal];
   }
   /** field of bank `b` (1-bit expression) */
   const D = (f: Field, b: Expr): Expr => sel2(b, desc[f][1], desc[f][0]);

@@ -17,7 +17,7 @@ export function issuerState(c: CoreCtx, dsc: DescriptorBanks, bkf: BankFlags, al
   const { D } = dsc;
   const { progOk, roundQ, actOk, resFull, resGen, busyQ } = bkf;
   const { aj, aLoad, aRows } = al;
-  const ist = m.fsm('is_state', ['IDLE', 'SETUP', 'RUN'] as const);
+  const ist = m.fsm('is_state_q', ['IDLE', 'SETUP', 'RUN'] as const);
   const ij = m.reg('is_job_q', 2, { reset: 0 });
   const ib = m.let('is_bank', ij.bit(0));
   // job class of the unit path: a GEMM job after an AVGPOOL job (or the reverse) waits until the units are quiet

@@ -48,7 +48,7 @@ export function outputBanks(c: CoreCtx, wl: LoaderState, wlw: LoaderWrites, isa:
       } else {
         ram.write(we, addr, w.y);
       }
-      row.push(ram.read(cat(eBank, eG), { en: eIssue, name: `obq${u}_${n}` }));
+      row.push(ram.read(cat(eBank, eG), { en: eIssue, name: `obq${u}_${n}_q` }));
     }
     obq.push(row);
   }
@@ -59,7 +59,7 @@ export function outputBanks(c: CoreCtx, wl: LoaderState, wlw: LoaderWrites, isa:
     for (let n = 0; n < N; n++) {
       const ram = m.ram(`inv${n}`, { width: UB, depth: 2 * 2 ** CGB, style: 'distributed' });
       ram.write(cmWe.and(wbuf.bit(15)).and(cmItemCh.slice(LN - 1, 0).eq(n)), cat(wb, gOf(cmItemCh)), cu.resize(UB));
-      invq.push(ram.read(cat(eJb, eG), { en: eIssue, name: `invq${n}` }));
+      invq.push(ram.read(cat(eJb, eG), { en: eIssue, name: `invq${n}_q` }));
     }
   }
   const maxDone = m.let('max_pix_done', maxWe.and(mPl(meta2)));

@@ -19,7 +19,7 @@ export function loaderState(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf
   const { D } = dsc;
   const { descOk, progOk } = bkf;
   const secs = ['WAIT', 'DESC', 'DERIVE', 'FIXED', 'SP2', 'CMAP', 'PARAM'] as const;
-  const wst = m.fsm('wl_state', secs);
+  const wst = m.fsm('wl_state_q', secs);
   const wj = m.reg('wl_job_q', 2, { reset: 0 }); // job counter mod 4: bank = bit 0, round = bit 1
   const wb = m.let('wl_bank', wj.bit(0));
   const kDesc = Math.floor(W / 32);

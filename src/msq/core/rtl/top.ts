@@ -17,6 +17,7 @@
  */
 import { fail } from '../../../util/errors.js';
 import { lit, Module, type Expr, type Signal } from '../../../hdl/index.js';
+import { axisMaster, axisSlave } from '../../../hdl/lib/index.js';
 import type { CoreConfig } from '../config.js';
 import { bankFlagProcess, bankFlags, bankMemories } from './banks.js';
 import type { CoreCtx, CorePorts } from './context.js';
@@ -62,27 +63,28 @@ function coreCtx(cfg: CoreConfig, prefix: string, opts: CoreTopOptions): CoreCtx
   return { m, cfg, S, prefix, NB, PBB, AB, GM, PB, CW, SB, flag };
 }
 
+/** A slave bundle as the program loader's source. */
+function fromBundle(b: { tdata: Signal; tvalid: Signal; tready: Signal }): WgtSource {
+  return { data: b.tdata, valid: b.tvalid, ready: b.tready };
+}
+
 /** The ports (s_wgt from the program ROM when the core holds its program; no s_res when no ROM job reads it). */
 function corePorts(c: CoreCtx, rom: RomProgram | undefined): CorePorts {
   const { m } = c;
   const { W } = c.S;
-  const wgt: WgtSource = rom
-    ? programRomSource(m, W, rom)
-    : { data: m.input('s_wgt_tdata', W), valid: m.input('s_wgt_tvalid', 1), ready: m.output('s_wgt_tready', 1) };
+  const wgt: WgtSource = rom ? programRomSource(m, W, rom) : fromBundle(axisSlave(m, 's_wgt', W, { role: 'job program (descriptor, weights, channel map, parameters)' }));
   const { data: wgtData, valid: wgtValid, ready: wgtReady } = wgt;
-  const actData = m.input('s_act_tdata', W);
-  const actValid = m.input('s_act_tvalid', 1);
-  const actReady = m.output('s_act_tready', 1);
+  const act = axisSlave(m, 's_act', W, { role: 'activations: each job\'s input tile' });
+  const [actData, actValid, actReady] = [act.tdata, act.tvalid, act.tready];
   // a ROM program without fused residual adds has no s_res port (the residual loader never starts)
   const noRes = rom !== undefined && !rom.residual;
-  const resData: Expr = noRes ? lit(0, W) : m.input('s_res_tdata', W);
-  const resValid: Expr = noRes ? lit(0, 1) : m.input('s_res_tvalid', 1);
-  const resReady: Signal = noRes ? m.wire('rl_ready_unused', 1) : m.output('s_res_tready', 1);
-  if (noRes) resReady.markUnused();
-  const outData = m.output('m_out_tdata', W);
-  const outValid = m.output('m_out_tvalid', 1);
-  const outReady = m.input('m_out_tready', 1);
-  const outLast = m.output('m_out_tlast', 1);
+  const res = noRes ? undefined : fromBundle(axisSlave(m, 's_res', W, { role: 'residual operands of fused residual adds' }));
+  const resData: Expr = res ? res.data : lit(0, W);
+  const resValid: Expr = res ? res.valid : lit(0, 1);
+  const resReady: Signal = res ? res.ready : m.wire('rl_ready_unused', 1);
+  if (!res) resReady.markUnused();
+  const out = axisMaster(m, 'm_out', W, { last: true, role: 'results: each job\'s output beats, tlast on its last' });
+  const [outData, outValid, outReady, outLast] = [out.tdata, out.tvalid, out.tready, out.tlast];
   return { wgtData, wgtValid, wgtReady, actData, actValid, actReady, resData, resValid, resReady, outData, outValid, outReady, outLast };
 }
 

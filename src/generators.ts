@@ -17,6 +17,9 @@ import { parseQuantModel } from './msq/model.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './version.js';
+import { manifestFromModule } from './design/from-module.js';
+import { planWrapper, wrapperVerilog } from './export/wrapper.js';
+import type { Module } from './hdl/index.js';
 
 export interface GeneratedDesign {
   /** Short label used in test names. */
@@ -61,5 +64,15 @@ export function representativeDesigns(): GeneratedDesign[] {
   const romCfg = smallCoreConfig({ rom: true });
   const rom = generateCore(romCfg, 'msqr', { rom: programRom(compileModel(mnist, romCfg)) });
   out.push({ name: 'msq/core N16 Pf2 Ps3 Rq2, MNIST program in ROM', top: rom.top, files: rom.files });
+
+  // The export's Zynq wrapper (src/export/wrapper.ts) around real cores, from their manifests: a CCL core (generated
+  // tlast per line and start-of-frame tuser, padded output; the MSQ core's wrapper is linted by the export tests).
+  const wrapped = (name: string, m: Module, files: Map<string, string>, extra: Parameters<typeof manifestFromModule>[1]['streams'] = {}): void => {
+    const manifest = manifestFromModule(m, { files: files.keys(), streams: extra });
+    const plan = planWrapper(manifest);
+    out.push({ name: `export/${name}`, top: plan.module, files: new Map([...files, [plan.file, wrapperVerilog(manifest, plan)]]) });
+  };
+  const c = generateCclRtl(makeCclConfig({ width: 40, height: 24, cell: 2, maxObjects: 16 }), { ppc: 2 });
+  wrapped('zynq wrapper of ccl C2 P2 40x24', c.module, c.files, { s: { user: 'sof', beats: 20 * 24, lastEvery: 20 } });
   return out;
 }

@@ -319,7 +319,7 @@ describe('MSQ core lanes (coreLanes) vs golden dot products', () => {
     const cfg = smallCoreConfig({ sp2ActBits: 4 }); // m = 4: P = 2
     const narrow = text(cfg);
     const full = text(smallCoreConfig());
-    expect([narrow, full].map((v) => ['sp0_an0_q', 'sp0_t1_0_q', 'sp0_p0_q', 'sp0_sum4_0_q'].map((n) => decl(v, n)))).toEqual([
+    expect([narrow, full].map((v) => ['sp0_an0_q', 'sp0_t1_0_q', 'sp0_p0_q', 'sp0_sum_l4_0_q'].map((n) => decl(v, n)))).toEqual([
       [5, 7, 8, 12],
       [9, 11, 12, 16],
     ]);

@@ -6,45 +6,12 @@
  */
 import { addRequantize, requantize, weightValue } from '../conventions.js';
 import { accBits, DESC_WORDS, sp2ActBitsOf, streamWidth, type CoreConfig } from './config.js';
-import { DESC_USED_WORDS, unpackDescriptor } from './descriptor.js';
+import { DESC_USED_WORDS, unpackDescriptor, type DescName } from './descriptor.js';
+import type { JobSpec } from './job.js';
 
 
-/** The decoded descriptor (names of the doc's table and of descriptor.ts). */
-export interface DecodedDescriptor {
-  op: number;
-  actSigned: boolean;
-  fixed4: boolean;
-  residual: boolean;
-  resSigned: boolean;
-  inH: number;
-  inW: number;
-  outH: number;
-  outW: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
-  cinGroups: number;
-  passes: number;
-  steps: number;
-  passCycles: number;
-  cout: number;
-  coutGroups: number;
-  wordsPerLane: number;
-  actWords: number;
-  rowStride: number;
-  rowStep: number;
-  colStep: number;
-  lo: number;
-  hi: number;
-  addLo: number;
-  addHi: number;
-  Ma: number;
-  Mb: number;
-  addS: number;
-}
+/** The decoded descriptor: the fields of the one layout (descriptor.ts), flags as booleans, op as its code. */
+export type DecodedDescriptor = Pick<JobSpec, Exclude<DescName, 'op'>> & { op: number };
 
 /** A job program split into its sections. */
 export interface DecodedProgram {

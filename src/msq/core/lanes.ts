@@ -29,6 +29,7 @@
  */
 import { fail } from '../../util/errors.js';
 import { cat, lit, mux, rep, Module, type Expr, type Signal } from '../../hdl/index.js';
+import { adderTree } from '../../hdl/lib/index.js';
 import { sp2P, sp2Split } from '../conventions.js';
 import { accBits, checkCoreConfig, lanes, sp2ActBitsOf, type CoreConfig } from './config.js';
 
@@ -77,28 +78,12 @@ export function coreLaneMulOperands(cfg: CoreConfig): [number, number] {
 }
 
 /**
- * Product terms of one lane -> registered adder tree, one level per stage -> the final node (a register, or the lone
- * term). Nodes are kept to at most `maxWidth` (= accBits) bits: two's-complement sums are exact modulo 2^maxWidth and
- * the lane's total fits accBits, so the truncation never changes a result.
+ * Product terms of one lane -> registered adder tree, one level per stage (src/hdl/lib adderTree, nodes
+ * `<lane>_sum_l<level>_<i>_q`). Nodes are kept to at most `AB` (= accBits) bits: two's-complement sums are exact
+ * modulo 2^AB and the lane's total fits accBits, so the truncation never changes a result.
  */
-function adderTree(m: Module, prefix: string, terms: Expr[], maxWidth: number): Expr {
-  let level = terms;
-  let depth = 0;
-  while (level.length > 1) {
-    depth++;
-    const next: Expr[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const x = level[i]!;
-      const y = level[i + 1];
-      const w = Math.min(x.width + 1, maxWidth);
-      const r = m.reg(`${prefix}_sum${depth}_${i / 2}_q`, w, { signed: true, reset: null });
-      const v = y ? x.add(y) : x.resize(x.width + 1);
-      m.sync((p) => p.set(r, v.width > w ? v.trunc(w) : v));
-      next.push(r);
-    }
-    level = next;
-  }
-  return level[0]!;
+function laneSum(m: Module, prefix: string, terms: Expr[], AB: number): Expr {
+  return adderTree(m, `${prefix}_sum`, terms, { registered: true, width: AB }).out;
 }
 
 /** Accumulator and snapshot of one lane. */
@@ -208,7 +193,7 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
       });
       terms.push(pq);
     }
-    return accumulate(mod, pre, adderTree(mod, pre, terms, AB), AB, en, first, last);
+    return accumulate(mod, pre, laneSum(mod, pre, terms, AB), AB, en, first, last);
   };
 
   // packed pair: c = wa + wb * 2^K (A/B stage), M = a * c (M), P = M + 2^(K-1) (P: the DSP's post-adder with a
@@ -238,8 +223,8 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
       tb.push(mod.let(`${pre}_pb${n}`, pq.slice(pw + K - 1, K).asSigned()));
     }
     return [
-      accumulate(mod, `${pre}a`, adderTree(mod, `${pre}a`, ta, AB), AB, en, first, last),
-      accumulate(mod, `${pre}b`, adderTree(mod, `${pre}b`, tb, AB), AB, en, first, last),
+      accumulate(mod, `${pre}a`, laneSum(mod, `${pre}a`, ta, AB), AB, en, first, last),
+      accumulate(mod, `${pre}b`, laneSum(mod, `${pre}b`, tb, AB), AB, en, first, last),
     ];
   };
 
@@ -276,7 +261,7 @@ export function coreLanes(cfg: CoreConfig, name: string): Module {
       });
       terms.push(pq);
     }
-    return accumulate(mod, pre, adderTree(mod, pre, terms, AB), AB, en, first, last);
+    return accumulate(mod, pre, laneSum(mod, pre, terms, AB), AB, en, first, last);
   };
 
   let l = 0;

@@ -50,6 +50,7 @@ const KNOWN: Step[] = [
   { name: 'sim-speed', file: 'sim-speed.ts', args: [], what: 'Verilator / Icarus cycles per second' },
   { name: 'synth-time', file: 'synth-time.ts', args: [], what: 'yosys synthesis time of small designs' },
   { name: 'ccl-fps', file: 'ccl-fps.ts', args: [], what: 'CCL core at 512×512: resources, fps estimate, memory, Verilator time' },
+  { name: 'ccl-track', file: 'ccl-track.ts', args: [], what: 'tracking on generated 512×512 sequences: MOTA, IDF1, crossings, recognition, host tracker frames/s' },
   { name: 'msq-core', file: 'msq-core.ts', args: [], what: 'MSQ core per board: sizing, ResNet-18 latency/efficiency (cycle model), per layer' },
   { name: 'msq-core-sim', file: 'msq-core-sim.ts', args: [], what: 'Verilator clock rate of the MSQ core (board preset and small core)' },
   { name: 'msq-core-resnet18-rtl-xc7z020', file: 'msq-core-resnet18-rtl.ts', args: ['--board', 'xc7z020'], what: 'synthetic ResNet-18 on the XC7Z020 core in one Verilator run (~1 min)' },

@@ -18,7 +18,7 @@ import math
 import sys
 
 DEFAULTS = {
-    "minArea": 6, "gate": 30, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.85,
+    "minArea": 6, "gate": 30, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.9,
     "oversizeRatio": 1.3, "partialNoise": 64, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
     "measVar": 0.25, "initVelVar": 16, "areaAlpha": 0.05, "sizeAlpha": 0.3, "histAlpha": 0.1,
 }
@@ -369,7 +369,8 @@ class Tracker:
         t.misses = 0
         t.status = "partial" if partial else "measured"
         t.det = d
-        t.area = t.area + P["areaAlpha"] * (d["area"] - t.area)
+        if d["area"] >= P["partialRatio"] * t.area:
+            t.area = t.area + P["areaAlpha"] * (d["area"] - t.area)
         if partial:
             return
         a = P["sizeAlpha"]

@@ -13,7 +13,7 @@
  *     forbidden), dB = √(1 − Σ√(p·q)) the Bhattacharyya distance of the normalised histograms;
  *  5. update: a record much smaller than the track (area < partialRatio × area, partly hidden) or much larger
  *     (> oversizeRatio × area, touching another object) corrects the position with partialNoise × the measurement
- *     variance and leaves box size and histogram alone (the area follows every record, slowly);
+ *     variance and leaves box size and histogram alone (the area follows every record but partial ones, slowly);
  *  6. birth and death by hysteresis: a record left over (and not inside a confirmed track's box) starts a
  *     tentative track, confirmed after confirmHits consecutive hits (it gets its ID then); a tentative track dies
  *     at its first miss, a confirmed one after more than maxMisses consecutive misses.
@@ -65,7 +65,7 @@ export const TRACKER_DEFAULTS: TrackerParams = {
   histWeight: 1,
   confirmHits: 3,
   maxMisses: 40,
-  partialRatio: 0.85,
+  partialRatio: 0.9,
   oversizeRatio: 1.3,
   partialNoise: 64,
   fragMargin: 8,
@@ -125,6 +125,17 @@ function normalized(h: number[] | undefined): number[] | null {
   for (const v of h) s += v;
   if (s <= 0) return null;
   return h.map((v) => v / s);
+}
+
+/** Normalised histogram of a record, computed once per record. */
+const histCache = new WeakMap<Detection, number[] | null>();
+function detHist(d: Detection): number[] | null {
+  let h = histCache.get(d);
+  if (h === undefined) {
+    h = normalized(histOf(d));
+    histCache.set(d, h);
+  }
+  return h;
 }
 
 /** Bhattacharyya distance √(1 − Σ√(p·q)) of two normalised histograms (0 when either is missing). */
@@ -270,7 +281,7 @@ export class Tracker {
         const dd = dist(t, d);
         if (dd > P.gate) return Infinity;
         const g = dd / P.gate;
-        return g * g + P.histWeight * bhattacharyya(t.hist, normalized(histOf(d)));
+        return g * g + P.histWeight * bhattacharyya(t.hist, detHist(d));
       }),
     );
     const pick = this.solve(cost);
@@ -298,7 +309,9 @@ export class Tracker {
     t.misses = 0;
     t.status = partial ? 'partial' : 'measured';
     t.det = d;
-    t.area = t.area + P.areaAlpha * (d.area - t.area);
+    // the area follows every record that is not a partial view (slowly, so an object emerging from behind an
+    // occluder or born as a fragment grows into its whole area); the box only follows whole views
+    if (d.area >= P.partialRatio * t.area) t.area = t.area + P.areaAlpha * (d.area - t.area);
     if (partial) return;
     const a = P.sizeAlpha;
     const [bx, by] = bboxCenter(d);
@@ -306,12 +319,12 @@ export class Tracker {
     t.h = t.h + a * (d.bbox[3] - d.bbox[1] + 1 - t.h);
     t.ox = t.ox + a * (bx - zx - t.ox);
     t.oy = t.oy + a * (by - zy - t.oy);
-    const h = normalized(histOf(d));
+    const h = detHist(d);
     if (h && t.hist) {
-      const b = P.histAlpha;
-      t.hist = t.hist.map((v, i) => v + b * (h[i]! - v));
+      const b = P.histAlpha, th = t.hist;
+      for (let i = 0; i < th.length; i++) th[i] = th[i]! + b * (h[i]! - th[i]!);
     } else if (h) {
-      t.hist = h;
+      t.hist = h.slice();
     }
   }
 
@@ -328,7 +341,7 @@ export class Tracker {
         seq: this.nextSeq++, id: 0, cls: d.class,
         x: newAxis(zx, P.measVar, P.initVelVar), y: newAxis(zy, P.measVar, P.initVelVar),
         area: d.area, w: d.bbox[2] - d.bbox[0] + 1, h: d.bbox[3] - d.bbox[1] + 1, ox: bx - zx, oy: by - zy,
-        hist: normalized(histOf(d)), hits: 1, misses: 0, status: 'measured', det: d,
+        hist: detHist(d)?.slice() ?? null, hits: 1, misses: 0, status: 'measured', det: d,
       });
     }
   }

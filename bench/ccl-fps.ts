@@ -11,6 +11,12 @@
  *  - on-chip storage bits against a 512×512×10-bit full-frame label buffer (target ≤ 5%);
  *  - the Verilator wall time per 512×512 frame (target: well under a second).
  * Results with date and machine: bench/results/ccl-fps.json.
+ *
+ *   npx tsx bench/ccl-fps.ts --classes 6 [--designs 8x4] [--color-bits 1] [--frames 3]
+ *
+ * The multi-class core (rtl/multi.ts): K colour classes (the six SCENE_PALETTE colours as RGB boxes, K ≤ 6) over
+ * rgb24 512×512 scenes, bit-exact against the golden labelClasses; resources of the whole core and of one class
+ * channel (`<core>_channel` synthesized alone) and memory per channel. Results: bench/results/ccl-fps-classes.json.
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +24,11 @@ import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { makeCclConfig, type CellSize } from '../src/ccl/config.js';
-import { generateCclRtl, cclCycleModel, cclMemoryModel } from '../src/ccl/rtl/index.js';
+import { generateCclRtl, generateCclMultiRtl, cclCycleModel, cclMemoryModel } from '../src/ccl/rtl/index.js';
+import { labelClassFramesWithRtl } from '../src/ccl/rtl-run.js';
+import { classChannel, labelClasses, parseClasses } from '../src/ccl/classes.js';
+import { diffResults } from '../src/ccl/golden.js';
+import { colorScene, SCENE_PALETTE } from '../src/ccl/patterns.js';
 import { cellNoise } from '../src/ccl/rtl/testvectors.js';
 import { checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
 import { blobs, spiral, noise } from '../src/ccl/patterns.js';
@@ -30,10 +40,17 @@ const { values } = parseArgs({
     designs: { type: 'string', default: '8x4,8x8,16x16,4x4,1x1' },
     'no-synth': { type: 'boolean' },
     frames: { type: 'string', default: '3' },
+    classes: { type: 'string', default: '0' },
+    'color-bits': { type: 'string', default: '1' },
   },
 });
 
 const W = 512, H = 512, N = 1024;
+const K = Number(values.classes);
+if (K > 0) {
+  await classesBench();
+  process.exit(0);
+}
 const rows: Record<string, unknown>[] = [];
 for (const d of values.designs!.split(',')) {
   const [c, p] = d.split('x').map(Number) as [number, number];
@@ -104,3 +121,79 @@ const result = {
 };
 await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ccl-fps.json'), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write('wrote bench/results/ccl-fps.json\n');
+
+function synthSummary(r: Awaited<ReturnType<typeof synthesize>>) {
+  return {
+    fmaxMHzEstimate: r.timing.estFmaxMHz, lut: r.resources.lut.total, ff: r.resources.ff, dsp: r.resources.dsp48e1,
+    bram36: r.resources.bram36Equivalent, lutram: r.resources.lutram, synthWallMs: r.wallTimeMs,
+  };
+}
+
+/** The multi-class core at 512×512: K classes, resources per channel, fps estimate, bit-exact check. */
+async function classesBench(): Promise<void> {
+  if (K > SCENE_PALETTE.length) throw new Error(`--classes: at most ${SCENE_PALETTE.length} palette classes`);
+  const classes = parseClasses({
+    classes: SCENE_PALETTE.slice(0, K).map((c, k) => ({
+      name: `c${k}`, rgbLo: c.map((v) => (v > 128 ? 170 : 0)), rgbHi: c.map((v) => (v > 128 ? 255 : 85)),
+    })),
+  });
+  const designs = values.designs === '8x4,8x8,16x16,4x4,1x1' ? '8x4' : values.designs!;
+  const out: Record<string, unknown>[] = [];
+  for (const d of designs.split(',')) {
+    const [c, p] = d.split('x').map(Number) as [number, number];
+    const cfg = makeCclConfig({ width: W, height: H, cell: c as CellSize, maxObjects: N, pixelFormat: 'rgb24', colorBits: Number(values['color-bits']) });
+    const rtl = generateCclMultiRtl(cfg, classes, { ppc: p });
+    const ch = rtl.params.ch;
+    const model = cclCycleModel(ch);
+    const mem = cclMemoryModel(ch);
+    process.stdout.write(`K=${K} C=${c} P=${p}: `);
+    let whole = null, channel = null;
+    if (!values['no-synth']) {
+      whole = synthSummary(await synthesize({ files: rtl.files, top: rtl.top }));
+      channel = synthSummary(await synthesize({ files: rtl.files, top: `${rtl.top}_channel` }));
+      process.stdout.write(`whole core fmax est ${whole.fmaxMHzEstimate} MHz ${whole.lut} LUT ${whole.ff} FF ${whole.dsp} DSP ${whole.bram36} BRAM36 ${whole.lutram} LUTRAM; `
+        + `one channel ${channel.lut} LUT ${channel.ff} FF ${channel.dsp} DSP ${channel.bram36} BRAM36 ${channel.lutram} LUTRAM; `);
+    }
+    const nFrames = Number(values.frames);
+    const images = Array.from({ length: nFrames }, (_, i) => colorScene(W, H, 40, { seed: 11 + i }));
+    const t0 = Date.now();
+    const run = await labelClassFramesWithRtl(images, cfg, classes, { ppc: p });
+    const wallMs = Date.now() - t0;
+    const objects: number[] = [];
+    images.forEach((img, f) => {
+      const want = labelClasses(img, cfg, classes);
+      objects.push(want.objects.length);
+      for (let k = 0; k < K; k++) {
+        const diff = diffResults(classChannel(want, k), classChannel(run.results[f]!, k));
+        if (diff) throw new Error(`K=${K} C=${c} P=${p} frame ${f} class ${k}: RTL differs from golden: ${diff}`);
+      }
+    });
+    const period = Math.ceil((run.lastInputCycle + 1) / nFrames);
+    const fmax = whole?.fmaxMHzEstimate ?? null;
+    const row = {
+      classes: K, cell: c, ppc: p, colorBits: cfg.colorBits, maxObjects: N, labelTable: ch.Nt, objectsPerFrame: objects, bitExact: true,
+      inputCyclesPerFrame: (run.lastInputCycle + 1) / nFrames, modelPixelCycles: model.pixelCyclesPerFrame, modelWorstCycles: model.framePeriodWorst,
+      memoryPerChannel: mem, memoryAllChannelsBits: K * mem.totalBits,
+      synthWholeCore: whole, synthOneChannel: channel,
+      fpsEstimateMeasuredPeriod: fmax ? Math.floor((fmax * 1e6) / period) : null,
+      fpsEstimateWorstCaseImage: fmax ? Math.floor((fmax * 1e6) / model.framePeriodWorst) : null,
+      verilator: { buildMs: Math.round(run.buildMs), runMsPerFrame: Math.round(run.runMs / nFrames), endToEndMs: wallMs },
+    };
+    out.push(row);
+    process.stdout.write(`period ${period} cycles, ${row.fpsEstimateMeasuredPeriod ?? '-'} fps est (worst image ${row.fpsEstimateWorstCaseImage ?? '-'}), `
+      + `memory ${mem.totalBits} bits per channel (${mem.percentOfFullFrame}% of a full-frame label buffer), sim ${row.verilator.runMsPerFrame} ms/frame\n`);
+  }
+  const result = {
+    benchmark: 'ccl-fps-classes',
+    what: '512x512 multi-class CCL core (K colour classes in one pass): resources of the core and of one class channel, ESTIMATED fmax (yosys, no P&R) and fps, memory per channel',
+    command: `npx tsx bench/ccl-fps.ts --classes ${K} --designs ${designs} --color-bits ${values['color-bits']}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
+    tools: await simulatorVersions(),
+    generatorVersion: GENERATOR_VERSION,
+    notes: 'fps figures are ESTIMATES: the yosys fmax estimate of the whole multi-class core (7-series -1 delay model, no placement/routing) divided by the input cycles per frame measured in simulation (frames back to back, no stalls). Resources are yosys synth_xilinx estimates; "one channel" is <core>_channel synthesized alone.',
+    results: out,
+  };
+  await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ccl-fps-classes.json'), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write('wrote bench/results/ccl-fps-classes.json\n');
+}

@@ -108,19 +108,25 @@ for (const d of values.designs!.split(',')) {
     + `sim ${row.verilator.runMsPerFrame} ms/frame\n`);
 }
 
-const result = {
-  benchmark: 'ccl-fps',
-  what: '512x512 streaming CCL core: resources, ESTIMATED fmax (yosys, no P&R) and fps, on-chip memory vs a 512x512x10-bit label buffer, Verilator time per frame',
-  command: `npx tsx bench/ccl-fps.ts --designs ${values.designs}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
-  date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
-  tools: await simulatorVersions(),
-  generatorVersion: GENERATOR_VERSION,
-  notes: 'fps figures are ESTIMATES: yosys post-synthesis fmax estimate (7-series -1 delay model, no placement/routing) divided by the frame period in cycles measured in simulation (input cycles per frame, frames back to back, the source never stalling: any excess over W*H/P is the core holding s_tready low). fpsEstimateWorstCaseImage uses the cycle model worst case. Verilator run times are wall times on a shared 2-core machine (loadavg recorded) and include writing stimulus and reading records.',
-  results: rows,
-};
-await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ccl-fps.json'), `${JSON.stringify(result, null, 2)}\n`);
-process.stdout.write('wrote bench/results/ccl-fps.json\n');
+await writeResult('ccl-fps', '512x512 streaming CCL core: resources, ESTIMATED fmax (yosys, no P&R) and fps, on-chip memory vs a 512x512x10-bit label buffer, Verilator time per frame',
+  `npx tsx bench/ccl-fps.ts --designs ${values.designs}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
+  'fps figures are ESTIMATES: yosys post-synthesis fmax estimate (7-series -1 delay model, no placement/routing) divided by the frame period in cycles measured in simulation (input cycles per frame, frames back to back, the source never stalling: any excess over W*H/P is the core holding s_tready low). fpsEstimateWorstCaseImage uses the cycle model worst case. Verilator run times are wall times on a shared 2-core machine (loadavg recorded) and include writing stimulus and reading records.',
+  rows);
+
+/** Write bench/results/<name>.json with date, machine and tool versions. */
+async function writeResult(name: string, what: string, command: string, notes: string, results: unknown[]): Promise<void> {
+  const result = {
+    benchmark: name, what, command,
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
+    tools: await simulatorVersions(),
+    generatorVersion: GENERATOR_VERSION,
+    notes,
+    results,
+  };
+  await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`wrote bench/results/${name}.json\n`);
+}
 
 function synthSummary(r: Awaited<ReturnType<typeof synthesize>>) {
   return {
@@ -183,17 +189,9 @@ async function classesBench(): Promise<void> {
     process.stdout.write(`period ${period} cycles, ${row.fpsEstimateMeasuredPeriod ?? '-'} fps est (worst image ${row.fpsEstimateWorstCaseImage ?? '-'}), `
       + `memory ${mem.totalBits} bits per channel (${mem.percentOfFullFrame}% of a full-frame label buffer), sim ${row.verilator.runMsPerFrame} ms/frame\n`);
   }
-  const result = {
-    benchmark: 'ccl-fps-classes',
-    what: '512x512 multi-class CCL core (K colour classes in one pass): resources of the core and of one class channel, ESTIMATED fmax (yosys, no P&R) and fps, memory per channel',
-    command: `npx tsx bench/ccl-fps.ts --classes ${K} --designs ${designs} --color-bits ${values['color-bits']}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
-    date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
-    tools: await simulatorVersions(),
-    generatorVersion: GENERATOR_VERSION,
-    notes: 'fps figures are ESTIMATES: the yosys fmax estimate of the whole multi-class core (7-series -1 delay model, no placement/routing) divided by the input cycles per frame measured in simulation (frames back to back, no stalls). Resources are yosys synth_xilinx estimates; "one channel" is <core>_channel synthesized alone.',
-    results: out,
-  };
-  await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ccl-fps-classes.json'), `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write('wrote bench/results/ccl-fps-classes.json\n');
+  await writeResult('ccl-fps-classes',
+    '512x512 multi-class CCL core (K colour classes in one pass): resources of the core and of one class channel, ESTIMATED fmax (yosys, no P&R) and fps, memory per channel',
+    `npx tsx bench/ccl-fps.ts --classes ${K} --designs ${designs} --color-bits ${values['color-bits']}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
+    'fps figures are ESTIMATES: the yosys fmax estimate of the whole multi-class core (7-series -1 delay model, no placement/routing) divided by the input cycles per frame measured in simulation (frames back to back, no stalls). Resources are yosys synth_xilinx estimates; "one channel" is <core>_channel synthesized alone.',
+    out);
 }

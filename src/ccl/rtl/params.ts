@@ -114,7 +114,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
   const P = opts.ppc;
   if (!(PPC_VALUES as readonly number[]).includes(P)) fail('ppc', `must be one of ${PPC_VALUES.join(', ')}, got ${String(P)}`);
   if (P > C) {
-    fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (P > 1 at C = 1 is not supported)' : ''}`);
+    fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (pixel-exact labeling at P > 1 is not built: this labeler takes ≥ 2 cycles per cell; use --cell ≥ P for P pixels per clock)' : ''}`);
   }
   if (cfg.thirdMoments) fail('thirdMoments', 'the RTL core does not sum third-order moments yet; leave it off for --rtl / ccl gen');
   if (W % P !== 0) fail('ppc', `width ${W} is not a multiple of ${P} pixels per clock; choose a P that divides the width`);

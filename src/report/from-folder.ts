@@ -14,7 +14,6 @@ import { sweepSection, type SweepLike } from './sections.js';
 import { readDesignManifest, type DesignManifest } from '../design/manifest.js';
 
 type Json = Record<string, unknown>;
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 
 /** The generic section every design gets from its manifest: top, clock, streams and registers. */

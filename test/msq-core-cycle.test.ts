@@ -9,7 +9,7 @@ import { encodeProgram } from '../src/msq/core/job.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { runStreams } from '../src/sim/index.js';
 import { jobCycles, programLatency, scheduleProgram } from '../src/msq/core/cycle-model.js';
-import { bram36For, planShapeJobs, type GemmShape } from '../src/msq/core/sizing.js';
+import { planShapeJobs, type GemmShape } from '../src/msq/core/sizing.js';
 
 /**
  * The core cycle model (src/msq/core/cycle-model.ts) against Verilator cycle counts of the generated core
@@ -102,16 +102,6 @@ describe('sizing: shape-level plan and BRAM count', () => {
     expect(p1).toBeLessThanOrEqual(p0 + prog.jobs.length);
   });
 
-  it('counts BRAM36 by the 7-series block (widths split over blocks, half blocks as 0.5)', () => {
-    expect(bram36For(512, 72)).toBe(1);
-    expect(bram36For(512, 36)).toBe(0.5);
-    expect(bram36For(513, 72)).toBe(2);
-    expect(bram36For(1024, 36)).toBe(1);
-    expect(bram36For(16384, 1)).toBe(0.5);
-    expect(bram36For(512, 512)).toBe(7.5); // 15 x RAMB18 512x36
-    expect(bram36For(2048, 256)).toBe(14.5); // 29 x RAMB18 2Kx9
-    expect(bram36For(0, 72)).toBe(0);
-  });
 
   // the planner that sizes every candidate must agree with the compiler that builds the real program
   const bigger = smallCoreConfig({ N: 16, Pf: 4, Ps: 6, Rq: 2, actDepth: 300, wDepth: 64, maxPasses: 4, cDepth: 64, kMax: 2048 });

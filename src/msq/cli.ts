@@ -13,7 +13,7 @@ import { progress } from '../util/progress.js';
 import { parseQuantModel } from './model.js';
 
 const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--rom] [--n N --pf PF --ps PS --rq RQ --dsp-pack 1|2] [--act-depth D --w-depth D --c-depth D --max-passes P --k-max K] [--seed S]
-       accelforge msq sweep --board xc7z020|xc7z045 [--n 16,32,64] [--sp2-act-bits 4,8] [--slices FILE] [--lut-cap 0.8] [--dsp-cap 1.0] [--bram-cap 0.9] [--workers K] [--json FILE]`;
+       accelforge msq sweep --board xc7z020|xc7z045 [--n 16,32,64] [--sp2-act-bits 4,8] [--slices FILE] [--lut-cap 0.8] [--dsp-cap 1.0] [--bram-cap 1.0] [--workers K] [--json FILE]`;
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
   if (v === undefined) return dflt;
@@ -127,7 +127,7 @@ async function sweepCore(board: import('../board/index.js').Board, values: Recor
   const caps = {
     lut: numOpt('lut-cap', values['lut-cap'] as string | undefined, 0.8),
     dsp: numOpt('dsp-cap', values['dsp-cap'] as string | undefined, 1.0),
-    bram36: numOpt('bram-cap', values['bram-cap'] as string | undefined, 0.9),
+    bram36: numOpt('bram-cap', values['bram-cap'] as string | undefined, 1.0),
   };
   for (const [k, v] of Object.entries(caps)) if (!(v > 0 && v <= 1)) fail(`--${k === 'bram36' ? 'bram' : k}-cap`, `must be in (0, 1], got ${v}`);
   const recorded = join(PROJECT_ROOT, 'bench', 'results', 'msq-core-slices.json');
@@ -162,6 +162,7 @@ async function sweepCore(board: import('../board/index.js').Board, values: Recor
     source = `lane slices synthesized now${rec?.control ? '; control from bench/results/msq-core-slices.json' : ''}`;
   }
   const r = sizing.sizeCore(board, slices, sizing.PLACEHOLDER_OVERHEAD, { Ns, caps, sp2ActBits });
+  sizing.checkFits(r.best.cfg, board, { slices, caps, what: `msq sweep --board ${board.id}` });
   const row = (c: import('./core/sizing.js').SizedCore): string => {
     const k = c.cfg;
     return `N=${k.N} Pf=${k.Pf} Ps=${k.Ps} Rq=${k.Rq} pack=${k.dspPack} sp2ActBits=${k.sp2ActBits ?? k.A} | LUT ${(100 * c.resources.util.lut).toFixed(0)}% DSP ${(100 * c.resources.util.dsp).toFixed(0)}% BRAM36 ${(100 * c.resources.util.bram36).toFixed(0)}% | peak ${c.peakGopsAt100.toFixed(1)} GOPS @100 MHz${c.peakGopsAtFmax ? `, ${c.peakGopsAtFmax.toFixed(1)} @ est. ${c.resources.estFmaxMHz} MHz` : ''} | ResNet-18 ${c.latency.ms.toFixed(2)} ms, conv efficiency ${(100 * c.latency.convEfficiency).toFixed(1)}%`;

@@ -32,6 +32,7 @@ import { coreRqaDsps } from './rqa.js';
 import { coreInputs, coreSimDesign, generateCore } from './rtl/index.js';
 import { randomInput } from './random-input.js';
 import { checkRomFits, programRom } from './rom.js';
+import { checkFits, recordedSlices } from './sizing.js';
 import { writeCoreDesign } from './design.js';
 
 export interface BuildCoreOptions {
@@ -81,6 +82,8 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   if (dsp > o.board.resources.dsp48e1) {
     fail('--pf', `the core needs ${dsp} DSP48E1 (lanes ${coreLaneMultipliers(o.cfg)} + ${o.cfg.Rq} requantizer units), ${o.board.id} has ${o.board.resources.dsp48e1}: lower --pf / --n / --rq or use --dsp-pack 2`);
   }
+  // block RAM exactly, LUTs from the recorded slices: refuse what does not fit (src/msq/core/sizing.ts)
+  checkFits(o.cfg, o.board, { slices: recordedSlices(), dsps: dsp, what: `msq build --board ${o.board.id}` });
   const program = compileModel(model, o.cfg, o.compile);
   const rom = o.cfg.rom ? programRom(program) : undefined;
   if (rom) checkRomFits(rom, program, o.board);

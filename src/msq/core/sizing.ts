@@ -1,6 +1,6 @@
 /**
  * Board sizing of the MSQ core: pick (N, Pf, Ps, Rq, dspPack, sp2ActBits, depths) per board maximizing ResNet-18
- * throughput (the core cycle model with the board's DDR assumption) under DSP <= 100 %, LUT <= 80 %, BRAM36 <= 90 %.
+ * throughput (the core cycle model with the board's DDR assumption) under DSP <= 100 %, LUT <= 80 %, BRAM36 <= 100 %.
  * sp2ActBits (docs/msq-core.md): SP2 lanes on fewer activation bits are cheaper (their own slice fits per value), and
  * a layer whose input activations are wider (ResNet-18's 8-bit conv1) runs every filter on the fixed lanes.
  *
@@ -12,15 +12,18 @@
  *    (also said so).
  *  - Requantizer units and the control (issuer, loaders, job FSM): `CoreOverhead`, per unit / per design, from a
  *    synthesis of the core's own blocks when given, else the documented placeholder (`PLACEHOLDER_OVERHEAD`).
- *  - On-chip banks (activations, weights, channel maps, parameters), two banks each, counted in 7-series BRAM36:
- *    every memory is mapped to the block aspect ratio that needs the fewest blocks (36 kbit: 512x72 simple dual port,
- *    1Kx36, 2Kx18, 4Kx9, 8Kx4, 16Kx2, 32Kx1; or half blocks RAMB18: 512x36, 1Kx18, 2Kx9, 4Kx4, 8Kx2, 16Kx1), widths
- *    split over blocks. Each lane's weight memory holds both banks (bank = address MSB, `2 * wDepth` words).
+ *  - On-chip banks (`coreBanks`: activations, weights, parameters in block RAM; channel maps and small buffers in
+ *    LUTRAM), both banks of each in one power-of-two deep array as the RTL declares it: block RAM counted EXACTLY
+ *    as yosys synth_xilinx maps each memory (src/synth/bram.ts), checked against whole-core synthesis
+ *    (bench/msq-core-synth.ts). `checkFits` refuses a core that does not fit its board.
  * The ResNet-18 program comes from `planShapeJobs`, a shape-level compiler that follows docs/msq-core.md "Host
  * compilation" (im2col of thin inputs, row bands, filter groups, spill of SP2 filters to spare fixed lanes, fused
  * residual adds); the bench checks it against src/msq/core/compile.ts on the real example.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Board } from '../../board/index.js';
+import { PROJECT_ROOT } from '../../version.js';
 import { fail } from '../../util/errors.js';
 import { fixedCount } from '../scheme.js';
 import { maxIntWeight } from '../conventions.js';
@@ -29,6 +32,8 @@ import { minPassCycles } from './job.js';
 import { emitVerilog } from '../../hdl/index.js';
 import { coreLanes } from './lanes.js';
 import { coreRqa } from './rqa.js';
+import { xc7MemoryMapping, type MemoryShape } from '../../synth/bram.js';
+import { coreShape } from './rtl/shape.js';
 import { peakGops, programLatency, type JobFields, type ProgramJob, type ProgramLatency } from './cycle-model.js';
 
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
@@ -259,18 +264,33 @@ export function planNetwork(shapes: NetShape[], cfg: CoreConfig): ProgramJob[] {
 // ---------------------------------------------------------------------------------------------------------------
 // BRAM
 
-/** 7-series block RAM aspect ratios: [depth, width, BRAM36 units] (RAMB18 = 0.5). */
-const BRAM_MODES: [number, number, number][] = [
-  [512, 72, 1], [1024, 36, 1], [2048, 18, 1], [4096, 9, 1], [8192, 4, 1], [16384, 2, 1], [32768, 1, 1],
-  [512, 36, 0.5], [1024, 18, 0.5], [2048, 9, 0.5], [4096, 4, 0.5], [8192, 2, 0.5], [16384, 1, 0.5],
-];
+/** One kind of bank memory of the core: its shape (as src/msq/core/rtl/banks.ts and output.ts declare it) and count. */
+export interface CoreBank {
+  name: string;
+  count: number;
+  shape: MemoryShape;
+}
 
-/** BRAM36 blocks for a depth x width memory: the aspect ratio with the fewest blocks, widths split over blocks. */
-export function bram36For(depth: number, width: number): number {
-  if (depth <= 0 || width <= 0) return 0;
-  let best = Infinity;
-  for (const [d, w, u] of BRAM_MODES) best = Math.min(best, ceilDiv(width, w) * ceilDiv(depth, d) * u);
-  return best;
+/**
+ * The core's on-chip memories, from the same derived sizes the RTL uses (`coreShape`, src/msq/core/rtl/shape.ts):
+ * both banks of each memory in one array whose depth is a power of two (bank = address MSB). Activations
+ * 2 * 2^AW x W, weights per lane 2 * 2^WAB x N*WF (fixed) / N*m (SP2), parameters per requantizer 2 * 2^CB x 69
+ * (block when cDepth > 64); channel maps, residual buffers, output and inverse-map RAMs are distributed.
+ */
+export function coreBanks(cfg: CoreConfig): CoreBank[] {
+  const S = coreShape(cfg);
+  const { N, Pf, Ps, Rq } = cfg;
+  const sdp = (width: number, depth: number, style: MemoryShape['style']): MemoryShape => ({ width, depth, writePorts: 1, readPorts: 1, style });
+  const cmUnits = Array.from({ length: Rq }, (_, u) => Math.max(0, Math.min(S.G, S.L - u * S.G))).filter((c) => c > 0).length;
+  const banks: CoreBank[] = [
+    { name: 'act_mem', count: 1, shape: sdp(S.W, 2 * 2 ** S.AW, 'block') },
+    { name: 'fixed_mem', count: Pf, shape: sdp(N * cfg.WF, 2 * 2 ** S.WAB, 'block') },
+    { name: 'sp2_mem', count: Ps, shape: sdp(N * cfg.m, 2 * 2 ** S.WAB, 'block') },
+    { name: 'chan_map', count: cmUnits, shape: sdp(S.CB + 1, 2 * 2 ** S.CMA, 'distributed') },
+    { name: 'params', count: Rq, shape: sdp(69, 2 * 2 ** S.CB, cfg.cDepth > 64 ? 'block' : 'distributed') },
+    { name: 'res_mem', count: Rq, shape: sdp(S.W, 2 * 2 ** S.CGB, 'distributed') },
+  ];
+  return banks.filter((b) => b.count > 0);
 }
 
 export interface BankBram {
@@ -278,18 +298,30 @@ export interface BankBram {
   weights: number;
   chanMap: number;
   params: number;
+  /** BRAM36 equivalents (RAMB36E1 + RAMB18E1 / 2) */
   total: number;
+  ramb36: number;
+  ramb18: number;
+  /** how yosys maps each bank memory (src/synth/bram.ts) */
+  banks: { name: string; count: number; width: number; depth: number; cell: string; geometry: string; ramb36: number; ramb18: number }[];
 }
 
-/** BRAM36 of the core's double-buffered banks. Activations: one memory of 2 * actDepth words of W bits; weights: one
- *  memory per lane of 2 * wDepth words (N * WF bits fixed, N * m bits SP2); channel map 2 * maxPasses * L entries of
- *  16 bits; parameters 2 * cDepth entries of 69 bits (bias 32, M 31, S 6). */
+/** Block RAM of the core's banks, counted exactly as yosys synth_xilinx maps each memory (src/synth/bram.ts). */
 export function bankBram(cfg: CoreConfig): BankBram {
-  const act = bram36For(2 * cfg.actDepth, streamWidth(cfg));
-  const weights = cfg.Pf * bram36For(2 * cfg.wDepth, cfg.N * cfg.WF) + cfg.Ps * bram36For(2 * cfg.wDepth, cfg.N * cfg.m);
-  const chanMap = bram36For(2 * cfg.maxPasses * lanes(cfg), 16);
-  const params = bram36For(2 * cfg.cDepth, 69);
-  return { act, weights, chanMap, params, total: act + weights + chanMap + params };
+  const out: BankBram = { act: 0, weights: 0, chanMap: 0, params: 0, total: 0, ramb36: 0, ramb18: 0, banks: [] };
+  for (const b of coreBanks(cfg)) {
+    const m = xc7MemoryMapping(b.shape);
+    const eq = m.bram36 * b.count;
+    if (b.name === 'act_mem') out.act += eq;
+    else if (b.name === 'fixed_mem' || b.name === 'sp2_mem') out.weights += eq;
+    else if (b.name === 'chan_map') out.chanMap += eq;
+    else if (b.name === 'params') out.params += eq;
+    out.total += eq;
+    out.ramb36 += m.ramb36 * b.count;
+    out.ramb18 += m.ramb18 * b.count;
+    out.banks.push({ name: b.name, count: b.count, width: b.shape.width, depth: b.shape.depth, cell: m.cell, geometry: m.geometry, ramb36: m.ramb36, ramb18: m.ramb18 });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -476,6 +508,7 @@ export function coreResources(cfg: CoreConfig, slices: CoreSlices, overhead: Cor
     labels.push(`control: ${ctl.label}`);
   } else labels.push(`control: ${overhead.source}`);
   const bram36 = bankBram(cfg);
+  labels.push('block RAM: exact count of the bank memories as yosys maps them (src/synth/bram.ts)');
   const r = board.resources;
   return {
     lut: Math.round(lut), ff: Math.round(ff), dsp: Math.round(dsp), bram36,
@@ -494,7 +527,60 @@ export interface SizingCaps {
   bram36: number;
 }
 
-export const DEFAULT_CAPS: SizingCaps = { dsp: 1.0, lut: 0.8, bram36: 0.9 };
+export const DEFAULT_CAPS: SizingCaps = { dsp: 1.0, lut: 0.8, bram36: 1.0 };
+
+/** Resource figures of a core to check against its board (from the sizing or from a synthesis). */
+export interface FitFigures {
+  lut: number;
+  dsp: number;
+  bram36: number;
+}
+
+/** The first cap a core breaks on its board (LUT <= 80 %, BRAM36 <= 100 %, DSP <= 100 % by default), or null. */
+export function fitProblem(f: FitFigures, board: Board, caps: SizingCaps = DEFAULT_CAPS): string | null {
+  const r = board.resources;
+  const rows: [string, number, number, number][] = [
+    ['BRAM36', f.bram36, r.bram36, caps.bram36],
+    ['DSP48E1', f.dsp, r.dsp48e1, caps.dsp],
+    ['LUT', f.lut, r.lut, caps.lut],
+  ];
+  for (const [name, used, have, cap] of rows) {
+    if (used > cap * have) {
+      const pct = (x: number): string => `${Math.round(1000 * x) / 10} %`;
+      return `${name} ${Math.round(used * 10) / 10} of ${have} on ${board.id} (${pct(used / have)}; the cap is ${pct(cap)}${cap < 1 ? `, ${Math.floor(cap * have)}` : ''})`;
+    }
+  }
+  return null;
+}
+
+/** The lane slices recorded by bench/msq-core.ts (bench/results/msq-core-slices.json), or undefined. */
+export function recordedSlices(): CoreSlices | undefined {
+  const path = join(PROJECT_ROOT, 'bench', 'results', 'msq-core-slices.json');
+  if (!existsSync(path)) return undefined;
+  const j = JSON.parse(readFileSync(path, 'utf8')) as { slices?: CoreSlices };
+  return j.slices?.fits ? normalizeSlices(j.slices) : undefined;
+}
+
+/**
+ * Refuse a core configuration that does not fit its board: block RAM counted exactly (src/synth/bram.ts), DSPs and
+ * LUTs from the sizing's slices when given (else DSPs from the lanes' count `dsps`). Throws a one-line UserError
+ * naming the resource, the count and the capacity.
+ */
+export function checkFits(cfg: CoreConfig, board: Board, o: { slices?: CoreSlices; overhead?: CoreOverhead; dsps?: number; caps?: SizingCaps; what?: string } = {}): void {
+  const bram36 = bankBram(cfg).total;
+  let lut = 0, dsp = o.dsps ?? 0;
+  if (o.slices) {
+    try {
+      const res = coreResources(cfg, o.slices, o.overhead ?? PLACEHOLDER_OVERHEAD, board);
+      lut = res.lut;
+      dsp = Math.max(dsp, res.dsp);
+    } catch {
+      // no slice family for this configuration (e.g. an sp2ActBits never synthesized): block RAM and DSPs only
+    }
+  }
+  const p = fitProblem({ lut, dsp, bram36 }, board, o.caps);
+  if (p) fail(o.what ?? 'core', `does not fit: ${p}; choose a smaller core (--n/--pf/--ps/--act-depth) or another board`);
+}
 
 /** The paper's figures (MSQ, XC7Z020 / XC7Z045): peak GOPS at 100 MHz and ResNet-18 latency. */
 export const PAPER: Record<string, { peakGops: number; resnet18Ms: number }> = {
@@ -572,11 +658,10 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
     const base: CoreConfig = {
       N, Pf, Ps, Rq, dspPack, A: SLICE_A, WF: 8, m: 4, ...(bits < SLICE_A && Ps > 0 ? { sp2ActBits: bits } : {}), actDepth: 1, ...depthsFor(N, L, maxSteps, maxCout),
     };
-    // activations: the largest depth (multiple of 512) under the BRAM cap
-    const without = bankBram({ ...base, actDepth: 0 }).total;
-    const room = caps.bram36 * r.bram36 - without;
+    // activations: the largest power-of-two depth whose banks fit the BRAM cap (the RAM's depth is 2 * 2^abits(actDepth),
+    // so a depth between two powers of two costs the next one's blocks)
     let actDepth = 0;
-    while (bram36For(2 * (actDepth + 512), N * 8) <= room && actDepth < 2 ** 20) actDepth += 512;
+    for (let d = 512; d <= 2 ** 20 && bankBram({ ...base, actDepth: d }).total <= caps.bram36 * r.bram36; d *= 2) actDepth = d;
     if (actDepth === 0) return null;
     const cfg: CoreConfig = { ...base, actDepth };
     checkCoreConfig(cfg);

@@ -18,7 +18,7 @@ import math
 import sys
 
 DEFAULTS = {
-    "minArea": 6, "gate": 30, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.9,
+    "minArea": 6, "gate": 30, "gateGrowth": 2, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.9,
     "oversizeRatio": 1.3, "partialNoise": 64, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
     "measVar": 0.25, "initVelVar": 16, "areaAlpha": 0.05, "sizeAlpha": 0.3, "histAlpha": 0.1,
 }
@@ -215,6 +215,19 @@ def _in_box(t, px, py, m):
     return abs(px - cx) <= t.w / 2 + m and abs(py - cy) <= t.h / 2 + m
 
 
+def _clamp_into(a, lo, hi):
+    if lo > hi:
+        return
+    if a.p < lo:
+        a.p = lo
+    elif a.p > hi:
+        a.p = hi
+
+
+def _gate_of(P, t):
+    return min(2 * P["gate"], P["gate"] + P["gateGrowth"] * t.misses)
+
+
 def _dist(t, d):
     dx, dy = centroid(d)
     ex = dx - t.x.p
@@ -323,10 +336,13 @@ class Tracker:
             lst = claim.get(j)
             if lst is None or len(lst) < 2:
                 continue
+            b = dets[j]["bbox"]
             dets[j] = None
             for t in lst:
                 if t not in merged:
                     merged.append(t)
+                _clamp_into(t.x, b[0] + (t.w - 1) / 2 - t.ox - 2, b[2] - (t.w - 1) / 2 - t.ox + 2)
+                _clamp_into(t.y, b[1] + (t.h - 1) / 2 - t.oy - 2, b[3] - (t.h - 1) / 2 - t.oy + 2)
         return merged
 
     def _match(self, group, dets):
@@ -341,10 +357,11 @@ class Tracker:
                     row.append(INF)
                     continue
                 dd = _dist(t, d)
-                if dd > P["gate"]:
+                gate = _gate_of(P, t)
+                if dd > gate:
                     row.append(INF)
                     continue
-                g = dd / P["gate"]
+                g = dd / gate
                 row.append(g * g + P["histWeight"] * bhattacharyya(t.hist, normalized(hist_of(d))))
             cost.append(row)
         pick = assign(cost)
@@ -394,7 +411,8 @@ class Tracker:
             if d is None:
                 continue
             zx, zy = centroid(d)
-            if any(t.cls == d["class"] and _in_box(t, zx, zy, P["fragMargin"]) for t in confirmed):
+            if any(t.cls == d["class"] and (_in_box(t, zx, zy, P["fragMargin"]) or (t.misses > 0 and _dist(t, d) <= _gate_of(P, t)))
+                   for t in confirmed):
                 continue
             bx, by = _bbox_center(d)
             b = d["bbox"]

@@ -7,14 +7,17 @@
  *     when there are several, their areas add up to ≤ fragMaxRatio × the track's area and their union box fits
  *     the track's box grown by fragMargin (an object cut by an occluder);
  *  3. merges: a record whose box (grown by fragMargin) holds the predicted centres of ≥ 2 confirmed tracks (for each, the nearest such
- *     record) is a blob of crossing objects of one class: it is consumed and those tracks coast on their prediction;
+ *     record) is a blob of crossing objects of one class: it is consumed and those tracks coast on their prediction,
+ *     kept where their object's box fits inside the blob's box (2 px tolerance);
  *  4. assignment by the Hungarian method (hungarian.ts), confirmed tracks first, then tentative ones, on the cost
  *     (d / gate)² + histWeight · dB, d = predicted centre to record centroid (> gate: forbidden, other class:
+ *     forbidden; the gate grows by gateGrowth per consecutive miss, up to 2 × gate
  *     forbidden), dB = √(1 − Σ√(p·q)) the Bhattacharyya distance of the normalised histograms;
  *  5. update: a record much smaller than the track (area < partialRatio × area, partly hidden) or much larger
  *     (> oversizeRatio × area, touching another object) corrects the position with partialNoise × the measurement
  *     variance and leaves box size and histogram alone (the area follows every record but partial ones, slowly);
- *  6. birth and death by hysteresis: a record left over (and not inside a confirmed track's box) starts a
+ *  6. birth and death by hysteresis: a record left over (not inside a confirmed track's box nor in the gate of a
+ *     coasting one) starts a
  *     tentative track, confirmed after confirmHits consecutive hits (it gets its ID then); a tentative track dies
  *     at its first miss, a confirmed one after more than maxMisses consecutive misses.
  *
@@ -30,6 +33,8 @@ export interface TrackerParams {
   minArea: number;
   /** Largest distance (px) between a track's predicted centre and a record's centroid. */
   gate: number;
+  /** The gate grows by this (px) per consecutive miss, up to twice the gate (a coasting track is less certain). */
+  gateGrowth: number;
   /** Weight of the Bhattacharyya histogram distance in the cost. */
   histWeight: number;
   /** Consecutive hits that confirm a tentative track. */
@@ -62,6 +67,7 @@ export interface TrackerParams {
 export const TRACKER_DEFAULTS: TrackerParams = {
   minArea: 6,
   gate: 30,
+  gateGrowth: 2,
   histWeight: 1,
   confirmHits: 3,
   maxMisses: 40,
@@ -154,6 +160,18 @@ function bboxCenter(d: Detection): [number, number] {
 function inBox(t: Track, px: number, py: number, m: number): boolean {
   const cx = t.x.p + t.ox, cy = t.y.p + t.oy;
   return Math.abs(px - cx) <= t.w / 2 + m && Math.abs(py - cy) <= t.h / 2 + m;
+}
+
+/** Keep a coasting centre where its object can be inside the blob (clamp into lo..hi). */
+function clampInto(a: Axis, lo: number, hi: number): void {
+  if (lo > hi) return;
+  if (a.p < lo) a.p = lo;
+  else if (a.p > hi) a.p = hi;
+}
+
+/** A track's gate: P.gate grown by gateGrowth per consecutive miss, at most 2·gate. */
+function gateOf(P: TrackerParams, t: Track): number {
+  return Math.min(2 * P.gate, P.gate + P.gateGrowth * t.misses);
 }
 
 function dist(t: Track, d: Detection): number {
@@ -263,8 +281,13 @@ export class Tracker {
     for (let j = 0; j < dets.length; j++) {
       const list = claim.get(j);
       if (!list || list.length < 2) continue;
+      const b = dets[j]!.bbox;
       dets[j] = null;
-      for (const t of list) merged.add(t);
+      for (const t of list) {
+        merged.add(t);
+        clampInto(t.x, b[0] + (t.w - 1) / 2 - t.ox - 2, b[2] - (t.w - 1) / 2 - t.ox + 2);
+        clampInto(t.y, b[1] + (t.h - 1) / 2 - t.oy - 2, b[3] - (t.h - 1) / 2 - t.oy + 2);
+      }
     }
     return merged;
   }
@@ -279,8 +302,9 @@ export class Tracker {
         const d = dets[j]!;
         if (d.class !== t.cls) return Infinity;
         const dd = dist(t, d);
-        if (dd > P.gate) return Infinity;
-        const g = dd / P.gate;
+        const gate = gateOf(P, t);
+        if (dd > gate) return Infinity;
+        const g = dd / gate;
         return g * g + P.histWeight * bhattacharyya(t.hist, detHist(d));
       }),
     );
@@ -335,7 +359,7 @@ export class Tracker {
     for (const d of dets) {
       if (!d) continue;
       const [zx, zy] = centroid(d);
-      if (confirmed.some((t) => t.cls === d.class && inBox(t, zx, zy, P.fragMargin))) continue;
+      if (confirmed.some((t) => t.cls === d.class && (inBox(t, zx, zy, P.fragMargin) || (t.misses > 0 && dist(t, d) <= gateOf(P, t))))) continue;
       const [bx, by] = bboxCenter(d);
       this.tracks.push({
         seq: this.nextSeq++, id: 0, cls: d.class,

@@ -11,7 +11,7 @@
  *             (conventions.ts), multiplexers and adders only (`use_dsp = "no"`, no `*`). The sign is applied to the
  *             activation in the decode stage, so every stage holds at most one carry chain; each term is one
  *             multiplexer over its exponent field (e = 0 selects 0), the second one formed inside the adder's LUTs.
- *             (yosys, N = 12, A = 8, m = 4: 586 LUT per SP2 lane incl. tree and accumulator; the layer engine's
+ *             (yosys, N = 12, A = 8, m = 4: 586 LUT per SP2 lane incl. tree and accumulator; the retired per-layer engines'
  *             sp2Lane, with a static activation sign: 723.)
  *  Then per lane: a registered adder tree (one level per stage), the accumulator (`first ? sum : acc + sum` on
  *  valid steps) and a snapshot register loaded with the pass's final sum on the pass's last step.

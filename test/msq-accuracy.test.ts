@@ -54,7 +54,7 @@ describe('accuracy table (200 held-out digits)', () => {
     // the QAT model with its trained codes: within a few points of float on these 200 digits
     expect(qat.acc.msqAsTrained!).toBeGreaterThanOrEqual(float - 3);
     const md = accuracyMarkdown(report);
-    for (const h of ['float', 'fixed-only', 'SP2-only', 'MSQ variance', 'MSQ error', 'MSQ random split', 'MSQ as trained']) expect(md).toContain(h);
+    for (const h of ['float', 'fixed-only', 'SP2-only', 'MSQ variance', 'MSQ weight-error', 'MSQ output-error', 'MSQ random split', 'MSQ as trained']) expect(md).toContain(h);
     expect(md.split('\n').filter((l) => l.startsWith('| '))).toHaveLength(3);
   });
 });

@@ -27,6 +27,7 @@ import { floatInputName, floatShapes, runFloat } from './float.js';
 import { numel, type FloatLayer, type FloatModel } from './model.js';
 import type { ChannelStats } from './onnx.js';
 import type { Range } from './ptq.js';
+import { searchClip, type ClipMethod } from './clip.js';
 
 export const DEFAULT_PERCENTILE = 99.99;
 export const DATA_FREE_K = 3;
@@ -66,7 +67,17 @@ function pct(sorted: Float32Array, p: number): number {
 export function calibrateFromSamples(
   fm: FloatModel,
   samples: ArrayLike<number>[],
-  opts: { percentile?: number; hints?: Map<string, [number, number]>; valueBudget?: number } = {},
+  opts: {
+    percentile?: number;
+    hints?: Map<string, [number, number]>;
+    valueBudget?: number;
+    /** clipping method for tensors with known bits (default mse); others get the percentile */
+    clip?: ClipMethod;
+    /** activation bits per tensor (ptq.ts tensorActBits) for the mse / kl search */
+    bits?: Map<string, number>;
+    /** called with every sample's tensors (e.g. fit.ts InputStatsCollector) */
+    onSample?: (tensors: Map<string, Float64Array>) => void;
+  } = {},
 ): Map<string, Range> {
   if (samples.length === 0) fail('--calib', 'no calibration samples');
   const p = opts.percentile ?? DEFAULT_PERCENTILE;
@@ -87,6 +98,7 @@ export function calibrateFromSamples(
   }
   samples.forEach((s, si) => {
     const r = runFloat(fm, s, { keepAll: true, shapes });
+    opts.onSample?.(r.tensors!);
     for (const n of names) {
       const t = r.tensors!.get(n)!;
       const dst = store.get(n)!;
@@ -104,7 +116,13 @@ export function calibrateFromSamples(
   out.set(inName, inputRange(fm));
   for (const n of names) {
     const v = store.get(n)!.subarray(0, fill.get(n)!).sort();
-    out.set(n, { min: Math.min(0, pct(v, 100 - p)), max: Math.max(0, pct(v, p)) });
+    const bits = opts.bits?.get(n);
+    const method = opts.clip ?? 'mse';
+    if (bits !== undefined && method !== 'percentile' && v.length > 0) {
+      const signed = v[0]! < 0;
+      const c = searchClip(v, bits, signed, method);
+      out.set(n, signed ? { min: -c, max: c } : { min: 0, max: Math.max(c, 1e-9) });
+    } else out.set(n, { min: Math.min(0, pct(v, 100 - p)), max: Math.max(0, pct(v, p)) });
   }
   return applyHints(out, opts.hints);
 }

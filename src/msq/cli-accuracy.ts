@@ -20,7 +20,7 @@ import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { PROJECT_ROOT } from '../version.js';
 import { loadBoard } from '../board/index.js';
-import { calibrate, DEFAULT_CALIB_N, quantizeImported, type SchemeChoice } from './cli-quantize.js';
+import { calibrate, DEFAULT_CALIB_N, quantizeImported, type RuleChoice, type SchemeChoice } from './cli-quantize.js';
 import { floatShapes, runFloat } from './float.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
 import { checkImageShape, imageToFloat, loadEvalSet, type DataSet } from '../data/datasets.js';
@@ -31,7 +31,7 @@ import { fixedCount, boardRatio } from './scheme.js';
 import type { QuantModel } from './model.js';
 import { mulberry32 as rng } from '../util/random.js';
 
-export const ACCURACY_COLUMNS = ['float', 'fixed', 'sp2', 'msqVariance', 'msqError', 'msqRandom', 'msqAsTrained'] as const;
+export const ACCURACY_COLUMNS = ['float', 'fixed', 'sp2', 'msqVariance', 'msqError', 'msqOutput', 'msqRandom', 'msqAsTrained'] as const;
 export type AccuracyColumn = (typeof ACCURACY_COLUMNS)[number];
 
 export interface AccuracyRow {
@@ -139,8 +139,8 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
       const cal = mode === 'data' ? await calibrate(imp, { kind: 'set', spec: o.calib ?? 'mnist', n: o.calibN }, o.percentile) : await calibrate(imp, { kind: 'none' });
       if (mode === 'data') calibration = cal.method;
       const acc: AccuracyRow['acc'] = { float: floatAcc };
-      const q = async (scheme: SchemeChoice, rule: 'variance' | 'error', detectLevels: boolean): Promise<QuantModel> =>
-        (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels }, cal.ranges)).model;
+      const q = async (scheme: SchemeChoice, rule: RuleChoice, detectLevels: boolean): Promise<QuantModel> =>
+        (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels }, cal)).model;
       // QAT weights are re-quantized for each scheme here (detectLevels off) so the columns compare schemes;
       // "as trained" keeps the trained codes.
       const fixedModel = await q('fixed', 'variance', false);
@@ -149,13 +149,14 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
       acc.sp2 = quantAccuracy(sp2Model, test);
       acc.msqVariance = quantAccuracy(await q('msq', 'variance', false), test);
       acc.msqError = quantAccuracy(await q('msq', 'error', false), test);
+      if (cal.stats) acc.msqOutput = quantAccuracy(await q('msq', 'output', false), test);
       if (o.seeds > 0) {
         const ratio = boardRatio(o.board);
         let s = 0;
         for (let k = 0; k < o.seeds; k++) s += quantAccuracy(randomSplit(fixedModel, sp2Model, ratio, 1000 + k), test);
         acc.msqRandom = s / o.seeds;
       }
-      if (isQat) acc.msqAsTrained = quantAccuracy(await q('msq', 'variance', true), test);
+      if (isQat) acc.msqAsTrained = quantAccuracy(await q('msq', cal.stats ? 'output' : 'variance', true), test);
       const name = mode === 'data' ? label : `${label}, data-free ranges (--calib none)`;
       log(`${name}: ${JSON.stringify(acc)}`);
       rows.push({ model: name, file, calibration: mode === 'data' ? cal.method : 'data-free', acc });
@@ -180,7 +181,8 @@ const HEAD: Record<AccuracyColumn, string> = {
   fixed: 'fixed-only',
   sp2: 'SP2-only',
   msqVariance: 'MSQ variance',
-  msqError: 'MSQ error',
+  msqError: 'MSQ weight-error',
+  msqOutput: 'MSQ output-error',
   msqRandom: 'MSQ random split',
   msqAsTrained: 'MSQ as trained',
 };

@@ -13,7 +13,12 @@ import { loadBoard } from '../board/index.js';
 import { calibrateDataFree, calibrateFromSamples, DEFAULT_PERCENTILE, loadCalibFolder } from './calib.js';
 import { checkImageShape, DATASET_NAMES, imageToFloat, isIdxPath, loadCalibSet } from '../data/datasets.js';
 import { loadOnnx, type OnnxImport } from './onnx.js';
-import { quantizeFloatModelWithReport, type PtqReport, type Range } from './ptq.js';
+import { quantizeFloatModelWithReport, tensorActBits, type PtqOptions, type PtqReport, type Range } from './ptq.js';
+import { floatShapes } from './float.js';
+import { InputStatsCollector, type LayerInputStats } from './fit.js';
+import type { ClipMethod } from './clip.js';
+import { CLIP_METHODS } from './clip.js';
+import type { FloatModel } from './model.js';
 import type { QuantModel } from './model.js';
 import type { SchemeRule } from './scheme.js';
 
@@ -25,22 +30,76 @@ export interface QuantizeOptions {
   board: string;
   scheme: SchemeChoice;
   /** rule for --scheme msq */
-  rule: 'variance' | 'error';
+  rule: RuleChoice;
   calib: CalibChoice;
   percentile?: number;
+  /** activation clipping search (default mse) */
+  clip?: ClipMethod;
+  /** weights fitted to the layer's output (default, needs calibration data) or to their own MSE */
+  weightFit?: 'output' | 'mse';
+  /** inner-layer bits (--weight-bits / --act-bits) and per-layer overrides (--layer-bits) */
+  bits?: BitsConfig;
   /** keep weights that already lie on a scheme's levels with exactly those codes (default true) */
   detectLevels?: boolean;
 }
 
 export const DEFAULT_CALIB_N = 500;
+export type RuleChoice = 'output' | 'variance' | 'error';
+export const RULES: readonly RuleChoice[] = ['output', 'variance', 'error'];
+
+export interface BitsConfig {
+  weightBits?: number;
+  actBits?: number;
+  byName?: Record<string, { weightBits: number; actBits: number }>;
+}
 
 /** The ptq rule for a --scheme / --rule pair. */
-export function ptqRule(scheme: SchemeChoice, rule: 'variance' | 'error'): SchemeRule {
+export function ptqRule(scheme: SchemeChoice, rule: RuleChoice): SchemeRule {
   return scheme === 'msq' ? rule : scheme;
 }
 
-/** Activation ranges for an imported model. */
-export async function calibrate(imp: OnnxImport, calib: CalibChoice, percentile?: number): Promise<{ ranges: Map<string, Range>; method: string }> {
+/** The bit configuration as ptq options (layer names checked against the model). */
+export function bitsOptions(fm: FloatModel, bits: BitsConfig | undefined): Pick<PtqOptions, 'inner' | 'byName'> {
+  if (!bits) return {};
+  const names = new Set(fm.layers.map((l) => l.name));
+  for (const n of Object.keys(bits.byName ?? {})) {
+    if (!names.has(n)) fail('--layer-bits', `no layer '${n}' in the model (layers: ${[...names].slice(0, 12).join(', ')}${names.size > 12 ? ', …' : ''})`);
+  }
+  return { inner: { weightBits: bits.weightBits, actBits: bits.actBits }, byName: bits.byName };
+}
+
+/** Parse a bit width 2..8; the error names the option (and the layer). */
+export function parseBits(v: string, field: string): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 2 || x > 8) fail(field, `bits must be an integer 2..8, got '${v}'`);
+  return x;
+}
+
+/** --layer-bits NAME=W/A (repeatable) */
+export function parseLayerBits(list: string[]): Record<string, { weightBits: number; actBits: number }> {
+  const out: Record<string, { weightBits: number; actBits: number }> = {};
+  for (const item of list) {
+    const m = /^(.+)=([^/]+)\/([^/]+)$/.exec(item);
+    if (!m) fail('--layer-bits', `expected NAME=W/A (e.g. conv2=4/4), got '${item}'`);
+    out[m[1]!] = { weightBits: parseBits(m[2]!, `--layer-bits ${m[1]}`), actBits: parseBits(m[3]!, `--layer-bits ${m[1]}`) };
+  }
+  return out;
+}
+
+export interface Calibration {
+  ranges: Map<string, Range>;
+  method: string;
+  /** per weighted layer input statistics (data calibration only) */
+  stats?: Map<string, LayerInputStats>;
+}
+
+/** Activation ranges (and layer input statistics, from data) for an imported model. */
+export async function calibrate(
+  imp: OnnxImport,
+  calib: CalibChoice,
+  percentile?: number,
+  o: { clip?: ClipMethod; bits?: BitsConfig } = {},
+): Promise<Calibration> {
   const fm = imp.model;
   if (calib.kind === 'none') {
     return { ranges: calibrateDataFree(fm, imp.bnStats, { hints: imp.rangeHints }), method: 'data-free (folded BatchNorm statistics, propagated)' };
@@ -57,17 +116,33 @@ export async function calibrate(imp: OnnxImport, calib: CalibChoice, percentile?
     what = `${samples.length} images from ${calib.path}`;
   }
   const p = percentile ?? DEFAULT_PERCENTILE;
-  return { ranges: calibrateFromSamples(fm, samples, { percentile: p, hints: imp.rangeHints }), method: `${what}, ${p}th percentile` };
+  const clip = o.clip ?? (percentile !== undefined ? 'percentile' : 'mse');
+  const collector = new InputStatsCollector(fm, floatShapes(fm));
+  const ranges = calibrateFromSamples(fm, samples, {
+    percentile: p,
+    hints: imp.rangeHints,
+    clip,
+    bits: tensorActBits(fm, bitsOptions(fm, o.bits)),
+    onSample: (t) => collector.add(t),
+  });
+  const how = clip === 'percentile' ? `${p}th percentile` : `${clip} clipping search`;
+  return { ranges, method: `${what}, ${how}`, stats: collector.result() };
 }
 
 /** Quantize an imported ONNX model. */
 export async function quantizeImported(
   imp: OnnxImport,
   o: QuantizeOptions,
-  ranges?: Map<string, Range>,
+  given?: Calibration,
 ): Promise<{ model: QuantModel; report: PtqReport; calibMethod: string }> {
-  const cal = ranges ? { ranges, method: 'given' } : await calibrate(imp, o.calib, o.percentile);
+  const cal = given ?? (await calibrate(imp, o.calib, o.percentile, { clip: o.clip, bits: o.bits }));
+  const fit = o.weightFit ?? 'output';
+  if (o.rule === 'output' && o.scheme === 'msq' && !cal.stats) {
+    fail('--rule', "'output' (the default) measures each filter's effect on the layer output and needs calibration data: with --calib none use --rule variance or --rule error (the default there)");
+  }
   const { model, report } = quantizeFloatModelWithReport(imp.model, {
+    ...bitsOptions(imp.model, o.bits),
+    inputStats: fit === 'output' ? cal.stats : undefined,
     rule: ptqRule(o.scheme, o.rule),
     board: o.board,
     actRanges: cal.ranges,
@@ -101,8 +176,9 @@ function posNumber(v: string | undefined, field: string, integer: boolean): numb
 }
 
 const USAGE =
-  'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule variance|error] ' +
-  '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none] [--calib-n N] [--percentile P] -o model.q.json';
+  'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error] ' +
+  '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none] [--calib-n N] [--act-clip mse|kl|percentile] [--percentile P] ' +
+  '[--weight-fit output|mse] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] -o model.q.json';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -112,7 +188,12 @@ export async function run(argv: string[]): Promise<void> {
     options: {
       board: { type: 'string' },
       scheme: { type: 'string', default: 'msq' },
-      rule: { type: 'string', default: 'variance' },
+      rule: { type: 'string' },
+      'act-clip': { type: 'string' },
+      'weight-fit': { type: 'string', default: 'output' },
+      'weight-bits': { type: 'string' },
+      'act-bits': { type: 'string' },
+      'layer-bits': { type: 'string', multiple: true },
       calib: { type: 'string' },
       'calib-n': { type: 'string' },
       percentile: { type: 'string' },
@@ -129,16 +210,26 @@ export async function run(argv: string[]): Promise<void> {
   if (!values.output) fail('-o', 'required: the output file, e.g. -o model.q.json');
   const scheme = values.scheme as SchemeChoice;
   if (!['msq', 'fixed', 'sp2'].includes(scheme)) fail('--scheme', `must be msq, fixed or sp2, got '${values.scheme}'`);
-  const rule = values.rule as 'variance' | 'error';
-  if (!['variance', 'error'].includes(rule)) fail('--rule', `must be variance or error, got '${values.rule}'`);
-  if (values.rule !== 'variance' && scheme !== 'msq') fail('--rule', 'only applies to --scheme msq');
+  // default: the output-error rule with calibration data, the paper's variance rule data-free
+  const rule = (values.rule ?? (values.calib === 'none' ? 'variance' : 'output')) as RuleChoice;
+  if (!RULES.includes(rule)) fail('--rule', `must be one of ${RULES.join(', ')}, got '${values.rule}'`);
+  if (values.rule !== undefined && scheme !== 'msq') fail('--rule', 'only applies to --scheme msq');
+  const clip = values['act-clip'] as ClipMethod | undefined;
+  if (clip !== undefined && !CLIP_METHODS.includes(clip)) fail('--act-clip', `must be one of ${CLIP_METHODS.join(', ')}, got '${clip}'`);
+  const weightFit = values['weight-fit'] as 'output' | 'mse';
+  if (!['output', 'mse'].includes(weightFit)) fail('--weight-fit', `must be output or mse, got '${weightFit}'`);
+  const bits: BitsConfig = {
+    weightBits: values['weight-bits'] === undefined ? undefined : parseBits(values['weight-bits'], '--weight-bits'),
+    actBits: values['act-bits'] === undefined ? undefined : parseBits(values['act-bits'], '--act-bits'),
+    byName: parseLayerBits(values['layer-bits'] ?? []),
+  };
   loadBoard(values.board); // a bad board name is an error before any work
   const calibN = posNumber(values['calib-n'], '--calib-n', true);
   const percentile = posNumber(values.percentile, '--percentile', false);
   const calib = parseCalib(values.calib, calibN);
 
   const imp = await loadOnnx(positionals[0]!);
-  const { model, report, calibMethod } = await quantizeImported(imp, { board: values.board, scheme, rule, calib, percentile });
+  const { model, report, calibMethod } = await quantizeImported(imp, { board: values.board, scheme, rule, calib, percentile, clip, weightFit, bits });
   await writeFileAtomic(values.output, formatModelJson(model));
 
   const lines = report.layers.map(

@@ -25,7 +25,8 @@ import {
   type QuantLayer,
   type QuantModel,
 } from './model.js';
-import { bestAlpha, detectOnLevels, type AlphaResult, type AlphaSearch } from './quant.js';
+import { bestAlpha, detectOnLevels, quantizeWeights, type AlphaSearch } from './quant.js';
+import { fitFilter, type LayerInputStats } from './fit.js';
 import { boardRatio, chooseSchemes, type SchemeRule } from './scheme.js';
 
 export interface Range {
@@ -57,6 +58,12 @@ export interface PtqOptions {
   /** keep weights that already lie exactly on a scheme's levels with exactly those codes (QAT models) */
   detectLevels?: boolean;
   alphaSearch?: AlphaSearch;
+  /** per weighted layer: statistics of its float input (fit.ts); given, weights are fitted to the layer's output */
+  inputStats?: Map<string, LayerInputStats>;
+  /** fold each filter's expected output shift into its bias (with inputStats; default true) */
+  biasCorrection?: boolean;
+  /** config of the inner (not first/last) weighted layers and of every activation but the last layer's output */
+  inner?: LayerQuantConfig;
   name?: string;
   note?: string;
 }
@@ -99,15 +106,16 @@ export function rangesFromSamples(fm: FloatModel, samples: ArrayLike<number>[]):
 type Fusable = 'conv2d' | 'linear' | 'add' | 'avgpool' | 'globalavgpool';
 const FUSABLE = new Set<string>(['conv2d', 'linear', 'add', 'avgpool', 'globalavgpool']);
 
-/** Quantize a FloatModel. Returns the QuantModel and a per-layer report. */
-export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): { model: QuantModel; report: PtqReport } {
-  const shapes = floatShapes(fm);
-  const ranges = opts.actRanges instanceof Map ? opts.actRanges : new Map(Object.entries(opts.actRanges));
-  const rangeOf = (name: string, field: string): Range => {
-    const r = ranges.get(name);
-    if (!r) fail(field, `no activation range for tensor '${name}'; calibrate it (actRanges)`);
-    return r;
-  };
+/**
+ * ReLU fusion and the per-layer config (bits, rule) of a model: shared by the quantizer and by calibration (which
+ * needs each tensor's activation bits for its clipping search).
+ */
+export function layerPlan(fm: FloatModel, opts: Pick<PtqOptions, 'rule' | 'defaults' | 'byOp' | 'byName' | 'inner'>): {
+  fusedInto: Map<string, string>;
+  fusedRelu: Map<string, string>;
+  alias: (n: string) => string;
+  configFor: (l: FloatLayer) => Required<LayerQuantConfig>;
+} {
   const outName = floatOutputName(fm);
   // consumers of each tensor
   const consumers = new Map<string, number>();
@@ -131,10 +139,11 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
   const last = weighted[weighted.length - 1]?.name;
   const configFor = (l: FloatLayer): Required<LayerQuantConfig> => {
     const edge = l.name === first || l.name === last;
+    const inner = opts.inner ?? {};
     const base: Required<LayerQuantConfig> = {
-      weightBits: edge ? 8 : 4,
-      actBits: l.name === last ? 8 : 4,
-      rule: edge ? 'fixed' : opts.rule ?? 'variance',
+      weightBits: edge ? 8 : inner.weightBits ?? 4,
+      actBits: l.name === last ? 8 : inner.actBits ?? 4,
+      rule: edge ? 'fixed' : inner.rule ?? opts.rule ?? 'variance',
     };
     return {
       ...base,
@@ -144,6 +153,31 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
       ...(fusedRelu.has(l.name) ? opts.byName?.[fusedRelu.get(l.name)!] : undefined),
     } as Required<LayerQuantConfig>;
   };
+  return { fusedInto, fusedRelu, alias, configFor };
+}
+
+/** Activation bits of every tensor that gets a scale, keyed like the ranges (a fused ReLU's name for fused layers). */
+export function tensorActBits(fm: FloatModel, opts: Pick<PtqOptions, 'rule' | 'defaults' | 'byOp' | 'byName' | 'inner' | 'inputBits'>): Map<string, number> {
+  const { fusedInto, fusedRelu, configFor } = layerPlan(fm, opts);
+  const out = new Map<string, number>([[floatInputName(fm), opts.inputBits ?? 8]]);
+  for (const l of fm.layers) {
+    if (l.op === 'relu' && fusedInto.has(l.name)) continue;
+    if (FUSABLE.has(l.op)) out.set(fusedRelu.get(l.name) ?? l.name, configFor(l).actBits);
+  }
+  return out;
+}
+
+/** Quantize a FloatModel. Returns the QuantModel and a per-layer report. */
+export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): { model: QuantModel; report: PtqReport } {
+  const shapes = floatShapes(fm);
+  const ranges = opts.actRanges instanceof Map ? opts.actRanges : new Map(Object.entries(opts.actRanges));
+  const rangeOf = (name: string, field: string): Range => {
+    const r = ranges.get(name);
+    if (!r) fail(field, `no activation range for tensor '${name}'; calibrate it (actRanges)`);
+    return r;
+  };
+  const outName = floatOutputName(fm);
+  const { fusedInto, fusedRelu, alias, configFor } = layerPlan(fm, opts);
   let ratioCache: number | undefined;
   const ratio = (field: string): number => {
     if (ratioCache !== undefined) return ratioCache;
@@ -173,70 +207,8 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
       case 'linear': {
         const sin = scales.get(alias(l.input))!;
         const out = outSpec();
-        const n = l.op === 'conv2d' ? l.outChannels : l.outFeatures;
-        const K = l.weight.length / n;
-        const rows: Float64Array[] = [];
-        for (let o = 0; o < n; o++) rows.push(Float64Array.from({ length: K }, (_, k) => l.weight[o * K + k]!));
-        const m = cfg.weightBits;
-        const needBoth = cfg.rule === 'error';
-        const fit = new Map<string, AlphaResult>();
-        const fitOf = (o: number, s: Scheme): AlphaResult => {
-          const key = `${o}:${s}`;
-          let r = fit.get(key);
-          if (!r) {
-            r = bestAlpha(rows[o]!, s, m, opts.alphaSearch);
-            fit.set(key, r);
-          }
-          return r;
-        };
-        let schemes: Scheme[];
-        if (needBoth) {
-          schemes = chooseSchemes(rows, {
-            rule: 'error',
-            ratio: ratio(at),
-            bits: m,
-            field: at,
-            mse: { fixed: rows.map((_, o) => fitOf(o, 'fixed').mse), sp2: rows.map((_, o) => fitOf(o, 'sp2').mse) },
-          });
-        } else {
-          schemes = chooseSchemes(rows, { rule: cfg.rule, ratio: cfg.rule === 'variance' ? ratio(at) : 0, bits: m, field: at });
-        }
-        let onLevels = 0;
-        let mseSum = 0;
-        const filters: Filter[] = rows.map((w, o) => {
-          let scheme = schemes[o]!;
-          let alpha: number;
-          let codes: Int32Array;
-          let mse = 0;
-          // QAT weights: the rule's scheme if the weights lie on its levels; under an MSQ rule (variance/error) also
-          // the other scheme if they lie on its levels (the trainer's assignment wins). 'fixed'/'sp2' never switch.
-          let det = opts.detectLevels && (scheme === 'fixed' || m >= 3) ? detectOnLevels(w, scheme, m) : null;
-          if (opts.detectLevels && !det && (cfg.rule === 'variance' || cfg.rule === 'error')) {
-            const other: Scheme = scheme === 'fixed' ? 'sp2' : 'fixed';
-            det = other === 'fixed' || m >= 3 ? detectOnLevels(w, other, m) : null;
-            if (det) scheme = other;
-          }
-          if (det) {
-            alpha = det.alpha;
-            codes = det.codes;
-            onLevels++;
-          } else {
-            if (scheme === 'sp2' && m < 3) fail(at, `SP2 needs at least 3 weight bits, this layer has ${m}`);
-            const r = fitOf(o, scheme);
-            alpha = r.alpha;
-            codes = r.codes;
-            mse = r.mse;
-          }
-          mseSum += mse;
-          const sw = alpha / weightDenominator(scheme, m);
-          const accScale = sin.scale * sw;
-          const b = Math.round(l.bias[o]! / accScale);
-          const bias = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, b));
-          const { M, S } = chooseMultiplier(accScale / out.scale, `${at}.filters[${o}]`);
-          return { scheme, bits: m, alpha, weights: Array.from(codes), bias, M, S };
-        });
-        const nFixed = filters.filter((f) => f.scheme === 'fixed').length;
-        report.layers.push({ name: l.name, fixed: nFixed, sp2: n - nFixed, weightBits: m, mse: mseSum / n, onLevels });
+        const { filters, row } = quantizeWeighted(l, cfg, sin, out, at, { opts, ratio });
+        report.layers.push(row);
         if (l.op === 'conv2d') {
           layers.push({
             name: l.name, op: 'conv2d', input: alias(l.input), inChannels: l.inChannels, outChannels: l.outChannels,
@@ -310,6 +282,99 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
   };
   checkModel(model);
   return { model, report };
+}
+
+type WeightedLayer = Extract<FloatLayer, { op: 'conv2d' | 'linear' }>;
+
+/**
+ * Filters of one conv/linear layer: scheme per filter by the rule, then per filter either the trained levels
+ * (detectLevels), the output-aware fit (fit.ts, when input statistics are given) or the weight-MSE alpha search;
+ * bias (bias-corrected with the fit), and the requantization (M, S).
+ */
+function quantizeWeighted(
+  l: WeightedLayer,
+  cfg: Required<LayerQuantConfig>,
+  sin: ActSpec,
+  out: ActSpec,
+  at: string,
+  ctx: { opts: PtqOptions; ratio: (field: string) => number },
+): { filters: Filter[]; row: PtqReport['layers'][number] } {
+  const opts = ctx.opts;
+  const n = l.op === 'conv2d' ? l.outChannels : l.outFeatures;
+  const K = l.weight.length / n;
+  const rows: Float64Array[] = [];
+  for (let o = 0; o < n; o++) rows.push(Float64Array.from({ length: K }, (_, k) => l.weight[o * K + k]!));
+  const m = cfg.weightBits;
+  const stats = opts.inputStats?.get(l.name);
+  const groupOf = (o: number): number => (stats && stats.mean.length > 1 ? o : 0);
+  const fits = new Map<string, { alpha: number; codes: Int32Array; mse: number; shift: number }>();
+  const fitOf = (o: number, s: Scheme): { alpha: number; codes: Int32Array; mse: number; shift: number } => {
+    const key = `${o}:${s}`;
+    let r = fits.get(key);
+    if (!r) {
+      if (s === 'sp2' && m < 3) fail(at, `SP2 needs at least 3 weight bits, this layer has ${m}`);
+      if (stats) {
+        const g = groupOf(o);
+        const f = fitFilter(rows[o]!, stats.cov[g]!, stats.mean[g]!, s, m);
+        const step = f.alpha / weightDenominator(s, m);
+        const q = quantizeWeights(Float64Array.from(f.values, (v) => v * step), f.alpha, s, m);
+        r = { alpha: f.alpha, codes: q.codes, mse: f.err, shift: opts.biasCorrection === false ? 0 : f.shift };
+      } else {
+        const b = bestAlpha(rows[o]!, s, m, opts.alphaSearch);
+        r = { alpha: b.alpha, codes: b.codes, mse: b.mse, shift: 0 };
+      }
+      fits.set(key, r);
+    }
+    return r;
+  };
+  let schemes: Scheme[];
+  if (cfg.rule === 'error' || cfg.rule === 'output') {
+    if (cfg.rule === 'output' && !stats) fail(at, "the 'output' rule needs calibration data (input statistics); use --rule variance or error with --calib none");
+    schemes = chooseSchemes(rows, {
+      rule: 'error', // the ranking by precomputed errors: output errors (fit.ts) or weight MSE
+      ratio: ctx.ratio(at),
+      bits: m,
+      field: at,
+      mse: { fixed: rows.map((_, o) => fitOf(o, 'fixed').mse), sp2: rows.map((_, o) => fitOf(o, 'sp2').mse) },
+    });
+  } else {
+    schemes = chooseSchemes(rows, { rule: cfg.rule, ratio: cfg.rule === 'variance' ? ctx.ratio(at) : 0, bits: m, field: at });
+  }
+  let onLevels = 0;
+  let mseSum = 0;
+  const filters: Filter[] = rows.map((w, o) => {
+    let scheme = schemes[o]!;
+    let alpha: number;
+    let codes: Int32Array;
+    let shift = 0;
+    // QAT weights: the rule's scheme if the weights lie on its levels; under an MSQ rule also the other scheme if
+    // they lie on its levels (the trainer's assignment wins). 'fixed'/'sp2' never switch.
+    let det = opts.detectLevels && (scheme === 'fixed' || m >= 3) ? detectOnLevels(w, scheme, m) : null;
+    if (opts.detectLevels && !det && cfg.rule !== 'fixed' && cfg.rule !== 'sp2') {
+      const other: Scheme = scheme === 'fixed' ? 'sp2' : 'fixed';
+      det = other === 'fixed' || m >= 3 ? detectOnLevels(w, other, m) : null;
+      if (det) scheme = other;
+    }
+    if (det) {
+      alpha = det.alpha;
+      codes = det.codes;
+      onLevels++;
+    } else {
+      const r = fitOf(o, scheme);
+      alpha = r.alpha;
+      codes = r.codes;
+      shift = r.shift;
+      mseSum += r.mse;
+    }
+    const sw = alpha / weightDenominator(scheme, m);
+    const accScale = sin.scale * sw;
+    const b = Math.round((l.bias[o]! - shift) / accScale);
+    const bias = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, b));
+    const { M, S } = chooseMultiplier(accScale / out.scale, `${at}.filters[${o}]`);
+    return { scheme, bits: m, alpha, weights: Array.from(codes), bias, M, S };
+  });
+  const nFixed = filters.filter((f) => f.scheme === 'fixed').length;
+  return { filters, row: { name: l.name, fixed: nFixed, sp2: n - nFixed, weightBits: m, mse: mseSum / n, onLevels } };
 }
 
 /** Quantize a FloatModel into a QuantModel (see quantizeFloatModelWithReport). */

@@ -1,7 +1,8 @@
 /**
  * Per-layer scheme choice: which filters use fixed point (DSP multiply) and which SP2 (shift-add in LUTs).
  * Rules: 'variance' (the MSQ paper's: highest variance of w / max|w| -> fixed), 'error' (largest SP2-minus-fixed
- * weight MSE -> fixed), 'fixed', 'sp2'. The fixed share is round(n / (1 + r)), r = the board's SP2-per-fixed ratio.
+ * weight MSE -> fixed), 'output' (largest SP2-minus-fixed OUTPUT error measured on calibration data, fit.ts; the
+ * errors are given in `mse`), 'fixed', 'sp2'. The fixed share is round(n / (1 + r)), r = the board's SP2-per-fixed ratio.
  * See docs/msq-numerics.md.
  */
 import { fail } from '../util/errors.js';
@@ -9,8 +10,8 @@ import { loadBoard } from '../board/index.js';
 import { bestAlpha, type AlphaSearch } from './quant.js';
 import type { Scheme } from './conventions.js';
 
-export type SchemeRule = 'variance' | 'error' | 'fixed' | 'sp2';
-export const SCHEME_RULES: readonly SchemeRule[] = ['variance', 'error', 'fixed', 'sp2'];
+export type SchemeRule = 'variance' | 'error' | 'output' | 'fixed' | 'sp2';
+export const SCHEME_RULES: readonly SchemeRule[] = ['variance', 'error', 'output', 'fixed', 'sp2'];
 
 /** The board's SP2-per-fixed filter ratio (boards/<id>.json msq.sp2PerFixedRatio). */
 export function boardRatio(board: string): number {
@@ -74,6 +75,10 @@ export function chooseSchemes(filters: ArrayLike<number>[], opts: SchemeChoiceOp
   let score: number[];
   if (opts.rule === 'variance') {
     score = filters.map(normalizedVariance);
+  } else if (opts.rule === 'output') {
+    const pre = opts.mse;
+    if (!pre) fail(opts.field ?? 'rule', "the 'output' rule needs the measured per-filter output errors (calibration data)");
+    score = filters.map((_, i) => pre.sp2[i]! - pre.fixed[i]!);
   } else if (opts.rule === 'error') {
     const m = opts.bits ?? 4;
     const pre = opts.mse;

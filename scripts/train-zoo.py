@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Train the benchmark zoo of float models in models/zoo/ (4 architectures x MNIST and Fashion-MNIST).
+
+Run (Debian packages: `apt-get install -y python3-torch python3-onnx dataset-fashion-mnist`; system python):
+
+    npx tsx scripts/export-mnist.ts            # .cache/mnist/train-*.bin (the fixed split of src/msq/mnist.ts)
+    /usr/bin/python3 scripts/train-zoo.py      # writes models/zoo/<arch>-<dataset>.onnx (about 10 min on 1 core)
+
+Data (training only; the evaluation sets are never read here):
+  * mnist: the 7,996 TRAIN digits of the project's split (.cache/mnist/train-*.bin); the 2,004 held-out digits are
+    the evaluation set of `accelforge accuracy --data mnist`.
+  * fashion-mnist: the first 10,000 images of Debian's train-images-idx3-ubyte.gz; t10k (10,000) is the evaluation
+    set of `accelforge accuracy --data fashion-mnist`.
+Input = byte / 255, shape [N, 1, 28, 28]. Fixed seeds, deterministic algorithms, one thread.
+
+Architectures (every conv/linear followed by BatchNorm, exported WITH the BatchNormalization nodes):
+  plain   conv3x3 1->16, pool, conv3x3 16->32, pool, conv3x3 32->32, flatten, fc 1568->10
+  resgap  conv3x3 1->16, residual block (16), conv3x3 16->32 stride 2, residual block (32), pool,
+          1x1 conv 32->32, global average pool, fc 32->10
+  dwsep   conv3x3 1->16, [dw3x3 + pw1x1] 16->32, pool, [dw3x3 stride 2 + pw1x1] 32->64, global average pool, fc 64->10
+  widefc  conv3x3 1->8, pool, conv3x3 8->16, pool, fc 784->256 + BN1d, fc 256->128 + BN1d, fc 128->10
+
+Export keeping BatchNorm (verified with torch 1.13 / Debian 12): the model in eval() mode and
+    torch.onnx.export(model, x, f, opset_version=13, training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=False)
+An export with the default training=EVAL and do_constant_folding=True folds BN into the convolutions; accelforge
+still reads it, but the data-free paths then lack the BN statistics (`--calib generate` refuses such a model).
+
+These models are NOT used to tune the quantizer's defaults: the defaults were tuned on the dev model
+models/mnist-cnn.onnx (scripts/train-mnist.py) with MNIST training digits only.
+"""
+import argparse
+import gzip
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEED = 20261207
+FASHION_DIR = os.environ.get('ACCELFORGE_FASHION_MNIST', '/usr/share/datasets/fashion-mnist')
+
+
+def load_mnist(cache):
+    img = np.fromfile(os.path.join(cache, 'train-images.bin'), dtype=np.uint8)
+    lab = np.fromfile(os.path.join(cache, 'train-labels.bin'), dtype=np.uint8)
+    if img.shape[0] != lab.shape[0] * 784:
+        sys.exit('train-images.bin does not match train-labels.bin: run npx tsx scripts/export-mnist.ts')
+    return img.reshape(-1, 1, 28, 28), lab
+
+
+def read_idx(path):
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if raw[:2] == b'\x1f\x8b':
+        raw = gzip.decompress(raw)
+    rank = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(rank)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank)
+    if data.size != int(np.prod(dims)):
+        sys.exit(f'{path}: truncated IDX file')
+    return data.reshape(dims)
+
+
+def load_fashion(n):
+    img = read_idx(os.path.join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))[:n]
+    lab = read_idx(os.path.join(FASHION_DIR, 'train-labels-idx1-ubyte.gz'))[:n]
+    return img.reshape(-1, 1, 28, 28), lab
+
+
+def cbr(cin, cout, k=3, stride=1, groups=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, groups=groups, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2, self.c3 = cbr(1, 16), cbr(16, 32), cbr(32, 32)
+        self.fc = nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.c1(x), 2)
+        x = F.max_pool2d(self.c2(x), 2)
+        return self.fc(torch.flatten(self.c3(x), 1))
+
+
+class Res(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.a = cbr(c, c)
+        self.b = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return F.relu(x + self.b(self.a(x)))
+
+
+class ResGap(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.r1, self.c2, self.r2 = cbr(1, 16), Res(16), cbr(16, 32, stride=2), Res(32)
+        self.c3 = cbr(32, 32, k=1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.r2(self.c2(self.r1(self.c1(x))))
+        x = self.c3(F.max_pool2d(x, 2))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class DwSep(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = cbr(1, 16)
+        self.d1, self.p1 = cbr(16, 16, groups=16), cbr(16, 32, k=1)
+        self.d2, self.p2 = cbr(32, 32, stride=2, groups=32), cbr(32, 64, k=1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.p1(self.d1(self.c1(x))), 2)
+        x = self.p2(self.d2(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class WideFc(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = cbr(1, 8), cbr(8, 16)
+        self.f1 = nn.Sequential(nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU())
+        self.f2 = nn.Sequential(nn.Linear(256, 128), nn.BatchNorm1d(128), nn.ReLU())
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.c2(F.max_pool2d(self.c1(x), 2)), 2)
+        return self.fc(self.f2(self.f1(torch.flatten(x, 1))))
+
+
+ARCHS = {'plain': Plain, 'resgap': ResGap, 'dwsep': DwSep, 'widefc': WideFc}
+
+
+def train(model, x, y, epochs, log):
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    steps = epochs * ((x.shape[0] + 63) // 64)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    g = torch.Generator().manual_seed(SEED)
+    for ep in range(epochs):
+        model.train()
+        perm = torch.randperm(x.shape[0], generator=g)
+        total, ok = 0.0, 0
+        for i in range(0, x.shape[0], 64):
+            idx = perm[i:i + 64]
+            xb = x[idx]
+            # light augmentation: random shifts by up to 2 pixels
+            dx, dy = (torch.randint(-2, 3, (2,), generator=g)).tolist()
+            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+            out = model(xb)
+            loss = F.cross_entropy(out, y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss) * idx.numel()
+            ok += int((out.argmax(1) == y[idx]).sum())
+        log(f'    epoch {ep + 1}/{epochs}: loss {total / x.shape[0]:.4f}, train acc {100 * ok / x.shape[0]:.2f}%')
+
+
+def export(model, path):
+    model.eval()
+    tmp = path + '.tmp'
+    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), tmp, input_names=['input'], output_names=['logits'],
+                      opset_version=13, training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--cache', default=os.path.join(ROOT, '.cache', 'mnist'))
+    ap.add_argument('--out', default=os.path.join(ROOT, 'models', 'zoo'))
+    ap.add_argument('--epochs', type=int, default=5)
+    ap.add_argument('--fashion-n', type=int, default=10000)
+    ap.add_argument('--only', default='', help='comma-separated <arch>-<dataset> names to train (default all)')
+    ap.add_argument('--threads', type=int, default=1, help='CPU threads (the machine is shared)')
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(args.out, exist_ok=True)
+    log = lambda s: print(s, flush=True)
+    sets = {'mnist': load_mnist(args.cache), 'fashion-mnist': load_fashion(args.fashion_n)}
+    only = set(filter(None, args.only.split(',')))
+    for ds, (img, lab) in sets.items():
+        x = torch.from_numpy(img.astype(np.float32) / 255.0)
+        y = torch.from_numpy(lab.astype(np.int64))
+        for arch, cls in ARCHS.items():
+            name = f'{arch}-{ds}'
+            if only and name not in only:
+                continue
+            torch.manual_seed(SEED)
+            t0 = time.time()
+            log(f'{name}: {x.shape[0]} training images')
+            model = cls()
+            train(model, x, y, args.epochs, log)
+            export(model, os.path.join(args.out, f'{name}.onnx'))
+            log(f'  wrote {name}.onnx ({time.time() - t0:.0f} s)')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,273 @@
+/**
+ * Output-aware weight quantization of one conv/linear layer (the default `--weight-fit output`).
+ *
+ * From calibration inputs of the layer (its float input tensors) we take the mean μ and covariance C of the
+ * vectors a filter sees (a conv's K = (C_in/groups)·kh·kw patch, a linear layer's input; depthwise: per group).
+ * With δ = (dequantized − real) weights of a filter, its output error over the calibration set is
+ *   E[(δ·x)²] = δᵀ(C + μμᵀ)δ;
+ * the mean part δ·μ is removed by **bias correction** (b ← b − δ·μ), which leaves E = δᵀCδ. Per filter and scheme:
+ *  1. scale search: alpha = c·max|w| on a grid c ∈ [0.35, 1], nearest rounding, the alpha of least δᵀCδ;
+ *  2. AdaRound-style rounding: each weight may move to the next level up or down; greedy passes accept every move
+ *     that lowers δᵀCδ (ΔE = (d'² − d²)C_kk + 2(d' − d)(Cδ)_k, Cδ kept current), until no move helps;
+ *  3. E_fixed(o), E_sp2(o): the split rule `output` gives the board's round(n/(1+r)) fixed slots to the filters with
+ *     the largest E_sp2 − E_fixed (what SP2 would cost that filter's output), the rest SP2.
+ * The statistics come from the float model's own activations (not from the already-quantized layers before).
+ */
+import { levels, weightDenominator, type Scheme } from './conventions.js';
+import type { FloatModel } from './model.js';
+
+/** Input statistics of one weighted layer: per group, mean and covariance of the K-vectors its filters see. */
+export interface LayerInputStats {
+  K: number;
+  /** one per group (1 for dense conv/linear, C for depthwise) */
+  mean: Float64Array[];
+  /** K×K row-major covariance per group */
+  cov: Float64Array[];
+  count: number;
+}
+
+/** Accumulates Σx and Σxxᵀ of K-vectors per group. */
+export class StatsAccumulator {
+  private s1: Float64Array[];
+  private s2: Float64Array[];
+  private n = 0;
+  constructor(readonly K: number, readonly groups: number) {
+    this.s1 = Array.from({ length: groups }, () => new Float64Array(K));
+    this.s2 = Array.from({ length: groups }, () => new Float64Array(K * K));
+  }
+  /** add one vector per group (xs[g] of length K) */
+  add(xs: Float64Array[]): void {
+    const K = this.K;
+    for (let g = 0; g < this.groups; g++) {
+      const x = xs[g]!;
+      const s1 = this.s1[g]!;
+      const s2 = this.s2[g]!;
+      for (let i = 0; i < K; i++) {
+        const xi = x[i]!;
+        if (xi === 0) continue;
+        s1[i] += xi;
+        const row = i * K;
+        for (let j = i; j < K; j++) s2[row + j] += xi * x[j]!;
+      }
+    }
+    this.n++;
+  }
+  result(): LayerInputStats {
+    const K = this.K;
+    const n = Math.max(1, this.n);
+    const mean = this.s1.map((s) => s.map((v) => v / n));
+    const cov = this.s2.map((s, g) => {
+      const m = mean[g]!;
+      const c = new Float64Array(K * K);
+      for (let i = 0; i < K; i++) {
+        for (let j = i; j < K; j++) {
+          const v = s[i * K + j]! / n - m[i]! * m[j]!;
+          c[i * K + j] = v;
+          c[j * K + i] = v;
+        }
+      }
+      return c;
+    });
+    return { K, mean, cov, count: this.n };
+  }
+}
+
+/** Sorted integer level values of a scheme (ascending, with negatives), cached. */
+const levelValues = new Map<string, Float64Array>();
+function sortedLevels(scheme: Scheme, m: number): Float64Array {
+  const key = `${scheme}:${m}`;
+  let v = levelValues.get(key);
+  if (!v) {
+    v = Float64Array.from(levels(scheme, m).map((l) => l.value)).sort();
+    levelValues.set(key, v);
+  }
+  return v;
+}
+
+function nearestIndex(lv: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = lv.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (lv[mid + 1]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  // lo = last level <= t (or 0); choose the nearer of lo, lo+1; ties toward the smaller magnitude
+  if (lo + 1 < lv.length) {
+    const a = t - lv[lo]!;
+    const b = lv[lo + 1]! - t;
+    if (b < a || (b === a && Math.abs(lv[lo + 1]!) < Math.abs(lv[lo]!))) return lo + 1;
+  }
+  return lo;
+}
+
+/** δᵀCδ */
+function quadForm(C: Float64Array, d: Float64Array): number {
+  const K = d.length;
+  let e = 0;
+  for (let i = 0; i < K; i++) {
+    const di = d[i]!;
+    if (di === 0) continue;
+    let r = 0;
+    const row = i * K;
+    for (let j = 0; j < K; j++) r += C[row + j]! * d[j]!;
+    e += di * r;
+  }
+  return e;
+}
+
+export interface FilterFit {
+  alpha: number;
+  /** integer weight values per weight (the level values, not codes) */
+  values: Int32Array;
+  /** output error δᵀCδ after the fit */
+  err: number;
+  /** δ·μ: the expected output shift to subtract from the bias (real units) */
+  shift: number;
+}
+
+/** Fit one filter's alpha and rounding to minimize its output error (see the header). */
+export function fitFilter(w: Float64Array, C: Float64Array, mu: Float64Array, scheme: Scheme, m: number, opts: { grid?: number; passes?: number } = {}): FilterFit {
+  const K = w.length;
+  const lv = sortedLevels(scheme, m);
+  const D = weightDenominator(scheme, m);
+  let mx = 0;
+  for (let i = 0; i < K; i++) mx = Math.max(mx, Math.abs(w[i]!));
+  if (mx === 0) return { alpha: 1, values: new Int32Array(K), err: 0, shift: 0 };
+  const grid = opts.grid ?? 24;
+  const idx = new Int32Array(K);
+  const d = new Float64Array(K);
+  let best = { c: 1, e: Infinity };
+  for (let g = 0; g < grid; g++) {
+    const c = 0.35 + (0.65 * g) / (grid - 1);
+    const step = (c * mx) / D;
+    for (let i = 0; i < K; i++) d[i] = lv[nearestIndex(lv, w[i]! / step)]! * step - w[i]!;
+    const e = quadForm(C, d);
+    if (e < best.e) best = { c, e };
+  }
+  const alpha = best.c * mx;
+  const step = alpha / D;
+  for (let i = 0; i < K; i++) {
+    idx[i] = nearestIndex(lv, w[i]! / step);
+    d[i] = lv[idx[i]!]! * step - w[i]!;
+  }
+  // Cδ
+  const Cd = new Float64Array(K);
+  for (let i = 0; i < K; i++) {
+    let r = 0;
+    for (let j = 0; j < K; j++) r += C[i * K + j]! * d[j]!;
+    Cd[i] = r;
+  }
+  const passes = opts.passes ?? 4;
+  for (let p = 0; p < passes; p++) {
+    let moved = false;
+    for (let k = 0; k < K; k++) {
+      const ckk = C[k * K + k]!;
+      let bestDelta = 0;
+      let bestJ = -1;
+      for (const j of [idx[k]! - 1, idx[k]! + 1]) {
+        if (j < 0 || j >= lv.length) continue;
+        const dn = lv[j]! * step - w[k]!;
+        const dd = dn - d[k]!;
+        const delta = dd * dd * ckk + 2 * dd * Cd[k]!;
+        if (delta < bestDelta - 1e-18) {
+          bestDelta = delta;
+          bestJ = j;
+        }
+      }
+      if (bestJ >= 0) {
+        const dn = lv[bestJ]! * step - w[k]!;
+        const dd = dn - d[k]!;
+        for (let i = 0; i < K; i++) Cd[i] += dd * C[i * K + k]!;
+        d[k] = dn;
+        idx[k] = bestJ;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  const values = new Int32Array(K);
+  let shift = 0;
+  for (let i = 0; i < K; i++) {
+    values[i] = lv[idx[i]!]!;
+    shift += d[i]! * mu[i]!;
+  }
+  return { alpha, values, err: quadForm(C, d), shift };
+}
+
+/** Patch positions per sample and samples used for a layer's input statistics. */
+export const STATS_POSITIONS = 24;
+export const STATS_SAMPLES = 256;
+/** Shrinkage of the covariance toward its diagonal (keeps the rounding from over-fitting few samples). */
+export const STATS_SHRINK = 0.1;
+
+/**
+ * Collects every weighted layer's input statistics from float runs (feed it each sample's tensors). Conv layers
+ * see STATS_POSITIONS output positions per sample, chosen by a fixed LCG (reproducible); zero padding included.
+ */
+export class InputStatsCollector {
+  private acc = new Map<string, StatsAccumulator>();
+  private seed = 12345;
+  private seen = 0;
+  constructor(private readonly fm: FloatModel, private readonly shapes: Map<string, number[]>, private readonly maxSamples = STATS_SAMPLES) {
+    for (const l of fm.layers) {
+      if (l.op === 'conv2d') this.acc.set(l.name, new StatsAccumulator((l.inChannels / l.groups) * l.kernel[0] * l.kernel[1], l.groups));
+      else if (l.op === 'linear') this.acc.set(l.name, new StatsAccumulator(l.inFeatures, 1));
+    }
+  }
+  private rand(n: number): number {
+    this.seed = (this.seed * 1103515245 + 12345) % 2147483648;
+    return this.seed % n;
+  }
+  add(tensors: Map<string, Float64Array>): void {
+    if (this.seen++ >= this.maxSamples) return;
+    for (const l of this.fm.layers) {
+      const a = this.acc.get(l.name);
+      if (!a) continue;
+      const x = tensors.get(l.op === 'conv2d' || l.op === 'linear' ? l.input : '')!;
+      if (l.op === 'linear') {
+        a.add([x]);
+        continue;
+      }
+      if (l.op !== 'conv2d') continue;
+      const [C, H, W] = this.shapes.get(l.input)! as [number, number, number];
+      const [, OH, OW] = this.shapes.get(l.name)! as [number, number, number];
+      const [kh, kw] = l.kernel;
+      const cpg = C / l.groups;
+      const vecs = Array.from({ length: l.groups }, () => new Float64Array(a.K));
+      for (let p = 0; p < Math.min(STATS_POSITIONS, OH * OW); p++) {
+        const pos = this.rand(OH * OW);
+        const oy = Math.floor(pos / OW);
+        const ox = pos % OW;
+        for (let g = 0; g < l.groups; g++) {
+          const v = vecs[g]!;
+          let k = 0;
+          for (let c = 0; c < cpg; c++) {
+            const ch = g * cpg + c;
+            for (let i = 0; i < kh; i++) {
+              const y = oy * l.stride[0] - l.padding[0] + i;
+              for (let j = 0; j < kw; j++) {
+                const xx = ox * l.stride[1] - l.padding[1] + j;
+                v[k++] = y >= 0 && y < H && xx >= 0 && xx < W ? x[(ch * H + y) * W + xx]! : 0;
+              }
+            }
+          }
+        }
+        a.add(vecs);
+      }
+    }
+  }
+  result(): Map<string, LayerInputStats> {
+    const out = new Map<string, LayerInputStats>();
+    for (const [name, a] of this.acc) {
+      const r = a.result();
+      for (const C of r.cov) {
+        for (let i = 0; i < r.K; i++) {
+          for (let j = 0; j < r.K; j++) if (i !== j) C[i * r.K + j] *= 1 - STATS_SHRINK;
+        }
+      }
+      out.set(name, r);
+    }
+    return out;
+  }
+}

@@ -82,11 +82,12 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   if (dsp > o.board.resources.dsp48e1) {
     fail('--pf', `the core needs ${dsp} DSP48E1 (lanes ${coreLaneMultipliers(o.cfg)} + ${o.cfg.Rq} requantizer units), ${o.board.id} has ${o.board.resources.dsp48e1}: lower --pf / --n / --rq or use --dsp-pack 2`);
   }
-  // block RAM exactly, LUTs from the recorded slices: refuse what does not fit (src/msq/core/sizing.ts)
-  checkFits(o.cfg, o.board, { slices: recordedSlices(), dsps: dsp, what: `msq build --board ${o.board.id}` });
   const program = compileModel(model, o.cfg, o.compile);
+  // a program ROM: its own budget (half the board's block RAM), checked first as the more specific refusal
   const rom = o.cfg.rom ? programRom(program) : undefined;
   if (rom) checkRomFits(rom, program, o.board);
+  // block RAM exactly, LUTs from the recorded slices: refuse what does not fit (src/msq/core/sizing.ts)
+  checkFits(o.cfg, o.board, { slices: recordedSlices(), dsps: dsp, what: `msq build --board ${o.board.id}` });
   const rtl = generateCore(o.cfg, 'msqc', { rom });
   const has = (s: 's_wgt' | 's_res'): boolean => rtl.inputs.includes(s);
   const W = streamWidth(o.cfg);

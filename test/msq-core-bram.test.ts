@@ -1,31 +1,40 @@
 /**
- * Block RAM counted exactly as yosys maps it (src/synth/bram.ts), checked against yosys itself on small memories of
- * different shapes and styles, and against the whole-core syntheses of the two board presets (issue 12).
+ * The MSQ core's block RAM counted exactly as yosys maps it (src/synth/bram.ts; checked against yosys itself on
+ * memories of many shapes in test/synth-bram.test.ts): the sizing's memory list (coreBanks) is the list of memories in
+ * generated cores' built modules, shape for shape; the count reproduces the whole-core syntheses of the two former
+ * board presets (issue 12); checkFits refuses what does not fit.
  */
 import { describe, expect, it } from 'vitest';
-import { syncFifo } from '../src/hdl/lib/fifo.js';
-import { emitVerilog } from '../src/hdl/index.js';
-import { synthesize } from '../src/synth/index.js';
-import { xc7MemoryMapping } from '../src/synth/bram.js';
-import { bankBram, checkFits, fitProblem } from '../src/msq/core/sizing.js';
+import { moduleMemShapes, type MemoryShape } from '../src/synth/bram.js';
+import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
+import { generateCore } from '../src/msq/core/rtl/index.js';
+import { bankBram, checkFits, coreBanks, fitProblem } from '../src/msq/core/sizing.js';
 import { defaultCoreConfig } from '../src/msq/core/presets.js';
 import { loadBoard } from '../src/board/index.js';
 
-describe('xc7 block RAM count (src/synth/bram.ts)', () => {
-  // width x depth, style: each exercises another rule (half blocks beating full ones after 9-bit byte padding, a
-  // depth that is no power of two, LUTRAM for a small memory); kept to three small runs (yosys takes ~10 s each)
-  const shapes: [number, number, 'auto' | 'block' | 'distributed'][] = [
-    [40, 1024, 'block'], // 40 bits pad to 45: 3 x RAMB18 1Kx18 beat 2 x RAMB36 1Kx36
-    [20, 600, 'block'], // 27 padded bits, 600 deep: 1 RAMB36 1Kx36
-    [8, 32, 'auto'], // auto: LUTRAM
+const key = (s: MemoryShape): string => `${s.width}x${s.depth} w${s.writePorts} r${s.readPorts} ${s.style ?? 'auto'}`;
+const listed = (cfg: CoreConfig, romBeats?: number): string[] => coreBanks(cfg, { romBeats }).flatMap((b) => Array.from({ length: b.count }, () => key(b.shape))).sort();
+
+describe('MSQ core block RAM (coreBanks, bankBram, checkFits)', () => {
+  const cfgs: [string, CoreConfig][] = [
+    ['small', smallCoreConfig()],
+    ['Rq 1, shallow parameters', smallCoreConfig({ Rq: 1, cDepth: 64, actDepth: 300 })],
+    ['Rq 3 over 7 lanes, sp2ActBits 4', smallCoreConfig({ Pf: 3, Ps: 4, Rq: 3, sp2ActBits: 4, cDepth: 128, maxPasses: 8 })],
   ];
-  it.each(shapes)('%i bits x %i words (%s) maps as yosys synth_xilinx maps it', async (width, depth, style) => {
-    const files = emitVerilog(syncFifo({ width, depth, style, name: `bram_probe_w${width}_d${depth}` }));
-    const r = await synthesize({ files, top: `bram_probe_w${width}_d${depth}`, cache: true });
-    const got = { ramb36: r.resources.cells.RAMB36E1 ?? 0, ramb18: r.resources.cells.RAMB18E1 ?? 0 };
-    const m = xc7MemoryMapping({ width, depth, writePorts: 1, readPorts: 1, style });
-    expect({ ramb36: m.ramb36, ramb18: m.ramb18 }).toEqual(got);
-  }, 120_000);
+  it.each(cfgs)('lists the memories of the generated core (%s)', (_name, cfg) => {
+    const built = moduleMemShapes(generateCore(cfg).module).map((m) => key(m.shape)).sort();
+    expect(built.length).toBeGreaterThan(5);
+    expect(listed(cfg)).toEqual(built);
+  });
+
+  it('lists the program ROM of a ROM core (block RAM), and needs its program to count it', () => {
+    const cfg = { ...smallCoreConfig(), rom: true };
+    const beats = Array.from({ length: 1500 }, (_, i) => BigInt(i));
+    const built = moduleMemShapes(generateCore(cfg, 'msqc', { rom: { beats, residual: true } }).module).map((m) => key(m.shape)).sort();
+    expect(listed(cfg, 1500)).toEqual(built);
+    expect(bankBram(cfg, { romBeats: 1500 }).total).toBeGreaterThan(bankBram(smallCoreConfig()).total);
+    expect(() => coreBanks(cfg)).toThrow(/program-ROM core/);
+  });
 
   it('counts the preset cores as their whole-core syntheses did (issue 12: 150 RAMB36; 420 RAMB36 + 360 RAMB18)', () => {
     // the presets as they were synthesized (actDepth 2560 / 5120: both banks in one 2 x 4096 / 2 x 8192 deep RAM)
@@ -44,5 +53,9 @@ describe('xc7 block RAM count (src/synth/bram.ts)', () => {
     expect(fitProblem({ lut: 1000, dsp: 10, bram36: 140 }, board)).toBeNull();
     const big = { ...defaultCoreConfig(board), actDepth: 2560 };
     expect(() => checkFits(big, board)).toThrow(/BRAM36 \d+ of 140/);
+    // a program ROM within checkRomFits' half-the-BRAM limit can still push the whole core over
+    const romCore = { ...defaultCoreConfig(board), rom: true };
+    expect(() => checkFits(romCore, board, { romBeats: 1024 })).not.toThrow();
+    expect(() => checkFits(romCore, board, { romBeats: 8192 })).toThrow(/^core: does not fit: BRAM36 1[78]\d of 140 on xc7z020/);
   });
 });

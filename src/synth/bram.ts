@@ -19,6 +19,7 @@
  * clock enable and no reset, read-before-write — the memories src/hdl's `Memory` emits. Generic: knows no core.
  */
 import { fail } from '../util/errors.js';
+import type { Module } from '../hdl/index.js';
 
 export type RamStyle = 'auto' | 'block' | 'distributed' | 'logic';
 
@@ -158,4 +159,19 @@ export function xc7BramTotals(mems: { shape: MemoryShape; count: number }[]): { 
     ramb18 += r.ramb18 * count;
   }
   return { ramb36, ramb18, bram36: ramb36 + ramb18 / 2 };
+}
+
+/** The memories of a built module and of everything it instantiates (one entry per memory instance, by instance
+ *  path), with the style src/hdl emits for them (a 'distributed' ROM is emitted as rom_style = "logic"). */
+export function moduleMemShapes(top: Module): { path: string; shape: MemoryShape }[] {
+  const out: { path: string; shape: MemoryShape }[] = [];
+  const walk = (m: Module, path: string): void => {
+    for (const mem of m.memories) {
+      const style: RamStyle = mem.kind === 'rom' && mem.style === 'distributed' ? 'logic' : mem.style;
+      out.push({ path: `${path}${mem.name}`, shape: { width: mem.width, depth: mem.depth, writePorts: mem.write_ ? 1 : 0, readPorts: mem.reads.length === 2 ? 2 : 1, style } });
+    }
+    for (const it of m.items) if (it.kind === 'instance') walk(it.inst.child, `${path}${it.inst.name}.`);
+  };
+  walk(top, '');
+  return out;
 }

@@ -86,8 +86,9 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
   // a program ROM: its own budget (half the board's block RAM), checked first as the more specific refusal
   const rom = o.cfg.rom ? programRom(program) : undefined;
   if (rom) checkRomFits(rom, program, o.board);
-  // block RAM exactly, LUTs from the recorded slices: refuse what does not fit (src/msq/core/sizing.ts)
-  checkFits(o.cfg, o.board, { slices: recordedSlices(), dsps: dsp, what: `msq build --board ${o.board.id}` });
+  // block RAM exactly (a ROM core's with its program), LUTs from the recorded slices: refuse what does not fit
+  // (src/msq/core/sizing.ts)
+  checkFits(o.cfg, o.board, { slices: recordedSlices(), dsps: dsp, what: `msq build --board ${o.board.id}`, romBeats: rom?.beats.length });
   const rtl = generateCore(o.cfg, 'msqc', { rom });
   const has = (s: 's_wgt' | 's_res'): boolean => rtl.inputs.includes(s);
   const W = streamWidth(o.cfg);

@@ -33,7 +33,7 @@ import { emitVerilog } from '../../hdl/index.js';
 import { coreLanes } from './lanes.js';
 import { coreRqa } from './rqa.js';
 import { xc7MemoryMapping, type MemoryShape } from '../../synth/bram.js';
-import { coreShape } from './rtl/shape.js';
+import { abits, coreShape, DEFAULT_PIXEL_BANKS } from './rtl/shape.js';
 import { peakGops, programLatency, type JobFields, type ProgramJob, type ProgramLatency } from './cycle-model.js';
 
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
@@ -275,10 +275,13 @@ export interface CoreBank {
  * The core's on-chip memories, from the same derived sizes the RTL uses (`coreShape`, src/msq/core/rtl/shape.ts):
  * both banks of each memory in one array whose depth is a power of two (bank = address MSB). Activations
  * 2 * 2^AW x W, weights per lane 2 * 2^WAB x N*WF (fixed) / N*m (SP2), parameters per requantizer 2 * 2^CB x 69
- * (block when cDepth > 64); channel maps, residual buffers, output and inverse-map RAMs are distributed.
+ * (block when cDepth > 64); channel maps, residual buffers, output pixel banks (rtl/output.ts), the inverse channel
+ * map and the output FIFO are distributed; a `cfg.rom` core's program ROM (`romBeats` beats, rtl/program-rom.ts) is
+ * block RAM. test/msq-core-bram.test.ts checks the list against the memories of generated cores.
  */
-export function coreBanks(cfg: CoreConfig): CoreBank[] {
+export function coreBanks(cfg: CoreConfig, o: BankOptions = {}): CoreBank[] {
   const S = coreShape(cfg);
+  const NB = o.pixelBanks ?? DEFAULT_PIXEL_BANKS;
   const { N, Pf, Ps, Rq } = cfg;
   const sdp = (width: number, depth: number, style: MemoryShape['style']): MemoryShape => ({ width, depth, writePorts: 1, readPorts: 1, style });
   const cmUnits = Array.from({ length: Rq }, (_, u) => Math.max(0, Math.min(S.G, S.L - u * S.G))).filter((c) => c > 0).length;
@@ -289,8 +292,21 @@ export function coreBanks(cfg: CoreConfig): CoreBank[] {
     { name: 'chan_map', count: cmUnits, shape: sdp(S.CB + 1, 2 * 2 ** S.CMA, 'distributed') },
     { name: 'params', count: Rq, shape: sdp(69, 2 * 2 ** S.CB, cfg.cDepth > 64 ? 'block' : 'distributed') },
     { name: 'res_mem', count: Rq, shape: sdp(S.W, 2 * 2 ** S.CGB, 'distributed') },
+    { name: 'out_bank', count: Rq * N, shape: sdp(cfg.A, NB * 2 ** S.CGB, 'distributed') },
+    { name: 'inv_map', count: Rq > 1 ? N : 0, shape: sdp(abits(Rq), 2 * 2 ** S.CGB, 'distributed') },
+    { name: 'out_fifo', count: 1, shape: sdp(S.W + 1, 4, 'auto') },
   ];
+  if (cfg.rom) {
+    if (o.romBeats === undefined) fail('core.rom', 'the block RAM of a program-ROM core depends on its program: give its beats (romBeats)');
+    banks.push({ name: 'prog_rom', count: 1, shape: { width: S.W, depth: Math.max(2, o.romBeats), writePorts: 0, readPorts: 1, style: 'block' } });
+  }
   return banks.filter((b) => b.count > 0);
+}
+
+/** What the bank list depends on besides the configuration: output pixel banks (default 4), a ROM core's program. */
+export interface BankOptions {
+  pixelBanks?: number;
+  romBeats?: number;
 }
 
 export interface BankBram {
@@ -307,9 +323,9 @@ export interface BankBram {
 }
 
 /** Block RAM of the core's banks, counted exactly as yosys synth_xilinx maps each memory (src/synth/bram.ts). */
-export function bankBram(cfg: CoreConfig): BankBram {
+export function bankBram(cfg: CoreConfig, o: BankOptions = {}): BankBram {
   const out: BankBram = { act: 0, weights: 0, chanMap: 0, params: 0, total: 0, ramb36: 0, ramb18: 0, banks: [] };
-  for (const b of coreBanks(cfg)) {
+  for (const b of coreBanks(cfg, o)) {
     const m = xc7MemoryMapping(b.shape);
     const eq = m.bram36 * b.count;
     if (b.name === 'act_mem') out.act += eq;
@@ -566,8 +582,8 @@ export function recordedSlices(): CoreSlices | undefined {
  * LUTs from the sizing's slices when given (else DSPs from the lanes' count `dsps`). Throws a one-line UserError
  * naming the resource, the count and the capacity.
  */
-export function checkFits(cfg: CoreConfig, board: Board, o: { slices?: CoreSlices; overhead?: CoreOverhead; dsps?: number; caps?: SizingCaps; what?: string } = {}): void {
-  const bram36 = bankBram(cfg).total;
+export function checkFits(cfg: CoreConfig, board: Board, o: { slices?: CoreSlices; overhead?: CoreOverhead; dsps?: number; caps?: SizingCaps; what?: string; romBeats?: number } = {}): void {
+  const bram36 = bankBram(cfg, { romBeats: o.romBeats }).total;
   let lut = 0, dsp = o.dsps ?? 0;
   if (o.slices) {
     try {

@@ -9,7 +9,7 @@ import { makeScene, renderFrame, sceneClassFile } from '../src/ccl/track/seqgen.
 import { memorySequence } from '../src/ccl/track/frames.js';
 
 describe('tracking from the simulated core', () => {
-  it('records and tracks equal the golden path (2 class channels, P = 2, 10 frames 64×48)', async () => {
+  it('records and tracks equal the golden path (multi-class core, 2 classes, P = 2, 10 frames 64×48)', async () => {
     const scene = makeScene({ width: 64, height: 48, frames: 10, objects: 4, classes: 2, seed: 3, radius: [5, 8], occluders: 1, speed: [4000, 8000] });
     const classes = parseClasses(sceneClassFile(scene));
     const images = Array.from({ length: 10 }, (_, t) => renderFrame(scene, t).image);

@@ -23,18 +23,13 @@ export interface RecordOptions {
 }
 
 /**
- * The labeling configuration: the golden path sums the colour histogram (64 bins) and third-order moments; the
- * single-class core has neither, so --rtl (and the golden run it is compared with) uses an 8-bin gray histogram.
+ * The labeling configuration: the golden path sums the 64-bin colour histogram and third-order moments; the core
+ * has no third-order moments yet, so --rtl (and the golden run it is compared with) uses second-order moments and
+ * an 8-bin colour histogram (colorBits 1).
  */
 export function recordConfig(width: number, height: number, opts: RecordOptions): CclConfig {
-  if (opts.rtl || opts.coreFeatures) return makeCclConfig({ width, height, cell: opts.cell, pixelFormat: 'rgb24', histBins: 8, maxObjects: 64 });
+  if (opts.rtl || opts.coreFeatures) return makeCclConfig({ width, height, cell: opts.cell, pixelFormat: 'rgb24', colorBits: 1, maxObjects: 64 });
   return trackConfig(width, height, { cell: opts.cell, histBins: 0, colorBits: 2 });
-}
-
-/** The core's channel configuration of one RGB class. */
-function channelConfig(cfg: CclConfig, c: ColorClass, k: number): CclConfig {
-  if (c.space !== 'rgb') fail(`classes[${k}]`, `'${c.name}' is an HSV class; --rtl runs the single-class core per class, which takes RGB boxes only`);
-  return makeCclConfig({ ...cfg, rgbLo: c.lo, rgbHi: c.hi });
 }
 
 /** Records of every frame. */
@@ -44,15 +39,14 @@ export async function recordSequence(seq: Sequence, classes: readonly ColorClass
   for (let i = 0; i < seq.count; i++) frames.push(seq.frame(i));
   let records: Detection[][];
   if (opts.rtl) {
-    const { labelFramesWithRtl } = await import('../rtl-run.js');
-    records = frames.map(() => []);
-    for (let k = 0; k < classes.length; k++) {
-      const run = await labelFramesWithRtl(frames, channelConfig(cfg, classes[k]!, k), { ppc: opts.rtl.ppc, sim: opts.rtl.sim ?? 'verilator' });
-      run.results.forEach((r, i) => {
-        if (r.overflow) fail(seq.frameName(i), `class ${classes[k]!.name}: more live objects than the core's N = ${cfg.maxObjects}`);
-        for (const o of r.objects) records[i]!.push({ class: k, ...o });
-      });
-    }
+    // the multi-class core: one pass over the pixel stream, K class channels, records tagged with their class
+    const { labelClassFramesWithRtl } = await import('../rtl-run.js');
+    const run = await labelClassFramesWithRtl(frames, cfg, classes, { ppc: opts.rtl.ppc, sim: opts.rtl.sim ?? 'verilator' });
+    records = run.results.map((r, i) => {
+      const k = r.classOverflow.indexOf(true);
+      if (k >= 0) fail(seq.frameName(i), `class ${classes[k]!.name}: more live objects than the core's N = ${cfg.maxObjects}`);
+      return r.objects.map(({ className: _n, ...o }) => o);
+    });
   } else {
     records = frames.map((f) => labelFrame(f, classes, cfg));
   }

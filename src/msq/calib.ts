@@ -318,6 +318,8 @@ function layerStats(
     }
     case 'flatten':
       return perElement(l.input);
+    default:
+      fail(`layer '${l.name}'`, `data-free calibration does not cover '${l.op}' layers (transformer ops): calibrate with images`);
   }
 }
 

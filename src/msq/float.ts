@@ -4,6 +4,7 @@
  */
 import { fail } from '../util/errors.js';
 import { floatLayerInputs, numel, windowOut, type FloatLayer, type FloatModel } from './model.js';
+import { vitFloat, vitShape } from './vit/float-ops.js';
 
 export function floatInputName(m: FloatModel): string {
   return m.input.name ?? 'input';
@@ -85,6 +86,14 @@ export function floatShapes(m: FloatModel): Map<string, number[]> {
       case 'add':
         if (x.join(',') !== ins[1]!.join(',')) fail(at, `add inputs differ in shape: [${x.join(', ')}] vs [${ins[1]!.join(', ')}]`);
         shapes.set(l.name, [...x]);
+        break;
+      case 'layernorm':
+      case 'softmax':
+      case 'gelu':
+      case 'addconst':
+      case 'gather':
+      case 'matmul':
+        shapes.set(l.name, vitShape(l, ins, at));
         break;
       default:
         fail(at, `unknown op '${(l as { op: string }).op}'`);
@@ -210,6 +219,8 @@ function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<str
       }
       return y;
     }
+    default:
+      return vitFloat(l, t, shapes);
   }
 }
 

@@ -391,7 +391,68 @@ export type FloatLayer =
   | FloatLinear
   | FloatPool
   | { op: 'relu' | 'globalavgpool' | 'flatten'; name: string; input: string }
-  | { op: 'add'; name: string; inputs: [string, string] };
+  | { op: 'add'; name: string; inputs: [string, string] }
+  | FloatVitLayer;
+
+// Transformer ops (docs/vit.md; executed by vit/float-ops.ts). A token sequence [T, D] is a [D, 1, T] tensor:
+// channels = features, width = tokens; per-token linears are 1x1 convolutions.
+
+/** LayerNorm over the channels at each position: y = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c]. */
+export interface FloatLayerNorm {
+  op: 'layernorm';
+  name: string;
+  input: string;
+  gamma: ArrayLike<number>;
+  beta: ArrayLike<number>;
+  eps: number;
+}
+
+/** Softmax over each of `groups` equal channel ranges at each position (one group per attention head). */
+export interface FloatSoftmax {
+  op: 'softmax';
+  name: string;
+  input: string;
+  groups: number;
+}
+
+/**
+ * Activation x activation product per head h < heads, as a 1x1 convolution of input a whose filters come from
+ * input b at run time ("the second operand enters as the job's weights"). Positions p of a, positions j of b:
+ *   filters 'tokens'   (Q.K^T): y[h*Nb + j, p] = alpha * sum_k<headSize a[a0 + h*headSize + k, p] * b[b0 + h*headSize + k, j]
+ *   filters 'channels' (A.V):   y[h*headSize + c, p] = alpha * sum_j<Nb a[a0 + h*Nb + j, p] * b[b0 + h*headSize + c, j]
+ * with Nb = b's positions and [a0, b0] = offsets (channel ranges of a packed Q/K/V projection).
+ */
+export interface FloatMatMul {
+  op: 'matmul';
+  name: string;
+  inputs: [string, string];
+  heads: number;
+  headSize: number;
+  filters: 'tokens' | 'channels';
+  offsets: [number, number];
+  alpha: number;
+}
+
+/** Data movement: y[i] = src[i] < 0 ? consts[i] : mul * inputs[src[i]][off[i]] (class token, token select, re-layout). */
+export interface FloatGather {
+  op: 'gather';
+  name: string;
+  inputs: string[];
+  shape: number[];
+  src: Int32Array;
+  off: Int32Array;
+  consts: Float64Array;
+  mul: number;
+}
+
+export type FloatVitLayer =
+  | FloatLayerNorm
+  | FloatSoftmax
+  | FloatMatMul
+  | FloatGather
+  | { op: 'gelu'; name: string; input: string }
+  /** y = x + value (a constant of x's shape: the position embedding) */
+  | { op: 'addconst'; name: string; input: string; value: ArrayLike<number> };
 
 export interface FloatModel {
   name?: string;
@@ -407,5 +468,5 @@ export interface FloatModel {
 }
 
 export function floatLayerInputs(l: FloatLayer): string[] {
-  return l.op === 'add' ? [...l.inputs] : [l.input];
+  return 'inputs' in l ? [...l.inputs] : [l.input];
 }

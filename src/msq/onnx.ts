@@ -25,12 +25,13 @@ import { createRequire } from 'node:module';
 import type { onnx as OnnxNs } from 'onnx-proto';
 import { fail } from '../util/errors.js';
 import { numel, type FloatLayer, type FloatModel } from './model.js';
+import { TRANSFORMER_OPS, importVitOnnx } from './vit/onnx-vit.js';
 
 const require = createRequire(import.meta.url);
 const { onnx } = require('onnx-proto') as { onnx: typeof OnnxNs };
 
-type LongLike = number | { toNumber(): number } | null | undefined;
-const num = (v: LongLike): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
+export type LongLike = number | { toNumber(): number } | null | undefined;
+export const num = (v: LongLike): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
 
 /** Per-channel statistics of a pre-activation tensor, from a folded BatchNorm (β, |γ|). */
 export interface ChannelStats {
@@ -50,7 +51,7 @@ export interface OnnxImport {
   producer: string;
 }
 
-interface Const {
+export interface Const {
   kind: 'const';
   dims: number[];
   data: Float64Array;
@@ -67,7 +68,7 @@ type Value = Const | Tensor;
 const DT = { FLOAT: 1, INT32: 6, INT64: 7, DOUBLE: 11, FLOAT16: 10 } as const;
 
 /** Decode a TensorProto into float64 values, checking its size. `what` names it in errors. */
-function tensorData(t: OnnxNs.ITensorProto, what: string): Const {
+export function tensorData(t: OnnxNs.ITensorProto, what: string): Const {
   const dims = (t.dims ?? []).map(num);
   const n = numel(dims);
   if (dims.some((d) => d < 0)) fail(what, `negative dimension in [${dims.join(', ')}]`);
@@ -122,21 +123,21 @@ function tensorData(t: OnnxNs.ITensorProto, what: string): Const {
   return { kind: 'const', dims, data: out };
 }
 
-function attrs(node: OnnxNs.INodeProto): Map<string, OnnxNs.IAttributeProto> {
+export function attrs(node: OnnxNs.INodeProto): Map<string, OnnxNs.IAttributeProto> {
   const m = new Map<string, OnnxNs.IAttributeProto>();
   for (const a of node.attribute ?? []) if (a.name) m.set(a.name, a);
   return m;
 }
 
-function attrInts(a: Map<string, OnnxNs.IAttributeProto>, key: string): number[] | undefined {
+export function attrInts(a: Map<string, OnnxNs.IAttributeProto>, key: string): number[] | undefined {
   const v = a.get(key);
   return v ? (v.ints ?? []).map(num) : undefined;
 }
-function attrInt(a: Map<string, OnnxNs.IAttributeProto>, key: string, dflt: number): number {
+export function attrInt(a: Map<string, OnnxNs.IAttributeProto>, key: string, dflt: number): number {
   const v = a.get(key);
   return v ? num(v.i) : dflt;
 }
-function attrFloat(a: Map<string, OnnxNs.IAttributeProto>, key: string, dflt: number): number {
+export function attrFloat(a: Map<string, OnnxNs.IAttributeProto>, key: string, dflt: number): number {
   const v = a.get(key);
   return v ? (v.f ?? 0) : dflt;
 }
@@ -146,7 +147,7 @@ function attrString(a: Map<string, OnnxNs.IAttributeProto>, key: string, dflt: s
 }
 
 /** A FloatModel layer name from an ONNX node name: [A-Za-z0-9_], starting with a letter. */
-function cleanName(raw: string): string {
+export function cleanName(raw: string): string {
   let s = raw.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
   if (!s) s = 'layer';
   if (!/^[A-Za-z]/.test(s)) s = `n_${s}`;
@@ -183,6 +184,7 @@ export async function loadOnnx(path: string): Promise<OnnxImport> {
 export function importOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxImport {
   const proto = decodeOnnx(bytes, file);
   const graph = proto.graph!;
+  if ((graph.node ?? []).some((n) => TRANSFORMER_OPS.has(n.opType ?? ''))) return importVitOnnx(bytes, file);
   const opset = Math.max(
     0,
     ...(proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => num(o.version)),

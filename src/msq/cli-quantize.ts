@@ -50,7 +50,8 @@ export const RULES: readonly RuleChoice[] = ['output', 'variance', 'error'];
 export interface BitsConfig {
   weightBits?: number;
   actBits?: number;
-  byName?: Record<string, { weightBits: number; actBits: number }>;
+  /** per layer; `rule` (optional) overrides the scheme rule of that layer (set by --bits auto) */
+  byName?: Record<string, { weightBits: number; actBits: number; rule?: SchemeRule }>;
 }
 
 /** The ptq rule for a --scheme / --rule pair. */
@@ -178,7 +179,7 @@ function posNumber(v: string | undefined, field: string, integer: boolean): numb
 const USAGE =
   'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error] ' +
   '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none] [--calib-n N] [--act-clip mse|kl|percentile] [--percentile P] ' +
-  '[--weight-fit output|mse] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] -o model.q.json';
+  '[--weight-fit output|mse] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -194,6 +195,7 @@ export async function run(argv: string[]): Promise<void> {
       'weight-bits': { type: 'string' },
       'act-bits': { type: 'string' },
       'layer-bits': { type: 'string', multiple: true },
+      bits: { type: 'string' },
       calib: { type: 'string' },
       'calib-n': { type: 'string' },
       percentile: { type: 'string' },
@@ -229,6 +231,15 @@ export async function run(argv: string[]): Promise<void> {
   const calib = parseCalib(values.calib, calibN);
 
   const imp = await loadOnnx(positionals[0]!);
+  if (values.bits !== undefined) {
+    // --bits auto: per-layer bits and schemes from the planner's pick (src/msq/plan, docs/msq-plan.md)
+    if (values.bits !== 'auto') fail('--bits', `only 'auto' is accepted, got '${values.bits}'`);
+    if (values['weight-bits'] || values['act-bits'] || values['layer-bits']?.length) fail('--bits', 'auto sets every layer\'s bits: drop --weight-bits / --act-bits / --layer-bits');
+    const { autoBits } = await import('./plan/auto.js');
+    const a = await autoBits(imp, { board: values.board, calib: values.calib, msqRule: ptqRule(scheme, rule) });
+    bits.byName = a.byName;
+    process.stdout.write(`--bits auto: the plan's pick (knee of ${a.plan.front.length} points): ${a.plan.pick.ms.toFixed(3)} ms on ${values.board}, ${(a.plan.pick.sizeBytes / 1024).toFixed(1)} kB weights\n`);
+  }
   const { model, report, calibMethod } = await quantizeImported(imp, { board: values.board, scheme, rule, calib, percentile, clip, weightFit, bits });
   await writeFileAtomic(values.output, formatModelJson(model));
 

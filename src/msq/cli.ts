@@ -13,7 +13,8 @@ import { progress } from '../util/progress.js';
 import { parseQuantModel } from './model.js';
 
 const USAGE = `usage: accelforge msq build <model.q.json> --board xc7z020|xc7z045 -o DIR [--rom] [--n N --pf PF --ps PS --rq RQ --dsp-pack 1|2] [--act-depth D --w-depth D --c-depth D --max-passes P --k-max K] [--seed S]
-       accelforge msq sweep --board xc7z020|xc7z045 [--n 16,32,64] [--sp2-act-bits 4,8] [--slices FILE] [--lut-cap 0.8] [--dsp-cap 1.0] [--bram-cap 1.0] [--workers K] [--json FILE]`;
+       accelforge msq sweep --board xc7z020|xc7z045 [--n 16,32,64] [--sp2-act-bits 4,8] [--slices FILE] [--lut-cap 0.8] [--dsp-cap 1.0] [--bram-cap 1.0] [--workers K] [--json FILE]
+       accelforge msq plan <model.onnx> --board B [--calib DIR|mnist|fashion-mnist|none|generate] [--json plan.json] [--max-ms X] [--max-kb Y] [--report DIR]`;
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {
   if (v === undefined) return dflt;
@@ -185,5 +186,6 @@ export async function run(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'build') return build(rest);
   if (sub === 'sweep') return sweep(rest);
+  if (sub === 'plan') return (await import('./plan/cli.js')).runPlan(rest);
   throw new UserError(`msq: unknown subcommand '${sub ?? ''}'\n${USAGE}`);
 }

@@ -1,0 +1,34 @@
+/**
+ * Inputs for the planner's sensitivities: calibration images (a data-set name, an IDX file or a folder), or
+ * generated data when data-free (`none` / `generate`: seeded uniform images over the model's input range).
+ */
+import { checkImageShape, DATASET_NAMES, imageToFloat, isIdxPath, loadCalibSet } from '../../data/datasets.js';
+import { inputRange, loadCalibFolder } from '../calib.js';
+import { numel, type FloatModel } from '../model.js';
+import { mulberry32 } from '../../util/random.js';
+
+/** Sensitivity samples: fewer for big networks (one backward pass each). */
+export function sampleCount(macs: number): number {
+  return macs > 1e8 ? 2 : 16;
+}
+
+/** Seeded uniform inputs over the model's real input range. */
+export function generatedSamples(fm: FloatModel, n: number, seed = 14): Float64Array[] {
+  const r = mulberry32(seed);
+  const { min, max } = inputRange(fm);
+  const len = numel(fm.input.shape);
+  return Array.from({ length: n }, () => Float64Array.from({ length: len }, () => min + (max - min) * r()));
+}
+
+/** `--calib` value → samples and a description. */
+export async function planSamples(fm: FloatModel, calib: string | undefined, n: number): Promise<{ samples: ArrayLike<number>[]; what: string }> {
+  const spec = calib ?? 'mnist';
+  if (spec === 'none' || spec === 'generate') return { samples: generatedSamples(fm, n), what: `${n} generated images (uniform over the input range)` };
+  if ((DATASET_NAMES as readonly string[]).includes(spec) || isIdxPath(spec)) {
+    const set = loadCalibSet(spec, n);
+    checkImageShape(set, fm.input.shape, '--calib');
+    return { samples: set.images.map(imageToFloat), what: set.what };
+  }
+  const samples = await loadCalibFolder(spec, fm.input.shape, n);
+  return { samples, what: `${samples.length} images from ${spec}` };
+}

@@ -1,0 +1,150 @@
+/**
+ * The mixed-precision planner (src/msq/plan): the reverse-mode gradients against finite differences, the DP front
+ * against brute force, the knee, the plan of a small residual model priced by the real compiler and cycle model
+ * (additive estimate vs the whole program, constraints, the closest-point error) and `msq plan --json` on a zoo model.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { floatShapes, runFloat } from '../src/msq/float.js';
+import type { FloatModel } from '../src/msq/model.js';
+import { backprop } from '../src/msq/plan/grad.js';
+import { kneeIndex, paretoSum, type Objectives } from '../src/msq/plan/front.js';
+import { buildSpace } from '../src/msq/plan/space.js';
+import { generatedSamples } from '../src/msq/plan/samples.js';
+import { planModel } from '../src/msq/plan/index.js';
+import { mulberry32 } from '../src/util/random.js';
+import { runCli, withTempDir } from './support/cli.js';
+import { PROJECT_ROOT } from '../src/version.js';
+
+const rand = mulberry32(14);
+const randn = (n: number, s: number): Float64Array => Float64Array.from({ length: n }, () => (rand() * 2 - 1) * s);
+
+/** conv → relu → depthwise conv → add → relu → maxpool → 1x1 conv → avgpool → gap → flatten → linear */
+export function tinyModel(): FloatModel {
+  const conv = (name: string, input: string, cin: number, cout: number, k: number, groups = 1) => ({
+    op: 'conv2d' as const, name, input, inChannels: cin, outChannels: cout, kernel: [k, k] as [number, number], stride: [1, 1] as [number, number],
+    padding: [(k - 1) / 2, (k - 1) / 2, (k - 1) / 2, (k - 1) / 2] as [number, number, number, number], groups,
+    weight: randn((cout * cin * k * k) / groups, 0.6), bias: randn(cout, 0.1),
+  });
+  return {
+    input: { shape: [2, 6, 6] },
+    layers: [
+      conv('c1', 'input', 2, 8, 3),
+      { op: 'relu', name: 'r1', input: 'c1' },
+      conv('c2', 'r1', 8, 8, 3, 8),
+      { op: 'add', name: 'sum', inputs: ['c2', 'r1'] },
+      { op: 'relu', name: 'r2', input: 'sum' },
+      { op: 'maxpool', name: 'mp', input: 'r2', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0] },
+      conv('c3', 'mp', 8, 10, 1),
+      { op: 'avgpool', name: 'ap', input: 'c3', kernel: [2, 2], stride: [1, 1], padding: [0, 0, 0, 0] },
+      { op: 'globalavgpool', name: 'gap', input: 'ap' },
+      { op: 'flatten', name: 'fl', input: 'gap' },
+      { op: 'linear', name: 'fc', input: 'fl', inFeatures: 10, outFeatures: 5, weight: randn(50, 0.8), bias: randn(5, 0.1) },
+    ],
+  };
+}
+
+/** Cross-entropy at the unperturbed model's top-1 class. */
+function loss(m: FloatModel, x: Float64Array, label: number): number {
+  const y = runFloat(m, x).output;
+  const mx = Math.max(...y);
+  return Math.log(y.reduce((a, v) => a + Math.exp(v - mx), 0)) + mx - y[label]!;
+}
+
+describe('msq plan', () => {
+  it('reverse-mode gradients equal central finite differences (every op of the tiny model, weights and input)', () => {
+    const m = tinyModel();
+    const x = randn(72, 1);
+    const r = runFloat(m, x, { keepAll: true });
+    const label = r.output.indexOf(Math.max(...r.output));
+    const g = backprop(m, floatShapes(m), r.tensors!);
+    const h = 1e-6;
+    let checked = 0;
+    for (const l of m.layers) {
+      if (l.op !== 'conv2d' && l.op !== 'linear') continue;
+      const w = l.weight as Float64Array;
+      const gw = g.weight.get(l.name)!;
+      for (let k = 0; k < w.length; k += Math.max(1, Math.floor(w.length / 7))) {
+        const w0 = w[k]!;
+        w[k] = w0 + h;
+        const up = loss(m, x, label);
+        w[k] = w0 - h;
+        const dn = loss(m, x, label);
+        w[k] = w0;
+        expect(gw[k]!, `${l.name}[${k}]`).toBeCloseTo((up - dn) / (2 * h), 5);
+        checked++;
+      }
+    }
+    const gx = g.act.get('input')!;
+    for (let k = 0; k < x.length; k += 9) {
+      const x0 = x[k]!;
+      x[k] = x0 + h;
+      const up = loss(m, x, label);
+      x[k] = x0 - h;
+      const dn = loss(m, x, label);
+      x[k] = x0;
+      expect(gx[k]!, `input[${k}]`).toBeCloseTo((up - dn) / (2 * h), 5);
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect([...g.weight.values()].every((a) => a.some((v) => v !== 0))).toBe(true);
+  });
+
+  it('the DP front over units equals the brute-force Pareto front of all combinations (exact pruning)', () => {
+    const r = mulberry32(3);
+    const units: Objectives[][] = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => ({ p: r(), s: Math.floor(r() * 8), c: Math.floor(r() * 10) })));
+    const all: Objectives[] = [];
+    const rec = (u: number, acc: Objectives): void => {
+      if (u === units.length) return void all.push(acc);
+      for (const o of units[u]!) rec(u + 1, { p: acc.p + o.p, s: acc.s + o.s, c: acc.c + o.c });
+    };
+    rec(0, { p: 0, s: 0, c: 0 });
+    const dom = (a: Objectives, b: Objectives) => a.p <= b.p && a.s <= b.s && a.c <= b.c && (a.p < b.p || a.s < b.s || a.c < b.c);
+    const brute = all.filter((x) => !all.some((y) => dom(y, x)));
+    const { front, eps } = paretoSum(units, { cap: 10000 });
+    expect(eps).toBe(0);
+    const key = (x: Objectives) => `${x.p.toFixed(9)}|${x.s}|${x.c}`;
+    expect(new Set(front.map(key))).toEqual(new Set(brute.map(key)));
+    // the knee of a symmetric L-shaped front is its corner
+    expect(kneeIndex([{ p: 0, s: 10, c: 10 }, { p: 1, s: 1, c: 1 }, { p: 10, s: 0, c: 0 }])).toBe(1);
+  });
+
+  it('plans a small residual model on xc7z020: units, pick on the front, additive cycles vs the whole program, constraints', () => {
+    const m = tinyModel();
+    const space = buildSpace(m);
+    // c1 reads the input; c2 reads r1 (also the add's other operand); c3 reads the add's fused relu through the maxpool
+    expect(space.units.map((u) => [u.source, u.layers])).toEqual([['input', ['c1']], ['r1', ['c2']], ['r2', ['c3']], ['gap', ['fc']]]);
+    const samples = generatedSamples(m, 4);
+    const r = planModel(m, { board: 'xc7z020', samples });
+    expect(r.front.length).toBeGreaterThan(3);
+    expect(r.front).toContainEqual(r.pick);
+    for (const p of r.front) {
+      expect(Object.keys(p.layers)).toEqual(['c1', 'c2', 'c3', 'fc']);
+      expect(p.layers.c1!.a).toBe(8);
+    }
+    // 4-bit activations let SP2 filters use the SP2 lanes: the uniform SP2 program is faster at A4 than at A8
+    expect(r.uniform.sp24a4!).toBeLessThan(r.uniform.sp24a8!);
+    expect(Math.abs(r.pickAdditiveCycles - r.pick.cycles) / r.pick.cycles).toBeLessThan(0.1);
+    const fastest = Math.min(...r.front.map((p) => p.ms));
+    const tight = planModel(m, { board: 'xc7z020', samples, maxMs: fastest * 1.0001 });
+    expect(tight.pick.ms).toBeLessThanOrEqual(fastest * 1.0001);
+    expect(() => planModel(m, { board: 'xc7z020', samples, maxMs: fastest / 2 })).toThrow(/--max-ms .* no configuration meets it; the closest point: .* ms/);
+  });
+
+  it('msq plan --json writes {front, pick} for a zoo model', async () => {
+    await withTempDir('htq-', async (dir) => {
+      const out = join(dir, 'plan.json');
+      const r = await runCli(['msq', 'plan', join(PROJECT_ROOT, 'models/zoo/plain-mnist.onnx'), '--board', 'xc7z045', '--calib', 'generate', '--json', out]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/pick \(knee\)/);
+      const j = JSON.parse(readFileSync(out, 'utf8'));
+      expect(Object.keys(j)).toEqual(['front', 'pick']);
+      expect(Object.keys(j.pick)).toEqual(['layers', 'perturbation', 'sizeBytes', 'cycles', 'ms', 'bops']);
+      expect(j.front).toContainEqual(j.pick);
+      const bad = await runCli(['msq', 'plan', join(PROJECT_ROOT, 'models/zoo/plain-mnist.onnx'), '--board', 'xc7z045', '--calib', 'generate', '--max-kb', '0.01']);
+      expect(bad.exitCode).not.toBe(0);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toMatch(/--max-kb 0.01.*closest point/);
+    });
+  }, 60_000);
+});

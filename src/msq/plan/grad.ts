@@ -10,6 +10,7 @@
  * package at plan time. Checked against finite differences in test/msq-plan.test.ts.
  */
 import { floatOutputName, floatShapes, runFloat } from '../float.js';
+import { fail } from '../../util/errors.js';
 import { type FloatLayer, type FloatModel } from '../model.js';
 
 export interface Sensitivity {
@@ -198,6 +199,8 @@ export function backprop(m: FloatModel, shapes: Map<string, number[]>, t: Map<st
       case 'avgpool':
         addGrad(l.input, poolBack(l, t.get(l.input)!, shapes.get(l.input)!, gy, ys));
         break;
+      default:
+        fail(`layer '${l.name}'`, `op '${l.op}' has no gradient in the planner (conv2d, linear, relu, pools, add, flatten): plan CNNs only`);
     }
   }
   return { weight: gws, act: grads };

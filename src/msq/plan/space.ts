@@ -10,7 +10,7 @@
  */
 import { fail } from '../../util/errors.js';
 import { floatInputName, floatShapes } from '../float.js';
-import { numel, type FloatLayer, type FloatModel } from '../model.js';
+import { floatLayerInputs, numel, type FloatLayer, type FloatModel } from '../model.js';
 import { bestAlpha } from '../quant.js';
 import { chooseSchemes, fixedCount } from '../scheme.js';
 import { layerPlan } from '../ptq.js';
@@ -79,7 +79,7 @@ export function buildSpace(fm: FloatModel): Space {
   const { fusedInto, fusedRelu } = layerPlan(fm, {});
   const prod = new Map(fm.layers.map((l) => [l.name, l] as const));
   const consumers = new Map<string, FloatLayer[]>();
-  for (const l of fm.layers) for (const n of l.op === 'add' ? l.inputs : [l.input]) (consumers.get(n) ?? consumers.set(n, []).get(n)!).push(l);
+  for (const l of fm.layers) for (const n of floatLayerInputs(l)) (consumers.get(n) ?? consumers.set(n, []).get(n)!).push(l);
   // walk back through layers that keep their input's quantization (maxpool, flatten, an unfused relu)
   const resolve = (t: string): string => {
     for (;;) {

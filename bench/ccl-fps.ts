@@ -12,11 +12,13 @@
  *  - the Verilator wall time per 512×512 frame (target: well under a second).
  * Results with date and machine: bench/results/ccl-fps.json.
  *
- *   npx tsx bench/ccl-fps.ts --classes 6 [--designs 8x4] [--color-bits 1] [--frames 3]
+ *   npx tsx bench/ccl-fps.ts --classes 6 [--designs 8x4] [--color-bits 1] [--third-moments] [--frames 3]
  *
  * The multi-class core (rtl/multi.ts): K colour classes (the six SCENE_PALETTE colours as RGB boxes, K ≤ 6) over
  * rgb24 512×512 scenes, bit-exact against the golden labelClasses; resources of the whole core and of one class
- * channel (`<core>_channel` synthesized alone) and memory per channel. Results: bench/results/ccl-fps-classes.json.
+ * channel (`<core>_channel` synthesized alone) and memory per channel. Results: bench/results/ccl-fps-classes.json
+ * (with --third-moments, the cores summing Σx³, Σx²y, Σxy², Σy³ as the tracker's recognition uses them:
+ * bench/results/ccl-fps-classes-third-c<q>.json).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     frames: { type: 'string', default: '3' },
     classes: { type: 'string', default: '0' },
     'color-bits': { type: 'string', default: '1' },
+    'third-moments': { type: 'boolean' },
   },
 });
 
@@ -147,7 +150,7 @@ async function classesBench(): Promise<void> {
   const out: Record<string, unknown>[] = [];
   for (const d of designs.split(',')) {
     const [c, p] = d.split('x').map(Number) as [number, number];
-    const cfg = makeCclConfig({ width: W, height: H, cell: c as CellSize, maxObjects: N, pixelFormat: 'rgb24', colorBits: Number(values['color-bits']) });
+    const cfg = makeCclConfig({ width: W, height: H, cell: c as CellSize, maxObjects: N, pixelFormat: 'rgb24', colorBits: Number(values['color-bits']), thirdMoments: values['third-moments'] ?? false });
     const rtl = generateCclMultiRtl(cfg, classes, { ppc: p });
     const ch = rtl.params.ch;
     const model = cclCycleModel(ch);
@@ -177,7 +180,7 @@ async function classesBench(): Promise<void> {
     const period = Math.ceil((run.lastInputCycle + 1) / nFrames);
     const fmax = whole?.fmaxMHzEstimate ?? null;
     const row = {
-      classes: K, cell: c, ppc: p, colorBits: cfg.colorBits, maxObjects: N, labelTable: ch.Nt, objectsPerFrame: objects, bitExact: true,
+      classes: K, cell: c, ppc: p, colorBits: cfg.colorBits, thirdMoments: cfg.thirdMoments, maxObjects: N, labelTable: ch.Nt, objectsPerFrame: objects, bitExact: true,
       inputCyclesPerFrame: (run.lastInputCycle + 1) / nFrames, modelPixelCycles: model.pixelCyclesPerFrame, modelWorstCycles: model.framePeriodWorst,
       memoryPerChannel: mem, memoryAllChannelsBits: K * mem.totalBits,
       synthWholeCore: whole, synthOneChannel: channel,
@@ -189,9 +192,10 @@ async function classesBench(): Promise<void> {
     process.stdout.write(`period ${period} cycles, ${row.fpsEstimateMeasuredPeriod ?? '-'} fps est (worst image ${row.fpsEstimateWorstCaseImage ?? '-'}), `
       + `memory ${mem.totalBits} bits per channel (${mem.percentOfFullFrame}% of a full-frame label buffer), sim ${row.verilator.runMsPerFrame} ms/frame\n`);
   }
-  await writeResult('ccl-fps-classes',
+  const third = values['third-moments'] ?? false;
+  await writeResult(third ? `ccl-fps-classes-third-c${values['color-bits']}` : 'ccl-fps-classes',
     '512x512 multi-class CCL core (K colour classes in one pass): resources of the core and of one class channel, ESTIMATED fmax (yosys, no P&R) and fps, memory per channel',
-    `npx tsx bench/ccl-fps.ts --classes ${K} --designs ${designs} --color-bits ${values['color-bits']}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
+    `npx tsx bench/ccl-fps.ts --classes ${K} --designs ${designs} --color-bits ${values['color-bits']}${third ? ' --third-moments' : ''}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
     'fps figures are ESTIMATES: the yosys fmax estimate of the whole multi-class core (7-series -1 delay model, no placement/routing) divided by the input cycles per frame measured in simulation (frames back to back, no stalls). Resources are yosys synth_xilinx estimates; "one channel" is <core>_channel synthesized alone.',
     out);
 }

@@ -2,7 +2,8 @@
  * Multi-class CCL core (src/ccl/rtl/multi.ts): K colour classes in one pass, bit-exact against the golden
  * labelClasses on Verilator with random valid/ready stalls — RGB and HSV (wrapping hue) classes that overlap, the
  * gray and colour histograms, C = 1 / 4 / 8, both connectivities, T > 1, frames back to back (coloured scenes,
- * uniform random pixels for the HSV boundaries, blank, one class everywhere); lint; one configuration on Icarus.
+ * uniform random pixels for the HSV boundaries, blank, one class everywhere), third-order moments; lint; one
+ * configuration on Icarus.
  */
 import { describe, expect, it } from 'vitest';
 import { makeCclConfig, type CclConfig } from '../src/ccl/config.js';
@@ -72,8 +73,8 @@ describe('multi-class ccl rtl (Verilator, random stalls)', () => {
     const cfg = makeCclConfig({ width: 32, height: 20, cell: 4, connectivity: 4, minPixels: 2, pixelFormat: 'rgb24', colorBits: 1, maxObjects: 6 });
     await check(cfg, CLASSES.slice(0, 4), 2, 'verilator', frames(32, 20));
   }, 300_000);
-  it('C = 8, P = 4, one class, 64-bin colour histogram', async () => {
-    const cfg = makeCclConfig({ width: 64, height: 40, cell: 8, pixelFormat: 'rgb24', colorBits: 2 });
+  it('C = 8, P = 4, one class, 64-bin colour histogram, third-order moments', async () => {
+    const cfg = makeCclConfig({ width: 64, height: 40, cell: 8, pixelFormat: 'rgb24', colorBits: 2, thirdMoments: true });
     await check(cfg, CLASSES.slice(5, 6), 4, 'verilator', frames(64, 40));
   }, 300_000);
 });

@@ -12,21 +12,33 @@ import { rtlVectors, checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
 import { maxLiveStripes } from '../src/ccl/patterns.js';
 import { lintVerilog } from '../src/hdl/index.js';
 import { UserError } from '../src/util/errors.js';
+import { thirdOrder } from '../src/ccl/rtl/cellfeat3.js';
+import { Module } from '../src/hdl/index.js';
+
+/** thirdOrder on stand-in ports (the width proof runs before any logic is built). */
+function thirdOrderFor(p: ReturnType<typeof cclRtlParams>): void {
+  const m = new Module('t');
+  const s = (n: string) => m.input(n, 8);
+  const cell = Object.fromEntries(p.cellFields.map((f) => [f.name, m.input(f.name, f.width)]));
+  thirdOrder(p, cell, { cx: s('cx'), cy: s('cy'), cxsq: s('a'), cysq: s('b'), cxcy: s('c'), cx3: s('d'), cx2cy: s('e'), cxcy2: s('f'), cy3: s('g') });
+}
 
 interface Case {
   w: number; h: number; c: CellSize; p: number; conn: Connectivity; t?: number; hist?: number; fmt?: PixelFormat;
+  /** Sum the third-order moments too. */
+  third?: boolean;
 }
 
 function cfgOf(k: Case): CclConfig {
   // N = the most stripes that fit minus one, so the vector set holds "N live objects" and "N + 1"
   return makeCclConfig({
     width: k.w, height: k.h, cell: k.c, connectivity: k.conn, minPixels: k.t ?? 1, histBins: k.hist ?? 0,
-    pixelFormat: k.fmt ?? 'gray8', maxObjects: Math.max(1, maxLiveStripes(k.w, k.c) - 1),
+    pixelFormat: k.fmt ?? 'gray8', maxObjects: Math.max(1, maxLiveStripes(k.w, k.c) - 1), thirdMoments: k.third ?? false,
   });
 }
 
 const name = (k: Case): string =>
-  `${k.w}x${k.h} C=${k.c} P=${k.p} ${k.conn}-conn T=${k.t ?? 1} hist=${k.hist ?? 0} ${k.fmt ?? 'gray8'}`;
+  `${k.w}x${k.h} C=${k.c} P=${k.p} ${k.conn}-conn T=${k.t ?? 1} hist=${k.hist ?? 0} ${k.fmt ?? 'gray8'}${k.third ? ' third-order' : ''}`;
 
 describe('ccl rtl: parameters', () => {
   const cfg = makeCclConfig({ width: 64, height: 32, cell: 4, maxObjects: 16 });
@@ -53,6 +65,19 @@ describe('ccl rtl: parameters', () => {
     expect(a).toMatch(/Config hash: [0-9a-f]{12}/);
     expect(generateCclRtl(c, { ppc: 4 }).files.get('ccl_core.v')).not.toBe(a);
   });
+  it('third-order moments: record layout, and the product widths are proven at build time', () => {
+    const c = makeCclConfig({ width: 512, height: 512, cell: 8, maxObjects: 64, thirdMoments: true, pixelFormat: 'rgb24', colorBits: 2 });
+    const p = cclRtlParams(c, { ppc: 4 });
+    expect(p.featFields.slice(5, 10).map((f) => `${f.name}:${f.width}`)).toEqual(['sumXY:34', 'sumXXX:43', 'sumXXY:43', 'sumXYY:43', 'sumYYY:43']);
+    expect(p.cellFields.filter((f) => f.name.length === 4 && f.name.startsWith('s')).map((f) => `${f.name}:${f.width}`))
+      .toEqual(['suuu:13', 'suuv:12', 'suvv:12', 'svvv:13']); // 8·28² = 6272, 140·28 = 3920
+    // one product register per position × cell-sum term, each as wide as its bound (n·cx³·512 ≤ 64·63³·512)
+    const cellfeat = generateCclRtl(c, { ppc: 4 }).files.get('ccl_core_cellfeat.v')!;
+    expect(cellfeat.match(/reg\s+\[\d+:0\] pp_t3_\w+_q;/g)?.length).toBe(16);
+    expect(cellfeat).toMatch(new RegExp(`reg\\s+\\[${(64n * 63n ** 3n * 512n).toString(2).length - 1}:0\\] pp_t3_n_cx3_q;`));
+    // a feature width one bit short of a term's bound is a build-time error, not a silent truncation
+    expect(() => thirdOrderFor({ ...p, fw: { ...p.fw, sumXXX: 31 } })).toThrow(/n_cx3 term of sumXXX can reach \d+, more than its 31 bits/);
+  });
   it('cycle model: 512x512 C=8 is input-bound at P=4 and P=8', () => {
     for (const ppc of [4, 8]) {
       const m = cclCycleModel(cclRtlParams(makeCclConfig({ width: 512, height: 512, cell: 8, maxObjects: 1024 }), { ppc }));
@@ -64,9 +89,10 @@ describe('ccl rtl: parameters', () => {
 
 describe('ccl rtl: lint (verilator -Wall, iverilog)', () => {
   const lintCases: Case[] = [
-    { w: 40, h: 24, c: 1, p: 1, conn: 4, hist: 8, fmt: 'rgb24' },
+    { w: 40, h: 24, c: 1, p: 1, conn: 4, hist: 8, fmt: 'rgb24', third: true },
     { w: 96, h: 40, c: 16, p: 16, conn: 8, fmt: 'binary' },
-    { w: 12, h: 40, c: 16, p: 4, conn: 8, t: 7, hist: 2 }, // one cell column
+    { w: 12, h: 40, c: 16, p: 4, conn: 8, t: 7, hist: 2, third: true }, // one cell column
+    { w: 64, h: 8, c: 16, p: 8, conn: 8, third: true }, // one cell row
   ];
   for (const k of lintCases) {
     it(name(k), async () => {
@@ -77,10 +103,10 @@ describe('ccl rtl: lint (verilator -Wall, iverilog)', () => {
 });
 
 const cases: Case[] = [
-  { w: 64, h: 48, c: 1, p: 1, conn: 8, hist: 4 },
+  { w: 64, h: 48, c: 1, p: 1, conn: 8, hist: 4, third: true },
   { w: 64, h: 46, c: 2, p: 2, conn: 8, t: 2, hist: 2, fmt: 'rgb24' },
-  { w: 60, h: 46, c: 4, p: 4, conn: 4, t: 3, hist: 8 },
-  { w: 72, h: 44, c: 8, p: 2, conn: 8, t: 5, hist: 16 },
+  { w: 60, h: 46, c: 4, p: 4, conn: 4, t: 3, hist: 8, third: true },
+  { w: 72, h: 44, c: 8, p: 2, conn: 8, t: 5, hist: 16, third: true },
   { w: 64, h: 64, c: 8, p: 8, conn: 4, fmt: 'binary' },
   { w: 96, h: 60, c: 16, p: 16, conn: 8 },
 ];

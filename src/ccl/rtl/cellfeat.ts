@@ -9,13 +9,23 @@ import { Module, Expr, Signal, lit, mux } from '../../hdl/index.js';
 import { bitsFor } from '../features.js';
 import type { CclRtlParams } from './params.js';
 import { fit, pack, unpack } from './util.js';
+import { thirdOrder } from './cellfeat3.js';
 
-/** Widths of the labeler's cx², cy², cx·cy registers. */
-export function squareWidths(p: CclRtlParams): { cxsqW: number; cysqW: number; cxcyW: number } {
+/** The labeler's third-order position registers: cx³, cx²·cy, cx·cy², cy³ (thirdMoments). */
+export const CUBE_NAMES = ['cx3', 'cx2cy', 'cxcy2', 'cy3'] as const;
+export type CubeName = (typeof CUBE_NAMES)[number];
+
+/** Widths of the labeler's cx², cy², cx·cy registers (and of the cube registers). */
+export function squareWidths(p: CclRtlParams): { cxsqW: number; cysqW: number; cxcyW: number } & Record<`${CubeName}W`, number> {
+  const a = p.Wc - 1, b = p.Hc - 1;
   return {
-    cxsqW: bitsFor((p.Wc - 1) * (p.Wc - 1)),
-    cysqW: bitsFor((p.Hc - 1) * (p.Hc - 1)),
-    cxcyW: bitsFor((p.Wc - 1) * (p.Hc - 1)),
+    cxsqW: bitsFor(a * a),
+    cysqW: bitsFor(b * b),
+    cxcyW: bitsFor(a * b),
+    cx3W: bitsFor(a * a * a),
+    cx2cyW: bitsFor(a * a * b),
+    cxcy2W: bitsFor(a * b * b),
+    cy3W: bitsFor(b * b * b),
   };
 }
 
@@ -32,6 +42,7 @@ export function buildCclCellFeat(p: CclRtlParams): Module {
   const cxsq = m.input('lab_cxsq', sw.cxsqW);
   const cysq = m.input('lab_cysq', sw.cysqW);
   const cxcy = m.input('lab_cxcy', sw.cxcyW);
+  const cubes = p.third ? Object.fromEntries(CUBE_NAMES.map((k) => [k, m.input(`lab_${k}`, sw[`${k}W`])])) as Record<CubeName, Signal> : null;
   const load = m.input('load', 1);
   const out = m.output('cell_global', p.featWidth);
   // a single cell row / column makes cy / cx always 0: their squares and product then feed zero-width terms
@@ -68,6 +79,8 @@ export function buildCclCellFeat(p: CclRtlParams): Module {
       ['ysu', fit(y0.mul(cell.su!), fw.sumXY)],
     );
   }
+  const third = cubes ? thirdOrder(p, cell, { cx, cy, cxsq, cysq, cxcy, ...cubes }) : null;
+  if (third) prodDefs.push(...third.prods);
   const prods = prodDefs.map(([name, e]) => ({ reg: m.reg(`pp_${name}_q`, e.width, { reset: null }), value: e }));
   const pp = Object.fromEntries(prodDefs.map(([name], i) => [name, prods[i]!.reg])) as Record<string, Signal>;
   // x0 / y0 are used again after the products were registered: the labeler holds cx / cy until the cell commits
@@ -88,6 +101,7 @@ export function buildCclCellFeat(p: CclRtlParams): Module {
     g.ymax = fit(y0.add(cr.vmax!), p.yW);
     g.first = fit(pp.rowFirst!.add(x0).add(cr.fu!), p.firstWidth);
   }
+  if (third) Object.assign(g, third.sums(pp, cr));
   g.cells = lit(1, fw.cells);
   for (const hg of p.histGroups) for (let b = 0; b < hg.bins; b++) g[`${hg.featPrefix}${b}`] = fit(cr[`${hg.cellPrefix}${b}`]!, hg.featWidth);
   m.assign(out, pack(g, p.featFields));

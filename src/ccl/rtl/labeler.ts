@@ -9,7 +9,7 @@
 import { Module, Signal, Expr, lit, cat, mux } from '../../hdl/index.js';
 import { bitsFor } from '../features.js';
 import type { CclRtlParams } from './params.js';
-import { squareWidths } from './cellfeat.js';
+import { CUBE_NAMES, squareWidths, type CubeName } from './cellfeat.js';
 import { fit, unpack } from './util.js';
 
 export const LABELER_STATES = { IDLE: 0, RD: 1, DEC: 2, F0: 3, F1: 4, F2: 5, WR: 6, COMMIT: 7, E0: 8, E1: 9, EOF: 10 } as const;
@@ -41,6 +41,7 @@ function ports(m: Module, p: CclRtlParams) {
     cxsq: m.output('lab_cxsq', sw.cxsqW),
     cysq: m.output('lab_cysq', sw.cysqW),
     cxcy: m.output('lab_cxcy', sw.cxcyW),
+    cubes: p.third ? Object.fromEntries(CUBE_NAMES.map((k) => [k, m.output(`lab_${k}`, sw[`${k}W`])])) as Record<CubeName, Signal> : null,
     cellLoad: m.output('cell_load', 1),
     featRa: m.output('feat_raddr', p.LW),
     featWe: m.output('feat_we', 1),
@@ -71,6 +72,8 @@ function registers(m: Module, p: CclRtlParams) {
     cxsq: m.reg('lab_cxsq_q', sw.cxsqW), // cx² (incremental)
     cysq: m.reg('lab_cysq_q', sw.cysqW), // cy²
     cxcy: m.reg('lab_cxcy_q', sw.cxcyW), // cx·cy (incremental)
+    // third order (incremental along the row like cx², cx·cy; cy³ per row): cx³, cx²·cy, cx·cy², cy³
+    cubes: p.third ? Object.fromEntries(CUBE_NAMES.map((k) => [k, m.reg(`lab_${k}_q`, sw[`${k}W`])])) as Record<CubeName, Signal> : null,
     pl: m.reg('lab_prev_left_q', LW), // previous-row label left of the cell (up-left neighbour)
     act: m.reg('lab_act_q', 1),
     lab: m.reg('lab_label_q', LW),
@@ -143,6 +146,7 @@ function drivePorts(m: Module, p: CclRtlParams, io: Ports, r: Regs, d: Dec): voi
   m.assign(io.labBank, r.labBank);
   m.assign(io.cell, d.cellQ);
   for (const k of ['cx', 'cy', 'cxsq', 'cysq', 'cxcy'] as const) m.assign(io[k], r[k]);
+  if (io.cubes && r.cubes) for (const k of CUBE_NAMES) m.assign(io.cubes[k], r.cubes[k]);
   m.assign(io.cellLoad, inS(S.DEC));
   m.assign(io.featRa, mux(inS(S.F1), r.ml, mux(inS(S.F0), r.lab, r.dl)));
   m.assign(io.featWe, inS(S.WR));
@@ -193,12 +197,14 @@ function stateMachine(q: Q, p: CclRtlParams, io: Ports, r: Regs, d: Dec): void {
         q.set(r.cy, sel(io.job.map((j) => j.cy)));
         q.set(r.cxsq, 0);
         q.set(r.cxcy, 0);
+        rowStartCubes(q, r);
         q.set(r.live, fit(io.inUse, r.liveW));
         q.set(r.st, S.RD);
       });
     },
     [S.RD]: () => {
       q.set(r.cysq, fit(r.cy.mul(r.cy), r.cysq.width));
+      if (r.cubes) q.set(r.cubes.cy3, fit(r.cy.mul(r.cy).mul(r.cy), r.cubes.cy3.width));
       q.set(r.st, S.DEC);
     },
     [S.DEC]: () => {
@@ -266,6 +272,11 @@ function stateMachine(q: Q, p: CclRtlParams, io: Ports, r: Regs, d: Dec): void {
   });
 }
 
+/** cx = 0 at the start of a cell row: the incremental cube terms restart. */
+function rowStartCubes(q: Q, r: Regs): void {
+  if (r.cubes) for (const k of ['cx3', 'cx2cy', 'cxcy2'] as const) q.set(r.cubes[k], 0);
+}
+
 /** Advance to the next cell (or finish the row) after COMMIT / E1. */
 function advance(q: Q, p: CclRtlParams, io: Ports, r: Regs, d: Dec): void {
   const sel = <T extends Signal>(pair: T[]): Expr => mux(r.labBank, pair[1]!, pair[0]!);
@@ -279,6 +290,7 @@ function advance(q: Q, p: CclRtlParams, io: Ports, r: Regs, d: Dec): void {
           q.set(r.cx, 0);
           q.set(r.cxsq, 0);
           q.set(r.cxcy, 0);
+          rowStartCubes(q, r);
           q.set(r.ferr, sel(io.job.map((j) => j.err)));
           q.set(r.st, S.DEC);
         }).else(() => q.set(r.st, S.IDLE));
@@ -290,6 +302,14 @@ function advance(q: Q, p: CclRtlParams, io: Ports, r: Regs, d: Dec): void {
       q.set(r.cx, fit(r.cx.add(1), p.cxW));
       q.set(r.cxsq, fit(r.cxsq.add(fit(r.cx.shl(1), r.cxsq.width + 1)).add(1), r.cxsq.width));
       q.set(r.cxcy, fit(r.cxcy.add(r.cy), r.cxcy.width));
+      if (r.cubes) {
+        // (cx+1)³ = cx³ + 3cx² + 3cx + 1, (cx+1)²cy = cx²cy + 2cx·cy + cy, (cx+1)cy² = cx·cy² + cy²
+        const c = r.cubes, w3 = c.cx3.width + 2;
+        const tri = (e: Expr): Expr => fit(e, w3).add(fit(e, w3).shl(1));
+        q.set(c.cx3, fit(fit(c.cx3, w3).add(tri(r.cxsq)).add(tri(r.cx)).add(1), c.cx3.width));
+        q.set(c.cx2cy, fit(c.cx2cy.add(fit(r.cxcy.shl(1), c.cx2cy.width + 1)).add(r.cy), c.cx2cy.width));
+        q.set(c.cxcy2, fit(c.cxcy2.add(r.cysq), c.cxcy2.width));
+      }
       q.set(r.st, S.DEC);
     });
   });

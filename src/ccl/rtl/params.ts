@@ -11,7 +11,7 @@
  */
 import type { CclConfig } from '../config.js';
 import { cellCols, cellRows, validateCclConfig } from '../config.js';
-import { bitsFor, bitsPerPixel, featureWidths, type FeatureWidths } from '../features.js';
+import { bitsFor, bitsPerPixel, featureWidths, THIRD_MOMENT_FIELDS, type FeatureWidths } from '../features.js';
 import { fail } from '../../util/errors.js';
 
 /** Allowed pixels per clock. */
@@ -79,6 +79,8 @@ export interface CclRtlParams {
   liveBound: number;
   /** Label width (0 = no label; labels 1..Nt). */
   LW: number;
+  /** The core sums the third-order moments Σx³, Σx²y, Σxy², Σy³ (cfg.thirdMoments). */
+  third: boolean;
   /** Cell accumulator fields (local moments) and their total width. */
   cellFields: Field[];
   cellWidth: number;
@@ -116,7 +118,6 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
   if (P > C) {
     fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (pixel-exact labeling at P > 1 is not built: this labeler takes ≥ 2 cycles per cell; use --cell ≥ P for P pixels per clock)' : ''}`);
   }
-  if (cfg.thirdMoments) fail('thirdMoments', 'the RTL core does not sum third-order moments yet; leave it off for --rtl / ccl gen');
   if (W % P !== 0) fail('ppc', `width ${W} is not a multiple of ${P} pixels per clock; choose a P that divides the width`);
   const name = opts.name ?? 'ccl_core';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('name', `'${name}' is not a Verilog identifier`);
@@ -147,6 +148,16 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
       { name: 'fu', width: LC },
       { name: 'fv', width: LC },
     );
+    if (cfg.thirdMoments) {
+      const su3 = C * su * su / (C * C); // Σu³ over a full cell = C·(Σ_{u<C} u)² = C·(C(C−1)/2)²
+      const su2v = (suu / C) * (su / C); // Σu²v over a full cell = (Σ_{u<C} u²)·(Σ_{v<C} v)
+      cellFields.push(
+        { name: 'suuu', width: bitsFor(su3) },
+        { name: 'suuv', width: bitsFor(su2v) },
+        { name: 'suvv', width: bitsFor(su2v) },
+        { name: 'svvv', width: bitsFor(su3) },
+      );
+    }
   }
   const histGroups: HistGroup[] = [];
   if (B > 0) histGroups.push({ kind: 'gray', cellPrefix: 'h', featPrefix: 'hist', bins: B, bits: log2Exact(B), featWidth: fw.histBin });
@@ -162,6 +173,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     { name: 'sumXX', width: fw.sumXX },
     { name: 'sumYY', width: fw.sumYY },
     { name: 'sumXY', width: fw.sumXY },
+    ...(cfg.thirdMoments ? THIRD_MOMENT_FIELDS.map((f) => ({ name: f as string, width: fw[f] })) : []),
     { name: 'xmin', width: fw.x },
     { name: 'ymin', width: fw.y },
     { name: 'xmax', width: fw.x },
@@ -182,6 +194,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     inWidth: P * bitsPerPixel(cfg.pixelFormat),
     N, Nt, liveBound,
     inlineCommit: opts.inlineCommit ?? false,
+    third: cfg.thirdMoments,
     LW: bitsFor(Nt),
     cellFields,
     cellWidth: cellFields.reduce((s, f) => s + f.width, 0),

@@ -12,6 +12,9 @@ import type { CclRtlParams } from './params.js';
 import { binPorts } from './decode.js';
 import { fit, maxE, minE, pack, sumW, unpack } from './util.js';
 
+/** The cell accumulator's third-order local moments (params.ts, when thirdMoments). */
+export const THIRD_CELL_FIELDS = ['suuu', 'suuv', 'suvv', 'svvv'] as const;
+
 interface Counters {
   pxUw: Signal | null;
   pxCx: Signal;
@@ -79,6 +82,7 @@ function wordMoments(m: Module, p: CclRtlParams, fg: Expr[], bins: Signal[], k: 
     for (let i = 1; i < P; i++) mx = mux(fg[i]!, uOf(i), mx);
     loc.umin = mn;
     loc.umax = mx;
+    if (p.third) loc.suuu = sumW(fg.map((f, i) => mux(f, uOf(i).mul(uOf(i)).mul(uOf(i)), lit(0, 3 * LC)).resize(cf.suuu!)), cf.suuu!);
   }
   return { cf, nW, hW, wN, wHist, loc };
 }
@@ -125,6 +129,7 @@ export function buildCclPixel(p: CclRtlParams): Module {
   if (C > 1) {
     for (const [name, width] of [['fresh', 1], ['fwd', 1], ['v', LC], ['su', cf.su!], ['suu', cf.suu!], ['umin', LC], ['umax', LC],
       ['sv', cf.sv!], ['svv', cf.svv!], ['suv', cf.suv!]] as const) s1L[name] = m.reg(`s1_${name}_q`, width);
+    if (p.third) for (const f of THIRD_CELL_FIELDS) s1L[f] = m.reg(`s1_${f}_q`, cf[f]!);
   }
   m.assign(pxAddr, k.pxCx);
 
@@ -149,7 +154,7 @@ export function buildCclPixel(p: CclRtlParams): Module {
       fu: mux(has.and(empty), s1L.umin!, o.fu!),
       fv: mux(has.and(empty), s1L.v!, o.fv!),
     };
-    for (const f of ['su', 'sv', 'suu', 'svv', 'suv']) v[f] = fit(o[f]!.add(s1L[f]!), cf[f]!);
+    for (const f of ['su', 'sv', 'suu', 'svv', 'suv', ...(p.third ? THIRD_CELL_FIELDS : [])]) v[f] = fit(o[f]!.add(s1L[f]!), cf[f]!);
     w.wHist.forEach((h, i) => (v[h.name] = fit(o[h.name]!.add(s1H[i]!), hW)));
     newCell = pack(v, p.cellFields);
   }
@@ -203,6 +208,14 @@ export function buildCclPixel(p: CclRtlParams): Module {
         q.set(s1L.sv!, fit(w.wN.mul(v0), cf.sv!)); // ≤ P·(C−1), fits a cell's Σv
         q.set(s1L.svv!, fit(w.wN.mul(v0.mul(v0)), cf.svv!)); // ≤ P·(C−1)²
         q.set(s1L.suv!, fit(w.loc.su!.mul(v0), cf.suv!)); // ≤ (C−1)·Σu of a row ≤ max Σuv
+        if (p.third) {
+          // third order: Σu³ of the word; Σu²v = v·Σu², Σuv² = v²·Σu, Σv³ = v³·n — each ≤ its full-cell maximum
+          const vv = v0.mul(v0);
+          q.set(s1L.suuu!, w.loc.suuu!);
+          q.set(s1L.suuv!, fit(w.loc.suu!.mul(v0), cf.suuv!));
+          q.set(s1L.suvv!, fit(w.loc.su!.mul(vv), cf.suvv!));
+          q.set(s1L.svvv!, fit(w.wN.mul(vv.mul(v0)), cf.svvv!));
+        }
       }
     });
     if (wLast) q.if(s1.valid, () => q.set(wLast!, newCellW));

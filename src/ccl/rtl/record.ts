@@ -44,6 +44,7 @@ export function decodeRecord(p: CclRtlParams, data: bigint): RtlRecord {
     area: f.area!, sumX: f.sumX!, sumY: f.sumY!, sumXX: f.sumXX!, sumYY: f.sumYY!, sumXY: f.sumXY!,
     bbox: [f.xmin!, f.ymin!, f.xmax!, f.ymax!], cells: f.cells!, first: f.first!,
   };
+  if (p.third) Object.assign(o, { sumXXX: f.sumXXX!, sumXXY: f.sumXXY!, sumXYY: f.sumXYY!, sumYYY: f.sumYYY! });
   for (const g of p.histGroups) {
     const h = Array.from({ length: g.bins }, (_, b) => f[`${g.featPrefix}${b}`]!);
     if (g.kind === 'gray') o.hist = h;

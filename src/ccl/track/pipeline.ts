@@ -18,18 +18,18 @@ export interface RecordOptions {
   cell: CellSize;
   /** Simulate the core (Verilator) instead of the golden model. */
   rtl?: { ppc: number; sim?: 'verilator' | 'icarus' };
-  /** Golden model with only the features the core computes (what --rtl is compared with). Implied by rtl. */
+  /** Golden model with the core's N (what --rtl is compared with). Implied by rtl. */
   coreFeatures?: boolean;
 }
 
 /**
- * The labeling configuration: the golden path sums the 64-bin colour histogram and third-order moments; the core
- * has no third-order moments yet, so --rtl (and the golden run it is compared with) uses second-order moments and
- * an 8-bin colour histogram (colorBits 1).
+ * The labeling configuration, the same for the golden model and the core: the 64-bin colour histogram and the
+ * third-order moments (recognition uses Hu's seven invariants either way, and one template library serves both);
+ * with --rtl (and the golden run it is compared with, `coreFeatures`) the core's N = 64 live objects per class.
  */
 export function recordConfig(width: number, height: number, opts: RecordOptions): CclConfig {
-  if (opts.rtl || opts.coreFeatures) return makeCclConfig({ width, height, cell: opts.cell, pixelFormat: 'rgb24', colorBits: 1, maxObjects: 64 });
-  return trackConfig(width, height, { cell: opts.cell, histBins: 0, colorBits: 2 });
+  const cfg = trackConfig(width, height, { cell: opts.cell, histBins: 0, colorBits: 2 });
+  return opts.rtl || opts.coreFeatures ? makeCclConfig({ ...cfg, maxObjects: 64 }) : cfg;
 }
 
 /** Records of every frame. */

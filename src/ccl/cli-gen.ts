@@ -29,7 +29,7 @@ import { synthesize, formatSynthReport, synthReportJson, utilization, type Synth
 
 const USAGE = `usage: accelforge ccl gen --width W --height H [--cell C] [--ppc P] [--max-objects N] [--min-pixels T]
        [--connectivity 8|4] [--format gray8|rgb24|binary] [--threshold V] [--rgb-lo R,G,B --rgb-hi R,G,B]
-       [--hist B] [--color-bits 0|1|2] [--classes classes.json] [--board xc7z020|xc7z045|file.json] [--name TOP]
+       [--hist B] [--color-bits 0|1|2] [--third-moments] [--classes classes.json] [--board xc7z020|xc7z045|file.json] [--name TOP]
        [--no-synth] -o DIR`;
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -49,6 +49,7 @@ const FIELD_TO_OPTION: Record<string, string> = {
   width: '--width', height: '--height', cell: '--cell', minPixels: '--min-pixels', connectivity: '--connectivity',
   pixelFormat: '--format', threshold: '--threshold', rgbLo: '--rgb-lo', rgbHi: '--rgb-hi', histBins: '--hist',
   maxObjects: '--max-objects', ppc: '--ppc', name: '--name', colorBits: '--color-bits', classes: '--classes',
+  thirdMoments: '--third-moments',
 };
 
 /** Re-throw a configuration error with the command-line option's name instead of the config field's. */
@@ -142,7 +143,7 @@ export async function run(argv: string[]): Promise<void> {
         width: { type: 'string' }, height: { type: 'string' }, cell: { type: 'string' }, ppc: { type: 'string' },
         'max-objects': { type: 'string' }, 'min-pixels': { type: 'string' }, connectivity: { type: 'string' },
         format: { type: 'string' }, threshold: { type: 'string' }, 'rgb-lo': { type: 'string' }, 'rgb-hi': { type: 'string' },
-        hist: { type: 'string' }, 'color-bits': { type: 'string' }, classes: { type: 'string' }, board: { type: 'string' }, name: { type: 'string' }, 'no-synth': { type: 'boolean' },
+        hist: { type: 'string' }, 'color-bits': { type: 'string' }, 'third-moments': { type: 'boolean' }, classes: { type: 'string' }, board: { type: 'string' }, name: { type: 'string' }, 'no-synth': { type: 'boolean' },
         out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -176,6 +177,7 @@ export async function run(argv: string[]): Promise<void> {
     rgbHi: rgb('rgb-hi', v['rgb-hi']),
     histBins: int('hist', v.hist),
     colorBits: int('color-bits', v['color-bits']),
+    thirdMoments: v['third-moments'],
     maxObjects: int('max-objects', v['max-objects']),
   }));
   const ppc = int('ppc', v.ppc) ?? 1;

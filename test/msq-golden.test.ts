@@ -120,6 +120,7 @@ function naive(m: QuantModel, input: number[]): number[] {
       t.set(l.name, a.map((v, i) => rq(BigInt(v * l.Ma + b[i]! * l.Mb), 1, l.S, o.lo, o.hi)));
       continue;
     }
+    if ('inputs' in l) throw new Error(`reference: ${l.op} not covered`);
     const x = t.get(l.input)!;
     const xs = infos.get(l.input)!.shape;
     const at = (c: number, y: number, xx: number): number | undefined =>

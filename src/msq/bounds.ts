@@ -85,6 +85,13 @@ export function modelBounds(m: QuantModel, infos: Map<string, TensorInfo> = chec
       const k = l.op === 'avgpool' ? l.kernel[0] * l.kernel[1] : x.shape[1]! * x.shape[2]!;
       const accMin = k * x.lo;
       const accMax = k * x.hi;
+      out.push({ name: l.name, op: l.op, inLo: x.lo, inHi: x.hi, accMin, accMax, accBits: bitsFor(BigInt(accMin), BigInt(accMax)), productBits: productBits(accMin, accMax, l.op === 'avgpool' && l.Mdiv ? l.Mdiv : [l.M], l.S) });
+    } else if (l.op === 'mulchannel') {
+      const x = infos.get(l.inputs[0])!;
+      const v = infos.get(l.inputs[1])!;
+      const ps = [x.lo * v.lo, x.lo * v.hi, x.hi * v.lo, x.hi * v.hi];
+      const accMin = Math.min(...ps);
+      const accMax = Math.max(...ps);
       out.push({ name: l.name, op: l.op, inLo: x.lo, inHi: x.hi, accMin, accMax, accBits: bitsFor(BigInt(accMin), BigInt(accMax)), productBits: productBits(accMin, accMax, [l.M], l.S) });
     } else if (l.op === 'add') {
       const a = infos.get(l.inputs[0])!;

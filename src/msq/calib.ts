@@ -24,7 +24,8 @@ import { extname, join } from 'node:path';
 import { PNG } from 'pngjs';
 import { fail } from '../util/errors.js';
 import { floatInputName, floatShapes, runFloat } from './float.js';
-import { numel, type FloatLayer, type FloatModel } from './model.js';
+import { floatLayerInputs, numel, type FloatLayer, type FloatModel } from './model.js';
+import { channelOpStats, isFloatChannelOp } from './float-ops.js';
 import type { ChannelStats } from './onnx.js';
 import type { Range } from './ptq.js';
 import { searchClip, type ClipMethod } from './clip.js';
@@ -319,6 +320,7 @@ function layerStats(
     case 'flatten':
       return perElement(l.input);
     default:
+      if (isFloatChannelOp(l)) return channelOpStats(l, floatLayerInputs(l).map((n) => st.get(n)!), floatLayerInputs(l).map((n) => shapes.get(n)!));
       fail(`layer '${l.name}'`, `data-free calibration does not cover '${l.op}' layers (transformer ops): calibrate with images`);
   }
 }

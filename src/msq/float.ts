@@ -3,7 +3,8 @@
  * calibration (every intermediate tensor can be kept). Same ops and layouts as the QuantModel (model.ts).
  */
 import { fail } from '../util/errors.js';
-import { floatLayerInputs, numel, windowOut, type FloatLayer, type FloatModel } from './model.js';
+import { floatChannelShape, isFloatChannelOp, runFloatChannelOp } from './float-ops.js';
+import { floatLayerInputs, numel, poolCount, poolOut, windowOut, type FloatLayer, type FloatModel } from './model.js';
 import { vitFloat, vitShape } from './vit/float-ops.js';
 
 export function floatInputName(m: FloatModel): string {
@@ -65,8 +66,8 @@ export function floatShapes(m: FloatModel): Map<string, number[]> {
       case 'maxpool':
       case 'avgpool': {
         const [c, h, w] = spatial();
-        const oh = windowOut(h, l.kernel[0], l.stride[0], l.padding[0], l.padding[2]);
-        const ow = windowOut(w, l.kernel[1], l.stride[1], l.padding[1], l.padding[3]);
+        const oh = poolOut(h, l.kernel[0], l.stride[0], l.padding[0], l.padding[2], l.ceil);
+        const ow = poolOut(w, l.kernel[1], l.stride[1], l.padding[1], l.padding[3], l.ceil);
         if (oh < 1 || ow < 1) fail(at, 'kernel larger than the padded input');
         if (l.padding[0] >= l.kernel[0] || l.padding[2] >= l.kernel[0] || l.padding[1] >= l.kernel[1] || l.padding[3] >= l.kernel[1]) {
           fail(at, 'each padding must be smaller than the kernel');
@@ -94,6 +95,14 @@ export function floatShapes(m: FloatModel): Map<string, number[]> {
       case 'gather':
       case 'matmul':
         shapes.set(l.name, vitShape(l, ins, at));
+        break;
+      case 'concat':
+      case 'slice':
+      case 'shuffle':
+      case 'resize':
+      case 'act':
+      case 'mulchannel':
+        shapes.set(l.name, floatChannelShape(l, ins, at));
         break;
       default:
         fail(at, `unknown op '${(l as { op: string }).op}'`);
@@ -213,13 +222,17 @@ function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<str
                 else acc += v;
               }
             }
-            y[(c * OH + oy) * OW + ox] = l.op === 'maxpool' ? acc : acc / (kh * kw);
+            const [pt, pl, pb, pr] = l.padding;
+            const inc = l.countIncludePad ?? true;
+            const d = poolCount(oy * l.stride[0] - pt, kh, H, pt, pb, inc) * poolCount(ox * l.stride[1] - pl, kw, W, pl, pr, inc);
+            y[(c * OH + oy) * OW + ox] = l.op === 'maxpool' ? acc : acc / d;
           }
         }
       }
       return y;
     }
     default:
+      if (isFloatChannelOp(l)) return runFloatChannelOp(l, floatLayerInputs(l).map((n) => t.get(n)!), floatLayerInputs(l).map((n) => shapes.get(n)!));
       return vitFloat(l, t, shapes);
   }
 }

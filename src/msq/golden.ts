@@ -7,9 +7,13 @@
 import { fail } from '../util/errors.js';
 import { actRange, quantizeInputValue, weightValue } from './conventions.js';
 import { assertExactInDoubles, modelBounds, type LayerBound } from './bounds.js';
+import { runChannelOp } from './golden-ops.js';
 import {
+  avgPoolVaries,
   checkModel,
+  layerInputs,
   numel,
+  poolCount,
   outputName,
   type QuantLayer,
   type QuantModel,
@@ -144,7 +148,7 @@ export function runGolden(modelOrPrepared: QuantModel | PreparedModel, input: In
   // free tensors after their last use (unless dumping)
   const lastUse = new Map<string, number>();
   model.layers.forEach((l, i) => {
-    for (const n of l.op === 'add' ? l.inputs : [l.input]) lastUse.set(n, i);
+    for (const n of layerInputs(l)) lastUse.set(n, i);
   });
   const tensors = opts.dump ? new Map<string, Tensor>([[model.input.name, { shape: [...inInfo.shape], data: input }]]) : undefined;
   model.layers.forEach((l, i) => {
@@ -152,7 +156,7 @@ export function runGolden(modelOrPrepared: QuantModel | PreparedModel, input: In
     live.set(l.name, y);
     if (tensors) tensors.set(l.name, { shape: [...infos.get(l.name)!.shape], data: y });
     if (!opts.dump) {
-      for (const n of l.op === 'add' ? l.inputs : [l.input]) {
+      for (const n of layerInputs(l)) {
         if (lastUse.get(n) === i && n !== pm.output) live.delete(n);
       }
     }
@@ -211,6 +215,8 @@ function runLayer(pm: PreparedModel, l: QuantLayer, live: Map<string, Int32Array
       }
       return y;
     }
+    default:
+      return runChannelOp(l, layerInputs(l).map((n) => live.get(n)!), layerInputs(l).map((n) => infos.get(n)!), outInfo);
   }
 }
 
@@ -346,6 +352,10 @@ function pool(x: Int32Array, xs: number[], l: Extract<QuantLayer, { op: 'maxpool
   const isMax = l.op === 'maxpool';
   const half = l.op === 'avgpool' ? 2 ** (l.S - 1) : 0;
   const inv = l.op === 'avgpool' ? 2 ** -l.S : 0;
+  // windows of an average pool with fewer positions (ceil_mode / count_include_pad = false) use Mdiv[d - 1]
+  const mdiv = l.op === 'avgpool' && avgPoolVaries(l, H, W) ? l.Mdiv! : undefined;
+  const inc = l.op === 'avgpool' ? (l.countIncludePad ?? true) : true;
+  const [, , pb, pr] = l.padding;
   for (let c = 0; c < C; c++) {
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
@@ -362,7 +372,9 @@ function pool(x: Int32Array, xs: number[], l: Extract<QuantLayer, { op: 'maxpool
             } else acc += v;
           }
         }
-        y[(c * OH + oy) * OW + ox] = l.op === 'avgpool' ? rq(acc, l.M, half, inv, l.S, out.lo, out.hi) : acc;
+        let mul = l.op === 'avgpool' ? l.M : 0;
+        if (mdiv) mul = mdiv[poolCount(oy * sh - pt, kh, H, pt, pb, inc) * poolCount(ox * sw - pl, kw, W, pl, pr, inc) - 1]!;
+        y[(c * OH + oy) * OW + ox] = l.op === 'avgpool' ? rq(acc, mul, half, inv, l.S, out.lo, out.hi) : acc;
       }
     }
   }

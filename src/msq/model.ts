@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { fail } from '../util/errors.js';
+import { LUT_MAX_IN_BITS, POINTWISE_FNS, type PointwiseFn, type PointwiseParams } from './lut.js';
 import {
   ACT_BITS,
   REQUANT_M_MAX,
@@ -86,8 +87,10 @@ export const LinearSchema = z
 
 export const ReluSchema = z.object({ ...base, op: z.literal('relu'), input: z.string().min(1) }).strict();
 
+const ceil = z.boolean().optional().describe('ceil_mode: output size rounds up; a window starting past the input and begin pad is dropped');
+
 export const MaxPoolSchema = z
-  .object({ ...base, op: z.literal('maxpool'), input: z.string().min(1), kernel: pair, stride: pair, padding: pads })
+  .object({ ...base, op: z.literal('maxpool'), input: z.string().min(1), kernel: pair, stride: pair, padding: pads, ceil })
   .strict();
 
 export const AvgPoolSchema = z
@@ -101,6 +104,9 @@ export const AvgPoolSchema = z
     M: Mul,
     S: Shift,
     out: ActSpecSchema,
+    ceil,
+    countIncludePad: z.boolean().optional().describe('default true: the divisor counts padded positions (not those past the end pad)'),
+    Mdiv: z.array(Mul).optional().describe('per divisor d = 1..kh*kw: the multiplier of a window of d positions (same S); needed when windows differ'),
   })
   .strict();
 
@@ -122,6 +128,41 @@ export const AddSchema = z
 
 export const FlattenSchema = z.object({ ...base, op: z.literal('flatten'), input: z.string().min(1) }).strict();
 
+// --- channel and pointwise ops (issue 12) ---
+const name1 = z.string().min(1);
+export const ConcatSchema = z
+  .object({ ...base, op: z.literal('concat'), inputs: z.array(name1).min(2).describe('[C, H, W] tensors of one H, W and one bits/signed/scale; channels in order') })
+  .strict();
+export const SliceSchema = z
+  .object({ ...base, op: z.literal('slice'), input: name1, c0: z.int().min(0), cCount: posInt }).strict()
+  .describe('channels c0 .. c0+cCount-1 of a [C, H, W] tensor (ONNX Split / Slice on the channel axis)');
+export const ShuffleSchema = z
+  .object({ ...base, op: z.literal('shuffle'), input: name1, groups: posInt }).strict()
+  .describe('channel shuffle: output channel j*groups + g = input channel g*(C/groups) + j');
+export const ResizeSchema = z
+  .object({ ...base, op: z.literal('resize'), input: name1, scale: pair.describe('[fy, fx] integer nearest upsampling') })
+  .strict();
+export const LutSchema = z
+  .object({
+    ...base,
+    op: z.literal('lut'),
+    input: name1,
+    fn: z.enum(POINTWISE_FNS),
+    table: z.array(int).describe('2^b entries for a b-bit input (b <= 8): y -> table[y - lo] (src/msq/lut.ts)'),
+    out: ActSpecSchema,
+  })
+  .strict();
+export const MulChannelSchema = z
+  .object({
+    ...base,
+    op: z.literal('mulchannel'),
+    inputs: z.tuple([name1, name1]).describe('[x [C, H, W], s [C, 1, 1] or [C]]: y = clamp((x * s[c] * M + 2^(S-1)) >> S)'),
+    M: Mul,
+    S: Shift,
+    out: ActSpecSchema,
+  })
+  .strict();
+
 export const LayerSchema = z.discriminatedUnion('op', [
   Conv2dSchema,
   LinearSchema,
@@ -131,6 +172,12 @@ export const LayerSchema = z.discriminatedUnion('op', [
   GlobalAvgPoolSchema,
   AddSchema,
   FlattenSchema,
+  ConcatSchema,
+  SliceSchema,
+  ShuffleSchema,
+  ResizeSchema,
+  LutSchema,
+  MulChannelSchema,
 ]);
 
 export const InputSchema = z
@@ -158,6 +205,7 @@ export const QuantModelSchema = z
     input: InputSchema,
     layers: z.array(LayerSchema).min(1),
     output: z.string().optional(),
+    softmax: z.boolean().optional().describe('the host applies softmax over the output (channels) after the core'),
   })
   .strict();
 
@@ -171,6 +219,8 @@ export type AvgPoolLayer = z.infer<typeof AvgPoolSchema>;
 export type GlobalAvgPoolLayer = z.infer<typeof GlobalAvgPoolSchema>;
 export type AddLayer = z.infer<typeof AddSchema>;
 export type FlattenLayer = z.infer<typeof FlattenSchema>;
+export type ConcatLayer = z.infer<typeof ConcatSchema>;
+export type LutLayer = z.infer<typeof LutSchema>;
 export type QuantLayer = z.infer<typeof LayerSchema>;
 export type QuantInput = z.infer<typeof InputSchema>;
 export type QuantModel = z.infer<typeof QuantModelSchema>;
@@ -214,7 +264,40 @@ export function windowOut(size: number, k: number, s: number, padA: number, padB
 }
 
 export function layerInputs(l: QuantLayer): string[] {
-  return l.op === 'add' ? [...l.inputs] : [l.input];
+  return 'inputs' in l ? [...l.inputs] : [l.input];
+}
+
+/** Output size of a pooling window with ceil_mode: rounds up, dropping a last window that starts past the input. */
+export function poolOut(size: number, k: number, s: number, padA: number, padB: number, ceil = false): number {
+  if (!ceil) return windowOut(size, k, s, padA, padB);
+  let o = Math.ceil((size + padA + padB - k) / s) + 1;
+  if ((o - 1) * s >= size + padA) o--;
+  return o;
+}
+
+/** Positions of a window starting at `start` (>= -padA) that count in an average: inside the input, or inside the pads. */
+export function poolCount(start: number, k: number, size: number, padA: number, padB: number, includePad: boolean): number {
+  const lo = includePad ? -padA : 0;
+  const hi = includePad ? size + padB : size;
+  return Math.min(start + k, hi) - Math.max(start, lo);
+}
+
+/** Whether some window of an average pool has a divisor other than kh*kw (then the layer needs Mdiv). */
+export function avgPoolVaries(
+  l: { kernel: [number, number]; stride: [number, number]; padding: [number, number, number, number]; ceil?: boolean; countIncludePad?: boolean },
+  h: number,
+  w: number,
+): boolean {
+  const inc = l.countIncludePad ?? true;
+  const dims: [number, number, number, number, number][] = [
+    [h, l.kernel[0], l.stride[0], l.padding[0], l.padding[2]],
+    [w, l.kernel[1], l.stride[1], l.padding[1], l.padding[3]],
+  ];
+  return dims.some(([n, k, s, a, b]) => {
+    const o = poolOut(n, k, s, a, b, l.ceil);
+    for (let i = 0; i < o; i++) if (poolCount(i * s - a, k, n, a, b, inc) !== k) return true;
+    return false;
+  });
 }
 
 function tensorOf(spec: ActSpec, shape: number[]): TensorInfo {
@@ -243,7 +326,7 @@ export function checkModel(m: QuantModel): Map<string, TensorInfo> {
     if (t.has(l.name)) fail(`${at}.name`, `duplicate tensor name '${l.name}'; names must be unique`);
     const ins = layerInputs(l).map((n, j) => {
       const info = t.get(n);
-      const f = l.op === 'add' ? `${at}.inputs[${j}]` : `${at}.input`;
+      const f = 'inputs' in l ? `${at}.inputs[${j}]` : `${at}.input`;
       if (!info) fail(f, `unknown tensor '${n}'; inputs must name the model input or an earlier layer`);
       return info;
     });
@@ -281,14 +364,19 @@ export function checkModel(m: QuantModel): Map<string, TensorInfo> {
       case 'maxpool':
       case 'avgpool': {
         const [c, h, w] = spatial(l.op);
-        const oh = windowOut(h, l.kernel[0], l.stride[0], l.padding[0], l.padding[2]);
-        const ow = windowOut(w, l.kernel[1], l.stride[1], l.padding[1], l.padding[3]);
+        const oh = poolOut(h, l.kernel[0], l.stride[0], l.padding[0], l.padding[2], l.ceil);
+        const ow = poolOut(w, l.kernel[1], l.stride[1], l.padding[1], l.padding[3], l.ceil);
         if (oh < 1 || ow < 1) fail(`${at}.kernel`, `kernel larger than the padded input ${h}x${w}`);
         if (l.padding[0] >= l.kernel[0] || l.padding[2] >= l.kernel[0] || l.padding[1] >= l.kernel[1] || l.padding[3] >= l.kernel[1]) {
           fail(`${at}.padding`, 'each padding must be smaller than the kernel');
         }
         if (l.op === 'maxpool') t.set(l.name, { ...x, shape: [c, oh, ow] });
-        else t.set(l.name, tensorOf(l.out, [c, oh, ow]));
+        else {
+          const kk = l.kernel[0] * l.kernel[1];
+          if (l.Mdiv && (l.Mdiv.length !== kk || l.Mdiv[kk - 1] !== l.M)) fail(`${at}.Mdiv`, `needs ${kk} multipliers (one per divisor 1..${kk}) ending with M = ${l.M}`);
+          if (!l.Mdiv && avgPoolVaries(l, h, w)) fail(`${at}.Mdiv`, 'some windows average fewer than kh*kw positions (ceil / count_include_pad = false): give one multiplier per divisor');
+          t.set(l.name, tensorOf(l.out, [c, oh, ow]));
+        }
         break;
       }
       case 'globalavgpool': {
@@ -307,10 +395,65 @@ export function checkModel(m: QuantModel): Map<string, TensorInfo> {
       case 'flatten':
         t.set(l.name, { ...x, shape: [numel(x.shape)] });
         break;
+      default:
+        t.set(l.name, channelOpInfo(l, ins, at, spatial));
     }
   });
   if (m.output !== undefined && !t.has(m.output)) fail('output', `unknown tensor '${m.output}'`);
   return t;
+}
+
+/** Tensor facts of the channel / pointwise ops (concat, slice, shuffle, resize, lut, mulchannel). */
+function channelOpInfo(
+  l: Extract<QuantLayer, { op: 'concat' | 'slice' | 'shuffle' | 'resize' | 'lut' | 'mulchannel' }>,
+  ins: TensorInfo[],
+  at: string,
+  spatial: (what: string) => [number, number, number],
+): TensorInfo {
+  const x = ins[0]!;
+  switch (l.op) {
+    case 'concat': {
+      const [, h, w] = spatial('concat');
+      let c = 0;
+      ins.forEach((y, j) => {
+        if (y.shape.length !== 3 || y.shape[1] !== h || y.shape[2] !== w) fail(`${at}.inputs[${j}]`, `shape [${y.shape.join(', ')}] does not match [*, ${h}, ${w}]`);
+        if (y.bits !== x.bits || y.signed !== x.signed || y.scale !== x.scale) {
+          fail(`${at}.inputs[${j}]`, `concat inputs need one bits/signed/scale (the producers write one tensor); got ${y.bits}/${y.signed}/${y.scale} vs ${x.bits}/${x.signed}/${x.scale}`);
+        }
+        c += y.shape[0]!;
+      });
+      return { ...x, shape: [c, h, w], lo: Math.min(...ins.map((y) => y.lo)), hi: Math.max(...ins.map((y) => y.hi)) };
+    }
+    case 'slice': {
+      const [c, h, w] = spatial('slice');
+      if (l.c0 + l.cCount > c) fail(`${at}.cCount`, `channels ${l.c0}..${l.c0 + l.cCount - 1} past the input's ${c}`);
+      return { ...x, shape: [l.cCount, h, w] };
+    }
+    case 'shuffle': {
+      const [c] = spatial('shuffle');
+      if (c % l.groups !== 0) fail(`${at}.groups`, `${c} channels do not split into ${l.groups} groups`);
+      return { ...x, shape: [...x.shape] };
+    }
+    case 'resize': {
+      const [c, h, w] = spatial('resize');
+      return { ...x, shape: [c, h * l.scale[0], w * l.scale[1]] };
+    }
+    case 'lut': {
+      if (x.bits > LUT_MAX_IN_BITS) fail(`${at}.input`, `a lookup table reads at most ${LUT_MAX_IN_BITS}-bit values, '${l.input}' has ${x.bits}`);
+      if (l.table.length !== 2 ** x.bits) fail(`${at}.table`, `has ${l.table.length} entries, a ${x.bits}-bit input needs ${2 ** x.bits}`);
+      const [lo, hi] = actRange(l.out.bits, l.out.signed);
+      l.table.forEach((v, k) => {
+        if (v < lo || v > hi) fail(`${at}.table[${k}]`, `value ${v} outside the output range [${lo}, ${hi}]`);
+      });
+      return tensorOf(l.out, [...x.shape]);
+    }
+    case 'mulchannel': {
+      const [c] = spatial('mulchannel');
+      const s = ins[1]!;
+      if (numel(s.shape) !== c) fail(`${at}.inputs[1]`, `scale vector has ${numel(s.shape)} values, expected ${c} (one per channel)`);
+      return tensorOf(l.out, [...x.shape]);
+    }
+  }
 }
 
 function checkFilters(filters: Filter[], count: number, fanIn: number, at: string): void {
@@ -384,6 +527,9 @@ export interface FloatPool {
   kernel: [number, number];
   stride: [number, number];
   padding: [number, number, number, number];
+  ceil?: boolean;
+  /** avgpool: divisor counts padded positions (default true) */
+  countIncludePad?: boolean;
 }
 
 export type FloatLayer =
@@ -392,7 +538,8 @@ export type FloatLayer =
   | FloatPool
   | { op: 'relu' | 'globalavgpool' | 'flatten'; name: string; input: string }
   | { op: 'add'; name: string; inputs: [string, string] }
-  | FloatVitLayer;
+  | FloatVitLayer
+  | FloatChannelOp;
 
 // Transformer ops (docs/vit.md; executed by vit/float-ops.ts). A token sequence [T, D] is a [D, 1, T] tensor:
 // channels = features, width = tokens; per-token linears are 1x1 convolutions.
@@ -454,6 +601,16 @@ export type FloatVitLayer =
   /** y = x + value (a constant of x's shape: the position embedding) */
   | { op: 'addconst'; name: string; input: string; value: ArrayLike<number> };
 
+
+/** Channel and pointwise ops (issue 12), same meaning as their QuantModel layers; `act` becomes a `lut`. */
+export type FloatChannelOp =
+  | { op: 'concat'; name: string; inputs: string[] }
+  | { op: 'slice'; name: string; input: string; c0: number; cCount: number }
+  | { op: 'shuffle'; name: string; input: string; groups: number }
+  | { op: 'resize'; name: string; input: string; scale: [number, number] }
+  | { op: 'act'; name: string; input: string; fn: PointwiseFn; params: PointwiseParams }
+  | { op: 'mulchannel'; name: string; inputs: [string, string] };
+
 export interface FloatModel {
   name?: string;
   input: {
@@ -465,6 +622,8 @@ export interface FloatModel {
   };
   layers: FloatLayer[];
   output?: string;
+  /** softmax over the output, applied on the host */
+  softmax?: boolean;
 }
 
 export function floatLayerInputs(l: FloatLayer): string[] {

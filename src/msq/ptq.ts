@@ -28,6 +28,8 @@ import {
 import { bestAlpha, detectOnLevels, quantizeWeights, type AlphaSearch } from './quant.js';
 import { fitFilter, type LayerInputStats } from './fit.js';
 import { boardRatio, chooseSchemes, type SchemeRule } from './scheme.js';
+import { avgPoolParams, quantizeChannelOp, scaleGroups } from './ptq-ops.js';
+import { isFloatChannelOp } from './float-ops.js';
 
 export interface Range {
   min: number;
@@ -188,8 +190,11 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
   };
 
   const inName = floatInputName(fm);
-  const inRange = rangeOf(inName, 'input');
-  const inSpec = actSpec(inRange, opts.inputBits ?? 8, false, 'input');
+  // tensors joined by a concat share one spec (ptq-ops.ts)
+  const byName = new Map(fm.layers.map((l) => [l.name, l] as const));
+  const groups = scaleGroups(fm, alias, (n) => rangeOf(fusedInto.has(n) ? n : fusedRelu.get(n) ?? n, n), (n) => (byName.has(n) ? configFor(byName.get(n)!).actBits : opts.inputBits ?? 8));
+  const inRange = groups.get(inName)?.range ?? rangeOf(inName, 'input');
+  const inSpec = actSpec(inRange, groups.get(inName)?.bits ?? opts.inputBits ?? 8, false, 'input');
   const scales = new Map<string, ActSpec>([[inName, inSpec]]);
   const layers: QuantLayer[] = [];
   const report: PtqReport = { layers: [] };
@@ -200,7 +205,8 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
     const cfg = configFor(l);
     const outSpec = (): ActSpec => {
       const rn = fusedRelu.get(l.name) ?? l.name;
-      return actSpec(rangeOf(rn, at), cfg.actBits, fusedRelu.has(l.name), at);
+      const g = groups.get(l.name);
+      return actSpec(g?.range ?? rangeOf(rn, at), g?.bits ?? cfg.actBits, fusedRelu.has(l.name), at);
     };
     switch (l.op) {
       case 'conv2d':
@@ -239,16 +245,18 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
         const sin = scales.get(alias(l.input))!;
         const out = outSpec();
         const xs = shapes.get(l.input)!;
-        const k = l.op === 'avgpool' ? l.kernel[0] * l.kernel[1] : xs[1]! * xs[2]!;
-        const { M, S } = chooseMultiplier(sin.scale / (k * out.scale), at);
         if (l.op === 'avgpool') {
-          layers.push({ name: l.name, op: 'avgpool', input: alias(l.input), kernel: [...l.kernel], stride: [...l.stride], padding: [...l.padding], M, S, out });
-        } else layers.push({ name: l.name, op: 'globalavgpool', input: alias(l.input), M, S, out });
+          const p = avgPoolParams(l, sin, out, xs, at);
+          layers.push({ name: l.name, op: 'avgpool', input: alias(l.input), kernel: [...l.kernel], stride: [...l.stride], padding: [...l.padding], out, ...p });
+        } else {
+          const { M, S } = chooseMultiplier(sin.scale / (xs[1]! * xs[2]! * out.scale), at);
+          layers.push({ name: l.name, op: 'globalavgpool', input: alias(l.input), M, S, out });
+        }
         scales.set(l.name, out);
         break;
       }
       case 'maxpool':
-        layers.push({ name: l.name, op: 'maxpool', input: alias(l.input), kernel: [...l.kernel], stride: [...l.stride], padding: [...l.padding] });
+        layers.push({ name: l.name, op: 'maxpool', input: alias(l.input), kernel: [...l.kernel], stride: [...l.stride], padding: [...l.padding], ...(l.ceil ? { ceil: true } : {}) });
         scales.set(l.name, scales.get(alias(l.input))!);
         break;
       case 'relu': {
@@ -261,6 +269,12 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
         layers.push({ name: l.name, op: 'flatten', input: alias(l.input) });
         scales.set(l.name, scales.get(alias(l.input))!);
         break;
+      default: {
+        if (!isFloatChannelOp(l)) fail(at, `'${l.op}' layers are not quantized yet (float model only)`);
+        const q = quantizeChannelOp(l, scales, alias, outSpec, at);
+        layers.push(q.layer);
+        scales.set(l.name, q.spec);
+      }
     }
   });
 
@@ -279,6 +293,7 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
     },
     layers,
     ...(alias(outName) !== layers[layers.length - 1]!.name ? { output: alias(outName) } : {}),
+    ...(fm.softmax ? { softmax: true } : {}),
   };
   checkModel(model);
   return { model, report };

@@ -23,7 +23,7 @@ import { fail } from '../../util/errors.js';
 import { actRange, levels, weightValue } from '../conventions.js';
 import type { Beat } from '../../sim/index.js';
 import type { Tensor } from '../golden.js';
-import { checkModel, numel, outputName, type Filter, type QuantLayer, type QuantModel, type TensorInfo } from '../model.js';
+import { checkModel, layerInputs, numel, outputName, type Filter, type QuantLayer, type QuantModel, type TensorInfo } from '../model.js';
 import { checkCoreConfig, sp2ActBitsOf, type CoreConfig } from './config.js';
 import {
   checkJob,
@@ -725,7 +725,7 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
   // consumers of every tensor (the model output counts as one)
   const consumers = new Map<string, QuantLayer[]>();
   for (const l of model.layers) {
-    for (const n of l.op === 'add' ? l.inputs : [l.input]) {
+    for (const n of layerInputs(l)) {
       if (!consumers.has(n)) consumers.set(n, []);
       consumers.get(n)!.push(l);
     }

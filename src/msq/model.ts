@@ -414,15 +414,19 @@ function channelOpInfo(
   switch (l.op) {
     case 'concat': {
       const [, h, w] = spatial('concat');
+      // one tensor: signed if any input is, the widest input's bits; every input's range must fit it
+      const signed = ins.some((y) => y.signed);
+      const bits = Math.max(...ins.map((y) => y.bits));
+      const [lo, hi] = actRange(bits, signed);
       let c = 0;
       ins.forEach((y, j) => {
         if (y.shape.length !== 3 || y.shape[1] !== h || y.shape[2] !== w) fail(`${at}.inputs[${j}]`, `shape [${y.shape.join(', ')}] does not match [*, ${h}, ${w}]`);
-        if (y.bits !== x.bits || y.signed !== x.signed || y.scale !== x.scale) {
-          fail(`${at}.inputs[${j}]`, `concat inputs need one bits/signed/scale (the producers write one tensor); got ${y.bits}/${y.signed}/${y.scale} vs ${x.bits}/${x.signed}/${x.scale}`);
+        if (y.scale !== x.scale || y.lo < lo || y.hi > hi) {
+          fail(`${at}.inputs[${j}]`, `concat inputs need one scale and ranges inside ${signed ? 'signed' : 'unsigned'} ${bits}-bit (the producers write one tensor); got ${y.bits}-bit scale ${y.scale} vs scale ${x.scale}`);
         }
         c += y.shape[0]!;
       });
-      return { ...x, shape: [c, h, w], lo: Math.min(...ins.map((y) => y.lo)), hi: Math.max(...ins.map((y) => y.hi)) };
+      return { shape: [c, h, w], bits, signed, scale: x.scale, lo: Math.min(...ins.map((y) => y.lo)), hi: Math.max(...ins.map((y) => y.hi)) };
     }
     case 'slice': {
       const [c, h, w] = spatial('slice');

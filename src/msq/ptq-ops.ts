@@ -12,7 +12,7 @@ import { fail } from '../util/errors.js';
 import { chooseMultiplier } from './conventions.js';
 import { buildLut } from './lut.js';
 import { avgPoolVaries, floatLayerInputs, type ActSpec, type FloatChannelOp, type FloatModel, type FloatPool, type QuantLayer } from './model.js';
-import type { Range } from './ptq.js';
+import { actSpec, type Range } from './ptq.js';
 
 const PASS = new Set(['maxpool', 'relu', 'flatten', 'slice', 'shuffle', 'resize']);
 
@@ -73,6 +73,16 @@ export function scaleGroups(
   return out;
 }
 
+/**
+ * The spec of a scale-group member. A group whose range goes negative is signed b-bit; a member with a fused ReLU
+ * then is unsigned (b-1)-bit at the same scale: exactly the non-negative half, so the concat tensor holds it.
+ */
+export function groupSpec(g: ScaleGroup, relu: boolean, at: string): ActSpec {
+  const s = actSpec(g.range, g.bits, false, at);
+  if (relu && s.signed) return { bits: s.bits - 1, signed: false, scale: s.scale };
+  return s;
+}
+
 /** QuantModel layer of a channel op (not avgpool); `scales` holds every earlier tensor's spec. */
 export function quantizeChannelOp(
   l: FloatChannelOp,
@@ -85,13 +95,12 @@ export function quantizeChannelOp(
   switch (l.op) {
     case 'concat': {
       const inputs = l.inputs.map(alias);
-      inputs.forEach((n, j) => {
-        const s = scales.get(n)!;
-        if (s.bits !== sin.bits || s.signed !== sin.signed || s.scale !== sin.scale) {
-          fail(`${at}.inputs[${j}]`, `'${n}' (${s.signed ? 'signed' : 'unsigned'} ${s.bits}-bit) cannot share one scale with '${inputs[0]}' (${sin.signed ? 'signed' : 'unsigned'} ${sin.bits}-bit): mix of ReLU and signed inputs`);
-        }
+      const specs = inputs.map((n) => scales.get(n)!);
+      specs.forEach((s, j) => {
+        if (s.scale !== sin.scale) fail(`${at}.inputs[${j}]`, `'${inputs[j]}' has scale ${s.scale}, '${inputs[0]}' ${sin.scale}: a concat's inputs need one scale`);
       });
-      return { layer: { name: l.name, op: 'concat', inputs }, spec: sin };
+      const signed = specs.some((s) => s.signed);
+      return { layer: { name: l.name, op: 'concat', inputs }, spec: { bits: Math.max(...specs.map((s) => s.bits)), signed, scale: sin.scale } };
     }
     case 'slice':
       return { layer: { name: l.name, op: 'slice', input: alias(l.input), c0: l.c0, cCount: l.cCount }, spec: sin };

@@ -28,7 +28,7 @@ import {
 import { bestAlpha, detectOnLevels, quantizeWeights, type AlphaSearch } from './quant.js';
 import { fitFilter, type LayerInputStats } from './fit.js';
 import { boardRatio, chooseSchemes, type SchemeRule } from './scheme.js';
-import { avgPoolParams, quantizeChannelOp, scaleGroups } from './ptq-ops.js';
+import { avgPoolParams, groupSpec, quantizeChannelOp, scaleGroups } from './ptq-ops.js';
 import { isFloatChannelOp } from './float-ops.js';
 
 export interface Range {
@@ -77,7 +77,7 @@ export interface PtqReport {
 
 const signedMax = (b: number): number => 2 ** (b - 1) - 1;
 
-function actSpec(r: Range, bits: number, unsignedForced: boolean, field: string): ActSpec {
+export function actSpec(r: Range, bits: number, unsignedForced: boolean, field: string): ActSpec {
   if (!Number.isFinite(r.min) || !Number.isFinite(r.max) || r.min > r.max) fail(field, `activation range [${r.min}, ${r.max}] is not a finite range`);
   const unsigned = unsignedForced || r.min >= 0;
   const m = unsigned ? Math.max(0, r.max) : Math.max(Math.abs(r.min), Math.abs(r.max));
@@ -194,7 +194,8 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
   const byName = new Map(fm.layers.map((l) => [l.name, l] as const));
   const groups = scaleGroups(fm, alias, (n) => rangeOf(fusedInto.has(n) ? n : fusedRelu.get(n) ?? n, n), (n) => (byName.has(n) ? configFor(byName.get(n)!).actBits : opts.inputBits ?? 8));
   const inRange = groups.get(inName)?.range ?? rangeOf(inName, 'input');
-  const inSpec = actSpec(inRange, groups.get(inName)?.bits ?? opts.inputBits ?? 8, false, 'input');
+  const inGroup = groups.get(inName);
+  const inSpec = inGroup ? groupSpec(inGroup, false, 'input') : actSpec(inRange, opts.inputBits ?? 8, false, 'input');
   const scales = new Map<string, ActSpec>([[inName, inSpec]]);
   const layers: QuantLayer[] = [];
   const report: PtqReport = { layers: [] };
@@ -206,7 +207,8 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
     const outSpec = (): ActSpec => {
       const rn = fusedRelu.get(l.name) ?? l.name;
       const g = groups.get(l.name);
-      return actSpec(g?.range ?? rangeOf(rn, at), g?.bits ?? cfg.actBits, fusedRelu.has(l.name), at);
+      if (g) return groupSpec(g, fusedRelu.has(l.name), at);
+      return actSpec(rangeOf(rn, at), cfg.actBits, fusedRelu.has(l.name), at);
     };
     switch (l.op) {
       case 'conv2d':

@@ -215,6 +215,11 @@ def _in_box(t, px, py, m):
     return abs(px - cx) <= t.w / 2 + m and abs(py - cy) <= t.h / 2 + m
 
 
+def _piece_margin(P, t):
+    """Margin around a track's box within which a record may be a piece of its object (tracker.ts pieceMargin)."""
+    return P["fragMargin"] if t.status == "measured" else P["fragMargin"] + max(t.w, t.h) / 2
+
+
 def _clamp_into(a, lo, hi):
     if lo > hi:
         return
@@ -286,7 +291,7 @@ class Tracker:
                 if d is None or d["class"] != t.cls:
                     continue
                 px, py = centroid(d)
-                if not _in_box(t, px, py, P["fragMargin"]):
+                if not _in_box(t, px, py, _piece_margin(P, t)):
                     continue
                 dt = _dist(t, d)
                 nearest = True
@@ -378,7 +383,9 @@ class Tracker:
     def _update(self, t, d):
         P = self.P
         zx, zy = centroid(d)
-        partial = d["area"] < P["partialRatio"] * t.area or d["area"] > P["oversizeRatio"] * t.area
+        b = d["bbox"]
+        partial = (d["area"] < P["partialRatio"] * t.area or d["area"] > P["oversizeRatio"] * t.area
+                   or b[2] - b[0] + 1 > t.w + P["fragMargin"] or b[3] - b[1] + 1 > t.h + P["fragMargin"])
         r = P["measVar"] * P["partialNoise"] if partial else P["measVar"]
         t.x.update(zx, r)
         t.y.update(zy, r)
@@ -411,7 +418,7 @@ class Tracker:
             if d is None:
                 continue
             zx, zy = centroid(d)
-            if any(t.cls == d["class"] and (_in_box(t, zx, zy, P["fragMargin"]) or (t.misses > 0 and _dist(t, d) <= _gate_of(P, t)))
+            if any(t.cls == d["class"] and (_in_box(t, zx, zy, _piece_margin(P, t)) or (t.misses > 0 and _dist(t, d) <= _gate_of(P, t)))
                    for t in confirmed):
                 continue
             bx, by = _bbox_center(d)

@@ -162,6 +162,16 @@ function inBox(t: Track, px: number, py: number, m: number): boolean {
   return Math.abs(px - cx) <= t.w / 2 + m && Math.abs(py - cy) <= t.h / 2 + m;
 }
 
+/**
+ * The margin around a track's predicted box within which a record may be a piece of its object (united as a
+ * fragment; never the seed of a new track): fragMargin, and half the track's size more while it is not seen whole
+ * (partial, merged or missed) — its position then rests on pieces of the object, so another piece may lie as far
+ * as the object's extent away.
+ */
+function pieceMargin(P: TrackerParams, t: Track): number {
+  return t.status === 'measured' ? P.fragMargin : P.fragMargin + Math.max(t.w, t.h) / 2;
+}
+
 /** Keep a coasting centre where its object can be inside the blob (clamp into lo..hi). */
 function clampInto(a: Axis, lo: number, hi: number): void {
   if (lo > hi) return;
@@ -237,7 +247,7 @@ export class Tracker {
         const d = dets[j];
         if (!d || d.class !== t.cls) continue;
         const [px, py] = centroid(d);
-        if (!inBox(t, px, py, P.fragMargin)) continue;
+        if (!inBox(t, px, py, pieceMargin(P, t))) continue;
         const dt = dist(t, d);
         let nearest = true;
         for (const u of confirmed) if (u !== t && u.cls === t.cls && dist(u, d) < dt) nearest = false;
@@ -325,7 +335,9 @@ export class Tracker {
   private update(t: Track, d: Detection): void {
     const P = this.params;
     const [zx, zy] = centroid(d);
-    const partial = d.area < P.partialRatio * t.area || d.area > P.oversizeRatio * t.area;
+    // not a whole view: much smaller (partly hidden), much larger or wider / taller than the object (touching another)
+    const partial = d.area < P.partialRatio * t.area || d.area > P.oversizeRatio * t.area ||
+      d.bbox[2] - d.bbox[0] + 1 > t.w + P.fragMargin || d.bbox[3] - d.bbox[1] + 1 > t.h + P.fragMargin;
     const r = partial ? P.measVar * P.partialNoise : P.measVar;
     updateAxis(t.x, zx, r);
     updateAxis(t.y, zy, r);
@@ -359,7 +371,7 @@ export class Tracker {
     for (const d of dets) {
       if (!d) continue;
       const [zx, zy] = centroid(d);
-      if (confirmed.some((t) => t.cls === d.class && (inBox(t, zx, zy, P.fragMargin) || (t.misses > 0 && dist(t, d) <= gateOf(P, t))))) continue;
+      if (confirmed.some((t) => t.cls === d.class && (inBox(t, zx, zy, pieceMargin(P, t)) || (t.misses > 0 && dist(t, d) <= gateOf(P, t))))) continue;
       const [bx, by] = bboxCenter(d);
       this.tracks.push({
         seq: this.nextSeq++, id: 0, cls: d.class,

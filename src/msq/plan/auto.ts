@@ -3,6 +3,7 @@
  * quantizer's per-layer configuration (weight bits, scheme rule, output activation bits of every tensor).
  */
 import type { OnnxImport } from '../onnx.js';
+import type { FloatModel } from '../model.js';
 import type { SchemeRule } from '../scheme.js';
 import { buildSpace, type WeightScheme } from './space.js';
 import { ptqByName } from './price.js';
@@ -16,8 +17,8 @@ export interface AutoLayerBits {
 }
 
 /** The quantizer's byName for a plan point; `msqRule` is the rule that splits an MSQ layer's filters. */
-export function pointByName(imp: OnnxImport, p: PlanPoint, msqRule: SchemeRule): Record<string, AutoLayerBits> {
-  const space = buildSpace(imp.model);
+export function pointByName(fm: FloatModel, p: PlanPoint, msqRule: SchemeRule): Record<string, AutoLayerBits> {
+  const space = buildSpace(fm);
   const unitA = new Map(space.units.map((u) => [u.source, p.layers[u.layers[0]!]!.a]));
   const cfg = ptqByName(
     space,
@@ -36,5 +37,5 @@ export async function autoBits(
   const macs = buildSpace(imp.model).layers.reduce((a, l) => a + l.macs, 0);
   const { samples } = await planSamples(imp.model, o.calib, sampleCount(macs));
   const plan = planModel(imp.model, { board: o.board, samples, maxMs: o.maxMs, maxKb: o.maxKb });
-  return { byName: pointByName(imp, plan.pick, o.msqRule), plan };
+  return { byName: pointByName(imp.model, plan.pick, o.msqRule), plan };
 }

@@ -53,6 +53,12 @@ export interface PlanResult extends PlanJson {
   /** uniform programs: choice key → cycles */
   uniform: Record<string, number>;
   seconds: { sensitivity: number; pricing: number; search: number };
+  /** price any assignment (every weighted layer) the same way as the front's points (e.g. uniform baselines) */
+  evaluate: (layers: Record<string, LayerChoice>) => PlanPoint;
+  /** the pick when the latency objective of the search is `obj` (e.g. BOPs, HTQ as published), priced exactly */
+  pickBy: (obj: 'cycles' | 'bops') => PlanPoint;
+  /** the weighted layers in model order */
+  layerNames: string[];
 }
 
 interface UnitOption extends Objectives {
@@ -126,31 +132,57 @@ export function planModel(fm: FloatModel, o: PlanOptions): PlanResult {
   const noMsq = space.layers.filter((l) => werr(l.name, { scheme: 'msq', bits: cfg.m }) === undefined).map((l) => l.name);
   if (noMsq.length) notes.push(`MSQ left out for ${noMsq.join(', ')}: the board's ratio 1:${ratio} cannot split their filters`);
 
-  const opts = space.units.map((_, i) => unitOptions(space, i, sens, pricing, wcs, werr, objective));
-  const constC = objective === 'cycles' ? fixedCycles(pricing, space) : 0;
-  const dp = paretoSum(opts, { cap: o.cap, base: { p: 0, s: 0, c: constC } });
-  if (dp.eps > 0) notes.push(`front thinned by ε-dominance, ε = ${dp.eps} per unit (kept ${dp.front.length} points)`);
-  // exact repricing: the whole mixed program through the cycle model, then exact Pareto pruning again
-  const points = dp.front.map((f) => {
-    const chosen = f.picks.map((k, u) => opts[u]![k]!);
-    const layers = Object.assign({}, ...chosen.map((x) => x.layers)) as Record<string, LayerChoice>;
-    const keys = Object.assign({}, ...chosen.map((x) => x.keys)) as Record<string, string>;
-    const exact = priceAssignment(pricing, (l) => keys[l], cfg, board);
-    const additive = fixedCycles(pricing, space) + chosen.reduce((a, x) => a + x.cyc, 0);
-    const pt: PlanPoint = { layers, perturbation: f.p, sizeBytes: f.s / 8, cycles: exact.cycles, ms: exact.ms, bops: chosen.reduce((a, x) => a + x.bops, 0) };
-    return { pt, additive, c: objective === 'cycles' ? exact.cycles : pt.bops };
-  });
-  const obj = (x: (typeof points)[number]): Objectives => ({ p: x.pt.perturbation, s: x.pt.sizeBytes, c: x.c });
-  const front = points.filter((x) => !points.some((y) => y !== x && dominates(obj(y), obj(x)))).sort((a, b) => a.pt.cycles - b.pt.cycles || a.pt.perturbation - b.pt.perturbation);
-  const ok = front.filter((x) => (o.maxMs === undefined || x.pt.ms <= o.maxMs) && (o.maxKb === undefined || x.pt.sizeBytes / 1024 <= o.maxKb));
-  if (!ok.length) {
-    const viol = (x: PlanPoint): number => Math.max(0, o.maxMs !== undefined ? x.ms / o.maxMs - 1 : 0) + Math.max(0, o.maxKb !== undefined ? x.sizeBytes / 1024 / o.maxKb - 1 : 0);
-    const c = front.map((x) => x.pt).sort((a, b) => viol(a) - viol(b))[0]!;
-    const what = [o.maxMs !== undefined ? `--max-ms ${o.maxMs}` : '', o.maxKb !== undefined ? `--max-kb ${o.maxKb}` : ''].filter(Boolean).join(' ');
-    fail(what, `no configuration meets it; the closest point: ${c.ms.toFixed(3)} ms, ${(c.sizeBytes / 1024).toFixed(1)} kB, perturbation ${c.perturbation.toPrecision(3)}`);
-  }
-  const pick = ok[kneeIndex(ok.map(obj))]!;
+  const search = (objective: 'cycles' | 'bops') => {
+    const opts = space.units.map((_, i) => unitOptions(space, i, sens, pricing, wcs, werr, objective));
+    const constC = objective === 'cycles' ? fixedCycles(pricing, space) : 0;
+    const dp = paretoSum(opts, { cap: o.cap, base: { p: 0, s: 0, c: constC } });
+    if (dp.eps > 0 && objective === (o.objective ?? 'cycles')) notes.push(`front thinned by ε-dominance, ε = ${dp.eps} per unit (kept ${dp.front.length} points)`);
+    // exact repricing: the whole mixed program through the cycle model, then exact Pareto pruning again
+    const points = dp.front.map((f) => {
+      const chosen = f.picks.map((k, u) => opts[u]![k]!);
+      const layers = Object.assign({}, ...chosen.map((x) => x.layers)) as Record<string, LayerChoice>;
+      const keys = Object.assign({}, ...chosen.map((x) => x.keys)) as Record<string, string>;
+      const exact = priceAssignment(pricing, (l) => keys[l], cfg, board);
+      const additive = fixedCycles(pricing, space) + chosen.reduce((a, x) => a + x.cyc, 0);
+      const pt: PlanPoint = { layers, perturbation: f.p, sizeBytes: f.s / 8, cycles: exact.cycles, ms: exact.ms, bops: chosen.reduce((a, x) => a + x.bops, 0) };
+      return { pt, additive, c: objective === 'cycles' ? exact.cycles : pt.bops };
+    });
+    const obj = (x: (typeof points)[number]): Objectives => ({ p: x.pt.perturbation, s: x.pt.sizeBytes, c: x.c });
+    const front = points.filter((x) => !points.some((y) => y !== x && dominates(obj(y), obj(x)))).sort((a, b) => a.pt.cycles - b.pt.cycles || a.pt.perturbation - b.pt.perturbation);
+    const ok = front.filter((x) => (o.maxMs === undefined || x.pt.ms <= o.maxMs) && (o.maxKb === undefined || x.pt.sizeBytes / 1024 <= o.maxKb));
+    if (!ok.length) {
+      const viol = (x: PlanPoint): number => Math.max(0, o.maxMs !== undefined ? x.ms / o.maxMs - 1 : 0) + Math.max(0, o.maxKb !== undefined ? x.sizeBytes / 1024 / o.maxKb - 1 : 0);
+      const c = front.map((x) => x.pt).sort((a, b) => viol(a) - viol(b))[0]!;
+      const what = [o.maxMs !== undefined ? `--max-ms ${o.maxMs}` : '', o.maxKb !== undefined ? `--max-kb ${o.maxKb}` : ''].filter(Boolean).join(' ');
+      fail(what, `no configuration meets it; the closest point: ${c.ms.toFixed(3)} ms, ${(c.sizeBytes / 1024).toFixed(1)} kB, perturbation ${c.perturbation.toPrecision(3)}`);
+    }
+    return { front, pick: ok[kneeIndex(ok.map(obj))]! };
+  };
+  const { front, pick } = search(objective);
+  const evaluate = (layers: Record<string, LayerChoice>): PlanPoint => {
+    let p = 0;
+    let bits = 0;
+    let bops = 0;
+    for (const u of space.units) {
+      const a = u.isInput ? 8 : layers[u.layers[0]!]!.a;
+      if (!u.isInput) p += (sens.act.get(u.source) ?? 0) * actError(sens.values.get(u.source) ?? new Float64Array(0), a);
+      for (const n of u.layers) {
+        const c = layers[n]!;
+        const l = space.byName.get(n)!;
+        const e = werr(n, { scheme: c.scheme, bits: c.w });
+        if (e === undefined) fail(`layer '${n}'`, `${c.scheme} ${c.w}-bit is not in the search space`);
+        p += (sens.weight.get(n) ?? 0) * e;
+        bits += c.w * l.params;
+        bops += l.macs * c.w * a;
+      }
+    }
+    const exact = priceAssignment(pricing, (n) => (layers[n] ? choiceKey({ scheme: layers[n]!.scheme, bits: layers[n]!.w }, layers[n]!.a) : undefined), cfg, board);
+    return { layers, perturbation: p, sizeBytes: bits / 8, cycles: exact.cycles, ms: exact.ms, bops };
+  };
   return {
+    evaluate,
+    pickBy: (obj) => search(obj).pick.pt,
+    layerNames: space.layers.map((l) => l.name),
     front: front.map((x) => x.pt),
     pick: pick.pt,
     notes,

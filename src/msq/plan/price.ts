@@ -92,7 +92,9 @@ export function priceAssignment(p: Pricing, keyOf: (layer: string) => string | u
   const all: ProgramJob[] = [];
   for (const layer of p.order) {
     const k = keyOf(layer) ?? p.reference;
-    all.push(...p.jobs.get(k)!.get(layer)!);
+    const byLayer = p.jobs.get(k);
+    if (!byLayer) throw new UserError(`layer '${layer}': ${k} is left out of the search (the core cannot run it)`);
+    all.push(...byLayer.get(layer)!);
   }
   const lat = programLatency(all, cfg, board, { clockMHz: board.defaultClockMHz });
   return { cycles: lat.cycles, ms: lat.ms };

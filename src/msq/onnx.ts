@@ -23,9 +23,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fail } from '../util/errors.js';
+import type { onnx as OnnxNs } from 'onnx-proto';
 import type { FloatModel } from './model.js';
 import { ImportCtx, NodeCtx } from './onnx/ctx.js';
 import { handlerFor, supportedOps } from './onnx/handlers.js';
+import { hostSoftmaxAt } from './onnx/pointwise.js';
 import { cleanName, decodeOnnx, num, tensorData, type OnnxImport } from './onnx/proto.js';
 import { TRANSFORMER_OPS, importVitOnnx } from './vit/onnx-vit.js';
 
@@ -45,11 +47,26 @@ export async function loadOnnx(path: string): Promise<OnnxImport> {
   return importOnnx(bytes, path);
 }
 
+/**
+ * A transformer graph (vit/onnx-vit.ts imports it): one with LayerNormalization or Erf, or a Softmax / Transpose /
+ * ReduceMean that is not a CNN's (a Softmax at the graph output, a channel shuffle's Transpose, ReduceMean over H, W).
+ */
+function isTransformerGraph(graph: OnnxNs.IGraphProto): boolean {
+  const outs = new Set((graph.output ?? []).map((o) => o.name));
+  return (graph.node ?? []).some((n) => {
+    const op = n.opType ?? '';
+    if (op === 'Softmax') return !outs.has(n.output?.[0]);
+    if (op === 'Transpose') return (n.attribute ?? []).find((a) => a.name === 'perm')?.ints?.map(Number).join(',') !== '0,2,1,3,4';
+    if (op === 'ReduceMean') return (n.attribute ?? []).find((a) => a.name === 'axes')?.ints?.map(Number).join(',') !== '2,3';
+    return TRANSFORMER_OPS.has(op);
+  });
+}
+
 /** Import ONNX bytes into a FloatModel (BatchNorm folded), with range hints and BN statistics. */
 export function importOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxImport {
   const proto = decodeOnnx(bytes, file);
   const graph = proto.graph!;
-  if ((graph.node ?? []).some((n) => TRANSFORMER_OPS.has(n.opType ?? ''))) return importVitOnnx(bytes, file);
+  if (isTransformerGraph(graph)) return importVitOnnx(bytes, file);
   const opset = Math.max(
     0,
     ...(proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => num(o.version)),
@@ -95,6 +112,7 @@ export function importOnnx(bytes: Uint8Array, file = 'model.onnx'): OnnxImport {
     input: { name: inputName, shape },
     layers: ctx.layers,
     output: outV.layer,
+    ...(hostSoftmaxAt(ctx, gOut.name) ? { softmax: true } : {}),
   };
   return { model, rangeHints: ctx.rangeHints, bnStats: ctx.bnStats, origin: ctx.origin, opset, producer: `${proto.producerName ?? ''} ${proto.producerVersion ?? ''}`.trim() };
 }

@@ -4,10 +4,12 @@
  */
 import type { Handler } from './ctx.js';
 import { clip, relu } from './act.js';
-import { add, batchNorm } from './fold.js';
+import { batchNorm } from './fold.js';
+import { concat, reshape, resize, slice, split, transpose } from './channel.js';
+import { add, div, hardSigmoid, hardSwish, mul, reduceMean, sigmoid, softmax } from './pointwise.js';
 import { conv, gemm } from './layers.js';
 import { globalAvgPool, pool } from './pool.js';
-import { cast, concatConst, constant, flatten, gather, identity, reshape, shapeOf, squeeze } from './shape.js';
+import { cast, constant, flatten, gather, identity, shapeOf, squeeze } from './shape.js';
 
 /** Ops on graph tensors. */
 export const HANDLERS: Record<string, Handler> = {
@@ -26,6 +28,19 @@ export const HANDLERS: Record<string, Handler> = {
   Identity: identity,
   Dropout: identity,
   Constant: constant,
+  // channel and pointwise ops (issue 12: onnx/channel.ts, onnx/pointwise.ts)
+  Concat: concat,
+  Split: split,
+  Slice: slice,
+  Transpose: transpose,
+  Resize: resize,
+  Upsample: resize,
+  Sigmoid: sigmoid,
+  HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  Mul: mul,
+  Softmax: softmax,
+  ReduceMean: reduceMean,
 };
 
 /** Shape arithmetic on constants (folded at import), as exporters emit for `x.view(x.size(0), -1)`. */
@@ -34,8 +49,8 @@ export const CONST_HANDLERS: Record<string, Handler> = {
   Gather: gather,
   Unsqueeze: squeeze,
   Squeeze: squeeze,
-  Concat: concatConst,
   Cast: cast,
+  Div: div,
 };
 
 export function handlerFor(op: string): Handler | undefined {

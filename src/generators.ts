@@ -20,6 +20,7 @@ import { PROJECT_ROOT } from './version.js';
 import { manifestFromModule } from './design/from-module.js';
 import { planWrapper, wrapperVerilog } from './export/wrapper.js';
 import type { Module } from './hdl/index.js';
+import { generateNlUnit } from './msq/ivit/rtl/index.js';
 
 export interface GeneratedDesign {
   /** Short label used in test names. */
@@ -66,6 +67,12 @@ export function representativeDesigns(): GeneratedDesign[] {
   const romCfg = smallCoreConfig({ rom: true });
   const rom = generateCore(romCfg, 'msqr', { rom: programRom(compileModel(head, romCfg)) });
   out.push({ name: 'msq/core N16 Pf2 Ps3 Rq2, program in ROM (MNIST CNN head)', top: rom.top, files: rom.files });
+
+  // The I-ViT nonlinear unit (src/msq/ivit/rtl): 8-bit elements with a distributed row buffer, 16-bit with block RAM.
+  for (const c of [{ inBits: 8, maxLen: 64 }, { inBits: 16, maxLen: 256 }]) {
+    const r = generateNlUnit(c);
+    out.push({ name: `msq/ivit nonlinear unit w${c.inBits} l${c.maxLen}`, top: r.top, files: r.files });
+  }
 
   // The export's Zynq wrapper (src/export/wrapper.ts) around real cores, from their manifests: a CCL core (generated
   // tlast per line and start-of-frame tuser, padded output; the MSQ core's wrapper is linted by the export tests).

@@ -25,6 +25,8 @@ import type { Beat } from '../../sim/index.js';
 import type { Tensor } from '../golden.js';
 import { checkModel, layerInputs, numel, outputName, type Filter, type QuantLayer, type QuantModel, type TensorInfo } from '../model.js';
 import { checkCoreConfig, sp2ActBitsOf, type CoreConfig } from './config.js';
+import { lowerChannelOps } from './lower-channels.js';
+import { concatCopies, concatPlacements, refusal, refuse, upsampleBeats } from './lower-ops.js';
 import {
   checkJob,
   encodeProgram,
@@ -66,7 +68,9 @@ export type ActSource =
       oy0: number;
       rows: number;
       outW: number;
-    };
+    }
+  /** a tile of the nearest upsampling of `tensor` (shape = the source's) by factors f: rows / channels of the result */
+  | { kind: 'upsample'; tensor: string; shape: Shape3; f: [number, number]; y0: number; rows: number; c0: number; cCount: number };
 
 /** A region of a host tensor: rows y0.., all columns, channels c0 .. c0+cCount-1. */
 export interface TensorRegion {
@@ -335,11 +339,18 @@ interface Fusion {
   addHi: number;
 }
 
+/** A job output written inside a larger tensor (a concat's) at channel offset c0. */
+interface OutPlace {
+  shape: Shape3;
+  c0: number;
+}
+
 interface GemmPlanOpts {
   gemm: Gemm;
   input: HostTensor;
   outName: string;
   outSigned: boolean;
+  place?: OutPlace;
   fusion?: Fusion;
   im2col: boolean;
 }
@@ -593,7 +604,7 @@ function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
       const act: ActSource = o.im2col
         ? { kind: 'im2col', tensor: input.name, shape: input.shape, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padT: g.pad[0], padL: g.pad[1], oy0: band.oy0, rows: band.rows, outW: g.outW }
         : { kind: 'tile', tensor: input.name, shape: input.shape, y0: band.y0, rows: band.inRows, c0: g.depthwise ? grp.c0 : 0, cCount: gs.cin };
-      const out: TensorRegion = { tensor: o.outName, shape: [g.cout, g.outH, g.outW], y0: band.oy0, rows: band.rows, c0: grp.c0, cCount: grp.count, signed: o.outSigned };
+      const out: TensorRegion = { tensor: o.outName, shape: o.place?.shape ?? [g.cout, g.outH, g.outW], y0: band.oy0, rows: band.rows, c0: (o.place?.c0 ?? 0) + grp.c0, cCount: grp.count, signed: o.outSigned };
       jobs.push(finishJob(cfg, spec, act, out, res, g.depthwise ? g.kh * g.kw : g.cin * g.kh * g.kw));
     }
   }
@@ -628,6 +639,7 @@ interface PoolOpts {
   input: HostTensor;
   outName: string;
   outSigned: boolean;
+  place?: OutPlace;
   kh: number;
   kw: number;
   sh: number;
@@ -702,7 +714,7 @@ function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
         params,
       };
       const act: ActSource = { kind: 'tile', tensor: o.input.name, shape: o.input.shape, y0: band.y0, rows: band.inRows, c0, cCount };
-      const out: TensorRegion = { tensor: o.outName, shape: [C, o.outH, o.outW], y0: band.oy0, rows: band.rows, c0, cCount, signed: o.outSigned };
+      const out: TensorRegion = { tensor: o.outName, shape: o.place?.shape ?? [C, o.outH, o.outW], y0: band.oy0, rows: band.rows, c0: (o.place?.c0 ?? 0) + c0, cCount, signed: o.outSigned };
       jobs.push(finishJob(cfg, spec, act, out, undefined, 0));
     }
   }
@@ -717,8 +729,9 @@ function shape3(s: readonly number[]): Shape3 {
 }
 
 /** Compile a model into core jobs. Errors: one line naming the layer and field (or the core.<field> to raise). */
-export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOptions = {}): Program {
+export function compileModel(given: QuantModel, cfg: CoreConfig, opts: CompileOptions = {}): Program {
   checkCoreConfig(cfg);
+  const model = lowerChannelOps(given).model; // slices / shuffles: folded into convs or 0/1 copy convs
   const infos = checkModel(model);
   const im2colMode = opts.im2col ?? 'auto';
   const outName = outputName(model);
@@ -736,6 +749,11 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
   };
   const byName = new Map(model.layers.map((l) => [l.name, l] as const));
   const info = (t: string): TensorInfo => infos.get(t)!;
+  for (const l of model.layers) {
+    const why = refusal(l, infos);
+    if (why) refuse(l, why);
+  }
+  const placed = concatPlacements(model, infos, soleConsumer);
 
   const checkBits = (t: string, field: string): void => {
     const i = info(t);
@@ -803,6 +821,13 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
     tensors.set(name, t);
     host.set(name, t);
     return t;
+  };
+  /** where the job writing tensor `name` puts it: its own host tensor, or its channel offset in a concat's */
+  const target = (name: string): { out: HostTensor; place?: OutPlace } => {
+    const p = placed.get(name);
+    if (!p) return { out: produce(name) };
+    const out = tensors.get(p.concat) ?? produce(p.concat);
+    return { out, place: { shape: out.shape, c0: p.c0 } };
   };
   const hostOf = (t: string, who: string): HostTensor => {
     const h = host.get(t);
@@ -872,7 +897,7 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
       const other = hostOf(e.add.inputs[e.second ? 0 : 1], e.add.name);
       fusion = { add: e.add, second: !!e.second, other, addLo: alo, addHi: ahi };
     }
-    const out = produce(endName);
+    const { out, place } = target(endName);
     // output values: the fused relu / add clamps decide the sign
     const outSigned = (fusion ? fusion.addLo : lo) < 0;
     // im2col choice
@@ -884,7 +909,7 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
       if (im2colMode === 'always') im2col = !!expanded;
       else im2col = !!expanded && (!direct || expanded.work < direct.work);
     }
-    const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col });
+    const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col, place });
     jobs.push(...js);
     const sp2Spill = !sp2LanesFit(cfg, x) && cfg.Ps > 0 && g.filters.some((f) => f.scheme === 'sp2');
     const how = [
@@ -899,6 +924,32 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
       .filter(Boolean)
       .join(' ');
     report.push({ layer: l.name, how, jobs: js.length });
+  };
+
+  /** identity jobs (1x1 avgpool, M 2, S 1): a concat's inputs not written in place; a resize (upsample gather) */
+  const emitCopies = (l: Extract<QuantLayer, { op: 'concat' | 'resize' }>): { jobs: CompiledJob[]; how: string } => {
+    const copy = (src: string, dst: { out: HostTensor; place?: OutPlace }, f?: [number, number]): CompiledJob[] => {
+      const x = hostOf(src, l.name);
+      const [C, H, W] = x.shape;
+      const sh: Shape3 = f ? [C, H * f[0], W * f[1]] : x.shape;
+      const [lo, hi] = actRange(info(src).bits, info(src).signed);
+      const js = lowerPool(cfg, {
+        layer: l.name, op: 'avgpool', input: { ...x, shape: sh }, outName: dst.out.name, outSigned: info(src).signed, place: dst.place,
+        kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0, 0, 0], outH: sh[1], outW: sh[2], M: 2, S: 1, lo, hi,
+      });
+      if (f) for (const j of js) if (j.act.kind === 'tile') j.act = { ...j.act, kind: 'upsample', shape: x.shape, f };
+      return js;
+    };
+    if (l.op === 'resize') {
+      const dst = target(l.name);
+      const into = dst.place ? ` into '${dst.out.name}' at channel ${dst.place.c0}` : '';
+      return { jobs: copy(l.input, dst, l.scale), how: `nearest x${l.scale.join('x')} as a 1x1 identity job on an upsampling gather${into}` };
+    }
+    const out = tensors.get(l.name) ?? produce(l.name);
+    const copies = concatCopies(l, placed, infos);
+    const jobs = copies.flatMap((c) => copy(c.input, { out, place: { shape: out.shape, c0: c.c0 } }));
+    const inPlace = l.inputs.filter((t) => !copies.some((c) => c.input === t));
+    return { jobs, how: `concat: ${inPlace.length ? `${inPlace.map((t) => `'${t}'`).join(', ')} written in place` : 'nothing in place'}${copies.length ? `, ${copies.map((c) => `'${c.input}'`).join(', ')} copied` : ''}` };
   };
 
   for (const l of model.layers) {
@@ -927,8 +978,8 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
         const outInfo = info(l.name);
         if (l.op !== 'relu' && info(l.input).shape.length !== 3) fail(`${at}.input`, 'pooling needs a [C, H, W] input');
         const [lo, hi] = l.op === 'relu' ? [0, x.signed ? actRange(x.bits, true)[1] : actRange(x.bits, false)[1]] : actRange(outInfo.bits, outInfo.signed);
-        const out = produce(l.name);
-        const common = { layer: l.name, input: x, outName: out.name, outSigned: out.signed, lo, hi };
+        const { out, place } = target(l.name);
+        const common = { layer: l.name, input: x, outName: out.name, outSigned: info(l.name).signed, lo, hi, place };
         let js: CompiledJob[];
         if (l.op === 'globalavgpool') {
           js = lowerPool(cfg, { ...common, op: 'avgpool', kh: H, kw: W, sh: 1, sw: 1, pad: [0, 0, 0, 0], outH: 1, outW: 1, M: l.M, S: l.S });
@@ -950,9 +1001,18 @@ export function compileModel(model: QuantModel, cfg: CoreConfig, opts: CompileOp
           });
         }
         jobs.push(...js);
-        report.push({ layer: l.name, how: l.op === 'relu' ? 'relu as 1x1 avgpool' : l.op, jobs: js.length });
+        report.push({ layer: l.name, how: (l.op === 'relu' ? 'relu as 1x1 avgpool' : l.op) + (place ? ` into '${out.name}' at channel ${place.c0}` : ''), jobs: js.length });
         break;
       }
+      case 'concat':
+      case 'resize': {
+        const r = emitCopies(l);
+        jobs.push(...r.jobs);
+        report.push({ layer: l.name, how: r.how, jobs: r.jobs.length });
+        break;
+      }
+      default:
+        fail(`layer '${l.name}' (${l.op})`, 'the compiler has no lowering for this op');
     }
   }
   if (!opts.unchecked) for (const j of jobs) checkJob(cfg, j.spec);
@@ -967,6 +1027,7 @@ export function jobActBeats(cfg: CoreConfig, job: CompiledJob, tensors: Readonly
   const a = job.act;
   const data = dataOf(tensors, a.tensor);
   if (a.kind === 'tile') return packTile(cfg, data, a.shape, { y0: a.y0, rows: a.rows, c0: a.c0, cCount: a.cCount });
+  if (a.kind === 'upsample') return upsampleBeats(cfg, data, a.shape, a.f, a);
   const [C, H, W] = a.shape;
   const K = a.kh * a.kw * C;
   const groups = ceilDiv(K, cfg.N);

@@ -11,8 +11,8 @@
  * the MSE clip search, output-error rule for MSQ layers). Latencies are CYCLE-MODEL figures at the board clock with
  * the board file's assumed DDR bandwidth.
  *
- *   npx tsx bench/msq-plan.ts [--n 500] [--calib-n 128] [--only plain-mnist,…,resnet18]
- * Writes bench/results/msq-plan.json (rewritten after every model).
+ *   npx tsx bench/msq-plan.ts [--n 500] [--calib-n 128] [--only plain-mnist,…,resnet18] [--out msq-plan.json]
+ * Writes bench/results/<out> (default msq-plan.json; rewritten after every model).
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -66,17 +66,17 @@ function bestAt(plan: PlanResult, ms: number): PlanPoint | undefined {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '500' }, 'calib-n': { type: 'string', default: '128' }, only: { type: 'string', default: '' } }, strict: true });
+  const { values } = parseArgs({ options: { n: { type: 'string', default: '500' }, 'calib-n': { type: 'string', default: '128' }, only: { type: 'string', default: '' }, out: { type: 'string', default: 'msq-plan.json' } }, strict: true });
   const only = new Set(values.only.split(',').filter(Boolean));
   const n = Number(values.n);
   const calibN = Number(values['calib-n']);
-  const file = join(PROJECT_ROOT, 'bench', 'results', 'msq-plan.json');
+  const file = join(PROJECT_ROOT, 'bench', 'results', values.out);
   const rows: unknown[] = [];
   const write = async () =>
     writeFileAtomic(file, `${JSON.stringify({
       benchmark: 'msq-plan',
       what: 'mixed-precision plan (knee of the (perturbation, size, cycle-model latency) front) vs uniform W4A4 / W8A8 and vs picking by BOPs; latency = cycle model at the board clock with the board file\'s ASSUMED DDR bandwidth',
-      command: `npx tsx bench/msq-plan.ts --n ${n} --calib-n ${calibN}${only.size ? ` --only ${[...only].join(',')}` : ''}`,
+      command: `npx tsx bench/msq-plan.ts --n ${n} --calib-n ${calibN}${only.size ? ` --only ${[...only].join(',')}` : ''} --out ${values.out}`,
       date: new Date().toISOString(),
       machine: `${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), node ${process.version}, host ${hostname()}, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
       generator: GENERATOR_VERSION,

@@ -34,31 +34,23 @@ describe('msq plan', () => {
     const g = backprop(m, floatShapes(m), r.tensors!);
     const h = 1e-6;
     let checked = 0;
+    /** central difference of the loss in a[k] against the analytic gradient g[k] */
+    const check = (a: Float64Array, g: Float64Array, k: number, what: string): void => {
+      const a0 = a[k]!;
+      a[k] = a0 + h;
+      const up = loss(m, x, label);
+      a[k] = a0 - h;
+      const dn = loss(m, x, label);
+      a[k] = a0;
+      expect(g[k]!, what).toBeCloseTo((up - dn) / (2 * h), 5);
+      checked++;
+    };
     for (const l of m.layers) {
       if (l.op !== 'conv2d' && l.op !== 'linear') continue;
       const w = l.weight as Float64Array;
-      const gw = g.weight.get(l.name)!;
-      for (let k = 0; k < w.length; k += Math.max(1, Math.floor(w.length / 7))) {
-        const w0 = w[k]!;
-        w[k] = w0 + h;
-        const up = loss(m, x, label);
-        w[k] = w0 - h;
-        const dn = loss(m, x, label);
-        w[k] = w0;
-        expect(gw[k]!, `${l.name}[${k}]`).toBeCloseTo((up - dn) / (2 * h), 5);
-        checked++;
-      }
+      for (let k = 0; k < w.length; k += Math.max(1, Math.floor(w.length / 7))) check(w, g.weight.get(l.name)!, k, `${l.name}[${k}]`);
     }
-    const gx = g.act.get('input')!;
-    for (let k = 0; k < x.length; k += 9) {
-      const x0 = x[k]!;
-      x[k] = x0 + h;
-      const up = loss(m, x, label);
-      x[k] = x0 - h;
-      const dn = loss(m, x, label);
-      x[k] = x0;
-      expect(gx[k]!, `input[${k}]`).toBeCloseTo((up - dn) / (2 * h), 5);
-    }
+    for (let k = 0; k < x.length; k += 9) check(x, g.act.get('input')!, k, `input[${k}]`);
     expect(checked).toBeGreaterThan(20);
     expect([...g.weight.values()].every((a) => a.some((v) => v !== 0))).toBe(true);
   });

@@ -446,11 +446,13 @@ function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
   if (minSteps > cfg.wDepth) fail(at, `one filter needs ${minSteps} weight words per lane, core.wDepth is ${cfg.wDepth}: raise core.wDepth`);
   let groups: FilterGroup[];
   if (g.depthwise) {
-    // groups limited by their own steps: shrink until the reduction fits kMax and passes * steps fits wDepth
+    // groups of at most N channels (one input word per kernel position: steps = kh * kw; a wider group would step
+    // through every input word of the group in every pass), shrunk until the reduction fits kMax and passes * steps
+    // fits wDepth
     groups = [];
     let c0 = 0;
     while (c0 < g.cout) {
-      let n = Math.min(g.cout - c0, cfg.cDepth);
+      let n = Math.min(g.cout - c0, cfg.cDepth, N);
       const ok = (k: number): boolean => {
         const st = stepsFor(k);
         if (st * N > cfg.kMax || st > cfg.wDepth) return false;
@@ -460,7 +462,6 @@ function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
       };
       while (n > 0 && !ok(n)) n--;
       if (n === 0) fail(at, 'no channel of the depthwise conv fits one job (core.wDepth / core.kMax)');
-      if (c0 + n < g.cout && n > N) n -= n % N;
       const sub = classes.slice(c0, c0 + n);
       groups.push({ c0, count: n, passes: passesFor(cfg, sub.filter((c) => c === 'F').length, sub.filter((c) => c === 'S').length, sub.filter((c) => c === 'X').length) });
       c0 += n;

@@ -195,6 +195,14 @@ function stateMachine(q: Q, p: CclRtlParams, io: Ports, r: Regs, d: Dec): void {
         q.set(r.tail, 0);
         q.set(r.cx, 0);
         q.set(r.cy, sel(io.job.map((j) => j.cy)));
+        if (r.cubes) {
+          // cell rows come in order (0, 1, …, Hc−1, then 0 of the next frame): cy³ grows incrementally,
+          // (cy+1)³ = cy³ + 3cy² + 3cy + 1, from the previous row's cy and cy² (no multiplier chain)
+          const c3 = r.cubes.cy3, w3 = c3.width + 2;
+          const tri = (e: Expr): Expr => fit(e, w3).add(fit(e, w3).shl(1));
+          const next = fit(fit(c3, w3).add(tri(r.cysq)).add(tri(r.cy)).add(1), c3.width);
+          q.set(c3, mux(sel(io.job.map((j) => j.cy)).eq(0), lit(0, c3.width), next));
+        }
         q.set(r.cxsq, 0);
         q.set(r.cxcy, 0);
         rowStartCubes(q, r);
@@ -204,7 +212,6 @@ function stateMachine(q: Q, p: CclRtlParams, io: Ports, r: Regs, d: Dec): void {
     },
     [S.RD]: () => {
       q.set(r.cysq, fit(r.cy.mul(r.cy), r.cysq.width));
-      if (r.cubes) q.set(r.cubes.cy3, fit(r.cy.mul(r.cy).mul(r.cy), r.cubes.cy3.width));
       q.set(r.st, S.DEC);
     },
     [S.DEC]: () => {

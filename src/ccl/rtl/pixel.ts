@@ -30,6 +30,14 @@ interface Counters {
   errNow: Expr;
 }
 
+/** f(sel) for a small counter `sel` (null: sel = 0) as a mux over constants, w bits. */
+function table(sel: Signal | null, f: (v: number) => number, w: number): Expr {
+  if (!sel) return lit(f(0), w);
+  let e: Expr = lit(f(0), w);
+  for (let v = 1; v < 1 << sel.width; v++) e = mux(sel.eq(v), lit(f(v), w), e);
+  return e;
+}
+
 /** Position counters, end-of-word/line/row/frame and the framing check. */
 function counters(m: Module, p: CclRtlParams, sLast: Expr, sUser: Expr): Counters {
   const { C, LC, LP, UWN, Wc, Hc } = p;
@@ -82,7 +90,11 @@ function wordMoments(m: Module, p: CclRtlParams, fg: Expr[], bins: Signal[], k: 
     for (let i = 1; i < P; i++) mx = mux(fg[i]!, uOf(i), mx);
     loc.umin = mn;
     loc.umax = mx;
-    if (p.third) loc.suuu = sumW(fg.map((f, i) => mux(f, uOf(i).mul(uOf(i)).mul(uOf(i)), lit(0, 3 * LC)).resize(cf.suuu!)), cf.suuu!);
+    if (p.third) {
+      // u³ of pixel i: a constant per value of the word counter (a table, not a multiplier chain in the path)
+      const cube = (i: number): Expr => table(k.pxUw, (w) => (w * P + i) ** 3, 3 * LC);
+      loc.suuu = sumW(fg.map((f, i) => mux(f, cube(i), lit(0, 3 * LC)).resize(cf.suuu!)), cf.suuu!);
+    }
   }
   return { cf, nW, hW, wN, wHist, loc };
 }
@@ -210,11 +222,11 @@ export function buildCclPixel(p: CclRtlParams): Module {
         q.set(s1L.suv!, fit(w.loc.su!.mul(v0), cf.suv!)); // ≤ (C−1)·Σu of a row ≤ max Σuv
         if (p.third) {
           // third order: Σu³ of the word; Σu²v = v·Σu², Σuv² = v²·Σu, Σv³ = v³·n — each ≤ its full-cell maximum
-          const vv = v0.mul(v0);
+          const vv = table(v0, (v) => v * v, 2 * LC);
           q.set(s1L.suuu!, w.loc.suuu!);
           q.set(s1L.suuv!, fit(w.loc.suu!.mul(v0), cf.suuv!));
           q.set(s1L.suvv!, fit(w.loc.su!.mul(vv), cf.suvv!));
-          q.set(s1L.svvv!, fit(w.wN.mul(vv.mul(v0)), cf.svvv!));
+          q.set(s1L.svvv!, fit(w.wN.mul(table(v0, (v) => v * v * v, 3 * LC)), cf.svvv!));
         }
       }
     });

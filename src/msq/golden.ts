@@ -8,6 +8,8 @@ import { fail } from '../util/errors.js';
 import { actRange, quantizeInputValue, weightValue } from './conventions.js';
 import { assertExactInDoubles, modelBounds, type LayerBound } from './bounds.js';
 import { runChannelOp } from './golden-ops.js';
+import { runVitLayer } from './vit/golden-ops.js';
+import { isVitLayer } from './vit/check.js';
 import {
   avgPoolVaries,
   checkModel,
@@ -216,7 +218,7 @@ function runLayer(pm: PreparedModel, l: QuantLayer, live: Map<string, Int32Array
       return y;
     }
     default:
-      return runChannelOp(l, layerInputs(l).map((n) => live.get(n)!), layerInputs(l).map((n) => infos.get(n)!), outInfo);
+      return isVitLayer(l) ? runVitLayer(l, live, infos) : runChannelOp(l, layerInputs(l).map((n) => live.get(n)!), layerInputs(l).map((n) => infos.get(n)!), outInfo);
   }
 }
 

@@ -22,6 +22,7 @@ import {
   codeRange,
   type Scheme,
 } from './conventions.js';
+import { checkVitLayer, isVitLayer } from './vit/check.js';
 
 export const MODEL_FORMAT = 'accelforge-msq' as const;
 export const MODEL_VERSION = 1 as const;
@@ -162,6 +163,42 @@ export const MulChannelSchema = z
     out: ActSpecSchema,
   })
   .strict();
+// Transformer layers (I-ViT integer ops; docs/vit.md, checks in vit/check.ts, golden in vit/golden-ops.ts).
+const ivitParams = z
+  .record(z.string(), z.union([z.number(), z.array(z.number())]))
+  .describe('integer constants of the I-ViT operator (src/msq/ivit conventions)');
+const vitIn = { ...base, input: z.string().min(1), out: ActSpecSchema };
+export const LayerNormQSchema = z.object({ ...vitIn, op: z.literal('layernorm'), params: ivitParams }).strict();
+export const SoftmaxQSchema = z.object({ ...vitIn, op: z.literal('softmax'), groups: posInt, params: ivitParams }).strict();
+export const GeluQSchema = z.object({ ...vitIn, op: z.literal('gelu'), params: ivitParams }).strict();
+export const MatMulQSchema = z
+  .object({
+    ...base,
+    op: z.literal('matmul'),
+    inputs: z.tuple([z.string().min(1), z.string().min(1)]),
+    heads: posInt,
+    headSize: posInt,
+    filtersFrom: z.enum(['tokens', 'channels']),
+    offsets: z.tuple([z.int().min(0), z.int().min(0)]),
+    M: Mul,
+    S: Shift,
+    out: ActSpecSchema,
+  })
+  .strict();
+export const GatherQSchema = z
+  .object({
+    ...base,
+    op: z.literal('gather'),
+    inputs: z.array(z.string().min(1)).min(1),
+    shape: z.array(posInt).min(1).max(3),
+    src: z.array(z.int().min(-1)).describe('input index per element, -1 = the constant'),
+    off: z.array(z.int().min(0)),
+    consts: z.array(int).describe('integer constants at the output scale (= the inputs\' scale)'),
+  })
+  .strict();
+export const AddConstQSchema = z
+  .object({ ...vitIn, op: z.literal('addconst'), value: z.array(int32), Ma: Mul, Mb: Mul, S: Shift })
+  .strict();
 
 export const LayerSchema = z.discriminatedUnion('op', [
   Conv2dSchema,
@@ -178,6 +215,12 @@ export const LayerSchema = z.discriminatedUnion('op', [
   ResizeSchema,
   LutSchema,
   MulChannelSchema,
+  LayerNormQSchema,
+  SoftmaxQSchema,
+  GeluQSchema,
+  MatMulQSchema,
+  GatherQSchema,
+  AddConstQSchema,
 ]);
 
 export const InputSchema = z
@@ -396,7 +439,7 @@ export function checkModel(m: QuantModel): Map<string, TensorInfo> {
         t.set(l.name, { ...x, shape: [numel(x.shape)] });
         break;
       default:
-        t.set(l.name, channelOpInfo(l, ins, at, spatial));
+        t.set(l.name, isVitLayer(l) ? checkVitLayer(l, ins, at) : channelOpInfo(l, ins, at, spatial));
     }
   });
   if (m.output !== undefined && !t.has(m.output)) fail('output', `unknown tensor '${m.output}'`);
@@ -569,8 +612,8 @@ export interface FloatSoftmax {
 /**
  * Activation x activation product per head h < heads, as a 1x1 convolution of input a whose filters come from
  * input b at run time ("the second operand enters as the job's weights"). Positions p of a, positions j of b:
- *   filters 'tokens'   (Q.K^T): y[h*Nb + j, p] = alpha * sum_k<headSize a[a0 + h*headSize + k, p] * b[b0 + h*headSize + k, j]
- *   filters 'channels' (A.V):   y[h*headSize + c, p] = alpha * sum_j<Nb a[a0 + h*Nb + j, p] * b[b0 + h*headSize + c, j]
+ *   filtersFrom 'tokens'   (Q.K^T): y[h*Nb + j, p] = alpha * sum_k<headSize a[a0 + h*headSize + k, p] * b[b0 + h*headSize + k, j]
+ *   filtersFrom 'channels' (A.V):   y[h*headSize + c, p] = alpha * sum_j<Nb a[a0 + h*Nb + j, p] * b[b0 + h*headSize + c, j]
  * with Nb = b's positions and [a0, b0] = offsets (channel ranges of a packed Q/K/V projection).
  */
 export interface FloatMatMul {
@@ -579,7 +622,7 @@ export interface FloatMatMul {
   inputs: [string, string];
   heads: number;
   headSize: number;
-  filters: 'tokens' | 'channels';
+  filtersFrom: 'tokens' | 'channels';
   offsets: [number, number];
   alpha: number;
 }

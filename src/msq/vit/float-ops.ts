@@ -47,10 +47,10 @@ export function vitShape(l: FloatVitLayer, ins: number[][], at: string): number[
 export function matmulShape(l: FloatMatMul, a: [number, number, number], b: [number, number, number], at: string): number[] {
   const nb = b[1] * b[2];
   const [a0, b0] = l.offsets;
-  const aNeed = l.filters === 'tokens' ? l.heads * l.headSize : l.heads * nb;
+  const aNeed = l.filtersFrom === 'tokens' ? l.heads * l.headSize : l.heads * nb;
   if (a0 + aNeed > a[0]) fail(at, `input a has ${a[0]} channels, needs ${a0} + ${aNeed}`);
   if (b0 + l.heads * l.headSize > b[0]) fail(at, `input b has ${b[0]} channels, needs ${b0} + ${l.heads * l.headSize}`);
-  return [l.filters === 'tokens' ? l.heads * nb : l.heads * l.headSize, a[1], a[2]];
+  return [l.filtersFrom === 'tokens' ? l.heads * nb : l.heads * l.headSize, a[1], a[2]];
 }
 
 /** Execute one transformer op in float64. */
@@ -115,15 +115,15 @@ function matmulFloat(l: FloatMatMul, t: Map<string, Float64Array>, shapes: Map<s
   const Nb = sb[1]! * sb[2]!;
   const [a0, b0] = l.offsets;
   const hs = l.headSize;
-  const perHead = l.filters === 'tokens' ? Nb : hs;
-  const K = l.filters === 'tokens' ? hs : Nb;
+  const perHead = l.filtersFrom === 'tokens' ? Nb : hs;
+  const K = l.filtersFrom === 'tokens' ? hs : Nb;
   const y = new Float64Array(l.heads * perHead * P);
   for (let h = 0; h < l.heads; h++) {
     for (let f = 0; f < perHead; f++) {
       // filter f of head h: its K weights (taken from b at run time)
       const w = new Float64Array(K);
-      for (let k = 0; k < K; k++) w[k] = l.filters === 'tokens' ? b[(b0 + h * hs + k) * Nb + f]! : b[(b0 + h * hs + f) * Nb + k]!;
-      const aBase = l.filters === 'tokens' ? a0 + h * hs : a0 + h * Nb;
+      for (let k = 0; k < K; k++) w[k] = l.filtersFrom === 'tokens' ? b[(b0 + h * hs + k) * Nb + f]! : b[(b0 + h * hs + f) * Nb + k]!;
+      const aBase = l.filtersFrom === 'tokens' ? a0 + h * hs : a0 + h * Nb;
       for (let p = 0; p < P; p++) {
         let s = 0;
         for (let k = 0; k < K; k++) s += a[(aBase + k) * P + p]! * w[k]!;

@@ -72,7 +72,7 @@ interface Side {
 }
 
 /** B as filters: mode 'tokens' (channel = c0 + g*K + k, position = pos[n]) or 'channels' (c0 + g*N + n, pos[k]). */
-function readB(ctx: VitImport, b: Refs, G: number, K: number, N: number, mode: FloatMatMul['filters']): Side | undefined {
+function readB(ctx: VitImport, b: Refs, G: number, K: number, N: number, mode: FloatMatMul['filtersFrom']): Side | undefined {
   const t = soleTensor(b);
   if (t === undefined) return undefined;
   const s = ctx.tensors[t]!.shape;
@@ -125,7 +125,7 @@ function actMatmul(ctx: VitImport, h: NodeHelp, a: Refs, b: Refs): void {
   const N = b.dims[ra - 1]!;
   if (b.dims[ra - 2] !== K) fail(h.at, `inner dimensions differ: ${K} vs ${b.dims[ra - 2]}`);
   let alpha = 1;
-  let mode: FloatMatMul['filters'] = 'tokens';
+  let mode: FloatMatMul['filtersFrom'] = 'tokens';
   let sb = readB(ctx, b, G, K, N, 'tokens');
   if (!sb) {
     sb = readB(ctx, b, G, K, N, 'channels');
@@ -150,7 +150,7 @@ function actMatmul(ctx: VitImport, h: NodeHelp, a: Refs, b: Refs): void {
   const perHead = mode === 'tokens' ? ctx.plane(sb.tid) : N;
   const l: FloatMatMul = {
     op: 'matmul', name: '', inputs: [A.name, ctx.tensors[sb.tid]!.name], heads: G, headSize: mode === 'tokens' ? K : N,
-    filters: mode, offsets: [sa.c0, sb.c0], alpha,
+    filtersFrom: mode, offsets: [sa.c0, sb.c0], alpha,
   };
   const tid = ctx.emit(l, [G * perHead, A.shape[1]!, A.shape[2]!], h.name, h.outName());
   const off = new Int32Array(G * M * N);

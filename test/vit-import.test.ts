@@ -31,7 +31,7 @@ describe('small torchvision ViT', () => {
       const block = ['layernorm', 'conv2d', 'matmul', 'softmax', 'matmul', 'conv2d', 'add', 'layernorm', 'conv2d', 'gelu', 'conv2d', 'add'];
       expect(ops).toEqual(['conv2d', 'gather', 'addconst', ...block, ...block, 'layernorm', 'gather', 'conv2d']);
       const mm = model.layers.filter((l) => l.op === 'matmul');
-      expect(mm.map((l) => l.op === 'matmul' && [l.filters, l.heads, l.headSize, ...l.offsets])).toEqual([
+      expect(mm.map((l) => l.op === 'matmul' && [l.filtersFrom, l.heads, l.headSize, ...l.offsets])).toEqual([
         ['tokens', 2, 32, 0, 64], ['channels', 2, 32, 0, 128], ['tokens', 2, 32, 0, 64], ['channels', 2, 32, 0, 128],
       ]);
       for (let i = 0; i < 8; i++) {

@@ -167,7 +167,8 @@ export function runGolden(modelOrPrepared: QuantModel | PreparedModel, input: In
   return { output: { shape: [...info.shape], data: live.get(pm.output)! }, outputName: pm.output, scale: info.scale, tensors };
 }
 
-function runLayer(pm: PreparedModel, l: QuantLayer, live: Map<string, Int32Array>): Int32Array {
+/** One layer of the golden model on the live tensors (also the host / nonlinear-unit steps of src/msq/vit/execute.ts). */
+export function runLayer(pm: PreparedModel, l: QuantLayer, live: Map<string, Int32Array>): Int32Array {
   const { infos } = pm;
   const outInfo = infos.get(l.name)!;
   switch (l.op) {

@@ -1,6 +1,7 @@
 /**
  * Golden model of the transformer layers (bit-exact integer semantics; docs/vit.md): matmul with run-time filters,
- * gather, addconst here; layernorm / softmax / gelu through the I-ViT operators (int-ops.ts). Called by golden.ts.
+ * gather, addconst here; layernorm / softmax / gelu through the I-ViT operators of src/msq/ivit (int-ops.ts).
+ * Called by golden.ts.
  */
 import { addRequantize, requantize } from '../conventions.js';
 import type { TensorInfo } from '../model.js';
@@ -39,11 +40,11 @@ function perPosition(l: Extract<VitQuantLayer, { op: 'layernorm' | 'softmax' | '
   const L = C / groups;
   const y = new Int32Array(x.length);
   const v = new Int32Array(L);
-  const o = { scale: out.scale, lo: out.lo, hi: out.hi };
+  const o = { bits: out.bits, signed: out.signed, scale: out.scale };
   for (let g = 0; g < groups; g++) {
     for (let p = 0; p < P; p++) {
       for (let k = 0; k < L; k++) v[k] = x[(g * L + k) * P + p]!;
-      const r = l.op === 'layernorm' ? layerNormInt(v, l.params, o) : l.op === 'softmax' ? softmaxInt(v, l.params, o) : geluInt(v, l.params, o);
+      const r = l.op === 'layernorm' ? layerNormInt(v, l.params, o) : l.op === 'softmax' ? softmaxInt(v, l.params) : geluInt(v, l.params, o);
       for (let k = 0; k < L; k++) y[(g * L + k) * P + p] = r[k]!;
     }
   }

@@ -1,65 +1,46 @@
 /**
- * The seam to the I-ViT integer operators (src/msq/ivit, issue 13's operator work): the golden model and the
- * quantizer of transformer layers call only these functions. Each operator has a parameter builder (quantization
- * time: real scales -> the operator's integer constants, stored in the QuantModel layer's `params`) and an integer
- * kernel over one vector (the channels of one position; for softmax one head's scores).
- *
- * PROVISIONAL until src/msq/ivit is merged: the kernels below dequantize, apply the float function and requantize
- * (fake-quantized INT8, not integer-only); they are replaced by ivit's Shiftmax / ShiftGELU / I-LayerNorm.
+ * The seam between the transformer layers of a QuantModel and the I-ViT integer operators (src/msq/ivit: Shiftmax,
+ * ShiftGELU, I-LayerNorm, their conventions): the quantizer builds each layer's integer `params` here, the golden
+ * model runs each layer's rows here. One implementation of every operator: ivit's.
+ *   layernorm params { gamma[], beta[], eps, M, S }: iLayerNorm (any input scale)
+ *   softmax   params { frac }: shiftmax; input scale 2^-frac, output unsigned PROB_BITS-bit at 2^-PROB_BITS
+ *   gelu      params { frac, M, S }: shiftGelu; input scale 2^-frac
  */
-import { erf } from './float-ops.js';
+import { FRAC_MAX, PROB_BITS, geluOutQuant, iLayerNorm, layerNormParams as ivitLayerNormParams, shiftGelu, shiftmax } from '../ivit/index.js';
+import type { ActSpec } from '../model.js';
 
 export type IvitParams = Record<string, number | number[]>;
 
-export interface OutRange {
-  scale: number;
-  lo: number;
-  hi: number;
+/** Output format of the softmax: unsigned PROB_BITS-bit probabilities, scale 2^-PROB_BITS. */
+export const SOFTMAX_OUT = { bits: PROB_BITS, signed: false, scale: 2 ** -PROB_BITS } as const;
+
+/** Fractional bits F of a power-of-two scale 2^-F holding |x| <= maxAbs in a signed 8-bit integer. */
+export function fracFor(maxAbs: number): number {
+  return Math.max(0, Math.min(FRAC_MAX, Math.floor(Math.log2(127 / maxAbs))));
 }
 
-const q = (v: number, o: OutRange): number => Math.min(o.hi, Math.max(o.lo, Math.floor(v / o.scale + 0.5)));
-
-export const INT_OPS_PROVISIONAL = true;
-
-export function layerNormParams(inScale: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number): IvitParams {
-  return { inScale, eps, gamma: Array.from(gamma), beta: Array.from(beta) };
+export function layerNormParams(inScale: number, gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number, out: ActSpec): IvitParams {
+  const p = ivitLayerNormParams({ gamma, beta, epsilon: eps, inScale, outScale: out.scale, bits: out.bits, signed: out.signed });
+  return { gamma: Array.from(p.gamma), beta: Array.from(p.beta), eps: p.eps, M: p.out.M, S: p.out.S };
 }
 
-export function layerNormInt(x: Int32Array, p: IvitParams, out: OutRange): Int32Array {
-  const s = p.inScale as number;
-  const g = p.gamma as number[];
-  const b = p.beta as number[];
-  const C = x.length;
-  let mean = 0;
-  for (let c = 0; c < C; c++) mean += x[c]! * s;
-  mean /= C;
-  let v = 0;
-  for (let c = 0; c < C; c++) v += (x[c]! * s - mean) ** 2;
-  const inv = 1 / Math.sqrt(v / C + (p.eps as number));
-  return Int32Array.from(x, (xi, c) => q((xi * s - mean) * inv * g[c]! + b[c]!, out));
+export function layerNormInt(row: ArrayLike<number>, p: IvitParams, out: ActSpec): number[] {
+  return iLayerNorm(row, { gamma: p.gamma as number[], beta: p.beta as number[], eps: p.eps as number, out: { M: p.M as number, S: p.S as number, bits: out.bits, signed: out.signed } });
 }
 
-export function softmaxParams(inScale: number): IvitParams {
-  return { inScale };
+export function softmaxParams(frac: number): IvitParams {
+  return { frac };
 }
 
-export function softmaxInt(x: Int32Array, p: IvitParams, out: OutRange): Int32Array {
-  const s = p.inScale as number;
-  let m = -Infinity;
-  for (const v of x) m = Math.max(m, v);
-  const e = Array.from(x, (v) => Math.exp((v - m) * s));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return Int32Array.from(e, (v) => q(v / sum, out));
+export function softmaxInt(row: ArrayLike<number>, p: IvitParams): number[] {
+  return shiftmax(row, p.frac as number);
 }
 
-export function geluParams(inScale: number): IvitParams {
-  return { inScale };
+export function geluParams(frac: number, out: ActSpec): IvitParams {
+  const q = geluOutQuant(frac, out.scale, out.bits, out.signed);
+  return { frac, M: q.M, S: q.S };
 }
 
-export function geluInt(x: Int32Array, p: IvitParams, out: OutRange): Int32Array {
-  const s = p.inScale as number;
-  return Int32Array.from(x, (v) => q(0.5 * v * s * (1 + erf((v * s) / Math.SQRT2)), out));
+export function geluInt(row: ArrayLike<number>, p: IvitParams, out: ActSpec): number[] {
+  return shiftGelu(row, p.frac as number, { M: p.M as number, S: p.S as number, bits: out.bits, signed: out.signed });
 }
-
-/** Output format of the softmax: unsigned 8-bit probabilities, scale 2^-8 (255 = 0.996). */
-export const SOFTMAX_OUT = { bits: 8, signed: false, scale: 2 ** -8 } as const;

@@ -5,7 +5,8 @@
  *   linears 'int8': every conv/linear fixed 8-bit (I-ViT);
  *   linears 'msq4': the encoder's linears at 4 bits with the MSQ fixed/SP2 split per filter (`ratio` SP2 filters per
  *     fixed one, variance rule); patch embedding and classifier stay 8-bit.
- * Nonlinear layers get their integer constants from the I-ViT operators (int-ops.ts).
+ * Nonlinear layers get their integer constants from the I-ViT operators (int-ops.ts); the inputs of softmax and GELU
+ * get power-of-two scales 2^-frac (ivit's Shiftmax / ShiftGELU input convention).
  */
 import { fail } from '../../util/errors.js';
 import { actRange, chooseMultiplier, weightDenominator, type Scheme } from '../conventions.js';
@@ -13,7 +14,7 @@ import { floatInputName, floatOutputName, floatShapes, runFloat } from '../float
 import { floatLayerInputs, numel, type ActSpec, type FloatConv2d, type FloatModel, type Filter, type QuantLayer, type QuantModel } from '../model.js';
 import { bestAlpha } from '../quant.js';
 import { chooseSchemes } from '../scheme.js';
-import { SOFTMAX_OUT, geluParams, layerNormParams, softmaxParams } from './int-ops.js';
+import { SOFTMAX_OUT, fracFor, geluParams, layerNormParams, softmaxParams } from './int-ops.js';
 
 export interface VitQuantOptions {
   linears: 'int8' | 'msq4';
@@ -79,13 +80,16 @@ export function quantizeVit(fm: FloatModel, samples: ArrayLike<number>[], opts: 
   const ranges = tiedScales(fm, tensorRanges(fm, samples, opts.percentile ?? 99.99));
   const inName = floatInputName(fm);
   const spec = new Map<string, ActSpec>([[inName, { bits: 8, signed: false, scale: 1 / 255 }]]);
+  // inputs of Shiftmax / ShiftGELU take a power-of-two scale 2^-frac
+  const pow2 = new Set(fm.layers.filter((l) => l.op === 'softmax' || l.op === 'gelu').map((l) => (l as { input: string }).input));
+  const actSpec = (name: string): ActSpec => (pow2.has(name) ? { bits: 8, signed: true, scale: 2 ** -fracFor(ranges.get(name)!) } : signed8(ranges.get(name)!));
   const last = fm.layers.filter((l) => l.op === 'conv2d').at(-1)?.name;
   const first = fm.layers.find((l) => l.op === 'conv2d')?.name;
   const layers: QuantLayer[] = fm.layers.map((l, i) => {
     const at = `layers[${i}] (${l.name})`;
     const ins = floatLayerInputs(l).map((n) => spec.get(n)!);
     const sIn = ins[0]!.scale;
-    const out: ActSpec = l.op === 'softmax' ? { ...SOFTMAX_OUT } : signed8(ranges.get(l.name)!);
+    const out: ActSpec = l.op === 'softmax' ? { ...SOFTMAX_OUT } : actSpec(l.name);
     spec.set(l.name, out);
     switch (l.op) {
       case 'conv2d': {
@@ -119,11 +123,11 @@ export function quantizeVit(fm: FloatModel, samples: ArrayLike<number>[], opts: 
         return { name: l.name, op: 'gather', inputs: [...l.inputs], shape: [...l.shape], src: Array.from(l.src), off: Array.from(l.off, (o, k) => (l.src[k]! < 0 ? 0 : o)), consts };
       }
       case 'layernorm':
-        return { name: l.name, op: 'layernorm', input: l.input, out, params: layerNormParams(sIn, l.gamma, l.beta, l.eps) };
+        return { name: l.name, op: 'layernorm', input: l.input, out, params: layerNormParams(sIn, l.gamma, l.beta, l.eps, out) };
       case 'softmax':
-        return { name: l.name, op: 'softmax', input: l.input, groups: l.groups, out, params: softmaxParams(sIn) };
+        return { name: l.name, op: 'softmax', input: l.input, groups: l.groups, out, params: softmaxParams(-Math.log2(sIn)) };
       case 'gelu':
-        return { name: l.name, op: 'gelu', input: l.input, out, params: geluParams(sIn) };
+        return { name: l.name, op: 'gelu', input: l.input, out, params: geluParams(-Math.log2(sIn), out) };
       default:
         fail(at, `${l.op} layers are not part of the I-ViT quantizer (use accelforge quantize for CNNs)`);
     }

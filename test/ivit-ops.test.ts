@@ -139,7 +139,7 @@ describe('I-ViT golden operators: derived error bounds', () => {
 
   it('ShiftGELU: every 8-bit input (F = 0..7) and a 16-bit sweep inside the derived interval', () => {
     let worstLsb = 0;
-    for (const [bits, frac, step] of [[8, 4, 1], [8, 0, 1], [8, 7, 1], [16, 10, 37], [16, 12, 7]] as const) {
+    for (const [bits, frac, step] of [[8, 4, 1], [8, 0, 1], [8, 7, 1], [16, 10, 37], [16, 12, 13]] as const) {
       const outScale = 2 ** (bits - 1 - frac) / 127; // output spans the input's real range in 8 bits
       const q = geluOutQuant(frac, outScale);
       const xs: number[] = [];
@@ -167,9 +167,9 @@ describe('I-ViT golden operators: derived error bounds', () => {
   it('I-LayerNorm: random, max-magnitude, all-equal (zero variance) and one-element rows inside the derived interval', () => {
     const r = new Rng(3);
     const cases: Array<{ row: number[]; eps: number }> = [];
-    for (let k = 0; k < 80; k++) {
+    for (let k = 0; k < 50; k++) {
       const bits = r.pick([8, 16]);
-      const n = 1 + r.int(k < 40 ? 24 : 400);
+      const n = 1 + r.int(k < 25 ? 24 : 400);
       const span = r.pick([3, 100, 2 ** (bits - 1)]);
       cases.push({ eps: r.pick([0, 1, 1000]), row: Array.from({ length: n }, () => Math.max(-(2 ** (bits - 1)), Math.min(2 ** (bits - 1) - 1, r.int(2 * span) - span))) });
     }

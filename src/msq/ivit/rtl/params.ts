@@ -4,12 +4,15 @@
  */
 import { fail } from '../../../util/errors.js';
 import { EXP_FRAC, IN_BITS, LEN_MAX, RECIP_FRAC } from '../conventions.js';
+import { NL_MODES, type NlMode } from '../job.js';
 
 export interface NlUnitConfig {
   /** element width of s_in data words (signed), 4..16 */
   inBits: number;
   /** longest row the unit holds (row buffer depth), 2..4096 */
   maxLen: number;
+  /** the modes built in (default all three); a one-mode unit ignores the job's mode field */
+  modes?: readonly NlMode[];
 }
 
 export const bitsFor = (v: number): number => Math.max(1, Math.ceil(Math.log2(v + 1)));
@@ -17,6 +20,7 @@ export const bitsFor = (v: number): number => Math.max(1, Math.ceil(Math.log2(v 
 export function checkNlUnitConfig(c: NlUnitConfig): void {
   if (!Number.isInteger(c.inBits) || c.inBits < IN_BITS.min || c.inBits > IN_BITS.max) fail('inBits', `must be ${IN_BITS.min}..${IN_BITS.max}, got ${c.inBits}`);
   if (!Number.isInteger(c.maxLen) || c.maxLen < 2 || c.maxLen > LEN_MAX) fail('maxLen', `must be 2..${LEN_MAX}, got ${c.maxLen}`);
+  if (c.modes && (c.modes.length < 1 || c.modes.some((x) => !NL_MODES.includes(x)))) fail('modes', `must be a non-empty list of ${NL_MODES.join(', ')}`);
 }
 
 export function nlWidths(c: NlUnitConfig) {

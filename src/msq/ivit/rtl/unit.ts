@@ -5,21 +5,25 @@
  * buffer, row max / Σx / Σx² on the fly), the mode's once-per-row sequential part (seq.ts), then EMIT through the
  * element pipeline (pipe.ts); Shiftmax runs the pipeline once more before the division to sum the exponentials.
  */
-import { Module, lit, mux, type Expr, type ProcBuilder } from '../../../hdl/index.js';
+import { Module, lit, mux, type Expr, type Fsm, type ProcBuilder, type Signal } from '../../../hdl/index.js';
 import { axisFire, axisMaster, axisSlave } from '../../../hdl/lib/index.js';
-import { NL_HDR0, NL_HDR1, NL_OUT_BITS, NL_WORD_BITS } from '../job.js';
+import { NL_HDR0, NL_HDR1, NL_MODES, NL_OUT_BITS, NL_WORD_BITS } from '../job.js';
 import { elementPipe } from './pipe.js';
 import { nlWidths, type NlUnitConfig } from './params.js';
 import { seqDatapath } from './seq.js';
 
 const STATES = ['H0', 'H1', 'H2', 'H3', 'PARAM', 'LOAD', 'SUM', 'PREP0', 'PREPA', 'PREPB', 'SQRT', 'VSET', 'NORM', 'DIV', 'EMIT'] as const;
-/** Element pipeline depth: the row buffer's read register, S2..S7 and the output register. */
-export const NL_PIPE_STAGES = 8;
+/** Element pipeline depth: the row buffer's read register, S2..S10 inputs and the output register. */
+export const NL_PIPE_STAGES = 11;
+/** The tag stage (1-based) whose data holds the exponential t: Shiftmax's SUM pass adds it there. */
+export const NL_SUM_STAGE = 5;
 
 export function buildNlUnit(cfg: NlUnitConfig): Module {
   const w = nlWidths(cfg);
   const { W, LB, AB } = w;
-  const m = new Module(`ivit_nl_w${W}_l${cfg.maxLen}`, { doc: 'I-ViT nonlinear unit: Shiftmax / ShiftGELU / I-LayerNorm over rows (src/msq/ivit)', config: { ...cfg } });
+  const modes = NL_MODES.filter((x) => !cfg.modes || cfg.modes.includes(x));
+  const suffix = modes.length === NL_MODES.length ? '' : `_${modes.join('_')}`;
+  const m = new Module(`ivit_nl_w${W}_l${cfg.maxLen}${suffix}`, { doc: 'I-ViT nonlinear unit: Shiftmax / ShiftGELU / I-LayerNorm over rows (src/msq/ivit)', config: { ...cfg } });
   const s = axisSlave(m, 's_in', NL_WORD_BITS, { role: 'job words: header, LN parameters, rows' });
   const o = axisMaster(m, 'm_out', NL_OUT_BITS, { last: true, role: 'one result per element, tlast per row' });
   const st = m.fsm('state_q', STATES);
@@ -27,7 +31,9 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
   const fire = m.let('in_fire', axisFire(s));
   const h0 = NL_HDR0.unpack(s.tdata);
   const h1 = NL_HDR1.unpack(s.tdata);
-  const mode = m.reg('mode_q', 2, { reset: null });
+  // one-mode units: the mode is a constant and yosys removes the other modes' logic
+  const mode = modes.length > 1 ? m.reg('mode_q', 2, { reset: null }) : undefined;
+  const isMode = (k: number): Expr => (mode ? mode.eq(k) : lit(modes[0] === NL_MODES[k] ? 1 : 0, 1));
   const frac = m.reg('frac_q', 4, { reset: null });
   const outBits = m.reg('out_bits_q', 5, { reset: null });
   const outSigned = m.reg('out_signed_q', 1, { reset: null });
@@ -39,9 +45,9 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
   const eps = m.reg('eps_q', 32, { reset: null });
   const idx = m.reg('idx_q', LB, { reset: 0 });
   const cnt = m.reg('cnt_q', Math.max(6, LB), { reset: 0 });
-  const isSm = m.let('is_shiftmax', mode.eq(0));
-  const isGelu = m.let('is_gelu', mode.eq(1));
-  const isLn = m.let('is_layernorm', mode.eq(2));
+  const isSm = isMode(0);
+  const isGelu = isMode(1);
+  const isLn = isMode(2);
   m.assign(s.tready, inS('H0', 'H1', 'H2', 'H3', 'PARAM', 'LOAD'));
 
   // row buffer and LN parameters
@@ -97,8 +103,8 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
       p.set(total, 0);
       p.set(sumCnt, 0);
     });
-    p.if(adv.and(tv[3]!).and(te[3]!.not()), () => {
-      p.set(total, total.add(pipe.t4).trunc(w.TW));
+    p.if(adv.and(tv[NL_SUM_STAGE - 1]!).and(te[NL_SUM_STAGE - 1]!.not()), () => {
+      p.set(total, total.add(pipe.t).trunc(w.TW));
       p.set(sumCnt, sumCnt.add(1).trunc(LB));
     });
   });
@@ -107,8 +113,29 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
   m.assign(o.tdata, pipe.out);
   const outDone = m.let('row_out_done', axisFire(o).and(o.tlast));
 
-  // control
-  const cntStep = (p: ProcBuilder, last: Expr, next: (typeof STATES)[number]): void => {
+  control(m, { st, s, fire, h0, h1, mode, frac, outBits, outSigned, len, lenM1, rowsLeft, shift, mul, eps, idx, cnt, isSm, isGelu, isLn, issue, sumCnt, outDone, lastA, lastB, lastSqrt, lastNorm, lastDiv, LB });
+  return m;
+}
+
+type State = (typeof STATES)[number];
+interface Ctl {
+  st: Fsm<State>;
+  s: { tdata: Signal };
+  fire: Expr;
+  h0: Record<string, Expr>;
+  h1: Record<string, Expr>;
+  mode: Signal | undefined;
+  frac: Signal; outBits: Signal; outSigned: Signal; len: Signal; lenM1: Signal; rowsLeft: Signal; shift: Signal; mul: Signal; eps: Signal;
+  idx: Signal; cnt: Signal; sumCnt: Signal;
+  isSm: Expr; isGelu: Expr; isLn: Expr; issue: Expr; outDone: Expr;
+  lastA: Expr; lastB: Expr; lastSqrt: Expr; lastNorm: Expr; lastDiv: Expr;
+  LB: number;
+}
+
+/** The control state machine: header words, LN parameters, rows (LOAD → the mode's passes → EMIT), next job. */
+function control(m: Module, c: Ctl): void {
+  const { st, s, fire, h0, h1, mode, frac, outBits, outSigned, len, lenM1, rowsLeft, shift, mul, eps, idx, cnt, isSm, isGelu, isLn, issue, sumCnt, outDone, lastA, lastB, lastSqrt, lastNorm, lastDiv, LB } = c;
+  const cntStep = (p: ProcBuilder, last: Expr, next: State): void => {
     p.set(cnt, cnt.add(1).trunc(cnt.width));
     p.if(last, () => {
       p.set(cnt, 0);
@@ -118,7 +145,7 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
   m.sync((p) => {
     st.switch(p, {
       H0: () => p.if(fire, () => {
-        p.set(mode, h0.mode!);
+        if (mode) p.set(mode, h0.mode!);
         p.set(frac, h0.frac!);
         p.set(outBits, h0.outBits!);
         p.set(outSigned, h0.outSigned!);
@@ -184,5 +211,4 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
       },
     });
   });
-  return m;
 }

@@ -303,6 +303,14 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
 
 type WeightedLayer = Extract<FloatLayer, { op: 'conv2d' | 'linear' }>;
 
+/** Per filter and scheme, the weight MSE at the searched alpha: what the 'error' rule ranks by. */
+function weightMse(rows: Float64Array[], m: number, search: AlphaSearch | undefined): { fixed: number[]; sp2: number[] } {
+  return {
+    fixed: rows.map((w) => bestAlpha(w, 'fixed', m, search).mse),
+    sp2: rows.map((w) => bestAlpha(w, 'sp2', m, search).mse),
+  };
+}
+
 /**
  * Filters of one conv/linear layer: scheme per filter by the rule, then per filter either the trained levels
  * (detectLevels), the output-aware fit (fit.ts, when input statistics are given) or the weight-MSE alpha search;
@@ -352,7 +360,9 @@ function quantizeWeighted(
       ratio: ctx.ratio(at),
       bits: m,
       field: at,
-      mse: { fixed: rows.map((_, o) => fitOf(o, 'fixed').mse), sp2: rows.map((_, o) => fitOf(o, 'sp2').mse) },
+      mse: cfg.rule === 'output'
+        ? { fixed: rows.map((_, o) => fitOf(o, 'fixed').mse), sp2: rows.map((_, o) => fitOf(o, 'sp2').mse) }
+        : weightMse(rows, m, opts.alphaSearch), // 'error' ranks by weight MSE even when the codes are output-fitted
     });
   } else {
     schemes = chooseSchemes(rows, { rule: cfg.rule, ratio: cfg.rule === 'variance' ? ctx.ratio(at) : 0, bits: m, field: at });

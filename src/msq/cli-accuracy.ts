@@ -20,7 +20,7 @@ import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { PROJECT_ROOT } from '../version.js';
 import { loadBoard } from '../board/index.js';
-import { calibrate, DEFAULT_CALIB_N, quantizeImported, type RuleChoice, type SchemeChoice } from './cli-quantize.js';
+import { calibrate, DEFAULT_CALIB_N, quantizeImported, type CleChoice, type RuleChoice, type SchemeChoice } from './cli-quantize.js';
 import { floatShapes, runFloat } from './float.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
 import { checkImageShape, imageToFloat, loadEvalSet, type DataSet } from '../data/datasets.js';
@@ -69,6 +69,8 @@ export interface AccuracyOptions {
   percentile?: number;
   /** random-split seeds (0 = no random baseline) */
   seeds: number;
+  /** cross-layer equalization (default: auto with data, weights data-free) */
+  cle?: CleChoice;
   /** also measure with data-free activation ranges (--calib none) */
   dataFree?: boolean;
   log?: (s: string) => void;
@@ -136,7 +138,7 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
     log(`${label}: float ${floatAcc.toFixed(2)}%`);
     const modes: ('data' | 'none')[] = o.dataFree ? ['data', 'none'] : ['data'];
     for (const mode of modes) {
-      const cal = mode === 'data' ? await calibrate(imp, { kind: 'set', spec: o.calib ?? 'mnist', n: o.calibN }, o.percentile) : await calibrate(imp, { kind: 'none' });
+      const cal = mode === 'data' ? await calibrate(imp, { kind: 'set', spec: o.calib ?? 'mnist', n: o.calibN }, o.percentile, { cle: o.cle, board: o.board }) : await calibrate(imp, { kind: 'none' }, undefined, { cle: o.cle });
       if (mode === 'data') calibration = cal.method;
       const acc: AccuracyRow['acc'] = { float: floatAcc };
       const q = async (scheme: SchemeChoice, rule: RuleChoice, detectLevels: boolean): Promise<QuantModel> =>
@@ -159,7 +161,7 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
       if (isQat) acc.msqAsTrained = quantAccuracy(await q('msq', cal.stats ? 'output' : 'variance', true), test);
       const name = mode === 'data' ? label : `${label}, data-free ranges (--calib none)`;
       log(`${name}: ${JSON.stringify(acc)}`);
-      rows.push({ model: name, file, calibration: mode === 'data' ? cal.method : 'data-free', acc });
+      rows.push({ model: name, file, calibration: mode === 'data' ? cal.method : `data-free: ${cal.method}`, acc });
     }
   }
   const cpu = cpus();

@@ -21,6 +21,9 @@ import { CLIP_METHODS } from './clip.js';
 import type { FloatModel } from './model.js';
 import type { QuantModel } from './model.js';
 import type { SchemeRule } from './scheme.js';
+import { channelMaxima, clePairs, equalize, type CleMode } from './cle.js';
+import { runFloat } from './float.js';
+import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
 
 export type SchemeChoice = 'msq' | 'fixed' | 'sp2';
 /** `set`: a data-set name (mnist, fashion-mnist) or an IDX image file (src/data/datasets.ts) */
@@ -41,9 +44,17 @@ export interface QuantizeOptions {
   bits?: BitsConfig;
   /** keep weights that already lie on a scheme's levels with exactly those codes (default true) */
   detectLevels?: boolean;
+  /** cross-layer equalization before calibration (cle.ts; default auto with data, weights data-free) */
+  cle?: CleChoice;
 }
 
 export const DEFAULT_CALIB_N = 500;
+/** cross-layer equalization by default (measured on the zoo, docs/quantize.md) */
+/** `--cle` choices: a mode, or `auto` (the default with data: the mode whose quantized model best matches the float logits on the calibration images) */
+export type CleChoice = CleMode | 'auto';
+export const CLE_CHOICES: readonly CleChoice[] = ['auto', 'off', 'weights', 'act'];
+/** data-free default (measured on the zoo, docs/quantize.md): the paper's weight equalization */
+export const DEFAULT_CLE_DATA_FREE: CleMode = 'weights';
 export type RuleChoice = 'output' | 'variance' | 'error';
 export const RULES: readonly RuleChoice[] = ['output', 'variance', 'error'];
 
@@ -92,6 +103,25 @@ export interface Calibration {
   method: string;
   /** per weighted layer input statistics (data calibration only) */
   stats?: Map<string, LayerInputStats>;
+  /** the model the ranges belong to, when cross-layer equalization changed it */
+  model?: FloatModel;
+}
+
+/** Images used to measure per-channel activation maxima for `--cle act`. */
+const CLE_SAMPLES = 64;
+
+/** Cross-layer equalization of the imported model (cle.ts); `samples` give `act` its channel maxima. */
+function equalizeImport(imp: OnnxImport, mode: CleMode, samples?: ArrayLike<number>[]): { fm: FloatModel; bnStats: OnnxImport['bnStats']; note: string } {
+  if (mode === 'off') return { fm: imp.model, bnStats: imp.bnStats, note: '' };
+  let actMax: Map<string, Float64Array> | undefined;
+  if (mode === 'act' && samples) {
+    const shapes = floatShapes(imp.model);
+    const names = new Set(clePairs(imp.model, imp.rangeHints).map((p) => p.tensor));
+    const runs = samples.slice(0, CLE_SAMPLES).map((s) => runFloat(imp.model, s, { keepAll: true, shapes }).tensors!);
+    actMax = channelMaxima(runs, shapes, names);
+  }
+  const r = equalize(imp.model, mode, { actMax, bnStats: imp.bnStats, hints: imp.rangeHints });
+  return { fm: r.model, bnStats: r.bnStats, note: r.pairs.length ? `; CLE (${mode}) on ${r.pairs.length} layer pairs` : '' };
 }
 
 /** Activation ranges (and layer input statistics, from data) for an imported model. */
@@ -99,23 +129,80 @@ export async function calibrate(
   imp: OnnxImport,
   calib: CalibChoice,
   percentile?: number,
-  o: { clip?: ClipMethod; bits?: BitsConfig } = {},
+  o: { clip?: ClipMethod; bits?: BitsConfig; cle?: CleChoice; board?: string } = {},
 ): Promise<Calibration> {
-  const fm = imp.model;
   if (calib.kind === 'none') {
-    return { ranges: calibrateDataFree(fm, imp.bnStats, { hints: imp.rangeHints }), method: 'data-free (folded BatchNorm statistics, propagated)' };
+    const cle = o.cle === undefined || o.cle === 'auto' ? DEFAULT_CLE_DATA_FREE : o.cle;
+    const e = equalizeImport(imp, cle);
+    return { ranges: calibrateDataFree(e.fm, e.bnStats, { hints: imp.rangeHints }), method: `data-free (folded BatchNorm statistics, propagated)${e.note}`, model: e.fm };
   }
+  const { samples, what } = await calibSamples(imp, calib);
+  if (o.cle === undefined || o.cle === 'auto') return selectCle(imp, samples, what, percentile, o);
+  return calibrateSamples(imp, samples, what, percentile, { ...o, cle: o.cle });
+}
+
+/** The calibration images as network inputs. */
+async function calibSamples(imp: OnnxImport, calib: Exclude<CalibChoice, { kind: 'none' }>): Promise<{ samples: ArrayLike<number>[]; what: string }> {
   let samples: ArrayLike<number>[];
   let what: string;
   if (calib.kind === 'set') {
     const set = loadCalibSet(calib.spec, calib.n);
-    checkImageShape(set, fm.input.shape, '--calib');
+    checkImageShape(set, imp.model.input.shape, '--calib');
     samples = set.images.map(imageToFloat);
     what = set.what;
   } else {
-    samples = await loadCalibFolder(calib.path, fm.input.shape, calib.n);
+    samples = await loadCalibFolder(calib.path, imp.model.input.shape, calib.n);
     what = `${samples.length} images from ${calib.path}`;
   }
+  return { samples, what };
+}
+
+/** Images on which `--cle auto` compares its candidates. */
+const CLE_SCORE_SAMPLES = 128;
+
+/**
+ * `--cle auto`: calibrate and quantize (MSQ, output rule) with each mode; keep the one whose integer model's logits
+ * are closest to the float model's on the calibration images (top-1 disagreements, then relative logit MSE).
+ */
+async function selectCle(imp: OnnxImport, samples: ArrayLike<number>[], what: string, percentile: number | undefined, o: { clip?: ClipMethod; bits?: BitsConfig; board?: string }): Promise<Calibration> {
+  if (!o.board) return calibrateSamples(imp, samples, what, percentile, { ...o, cle: 'off' });
+  const score = samples.slice(0, CLE_SCORE_SAMPLES);
+  const float = score.map((x) => runFloat(imp.model, x).output);
+  let best: { cal: Calibration; key: number } | undefined;
+  for (const cle of ['off', 'weights', 'act'] as const) {
+    const cal = await calibrateSamples(imp, samples, what, percentile, { ...o, cle });
+    const { model } = await quantizeImported(imp, { board: o.board, scheme: 'msq', rule: 'output', calib: { kind: 'none' }, bits: o.bits, detectLevels: true }, cal);
+    const key = logitDistance(model, score, float);
+    if (!best || key < best.key) best = { cal, key };
+  }
+  return { ...best!.cal, method: `${best!.cal.method.replace(/; CLE \((\w+)\)/, '; CLE ($1, chosen by --cle auto)')}${best!.cal.method.includes('CLE') ? '' : '; no CLE (chosen by --cle auto)'}` };
+}
+
+/** top-1 disagreements with the float logits, plus the relative logit MSE (< 1) as the tie-break. */
+function logitDistance(qm: QuantModel, xs: ArrayLike<number>[], float: ArrayLike<number>[]): number {
+  const pm = prepareModel(qm);
+  const outName = qm.output ?? qm.layers[qm.layers.length - 1]!.name;
+  const last = qm.layers.find((l) => l.name === outName);
+  const scale = last && 'out' in last ? last.out.scale : 1;
+  let miss = 0;
+  let se = 0;
+  let ss = 0;
+  xs.forEach((x, i) => {
+    const y = runGolden(pm, quantizeInput(qm, pixelsToReal(qm, Array.from(x, (v) => Math.round(v * 255))))).output.data;
+    const f = float[i]!;
+    if (argmax(y) !== argmax(f)) miss++;
+    for (let k = 0; k < f.length; k++) {
+      se += (y[k]! * scale - f[k]!) ** 2;
+      ss += f[k]! ** 2;
+    }
+  });
+  return miss + Math.min(0.999, se / Math.max(ss, 1e-30));
+}
+
+/** Ranges and layer statistics from calibration inputs, after cross-layer equalization. */
+function calibrateSamples(imp: OnnxImport, samples: ArrayLike<number>[], what: string, percentile: number | undefined, o: { clip?: ClipMethod; bits?: BitsConfig; cle: CleMode }): Calibration {
+  const e = equalizeImport(imp, o.cle, samples);
+  const fm = e.fm;
   const p = percentile ?? DEFAULT_PERCENTILE;
   const clip = o.clip ?? (percentile !== undefined ? 'percentile' : 'mse');
   const collector = new InputStatsCollector(fm, floatShapes(fm));
@@ -127,7 +214,7 @@ export async function calibrate(
     onSample: (t) => collector.add(t),
   });
   const how = clip === 'percentile' ? `${p}th percentile` : `${clip} clipping search`;
-  return { ranges, method: `${what}, ${how}`, stats: collector.result() };
+  return { ranges, method: `${what}, ${how}${e.note}`, stats: collector.result(), model: fm };
 }
 
 /** Quantize an imported ONNX model. */
@@ -136,13 +223,14 @@ export async function quantizeImported(
   o: QuantizeOptions,
   given?: Calibration,
 ): Promise<{ model: QuantModel; report: PtqReport; calibMethod: string }> {
-  const cal = given ?? (await calibrate(imp, o.calib, o.percentile, { clip: o.clip, bits: o.bits }));
+  const cal = given ?? (await calibrate(imp, o.calib, o.percentile, { clip: o.clip, bits: o.bits, cle: o.cle, board: o.board }));
+  const fm = cal.model ?? imp.model;
   const fit = o.weightFit ?? 'output';
   if (o.rule === 'output' && o.scheme === 'msq' && !cal.stats) {
     fail('--rule', "'output' (the default) measures each filter's effect on the layer output and needs calibration data: with --calib none use --rule variance or --rule error (the default there)");
   }
-  const { model, report } = quantizeFloatModelWithReport(imp.model, {
-    ...bitsOptions(imp.model, o.bits),
+  const { model, report } = quantizeFloatModelWithReport(fm, {
+    ...bitsOptions(fm, o.bits),
     inputStats: fit === 'output' ? cal.stats : undefined,
     rule: ptqRule(o.scheme, o.rule),
     board: o.board,
@@ -179,7 +267,7 @@ function posNumber(v: string | undefined, field: string, integer: boolean): numb
 const USAGE =
   'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error] ' +
   '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none] [--calib-n N] [--act-clip mse|kl|percentile] [--percentile P] ' +
-  '[--weight-fit output|mse] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
+  '[--weight-fit output|mse] [--cle auto|off|weights|act] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
 
 export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -199,6 +287,7 @@ export async function run(argv: string[]): Promise<void> {
       calib: { type: 'string' },
       'calib-n': { type: 'string' },
       percentile: { type: 'string' },
+      cle: { type: 'string' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -226,6 +315,8 @@ export async function run(argv: string[]): Promise<void> {
     byName: parseLayerBits(values['layer-bits'] ?? []),
   };
   loadBoard(values.board); // a bad board name is an error before any work
+  const cle = values.cle as CleChoice | undefined;
+  if (cle !== undefined && !CLE_CHOICES.includes(cle)) fail('--cle', `must be one of ${CLE_CHOICES.join(', ')}, got '${cle}'`);
   const calibN = posNumber(values['calib-n'], '--calib-n', true);
   const percentile = posNumber(values.percentile, '--percentile', false);
   const calib = parseCalib(values.calib, calibN);
@@ -240,7 +331,7 @@ export async function run(argv: string[]): Promise<void> {
     bits.byName = a.byName;
     process.stdout.write(`--bits auto: the plan's pick (knee of ${a.plan.front.length} points): ${a.plan.pick.ms.toFixed(3)} ms on ${values.board}, ${(a.plan.pick.sizeBytes / 1024).toFixed(1)} kB weights\n`);
   }
-  const { model, report, calibMethod } = await quantizeImported(imp, { board: values.board, scheme, rule, calib, percentile, clip, weightFit, bits });
+  const { model, report, calibMethod } = await quantizeImported(imp, { board: values.board, scheme, rule, calib, percentile, clip, weightFit, bits, cle });
   await writeFileAtomic(values.output, formatModelJson(model));
 
   const lines = report.layers.map(

@@ -62,7 +62,7 @@ describe('cross-layer equalization', () => {
     const c1 = e.layers.find((l) => l.name === 'c1') as Extract<FloatLayer, { op: 'conv2d' }>;
     const dwOrig = fm.layers.find((l) => l.name === 'dw') as Extract<FloatLayer, { op: 'conv2d' }>;
     const c1Orig = fm.layers.find((l) => l.name === 'c1') as Extract<FloatLayer, { op: 'conv2d' }>;
-    const mx = (w: Float32Array, i: number, K: number): number => Math.max(...Array.from(w.subarray(i * K, (i + 1) * K), Math.abs));
+    const mx = (w: ArrayLike<number>, i: number, K: number): number => Math.max(...Array.from(Array.prototype.slice.call(w, i * K, (i + 1) * K) as number[], Math.abs));
     for (let i = 0; i < 6; i++) {
       const s = Math.sqrt(mx(c1Orig.weight, i, 18) / mx(dwOrig.weight, i, 9));
       expect(mx(c1.weight, i, 18)).toBeCloseTo(mx(c1Orig.weight, i, 18) / s, 5);

@@ -211,17 +211,11 @@ function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<str
         for (let oy = 0; oy < OH; oy++) {
           for (let ox = 0; ox < OW; ox++) {
             let acc = l.op === 'maxpool' ? -Infinity : 0;
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * l.stride[0] - l.padding[0] + ky;
-              if (iy < 0 || iy >= H) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * l.stride[1] - l.padding[1] + kx;
-                if (ix < 0 || ix >= W) continue;
-                const v = x[(c * H + iy) * W + ix]!;
-                if (l.op === 'maxpool') acc = v > acc ? v : acc;
-                else acc += v;
-              }
-            }
+            poolWindow(l, c, H, W, oy, ox, (i) => {
+              const v = x[i]!;
+              if (l.op === 'maxpool') acc = v > acc ? v : acc;
+              else acc += v;
+            });
             const [pt, pl, pb, pr] = l.padding;
             const inc = l.countIncludePad ?? true;
             const d = poolCount(oy * l.stride[0] - pt, kh, H, pt, pb, inc) * poolCount(ox * l.stride[1] - pl, kw, W, pl, pr, inc);
@@ -234,6 +228,21 @@ function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<str
     default:
       if (isFloatChannelOp(l)) return runFloatChannelOp(l, floatLayerInputs(l).map((n) => t.get(n)!), floatLayerInputs(l).map((n) => shapes.get(n)!));
       return vitFloat(l, t, shapes);
+  }
+}
+
+/** Visits the in-bounds input indices (c*H + iy)*W + ix of pool window (oy, ox) of channel c; padding is skipped. */
+export function poolWindow(
+  l: { kernel: number[]; stride: number[]; padding: number[] }, c: number, H: number, W: number, oy: number, ox: number,
+  visit: (i: number) => void,
+): void {
+  for (let ky = 0; ky < l.kernel[0]!; ky++) {
+    const iy = oy * l.stride[0]! - l.padding[0]! + ky;
+    if (iy < 0 || iy >= H) continue;
+    for (let kx = 0; kx < l.kernel[1]!; kx++) {
+      const ix = ox * l.stride[1]! - l.padding[1]! + kx;
+      if (ix >= 0 && ix < W) visit((c * H + iy) * W + ix);
+    }
   }
 }
 

@@ -9,7 +9,7 @@
  * (conv2d dense / depthwise, linear, relu, max / average / global average pool, add, flatten), and it needs no Python
  * package at plan time. Checked against finite differences in test/msq-plan.test.ts.
  */
-import { floatOutputName, floatShapes, runFloat } from '../float.js';
+import { floatOutputName, floatShapes, poolWindow, runFloat } from '../float.js';
 import { fail } from '../../util/errors.js';
 import { type FloatLayer, type FloatModel } from '../model.js';
 
@@ -113,17 +113,10 @@ function poolBack(l: Extract<FloatLayer, { op: 'maxpool' | 'avgpool' }>, x: Floa
       for (let ox = 0; ox < OW; ox++) {
         const g = gy[(c * OH + oy) * OW + ox]!;
         let best = -1;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * l.stride[0] - l.padding[0] + ky;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * l.stride[1] - l.padding[1] + kx;
-            if (ix < 0 || ix >= W) continue;
-            const i = (c * H + iy) * W + ix;
-            if (l.op === 'avgpool') gx[i]! += g / (kh * kw);
-            else if (best < 0 || x[i]! > x[best]!) best = i;
-          }
-        }
+        poolWindow(l, c, H, W, oy, ox, (i) => {
+          if (l.op === 'avgpool') gx[i]! += g / (kh * kw);
+          else if (best < 0 || x[i]! > x[best]!) best = i;
+        });
         if (l.op === 'maxpool' && best >= 0) gx[best]! += g;
       }
     }

@@ -23,6 +23,7 @@ import type { QuantModel } from './model.js';
 import type { SchemeRule } from './scheme.js';
 import { channelMaxima, clePairs, equalize, type CleMode } from './cle.js';
 import { runFloat } from './float.js';
+import { isVitModel, quantizeVitCommand } from './vit/cli-quantize.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
 
 export type SchemeChoice = 'msq' | 'fixed' | 'sp2';
@@ -322,6 +323,14 @@ export async function run(argv: string[]): Promise<void> {
   const calib = parseCalib(values.calib, calibN);
 
   const imp = await loadOnnx(positionals[0]!);
+  if (isVitModel(imp.model)) {
+    // a vision transformer: the I-ViT quantizer (src/msq/vit/cli-quantize.ts, docs/vit.md)
+    const cnnOnly = (['rule', 'act-clip', 'weight-bits', 'act-bits', 'bits', 'cle'] as const).filter((k) => values[k] !== undefined).map((k) => `--${k}`);
+    if (values['layer-bits']?.length) cnnOnly.push('--layer-bits');
+    const cal = calib.kind === 'none' ? null : await calibSamples(imp, calib);
+    await quantizeVitCommand(imp.model, { file: positionals[0]!, board: values.board, scheme, cnnOnly, samples: cal?.samples ?? null, calibWhat: cal?.what ?? '', percentile, output: values.output });
+    return;
+  }
   if (values.bits !== undefined) {
     // --bits auto: per-layer bits and schemes from the planner's pick (src/msq/plan, docs/msq-plan.md)
     if (values.bits !== 'auto') fail('--bits', `only 'auto' is accepted, got '${values.bits}'`);

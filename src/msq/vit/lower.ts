@@ -19,6 +19,8 @@ import type { CoreConfig } from '../core/config.js';
 import { compileModel, type CompiledJob, type Shape3 } from '../core/compile.js';
 import type { VitQuantLayer } from './check.js';
 import { runtimeWeight } from './golden-ops.js';
+import { CORE_NL_UNIT } from '../core/rtl/nl-config.js';
+import type { NlUnitConfig } from '../ivit/rtl/index.js';
 
 export type VitStep =
   | { kind: 'core'; layer: string; jobs: CompiledJob[] }
@@ -28,6 +30,8 @@ export type VitStep =
 
 export interface VitProgram {
   cfg: CoreConfig;
+  /** the nonlinear unit beside the core (its row buffer limits Shiftmax / I-LayerNorm rows) */
+  nl: NlUnitConfig;
   model: QuantModel;
   infos: Map<string, TensorInfo>;
   steps: VitStep[];
@@ -107,6 +111,12 @@ function lowerLayer(p: VitProgram, l: QuantLayer): VitStep[] {
     case 'gelu': {
       const [C, H, W] = info(l.input).shape as [number, number, number];
       const groups = l.op === 'softmax' ? l.groups : 1;
+      const len = C / groups;
+      // Shiftmax and I-LayerNorm hold a whole row in the unit's row buffer; ShiftGELU is elementwise (rows chopped)
+      if (l.op !== 'gelu' && len > p.nl.maxLen) {
+        const what = l.op === 'softmax' ? `attention rows of ${len} key tokens` : `rows of ${len} features`;
+        fail(`layer '${l.name}'`, `does not fit the core: ${what}, the nonlinear unit's row buffer holds ${p.nl.maxLen} (sequence length / model dimension <= ${p.nl.maxLen})`);
+      }
       return [{ kind: 'nl', layer: l.name, mode: l.op, rows: H * W * groups, len: C / groups }];
     }
     case 'gather':
@@ -118,8 +128,8 @@ function lowerLayer(p: VitProgram, l: QuantLayer): VitStep[] {
   }
 }
 
-export function lowerVit(model: QuantModel, cfg: CoreConfig): VitProgram {
-  const p: VitProgram = { cfg, model, infos: checkModel(model), steps: [] };
+export function lowerVit(model: QuantModel, cfg: CoreConfig, nl: NlUnitConfig = CORE_NL_UNIT): VitProgram {
+  const p: VitProgram = { cfg, nl, model, infos: checkModel(model), steps: [] };
   for (const l of model.layers) p.steps.push(...lowerLayer(p, l));
   return p;
 }

@@ -1,0 +1,133 @@
+/**
+ * Filters on lanes (docs/msq-core.md "Lanes"): fixed filters on fixed lanes, SP2 filters on SP2 lanes, SP2 filters
+ * whose integer values fit WF bits also on spare fixed lanes; a GEMM whose input activations are wider than
+ * core.sp2ActBits puts every filter on the fixed lanes. Also the packing of one lane's weight word.
+ */
+import { fail } from '../../util/errors.js';
+import { levels, weightValue } from '../conventions.js';
+import type { Filter } from '../model.js';
+import { sp2ActBitsOf, type CoreConfig } from './config.js';
+import { packCodes } from './job.js';
+import { ceilDiv, type HostTensor } from './program.js';
+
+/** Lane class of a filter: F = fixed lanes only, S = SP2 lanes only, X = either (SP2 whose integers fit WF bits). */
+export type LaneClass = 'F' | 'S' | 'X';
+
+export interface FilterLanes {
+  cls: LaneClass;
+  /** integer weights (fixed-lane values) by fan-in index, or undefined when the filter cannot use a fixed lane */
+  fixedValues?: Int32Array;
+  /** m-bit SP2 codes by fan-in index, or undefined when the filter cannot use an SP2 lane */
+  sp2Codes?: Int32Array;
+}
+
+/**
+ * Whether a GEMM job reading `input` may put filters on the SP2 lanes: an SP2 lane multiplies only the low
+ * `sp2ActBits` bits of each activation lane (sign-extended when actSigned, docs/msq-core.md "Semantics"), which is
+ * the activation itself exactly when its `bits <= sp2ActBits` (signed or not).
+ */
+export function sp2LanesFit(cfg: CoreConfig, input: Pick<HostTensor, 'bits' | 'signed'>): boolean {
+  return input.bits <= sp2ActBitsOf(cfg);
+}
+
+/** The GEMM's input when its activations are too wide for the SP2 lanes (every filter then needs a fixed lane). */
+export interface WideInput {
+  tensor: string;
+  bits: number;
+}
+
+export function wideInput(cfg: CoreConfig, input: HostTensor): WideInput | undefined {
+  return sp2LanesFit(cfg, input) ? undefined : { tensor: input.name, bits: input.bits };
+}
+
+/**
+ * Per filter: which lanes it can run on, with its codes re-expressed for them. With `wide` (input activations wider
+ * than core.sp2ActBits) no filter may use an SP2 lane.
+ */
+export function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[], wide?: WideInput): FilterLanes[] {
+  const wfLo = -(2 ** (cfg.WF - 1));
+  const wfHi = 2 ** (cfg.WF - 1) - 1;
+  const sp2ByValue = new Map<number, number>();
+  for (const lv of levels('sp2', cfg.m)) sp2ByValue.set(lv.value, lv.code);
+  return filters.map((f, j) => {
+    const n = f.weights.length;
+    const vals = new Int32Array(n);
+    let fitsWF = true;
+    for (let k = 0; k < n; k++) {
+      const v = weightValue(f.scheme, f.bits, f.weights[k]!);
+      vals[k] = v;
+      if (v < wfLo || v > wfHi) fitsWF = false;
+    }
+    let sp2Codes: Int32Array | undefined;
+    if (f.scheme === 'sp2') {
+      if (f.bits === cfg.m) sp2Codes = Int32Array.from(f.weights);
+      else {
+        sp2Codes = new Int32Array(n);
+        for (let k = 0; k < n; k++) {
+          const c = sp2ByValue.get(vals[k]!);
+          if (c === undefined) {
+            sp2Codes = undefined;
+            break;
+          }
+          sp2Codes[k] = c;
+        }
+      }
+    }
+    const canF = fitsWF && cfg.Pf > 0;
+    const canS = sp2Codes !== undefined && cfg.Ps > 0 && !wide;
+    if (!canF && !canS) {
+      const why = wide
+        ? `its input '${wide.tensor}' has ${wide.bits}-bit activations, more than core.sp2ActBits = ${sp2ActBitsOf(cfg)} (the SP2 lanes' width), so it needs a fixed lane, and ${
+            cfg.Pf === 0 ? 'the core has none (core.Pf = 0)' : `its weights do not fit core.WF = ${cfg.WF} bits`
+          }`
+        :
+        f.scheme === 'fixed'
+          ? cfg.Pf === 0
+            ? 'the core has no fixed lanes (core.Pf = 0)'
+            : `its weights do not fit core.WF = ${cfg.WF} bits`
+          : `its ${f.bits}-bit SP2 values are not ${cfg.m}-bit SP2 values (core.m) and do not fit core.WF = ${cfg.WF} bits${cfg.Pf ? '' : ' (no fixed lanes)'}`;
+      fail(`layer '${layer}'.filters[${j}]`, `cannot run on the core: ${why}`);
+    }
+    const cls: LaneClass = canF && canS ? 'X' : canF ? 'F' : 'S';
+    return { cls, fixedValues: canF ? vals : undefined, sp2Codes: canS ? sp2Codes : undefined };
+  });
+}
+
+/** Smallest passes for F fixed-only, S SP2-only and X either filters on Pf : Ps lanes. */
+export function passesFor(cfg: CoreConfig, F: number, S: number, X: number): number {
+  const { Pf, Ps } = cfg;
+  let p = ceilDiv(F + S + X, Pf + Ps);
+  if (Pf) p = Math.max(p, ceilDiv(F, Pf));
+  if (Ps) p = Math.max(p, ceilDiv(S, Ps));
+  return Math.max(1, p);
+}
+
+/** Lane lists of one filter group: fixed lane slots (pass-major) and SP2 lane slots, with filter indices or -1. */
+export function assignLanes(cfg: CoreConfig, cls: LaneClass[], members: number[], passes: number): { fixed: number[]; sp2: number[] } {
+  const F = members.filter((j) => cls[j] === 'F');
+  const S = members.filter((j) => cls[j] === 'S');
+  const X = members.filter((j) => cls[j] === 'X');
+  // SP2 filters stay on SP2 lanes; only the excess spills onto spare fixed lanes
+  const sp2Room = passes * cfg.Ps - S.length;
+  const xs = X.slice(0, Math.max(0, sp2Room));
+  const xf = X.slice(xs.length);
+  const fixed = [...F, ...xf];
+  const sp2 = [...S, ...xs];
+  if (fixed.length > passes * cfg.Pf || sp2.length > passes * cfg.Ps) throw new Error('assignLanes: passes too small');
+  const pad = (list: number[], n: number): number[] => [...list, ...new Array<number>(n - list.length).fill(-1)];
+  return { fixed: pad(fixed, passes * cfg.Pf), sp2: pad(sp2, passes * cfg.Ps) };
+}
+
+/** Pack N values of `bits` bits (two's complement / patterns) into one word; fast path for 4- and 8-bit codes. */
+export function packWord(vals: ArrayLike<number>, bits: number): bigint {
+  if (bits === 4 || bits === 8) {
+    const digits = bits / 4;
+    let s = '';
+    for (let n = vals.length - 1; n >= 0; n--) {
+      const v = vals[n]! & ((1 << bits) - 1);
+      s += v.toString(16).padStart(digits, '0');
+    }
+    return BigInt('0x' + (s || '0'));
+  }
+  return packCodes(vals, bits);
+}

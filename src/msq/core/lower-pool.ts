@@ -1,0 +1,99 @@
+/**
+ * Lowering of pools to core jobs: maxpool / avgpool / globalavgpool → MAXPOOL / AVGPOOL jobs (channel groups split
+ * across jobs when needed; output rows in bands as for GEMMs). The 1x1 AVGPOOL with M = 2, S = 1 is the identity
+ * (requantize(x, 2, 1, 0, hi) = x): a standalone relu (lo = 0) and the copies of concat / resize use it.
+ */
+import { fail } from '../../util/errors.js';
+import type { CoreConfig } from './config.js';
+import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
+import { ceilDiv, emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
+import { bandRows, makeBands } from './tiling.js';
+
+export interface PoolOpts {
+  layer: string;
+  op: 'maxpool' | 'avgpool';
+  input: HostTensor;
+  outName: string;
+  outSigned: boolean;
+  place?: OutPlace;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pad: [number, number, number, number];
+  outH: number;
+  outW: number;
+  /** AVGPOOL requantizer */
+  M: number;
+  S: number;
+  lo: number;
+  hi: number;
+}
+
+/** The jobs of one pool: per row band, per channel-group block. */
+export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
+  const { N } = cfg;
+  const at = `layer '${o.layer}'`;
+  const [C, H, W] = o.input.shape;
+  const steps = o.kh * o.kw;
+  if (steps * N > cfg.kMax) fail(at, `window of ${steps} positions x N = ${steps * N} exceeds core.kMax = ${cfg.kMax}: raise core.kMax`);
+  if (steps > 2 ** 16 - 1) fail(`${at}.kernel`, 'window too large');
+  if (o.pad[1] > 255 || o.sh > 255 || o.sw > 255) fail(`${at}.padding`, 'padding / stride above 255 not supported');
+  const totalGroups = ceilDiv(C, N);
+  // channel groups per job: passes <= maxPasses, cout <= cDepth, and one output row must fit actDepth
+  let gp = Math.min(totalGroups, cfg.maxPasses, Math.floor(cfg.cDepth / N));
+  const oneRow = bandRows(H, o.kh, o.sh, o.pad[0], 0, 1).inRows;
+  while (gp > 1 && Math.max(1, oneRow) * W * gp > cfg.actDepth) gp--;
+  if (gp < 1) fail(at, `core.cDepth = ${cfg.cDepth} holds no channel group`);
+  const bands = makeBands(at, H, o.outH, o.kh, o.sh, o.pad[0], W * gp, cfg.actDepth);
+  const jobs: CompiledJob[] = [];
+  for (const band of bands) {
+    for (let g0 = 0; g0 < totalGroups; g0 += gp) {
+      const cinGroups = Math.min(gp, totalGroups - g0);
+      const c0 = g0 * N;
+      const cCount = Math.min(C - c0, cinGroups * N);
+      const cout = cinGroups * N;
+      const params: ChannelParams[] =
+        o.op === 'avgpool' ? Array.from({ length: cout }, (_, c) => (c < cCount ? { bias: 0, M: o.M, S: o.S } : { bias: 0, M: 0, S: 1 })) : [];
+      const spec: JobSpec = {
+        name: `${o.layer}[r${band.oy0}+${band.rows},c${c0}+${cCount}]`,
+        layer: o.layer,
+        op: o.op,
+        actSigned: o.input.signed,
+        fixed4: false,
+        ...emptyResidual(),
+        inH: band.inRows,
+        inW: W,
+        outH: band.rows,
+        outW: o.outW,
+        kh: o.kh,
+        kw: o.kw,
+        sh: o.sh,
+        sw: o.sw,
+        padT: band.padT,
+        padL: o.pad[1],
+        cinGroups,
+        passes: cinGroups,
+        steps,
+        passCycles: minPassCycles(cfg, o.op, steps),
+        cout,
+        coutGroups: cinGroups,
+        wordsPerLane: 0,
+        actWords: band.inRows * W * cinGroups,
+        rowStride: W * cinGroups,
+        rowStep: o.sh * W * cinGroups,
+        colStep: o.sw * cinGroups,
+        lo: o.op === 'avgpool' ? o.lo : 0,
+        hi: o.op === 'avgpool' ? o.hi : 0,
+        fixedWords: [],
+        sp2Words: [],
+        chanMap: [],
+        params,
+      };
+      const act: ActSource = { kind: 'tile', tensor: o.input.name, shape: o.input.shape, y0: band.y0, rows: band.inRows, c0, cCount };
+      const out: TensorRegion = { tensor: o.outName, shape: o.place?.shape ?? [C, o.outH, o.outW], y0: band.oy0, rows: band.rows, c0: (o.place?.c0 ?? 0) + c0, cCount, signed: o.outSigned };
+      jobs.push(finishJob(cfg, spec, act, out, undefined, 0));
+    }
+  }
+  return jobs;
+}

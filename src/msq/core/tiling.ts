@@ -1,0 +1,153 @@
+/**
+ * Tiling of a job's work (docs/msq-core.md "Host compilation"): output rows in bands (halo rows, per-tile padT) so
+ * actWords <= actDepth; output channels in filter groups so passes <= maxPasses, passes * steps <= wDepth,
+ * cout <= cDepth (the reduction, steps * N <= kMax, cannot be split).
+ */
+import { fail } from '../../util/errors.js';
+import type { CoreConfig } from './config.js';
+import { passesFor, type LaneClass } from './filter-lanes.js';
+import type { Gemm } from './gemm.js';
+import { minPassCycles } from './job.js';
+import { ceilDiv } from './program.js';
+
+export interface Band {
+  oy0: number;
+  rows: number;
+  /** input rows of the tile */
+  y0: number;
+  inRows: number;
+  padT: number;
+}
+
+/** Input rows a band of output rows needs, clipped to the tensor, and the tile's own top padding. */
+export function bandRows(H: number, kh: number, sh: number, padT: number, oy0: number, rows: number): Band {
+  const first = oy0 * sh - padT;
+  const last = (oy0 + rows - 1) * sh - padT + kh - 1;
+  const y0 = Math.max(0, first);
+  const y1 = Math.min(H - 1, last);
+  const inRows = Math.max(0, y1 - y0 + 1);
+  return { oy0, rows, y0, inRows, padT: y0 - first };
+}
+
+/** Output-row bands whose tiles fit `maxWords` activation words (wordsPerRow per input row). */
+export function makeBands(
+  at: string,
+  H: number,
+  outH: number,
+  kh: number,
+  sh: number,
+  padT: number,
+  wordsPerRow: number,
+  maxWords: number,
+): Band[] {
+  const bands: Band[] = [];
+  let oy0 = 0;
+  while (oy0 < outH) {
+    let best: Band | undefined;
+    let lo = 1;
+    let hi = outH - oy0;
+    // largest rows with inRows * wordsPerRow <= maxWords (monotonic in rows)
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const b = bandRows(H, kh, sh, padT, oy0, mid);
+      if (Math.max(1, b.inRows) * wordsPerRow <= maxWords) {
+        best = b;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (!best) {
+      const b = bandRows(H, kh, sh, padT, oy0, 1);
+      fail(`${at}`, `one output row needs ${b.inRows * wordsPerRow} activation words, core.actDepth is ${maxWords}: raise core.actDepth (column tiling is not supported)`);
+    }
+    if (best.padT > 255) fail(at, `tile top padding ${best.padT} exceeds 255`);
+    bands.push(best);
+    oy0 += best.rows;
+  }
+  return bands;
+}
+
+/** Work (issue cycles) and step count of a GEMM lowering, without building weights. */
+export function gemmEstimate(cfg: CoreConfig, g: Gemm, cls: LaneClass[], im2col: boolean): { steps: number; work: number } | undefined {
+  const cinEff = im2col ? g.kh * g.kw * g.cin : g.cin;
+  const steps = im2col ? ceilDiv(cinEff, cfg.N) : g.kh * g.kw * ceilDiv(g.cin, cfg.N);
+  if (steps * cfg.N > cfg.kMax || steps > cfg.wDepth) return undefined;
+  // one output row's tile must fit the activation bank
+  const rowWords = im2col ? g.outW * steps : Math.max(1, bandRows(g.H, g.kh, g.sh, g.pad[0], 0, 1).inRows) * g.W * ceilDiv(g.cin, cfg.N);
+  if (rowWords > cfg.actDepth) return undefined;
+  const groups = filterGroups(cfg, g, cls, steps);
+  let work = 0;
+  for (const grp of groups) work += g.outH * g.outW * grp.passes * minPassCycles(cfg, 'gemm', steps);
+  return { steps, work };
+}
+
+export interface FilterGroup {
+  c0: number;
+  count: number;
+  passes: number;
+}
+
+/** Output channels in contiguous groups (multiples of N where possible) within the passes / wDepth / cDepth limits. */
+export function filterGroups(cfg: CoreConfig, g: Gemm, cls: LaneClass[], steps: number): FilterGroup[] {
+  const maxP = Math.min(cfg.maxPasses, Math.floor(cfg.wDepth / steps));
+  const pre = { F: [0], S: [0], X: [0] };
+  for (const c of cls) {
+    pre.F.push(pre.F.at(-1)! + (c === 'F' ? 1 : 0));
+    pre.S.push(pre.S.at(-1)! + (c === 'S' ? 1 : 0));
+    pre.X.push(pre.X.at(-1)! + (c === 'X' ? 1 : 0));
+  }
+  const passesOf = (c0: number, n: number): number =>
+    passesFor(cfg, pre.F[c0 + n]! - pre.F[c0]!, pre.S[c0 + n]! - pre.S[c0]!, pre.X[c0 + n]! - pre.X[c0]!);
+  // Fewest total passes (= least issue work: all groups have the same steps), then fewest groups (act re-sends,
+  // job overheads), then fewest split points that are not multiples of N (partial output words): dynamic
+  // programming over the split points.
+  type Best = { passes: number; groups: number; ragged: number; from: number };
+  const better = (a: Best, b: Best): boolean =>
+    a.passes !== b.passes ? a.passes < b.passes : a.groups !== b.groups ? a.groups < b.groups : a.ragged < b.ragged;
+  const best: Best[] = [{ passes: 0, groups: 0, ragged: 0, from: -1 }];
+  for (let i = 1; i <= g.cout; i++) {
+    let cur: Best = { passes: Infinity, groups: Infinity, ragged: Infinity, from: -1 };
+    for (let j = i - 1; j >= 0 && i - j <= cfg.cDepth; j--) {
+      if (best[j]!.passes === Infinity) continue;
+      const p = passesOf(j, i - j);
+      if (p > maxP) continue;
+      const cand = { passes: best[j]!.passes + p, groups: best[j]!.groups + 1, ragged: best[j]!.ragged + (i % cfg.N && i !== g.cout ? 1 : 0), from: j };
+      if (better(cand, cur)) cur = cand;
+    }
+    best.push(cur);
+  }
+  if (best[g.cout]!.passes === Infinity) {
+    fail(`layer '${g.layer}'`, `no filter fits one job (core.maxPasses = ${cfg.maxPasses}, core.wDepth = ${cfg.wDepth} words for ${steps} steps)`);
+  }
+  const groups: FilterGroup[] = [];
+  for (let i = g.cout; i > 0; i = best[i]!.from) {
+    const j = best[i]!.from;
+    groups.unshift({ c0: j, count: i - j, passes: passesOf(j, i - j) });
+  }
+  return groups;
+}
+
+/**
+ * Depthwise filter groups: at most N channels (one input word per kernel position: steps = kh * kw; a wider group
+ * would step through every input word of the group in every pass), shrunk until the reduction fits kMax and
+ * passes * steps fits wDepth.
+ */
+export function depthwiseGroups(cfg: CoreConfig, at: string, cout: number, classes: LaneClass[], stepsFor: (cin: number) => number): FilterGroup[] {
+  const groups: FilterGroup[] = [];
+  let c0 = 0;
+  while (c0 < cout) {
+    let n = Math.min(cout - c0, cfg.cDepth, cfg.N);
+    const ok = (k: number): boolean => {
+      const st = stepsFor(k);
+      if (st * cfg.N > cfg.kMax || st > cfg.wDepth) return false;
+      const sub = classes.slice(c0, c0 + k);
+      const p = passesFor(cfg, sub.filter((c) => c === 'F').length, sub.filter((c) => c === 'S').length, sub.filter((c) => c === 'X').length);
+      return p <= cfg.maxPasses && p * st <= cfg.wDepth;
+    };
+    while (n > 0 && !ok(n)) n--;
+    if (n === 0) fail(at, 'no channel of the depthwise conv fits one job (core.wDepth / core.kMax)');
+    const sub = classes.slice(c0, c0 + n);
+    groups.push({ c0, count: n, passes: passesFor(cfg, sub.filter((c) => c === 'F').length, sub.filter((c) => c === 'S').length, sub.filter((c) => c === 'X').length) });
+    c0 += n;
+  }
+  return groups;
+}

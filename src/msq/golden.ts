@@ -5,6 +5,7 @@
  * Speed: convolutions run as im2col + dot products over Float64Arrays (bench/msq-golden-speed.ts).
  */
 import { fail } from '../util/errors.js';
+import { geometryOf, windowOf } from './geometry.js';
 import { actRange, quantizeInputValue, weightValue } from './conventions.js';
 import { assertExactInDoubles, modelBounds, type LayerBound } from './bounds.js';
 import { runChannelOp } from './golden-ops.js';
@@ -231,20 +232,15 @@ function conv2d(
   f: PreparedFilters,
   out: TensorInfo,
 ): Int32Array {
-  const [C, H, W] = xs as [number, number, number];
-  const [kh, kw] = l.kernel;
-  const [sh, sw] = l.stride;
-  const [pt, pl] = l.padding;
-  const OH = out.shape[1]!;
-  const OW = out.shape[2]!;
+  const { cin: C, inH: H, inW: W, outH: OH, outW: OW, kh, kw, sh, sw, padT, padL } = geometryOf(windowOf(l), xs, out.shape);
   const P = OH * OW;
   const K = f.K;
   const col = new Float64Array(P * K);
   for (let oy = 0; oy < OH; oy++) {
     for (let ox = 0; ox < OW; ox++) {
       let o = (oy * OW + ox) * K;
-      const iy0 = oy * sh - pt;
-      const ix0 = ox * sw - pl;
+      const iy0 = oy * sh - padT;
+      const ix0 = ox * sw - padL;
       for (let c = 0; c < C; c++) {
         const base = c * H * W;
         for (let ky = 0; ky < kh; ky++) {
@@ -302,12 +298,7 @@ function depthwise(
   f: PreparedFilters,
   out: TensorInfo,
 ): Int32Array {
-  const [C, H, W] = xs as [number, number, number];
-  const [kh, kw] = l.kernel;
-  const [sh, sw] = l.stride;
-  const [pt, pl] = l.padding;
-  const OH = out.shape[1]!;
-  const OW = out.shape[2]!;
+  const { cin: C, inH: H, inW: W, outH: OH, outW: OW, kh, kw, sh, sw, padT, padL } = geometryOf(windowOf(l), xs, out.shape);
   const y = new Int32Array(C * OH * OW);
   for (let c = 0; c < C; c++) {
     const wo = c * f.K;
@@ -315,10 +306,10 @@ function depthwise(
       for (let ox = 0; ox < OW; ox++) {
         let acc = f.bias[c]!;
         for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - pt + ky;
+          const iy = oy * sh - padT + ky;
           if (iy < 0 || iy >= H) continue;
           for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pl + kx;
+            const ix = ox * sw - padL + kx;
             if (ix < 0 || ix >= W) continue;
             acc += f.w[wo + ky * kw + kx]! * x[(c * H + iy) * W + ix]!;
           }
@@ -345,12 +336,7 @@ function linear(x: Int32Array, f: PreparedFilters, out: TensorInfo): Int32Array 
 }
 
 function pool(x: Int32Array, xs: number[], l: Extract<QuantLayer, { op: 'maxpool' | 'avgpool' }>, out: TensorInfo): Int32Array {
-  const [C, H, W] = xs as [number, number, number];
-  const [kh, kw] = l.kernel;
-  const [sh, sw] = l.stride;
-  const [pt, pl] = l.padding;
-  const OH = out.shape[1]!;
-  const OW = out.shape[2]!;
+  const { cin: C, inH: H, inW: W, outH: OH, outW: OW, kh, kw, sh, sw, padT, padL, padB, padR } = geometryOf(windowOf(l), xs, out.shape);
   const y = new Int32Array(C * OH * OW);
   const isMax = l.op === 'maxpool';
   const half = l.op === 'avgpool' ? 2 ** (l.S - 1) : 0;
@@ -358,16 +344,15 @@ function pool(x: Int32Array, xs: number[], l: Extract<QuantLayer, { op: 'maxpool
   // windows of an average pool with fewer positions (ceil_mode / count_include_pad = false) use Mdiv[d - 1]
   const mdiv = l.op === 'avgpool' && avgPoolVaries(l, H, W) ? l.Mdiv! : undefined;
   const inc = l.op === 'avgpool' ? (l.countIncludePad ?? true) : true;
-  const [, , pb, pr] = l.padding;
   for (let c = 0; c < C; c++) {
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
         let acc = isMax ? -Infinity : 0;
         for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - pt + ky;
+          const iy = oy * sh - padT + ky;
           if (iy < 0 || iy >= H) continue;
           for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pl + kx;
+            const ix = ox * sw - padL + kx;
             if (ix < 0 || ix >= W) continue;
             const v = x[(c * H + iy) * W + ix]!;
             if (isMax) {
@@ -376,7 +361,7 @@ function pool(x: Int32Array, xs: number[], l: Extract<QuantLayer, { op: 'maxpool
           }
         }
         let mul = l.op === 'avgpool' ? l.M : 0;
-        if (mdiv) mul = mdiv[poolCount(oy * sh - pt, kh, H, pt, pb, inc) * poolCount(ox * sw - pl, kw, W, pl, pr, inc) - 1]!;
+        if (mdiv) mul = mdiv[poolCount(oy * sh - padT, kh, H, padT, padB, inc) * poolCount(ox * sw - padL, kw, W, padL, padR, inc) - 1]!;
         y[(c * OH + oy) * OW + ox] = l.op === 'avgpool' ? rq(acc, mul, half, inv, l.S, out.lo, out.hi) : acc;
       }
     }

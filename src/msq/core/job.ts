@@ -10,6 +10,7 @@
 import { DESCRIPTOR, packDescriptor, type DescValues } from './descriptor.js';
 import { fail } from '../../util/errors.js';
 import { REQUANT_M_MAX, REQUANT_S } from '../conventions.js';
+import type { Geometry } from '../geometry.js';
 import { CHANNEL_BITS, DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
 
 export type JobOp = 'gemm' | 'maxpool' | 'avgpool';
@@ -24,7 +25,10 @@ export interface ChannelParams {
   S: number;
 }
 
-export interface JobSpec {
+/** A job's tile geometry (geometry.ts spelling; bottom / right padding are implied by the tile's input rows and width). */
+export type JobGeometry = Pick<Geometry, 'inH' | 'inW' | 'outH' | 'outW' | 'kh' | 'kw' | 'sh' | 'sw' | 'padT' | 'padL'>;
+
+export interface JobSpec extends JobGeometry {
   /** readable job name, e.g. `conv1[r0-13,c0-15]` (metadata, not encoded) */
   name: string;
   /** model layer this job computes (metadata) */
@@ -35,16 +39,6 @@ export interface JobSpec {
   fixed4: boolean;
   residual: boolean;
   resSigned: boolean;
-  inH: number;
-  inW: number;
-  outH: number;
-  outW: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
   cinGroups: number;
   passes: number;
   steps: number;

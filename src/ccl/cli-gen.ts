@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { makeCclConfig, type CellSize, type Connectivity, type PixelFormat, type Rgb } from './config.js';
+import { runQueueSlots } from './rtl/runlab.js';
 import { generateCclRtl, generateCclMultiRtl, cclCycleModel, cclMemoryModel, maxObjectsPerFrame, type CclRtl, type CclMultiParams } from './rtl/index.js';
 import { readClasses } from './classes.js';
 import { fail, UserError } from '../util/errors.js';
@@ -93,10 +94,12 @@ export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board:
   out.push('');
   out.push('| Structure | Bits |');
   out.push('|---|---:|');
-  out.push(`| cell accumulators (2 banks × ${Math.max(2, p.Wc)} × ${p.cellWidth}) | ${mem.cellBanksBits.toLocaleString('en-US')} |`);
+  if (!p.pixelExact) out.push(`| cell accumulators (2 banks × ${Math.max(2, p.Wc)} × ${p.cellWidth}) | ${mem.cellBanksBits.toLocaleString('en-US')} |`);
   out.push(`| feature table (${Math.max(2, p.Nt + 1)} × ${p.featWidth}) | ${mem.featureTableBits.toLocaleString('en-US')} |`);
   out.push(`| free-label stack (${Math.max(2, p.Nt)} × ${p.LW}) | ${mem.freeStackBits.toLocaleString('en-US')} |`);
-  out.push(`| label ring (${p.Wc} × ${p.LW}, registers) | ${mem.labelRingBits.toLocaleString('en-US')} |`);
+  out.push(p.pixelExact
+    ? `| run queue (${runQueueSlots(p.W)} × (label ${p.LW} + xs, xe ${2 * p.xW} + valid), registers) | ${mem.labelRingBits.toLocaleString('en-US')} |`
+    : `| label ring (${p.Wc} × ${p.LW}, registers) | ${mem.labelRingBits.toLocaleString('en-US')} |`);
   out.push(`| **total${multi ? ' per class channel' : ''}** | **${mem.totalBits.toLocaleString('en-US')}** |`);
   if (multi) out.push(`| **all ${multi.K} channels** | **${(multi.K * mem.totalBits).toLocaleString('en-US')}** |`);
   out.push(`| full-frame label buffer (${p.W}×${p.H}×${mem.labelBitsFullFrame}), for comparison | ${mem.fullFrameLabelBits.toLocaleString('en-US')} |`);
@@ -111,7 +114,7 @@ export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board:
   out.push('## Throughput (cycle model, frames back to back)');
   out.push('');
   out.push(`- input: ${cyc.pixelCyclesPerFrame.toLocaleString('en-US')} cycles per frame (${p.WP} words per line, ${cyc.pixelCyclesPerCellRow} per cell row)`);
-  out.push(`- labeler: ${cyc.labelRowBest}..${cyc.labelRowWorst} cycles per cell row (≤ ${cyc.worstCellCycles} per cell), flush ${cyc.flushBest}..${cyc.flushWorst}; per frame ${cyc.labelFrameBest.toLocaleString('en-US')}..${cyc.labelFrameWorst.toLocaleString('en-US')}`);
+  out.push(`- labeler: ${cyc.labelRowBest}..${cyc.labelRowWorst} cycles per ${p.pixelExact ? 'line (run labeler, bound)' : 'cell row'} (≤ ${cyc.worstCellCycles} per ${p.pixelExact ? 'run' : 'cell'}), flush ${cyc.flushBest}..${cyc.flushWorst}; per frame ${cyc.labelFrameBest.toLocaleString('en-US')}..${cyc.labelFrameWorst.toLocaleString('en-US')}`);
   out.push(`- frame period: ${cyc.framePeriodBest.toLocaleString('en-US')} cycles when the labeler keeps up, ≤ ${cyc.framePeriodWorst.toLocaleString('en-US')} for the worst-case image`
     + (cyc.framePeriodWorst > cyc.pixelCyclesPerFrame ? ' (labeler-bound: the core lowers s_tready while a cell row waits for its bank)' : ' (input-bound for every image)'));
   out.push('- inter-frame gap: none needed; the end-of-frame flush overlaps the next frame\'s first cell row. s_tready drops only when a cell row is complete while the labeler still holds the other bank.');

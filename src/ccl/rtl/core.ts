@@ -22,15 +22,25 @@ import { buildCclCellFeat } from './cellfeat.js';
 import { buildCclFeat } from './feat.js';
 import { buildCclFree } from './free.js';
 import { buildCclOut } from './out.js';
+import { buildCclRuns } from './runs.js';
+import { buildCclRunLab } from './runlab.js';
 import { wireByName, type WiredChild } from './util.js';
 
 /** The labeling channel's submodules (everything after the pixel decoder), wired by net name. */
 export function cclChannelChildren(p: CclRtlParams, prefix = ''): WiredChild[] {
+  const front: WiredChild[] = p.pixelExact
+    ? [
+      { module: buildCclRuns(p), name: `${prefix}u_runs` },
+      { module: buildCclRunLab(p), name: `${prefix}u_runlab` },
+    ]
+    : [
+      { module: buildCclPixel(p), name: `${prefix}u_pixel` },
+      { module: buildCclBanks(p), name: `${prefix}u_banks` },
+      { module: buildCclLabeler(p), name: `${prefix}u_labeler` },
+      { module: buildCclCellFeat(p), name: `${prefix}u_cellfeat`, rename: { load: 'cell_load' } },
+    ];
   return [
-    { module: buildCclPixel(p), name: `${prefix}u_pixel` },
-    { module: buildCclBanks(p), name: `${prefix}u_banks` },
-    { module: buildCclLabeler(p), name: `${prefix}u_labeler` },
-    { module: buildCclCellFeat(p), name: `${prefix}u_cellfeat`, rename: { load: 'cell_load' } },
+    ...front,
     { module: buildCclFeat(p), name: `${prefix}u_feat` },
     {
       module: buildCclFree(p), name: `${prefix}u_free`,

@@ -13,6 +13,7 @@ import type { CclConfig } from '../config.js';
 import { cellCols, cellRows, validateCclConfig } from '../config.js';
 import { bitsFor, bitsPerPixel, featureWidths, THIRD_MOMENT_FIELDS, type FeatureWidths } from '../features.js';
 import { fail } from '../../util/errors.js';
+import { runQueueSlots } from './runlab.js';
 
 /** Allowed pixels per clock. */
 export const PPC_VALUES = [1, 2, 4, 8, 16] as const;
@@ -75,6 +76,8 @@ export interface CclRtlParams {
    * estimated; C = 4, P = 4: 161 → 106 MHz) outweighs the cycles it saves (bench/ccl-fps.ts, docs/ccl.md).
    */
   inlineCommit: boolean;
+  /** C = 1 and P > 1: the run extractor and run labeler (runs.ts, runlab.ts) replace pixel stage, banks and labeler. */
+  pixelExact: boolean;
   /** Largest number of labels the datapath can ever hold at once: ⌈(Wc+1)/2⌉ + 1. */
   liveBound: number;
   /** Label width (0 = no label; labels 1..Nt). */
@@ -115,8 +118,9 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
   const { width: W, height: H, cell: C } = cfg;
   const P = opts.ppc;
   if (!(PPC_VALUES as readonly number[]).includes(P)) fail('ppc', `must be one of ${PPC_VALUES.join(', ')}, got ${String(P)}`);
-  if (P > C) {
-    fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less${C === 1 ? ' (pixel-exact labeling at P > 1 is not built: this labeler takes ≥ 2 cycles per cell; use --cell ≥ P for P pixels per clock)' : ''}`);
+  const pixelExact = C === 1 && P > 1; // the run extractor + run labeler (runs.ts, runlab.ts)
+  if (P > C && !pixelExact) {
+    fail('ppc', `${P} pixels per clock needs cells at least ${P} wide (cell is ${C}); use --ppc ${Math.min(C, 16)} or less, or --cell 1 (pixel-exact labeling)`);
   }
   if (W % P !== 0) fail('ppc', `width ${W} is not a multiple of ${P} pixels per clock; choose a P that divides the width`);
   const name = opts.name ?? 'ccl_core';
@@ -126,7 +130,8 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
   // startsPerRow[r] is at most ⌈Wc/2⌉ + ⌈Wc/2⌉ ≤ Wc + 1 (each counts runs of active cells in one cell row).
   const N = cfg.maxObjects ?? Wc + 1;
   const LC = log2Exact(C), LP = log2Exact(P);
-  const liveBound = Math.ceil((Wc + 1) / 2) + 1;
+  // cell labeler: the window holds ⌈(Wc+1)/2⌉ labels + the one being allocated; run labeler: its queue slots + 1
+  const liveBound = pixelExact ? runQueueSlots(W) + 1 : Math.ceil((Wc + 1) / 2) + 1;
   const Nt = Math.max(1, Math.min(N, liveBound));
   const fw = featureWidths(cfg);
   const B = cfg.histBins;
@@ -192,7 +197,7 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
     lastCellWords: (W - (Wc - 1) * C) / P,
     PB: bitsPerPixel(cfg.pixelFormat),
     inWidth: P * bitsPerPixel(cfg.pixelFormat),
-    N, Nt, liveBound,
+    N, Nt, liveBound, pixelExact,
     inlineCommit: opts.inlineCommit ?? false,
     third: cfg.thirdMoments,
     LW: bitsFor(Nt),

@@ -11,6 +11,7 @@
  * its up-left neighbour is then part of it), 4-connectivity 7 (an active cell continuing a label while the label above-left ends).
  */
 import type { CclRtlParams } from './params.js';
+import { runQueueSlots } from './runlab.js';
 
 export interface CclCycleModel {
   /** Input cycles per cell row and per frame at one word per clock (W/P words per line). */
@@ -33,6 +34,7 @@ export interface CclCycleModel {
 }
 
 export function cclCycleModel(p: CclRtlParams): CclCycleModel {
+  if (p.pixelExact) return runCycleModel(p);
   const worstCell = p.cfg.connectivity === 8 ? 6 : 7;
   const pixelCyclesPerCellRow = p.C * p.WP;
   const pixelCyclesPerFrame = p.H * p.WP;
@@ -58,6 +60,29 @@ export function cclCycleModel(p: CclRtlParams): CclCycleModel {
   };
 }
 
+/**
+ * Pixel-exact core at P > 1 (runs.ts, runlab.ts): per line ("cell row" at C = 1) the input takes W/P clocks; the
+ * run labeler takes 3 clocks for an empty line (end-of-line token, line end, wait) and per run at most 6 (token,
+ * features, wait, finish decision, entry read and write) + 4 per overlap (decision + feature merge) + 3 per
+ * retired previous run (decision, record read and output). Worst line bound: R = ⌈W/2⌉ runs under R runs, at most
+ * 2R overlaps: 17·R + 3 — a loose upper bound (every overlap merging and every run completing cannot happen in
+ * one line); bench/ccl-fps.ts measures real frames.
+ */
+function runCycleModel(p: CclRtlParams): CclCycleModel {
+  const R = Math.ceil(p.W / 2);
+  const pixelCyclesPerFrame = p.H * p.WP;
+  const labelRowBest = 3, labelRowWorst = 17 * R + 3;
+  const flushBest = 3 + 1, flushWorst = 3 * R + 3 + 1;
+  const labelFrameBest = p.H * labelRowBest + flushBest, labelFrameWorst = p.H * labelRowWorst + flushWorst;
+  return {
+    pixelCyclesPerCellRow: p.WP, pixelCyclesPerFrame, labelRowBest, labelRowWorst, flushBest, flushWorst,
+    labelFrameBest, labelFrameWorst,
+    framePeriodBest: Math.max(pixelCyclesPerFrame, labelFrameBest),
+    framePeriodWorst: Math.max(pixelCyclesPerFrame, labelFrameWorst),
+    worstCellCycles: 17,
+  };
+}
+
 export interface CclMemoryModel {
   /** Storage bits by structure. */
   cellBanksBits: number;
@@ -73,10 +98,11 @@ export interface CclMemoryModel {
 }
 
 export function cclMemoryModel(p: CclRtlParams): CclMemoryModel {
-  const cellBanksBits = 2 * Math.max(2, p.Wc) * p.cellWidth;
+  // pixel-exact at P > 1: no cell banks; the run queue (label, xs, xe, valid per slot) takes the ring's place
+  const cellBanksBits = p.pixelExact ? 0 : 2 * Math.max(2, p.Wc) * p.cellWidth;
   const featureTableBits = Math.max(2, p.Nt + 1) * p.featWidth;
   const freeStackBits = Math.max(2, p.Nt) * p.LW;
-  const labelRingBits = p.Wc * p.LW;
+  const labelRingBits = p.pixelExact ? runQueueSlots(p.W) * (p.LW + 2 * p.xW + 1) : p.Wc * p.LW;
   const totalBits = cellBanksBits + featureTableBits + freeStackBits + labelRingBits;
   const labelBitsFullFrame = Math.max(1, Math.ceil(Math.log2(p.N)));
   const fullFrameLabelBits = p.W * p.H * labelBitsFullFrame;

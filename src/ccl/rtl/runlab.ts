@@ -1,0 +1,239 @@
+/**
+ * Run labeler of the pixel-exact core at P > 1 (C = 1; docs/ccl.md "Pixel-exact labeling at P > 1"): labels the
+ * runs from the run extractor (runs.ts) against the previous line's runs, the algorithm of src/ccl/core-ppc.ts.
+ *
+ * The **run queue** (registers, M = ⌊W/2⌋ + 2 slots, circular): label, xs, xe of the previous line's runs not yet
+ * retired (from the head) followed by the current line's finished runs; at the line end the queue holds exactly the
+ * next line's previous runs. M slots always suffice: the unretired previous runs end right of the last finished
+ * current run and the finished current runs end left of it, and runs of one line are ≥ 2 columns apart.
+ * **Merge = parallel relabel** (every slot and the current run's label; the loser's feature entry is added into
+ * the winner's and the loser freed at once), so every label in the queue is final: no union-find chains.
+ *
+ * States: WAIT (take a token), FORM (the run's features in frame coordinates: y-products registered), STEP (one
+ * walk decision: retire the head run — it completes its object when no other slot and not the current run hold its
+ * label —, finish the current run, or one overlap: take / merge the label), M0..M2 (merge of the feature entries),
+ * F0/F1 (the run's features into its label's entry, enqueue), E0/E1 (read and emit a completed object's record),
+ * EOF. After the frame's last line a virtual empty line retires every run: every object completes.
+ * Overflow follows the golden rule: a counter starts each line at the labels in use (= objects open after the
+ * previous line) and counts the line's start pixels (a run whose first pixel has nothing above it).
+ */
+import { Module, Signal, Expr, lit, cat, mux } from '../../hdl/index.js';
+import { bitsFor } from '../features.js';
+import type { CclRtlParams } from './params.js';
+import { tokenFields } from './runs.js';
+import { fit, pack } from './util.js';
+
+export const RUNLAB_STATES = { WAIT: 0, FORM: 1, STEP: 2, M0: 3, M1: 4, M2: 5, F0: 6, F1: 7, E0: 8, E1: 9, EOF: 10 } as const;
+const S = RUNLAB_STATES;
+
+/** Run-queue slots: ⌊W/2⌋ + 2. */
+export function runQueueSlots(W: number): number {
+  return Math.floor(W / 2) + 2;
+}
+
+type Q = Parameters<Parameters<Module['sync']>[0]>[0];
+
+export function buildCclRunLab(p: CclRtlParams): Module {
+  const { LW, N, W } = p;
+  const M = runQueueSlots(W);
+  const d = p.cfg.connectivity === 8 ? 1 : 0;
+  const m = new Module(`${p.name}_runlab`, {
+    doc: `CCL run labeler: run queue of ${M} slots, labels 1..${p.Nt}, N=${N}, ${p.cfg.connectivity}-connectivity`,
+    config: { width: W, height: p.H, slots: M, labels: p.Nt, maxObjects: N, connectivity: p.cfg.connectivity },
+  });
+  const tf = tokenFields(p);
+  const tok: Record<string, Signal> = Object.fromEntries(tf.map((f) => [f.name, m.input(f.name, f.width)]));
+  const tokValid = m.input('tok_valid', 1), tokEol = m.input('tok_eol', 1), tokLast = m.input('tok_last', 1), tokErr = m.input('tok_err', 1);
+  const tokReady = m.output('tok_ready', 1);
+  const featQ = m.input('feat_q', p.featWidth), merged = m.input('feat_merged', p.featWidth);
+  const allocOk = m.input('alloc_ok', 1), newLabel = m.input('new_label', LW), inUse = m.input('in_use', bitsFor(p.Nt));
+  const outValid = m.input('out_valid', 1);
+  const featRa = m.output('feat_raddr', LW), featWe = m.output('feat_we', 1), featWa = m.output('feat_waddr', LW);
+  const featWd = m.output('feat_wdata', p.featWidth), mergeB = m.output('merge_b', p.featWidth);
+  const freeAlloc = m.output('free_alloc', 1), freePush = m.output('free_push', 1), freePushLabel = m.output('free_push_label', LW);
+  const freeClear = m.output('free_clear', 1);
+  const outLoad = m.output('out_load', 1), outData = m.output('out_data', p.outWidth), outLast = m.output('out_last', 1);
+
+  const idxW = bitsFor(M - 1), cntW = bitsFor(M);
+  const st = m.reg('rl_state_q', 4);
+  const slotL = Array.from({ length: M }, (_, k) => m.reg(`q${k}_label_q`, LW));
+  const slotXs = Array.from({ length: M }, (_, k) => m.reg(`q${k}_xs_q`, p.xW, { reset: null }));
+  const slotXe = Array.from({ length: M }, (_, k) => m.reg(`q${k}_xe_q`, p.xW, { reset: null }));
+  const slotV = Array.from({ length: M }, (_, k) => m.reg(`q${k}_valid_q`, 1));
+  const head = m.reg('rl_head_q', idxW), tail = m.reg('rl_tail_q', idxW);
+  const np = m.reg('rl_prev_runs_q', cntW), nc = m.reg('rl_cur_runs_q', cntW);
+  const cv = m.reg('rl_cur_valid_q', 1), cLab = m.reg('rl_cur_label_q', LW);
+  const cXs = m.reg('rl_cur_xs_q', p.xW), cXe = m.reg('rl_cur_xe_q', p.xW);
+  const eolSeen = m.reg('rl_eol_q', 1), lastLine = m.reg('rl_last_line_q', 1), virt = m.reg('rl_virtual_q', 1);
+  const craw: Record<string, Signal> = Object.fromEntries(tf.map((f) => [f.name, m.reg(`rl_${f.name}_q`, f.width, { reset: null })]));
+  const cfeat = m.reg('rl_cur_feat_q', p.featWidth, { reset: null });
+  const acc = m.reg('rl_acc_q', p.featWidth, { reset: null });
+  const ml = m.reg('rl_loser_q', LW), thenFinish = m.reg('rl_then_finish_q', 1), dl = m.reg('rl_done_label_q', LW);
+  const liveW = bitsFor(Math.max(N, p.Nt) + M + 2);
+  const live = m.reg('rl_live_q', liveW), ovf = m.reg('frame_overflow_q', 1), ferr = m.reg('frame_err_q', 1);
+  const cnt = m.reg('frame_count_q', p.countWidth);
+
+  const inS = (s: number): Expr => st.eq(lit(s, 4));
+  const sel = (arr: Signal[]): Expr => {
+    let e: Expr = arr[0]!;
+    for (let k = 1; k < M; k++) e = mux(head.eq(k), arr[k]!, e);
+    return e;
+  };
+  const pl = m.let('rl_head_label', sel(slotL)), pxs = m.let('rl_head_xs', sel(slotXs)), pxe = m.let('rl_head_xe', sel(slotXe));
+  const next = (i: Expr): Expr => mux(i.eq(M - 1), lit(0, idxW), fit(i.add(1), idxW));
+  const haveP = np.ne(0);
+  const wx = p.xW + 1;
+  const pxeD = fit(pxe, wx).add(d), cxeD = fit(cXe, wx).add(d);
+  const retire = m.let('rl_retire', haveP.and(mux(cv, pxeD.lt(cXs), eolSeen))); // with no current run: only once the line's runs are all in
+  const finishNow = m.let('rl_finish', retire.not().and(cv).and(haveP.not().or(cxeD.lt(pxs))));
+  const overlap = m.let('rl_overlap', retire.not().and(finishNow.not()).and(cv));
+  const hit = m.let('rl_hit', slotL.map((l, k) => slotV[k]!.and(head.ne(k)).and(l.eq(pl))).reduce((a, b) => a.or(b)).or(cv.and(cLab.eq(pl))));
+  const complete = m.let('rl_complete', pl.ne(0).and(hit.not()));
+  const lineEnd = m.let('rl_line_end', cv.not().and(haveP.not()).and(eolSeen));
+  const needTok = cv.not().and(eolSeen.not());
+  const mergeNow = m.let('rl_merge', inS(S.STEP).and(overlap).and(pl.ne(0)).and(cLab.ne(0)).and(cLab.ne(pl)));
+  const winner = mux(cLab.lt(pl), cLab, pl), loser = mux(cLab.lt(pl), pl, cLab);
+  const startOverlap = overlap.and(pl.ne(0)).and(cLab.eq(0)).and(fit(cXs, wx).add(d).lt(pxs));
+  const advP = pxe.le(cXe); // after an overlap: the head run cannot reach the next current run
+  const dequeue = m.let('rl_dequeue', inS(S.STEP).and(retire.or(overlap.and(advP))));
+  const allocNow = inS(S.F0).and(cLab.eq(0)).and(allocOk);
+  const enqLabel = mux(cLab.eq(0), mux(allocOk, newLabel, lit(0, LW)), cLab);
+  const enqueue = m.let('rl_enqueue', inS(S.F0).and(cLab.eq(0)).or(inS(S.F1)));
+  const e1Go = inS(S.E1).and(outValid.not().or(ovf));
+  const eofGo = inS(S.EOF).and(outValid.not());
+
+  // features of the token in frame coordinates, in featFields order
+  const formFeat = (): Expr => {
+    const t = craw;
+    const y = t.tok_y!, y2 = t.tok_y2!, y3 = t.tok_y3!, n = t.tok_n!;
+    const fw = p.fw;
+    const v: Record<string, Expr> = {
+      area: fit(n, fw.area), sumX: fit(t.tok_sx!, fw.sumX), sumY: fit(y.mul(n), fw.sumY), sumXX: fit(t.tok_sxx!, fw.sumXX),
+      sumYY: fit(y2.mul(n), fw.sumYY), sumXY: fit(y.mul(t.tok_sx!), fw.sumXY),
+      xmin: t.tok_xs!, ymin: y, xmax: t.tok_xe!, ymax: y, cells: fit(n, fw.cells),
+      first: fit(y.mul(lit(W, bitsFor(W))).add(t.tok_xs!), p.firstWidth),
+    };
+    if (p.third) {
+      Object.assign(v, {
+        sumXXX: fit(t.tok_sxxx!, fw.sumXXX), sumXXY: fit(y.mul(t.tok_sxx!), fw.sumXXY),
+        sumXYY: fit(y2.mul(t.tok_sx!), fw.sumXYY), sumYYY: fit(y3.mul(n), fw.sumYYY),
+      });
+    }
+    for (const g of p.histGroups) for (let b = 0; b < g.bins; b++) v[`${g.featPrefix}${b}`] = fit(t[`tok_${g.cellPrefix}${b}`]!, g.featWidth);
+    return pack(v, p.featFields);
+  };
+
+  m.assign(tokReady, inS(S.WAIT));
+  m.assign(featRa, mux(inS(S.M0), ml, mux(inS(S.M1), cLab, mux(inS(S.F0), cLab, dl))));
+  m.assign(featWe, inS(S.M2).or(allocNow).or(inS(S.F1)));
+  m.assign(featWa, mux(allocNow, newLabel, cLab));
+  m.assign(featWd, mux(allocNow, cfeat, merged));
+  m.assign(mergeB, mux(inS(S.M2), acc, cfeat));
+  m.assign(freeAlloc, allocNow);
+  m.assign(freePush, inS(S.M2).or(e1Go));
+  m.assign(freePushLabel, mux(inS(S.M2), ml, dl));
+  m.assign(freeClear, eofGo);
+  const objRecord = cat(...(p.outWidth > 1 + p.featWidth ? [lit(0, p.outWidth - 1 - p.featWidth)] : []), featQ, lit(0, 1));
+  const eofBits = 1 + p.countWidth + 2;
+  const eofRecord = cat(...(p.outWidth > eofBits ? [lit(0, p.outWidth - eofBits)] : []), ferr, ovf, cnt, lit(1, 1));
+  m.assign(outLoad, inS(S.E1).and(outValid.not()).and(ovf.not()).or(eofGo));
+  m.assign(outData, mux(inS(S.EOF), eofRecord, objRecord));
+  m.assign(outLast, inS(S.EOF));
+
+  m.sync((q) => {
+    queueUpdate(q, { slotL, slotXs, slotXe, slotV, head, tail, mergeNow, winner, loser, dequeue, enqueue, enqLabel, cXs, cXe, cLab, idxW });
+    q.if(dequeue, () => { q.set(head, next(head)); q.set(np, fit(np.sub(1), cntW)); });
+    q.if(enqueue, () => { q.set(tail, next(tail)); q.set(nc, fit(nc.add(1), cntW)); q.set(cv, 0); });
+    const start = (): void => {
+      q.set(live, fit(live.add(1), liveW));
+      q.if(live.ge(lit(N, liveW)), () => q.set(ovf, 1));
+    };
+    q.switch(st, {
+      [S.WAIT]: () => {
+        q.if(tokValid, () => {
+          q.if(tokEol, () => {
+            q.set(eolSeen, 1);
+            q.set(lastLine, tokLast);
+            q.if(tokLast, () => q.set(ferr, tokErr));
+            q.set(st, S.STEP);
+          }).else(() => {
+            for (const f of tf) q.set(craw[f.name]!, tok[f.name]!);
+            q.set(cXs, tok.tok_xs!);
+            q.set(cXe, tok.tok_xe!);
+            q.set(st, S.FORM);
+          });
+        });
+      },
+      [S.FORM]: () => {
+        q.set(cfeat, formFeat());
+        q.set(cLab, 0);
+        q.set(cv, 1);
+        q.set(st, S.STEP);
+      },
+      [S.STEP]: () => {
+        q.if(needTok, () => q.set(st, S.WAIT)).elif(retire, () => {
+          q.if(complete, () => { q.set(dl, pl); q.set(st, S.E0); });
+        }).elif(finishNow, () => {
+          q.set(st, S.F0);
+        }).elif(overlap, () => {
+          q.if(startOverlap, start);
+          q.if(pl.ne(0).and(cLab.eq(0)), () => q.set(cLab, pl));
+          q.if(mergeNow, () => {
+            q.set(cLab, winner);
+            q.set(ml, loser);
+            q.set(thenFinish, advP.not());
+            q.set(st, S.M0);
+          }).elif(advP.not(), () => q.set(st, S.F0));
+        }).elif(lineEnd, () => {
+          q.set(np, nc);
+          q.set(nc, 0);
+          q.set(live, fit(inUse, liveW));
+          q.if(virt, () => q.set(st, S.EOF)).elif(lastLine, () => q.set(virt, 1)).else(() => q.set(eolSeen, 0));
+        });
+      },
+      [S.M0]: () => q.set(st, S.M1),
+      [S.M1]: () => { q.set(acc, featQ); q.set(st, S.M2); },
+      [S.M2]: () => q.set(st, mux(thenFinish, lit(S.F0, 4), lit(S.STEP, 4))),
+      [S.F0]: () => {
+        q.if(cLab.eq(0), () => {
+          start();
+          q.set(st, S.STEP);
+        }).else(() => q.set(st, S.F1));
+      },
+      [S.F1]: () => q.set(st, S.STEP),
+      [S.E0]: () => q.set(st, S.E1),
+      [S.E1]: () => {
+        q.if(e1Go, () => {
+          q.if(ovf.not(), () => q.set(cnt, fit(cnt.add(1), p.countWidth)));
+          q.set(st, S.STEP);
+        });
+      },
+      [S.EOF]: () => {
+        q.if(eofGo, () => {
+          q.set(ovf, 0); q.set(ferr, 0); q.set(cnt, 0); q.set(virt, 0); q.set(eolSeen, 0); q.set(lastLine, 0);
+          q.set(live, 0);
+          q.set(st, S.WAIT);
+        });
+      },
+      default: () => {},
+    });
+  });
+  return m;
+}
+
+/** Slot updates: enqueue at the tail, clear the dequeued head, relabel the merge loser everywhere. */
+function queueUpdate(q: Q, g: {
+  slotL: Signal[]; slotXs: Signal[]; slotXe: Signal[]; slotV: Signal[]; head: Signal; tail: Signal; mergeNow: Expr;
+  winner: Expr; loser: Expr; dequeue: Expr; enqueue: Expr; enqLabel: Expr; cXs: Signal; cXe: Signal; cLab: Signal; idxW: number;
+}): void {
+  g.slotL.forEach((l, k) => {
+    q.if(g.enqueue.and(g.tail.eq(lit(k, g.idxW))), () => {
+      q.set(l, g.enqLabel);
+      q.set(g.slotXs[k]!, g.cXs);
+      q.set(g.slotXe[k]!, g.cXe);
+      q.set(g.slotV[k]!, 1);
+    }).elif(g.dequeue.and(g.head.eq(lit(k, g.idxW))), () => {
+      q.set(g.slotV[k]!, 0);
+    }).elif(g.mergeNow.and(l.eq(g.loser)), () => q.set(l, g.winner));
+  });
+}

@@ -48,6 +48,8 @@ export function representativeDesigns(): GeneratedDesign[] {
   };
   ccl('C1 P1 8-conn 40x24', { width: 40, height: 24, cell: 1, maxObjects: 16 }, 1);
   ccl('C8 P4 4-conn hist8 64x48', { width: 64, height: 48, cell: 8, connectivity: 4, histBins: 8, maxObjects: 8 }, 4);
+  ccl('C1 P8 pixel-exact third hist4 64x16', { width: 64, height: 16, cell: 1, maxObjects: 12, histBins: 4, thirdMoments: true }, 8);
+  ccl('C1 P2 pixel-exact 4-conn 24x10', { width: 24, height: 10, cell: 1, connectivity: 4, maxObjects: 6 }, 2);
   ccl('C2 P2 rgb T2 32x20 (sim top)', { width: 32, height: 20, cell: 2, minPixels: 2, pixelFormat: 'rgb24', maxObjects: 12 }, 2, true);
   const classes = parseClasses({ classes: [{ name: 'red', hsvLo: [340, 100, 80], hsvHi: [20, 255, 255] }, { name: 'green', rgbLo: [0, 140, 0], rgbHi: [110, 255, 110] }, { name: 'bright', rgbLo: [150, 150, 150], rgbHi: [255, 255, 255] }] });
   const multi = generateCclMultiRtl(makeCclConfig({ width: 32, height: 16, cell: 4, pixelFormat: 'rgb24', histBins: 4, colorBits: 1, maxObjects: 6 }), classes, { ppc: 2 });

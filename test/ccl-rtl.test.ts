@@ -46,7 +46,8 @@ describe('ccl rtl: parameters', () => {
     expect(() => cclRtlParams(cfg, { ppc: 3 })).toThrow(/^ppc: must be one of 1, 2, 4, 8, 16/);
     expect(() => cclRtlParams(cfg, { ppc: 8 })).toThrow(/^ppc: 8 pixels per clock needs cells at least 8 wide/);
     expect(() => cclRtlParams(makeCclConfig({ width: 62, height: 32, cell: 4 }), { ppc: 4 })).toThrow(/^ppc: width 62 is not a multiple of 4/);
-    expect(() => cclRtlParams(makeCclConfig({ width: 64, height: 32, cell: 1 }), { ppc: 2 })).toThrow(UserError);
+    expect(() => cclRtlParams(makeCclConfig({ width: 64, height: 32, cell: 2 }), { ppc: 4 })).toThrow(UserError);
+    expect(cclRtlParams(makeCclConfig({ width: 64, height: 32, cell: 1 }), { ppc: 2 }).pixelExact).toBe(true); // ccl-rtl-ppc.test.ts
   });
   it('sizes the label table by the live bound and keeps N for the overflow rule', () => {
     const p = cclRtlParams(makeCclConfig({ width: 512, height: 512, cell: 8, maxObjects: 1024 }), { ppc: 4 });

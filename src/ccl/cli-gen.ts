@@ -12,7 +12,7 @@
  * `--classes classes.json` (classes.ts) generates the multi-class core (rtl/multi.ts): rgb24 pixels, one labeling
  * channel per class, every record tagged with its class; `--color-bits q` adds the 2^(3q)-bin colour histogram.
  */
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../util/cli.js';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { makeCclConfig, type CellSize, type Connectivity, type PixelFormat, type Rgb } from './config.js';
@@ -136,28 +136,16 @@ export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board:
 }
 
 export async function run(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        width: { type: 'string' }, height: { type: 'string' }, cell: { type: 'string' }, ppc: { type: 'string' },
-        'max-objects': { type: 'string' }, 'min-pixels': { type: 'string' }, connectivity: { type: 'string' },
-        format: { type: 'string' }, threshold: { type: 'string' }, 'rgb-lo': { type: 'string' }, 'rgb-hi': { type: 'string' },
-        hist: { type: 'string' }, 'color-bits': { type: 'string' }, 'third-moments': { type: 'boolean' }, classes: { type: 'string' }, board: { type: 'string' }, name: { type: 'string' }, 'no-synth': { type: 'boolean' },
-        out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`ccl gen: ${((e as Error).message ?? '').split('\n')[0]}`);
-  }
+  const parsed = parseCommand('ccl gen', argv, {
+    width: { type: 'string' }, height: { type: 'string' }, cell: { type: 'string' }, ppc: { type: 'string' },
+    'max-objects': { type: 'string' }, 'min-pixels': { type: 'string' }, connectivity: { type: 'string' },
+    format: { type: 'string' }, threshold: { type: 'string' }, 'rgb-lo': { type: 'string' }, 'rgb-hi': { type: 'string' },
+    hist: { type: 'string' }, 'color-bits': { type: 'string' }, 'third-moments': { type: 'boolean' }, classes: { type: 'string' }, board: { type: 'string' }, name: { type: 'string' }, 'no-synth': { type: 'boolean' },
+    out: { type: 'string', short: 'o' },
+  }, USAGE);
+  if (!parsed) return;
+  if (parsed.positionals.length > 0) fail('ccl gen', `takes no file argument, got '${parsed.positionals[0]}'`);
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE + '\n');
-    return;
-  }
   const width = int('width', v.width);
   const height = int('height', v.height);
   if (width === undefined) fail('--width', 'missing: give the frame width in pixels');

@@ -2,7 +2,7 @@
  * `accelforge ccl gen ...`   → src/ccl/cli-gen.ts (the RTL generator's CLI, loaded on demand)
  * `accelforge ccl label <image> [options] [--json]` → golden model, or the simulated core with --rtl.
  */
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../util/cli.js';
 import type { CclConfig, CellSize, Connectivity, Rgb } from './config.js';
 import { makeCclConfig } from './config.js';
 import type { CclResult } from './golden.js';
@@ -94,39 +94,19 @@ function summary(result: CclResult): string {
 }
 
 function parseLabelArgs(argv: string[]) {
-  try {
-    return parseLabelArgsRaw(argv);
-  } catch (e) {
-    const err = e as { code?: string; message?: string };
-    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      const opt = /'([^']+)'/.exec(err.message ?? '')?.[1] ?? 'option';
-      throw new UserError(`${opt}: unknown option for 'ccl label' (see 'accelforge ccl label --help')`);
-    }
-    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UserError(`ccl label: ${(err.message ?? '').split('\n')[0]}`);
-    throw e;
-  }
-}
-
-function parseLabelArgsRaw(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      cell: { type: 'string' },
-      'min-pixels': { type: 'string' },
-      connectivity: { type: 'string' },
-      threshold: { type: 'string' },
-      'rgb-lo': { type: 'string' },
-      'rgb-hi': { type: 'string' },
-      hist: { type: 'string' },
-      'max-objects': { type: 'string' },
-      rtl: { type: 'boolean' },
-      ppc: { type: 'string' },
-      sim: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  return parseOptions('ccl label', argv, {
+    cell: { type: 'string' },
+    'min-pixels': { type: 'string' },
+    connectivity: { type: 'string' },
+    threshold: { type: 'string' },
+    'rgb-lo': { type: 'string' },
+    'rgb-hi': { type: 'string' },
+    hist: { type: 'string' },
+    'max-objects': { type: 'string' },
+    rtl: { type: 'boolean' },
+    ppc: { type: 'string' },
+    sim: { type: 'string' },
+    json: { type: 'boolean' },
   });
 }
 

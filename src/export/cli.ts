@@ -1,8 +1,8 @@
 /**
  * `accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--clock MHZ] [--no-check]`
  */
-import { parseArgs } from 'node:util';
-import { fail, UserError } from '../util/errors.js';
+import { parseCommand } from '../util/cli.js';
+import { fail } from '../util/errors.js';
 import { exportDesign } from './index.js';
 
 const USAGE = `usage: accelforge export <design-folder> --board pynq-z2|zc706 -o <folder> [--clock MHZ] [--no-check]
@@ -15,25 +15,11 @@ Self-checks (Tcl under tclsh with stubbed Vivado commands, verilator lint of the
 unless --no-check. Vivado is not run: see the README in the output folder.`;
 
 export async function run(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        board: { type: 'string' }, out: { type: 'string', short: 'o' }, clock: { type: 'string' },
-        'no-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`export: ${((e as Error).message ?? '').split('\n')[0]}`);
-  }
+  const parsed = parseCommand('export', argv, {
+    board: { type: 'string' }, out: { type: 'string', short: 'o' }, clock: { type: 'string' }, 'no-check': { type: 'boolean' },
+  }, USAGE);
+  if (!parsed) return;
   const { values: v, positionals } = parsed;
-  if (v.help) {
-    process.stdout.write(USAGE + '\n');
-    return;
-  }
   if (positionals.length !== 1) fail('design folder', positionals.length === 0 ? 'missing: give the folder written by ccl gen / msq build' : `give exactly one folder, got ${positionals.length}`);
   if (!v.board) fail('--board', 'missing: give pynq-z2 or zc706');
   if (!v.out) fail('-o', 'missing: give the output folder (-o DIR)');

@@ -6,7 +6,7 @@
  * (nothing is written on any error). Weights that already lie exactly on a scheme's levels (a QAT model) keep
  * exactly those codes. See docs/quantize.md.
  */
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../util/cli.js';
 import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { loadBoard } from '../board/index.js';
@@ -271,32 +271,24 @@ const USAGE =
   '[--weight-fit output|mse] [--cle auto|off|weights|act] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
 
 export async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      board: { type: 'string' },
-      scheme: { type: 'string', default: 'msq' },
-      rule: { type: 'string' },
-      'act-clip': { type: 'string' },
-      'weight-fit': { type: 'string', default: 'output' },
-      'weight-bits': { type: 'string' },
-      'act-bits': { type: 'string' },
-      'layer-bits': { type: 'string', multiple: true },
-      bits: { type: 'string' },
-      calib: { type: 'string' },
-      'calib-n': { type: 'string' },
-      percentile: { type: 'string' },
-      cle: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const parsed = parseCommand('quantize', argv, {
+    board: { type: 'string' },
+    scheme: { type: 'string', default: 'msq' },
+    rule: { type: 'string' },
+    'act-clip': { type: 'string' },
+    'weight-fit': { type: 'string', default: 'output' },
+    'weight-bits': { type: 'string' },
+    'act-bits': { type: 'string' },
+    'layer-bits': { type: 'string', multiple: true },
+    bits: { type: 'string' },
+    calib: { type: 'string' },
+    'calib-n': { type: 'string' },
+    percentile: { type: 'string' },
+    cle: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  }, USAGE);
+  if (!parsed) return;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) fail('model', `give exactly one ONNX file (${USAGE})`);
   if (!values.board) fail('--board', 'required: the board whose SP2:fixed ratio sets the split (e.g. --board xc7z020)');
   if (!values.output) fail('-o', 'required: the output file, e.g. -o model.q.json');

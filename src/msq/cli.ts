@@ -5,8 +5,8 @@
  * `--core` is accepted on both as a no-op (the MSQ core is the only MSQ design).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadBoard } from '../board/index.js';
+import { parseCommand } from '../util/cli.js';
 import { fail, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { progress } from '../util/progress.js';
@@ -32,27 +32,25 @@ function numOpt(name: string, v: string | undefined, dflt: number): number {
 }
 
 async function build(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      board: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      n: { type: 'string' },
-      pf: { type: 'string' },
-      ps: { type: 'string' },
-      rq: { type: 'string' },
-      'dsp-pack': { type: 'string' },
-      seed: { type: 'string' },
-      core: { type: 'boolean' },
-      rom: { type: 'boolean' },
-      'act-depth': { type: 'string' },
-      'w-depth': { type: 'string' },
-      'c-depth': { type: 'string' },
-      'max-passes': { type: 'string' },
-      'k-max': { type: 'string' },
-    },
-  });
+  const parsed = parseCommand('msq build', argv, {
+  board: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  n: { type: 'string' },
+  pf: { type: 'string' },
+  ps: { type: 'string' },
+  rq: { type: 'string' },
+  'dsp-pack': { type: 'string' },
+  seed: { type: 'string' },
+  core: { type: 'boolean' },
+  rom: { type: 'boolean' },
+  'act-depth': { type: 'string' },
+  'w-depth': { type: 'string' },
+  'c-depth': { type: 'string' },
+  'max-passes': { type: 'string' },
+  'k-max': { type: 'string' },
+  }, USAGE);
+  if (!parsed) return;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) fail('model', `give exactly one model.q.json\n${USAGE}`);
   if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
   if (!values.out) fail('-o', 'is required: the output folder');
@@ -89,21 +87,21 @@ async function build(argv: string[]): Promise<void> {
 }
 
 async function sweep(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      board: { type: 'string' },
-      n: { type: 'string' },
-      'lut-cap': { type: 'string' },
-      'dsp-cap': { type: 'string' },
-      workers: { type: 'string' },
-      json: { type: 'string' },
-      core: { type: 'boolean' },
-      'sp2-act-bits': { type: 'string' },
-      slices: { type: 'string' },
-      'bram-cap': { type: 'string' },
-    },
-  });
+  const parsed = parseCommand('msq sweep', argv, {
+  board: { type: 'string' },
+  n: { type: 'string' },
+  'lut-cap': { type: 'string' },
+  'dsp-cap': { type: 'string' },
+  workers: { type: 'string' },
+  json: { type: 'string' },
+  core: { type: 'boolean' },
+  'sp2-act-bits': { type: 'string' },
+  slices: { type: 'string' },
+  'bram-cap': { type: 'string' },
+  }, USAGE);
+  if (!parsed) return;
+  const { values, positionals } = parsed;
+  if (positionals.length > 0) fail('msq sweep', `takes no file argument, got '${positionals[0]}'`);
   if (!values.board) fail('--board', 'is required (xc7z020 or xc7z045 or a board .json)');
   return sweepCore(loadBoard(values.board), values);
 }

@@ -3,7 +3,7 @@
  * Synthesizes with yosys synth_xilinx, prints a Markdown report (resources, utilization, timing ESTIMATE).
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../util/cli.js';
 import { loadBoard } from '../board/load.js';
 import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
@@ -27,24 +27,16 @@ export function declaredModules(text: string): string[] {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      top: { type: 'string' },
-      board: { type: 'string', default: 'xc7z020' },
-      json: { type: 'string' },
-      netlist: { type: 'string' },
-      'no-flatten': { type: 'boolean', default: false },
-      'no-cache': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
+  const parsed = parseCommand('synth', argv, {
+    top: { type: 'string' },
+    board: { type: 'string', default: 'xc7z020' },
+    json: { type: 'string' },
+    netlist: { type: 'string' },
+    'no-flatten': { type: 'boolean', default: false },
+    'no-cache': { type: 'boolean', default: false },
+  }, USAGE);
+  if (!parsed) return;
+  const { values, positionals } = parsed;
   if (positionals.length === 0) fail('synth', 'no Verilog files given: accelforge synth <file.v ...> --top <module>');
   if (!values.top) fail('--top', 'missing: name the top module (accelforge synth <file.v ...> --top <module>)');
   const board = loadBoard(values.board);

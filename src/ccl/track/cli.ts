@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../../util/cli.js';
 import { CELL_SIZES, type CellSize } from '../config.js';
 import { readClasses, parseClasses, type ColorClass } from '../classes.js';
 import { encodePng } from '../../image/io.js';
@@ -26,15 +26,8 @@ type Spec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 type Values = Record<string, string | boolean | undefined>;
 
 function parse(cmd: string, argv: string[], options: Spec): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (e) {
-    const err = e as { code?: string; message?: string };
-    const opt = /'([^']+)'/.exec(err.message ?? '')?.[1] ?? 'option';
-    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UserError(`${opt}: unknown option for 'ccl ${cmd}' (see 'accelforge ccl ${cmd} --help')`);
-    throw new UserError(`ccl ${cmd}: ${(err.message ?? String(e)).split('\n')[0]}`);
-  }
+  const r = parseOptions(`ccl ${cmd}`, argv, options);
+  return { values: r.values as Values, positionals: r.positionals };
 }
 
 function intOpt(name: string, v: string | undefined, dflt: number, lo: number, hi: number): number {

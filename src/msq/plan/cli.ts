@@ -4,7 +4,7 @@
  * Prints the front's size, the pick and what was left out; --json writes plan.json (front + pick), --report a
  * report (plan.json / .md / .html with the front's 2-D projections). Nothing is written on an error.
  */
-import { parseArgs } from 'node:util';
+import { parseCommand } from '../../util/cli.js';
 import { fail } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fsx.js';
 import { loadBoard } from '../../board/index.js';
@@ -30,24 +30,16 @@ export function describePoint(r: PlanResult): string[] {
 }
 
 export async function runPlan(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      board: { type: 'string' },
-      calib: { type: 'string' },
-      json: { type: 'string' },
-      'max-ms': { type: 'string' },
-      'max-kb': { type: 'string' },
-      report: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${PLAN_USAGE}\n`);
-    return;
-  }
+  const parsed = parseCommand('msq plan', argv, {
+    board: { type: 'string' },
+    calib: { type: 'string' },
+    json: { type: 'string' },
+    'max-ms': { type: 'string' },
+    'max-kb': { type: 'string' },
+    report: { type: 'string' },
+  }, PLAN_USAGE);
+  if (!parsed) return;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) fail('model', `give exactly one ONNX file (${PLAN_USAGE})`);
   if (!values.board) fail('--board', 'required: the board whose preset core prices the latency (e.g. --board xc7z020)');
   const board = loadBoard(values.board);

@@ -121,11 +121,16 @@ export function issuerState(c: CoreCtx, dsc: DescriptorBanks, bkf: BankFlags, al
 }
 export type IssuerState = ReturnType<typeof issuerState>;
 
+/** A new output pixel starts at address `a`: its pixel, pass-base, window-row and read addresses all move there. */
+function toPixel(p: ProcBuilder, isa: IssuerState, a: Expr): void {
+  for (const r of [isa.pixAddr, isa.pBase, isa.aRow, isa.rdAddr]) p.set(r, a);
+}
+
 /** Issuer process: IDLE -> SETUP (copy the bank's fields) -> RUN (pixel -> pass -> step with adders only). */
 export function issuerProcess(c: CoreCtx, dsc: DescriptorBanks, isa: IssuerState) {
   const { m, NB, PBB, PB, CW } = c;
   const { G, AW, WAB, CMA } = c.S;
-  const { ist, ij, ib, QMAX, quiet, jobReady, jGemm, jRes, jKxInc, jSh, jSw, jPadL, jPcM1, jRowStride, ox, needRows, oy, iy0, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, pixAddr, pBase, aRow, rdAddr, wAddr, cmBase, ibank, islot, iGen, pmJb, pmLast, lastX, lastY, claim, go, issue, stepLast, passLast, pixEnd, jobEnd, cgEnd, kxEnd, kyEnd, nextRow, nextPixX } = isa;
+  const { ist, ij, ib, QMAX, quiet, jobReady, jGemm, jRes, jKxInc, jSh, jSw, jPadL, jPcM1, jRowStride, ox, needRows, oy, iy0, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, pBase, aRow, rdAddr, wAddr, cmBase, ibank, islot, iGen, pmJb, pmLast, lastX, lastY, claim, go, issue, stepLast, passLast, pixEnd, jobEnd, cgEnd, kxEnd, kyEnd, nextRow, nextPixX } = isa;
   m.sync((p) => {
     ist.switch(p, {
       IDLE: () =>
@@ -192,10 +197,7 @@ export function issuerProcess(c: CoreCtx, dsc: DescriptorBanks, isa: IssuerState
             const nx = ix0.add(jSw).trunc(CW);
             p.set(ix0, nx);
             p.set(kix, nx);
-            p.set(pixAddr, nextPixX);
-            p.set(pBase, nextPixX);
-            p.set(aRow, nextPixX);
-            p.set(rdAddr, nextPixX);
+            toPixel(p, isa, nextPixX);
           }).else(() => {
             p.set(ox, 0);
             const px = jPadL.neg().trunc(CW);
@@ -207,10 +209,7 @@ export function issuerProcess(c: CoreCtx, dsc: DescriptorBanks, isa: IssuerState
             p.set(needRows, needRows.add(jSh).trunc(CW));
             p.set(kiy, ny);
             p.set(rowAddr, nextRow);
-            p.set(pixAddr, nextRow);
-            p.set(pBase, nextRow);
-            p.set(aRow, nextRow);
-            p.set(rdAddr, nextRow);
+            toPixel(p, isa, nextRow);
           });
         });
         p.if(jobEnd, () => {
@@ -230,7 +229,7 @@ function issuerSetup(p: ProcBuilder, c: CoreCtx, dsc: DescriptorBanks, isa: Issu
   const { CW } = c;
   const { AW } = c.S;
   const { D } = dsc;
-  const { ist, ib, lastOp, jGemm, jMax, jRes, jAs, jInH, jInW, jOutHM1, jOutWM1, jKhM1, jKwM1, jCgM1, jKxInc, jSh, jSw, jPadL, jStepsM1, jPassesM1, jPcM1, jRowStride, jRowStep, jColStep, ox, oy, iy0, needRows, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, pixAddr, pBase, aRow, rdAddr, wAddr, cmBase, ext } = isa;
+  const { ist, ib, lastOp, jGemm, jMax, jRes, jAs, jInH, jInW, jOutHM1, jOutWM1, jKhM1, jKwM1, jCgM1, jKxInc, jSh, jSw, jPadL, jStepsM1, jPassesM1, jPcM1, jRowStride, jRowStep, jColStep, ox, oy, iy0, needRows, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, wAddr, cmBase, ext } = isa;
     const op = D('op', ib);
     const isMax = op.eq(1);
     const isAvg = op.eq(2);
@@ -272,10 +271,7 @@ function issuerSetup(p: ProcBuilder, c: CoreCtx, dsc: DescriptorBanks, isa: Issu
     p.set(pass, 0);
     const st = D('start', ib);
     p.set(rowAddr, st);
-    p.set(pixAddr, st);
-    p.set(pBase, st);
-    p.set(aRow, st);
-    p.set(rdAddr, st);
+    toPixel(p, isa, st);
     p.set(wAddr, 0);
     p.set(cmBase, 0);
     p.set(lastOp, op);

@@ -12,7 +12,7 @@ import { diffResults } from '../src/ccl/golden.js';
 import { colorScene, Rng } from '../src/ccl/patterns.js';
 import { labelClassFramesWithRtl } from '../src/ccl/rtl-run.js';
 import { generateCclMultiRtl } from '../src/ccl/rtl/index.js';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import type { RasterImage } from '../src/image/io.js';
 import type { SimulatorName } from '../src/sim/index.js';
 

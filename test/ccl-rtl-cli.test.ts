@@ -12,7 +12,7 @@ import { makeCclConfig } from '../src/ccl/config.js';
 import { labelImage, resultToJson } from '../src/ccl/golden.js';
 import { encodePgm } from '../src/image/io.js';
 import { spiral } from '../src/ccl/patterns.js';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 
 let dir = '';
 beforeAll(() => {

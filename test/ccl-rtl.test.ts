@@ -10,7 +10,7 @@ import { makeCclConfig, type CclConfig, type CellSize, type Connectivity, type P
 import { cclRtlParams, generateCclRtl, cclCycleModel } from '../src/ccl/rtl/index.js';
 import { rtlVectors, checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
 import { maxLiveStripes } from '../src/ccl/patterns.js';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { UserError } from '../src/util/errors.js';
 import { thirdOrder } from '../src/ccl/rtl/cellfeat3.js';
 import { Module } from '../src/hdl/index.js';

@@ -4,7 +4,7 @@
  * Also: emission is deterministic (a second generation is byte-identical) and every file carries the header.
  */
 import { describe, expect, it } from 'vitest';
-import { lintVerilog, yosysRead } from '../src/hdl/index.js';
+import { lintVerilog, yosysRead } from '../src/tools/lint.js';
 import { representativeDesigns } from '../src/generators.js';
 
 const designs = representativeDesigns();

@@ -17,7 +17,8 @@ describe('docs/hdl.md', () => {
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     expect(code).toBeTruthy();
     const hdl = pathToFileURL(join(PROJECT_ROOT, 'src', 'hdl', 'index.ts')).href;
-    const src = `${code!.replace("'../hdl/index.js'", `'${hdl}'`)}\nconsole.log([...files.keys()].join(','));\n`;
+    const lint = pathToFileURL(join(PROJECT_ROOT, 'src', 'tools', 'lint.ts')).href;
+    const src = `${code!.replace("'../hdl/index.js'", `'${hdl}'`).replace("'../tools/lint.js'", `'${lint}'`)}\nconsole.log([...files.keys()].join(','));\n`;
     const dir = await mkdtemp(join(tmpdir(), 'accelforge-docs-'));
     try {
       await writeFile(join(dir, 'example.mts'), src);

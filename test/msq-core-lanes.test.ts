@@ -10,7 +10,8 @@
  * cycle (input last-step strobe, acc_valid, acc), so the latency, the one-cycle pulse and the hold are checked too.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, emitVerilog, lintVerilog, Module, type Operand } from '../src/hdl/index.js';
+import { cat, emitVerilog, Module, type Operand } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { runBoth, runStreams, type Beat, type SimDesign } from '../src/sim/index.js';
 import { weightValue } from '../src/msq/conventions.js';
 import { accBits, checkCoreConfig, lanes, smallCoreConfig, sp2ActBitsOf, type CoreConfig } from '../src/msq/core/config.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { loadBoard } from '../src/board/index.js';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { runStreams, type Beat } from '../src/sim/index.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
 import { loadMnist } from '../src/msq/mnist.js';

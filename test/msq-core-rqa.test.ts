@@ -6,7 +6,8 @@
  * tag, so every result's latency (out cycle - tag) is checked along with its value and order.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, emitVerilog, lintVerilog, Module } from '../src/hdl/index.js';
+import { cat, emitVerilog, Module } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { runBoth, runStreams, type SimDesign } from '../src/sim/index.js';
 import { addRequantize, requantize } from '../src/msq/conventions.js';
 import { accBits, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';

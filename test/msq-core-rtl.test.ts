@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 import { runBoth, runStreams, type Beat } from '../src/sim/index.js';
 import { actRange, chooseMultiplier } from '../src/msq/conventions.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';

@@ -11,7 +11,7 @@ import { blobs, spiral, noise } from '../ccl/patterns.js';
 import { encodePgm } from '../image/io.js';
 import { labelFramesWithRtl } from '../ccl/rtl-run.js';
 import { generateCclRtl, cclMemoryModel, cclCycleModel } from '../ccl/rtl/index.js';
-import { lintVerilog } from '../hdl/index.js';
+import { lintVerilog } from '../tools/lint.js';
 import { synthesize, formatSynthReport, synthReportJson } from '../synth/index.js';
 import type { Board } from '../board/index.js';
 import type { DemoStep } from './types.js';

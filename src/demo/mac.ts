@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lintVerilog } from '../hdl/index.js';
+import { lintVerilog } from '../tools/lint.js';
 import { runBoth, toSigned, toUnsigned, type Beat } from '../sim/index.js';
 import { macGolden, macHdlDesign } from '../sim/example-mac.js';
 import { synthesize, formatSynthReport, synthReportJson } from '../synth/index.js';

@@ -17,7 +17,8 @@ import { compileModel, coreStreams, programStimulus, type CoreStreams } from '..
 import { coreInputs, coreSimDesign, generateCore } from '../msq/core/rtl/index.js';
 import { programRom } from '../msq/core/rom.js';
 import { coreLanes, coreLaneMultipliers } from '../msq/core/lanes.js';
-import { emitVerilog, lintVerilog } from '../hdl/index.js';
+import { emitVerilog } from '../hdl/index.js';
+import { lintVerilog } from '../tools/lint.js';
 import { runStreams } from '../sim/index.js';
 import { synthesize, formatSynthReport, synthReportJson } from '../synth/index.js';
 import { PROJECT_ROOT } from '../version.js';

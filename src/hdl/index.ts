@@ -11,6 +11,4 @@ export { emitVerilog, emitModule } from './emit.js';
 export { clockPorts, type StreamInfo, type ClockInfo } from './meta.js';
 export { checkModule } from './check.js';
 export { evalExpr, type Env } from './eval.js';
-// Lint runs tools, so it lives in src/tools/lint.ts; re-exported here for callers that import it with the builder.
-export { lintVerilog, yosysRead, type LintOptions } from '../tools/lint.js';
 export { CycleSim } from './sim.js';

@@ -5,7 +5,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { Expr, checkWidth, children, lit, minWidth, type Operand } from './expr.js';
-import { Memory, type MemoryOptions, type MemoryStyle } from './memory.js';
+import { Memory, type MemoryOptions } from './memory.js';
 import { Fsm } from './fsm.js';
 import type { ClockInfo, StreamInfo } from './meta.js';
 

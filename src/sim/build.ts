@@ -4,7 +4,7 @@
  * A build happens in a temporary sibling folder that is renamed into place, so concurrent builders are safe.
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { cacheRoot } from '../util/cache.js';
 import { withActivity } from '../util/progress.js';

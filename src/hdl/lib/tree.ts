@@ -80,6 +80,24 @@ export function adderTree(m: Module, name: string, terms: readonly Expr[], opts:
 }
 
 /**
+ * inputs[sel] as a combinational balanced tree of 2:1 multiplexers, level k switched by sel bit k (no module needed:
+ * an expression). Only the low ceil(log2 n) bits of sel are used; when n is not a power of two, an index past the last
+ * input selects the last input. muxTree checks widths and can register the levels.
+ */
+export function muxSelect(inputs: readonly Expr[], sel: Expr): Expr {
+  if (inputs.length === 0) throw new UserError('muxSelect: needs at least one input');
+  const need = Math.ceil(Math.log2(inputs.length));
+  if (sel.width < need) throw new UserError(`muxSelect: sel is ${sel.width} bits but ${inputs.length} inputs need ${need}`);
+  let level = [...inputs, ...Array<Expr>((1 << need) - inputs.length).fill(inputs[inputs.length - 1]!)];
+  for (let i = 0; level.length > 1; i++) {
+    const next: Expr[] = [];
+    for (let k = 0; k < level.length; k += 2) next.push(mux(sel.bit(i), level[k + 1]!, level[k]!));
+    level = next;
+  }
+  return level[0]!;
+}
+
+/**
  * inputs[sel] as a balanced tree of 2:1 multiplexers, level k switched by sel bit k. Inputs must share width and
  * signedness; sel is unsigned and exactly wide enough to reach every input (ceil(log2 n) bits). When n is not a
  * power of two, an index past the last input selects the last input. Registered: sel is delayed with the data, so
@@ -95,7 +113,7 @@ export function muxTree(m: Module, name: string, sel: Expr, inputs: readonly Exp
   const need = Math.ceil(Math.log2(inputs.length));
   if (sel.signed) throw new UserError(`${where}: sel must be unsigned; use .asUnsigned()`);
   if (sel.width !== Math.max(1, need)) throw new UserError(`${where}: sel is ${sel.width} bits but ${inputs.length} inputs need ${Math.max(1, need)}`);
-  if (inputs.length === 1) return { out: inputs[0]!, latency: 0 };
+  if (!opts.registered) return { out: muxSelect(inputs, sel), latency: 0 };
   // pad to a power of two with the last input: an index past the end selects it (synthesis folds mux(x, x))
   let level = [...inputs, ...Array<Expr>((1 << need) - inputs.length).fill(inputs[inputs.length - 1]!)];
   let s: Expr = sel;

@@ -52,13 +52,3 @@ export const sel2 = (b: Expr, x1: Expr, x0: Expr): Expr => mux(b, x1, x0);
 /** arr[b] of a two-entry array. */
 export const pick = (arr: Signal[], b: Expr): Expr => sel2(b, arr[1]!, arr[0]!);
 
-/** arr[sel] for a power-of-two array (mux tree on sel's bits) */
-export function pickAny(arr: Expr[], sel: Expr): Expr {
-  let level = arr;
-  for (let i = 0; level.length > 1; i++) {
-    const next: Expr[] = [];
-    for (let k = 0; k < level.length; k += 2) next.push(mux(sel.bit(i), level[k + 1]!, level[k]!));
-    level = next;
-  }
-  return level[0]!;
-}

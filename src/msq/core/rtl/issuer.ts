@@ -4,7 +4,8 @@
  * apart, also across jobs. A pixel claims its output bank (and residual slot) at the last step of its first pass.
  */
 import { cat, lit, mux, type Expr, type ProcBuilder, type Signal } from '../../../hdl/index.js';
-import { pick, pickAny, type CoreCtx } from './context.js';
+import { muxSelect } from '../../../hdl/lib/index.js';
+import { pick, type CoreCtx } from './context.js';
 import { cbits, quietCycles } from './shape.js';
 import type { ActivationLoader } from './act-loader.js';
 import type { BankFlags } from './banks.js';
@@ -98,7 +99,7 @@ export function issuerState(c: CoreCtx, dsc: DescriptorBanks, bkf: BankFlags, al
   const stall = m.let(
     'is_stall',
     claim
-      .and(pickAny(busyQ, ibank).or(jRes.and(pick(resFull, islot).and(pick(resGen, islot).eq(iGen)).not())))
+      .and(muxSelect(busyQ, ibank).or(jRes.and(pick(resFull, islot).and(pick(resGen, islot).eq(iGen)).not())))
       .or(pixFirst.and(rowsOk.not())),
   );
   const go = m.let('is_go', run.and(stall.not()));

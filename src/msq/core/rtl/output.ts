@@ -4,8 +4,8 @@
  * the channel, zeroes lanes >= cout and pushes {tlast, word} into a 4-word FIFO driving m_out.
  */
 import { cat, lit, mux, type Expr, type Signal } from '../../../hdl/index.js';
-import { syncFifo } from '../../../hdl/lib/index.js';
-import { pickAny, type CoreCtx, type CorePorts } from './context.js';
+import { muxSelect, syncFifo } from '../../../hdl/lib/index.js';
+import { type CoreCtx, type CorePorts } from './context.js';
 import { abits, cbits } from './shape.js';
 import type { BankFlags } from './banks.js';
 import type { DescriptorBanks } from './descriptor.js';
@@ -34,7 +34,7 @@ export function outputBanks(c: CoreCtx, wl: LoaderState, wlw: LoaderWrites, isa:
   const eBank = m.reg('em_bank_q', PBB, { reset: 0 });
   const eG = m.reg('em_group_q', CGB, { reset: 0 });
   const eIssue = m.wire('em_issue', 1);
-  const eJb = m.let('em_job', pickAny(pmJb, eBank));
+  const eJb = m.let('em_job', muxSelect(pmJb, eBank));
   const obq: Signal[][] = [];
   for (let u = 0; u < Rq; u++) {
     const w = outWr[u]!;
@@ -92,15 +92,15 @@ export function emitter(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf: Ba
   const e1Avg = Rq > 1 ? m.reg('em1_avg_q', 1, { reset: null }) : undefined;
   const CW1 = cbits(cfg.cDepth) + 1;
   const e1Rem = m.reg('em1_rem_q', CW1, { signed: true, reset: null });
-  const eAvail = m.let('em_avail', pickAny(fullQ, eBank));
+  const eAvail = m.let('em_avail', muxSelect(fullQ, eBank));
   m.assign(eIssue, eAvail.and(fLevel.resize(cbits(FD) + 1).add(e1v.resize(cbits(FD) + 1)).lt(FD)));
   const eGLast = m.let('em_group_last', eG.eq(D('coutGroupsM1', eJb)));
   const eDone = m.let('em_pix_done', eIssue.and(eGLast));
-  const jobDone = m.let('em_job_done', eDone.and(pickAny(pmLast, eBank)));
+  const jobDone = m.let('em_job_done', eDone.and(muxSelect(pmLast, eBank)));
   const eOp = D('op', eJb);
   m.sync((p) => {
     p.set(e1v, eIssue);
-    p.set(e1Last, eGLast.and(pickAny(pmLast, eBank)));
+    p.set(e1Last, eGLast.and(muxSelect(pmLast, eBank)));
     if (e1Gemm && e1Avg) {
       p.set(e1Gemm, eOp.eq(0));
       p.set(e1Avg, eOp.eq(2));
@@ -121,7 +121,7 @@ export function emitter(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf: Ba
       const avgU = Math.floor(n / GP);
       const sel = mux(e1Gemm!, invq[n]!, mux(e1Avg!, lit(avgU, UB), lit(0, UB)));
       const units = Array.from({ length: 2 ** UB }, (_, u) => obq[Math.min(u, Rq - 1)]![n]! as Expr);
-      v = pickAny(units, sel);
+      v = muxSelect(units, sel);
     }
     lanesOut.push(mux(e1Rem.gt(lit(n, CW1, true)), v, lit(0, A)));
   }

@@ -11,7 +11,7 @@ import { makeCclConfig, type CclConfig } from '../src/ccl/config.js';
 import { cclRtlParams, cclCycleModel, generateCclRtl } from '../src/ccl/rtl/index.js';
 import { rtlVectors, checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
 import { checkerboard, maxLiveStripes, noise, type NamedPattern } from '../src/ccl/patterns.js';
-import { lintVerilog } from '../src/hdl/index.js';
+import { lintVerilog } from '../src/tools/lint.js';
 
 function cfgOf(w: number, h: number, extra: Partial<CclConfig> = {}): CclConfig {
   return makeCclConfig({ width: w, height: h, cell: 1, maxObjects: Math.max(1, maxLiveStripes(w, 1) - 1), ...extra });

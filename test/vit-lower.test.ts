@@ -91,6 +91,26 @@ describe('ViT on the MSQ core', () => {
     for (const [name, v] of g.tensors!) expect(Array.from(t.get(name)!), name).toEqual(Array.from(v.data));
   });
 
+  it('the whole small ViT (MSQ-4 linears): all its core jobs bit-exact in Verilator with stalls; Icarus on one head of Q.K^T and A.V', async () => {
+    const qm = quantizeVit(small, calib, { linears: 'msq4' });
+    const p = lowerVit(qm, cfg);
+    const x = Int32Array.from(loadEvalSet('fashion-mnist', undefined, 2).images[1]!);
+    const g = runGolden(qm, x, { dump: true });
+    const { jobs, stim } = vitStimulus(p, g.tensors!);
+    // every step that is not a nonlinear / host step has its jobs in the run: 2 blocks x (qkv, 2 x qk, 2 x av, proj, fc1, fc2) + patch + head
+    expect(new Set(jobs.map((j) => j.spec.name.replace(/\.h\d+.*$|[.#].*$/, ''))).size).toBeGreaterThanOrEqual(10);
+    const streams = coreStreams(stim);
+    const design = coreSimDesign(generateCore(cfg));
+    // runStreams compares every m_out beat with the golden one (throws on the first mismatch)
+    const res = await runStreams(design, { ...streams, seed: 7, validProb: { s_wgt: 0.7, s_act: 0.6, s_res: 0.5 }, readyProb: 0.6, maxCycles: 20_000_000 });
+    expect(res.outputs.m_out!.length).toBe(streams.expected.m_out.length);
+    const head0 = stim.filter((_, i) => /\.h0/.test(jobs[i]!.spec.name) && jobs[i]!.spec.layer === p.steps.find((s) => s.kind === 'runtime')!.layer);
+    const head0av = stim.filter((_, i) => /\.h0/.test(jobs[i]!.spec.name) && jobs[i]!.spec.layer === p.steps.filter((s) => s.kind === 'runtime')[2]!.layer);
+    const sub = coreStreams([...head0, ...head0av]);
+    expect(sub.expected.m_out.length).toBeGreaterThan(0);
+    await runStreams(design, { ...sub, sim: 'icarus', seed: 3, validProb: 0.7, readyProb: 0.6, maxCycles: 2_000_000 });
+  }, 300_000);
+
   it('a tiny encoder block: every core job (linears, Q.K^T and A.V with run-time filters) bit-exact in Verilator with stalls', async () => {
     const fm = tinyVit(3);
     const r = mulberry32(9);

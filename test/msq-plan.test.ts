@@ -99,14 +99,14 @@ describe('msq plan', () => {
   it('msq plan --json writes {front, pick} for a zoo model', async () => {
     await withTempDir('htq-', async (dir) => {
       const out = join(dir, 'plan.json');
-      const r = await runCli(['msq', 'plan', join(PROJECT_ROOT, 'models/zoo/plain-mnist.onnx'), '--board', 'xc7z045', '--calib', 'generate', '--json', out]);
+      const r = await runCli(['msq', 'plan', join(PROJECT_ROOT, 'models/zoo/plain-mnist.onnx'), '--board', 'xc7z045', '--calib', 'none', '--json', out]);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/pick \(knee\)/);
       const j = JSON.parse(readFileSync(out, 'utf8'));
       expect(Object.keys(j)).toEqual(['front', 'pick']);
       expect(Object.keys(j.pick)).toEqual(['layers', 'perturbation', 'sizeBytes', 'cycles', 'ms', 'bops']);
       expect(j.front).toContainEqual(j.pick);
-      const bad = await runCli(['msq', 'plan', join(PROJECT_ROOT, 'models/zoo/plain-mnist.onnx'), '--board', 'xc7z045', '--calib', 'generate', '--max-kb', '0.01']);
+      const bad = await runCli(['msq', 'plan', join(PROJECT_ROOT, 'models/zoo/plain-mnist.onnx'), '--board', 'xc7z045', '--calib', 'none', '--max-kb', '0.01']);
       expect(bad.exitCode).not.toBe(0);
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
       expect(bad.stderr).toMatch(/--max-kb 0.01.*closest point/);

@@ -1,6 +1,6 @@
 /**
  * `accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule variance|error]
- *                     [--calib <folder> | --calib mnist | --calib none] [--calib-n N] [--percentile P] -o model.q.json`
+ *                     [--calib <folder> | --calib mnist | --calib none | --calib generate] [--calib-n N] [--percentile P] -o model.q.json`
  *
  * ONNX → FloatModel (onnx.ts) → activation ranges (calib.ts) → QuantModel (ptq.ts) → JSON, written atomically
  * (nothing is written on any error). Weights that already lie exactly on a scheme's levels (a QAT model) keep
@@ -24,11 +24,14 @@ import type { SchemeRule } from './scheme.js';
 import { channelMaxima, clePairs, equalize, type CleMode } from './cle.js';
 import { runFloat } from './float.js';
 import { isVitModel, quantizeVitCommand } from './vit/cli-quantize.js';
+import { DEFAULT_GENERATE_N, generatedCalib, generatedDir } from './datafree/cli.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
 
 export type SchemeChoice = 'msq' | 'fixed' | 'sp2';
 /** `set`: a data-set name (mnist, fashion-mnist) or an IDX image file (src/data/datasets.ts) */
-export type CalibChoice = { kind: 'none' } | { kind: 'set'; spec: string; n: number } | { kind: 'folder'; path: string; n?: number };
+export type CalibChoice = { kind: 'none' } | { kind: 'set'; spec: string; n: number } | { kind: 'folder'; path: string; n?: number }
+  /** `--calib generate`: images optimized to the BatchNorm statistics (src/msq/datafree), written to `dir` */
+  | { kind: 'generate'; n: number; dir?: string; steps?: number };
 
 export interface QuantizeOptions {
   board: string;
@@ -146,6 +149,7 @@ export async function calibrate(
 async function calibSamples(imp: OnnxImport, calib: Exclude<CalibChoice, { kind: 'none' }>): Promise<{ samples: ArrayLike<number>[]; what: string }> {
   let samples: ArrayLike<number>[];
   let what: string;
+  if (calib.kind === 'generate') return generatedCalib(imp.model, imp.bnStats, calib.n, { dir: calib.dir, steps: calib.steps });
   if (calib.kind === 'set') {
     const set = loadCalibSet(calib.spec, calib.n);
     checkImageShape(set, imp.model.input.shape, '--calib');
@@ -254,6 +258,7 @@ export function formatModelJson(model: QuantModel): string {
 function parseCalib(v: string | undefined, n: number | undefined): CalibChoice {
   if (v === undefined) return { kind: 'set', spec: 'mnist', n: n ?? DEFAULT_CALIB_N };
   if (v === 'none') return { kind: 'none' };
+  if (v === 'generate') return { kind: 'generate', n: n ?? DEFAULT_GENERATE_N };
   if ((DATASET_NAMES as readonly string[]).includes(v) || isIdxPath(v)) return { kind: 'set', spec: v, n: n ?? DEFAULT_CALIB_N };
   return { kind: 'folder', path: v, n };
 }
@@ -267,7 +272,7 @@ function posNumber(v: string | undefined, field: string, integer: boolean): numb
 
 const USAGE =
   'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error] ' +
-  '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none] [--calib-n N] [--act-clip mse|kl|percentile] [--percentile P] ' +
+  '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none|generate] [--calib-n N] [--act-clip mse|kl|percentile] [--percentile P] ' +
   '[--weight-fit output|mse] [--cle auto|off|weights|act] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
 
 export async function run(argv: string[]): Promise<void> {
@@ -313,6 +318,7 @@ export async function run(argv: string[]): Promise<void> {
   const calibN = posNumber(values['calib-n'], '--calib-n', true);
   const percentile = posNumber(values.percentile, '--percentile', false);
   const calib = parseCalib(values.calib, calibN);
+  if (calib.kind === 'generate') calib.dir = generatedDir(values.output);
 
   const imp = await loadOnnx(positionals[0]!);
   if (isVitModel(imp.model)) {

@@ -7,7 +7,7 @@ import type { FloatModel } from '../model.js';
 import type { SchemeRule } from '../scheme.js';
 import { buildSpace, type WeightScheme } from './space.js';
 import { ptqByName } from './price.js';
-import { planSamples, sampleCount } from './samples.js';
+import { generateSteps, planSamples, sampleCount } from './samples.js';
 import { planModel, type PlanPoint, type PlanResult } from './index.js';
 
 export interface AutoLayerBits {
@@ -35,7 +35,7 @@ export async function autoBits(
   o: { board: string; calib?: string; msqRule: SchemeRule; maxMs?: number; maxKb?: number },
 ): Promise<{ byName: Record<string, AutoLayerBits>; plan: PlanResult }> {
   const macs = buildSpace(imp.model).layers.reduce((a, l) => a + l.macs, 0);
-  const { samples } = await planSamples(imp.model, o.calib, sampleCount(macs));
+  const { samples } = await planSamples(imp.model, o.calib, sampleCount(macs), { bnStats: imp.bnStats, steps: generateSteps(macs) });
   const plan = planModel(imp.model, { board: o.board, samples, maxMs: o.maxMs, maxKb: o.maxKb });
   return { byName: pointByName(imp.model, plan.pick, o.msqRule), plan };
 }

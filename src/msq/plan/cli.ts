@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../util/fsx.js';
 import { loadBoard } from '../../board/index.js';
 import { loadOnnx } from '../onnx.js';
 import { buildSpace } from './space.js';
-import { planSamples, sampleCount } from './samples.js';
+import { generateSteps, planSamples, sampleCount } from './samples.js';
 import { planJson, planModel, type PlanResult } from './index.js';
 
 export const PLAN_USAGE =
@@ -48,7 +48,7 @@ export async function runPlan(argv: string[]): Promise<void> {
   const imp = await loadOnnx(positionals[0]!);
   const fm = imp.model;
   const macs = buildSpace(fm).layers.reduce((a, l) => a + l.macs, 0);
-  const { samples, what } = await planSamples(fm, values.calib, sampleCount(macs));
+  const { samples, what } = await planSamples(fm, values.calib, sampleCount(macs), { bnStats: imp.bnStats, steps: generateSteps(macs) });
   const r = planModel(fm, { board, samples, maxMs, maxKb });
   for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
   const p = r.pick;

@@ -24,11 +24,12 @@ export interface Sensitivity {
 
 type Conv = Extract<FloatLayer, { op: 'conv2d' }>;
 
-/** Softmax cross-entropy gradient at the top-1 class: softmax(y) - onehot(argmax y). */
-function lossGrad(y: Float64Array): Float64Array {
+/** Softmax cross-entropy gradient at class `target` (default the top-1 class): softmax(y) - onehot(target). */
+export function lossGrad(y: Float64Array, target?: number): Float64Array {
   let mx = -Infinity;
   let arg = 0;
   for (let i = 0; i < y.length; i++) if (y[i]! > mx) [mx, arg] = [y[i]!, i];
+  if (target !== undefined) arg = target;
   const g = new Float64Array(y.length);
   let s = 0;
   for (let i = 0; i < y.length; i++) s += (g[i] = Math.exp(y[i]! - mx));
@@ -38,7 +39,7 @@ function lossGrad(y: Float64Array): Float64Array {
 }
 
 /** ∂L/∂x and ∂L/∂w of a conv2d given ∂L/∂y. */
-function convBack(l: Conv, x: Float64Array, xs: number[], gy: Float64Array, ys: number[]): { gx: Float64Array; gw: Float64Array } {
+function convBack(l: Conv, x: Float64Array, xs: number[], gy: Float64Array, ys: number[], withW = true): { gx: Float64Array; gw: Float64Array } {
   const [C, H, W] = xs as [number, number, number];
   const [, OH, OW] = ys as [number, number, number];
   const [kh, kw] = l.kernel;
@@ -48,7 +49,7 @@ function convBack(l: Conv, x: Float64Array, xs: number[], gy: Float64Array, ys: 
   const K = cpg * kh * kw;
   const P = OH * OW;
   const gx = new Float64Array(C * H * W);
-  const gw = new Float64Array(l.outChannels * K);
+  const gw = new Float64Array(withW ? l.outChannels * K : 0);
   const w = l.weight;
   // index of input (c, iy, ix) for output pixel p and reduction index k, or -1 in the padding
   const src = (c0: number, p: number, k: number): number => {
@@ -67,7 +68,7 @@ function convBack(l: Conv, x: Float64Array, xs: number[], gy: Float64Array, ys: 
         for (let k = 0; k < K; k++) {
           const i = src(c0, p, k);
           if (i < 0) continue;
-          gw[oc * K + k]! += g * x[i]!;
+          if (withW) gw[oc * K + k]! += g * x[i]!;
           gx[i]! += g * w[oc * K + k]!;
         }
       }
@@ -81,7 +82,7 @@ function convBack(l: Conv, x: Float64Array, xs: number[], gy: Float64Array, ys: 
     for (let k = 0; k < K; k++) {
       const i = src(0, p, k);
       idx[p * K + k] = i;
-      if (i >= 0) col[p * K + k] = x[i]!;
+      if (i >= 0 && withW) col[p * K + k] = x[i]!;
     }
   }
   const wf = Float64Array.from(w);
@@ -92,6 +93,10 @@ function convBack(l: Conv, x: Float64Array, xs: number[], gy: Float64Array, ys: 
       const g = gy[oc * P + p]!;
       if (g === 0) continue;
       const co = p * K;
+      if (!withW) {
+        for (let k = 0; k < K; k++) gcol[co + k]! += g * wf[wo + k]!;
+        continue;
+      }
       for (let k = 0; k < K; k++) {
         gw[wo + k]! += g * col[co + k]!;
         gcol[co + k]! += g * wf[wo + k]!;
@@ -131,8 +136,16 @@ export interface Gradients {
   act: Map<string, Float64Array>;
 }
 
-/** Reverse-mode pass of one sample over its forward tensors `t` (runFloat keepAll). */
-export function backprop(m: FloatModel, shapes: Map<string, number[]>, t: Map<string, Float64Array>): Gradients {
+/**
+ * Reverse-mode pass of one sample over its forward tensors `t` (runFloat keepAll). `seeds` (∂L/∂tensor of any
+ * tensors, e.g. the BatchNorm-statistics loss of src/msq/datafree) replace the default pseudo-label cross-entropy;
+ * `inputOnly` skips the weight gradients (only ∂L/∂tensors are wanted).
+ */
+export function backprop(
+  m: FloatModel, shapes: Map<string, number[]>, t: Map<string, Float64Array>,
+  o: { seeds?: Map<string, Float64Array>; inputOnly?: boolean } = {},
+): Gradients {
+  const seeds = o.seeds;
   const gws = new Map<string, Float64Array>();
   const grads = new Map<string, Float64Array>();
   const addGrad = (name: string, g: Float64Array): void => {
@@ -141,7 +154,8 @@ export function backprop(m: FloatModel, shapes: Map<string, number[]>, t: Map<st
     else for (let i = 0; i < g.length; i++) o[i]! += g[i]!;
   };
   const out = floatOutputName(m);
-  addGrad(out, lossGrad(t.get(out)!));
+  if (seeds) for (const [name, g] of seeds) addGrad(name, Float64Array.from(g));
+  else addGrad(out, lossGrad(t.get(out)!));
   for (let li = m.layers.length - 1; li >= 0; li--) {
     const l = m.layers[li]!;
     const gy = grads.get(l.name);
@@ -152,15 +166,16 @@ export function backprop(m: FloatModel, shapes: Map<string, number[]>, t: Map<st
       case 'linear': {
         const x = t.get(l.input)!;
         let r: { gx: Float64Array; gw: Float64Array };
-        if (l.op === 'conv2d') r = convBack(l, x, shapes.get(l.input)!, gy, ys);
+        if (l.op === 'conv2d') r = convBack(l, x, shapes.get(l.input)!, gy, ys, !o.inputOnly);
         else {
           const gx = new Float64Array(l.inFeatures);
-          const gw = new Float64Array(l.outFeatures * l.inFeatures);
-          for (let o = 0; o < l.outFeatures; o++) {
-            const g = gy[o]!;
+          const gw = new Float64Array(o.inputOnly ? 0 : l.outFeatures * l.inFeatures);
+          for (let j = 0; j < l.outFeatures; j++) {
+            const g = gy[j]!;
+            if (g === 0) continue;
             for (let k = 0; k < l.inFeatures; k++) {
-              gw[o * l.inFeatures + k] = g * x[k]!;
-              gx[k]! += g * l.weight[o * l.inFeatures + k]!;
+              if (!o.inputOnly) gw[j * l.inFeatures + k] = g * x[k]!;
+              gx[k]! += g * l.weight[j * l.inFeatures + k]!;
             }
           }
           r = { gx, gw };

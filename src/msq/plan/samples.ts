@@ -1,11 +1,14 @@
 /**
  * Inputs for the planner's sensitivities: calibration images (a data-set name, an IDX file or a folder), or
- * generated data when data-free (`none` / `generate`: seeded uniform images over the model's input range).
+ * generated data when data-free: `generate` optimizes images until the BatchNorm statistics match (src/msq/datafree),
+ * `none` takes seeded uniform images over the model's input range.
  */
 import { checkImageShape, DATASET_NAMES, imageToFloat, isIdxPath, loadCalibSet } from '../../data/datasets.js';
 import { inputRange, loadCalibFolder } from '../calib.js';
 import { numel, type FloatModel } from '../model.js';
 import { mulberry32 } from '../../util/random.js';
+import type { ChannelStats } from '../onnx.js';
+import { generatedCalib } from '../datafree/cli.js';
 
 /** Sensitivity samples: fewer for big networks (one backward pass each). */
 export function sampleCount(macs: number): number {
@@ -20,10 +23,18 @@ export function generatedSamples(fm: FloatModel, n: number, seed = 14): Float64A
   return Array.from({ length: n }, () => Float64Array.from({ length: len }, () => min + (max - min) * r()));
 }
 
-/** `--calib` value → samples and a description. */
-export async function planSamples(fm: FloatModel, calib: string | undefined, n: number): Promise<{ samples: ArrayLike<number>[]; what: string }> {
+/** Adam steps of `--calib generate` for a network of `macs` multiply-accumulates (the planner needs few samples). */
+export function generateSteps(macs: number): number {
+  return macs > 1e8 ? 5 : 30;
+}
+
+/** `--calib` value → samples and a description (`generate` needs the model's folded BatchNorm statistics). */
+export async function planSamples(
+  fm: FloatModel, calib: string | undefined, n: number, o: { bnStats?: Map<string, ChannelStats>; steps?: number } = {},
+): Promise<{ samples: ArrayLike<number>[]; what: string }> {
   const spec = calib ?? 'mnist';
-  if (spec === 'none' || spec === 'generate') return { samples: generatedSamples(fm, n), what: `${n} generated images (uniform over the input range)` };
+  if (spec === 'generate') return generatedCalib(fm, o.bnStats ?? new Map(), n, { steps: o.steps });
+  if (spec === 'none') return { samples: generatedSamples(fm, n), what: `${n} generated images (uniform over the input range)` };
   if ((DATASET_NAMES as readonly string[]).includes(spec) || isIdxPath(spec)) {
     const set = loadCalibSet(spec, n);
     checkImageShape(set, fm.input.shape, '--calib');

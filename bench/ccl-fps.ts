@@ -1,7 +1,11 @@
 /**
  * Benchmark: the streaming CCL core at 512×512 — the issue's targets.
  *
- *   npx tsx bench/ccl-fps.ts [--designs 8x4,8x8,1x1] [--no-synth] [--frames 3]
+ *   npx tsx bench/ccl-fps.ts [--designs 8x4,8x8,1x1] [--no-synth] [--frames 3] [--per-image] [--out ccl-fps]
+ *
+ * Pixel-exact designs (C = 1, P > 1: the run labeler) also get a full frame and a pixel checkerboard in the frame
+ * pool; --per-image records each image's own steady-state period (the image twice back to back), --out the result
+ * file name (bench/results/<out>.json).
  *
  * For each design (C×P): generate the core (N = 1024, gray8, 8-connectivity), synthesize it for the XC7Z020 with
  * yosys (resources and an fmax ESTIMATE — no place & route), simulate frames back to back on Verilator without
@@ -33,7 +37,8 @@ import { diffResults } from '../src/ccl/golden.js';
 import { colorScene, SCENE_PALETTE } from '../src/ccl/patterns.js';
 import { cellNoise } from '../src/ccl/rtl/testvectors.js';
 import { checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
-import { blobs, spiral, noise } from '../src/ccl/patterns.js';
+import { blobs, spiral, noise, full, checkerboard } from '../src/ccl/patterns.js';
+import type { RasterImage } from '../src/image/io.js';
 import { synthesize } from '../src/synth/index.js';
 import { simulatorVersions } from '../src/sim/index.js';
 
@@ -45,6 +50,8 @@ const { values } = parseArgs({
     classes: { type: 'string', default: '0' },
     'color-bits': { type: 'string', default: '1' },
     'third-moments': { type: 'boolean' },
+    'per-image': { type: 'boolean' },
+    out: { type: 'string', default: 'ccl-fps' },
   },
 });
 
@@ -75,6 +82,9 @@ for (const d of values.designs!.split(',')) {
     { name: 'spiral', image: spiral(W, H, c) },
     { name: 'noise10', image: noise(W, H, 0.1, { seed: 5 }) },
   ];
+  if (c === 1 && p > 1) {
+    pool.push({ name: 'full', image: full(W, H) }, { name: 'pixelChecker', image: checkerboard(W, H, 1) });
+  }
   const frames = Array.from({ length: nFrames }, (_, i) => pool[i % pool.length]!);
   const t0 = Date.now();
   const { checks, run } = await checkRtlFrames(cfg, frames, { ppc: p });
@@ -105,16 +115,34 @@ for (const d of values.designs!.split(',')) {
     fpsEstimateWorstCaseImage: fmax ? Math.floor((fmax * 1e6) / model.framePeriodWorst) : null,
     verilator: { buildMs: Math.round(run.buildMs), runMsAllFrames: Math.round(run.runMs), runMsPerFrame: Math.round(run.runMs / nFrames), endToEndMs: wallMs },
   };
+  if (values['per-image']) Object.assign(row, { perImage: await perImage(cfg, p, pool, fmax) });
   rows.push(row);
   process.stdout.write(`period ${period} cycles (model ${model.pixelCyclesPerFrame}..${model.framePeriodWorst}), `
     + `${row.fpsEstimateMeasuredPeriod ?? '-'} fps est, memory ${mem.percentOfFullFrame}% of full frame, `
     + `sim ${row.verilator.runMsPerFrame} ms/frame\n`);
 }
 
-await writeResult('ccl-fps', '512x512 streaming CCL core: resources, ESTIMATED fmax (yosys, no P&R) and fps, on-chip memory vs a 512x512x10-bit label buffer, Verilator time per frame',
-  `npx tsx bench/ccl-fps.ts --designs ${values.designs}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
+await writeResult(values.out!, '512x512 streaming CCL core: resources, ESTIMATED fmax (yosys, no P&R) and fps, on-chip memory vs a 512x512x10-bit label buffer, Verilator time per frame',
+  `npx tsx bench/ccl-fps.ts --designs ${values.designs}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}${values['per-image'] ? ' --per-image' : ''}${values.out !== 'ccl-fps' ? ` --out ${values.out}` : ''}`,
   'fps figures are ESTIMATES: yosys post-synthesis fmax estimate (7-series -1 delay model, no placement/routing) divided by the frame period in cycles measured in simulation (input cycles per frame, frames back to back, the source never stalling: any excess over W*H/P is the core holding s_tready low). fpsEstimateWorstCaseImage uses the cycle model worst case. Verilator run times are wall times on a shared 2-core machine (loadavg recorded) and include writing stimulus and reading records.',
   rows);
+
+/**
+ * Steady-state frame period of each image alone: the image twice back to back (the source never stalls), the
+ * period = input cycles of the pair / 2; every frame bit-exact against the golden model.
+ */
+async function perImage(cfg: ReturnType<typeof makeCclConfig>, p: number, pool: Array<{ name: string; image: RasterImage }>, fmax: number | null) {
+  const out: Record<string, unknown>[] = [];
+  for (const f of pool) {
+    const { checks, run } = await checkRtlFrames(cfg, [f, f], { ppc: p });
+    const bad = checks.filter((x) => x.diff);
+    if (bad.length) throw new Error(`P=${p} ${f.name}: RTL differs from golden: ${bad[0]!.diff}`);
+    const period = Math.ceil((run.lastInputCycle + 1) / 2);
+    out.push({ image: f.name, objects: checks[0]!.golden.objects.length, periodCycles: period, fpsEstimate: fmax ? Math.floor((fmax * 1e6) / period) : null });
+    process.stdout.write(`  ${f.name}: ${period} cycles${fmax ? `, ${Math.floor((fmax * 1e6) / period)} fps est` : ''}\n`);
+  }
+  return out;
+}
 
 /** Write bench/results/<name>.json with date, machine and tool versions. */
 async function writeResult(name: string, what: string, command: string, notes: string, results: unknown[]): Promise<void> {

@@ -115,4 +115,13 @@ describe('ccl label --rtl', () => {
     const golden = resultToJson(labelImage(img, makeCclConfig({ width: 40, height: 30, cell: 2 })));
     expect(r.stdout.trim()).toBe(golden);
   }, 120_000);
+  it('pixel-exact at P = 4 (C = 1, the run labeler): the same JSON as the golden model (Icarus)', async () => {
+    const img = spiral(24, 12, 1);
+    const file = join(dir, 'spiral1.pgm');
+    writeFileSync(file, encodePgm(img, 'P5'));
+    const r = await cli(['label', file, '--rtl', '--ppc', '4', '--sim', 'icarus', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe(resultToJson(labelImage(img, makeCclConfig({ width: 24, height: 12 }))));
+  }, 120_000);
 });

@@ -116,8 +116,12 @@ export function cclReportMarkdown(rtl: CclRtl, synth: SynthReport | null, board:
   out.push(`- input: ${cyc.pixelCyclesPerFrame.toLocaleString('en-US')} cycles per frame (${p.WP} words per line, ${cyc.pixelCyclesPerCellRow} per cell row)`);
   out.push(`- labeler: ${cyc.labelRowBest}..${cyc.labelRowWorst} cycles per ${p.pixelExact ? 'line (run labeler, bound)' : 'cell row'} (≤ ${cyc.worstCellCycles} per ${p.pixelExact ? 'run' : 'cell'}), flush ${cyc.flushBest}..${cyc.flushWorst}; per frame ${cyc.labelFrameBest.toLocaleString('en-US')}..${cyc.labelFrameWorst.toLocaleString('en-US')}`);
   out.push(`- frame period: ${cyc.framePeriodBest.toLocaleString('en-US')} cycles when the labeler keeps up, ≤ ${cyc.framePeriodWorst.toLocaleString('en-US')} for the worst-case image`
-    + (cyc.framePeriodWorst > cyc.pixelCyclesPerFrame ? ' (labeler-bound: the core lowers s_tready while a cell row waits for its bank)' : ' (input-bound for every image)'));
-  out.push('- inter-frame gap: none needed; the end-of-frame flush overlaps the next frame\'s first cell row. s_tready drops only when a cell row is complete while the labeler still holds the other bank.');
+    + (cyc.framePeriodWorst <= cyc.pixelCyclesPerFrame ? ' (input-bound for every image)'
+      : p.pixelExact ? ' (labeler-bound: the run extractor lowers s_tready while the run labeler is behind, and on words that end more than one run)'
+        : ' (labeler-bound: the core lowers s_tready while a cell row waits for its bank)'));
+  out.push(p.pixelExact
+    ? '- inter-frame gap: none needed; the run extractor takes the next frame while the run labeler flushes the last one (the virtual empty line).'
+    : '- inter-frame gap: none needed; the end-of-frame flush overlaps the next frame\'s first cell row. s_tready drops only when a cell row is complete while the labeler still holds the other bank.');
   out.push('');
   if (synth && synth.timing.estFmaxMHz !== null) {
     const f = synth.timing.estFmaxMHz;

@@ -11,7 +11,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { findTool, runTool } from '../tools/find.js';
 import { VIVADO_COMMANDS } from './vivado.js';
 
@@ -21,15 +20,6 @@ export interface CheckResult {
   name: 'tcl' | 'lint' | 'driver';
   status: CheckStatus;
   detail: string;
-}
-
-async function have(tool: string, args: string[]): Promise<boolean> {
-  try {
-    await execa(tool, args, { reject: true, input: '' });
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code !== 'ENOENT';
-  }
 }
 
 /** Run a Tcl script (text) as if it were build.tcl in `dir`, with Vivado commands stubbed; returns the calls. */
@@ -132,8 +122,8 @@ export async function checkExport(dir: string, wrapper: WrapperPorts, periodNs: 
       ? { name: 'lint', status: 'passed', detail: 'verilator --lint-only -Wall on wrapper + core: no warnings' }
       : { name: 'lint', status: 'failed', detail: msg.split('\n')[0] ?? `exit ${r.exitCode}` });
   } else out.push({ name: 'lint', status: 'skipped', detail: 'verilator not found' });
-  if (await have('python3', ['--version'])) {
-    const r = await execa('python3', ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', join(dir, 'driver.py')], { reject: false });
+  if (await findTool('python3')) {
+    const r = await runTool('python3', ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', join(dir, 'driver.py')]);
     out.push(r.exitCode === 0 ? { name: 'driver', status: 'passed', detail: 'driver.py compiles (python3)' } : { name: 'driver', status: 'failed', detail: r.stderr.trim().split('\n').pop() ?? 'compile error' });
   } else out.push({ name: 'driver', status: 'skipped', detail: 'python3 not found' });
   return out;

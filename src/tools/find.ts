@@ -10,7 +10,7 @@
 import { execa } from 'execa';
 import { UserError } from '../util/errors.js';
 
-export type ToolName = 'verilator' | 'iverilog' | 'vvp' | 'yosys' | 'tclsh' | 'chromium';
+export type ToolName = 'verilator' | 'iverilog' | 'vvp' | 'yosys' | 'tclsh' | 'chromium' | 'python3';
 
 export interface ToolSpec {
   /** Default binary (a name on PATH, or an absolute path). */
@@ -36,6 +36,7 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
   yosys: { bin: 'yosys', versionArgs: ['-V'], version: /Yosys\s+(\d+\.\d+\S*)/, min: [0, 40], apt: 'yosys', use: 'synthesis estimates (else the embedded @yowasp/yosys)' },
   tclsh: { bin: 'tclsh', versionArgs: [], versionInput: 'puts [info patchlevel]\n', version: /^(\d+\.\d+\S*)/m, apt: 'tcl', use: 'checking the exported Vivado Tcl' },
   chromium: { bin: '/usr/bin/chromium', versionArgs: ['--version'], version: /Chromium\s+(\d+\.\d+\S*)/, apt: 'chromium', use: 'rendering report pages headless' },
+  python3: { bin: 'python3', versionArgs: ['--version'], version: /Python\s+(\d+\.\d+\S*)/, min: [3, 9], apt: 'python3', use: 'compiling the exported PYNQ driver' },
 };
 
 export interface ToolInfo {

@@ -5,23 +5,12 @@
  * [c][y][x] is already the conv's [ci][ky][kx]; flatten costs nothing).
  */
 import type { Filter, QuantLayer } from '../model.js';
+import { geometryOf, wholeWindow, windowOf, type Geometry } from '../geometry.js';
 import type { HostTensor } from './program.js';
 
-/** A conv-shaped GEMM over a [cin, H, W] input (linear = kernel [H, W] or 1x1). */
-export interface Gemm {
+/** A conv-shaped GEMM over a [cin, inH, inW] input (linear = kernel [inH, inW] or 1x1), in geometry.ts's spelling. */
+export interface Gemm extends Geometry {
   layer: string;
-  cin: number;
-  H: number;
-  W: number;
-  cout: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  /** [top, left, bottom, right] */
-  pad: [number, number, number, number];
-  outH: number;
-  outW: number;
   filters: Filter[];
   /** code of filter j at (input channel ci, ky, kx); ci in 0..cin-1 */
   code: (j: number, ci: number, ky: number, kx: number) => number;
@@ -40,45 +29,11 @@ export function gemmOf(l: GemmLayer, x: HostTensor, outShape: readonly number[],
   const [C, H, W] = x.shape;
   if (l.op === 'conv2d') {
     const dw = l.groups !== 1;
-    const { kernel: [kh, kw], stride: [sh, sw] } = l;
-    return {
-      layer: l.name,
-      cin: C,
-      H,
-      W,
-      cout: l.outChannels,
-      kh,
-      kw,
-      sh,
-      sw,
-      pad: [...l.padding],
-      outH: outShape[1]!,
-      outW: outShape[2]!,
-      filters: l.filters,
-      code: dw ? (j, ci, ky, kx) => (ci === j ? ky * kw + kx : ZERO) : (_j, ci, ky, kx) => (ci * kh + ky) * kw + kx,
-      depthwise: dw,
-      lo,
-      hi,
-    };
+    const { kernel: [kh, kw] } = l;
+    const code = dw ? (j: number, ci: number, ky: number, kx: number) => (ci === j ? ky * kw + kx : ZERO) : (_j: number, ci: number, ky: number, kx: number) => (ci * kh + ky) * kw + kx;
+    return { layer: l.name, ...geometryOf(windowOf(l), x.shape, outShape), cout: l.outChannels, filters: l.filters, code, depthwise: dw, lo, hi };
   }
   // linear over a [C, H, W] host tensor (flatten alias) = conv with kernel [H, W]; flat [F] = [F, 1, 1]
-  return {
-    layer: l.name,
-    cin: C,
-    H,
-    W,
-    cout: l.outFeatures,
-    kh: H,
-    kw: W,
-    sh: 1,
-    sw: 1,
-    pad: [0, 0, 0, 0],
-    outH: 1,
-    outW: 1,
-    filters: l.filters,
-    code: (_j, ci, ky, kx) => (ci * H + ky) * W + kx,
-    depthwise: false,
-    lo,
-    hi,
-  };
+  const code = (_j: number, ci: number, ky: number, kx: number): number => (ci * H + ky) * W + kx;
+  return { layer: l.name, ...geometryOf(wholeWindow(H, W), [C, H, W], [l.outFeatures, 1, 1]), filters: l.filters, code, depthwise: false, lo, hi };
 }

@@ -42,10 +42,10 @@ function jobView(g: Gemm, im2col: boolean): JobView {
     kw: im2col ? 1 : g.kw,
     sh: im2col ? 1 : g.sh,
     sw: im2col ? 1 : g.sw,
-    padT: im2col ? 0 : g.pad[0],
-    padL: im2col ? 0 : g.pad[1],
-    inH: im2col ? g.outH : g.H,
-    inW: im2col ? g.outW : g.W,
+    padT: im2col ? 0 : g.padT,
+    padL: im2col ? 0 : g.padL,
+    inH: im2col ? g.outH : g.inH,
+    inW: im2col ? g.outW : g.inW,
   };
 }
 
@@ -197,7 +197,7 @@ function gemmJob(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, band: Band, gs: G
     res = { tensor: f.other.name, shape: [g.cout, g.outH, g.outW], y0: band.oy0, rows: band.rows, c0: grp.c0, cCount: grp.count, signed: f.other.signed };
   }
   const act: ActSource = o.im2col
-    ? { kind: 'im2col', tensor: input.name, shape: input.shape, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padT: g.pad[0], padL: g.pad[1], oy0: band.oy0, rows: band.rows, outW: g.outW }
+    ? { kind: 'im2col', tensor: input.name, shape: input.shape, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padT: g.padT, padL: g.padL, oy0: band.oy0, rows: band.rows, outW: g.outW }
     : { kind: 'tile', tensor: input.name, shape: input.shape, y0: band.y0, rows: band.inRows, c0: g.depthwise ? grp.c0 : 0, cCount: gs.cin };
   const out: TensorRegion = { tensor: o.outName, shape: o.place?.shape ?? [g.cout, g.outH, g.outW], y0: band.oy0, rows: band.rows, c0: (o.place?.c0 ?? 0) + grp.c0, cCount: grp.count, signed: o.outSigned };
   return finishJob(cfg, spec, act, out, res, g.depthwise ? g.kh * g.kw : g.cin * g.kh * g.kw);
@@ -225,7 +225,7 @@ export function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
   const groups = g.depthwise ? depthwiseGroups(cfg, at, g.cout, classes, stepsFor) : filterGroups(cfg, g, classes, minSteps);
   // row bands: for dense GEMMs every group reads all input channels; depthwise groups read their own
   const maxGroupCin = Math.max(...groups.map(groupCin));
-  const bands = makeBands(at, v.inH, g.outH, v.kh, v.sh, v.padT, v.inW * ceilDiv(maxGroupCin, N), cfg.actDepth);
+  const bands = makeBands(at, { ...v, outH: g.outH }, v.inW * ceilDiv(maxGroupCin, N), cfg.actDepth);
   const groupSpecs = groups.map((grp) => groupSpec(cfg, o, v, cls, classes, grp));
   const jobs: CompiledJob[] = [];
   for (const band of bands) for (const gs of groupSpecs) jobs.push(gemmJob(cfg, o, v, band, gs));

@@ -4,23 +4,20 @@
  * (requantize(x, 2, 1, 0, hi) = x): a standalone relu (lo = 0) and the copies of concat / resize use it.
  */
 import { fail } from '../../util/errors.js';
+import type { Window } from '../geometry.js';
 import type { CoreConfig } from './config.js';
 import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
 import { ceilDiv, emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
 import { bandRows, makeBands } from './tiling.js';
 
-export interface PoolOpts {
+/** A pool job's window and output size in geometry.ts's spelling (input: the host tensor's shape). */
+export interface PoolOpts extends Window {
   layer: string;
   op: 'maxpool' | 'avgpool';
   input: HostTensor;
   outName: string;
   outSigned: boolean;
   place?: OutPlace;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  pad: [number, number, number, number];
   outH: number;
   outW: number;
   /** AVGPOOL requantizer */
@@ -38,14 +35,14 @@ export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
   const steps = o.kh * o.kw;
   if (steps * N > cfg.kMax) fail(at, `window of ${steps} positions x N = ${steps * N} exceeds core.kMax = ${cfg.kMax}: raise core.kMax`);
   if (steps > 2 ** 16 - 1) fail(`${at}.kernel`, 'window too large');
-  if (o.pad[1] > 255 || o.sh > 255 || o.sw > 255) fail(`${at}.padding`, 'padding / stride above 255 not supported');
+  if (o.padL > 255 || o.sh > 255 || o.sw > 255) fail(`${at}.padding`, 'padding / stride above 255 not supported');
   const totalGroups = ceilDiv(C, N);
   // channel groups per job: passes <= maxPasses, cout <= cDepth, and one output row must fit actDepth
   let gp = Math.min(totalGroups, cfg.maxPasses, Math.floor(cfg.cDepth / N));
-  const oneRow = bandRows(H, o.kh, o.sh, o.pad[0], 0, 1).inRows;
+  const oneRow = bandRows({ ...o, inH: H }, 0, 1).inRows;
   while (gp > 1 && Math.max(1, oneRow) * W * gp > cfg.actDepth) gp--;
   if (gp < 1) fail(at, `core.cDepth = ${cfg.cDepth} holds no channel group`);
-  const bands = makeBands(at, H, o.outH, o.kh, o.sh, o.pad[0], W * gp, cfg.actDepth);
+  const bands = makeBands(at, { ...o, inH: H }, W * gp, cfg.actDepth);
   const jobs: CompiledJob[] = [];
   for (const band of bands) {
     for (let g0 = 0; g0 < totalGroups; g0 += gp) {
@@ -71,7 +68,7 @@ export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
         sh: o.sh,
         sw: o.sw,
         padT: band.padT,
-        padL: o.pad[1],
+        padL: o.padL,
         cinGroups,
         passes: cinGroups,
         steps,

@@ -11,6 +11,7 @@
  */
 import { fail } from '../../util/errors.js';
 import { actRange } from '../conventions.js';
+import { POINT_WINDOW, wholeWindow, windowOf } from '../geometry.js';
 import type { QuantLayer, QuantModel, TensorInfo } from '../model.js';
 import { sp2ActBitsOf, type CoreConfig } from './config.js';
 import { classifyFilters, sp2LanesFit, wideInput } from './filter-lanes.js';
@@ -107,19 +108,14 @@ const lowerPoolLayer: Lowering<PoolLayer> = (ctx, l) => {
   const [lo, hi]: [number, number] = l.op === 'relu' ? [0, actRange(x.bits, x.signed)[1]] : actRange(outInfo.bits, outInfo.signed);
   const { out, place } = ctx.target(l.name);
   const common = { layer: l.name, input: x, outName: out.name, outSigned: outInfo.signed, lo, hi, place };
-  const whole = { sh: 1, sw: 1, pad: [0, 0, 0, 0] as [number, number, number, number] };
-  let js: CompiledJob[];
-  if (l.op === 'globalavgpool') js = lowerPool(ctx.cfg, { ...common, op: 'avgpool', kh: H, kw: W, ...whole, outH: 1, outW: 1, M: l.M, S: l.S });
-  else if (l.op === 'relu') js = lowerPool(ctx.cfg, { ...common, op: 'avgpool', kh: 1, kw: 1, ...whole, outH: H, outW: W, M: 2, S: 1 });
+    let js: CompiledJob[];
+  if (l.op === 'globalavgpool') js = lowerPool(ctx.cfg, { ...common, op: 'avgpool', ...wholeWindow(H, W), outH: 1, outW: 1, M: l.M, S: l.S });
+  else if (l.op === 'relu') js = lowerPool(ctx.cfg, { ...common, op: 'avgpool', ...POINT_WINDOW, outH: H, outW: W, M: 2, S: 1 });
   else {
     js = lowerPool(ctx.cfg, {
       ...common,
       op: l.op,
-      kh: l.kernel[0],
-      kw: l.kernel[1],
-      sh: l.stride[0],
-      sw: l.stride[1],
-      pad: [...l.padding],
+      ...windowOf(l),
       outH: outInfo.shape[1]!,
       outW: outInfo.shape[2]!,
       M: l.op === 'avgpool' ? l.M : 0,
@@ -138,7 +134,7 @@ function copyJobs(ctx: LowerCtx, layer: string, src: string, dst: { out: HostTen
   const [lo, hi] = actRange(si.bits, si.signed);
   const js = lowerPool(ctx.cfg, {
     layer, op: 'avgpool', input: { ...x, shape: sh }, outName: dst.out.name, outSigned: si.signed, place: dst.place,
-    kh: 1, kw: 1, sh: 1, sw: 1, pad: [0, 0, 0, 0], outH: sh[1], outW: sh[2], M: 2, S: 1, lo, hi,
+    ...POINT_WINDOW, outH: sh[1], outW: sh[2], M: 2, S: 1, lo, hi,
   });
   if (f) for (const j of js) if (j.act.kind === 'tile') j.act = { ...j.act, kind: 'upsample', shape: x.shape, f };
   return js;

@@ -4,6 +4,7 @@
  * cout <= cDepth (the reduction, steps * N <= kMax, cannot be split).
  */
 import { fail } from '../../util/errors.js';
+import type { Geometry } from '../geometry.js';
 import type { CoreConfig } from './config.js';
 import { passesFor, type LaneClass } from './filter-lanes.js';
 import type { Gemm } from './gemm.js';
@@ -20,7 +21,8 @@ export interface Band {
 }
 
 /** Input rows a band of output rows needs, clipped to the tensor, and the tile's own top padding. */
-export function bandRows(H: number, kh: number, sh: number, padT: number, oy0: number, rows: number): Band {
+export function bandRows(g: Pick<Geometry, 'inH' | 'kh' | 'sh' | 'padT'>, oy0: number, rows: number): Band {
+  const { inH: H, kh, sh, padT } = g;
   const first = oy0 * sh - padT;
   const last = (oy0 + rows - 1) * sh - padT + kh - 1;
   const y0 = Math.max(0, first);
@@ -30,16 +32,8 @@ export function bandRows(H: number, kh: number, sh: number, padT: number, oy0: n
 }
 
 /** Output-row bands whose tiles fit `maxWords` activation words (wordsPerRow per input row). */
-export function makeBands(
-  at: string,
-  H: number,
-  outH: number,
-  kh: number,
-  sh: number,
-  padT: number,
-  wordsPerRow: number,
-  maxWords: number,
-): Band[] {
+export function makeBands(at: string, g: Pick<Geometry, 'inH' | 'outH' | 'kh' | 'sh' | 'padT'>, wordsPerRow: number, maxWords: number): Band[] {
+  const { outH } = g;
   const bands: Band[] = [];
   let oy0 = 0;
   while (oy0 < outH) {
@@ -49,14 +43,14 @@ export function makeBands(
     // largest rows with inRows * wordsPerRow <= maxWords (monotonic in rows)
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const b = bandRows(H, kh, sh, padT, oy0, mid);
+      const b = bandRows(g, oy0, mid);
       if (Math.max(1, b.inRows) * wordsPerRow <= maxWords) {
         best = b;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (!best) {
-      const b = bandRows(H, kh, sh, padT, oy0, 1);
+      const b = bandRows(g, oy0, 1);
       fail(`${at}`, `one output row needs ${b.inRows * wordsPerRow} activation words, core.actDepth is ${maxWords}: raise core.actDepth (column tiling is not supported)`);
     }
     if (best.padT > 255) fail(at, `tile top padding ${best.padT} exceeds 255`);
@@ -72,7 +66,7 @@ export function gemmEstimate(cfg: CoreConfig, g: Gemm, cls: LaneClass[], im2col:
   const steps = im2col ? ceilDiv(cinEff, cfg.N) : g.kh * g.kw * ceilDiv(g.cin, cfg.N);
   if (steps * cfg.N > cfg.kMax || steps > cfg.wDepth) return undefined;
   // one output row's tile must fit the activation bank
-  const rowWords = im2col ? g.outW * steps : Math.max(1, bandRows(g.H, g.kh, g.sh, g.pad[0], 0, 1).inRows) * g.W * ceilDiv(g.cin, cfg.N);
+  const rowWords = im2col ? g.outW * steps : Math.max(1, bandRows(g, 0, 1).inRows) * g.inW * ceilDiv(g.cin, cfg.N);
   if (rowWords > cfg.actDepth) return undefined;
   const groups = filterGroups(cfg, g, cls, steps);
   let work = 0;

@@ -65,30 +65,24 @@ export function npzBytes(arrays: NpyArray[]): Buffer {
     const name = Buffer.from(`${a.name}.npy`, 'utf8');
     const crc = crc32(raw);
     if (raw.length >= 2 ** 32 || offset + comp.length >= 2 ** 32) throw new Error(`npz '${a.name}': archive larger than 4 GiB (no ZIP64)`);
-    const local = Buffer.alloc(30);
+    // the fields the local header (at 4) and the central directory entry (at 6) share, in the same order
+    const common = (buf: Buffer, at: number): Buffer => {
+      buf.writeUInt16LE(20, at); // version needed
+      buf.writeUInt16LE(0, at + 2); // flags
+      buf.writeUInt16LE(8, at + 4); // deflate
+      buf.writeUInt16LE(DOS_TIME, at + 6);
+      buf.writeUInt16LE(DOS_DATE, at + 8);
+      buf.writeUInt32LE(crc, at + 10);
+      buf.writeUInt32LE(comp.length, at + 14);
+      buf.writeUInt32LE(raw.length, at + 18);
+      buf.writeUInt16LE(name.length, at + 22); // then extra length 0 (and, central, comment/disk/attributes 0)
+      return buf;
+    };
+    const local = common(Buffer.alloc(30), 4);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed
-    local.writeUInt16LE(0, 6); // flags
-    local.writeUInt16LE(8, 8); // deflate
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(comp.length, 18);
-    local.writeUInt32LE(raw.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-    const cd = Buffer.alloc(46);
+    const cd = common(Buffer.alloc(46), 6);
     cd.writeUInt32LE(0x02014b50, 0);
     cd.writeUInt16LE(20, 4); // version made by
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(0, 8);
-    cd.writeUInt16LE(8, 10);
-    cd.writeUInt16LE(DOS_TIME, 12);
-    cd.writeUInt16LE(DOS_DATE, 14);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(comp.length, 20);
-    cd.writeUInt32LE(raw.length, 24);
-    cd.writeUInt16LE(name.length, 28);
     cd.writeUInt32LE(offset, 42);
     parts.push(local, name, comp);
     central.push(cd, name);

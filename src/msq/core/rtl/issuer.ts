@@ -9,7 +9,7 @@ import { pick, type CoreCtx } from './context.js';
 import { cbits, quietCycles } from './shape.js';
 import type { ActivationLoader } from './act-loader.js';
 import type { BankFlags } from './banks.js';
-import type { DescriptorBanks } from './descriptor.js';
+import type { DescriptorBanks, Field } from './descriptor.js';
 
 /** Issuer state: job readiness, per-job working registers, counters, claim / stall / step conditions. */
 export function issuerState(c: CoreCtx, dsc: DescriptorBanks, bkf: BankFlags, al: ActivationLoader) {
@@ -237,25 +237,17 @@ function issuerSetup(p: ProcBuilder, c: CoreCtx, dsc: DescriptorBanks, isa: Issu
     const pool = isMax.or(isAvg);
     p.set(jGemm, op.eq(0));
     p.set(jMax, isMax);
-    p.set(jRes, D('residual', ib));
-    p.set(jAs, D('actSigned', ib));
-    p.set(jInH, ext(D('inH', ib)));
-    p.set(jInW, ext(D('inW', ib)));
-    p.set(jOutHM1, D('outHM1', ib));
-    p.set(jOutWM1, D('outWM1', ib));
-    p.set(jKhM1, D('khM1', ib));
-    p.set(jKwM1, D('kwM1', ib));
+    // descriptor field -> working register, in this order; geometry fields sign-extended to the coordinate width
+    const copy = (pairs: Array<[Signal, Field]>, f: (e: Expr) => Expr = (e) => e): void => {
+      for (const [r, field] of pairs) p.set(r, f(D(field, ib)));
+    };
+    copy([[jRes, 'residual'], [jAs, 'actSigned']]);
+    copy([[jInH, 'inH'], [jInW, 'inW']], ext);
+    copy([[jOutHM1, 'outHM1'], [jOutWM1, 'outWM1'], [jKhM1, 'khM1'], [jKwM1, 'kwM1']]);
     p.set(jCgM1, mux(pool, lit(0, 16), D('cgM1', ib)));
     p.set(jKxInc, mux(pool, D('cg', ib), lit(1, AW)));
-    p.set(jSh, ext(D('sh', ib)));
-    p.set(jSw, ext(D('sw', ib)));
-    p.set(jPadL, ext(D('padL', ib)));
-    p.set(jStepsM1, D('stepsM1', ib));
-    p.set(jPassesM1, D('passesM1', ib));
-    p.set(jPcM1, D('pcM1', ib));
-    p.set(jRowStride, D('rowStride', ib));
-    p.set(jRowStep, D('rowStep', ib));
-    p.set(jColStep, D('colStep', ib));
+    copy([[jSh, 'sh'], [jSw, 'sw'], [jPadL, 'padL']], ext);
+    copy([[jStepsM1, 'stepsM1'], [jPassesM1, 'passesM1'], [jPcM1, 'pcM1'], [jRowStride, 'rowStride'], [jRowStep, 'rowStep'], [jColStep, 'colStep']]);
     const py = ext(D('padT', ib)).neg().trunc(CW);
     const px = ext(D('padL', ib)).neg().trunc(CW);
     p.set(ox, 0);

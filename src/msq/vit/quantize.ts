@@ -51,7 +51,7 @@ const signed8 = (maxAbs: number): ActSpec => ({ bits: 8, signed: true, scale: ma
 function quantFilters(l: FloatConv2d, sIn: number, sOut: number, bits: number, schemes: Scheme[], at: string): Filter[] {
   const K = l.weight.length / l.outChannels;
   return schemes.map((scheme, o) => {
-    const w = Array.from(l.weight).slice(o * K, (o + 1) * K);
+    const w = Array.from({ length: K }, (_, k) => l.weight[o * K + k]!);
     const r = bestAlpha(w, scheme, bits);
     const step = r.alpha / weightDenominator(scheme, bits);
     const { M, S } = chooseMultiplier((sIn * step) / sOut, `${at}.filters[${o}]`);
@@ -95,7 +95,7 @@ export function quantizeVit(fm: FloatModel, samples: ArrayLike<number>[], opts: 
       case 'conv2d': {
         const low = opts.linears === 'msq4' && l.name !== first && l.name !== last;
         const K = l.weight.length / l.outChannels;
-        const rows = Array.from({ length: l.outChannels }, (_, o) => Array.from(l.weight).slice(o * K, (o + 1) * K));
+        const rows = Array.from({ length: l.outChannels }, (_, o) => Array.from({ length: K }, (_, k) => l.weight[o * K + k]!));
         const schemes: Scheme[] = low ? chooseSchemes(rows, { rule: 'variance', ratio: opts.ratio ?? 2, field: at }) : rows.map(() => 'fixed');
         const { weight: _w, bias: _b, ...geo } = l;
         return { ...geo, out, filters: quantFilters(l, sIn, out.scale, low ? 4 : 8, schemes, at) };

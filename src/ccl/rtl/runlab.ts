@@ -42,18 +42,8 @@ export function buildCclRunLab(p: CclRtlParams): Module {
     config: { width: W, height: p.H, slots: M, labels: p.Nt, maxObjects: N, connectivity: p.cfg.connectivity },
   });
   const tf = tokenFields(p);
-  const tok: Record<string, Signal> = Object.fromEntries(tf.map((f) => [f.name, m.input(f.name, f.width)]));
-  const tokValid = m.input('tok_valid', 1), tokEol = m.input('tok_eol', 1), tokLast = m.input('tok_last', 1), tokErr = m.input('tok_err', 1);
-  const tokReady = m.output('tok_ready', 1);
-  const featQ = m.input('feat_q', p.featWidth), merged = m.input('feat_merged', p.featWidth);
-  const allocOk = m.input('alloc_ok', 1), newLabel = m.input('new_label', LW), inUse = m.input('in_use', bitsFor(p.Nt));
-  const outValid = m.input('out_valid', 1);
-  const featRa = m.output('feat_raddr', LW), featWe = m.output('feat_we', 1), featWa = m.output('feat_waddr', LW);
-  const featWd = m.output('feat_wdata', p.featWidth), mergeB = m.output('merge_b', p.featWidth);
-  const freeAlloc = m.output('free_alloc', 1), freePush = m.output('free_push', 1), freePushLabel = m.output('free_push_label', LW);
-  const freeClear = m.output('free_clear', 1);
-  const outLoad = m.output('out_load', 1), outData = m.output('out_data', p.outWidth), outLast = m.output('out_last', 1);
-
+  const { tok, tokValid, tokEol, tokLast, tokErr, tokReady, featQ, merged, allocOk, newLabel, inUse, outValid, featRa, featWe, featWa,
+    featWd, mergeB, freeAlloc, freePush, freePushLabel, freeClear, outLoad, outData, outLast } = runLabPorts(m, p);
   const idxW = bitsFor(M - 1), cntW = bitsFor(M);
   const st = m.reg('rl_state_q', 4);
   const slotL = Array.from({ length: M }, (_, k) => m.reg(`q${k}_label_q`, LW));
@@ -62,8 +52,7 @@ export function buildCclRunLab(p: CclRtlParams): Module {
   const slotV = Array.from({ length: M }, (_, k) => m.reg(`q${k}_valid_q`, 1));
   const head = m.reg('rl_head_q', idxW), tail = m.reg('rl_tail_q', idxW);
   const np = m.reg('rl_prev_runs_q', cntW), nc = m.reg('rl_cur_runs_q', cntW);
-  const cv = m.reg('rl_cur_valid_q', 1), cLab = m.reg('rl_cur_label_q', LW);
-  const cXs = m.reg('rl_cur_xs_q', p.xW), cXe = m.reg('rl_cur_xe_q', p.xW);
+  const cv = m.reg('rl_cur_valid_q', 1), cLab = m.reg('rl_cur_label_q', LW), cXs = m.reg('rl_cur_xs_q', p.xW), cXe = m.reg('rl_cur_xe_q', p.xW);
   const eolSeen = m.reg('rl_eol_q', 1), lastLine = m.reg('rl_last_line_q', 1), virt = m.reg('rl_virtual_q', 1);
   const craw: Record<string, Signal> = Object.fromEntries(tf.map((f) => [f.name, m.reg(`rl_${f.name}_q`, f.width, { reset: null })]));
   const cfeat = m.reg('rl_cur_feat_q', p.featWidth, { reset: null });
@@ -102,27 +91,6 @@ export function buildCclRunLab(p: CclRtlParams): Module {
   const e1Go = inS(S.E1).and(outValid.not().or(ovf));
   const eofGo = inS(S.EOF).and(outValid.not());
 
-  // features of the token in frame coordinates, in featFields order
-  const formFeat = (): Expr => {
-    const t = craw;
-    const y = t.tok_y!, y2 = t.tok_y2!, y3 = t.tok_y3!, n = t.tok_n!;
-    const fw = p.fw;
-    const v: Record<string, Expr> = {
-      area: fit(n, fw.area), sumX: fit(t.tok_sx!, fw.sumX), sumY: fit(y.mul(n), fw.sumY), sumXX: fit(t.tok_sxx!, fw.sumXX),
-      sumYY: fit(y2.mul(n), fw.sumYY), sumXY: fit(y.mul(t.tok_sx!), fw.sumXY),
-      xmin: t.tok_xs!, ymin: y, xmax: t.tok_xe!, ymax: y, cells: fit(n, fw.cells),
-      first: fit(y.mul(lit(W, bitsFor(W))).add(t.tok_xs!), p.firstWidth),
-    };
-    if (p.third) {
-      Object.assign(v, {
-        sumXXX: fit(t.tok_sxxx!, fw.sumXXX), sumXXY: fit(y.mul(t.tok_sxx!), fw.sumXXY),
-        sumXYY: fit(y2.mul(t.tok_sx!), fw.sumXYY), sumYYY: fit(y3.mul(n), fw.sumYYY),
-      });
-    }
-    for (const g of p.histGroups) for (let b = 0; b < g.bins; b++) v[`${g.featPrefix}${b}`] = fit(t[`tok_${g.cellPrefix}${b}`]!, g.featWidth);
-    return pack(v, p.featFields);
-  };
-
   m.assign(tokReady, inS(S.WAIT));
   m.assign(featRa, mux(inS(S.M0), ml, mux(inS(S.M1), cLab, mux(inS(S.F0), cLab, dl))));
   m.assign(featWe, inS(S.M2).or(allocNow).or(inS(S.F1)));
@@ -133,11 +101,8 @@ export function buildCclRunLab(p: CclRtlParams): Module {
   m.assign(freePush, inS(S.M2).or(e1Go));
   m.assign(freePushLabel, mux(inS(S.M2), ml, dl));
   m.assign(freeClear, eofGo);
-  const objRecord = cat(...(p.outWidth > 1 + p.featWidth ? [lit(0, p.outWidth - 1 - p.featWidth)] : []), featQ, lit(0, 1));
-  const eofBits = 1 + p.countWidth + 2;
-  const eofRecord = cat(...(p.outWidth > eofBits ? [lit(0, p.outWidth - eofBits)] : []), ferr, ovf, cnt, lit(1, 1));
   m.assign(outLoad, inS(S.E1).and(outValid.not()).and(ovf.not()).or(eofGo));
-  m.assign(outData, mux(inS(S.EOF), eofRecord, objRecord));
+  m.assign(outData, mux(inS(S.EOF), eofRecordOf(p, ferr, ovf, cnt), objectRecordOf(p, featQ)));
   m.assign(outLast, inS(S.EOF));
 
   m.sync((q) => {
@@ -158,14 +123,13 @@ export function buildCclRunLab(p: CclRtlParams): Module {
             q.set(st, S.STEP);
           }).else(() => {
             for (const f of tf) q.set(craw[f.name]!, tok[f.name]!);
-            q.set(cXs, tok.tok_xs!);
-            q.set(cXe, tok.tok_xe!);
+            q.set(cXs, tok.tok_xs!); q.set(cXe, tok.tok_xe!);
             q.set(st, S.FORM);
           });
         });
       },
       [S.FORM]: () => {
-        q.set(cfeat, formFeat());
+        q.set(cfeat, formFeat(p, craw));
         q.set(cLab, 0);
         q.set(cv, 1);
         q.set(st, S.STEP);
@@ -200,8 +164,7 @@ export function buildCclRunLab(p: CclRtlParams): Module {
           q.set(st, S.STEP);
         }).else(() => q.set(st, S.F1));
       },
-      [S.F1]: () => q.set(st, S.STEP),
-      [S.E0]: () => q.set(st, S.E1),
+      [S.F1]: () => q.set(st, S.STEP), [S.E0]: () => q.set(st, S.E1), // E0: record read
       [S.E1]: () => {
         q.if(e1Go, () => {
           q.if(ovf.not(), () => q.set(cnt, fit(cnt.add(1), p.countWidth)));
@@ -219,6 +182,57 @@ export function buildCclRunLab(p: CclRtlParams): Module {
     });
   });
   return m;
+}
+
+/** The run labeler's ports: tokens from the run extractor, feature table, free labels, output register. */
+function runLabPorts(m: Module, p: CclRtlParams) {
+  const { LW } = p;
+  const tf = tokenFields(p);
+  const tok: Record<string, Signal> = Object.fromEntries(tf.map((f) => [f.name, m.input(f.name, f.width)]));
+  const tokValid = m.input('tok_valid', 1), tokEol = m.input('tok_eol', 1), tokLast = m.input('tok_last', 1), tokErr = m.input('tok_err', 1);
+  const tokReady = m.output('tok_ready', 1);
+  const featQ = m.input('feat_q', p.featWidth), merged = m.input('feat_merged', p.featWidth);
+  const allocOk = m.input('alloc_ok', 1), newLabel = m.input('new_label', LW), inUse = m.input('in_use', bitsFor(p.Nt));
+  const outValid = m.input('out_valid', 1);
+  const featRa = m.output('feat_raddr', LW), featWe = m.output('feat_we', 1), featWa = m.output('feat_waddr', LW);
+  const featWd = m.output('feat_wdata', p.featWidth), mergeB = m.output('merge_b', p.featWidth);
+  const freeAlloc = m.output('free_alloc', 1), freePush = m.output('free_push', 1), freePushLabel = m.output('free_push_label', LW);
+  const freeClear = m.output('free_clear', 1);
+  const outLoad = m.output('out_load', 1), outData = m.output('out_data', p.outWidth), outLast = m.output('out_last', 1);
+
+  return { tok, tokValid, tokEol, tokLast, tokErr, tokReady, featQ, merged, allocOk, newLabel, inUse, outValid, featRa, featWe, featWa, featWd, mergeB, freeAlloc, freePush, freePushLabel, freeClear, outLoad, outData, outLast };
+}
+
+/** A run token's features in frame coordinates, in featFields order (the y-products registered in FORM). */
+function formFeat(p: CclRtlParams, t: Record<string, Signal>): Expr {
+  const W = p.W;
+  const y = t.tok_y!, y2 = t.tok_y2!, y3 = t.tok_y3!, n = t.tok_n!;
+  const fw = p.fw;
+  const v: Record<string, Expr> = {
+    area: fit(n, fw.area), sumX: fit(t.tok_sx!, fw.sumX), sumY: fit(y.mul(n), fw.sumY), sumXX: fit(t.tok_sxx!, fw.sumXX),
+    sumYY: fit(y2.mul(n), fw.sumYY), sumXY: fit(y.mul(t.tok_sx!), fw.sumXY),
+    xmin: t.tok_xs!, ymin: y, xmax: t.tok_xe!, ymax: y, cells: fit(n, fw.cells),
+    first: fit(y.mul(lit(W, bitsFor(W))).add(t.tok_xs!), p.firstWidth),
+  };
+  if (p.third) {
+    Object.assign(v, {
+      sumXXX: fit(t.tok_sxxx!, fw.sumXXX), sumXXY: fit(y.mul(t.tok_sxx!), fw.sumXXY),
+      sumXYY: fit(y2.mul(t.tok_sx!), fw.sumXYY), sumYYY: fit(y3.mul(n), fw.sumYYY),
+    });
+  }
+  for (const g of p.histGroups) for (let b = 0; b < g.bins; b++) v[`${g.featPrefix}${b}`] = fit(t[`tok_${g.cellPrefix}${b}`]!, g.featWidth);
+  return pack(v, p.featFields);
+}
+
+/** An object record: bit 0 = 0, the feature entry (record.ts). */
+function objectRecordOf(p: CclRtlParams, featQ: Expr): Expr {
+  return cat(...(p.outWidth > 1 + p.featWidth ? [lit(0, p.outWidth - 1 - p.featWidth)] : []), featQ, lit(0, 1));
+}
+
+/** The end-of-frame record: bit 0 = 1, count, overflow, syncErr (record.ts). */
+function eofRecordOf(p: CclRtlParams, ferr: Expr, ovf: Expr, cnt: Expr): Expr {
+  const eofBits = 1 + p.countWidth + 2;
+  return cat(...(p.outWidth > eofBits ? [lit(0, p.outWidth - eofBits)] : []), ferr, ovf, cnt, lit(1, 1));
 }
 
 /** Slot updates: enqueue at the tail, clear the dequeued head, relabel the merge loser everywhere. */

@@ -33,7 +33,7 @@ async function fails(args: string[]): Promise<string> {
 describe('accelforge quantize <vit.onnx>', () => {
   it('quantizes the small ViT (MSQ-4 linears) to a model the golden model runs, agreeing with torch', async () => {
     const out = join(dir, 'vit.q.json');
-    await run([onnx, '--board', 'xc7z020', '--scheme', 'msq', '--calib', 'fashion-mnist', '--calib-n', '8', '-o', out]);
+    await run([onnx, '--board', 'xc7z020', '--scheme', 'msq', '--calib', 'fashion-mnist', '--calib-n', '4', '-o', out]);
     const qm = parseQuantModel(JSON.parse(readFileSync(out, "utf8")));
     expect(qm.layers.some((l) => l.op === 'softmax')).toBe(true);
     const conv = qm.layers.filter((l) => l.op === 'conv2d');

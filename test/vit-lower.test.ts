@@ -1,6 +1,7 @@
 /**
  * The transformer path on the MSQ core: the small ViT (I-ViT INT8) lowered to core jobs and run job by job through
- * the core's interpreter equals the golden model tensor for tensor; a tiny encoder block (dim 16, 2 heads, 5 tokens)
+ * the core's interpreter equals the golden model tensor for tensor; the whole small ViT (MSQ-4) has all its core jobs
+ * bit-exact in one Verilator run with random stalls (head 0's attention jobs also in Icarus); a tiny encoder block (dim 16, 2 heads, 5 tokens)
  * has every core job — patch conv, linears, and the attention matmuls whose filters are built at run time from the
  * K / V tensors — bit-exact in Verilator against the golden model with random stalls on every stream; the INT8 and
  * MSQ-4 golden models agree with float; a sequence that does not fit the banks is refused in one line naming the head.

@@ -19,7 +19,7 @@ import sys
 
 DEFAULTS = {
     "minArea": 6, "gate": 30, "gateGrowth": 2, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.9,
-    "oversizeRatio": 1.3, "partialNoise": 64, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
+    "oversizeRatio": 1.3, "partialNoise": 64, "edgeNoise": 4, "mergeEdgeNoise": 16, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
     "measVar": 0.25, "initVelVar": 16, "areaAlpha": 0.05, "sizeAlpha": 0.3, "histAlpha": 0.1,
 }
 
@@ -220,6 +220,28 @@ def _piece_margin(P, t):
     return P["fragMargin"] if t.status == "measured" else P["fragMargin"] + max(t.w, t.h) / 2
 
 
+def _edge_centre(lo, hi, pred, size):
+    if hi - lo >= size - 1.5:
+        return (lo + hi) / 2
+    return lo + size / 2 if abs(lo - (pred - size / 2)) <= abs(hi - (pred + size / 2)) else hi - size / 2
+
+
+def _blob_edges(ts, lo, hi, r):
+    if hi - lo < max(t[2] for t in ts) + 3:
+        return
+    a = ts[0]
+    z = ts[0]
+    for t in ts:
+        if t[0].p + t[1] < a[0].p + a[1]:
+            a = t
+        if t[0].p + t[1] > z[0].p + z[1]:
+            z = t
+    if a is z:
+        return
+    a[0].update(lo + a[2] / 2 - a[1], r)
+    z[0].update(hi - z[2] / 2 - z[1], r)
+
+
 def _clamp_into(a, lo, hi):
     if lo > hi:
         return
@@ -348,6 +370,10 @@ class Tracker:
                     merged.append(t)
                 _clamp_into(t.x, b[0] + (t.w - 1) / 2 - t.ox - 2, b[2] - (t.w - 1) / 2 - t.ox + 2)
                 _clamp_into(t.y, b[1] + (t.h - 1) / 2 - t.oy - 2, b[3] - (t.h - 1) / 2 - t.oy + 2)
+            if P["mergeEdgeNoise"] > 0:
+                r = P["measVar"] * P["mergeEdgeNoise"]
+                _blob_edges([(t.x, t.ox, t.w) for t in lst], b[0] - 0.5, b[2] + 0.5, r)
+                _blob_edges([(t.y, t.oy, t.h) for t in lst], b[1] - 0.5, b[3] + 0.5, r)
         return merged
 
     def _match(self, group, dets):
@@ -384,9 +410,15 @@ class Tracker:
         P = self.P
         zx, zy = centroid(d)
         b = d["bbox"]
-        partial = (d["area"] < P["partialRatio"] * t.area or d["area"] > P["oversizeRatio"] * t.area
-                   or b[2] - b[0] + 1 > t.w + P["fragMargin"] or b[3] - b[1] + 1 > t.h + P["fragMargin"])
+        touching = (d["area"] > P["oversizeRatio"] * t.area
+                    or b[2] - b[0] + 1 > t.w + P["fragMargin"] or b[3] - b[1] + 1 > t.h + P["fragMargin"])
+        hidden = d["area"] < P["partialRatio"] * t.area
+        partial = hidden or touching
         r = P["measVar"] * P["partialNoise"] if partial else P["measVar"]
+        if hidden and not touching and P["edgeNoise"] > 0:
+            zx = _edge_centre(b[0] - 0.5, b[2] + 0.5, t.x.p + t.ox, t.w) - t.ox
+            zy = _edge_centre(b[1] - 0.5, b[3] + 0.5, t.y.p + t.oy, t.h) - t.oy
+            r = P["measVar"] * P["edgeNoise"]
         t.x.update(zx, r)
         t.y.update(zy, r)
         t.hits += 1

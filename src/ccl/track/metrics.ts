@@ -28,6 +28,8 @@ export interface MotMetrics {
   idf1: number;
   /** Frames (1-based) and GT id of every identity switch. */
   switches: { frame: number; gtId: number; from: number; to: number }[];
+  /** Every error row: the unmatched ground-truth objects (FN) and hypotheses (FP) of each frame. */
+  errors: { kind: 'fn' | 'fp'; row: GtRow }[];
 }
 
 export interface MetricOptions {
@@ -46,6 +48,7 @@ export function evaluate(gtRows: readonly GtRow[], hypRows: readonly GtRow[], n:
   const last = new Map<number, number>(); // gt id → hyp id it last corresponded to
   const prev = new Map<number, number>(); // correspondences of the previous frame
   const switches: MotMetrics['switches'] = [];
+  const errors: MotMetrics['errors'] = [];
   const pairCount = new Map<string, number>(); // IDTP candidates "g,h" → frames
   const gtCount = new Map<number, number>(), hypCount = new Map<number, number>();
   for (let f = 0; f < n; f++) {
@@ -94,6 +97,8 @@ export function evaluate(gtRows: readonly GtRow[], hypRows: readonly GtRow[], n:
       prev.set(g.id, h.id);
       iouSum += iou(g, h);
     }
+    G.forEach((g, i) => { if (!cur.has(i)) errors.push({ kind: 'fn', row: g }); });
+    Hs.forEach((h, j) => { if (!usedH.has(j)) errors.push({ kind: 'fp', row: h }); });
     matches += cur.size;
     fn += G.length - cur.size;
     fp += Hs.length - cur.size;
@@ -106,6 +111,7 @@ export function evaluate(gtRows: readonly GtRow[], hypRows: readonly GtRow[], n:
     idtp,
     idf1: gt + hyp > 0 ? (2 * idtp) / (gt + hyp) : 0,
     switches,
+    errors,
   };
 }
 

@@ -47,6 +47,19 @@ export interface TrackerParams {
   oversizeRatio: number;
   /** Measurement-variance factor for a partial (or oversized) view. */
   partialNoise: number;
+  /**
+   * Measurement-variance factor of a partly hidden view (smaller than the object, not wider / taller than its box)
+   * measured by its box edges: per axis where the visible box is narrower than the object's, the edge nearer the
+   * predicted box's is taken as the object's own (the other is cut by the occluder) and the centre put half the
+   * object's size from it. 0: measure the visible part's centroid with partialNoise instead.
+   */
+  edgeNoise: number;
+  /**
+   * Measurement-variance factor of the blob edges for tracks coasting in a merge: per axis where the blob is wider
+   * than its largest object by 3 px, the track predicted lowest is put half its size inside the blob's low edge,
+   * the one predicted highest inside the high edge. 0: coast on the prediction alone.
+   */
+  mergeEdgeNoise: number;
   /** Growth (px) of a track's predicted box when collecting its fragments and suppressing births. */
   fragMargin: number;
   /** Fragments are united only if their areas add up to at most this × the track's area. */
@@ -74,6 +87,8 @@ export const TRACKER_DEFAULTS: TrackerParams = {
   partialRatio: 0.9,
   oversizeRatio: 1.3,
   partialNoise: 64,
+  edgeNoise: 4,
+  mergeEdgeNoise: 16,
   fragMargin: 8,
   fragMaxRatio: 1.25,
   accelVar: 0.05,
@@ -154,6 +169,29 @@ export function bhattacharyya(p: number[] | null, q: number[] | null): number {
 
 function bboxCenter(d: Detection): [number, number] {
   return [(d.bbox[0] + d.bbox[2]) / 2, (d.bbox[1] + d.bbox[3]) / 2];
+}
+
+/**
+ * The box centre of an object of size `size` seen over lo..hi (one axis, pixel-index coordinates) with its box
+ * predicted around `pred`: the visible box's centre when it spans the object (1.5 px slack), else half the size
+ * from the visible edge nearer its predicted place (the other edge is the occluder's).
+ */
+function edgeCentre(lo: number, hi: number, pred: number, size: number): number {
+  if (hi - lo >= size - 1.5) return (lo + hi) / 2;
+  return Math.abs(lo - (pred - size / 2)) <= Math.abs(hi - (pred + size / 2)) ? lo + size / 2 : hi - size / 2;
+}
+
+/** One axis of the merge-edge measurement (TrackerParams.mergeEdgeNoise): [filter, box offset, size] per track. */
+function blobEdges(ts: [Axis, number, number][], lo: number, hi: number, r: number): void {
+  if (hi - lo < Math.max(...ts.map((t) => t[2])) + 3) return;
+  let a = ts[0]!, z = ts[0]!;
+  for (const t of ts) {
+    if (t[0].p + t[1] < a[0].p + a[1]) a = t;
+    if (t[0].p + t[1] > z[0].p + z[1]) z = t;
+  }
+  if (a === z) return;
+  updateAxis(a[0], lo + a[2] / 2 - a[1], r);
+  updateAxis(z[0], hi - z[2] / 2 - z[1], r);
 }
 
 /** Is (px, py) inside the track's predicted box grown by m? */
@@ -298,6 +336,11 @@ export class Tracker {
         clampInto(t.x, b[0] + (t.w - 1) / 2 - t.ox - 2, b[2] - (t.w - 1) / 2 - t.ox + 2);
         clampInto(t.y, b[1] + (t.h - 1) / 2 - t.oy - 2, b[3] - (t.h - 1) / 2 - t.oy + 2);
       }
+      if (P.mergeEdgeNoise > 0) {
+        const r = P.measVar * P.mergeEdgeNoise;
+        blobEdges(list.map((t) => [t.x, t.ox, t.w]), b[0] - 0.5, b[2] + 0.5, r);
+        blobEdges(list.map((t) => [t.y, t.oy, t.h]), b[1] - 0.5, b[3] + 0.5, r);
+      }
     }
     return merged;
   }
@@ -334,11 +377,18 @@ export class Tracker {
 
   private update(t: Track, d: Detection): void {
     const P = this.params;
-    const [zx, zy] = centroid(d);
+    let [zx, zy] = centroid(d);
     // not a whole view: much smaller (partly hidden), much larger or wider / taller than the object (touching another)
-    const partial = d.area < P.partialRatio * t.area || d.area > P.oversizeRatio * t.area ||
+    const touching = d.area > P.oversizeRatio * t.area ||
       d.bbox[2] - d.bbox[0] + 1 > t.w + P.fragMargin || d.bbox[3] - d.bbox[1] + 1 > t.h + P.fragMargin;
-    const r = partial ? P.measVar * P.partialNoise : P.measVar;
+    const hidden = d.area < P.partialRatio * t.area;
+    const partial = hidden || touching;
+    let r = partial ? P.measVar * P.partialNoise : P.measVar;
+    if (hidden && !touching && P.edgeNoise > 0) {
+      zx = edgeCentre(d.bbox[0] - 0.5, d.bbox[2] + 0.5, t.x.p + t.ox, t.w) - t.ox;
+      zy = edgeCentre(d.bbox[1] - 0.5, d.bbox[3] + 0.5, t.y.p + t.oy, t.h) - t.oy;
+      r = P.measVar * P.edgeNoise;
+    }
     updateAxis(t.x, zx, r);
     updateAxis(t.y, zy, r);
     t.hits++;

@@ -102,6 +102,43 @@ function crossings(s: ReturnType<typeof sequence>): { a: number; b: number; from
   return events;
 }
 
+/**
+ * Per-error analysis: every FN (unmatched object) and FP (unmatched hypothesis; its object: the same-class one it
+ * overlaps most) by frame type — birth (the object's first 3 frames), crossing (its true box meets another
+ * same-class object's within ±5 frames), occluded (visibility < 0.95), other; FN split by whether a hypothesis
+ * overlaps it (mislocated: IoU < 0.5) or none does, FP by measured or predicted (coasting) box; ghost: an FP over
+ * no object.
+ */
+function errorTypes(s: ReturnType<typeof sequence>, hyp: readonly GtRow[], errors: ReturnType<typeof evaluate>['errors']): Record<string, number> {
+  const gtF = new Map<number, GtRow[]>(), hypF = new Map<number, GtRow[]>(), first = new Map<number, number>();
+  for (const g of s.gt) {
+    gtF.set(g.frame, [...(gtF.get(g.frame) ?? []), g]);
+    first.set(g.id, Math.min(first.get(g.id) ?? Infinity, g.frame));
+  }
+  for (const h of hyp) hypF.set(h.frame, [...(hypF.get(h.frame) ?? []), h]);
+  const crossing = (g: GtRow): boolean => {
+    for (let f = g.frame - 5; f <= g.frame + 5; f++) {
+      const rows = gtF.get(f) ?? [], me = rows.find((x) => x.id === g.id);
+      if (me && rows.some((o) => o.id !== g.id && o.cls === g.cls && iou(me, o) > 0)) return true;
+    }
+    return false;
+  };
+  const kind = (g: GtRow): string => (crossing(g) ? 'crossing' : g.visibility < 0.95 ? 'occluded' : 'other');
+  const out: Record<string, number> = {};
+  for (const { kind: k, row: r } of errors) {
+    let key: string;
+    if (k === 'fn') {
+      const hit = (hypF.get(r.frame) ?? []).some((h) => h.cls === r.cls && iou(h, r) > 0);
+      key = `fn ${r.frame - first.get(r.id)! < 3 ? 'birth' : kind(r)} ${hit ? 'mislocated' : 'no hypothesis'}`;
+    } else {
+      const g = (gtF.get(r.frame) ?? []).filter((x) => x.cls === r.cls && iou(x, r) > 0).sort((a, b) => iou(b, r) - iou(a, r))[0];
+      key = `fp ${g ? kind(g) : 'ghost'} ${r.conf === 1 ? 'measured' : 'predicted'}`;
+    }
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
 const t0 = Date.now();
 process.stdout.write(`training: seeds ${trainSeeds.join(',')} × ${trainFrames} frames… `);
 const train = trainSeeds.flatMap((sd) => labelledRecords(sequence(sd, trainFrames)));
@@ -144,7 +181,7 @@ for (const seed of seeds) {
     labels: [...new Set(s.scene.objects.map((o) => o.label))].length,
     unknownLabels: s.scene.objects.filter((o) => !known.has(o.label)).map((o) => o.label),
     mota: m.mota, motp: m.motp, idf1: m.idf1, gt: m.gt, fn: m.fn, fp: m.fp, idsw: m.idsw,
-    crossings: cross.length, idswAtCrossings: atCross.length, switches: m.switches,
+    crossings: cross.length, idswAtCrossings: atCross.length, switches: m.switches, errorTypes: errorTypes(s, hyp, m.errors),
     tracks: res.tracks.length,
     recognitionTrackAccuracy: trackRight / res.tracks.length,
     recognitionRecordAccuracy: recRight / recs.length, recognitionRecords: recs.length,

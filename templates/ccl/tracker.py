@@ -19,7 +19,7 @@ import sys
 
 DEFAULTS = {
     "minArea": 6, "gate": 30, "gateGrowth": 2, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.9,
-    "oversizeRatio": 1.3, "partialNoise": 64, "edgeNoise": 4, "mergeEdgeNoise": 16, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
+    "oversizeRatio": 1.3, "partialNoise": 64, "edgeNoise": 4, "mergeEdgeNoise": 16, "mergeAreaRatio": 0, "relearnAfter": 60, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
     "measVar": 0.25, "initVelVar": 16, "areaAlpha": 0.05, "sizeAlpha": 0.3, "histAlpha": 0.1,
 }
 
@@ -201,7 +201,7 @@ def bhattacharyya(p, q):
 
 # --- tracker (tracker.ts) ------------------------------------------------------------------------------------
 class Track:
-    __slots__ = ("seq", "id", "cls", "x", "y", "area", "w", "h", "ox", "oy", "hist", "hits", "misses", "status", "det")
+    __slots__ = ("seq", "id", "cls", "x", "y", "area", "w", "h", "ox", "oy", "hist", "hits", "misses", "hidden_run", "status", "det")
 
 
 def _bbox_center(d):
@@ -364,13 +364,14 @@ class Tracker:
             if lst is None or len(lst) < 2:
                 continue
             b = dets[j]["bbox"]
+            dets_area = dets[j]["area"]
             dets[j] = None
             for t in lst:
                 if t not in merged:
                     merged.append(t)
                 _clamp_into(t.x, b[0] + (t.w - 1) / 2 - t.ox - 2, b[2] - (t.w - 1) / 2 - t.ox + 2)
                 _clamp_into(t.y, b[1] + (t.h - 1) / 2 - t.oy - 2, b[3] - (t.h - 1) / 2 - t.oy + 2)
-            if P["mergeEdgeNoise"] > 0:
+            if P["mergeEdgeNoise"] > 0 and dets_area >= P["mergeAreaRatio"] * sum(t.area for t in lst):
                 r = P["measVar"] * P["mergeEdgeNoise"]
                 _blob_edges([(t.x, t.ox, t.w) for t in lst], b[0] - 0.5, b[2] + 0.5, r)
                 _blob_edges([(t.y, t.oy, t.h) for t in lst], b[1] - 0.5, b[3] + 0.5, r)
@@ -413,6 +414,10 @@ class Tracker:
         touching = (d["area"] > P["oversizeRatio"] * t.area
                     or b[2] - b[0] + 1 > t.w + P["fragMargin"] or b[3] - b[1] + 1 > t.h + P["fragMargin"])
         hidden = d["area"] < P["partialRatio"] * t.area
+        t.hidden_run = t.hidden_run + 1 if hidden and not touching else 0
+        if P["relearnAfter"] > 0 and t.hidden_run > P["relearnAfter"]:
+            hidden = False
+            t.area = d["area"]
         partial = hidden or touching
         r = P["measVar"] * P["partialNoise"] if partial else P["measVar"]
         if hidden and not touching and P["edgeNoise"] > 0:
@@ -470,6 +475,7 @@ class Tracker:
             t.hist = normalized(hist_of(d))
             t.hits = 1
             t.misses = 0
+            t.hidden_run = 0
             t.status = "measured"
             t.det = d
             self.tracks.append(t)

@@ -57,9 +57,14 @@ export interface TrackerParams {
   /**
    * Measurement-variance factor of the blob edges for tracks coasting in a merge: per axis where the blob is wider
    * than its largest object by 3 px, the track predicted lowest is put half its size inside the blob's low edge,
-   * the one predicted highest inside the high edge. 0: coast on the prediction alone.
+   * the one predicted highest inside the high edge — when the blob's area is ≥ mergeAreaRatio × the tracks' areas
+   * added (objects side by side; when one hides another the edges may all be one object's). 0: coast on the
+   * prediction alone.
    */
   mergeEdgeNoise: number;
+  mergeAreaRatio: number;
+  /** After more than this many consecutive partly hidden views the record is taken as whole (0: never). */
+  relearnAfter: number;
   /** Growth (px) of a track's predicted box when collecting its fragments and suppressing births. */
   fragMargin: number;
   /** Fragments are united only if their areas add up to at most this × the track's area. */
@@ -89,6 +94,8 @@ export const TRACKER_DEFAULTS: TrackerParams = {
   partialNoise: 64,
   edgeNoise: 4,
   mergeEdgeNoise: 16,
+  mergeAreaRatio: 0,
+  relearnAfter: 60,
   fragMargin: 8,
   fragMaxRatio: 1.25,
   accelVar: 0.05,
@@ -136,6 +143,8 @@ interface Track {
   hist: number[] | null;
   hits: number;
   misses: number;
+  /** Consecutive partly hidden views (TrackerParams.relearnAfter). */
+  hiddenRun: number;
   status: TrackStatus;
   det: Detection | null;
 }
@@ -329,14 +338,15 @@ export class Tracker {
     for (let j = 0; j < dets.length; j++) {
       const list = claim.get(j);
       if (!list || list.length < 2) continue;
-      const b = dets[j]!.bbox;
+      const b = dets[j]!.bbox, area = dets[j]!.area;
       dets[j] = null;
       for (const t of list) {
         merged.add(t);
         clampInto(t.x, b[0] + (t.w - 1) / 2 - t.ox - 2, b[2] - (t.w - 1) / 2 - t.ox + 2);
         clampInto(t.y, b[1] + (t.h - 1) / 2 - t.oy - 2, b[3] - (t.h - 1) / 2 - t.oy + 2);
       }
-      if (P.mergeEdgeNoise > 0) {
+      // side by side (the blob about as large as its objects together), not one hiding another
+      if (P.mergeEdgeNoise > 0 && area >= P.mergeAreaRatio * list.reduce((a, t) => a + t.area, 0)) {
         const r = P.measVar * P.mergeEdgeNoise;
         blobEdges(list.map((t) => [t.x, t.ox, t.w]), b[0] - 0.5, b[2] + 0.5, r);
         blobEdges(list.map((t) => [t.y, t.oy, t.h]), b[1] - 0.5, b[3] + 0.5, r);
@@ -381,7 +391,13 @@ export class Tracker {
     // not a whole view: much smaller (partly hidden), much larger or wider / taller than the object (touching another)
     const touching = d.area > P.oversizeRatio * t.area ||
       d.bbox[2] - d.bbox[0] + 1 > t.w + P.fragMargin || d.bbox[3] - d.bbox[1] + 1 > t.h + P.fragMargin;
-    const hidden = d.area < P.partialRatio * t.area;
+    // a track seen smaller for longer than relearnAfter frames follows an object smaller than it learned
+    let hidden = d.area < P.partialRatio * t.area;
+    t.hiddenRun = hidden && !touching ? t.hiddenRun + 1 : 0;
+    if (P.relearnAfter > 0 && t.hiddenRun > P.relearnAfter) {
+      hidden = false;
+      t.area = d.area;
+    }
     const partial = hidden || touching;
     let r = partial ? P.measVar * P.partialNoise : P.measVar;
     if (hidden && !touching && P.edgeNoise > 0) {
@@ -427,7 +443,7 @@ export class Tracker {
         seq: this.nextSeq++, id: 0, cls: d.class,
         x: newAxis(zx, P.measVar, P.initVelVar), y: newAxis(zy, P.measVar, P.initVelVar),
         area: d.area, w: d.bbox[2] - d.bbox[0] + 1, h: d.bbox[3] - d.bbox[1] + 1, ox: bx - zx, oy: by - zy,
-        hist: detHist(d)?.slice() ?? null, hits: 1, misses: 0, status: 'measured', det: d,
+        hist: detHist(d)?.slice() ?? null, hits: 1, misses: 0, hiddenRun: 0, status: 'measured', det: d,
       });
     }
   }

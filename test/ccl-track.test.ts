@@ -241,3 +241,23 @@ describe('tracker', () => {
     expect(m.idsw > 0 || new Set(rows.map((r) => r.id)).size > 3 || m.mota < 0.93).toBe(true);
   });
 });
+
+describe('tracker: partly hidden objects', () => {
+  // a disc gliding along the top edge of a long gray bar: two thirds of it hidden for ~50 frames
+  const scene = makeScene({ width: 160, height: 96, frames: 70, objects: 0, classes: 1, occluders: 0, noise: 6, seed: 5 });
+  scene.objects.push({
+    id: 1, shape: 'disc', sides: 0, radius: 10, cls: 0, label: `${scene.classes[0]!.name}-disc`,
+    motion: { kind: 'line', x0: 12, y0: 40, vx: 2, vy: 0 }, rot0: 0, spin: 0,
+  });
+  scene.occluders.push({ x0: 30, y0: 36, x1: 140, y1: 70 });
+  const { frames, gt } = sceneRecords(scene);
+
+  it('keep their whole box by the visible edges (edgeNoise); the visible part\'s centroid loses them', () => {
+    const hidden = gt.filter((g) => g.visibility < 0.4).length;
+    expect(hidden).toBeGreaterThan(40); // the occlusion really happens
+    const on = evaluate(gt, motRows(trackSequence(frames)), scene.opts.frames);
+    const off = evaluate(gt, motRows(trackSequence(frames, { edgeNoise: 0 })), scene.opts.frames);
+    expect(on.fn).toBeLessThanOrEqual(3); // the birth frames
+    expect(off.fn).toBeGreaterThan(on.fn + 10);
+  });
+});

@@ -102,11 +102,17 @@ describe('MSQ core: concat, upsample, ceil maxpool, shuffle and slices', () => {
       throw new Error('expected an error');
     };
     const fm = floatNet();
-    fm.layers.push({ op: 'act', name: 'hsw', input: 'out', fn: 'hardswish', params: {} });
+    fm.layers.push(
+      { op: 'globalavgpool', name: 'gap', input: 'out' },
+      { op: 'act', name: 'gate', input: 'gap', fn: 'hardsigmoid', params: {} },
+      { op: 'mulchannel', name: 'se', inputs: ['out', 'gate'] },
+    );
     const r = rng(9);
     const samples = Array.from({ length: 4 }, () => Float64Array.from({ length: 192 }, () => r()));
-    const withLut = quantizeFloatModel(fm, { actRanges: rangesFromSamples(fm, samples), rule: 'fixed' });
-    expect(err(withLut)).toMatch(/^layer 'hsw' \(lut\): hardswish as a lookup table needs the requantizer's per-layer LUT stage/);
+    const withSe = quantizeFloatModel(fm, { actRanges: rangesFromSamples(fm, samples), rule: 'fixed' });
+    const gate = withSe.layers.find((l) => l.name === 'gate') as Extract<QuantModel['layers'][number], { op: 'lut' }>;
+    gate.out = { ...gate.out, bits: 8, signed: false }; // 0..255 does not fit the 8-bit signed fixed-lane codes
+    expect(err(withSe)).toMatch(/^layer 'se' \(mulchannel\): the gate 'gate' \(8-bit unsigned\) becomes run-time weights of the fixed lanes, .*at most 7 unsigned bits$/);
     const ap = quantizeFloatModel(
       { input: { shape: [2, 5, 5] }, layers: [{ op: 'avgpool', name: 'ap', input: 'input', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0], ceil: true }] },
       { actRanges: { input: { min: 0, max: 1 }, ap: { min: 0, max: 1 } }, rule: 'fixed' },

@@ -5,7 +5,7 @@
  *  - A `lut` layer reads a tensor of b <= 8 bits (the requantized output of the layer before it: unsigned
  *    [0, 2^b - 1] or signed [-2^(b-1), 2^(b-1) - 1]) and writes table[index(y)], index(y) = y - lo (offset binary:
  *    0 .. 2^b - 1). The model stores exactly 2^b entries, each in the layer's output range; the core's table has
- *    LUT_ENTRIES = 256 entries per layer (lutWords pads the rest with 0, never read).
+ *    LUT_ENTRIES = 256 entries per layer, indexed by y mod 256 (lutWords; the entries no input reaches are 0).
  *  - A table is built from the real function f: entry(i) = clamp(floor(f((i + lo) * s_in) / s_out + 1/2), oLo, oHi)
  *    (round half toward +infinity, like input quantization).
  *  - Functions (x real): relu6 = min(max(x, 0), 6); clip(lo, hi); hardsigmoid = max(0, min(1, alpha*x + beta))
@@ -74,8 +74,19 @@ export function applyLut(table: readonly number[], y: number, bits: number, sign
   return table[lutIndex(y, bits, signed)]!;
 }
 
-/** The core's LUT_ENTRIES table words of a layer (entries past 2^b are 0 and never read). */
-export function lutWords(table: readonly number[]): number[] {
+/**
+ * The core's LUT_ENTRIES table words of a layer, indexed by the low 8 bits of the requantized value y (two's
+ * complement): word[y mod 256] = table[y - lo] for every y of the b-bit input range (`signed` as the input); the
+ * words no input value reaches are 0 and never read.
+ */
+export function lutWords(table: readonly number[], signed = false): number[] {
   if (table.length > LUT_ENTRIES) fail('lut', `table has ${table.length} entries, at most ${LUT_ENTRIES}`);
-  return [...table, ...new Array<number>(LUT_ENTRIES - table.length).fill(0)];
+  const bits = Math.log2(table.length);
+  if (!Number.isInteger(bits)) fail('lut', `table has ${table.length} entries, expected a power of two`);
+  const [lo] = actRange(bits, signed);
+  const w = new Array<number>(LUT_ENTRIES).fill(0);
+  table.forEach((v, i) => {
+    w[(((i + lo) % LUT_ENTRIES) + LUT_ENTRIES) % LUT_ENTRIES] = v;
+  });
+  return w;
 }

@@ -25,7 +25,7 @@ export type { JobOp };
 export type JobFields = Pick<
   JobSpec,
   | 'op' | 'fixed4' | 'residual' | 'padT' | 'padL' | 'sh' | 'inH' | 'inW' | 'outH' | 'outW' | 'kh' | 'kw'
-  | 'cinGroups' | 'passes' | 'steps' | 'passCycles' | 'cout' | 'coutGroups' | 'wordsPerLane' | 'actWords'
+  | 'cinGroups' | 'passes' | 'steps' | 'passCycles' | 'cout' | 'coutGroups' | 'wordsPerLane' | 'actWords' | 'lut'
 >;
 
 /** The schedule's constants come from the RTL generator (docs/msq-core-rtl.md "Result path", "Emitter"). */

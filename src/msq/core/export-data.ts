@@ -9,6 +9,7 @@
  * builders (jobActBeats, jobResBeats, scatterOut) run on "index tensors" (value = flat index + 1, 0 = pad) with
  * 32-bit lanes, so they follow compile.ts whatever it does.
  */
+import { fail } from '../../util/errors.js';
 import type { CoreConfig } from './config.js';
 import { jobActBeats, jobResBeats, scatterOut, type CompiledJob, type HostTensor, type Program, type Shape3 } from './compile.js';
 import { encodeProgram, packCodes } from './job.js';
@@ -52,6 +53,7 @@ function indexTensor(shape: Shape3): Int32Array {
 /** The index tables of one job. */
 export function jobTables(cfg: CoreConfig, job: CompiledJob): JobTables {
   const { N } = cfg;
+  if (job.se) fail(`layer '${job.spec.layer}'`, 'squeeze-excite jobs take their weights from a tensor computed at run time; the exported host runtime does not rebuild programs yet (run it in simulation: msq build)');
   const icfg: CoreConfig = { ...cfg, A: IDX_BITS };
   const act = lanesToIndex(jobActBeats(icfg, job, new Map([[job.act.tensor, indexTensor(job.act.shape)]])), N);
   const res = job.res ? lanesToIndex(jobResBeats(icfg, job, new Map([[job.res.tensor, indexTensor(job.res.shape)]])), N) : new Int32Array(0);

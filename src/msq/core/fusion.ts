@@ -1,6 +1,7 @@
 /**
  * Fusion plan of the compiler (docs/msq-core.md "Host compilation"):
  *  - relu after a GEMM (its only consumer) → the GEMM's clamp (lo = max(lo, 0)); after an add → the add's clamp;
+ *  - lut (pointwise table) after a GEMM (its only consumer) → the GEMM job's lookup table;
  *  - add → fused into a GEMM producing one of its inputs (that GEMM's only consumer, possibly through a fused relu);
  *    the other input streams on s_res. The fused job runs at the add's position.
  * (Concat placement — inputs written in place at their channel offset — is concatPlacements in lower-ops.ts.)
@@ -25,6 +26,8 @@ export interface Fusion {
 /** What a GEMM's job writes: itself, or through a fused relu, a fused add, or add + relu. */
 export interface GemmEnd {
   relu?: string;
+  /** a pointwise table after the GEMM's clamp (its only consumer) */
+  lut?: Extract<QuantLayer, { op: 'lut' }>;
   add?: AddLayer;
   second?: boolean;
   addRelu?: string;
@@ -54,6 +57,9 @@ export function planFusion(model: QuantModel, soleConsumer: (t: string) => Quant
     if (c?.op === 'relu') {
       e.relu = c.name;
       skip.add(c.name);
+    } else if (c?.op === 'lut') {
+      e.lut = c;
+      skip.add(c.name);
     }
     gemmEnd.set(l.name, e);
   }
@@ -65,7 +71,7 @@ export function planFusion(model: QuantModel, soleConsumer: (t: string) => Quant
       if (l.inputs[0] === l.inputs[1]) return;
       const prod = byName.get(t);
       let gemm: string | undefined;
-      if (prod && isGemm(prod) && !gemmEnd.get(prod.name)!.relu) gemm = prod.name;
+      if (prod && isGemm(prod) && !gemmEnd.get(prod.name)!.relu && !gemmEnd.get(prod.name)!.lut) gemm = prod.name;
       if (prod && prod.op === 'relu') {
         const inner = byName.get(prod.input);
         if (inner && isGemm(inner) && gemmEnd.get(inner.name)!.relu === prod.name) gemm = inner.name;

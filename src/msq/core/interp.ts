@@ -8,6 +8,7 @@ import { addRequantize, requantize, weightValue } from '../conventions.js';
 import { accBits, DESC_WORDS, sp2ActBitsOf, streamWidth, type CoreConfig } from './config.js';
 import { DESC_USED_WORDS, unpackDescriptor, type DescName } from './descriptor.js';
 import type { JobSpec } from './job.js';
+import { LUT_ENTRIES } from '../lut.js';
 
 
 /** The decoded descriptor: the fields of the one layout (descriptor.ts), flags as booleans, op as its code. */
@@ -25,6 +26,8 @@ export interface DecodedProgram {
   bias: number[];
   M: number[];
   S: number[];
+  /** the lookup table (section 6, with the lut flag): 256 values indexed by y mod 256, else empty */
+  lut: number[];
   /** beats consumed */
   beats: number;
 }
@@ -66,7 +69,7 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
   const r = new SectionReader(wgt, streamWidth(cfg));
   const w = r.section(DESC_WORDS, 32);
   const v = unpackDescriptor(w);
-  const desc: DecodedDescriptor = { ...v, actSigned: v.actSigned === 1, fixed4: v.fixed4 === 1, residual: v.residual === 1, resSigned: v.resSigned === 1 };
+  const desc: DecodedDescriptor = { ...v, actSigned: v.actSigned === 1, fixed4: v.fixed4 === 1, residual: v.residual === 1, resSigned: v.resSigned === 1, lut: v.lut === 1 };
   for (let i = DESC_USED_WORDS; i < DESC_WORDS; i++) if (w[i] !== 0n) throw new Error(`interp: reserved descriptor word ${i} is not 0`);
   const d = desc;
   if (d.op > 2) throw new Error(`interp: unknown op ${d.op}`);
@@ -103,7 +106,10 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
       S.push(field(item, 64, 6));
     }
   }
-  return { desc, fixed, sp2, chanMap, bias, M, S, beats: r.pos };
+  if (d.lut && d.op === 1) throw new Error('interp: a MAXPOOL job has no lookup table');
+  // section 6: LUT_ENTRIES 16-bit items, the value sign-extended from 16 bits (its low A bits reach m_out)
+  const lut = d.lut ? r.section(LUT_ENTRIES, 16).map((x) => sext(Number(x), 16)) : [];
+  return { desc, fixed, sp2, chanMap, bias, M, S, lut, beats: r.pos };
 }
 
 /**
@@ -131,7 +137,7 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
   expect('steps', d.steps, d.op === 0 ? d.kh * d.kw * G : d.kh * d.kw);
   if (d.op === 0) expect('wordsPerLane', d.wordsPerLane, d.passes * d.steps);
   else expect('passes', d.passes, G);
-  if (d.op !== 0) expect('cout', d.cout, G * N);
+  if (d.op !== 0) expect('coutGroups', d.coutGroups, G);
   if (d.passCycles < d.steps) throw new Error(`interp: passCycles ${d.passCycles} < steps ${d.steps}`);
   if (act.length !== d.actWords) throw new Error(`interp: s_act has ${act.length} beats, the job reads ${d.actWords}`);
   const pixels = d.outH * d.outW;
@@ -195,7 +201,7 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
               const r = d.resSigned ? sext(rv, A) : rv;
               y = addRequantize(y, d.Ma, r, d.Mb, d.addS, d.addLo, d.addHi);
             }
-            vals[c] = y;
+            vals[c] = d.lut ? prog.lut[y & (LUT_ENTRIES - 1)]! : y;
           }
         } else {
           for (let n = 0; n < N; n++) {
@@ -211,11 +217,13 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
               }
             }
             const c = p * N + n;
+            if (c >= d.cout) continue; // lanes past cout are 0
             if (d.op === 1) {
               if (acc === -Infinity) throw new Error(`interp: max-pool window at (${oy}, ${ox}) has no inside position`);
               vals[c] = acc;
             } else {
-              vals[c] = requantize(acc + prog.bias[c]!, prog.M[c]!, prog.S[c]!, d.lo, d.hi);
+              const y = requantize(acc + prog.bias[c]!, prog.M[c]!, prog.S[c]!, d.lo, d.hi);
+              vals[c] = d.lut ? prog.lut[y & (LUT_ENTRIES - 1)]! : y;
             }
           }
         }

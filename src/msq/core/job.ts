@@ -12,6 +12,7 @@ import { fail } from '../../util/errors.js';
 import { REQUANT_M_MAX, REQUANT_S } from '../conventions.js';
 import type { Geometry } from '../geometry.js';
 import { CHANNEL_BITS, DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
+import { LUT_ENTRIES } from '../lut.js';
 
 export type JobOp = 'gemm' | 'maxpool' | 'avgpool';
 
@@ -67,6 +68,14 @@ export interface JobSpec extends JobGeometry {
   chanMap: number[];
   /** `cout` entries (GEMM, AVGPOOL; empty for MAXPOOL) */
   params: ChannelParams[];
+  /**
+   * per-layer lookup table after the requantizer's clamp (GEMM, AVGPOOL; src/msq/lut.ts): the result y becomes
+   * `lutTable[y mod 256]` (LUT_ENTRIES entries in the core's layout, lutWords); absent or false: no table
+   */
+  lut?: boolean;
+  lutTable?: number[];
+  /** the table's values are signed (how the host reads m_out; only with `lut`) */
+  lutSigned?: boolean;
 }
 
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
@@ -124,7 +133,7 @@ export function descriptorWords(job: JobSpec): number[] {
   const v = {} as DescValues;
   for (const x of DESCRIPTOR) {
     const val = x.name === 'op' ? OP_CODE[job.op] : job[x.name];
-    v[x.name] = typeof val === 'boolean' ? Number(val) : val;
+    v[x.name] = typeof val === 'boolean' ? Number(val) : (val ?? 0);
   }
   return packDescriptor(v);
 }
@@ -149,11 +158,12 @@ export function encodeProgram(cfg: CoreConfig, job: JobSpec): bigint[] {
     const items = job.params.map((p) => (BigInt(p.S) << 64n) | (BigInt(p.M) << 32n) | BigInt(u(p.bias, 32)));
     out.push(...packItems(items, 96, W));
   }
+  if (job.lut) out.push(...packItems(job.lutTable!.map((x) => BigInt(u(x, 16))), 16, W));
   return out;
 }
 
 /** Number of `s_wgt` beats of a job (without encoding it). */
-export function programBeats(cfg: CoreConfig, job: Pick<JobSpec, 'op' | 'fixed4' | 'wordsPerLane' | 'passes' | 'cout'>): number {
+export function programBeats(cfg: CoreConfig, job: Pick<JobSpec, 'op' | 'fixed4' | 'wordsPerLane' | 'passes' | 'cout' | 'lut'>): number {
   const W = streamWidth(cfg);
   const beats = (items: number, b: number): number => ceilDiv(items, Math.floor(W / b));
   let n = beats(DESC_WORDS, 32);
@@ -163,6 +173,7 @@ export function programBeats(cfg: CoreConfig, job: Pick<JobSpec, 'op' | 'fixed4'
     n += beats(job.passes * lanes(cfg), 16);
   }
   if (job.op !== 'maxpool') n += beats(job.cout, 96);
+  if (job.lut) n += beats(LUT_ENTRIES, 16);
   return n;
 }
 
@@ -241,7 +252,7 @@ export function checkJob(cfg: CoreConfig, job: JobSpec): void {
     if (job.steps !== job.kh * job.kw) bad('steps', 'must be kh * kw for pools');
     range('steps', 1, u16);
     if (job.passes !== job.cinGroups) bad('passes', 'must equal cinGroups for pools');
-    if (job.cout !== job.cinGroups * N) bad('cout', 'must be cinGroups * N for pools');
+    if (ceilDiv(job.cout, N) !== job.cinGroups) bad('cout', 'must be in (cinGroups - 1) * N + 1 .. cinGroups * N for pools (lanes past cout are 0)');
     if (job.wordsPerLane !== 0 || job.fixedWords.length || job.sp2Words.length || job.chanMap.length) bad('wordsPerLane', 'pools carry no weights');
     if (job.residual) bad('residual', 'only GEMM jobs take a residual operand');
     if (job.op === 'maxpool') {
@@ -261,6 +272,20 @@ export function checkJob(cfg: CoreConfig, job: JobSpec): void {
     const [alo, ahi] = cfg.A >= 16 ? [-(2 ** 15), 2 ** 15 - 1] : [-(2 ** (cfg.A - 1)), 2 ** cfg.A - 1];
     if (job.lo > job.hi || job.lo < alo || job.hi > ahi) bad('lo', `clamp [${job.lo}, ${job.hi}] does not fit A = ${cfg.A} bits`);
   }
+  if (job.lut) {
+    if (job.op === 'maxpool') bad('lut', 'a lookup table follows the requantizer: GEMM and AVGPOOL jobs only');
+    if (cfg.A < 8) bad('lut', `a lookup table is indexed by the low 8 bits of the result: core.A = ${cfg.A} < 8`);
+    const t = job.lutTable ?? [];
+    if (t.length !== LUT_ENTRIES) bad('lutTable', `has ${t.length} entries, expected ${LUT_ENTRIES}`);
+    const [olo, ohi] = job.lutSigned ? [-(2 ** (cfg.A - 1)), 2 ** (cfg.A - 1) - 1] : [0, 2 ** cfg.A - 1];
+    t.forEach((x, i) => {
+      if (!Number.isInteger(x) || x < olo || x > ohi) bad(`lutTable[${i}]`, `${x} does not fit A = ${cfg.A} ${job.lutSigned ? 'signed' : 'unsigned'} bits`);
+    });
+    const [clo, chi] = job.residual ? [job.addLo, job.addHi] : [job.lo, job.hi];
+    if (chi - clo >= LUT_ENTRIES) bad('lo', `a lookup table indexes by y mod ${LUT_ENTRIES}: the clamp [${clo}, ${chi}] spans more than ${LUT_ENTRIES} values`);
+  } else if (job.lutTable?.length || job.lutSigned) {
+    bad('lut', 'lutTable / lutSigned need the lut flag');
+  }
   if (job.residual) {
     if (job.addLo > job.addHi || job.addLo < -(2 ** 15) || job.addHi >= 2 ** 15) bad('addLo', `clamp [${job.addLo}, ${job.addHi}] invalid`);
     if (job.Ma < 0 || job.Ma > REQUANT_M_MAX) bad('Ma', `${job.Ma} outside 0..2^31-1`);
@@ -274,6 +299,7 @@ export function checkJob(cfg: CoreConfig, job: JobSpec): void {
 /** Whether a job's output values are signed (how to sign-extend the low A bits of m_out). */
 export function outputSigned(job: JobSpec): boolean {
   if (job.op === 'maxpool') return job.actSigned;
+  if (job.lut) return !!job.lutSigned;
   return (job.residual ? job.addLo : job.lo) < 0;
 }
 

@@ -9,6 +9,7 @@ import { assignLanes, classifyFilters, packWord, wideInput, type FilterLanes, ty
 import type { Fusion } from './fusion.js';
 import { ZERO, type Gemm } from './gemm.js';
 import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
+import { lutFields, type JobLut } from './lower-ops.js';
 import { ceilDiv, emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
 import { depthwiseGroups, filterGroups, makeBands, type Band, type FilterGroup } from './tiling.js';
 
@@ -20,6 +21,8 @@ export interface GemmPlanOpts {
   place?: OutPlace;
   fusion?: Fusion;
   im2col: boolean;
+  /** lookup table after the requantizer (a fused `lut` layer) */
+  lut?: JobLut;
 }
 
 /** The per-job view of the GEMM: im2col turns the kernel into input channels (1x1, stride 1, no padding). */
@@ -183,6 +186,7 @@ function gemmJob(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, band: Band, gs: G
     sp2Words: gs.sp2Words,
     chanMap: gs.chanMap,
     params: gs.params,
+    ...lutFields(o.lut),
   };
   let res: TensorRegion | undefined;
   if (o.fusion) {

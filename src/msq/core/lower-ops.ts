@@ -6,13 +6,34 @@
  *    M 2, S 1: y = x).
  *  - resize (nearest, integer factors): an identity job whose s_act the host gathers with each pixel repeated
  *    (act source kind 'upsample', like the im2col gather; export-data.ts reads its index tables off the same code).
- *  - the core cannot run yet: lut (pointwise lookup tables: the requantizer has no LUT stage), mulchannel (a run-time
- *    per-channel multiplier), average pools whose divisor differs between windows; each is a one-line error.
+ *  - lut (pointwise lookup table): the table of the job that writes its input (lutOf / lutFields: src/msq/lut.ts's
+ *    core layout), after the requantizer's clamp.
+ *  - mulchannel (squeeze-excite x * s[c]): a depthwise 1x1 GEMM on the fixed lanes whose weights are the gate s,
+ *    known only at run time: the compiled job holds the placeholder code SE_PLACEHOLDER where s[c] goes, and the host
+ *    writes the gate's values into the program before sending it (seProgram; streams.ts jobProgram).
+ *  - the core cannot run yet: average pools whose divisor differs between windows; a one-line error.
  */
 import { fail } from '../../util/errors.js';
 import { avgPoolVaries, layerInputs, type QuantLayer, type QuantModel, type TensorInfo } from '../model.js';
 import type { CoreConfig } from './config.js';
-import { packTile } from './job.js';
+import { encodeProgram, packCodes, packTile, unpackCodes, type JobSpec } from './job.js';
+import { lutWords } from '../lut.js';
+
+/** A job's lookup table: the core's words (y mod 256) and the sign of its values. */
+export interface JobLut {
+  words: number[];
+  signed: boolean;
+}
+
+/** The core table of a `lut` layer whose input tensor is `input`. */
+export function lutOf(l: Extract<QuantLayer, { op: 'lut' }>, input: Pick<TensorInfo, 'signed'>): JobLut {
+  return { words: lutWords(l.table, input.signed), signed: l.out.signed };
+}
+
+/** The JobSpec fields of a lookup table (none without one). */
+export function lutFields(lut: JobLut | undefined): Pick<JobSpec, 'lut' | 'lutTable' | 'lutSigned'> {
+  return lut ? { lut: true, lutTable: lut.words, lutSigned: lut.signed } : {};
+}
 
 /** Where a tensor is written inside a concat's tensor. */
 export interface Placement {
@@ -44,10 +65,6 @@ export function concatPlacements(model: QuantModel, infos: Map<string, TensorInf
 /** The one-line refusal of a layer the core cannot run yet (undefined: it can). */
 export function refusal(l: QuantLayer, infos: Map<string, TensorInfo>): string | undefined {
   switch (l.op) {
-    case 'lut':
-      return `${l.fn} as a lookup table needs the requantizer's per-layer LUT stage, which this core does not have yet (golden model and accuracy run it; on the core use ReLU / Clip)`;
-    case 'mulchannel':
-      return 'a per-channel multiply by a run-time vector (squeeze-excite) needs run-time depthwise weights, which this core does not have yet (golden model and accuracy run it)';
     case 'avgpool': {
       const x = infos.get(l.input)!;
       if (avgPoolVaries(l, x.shape[1]!, x.shape[2]!)) {
@@ -100,4 +117,39 @@ export function readersOf(model: QuantModel, t: string): string[] {
 
 export function refuse(l: QuantLayer, why: string): never {
   fail(`layer '${l.name}' (${l.op})`, why);
+}
+
+/** Where a squeeze-excite job's run-time weights come from: gate tensor `tensor`, job-local channel c = gate c0 + c. */
+export interface SeScales {
+  tensor: string;
+  c0: number;
+}
+
+/** The fixed-lane code a squeeze-excite template holds where the gate value goes (the largest WF-bit code). */
+export function sePlaceholder(cfg: CoreConfig): number {
+  return 2 ** (cfg.WF - 1) - 1;
+}
+
+/** Why a gate cannot be a run-time weight of the fixed lanes (undefined: it can). */
+export function seGateRefusal(cfg: CoreConfig, gate: string, g: Pick<TensorInfo, 'bits' | 'signed'>): string | undefined {
+  const fits = g.signed ? g.bits <= cfg.WF : g.bits <= cfg.WF - 1;
+  if (fits && cfg.WF > 4 && cfg.Pf > 0) return undefined;
+  if (cfg.Pf === 0) return 'the gate multiplies on the fixed lanes, and this core has none (core.Pf = 0)';
+  return `the gate '${gate}' (${g.bits}-bit ${g.signed ? 'signed' : 'unsigned'}) becomes run-time weights of the fixed lanes, which take ${cfg.WF}-bit signed codes: quantize the gate to at most ${cfg.WF - 1} unsigned bits`;
+}
+
+/** A squeeze-excite job's program with the gate's values in place of the placeholder codes. */
+export function seProgram(cfg: CoreConfig, spec: JobSpec, se: SeScales, gate: ArrayLike<number>): bigint[] {
+  const { N, Pf, Ps, WF } = cfg;
+  const L = Pf + Ps;
+  const ph = sePlaceholder(cfg);
+  const fixedWords = spec.fixedWords.map((w, i) => {
+    const a = Math.floor(i / Pf);
+    const c = spec.chanMap[Math.floor(a / spec.steps) * L + (i % Pf)]!;
+    const codes = unpackCodes(w, WF, N, true);
+    if (!codes.includes(ph)) return w;
+    if (c < 0) throw new Error(`squeeze-excite job ${spec.name}: a placeholder on an idle lane`);
+    return packCodes(codes.map((x) => (x === ph ? gate[se.c0 + c]! : x)), WF);
+  });
+  return encodeProgram(cfg, { ...spec, fixedWords });
 }

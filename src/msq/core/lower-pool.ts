@@ -5,6 +5,7 @@
  */
 import { fail } from '../../util/errors.js';
 import type { Window } from '../geometry.js';
+import { lutFields, type JobLut } from './lower-ops.js';
 import type { CoreConfig } from './config.js';
 import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
 import { ceilDiv, emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
@@ -25,6 +26,8 @@ export interface PoolOpts extends Window {
   S: number;
   lo: number;
   hi: number;
+  /** lookup table after the requantizer (AVGPOOL) */
+  lut?: JobLut;
 }
 
 /** The jobs of one pool: per row band, per channel-group block. */
@@ -49,9 +52,9 @@ export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
       const cinGroups = Math.min(gp, totalGroups - g0);
       const c0 = g0 * N;
       const cCount = Math.min(C - c0, cinGroups * N);
-      const cout = cinGroups * N;
-      const params: ChannelParams[] =
-        o.op === 'avgpool' ? Array.from({ length: cout }, (_, c) => (c < cCount ? { bias: 0, M: o.M, S: o.S } : { bias: 0, M: 0, S: 1 })) : [];
+      // AVGPOOL: lanes past the tensor's channels are 0 (cout = cCount: no parameters, and a table never sees them)
+      const cout = o.op === 'avgpool' ? cCount : cinGroups * N;
+      const params: ChannelParams[] = o.op === 'avgpool' ? Array.from({ length: cout }, () => ({ bias: 0, M: o.M, S: o.S })) : [];
       const spec: JobSpec = {
         name: `${o.layer}[r${band.oy0}+${band.rows},c${c0}+${cCount}]`,
         layer: o.layer,
@@ -86,6 +89,7 @@ export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
         sp2Words: [],
         chanMap: [],
         params,
+        ...lutFields(o.lut),
       };
       const act: ActSource = { kind: 'tile', tensor: o.input.name, shape: o.input.shape, y0: band.y0, rows: band.inRows, c0, cCount };
       const out: TensorRegion = { tensor: o.outName, shape: o.place?.shape ?? [C, o.outH, o.outW], y0: band.oy0, rows: band.rows, c0: (o.place?.c0 ?? 0) + c0, cCount, signed: o.outSigned };

@@ -7,7 +7,9 @@
  *  - maxpool / avgpool / globalavgpool → MAXPOOL / AVGPOOL jobs (lower-pool.ts); a relu not fused into a GEMM or
  *    an add → an AVGPOOL 1x1 job with M = 2, S = 1 (requantize(x, 2, 1, 0, hi) = max(x, 0));
  *  - flatten → an alias (host tensors keep their [C, H, W] layout);
- *  - concat / resize → inputs written in place, or identity copies (lower-ops.ts).
+ *  - concat / resize → inputs written in place, or identity copies (lower-ops.ts);
+ *  - lut → the table of the GEMM writing its input (fusion.ts), else a 1x1 identity job; mulchannel → a depthwise
+ *    1x1 job with run-time weights (lower-pointwise.ts).
  */
 import { fail } from '../../util/errors.js';
 import { actRange } from '../conventions.js';
@@ -18,7 +20,8 @@ import { classifyFilters, sp2LanesFit, wideInput } from './filter-lanes.js';
 import type { Fusion, FusionPlan } from './fusion.js';
 import { gemmOf, type GemmLayer } from './gemm.js';
 import { lowerGemm } from './lower-gemm.js';
-import { concatCopies, type Placement } from './lower-ops.js';
+import { concatCopies, lutOf, type Placement } from './lower-ops.js';
+import { lowerLut, lowerSe } from './lower-pointwise.js';
 import { lowerPool } from './lower-pool.js';
 import type { CompiledJob, HostTensor, OutPlace, Shape3 } from './program.js';
 import { gemmEstimate } from './tiling.js';
@@ -51,7 +54,7 @@ export type Lowering<L extends QuantLayer = QuantLayer> = (ctx: LowerCtx, l: L) 
 function fusionOf(ctx: LowerCtx, l: GemmLayer): { endName: string; fusion?: Fusion } {
   const e = ctx.fusion.gemmEnd.get(l.name)!;
   // the job writes the last fused tensor
-  const endName = e.add ? (e.addRelu ?? e.add.name) : (e.relu ?? l.name);
+  const endName = e.add ? (e.addRelu ?? e.add.name) : (e.relu ?? e.lut?.name ?? l.name);
   if (!e.add) return { endName };
   const addInfo = ctx.info(e.add.name);
   let [alo, ahi] = actRange(addInfo.bits, addInfo.signed);
@@ -71,8 +74,9 @@ const lowerGemmLayer: Lowering<GemmLayer> = (ctx, l) => {
   const g = gemmOf(l, x, outInfo.shape, lo, hi);
   const { endName, fusion } = fusionOf(ctx, l);
   const { out, place } = ctx.target(endName);
-  // output values: the fused relu / add clamps decide the sign
-  const outSigned = (fusion ? fusion.addLo : lo) < 0;
+  // output values: the table, or the fused relu / add clamps decide the sign
+  const lut = e.lut ? lutOf(e.lut, outInfo) : undefined;
+  const outSigned = lut ? lut.signed : (fusion ? fusion.addLo : lo) < 0;
   // im2col choice
   let im2col = false;
   if (!g.depthwise && g.kh * g.kw > 1 && ctx.im2col !== 'never') {
@@ -82,7 +86,7 @@ const lowerGemmLayer: Lowering<GemmLayer> = (ctx, l) => {
     if (ctx.im2col === 'always') im2col = !!expanded;
     else im2col = !!expanded && (!direct || expanded.work < direct.work);
   }
-  const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col, place });
+  const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col, place, lut });
   const sp2Spill = !sp2LanesFit(cfg, x) && cfg.Ps > 0 && g.filters.some((f) => f.scheme === 'sp2');
   const how = [
     l.op === 'linear' && (H > 1 || W > 1) ? `linear as ${H}x${W} conv` : l.op,
@@ -90,6 +94,7 @@ const lowerGemmLayer: Lowering<GemmLayer> = (ctx, l) => {
     im2col ? 'im2col' : '',
     sp2Spill ? `fixed lanes only (${x.bits}-bit input > core.sp2ActBits = ${sp2ActBitsOf(cfg)})` : '',
     e.relu ? `+relu '${e.relu}'` : '',
+    e.lut ? `+${e.lut.fn} table '${e.lut.name}'` : '',
     e.add ? `+add '${e.add.name}'` : '',
     e.addRelu ? `+relu '${e.addRelu}'` : '',
   ]
@@ -177,4 +182,6 @@ export const LOWERINGS: Partial<Record<QuantLayer['op'], Lowering<never>>> = {
   flatten: lowerFlatten,
   concat: lowerConcat,
   resize: lowerResize,
+  lut: lowerLut,
+  mulchannel: lowerSe,
 };

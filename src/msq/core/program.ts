@@ -3,6 +3,7 @@
  * s_act / s_res beats come from and where its m_out beats go, as regions of host tensors ([C, H, W]).
  */
 import { fail } from '../../util/errors.js';
+import type { SeScales } from './lower-ops.js';
 import { numel } from '../model.js';
 import type { CoreConfig } from './config.js';
 import { jobDdrBytes, type JobSpec } from './job.js';
@@ -63,6 +64,8 @@ export interface CompiledJob {
   work: number;
   /** useful multiply-accumulates of the model layer done by this job (outH * outW * cout * fan-in; pools 0) */
   macs: number;
+  /** squeeze-excite: the fixed weights are the gate's values, written into the program at run time (lower-ops.ts) */
+  se?: SeScales;
 }
 
 export interface Program {

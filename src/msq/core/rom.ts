@@ -15,6 +15,8 @@ const BRAM36_BITS = 36 * 1024;
 
 /** Every job's s_wgt beats back to back (the ROM words), and whether a job reads s_res. */
 export function programRom(program: Program): RomProgram {
+  const se = program.jobs.find((j) => j.se);
+  if (se) fail('--rom', `layer '${se.spec.layer}' (squeeze-excite) takes its weights from a tensor computed at run time, which a program ROM cannot hold: drop --rom`);
   return {
     beats: program.jobs.flatMap((j) => encodeProgram(program.cfg, j.spec)),
     residual: program.jobs.some((j) => j.spec.residual),

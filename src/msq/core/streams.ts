@@ -7,11 +7,16 @@ import type { Tensor } from '../golden.js';
 import { numel } from '../model.js';
 import type { CoreConfig } from './config.js';
 import { encodeProgram, packCodes, packTile, programBeats, unpackBeats } from './job.js';
-import { upsampleBeats } from './lower-ops.js';
+import { seProgram, upsampleBeats } from './lower-ops.js';
 import type { CompiledJob, Program } from './compile.js';
 
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
+
+/** The s_wgt beats of a job (a squeeze-excite job's weights from its gate tensor). */
+export function jobProgram(cfg: CoreConfig, job: CompiledJob, tensors: ReadonlyMap<string, Tensor | Int32Array>): bigint[] {
+  return job.se ? seProgram(cfg, job.spec, job.se, dataOf(tensors, job.se.tensor)) : encodeProgram(cfg, job.spec);
+}
 
 /** s_act beats of a job from the host tensors (tile, or im2col gather). */
 export function jobActBeats(cfg: CoreConfig, job: CompiledJob, tensors: ReadonlyMap<string, Tensor | Int32Array>): bigint[] {
@@ -103,7 +108,7 @@ export function coreStreams(stim: readonly JobStimulus[]): CoreStreams {
 export function programStimulus(program: Program, golden: ReadonlyMap<string, Tensor | Int32Array>): JobStimulus[] {
   const cfg = program.cfg;
   return program.jobs.map((j) => ({
-    wgt: encodeProgram(cfg, j.spec),
+    wgt: jobProgram(cfg, j, golden),
     act: jobActBeats(cfg, j, golden),
     res: jobResBeats(cfg, j, golden),
     expectedOut: jobExpectedOut(cfg, j, golden),
@@ -121,7 +126,7 @@ export async function executeProgram(program: Program, input: Int32Array, exec: 
   const cfg = program.cfg;
   const t = new Map<string, Int32Array>([[program.input.name, input]]);
   for (const j of program.jobs) {
-    const out = await exec(encodeProgram(cfg, j.spec), jobActBeats(cfg, j, t), jobResBeats(cfg, j, t), j);
+    const out = await exec(jobProgram(cfg, j, t), jobActBeats(cfg, j, t), jobResBeats(cfg, j, t), j);
     const n = j.spec.outH * j.spec.outW * j.spec.coutGroups;
     if (out.length !== n) throw new Error(`job ${j.spec.name}: ${out.length} output beats, expected ${n}`);
     let dst = t.get(j.out.tensor);

@@ -4,6 +4,7 @@
  */
 import { type Expr } from '../../../hdl/index.js';
 import { type CoreCtx } from './context.js';
+import { LUT_ENTRIES } from '../../lut.js';
 import type { ActivationLoader } from './act-loader.js';
 import type { IssuerState } from './issuer.js';
 import type { OutputBanks, Emitter } from './output.js';
@@ -43,7 +44,9 @@ export function bankMemories(c: CoreCtx) {
   const cmMem = cntG.map((c, u) => (c > 0 ? m.ram(`chan_map${u}`, { width: CB + 1, depth: 2 * 2 ** CMA, style: 'distributed' }) : undefined));
   const parMem = Array.from({ length: Rq }, (_, u) => m.ram(`params${u}`, { width: 69, depth: 2 * 2 ** CB, style: cfg.cDepth > 64 ? 'block' : 'distributed' }));
   const resMem = Array.from({ length: Rq }, (_, u) => m.ram(`res_mem${u}`, { width: W, depth: 2 * 2 ** CGB, style: 'distributed' }));
-  return { actMem, fixedMem, sp2Mem, cntG, cntA, cmMem, parMem, resMem };
+  // per unit the lookup tables of both banks (LUT_ENTRIES words of A bits each), read after the requantizer
+  const lutMem = Array.from({ length: Rq }, (_, u) => m.ram(`lut_mem${u}`, { width: cfg.A, depth: 2 * LUT_ENTRIES, style: 'distributed' }));
+  return { actMem, fixedMem, sp2Mem, cntG, cntA, cmMem, parMem, resMem, lutMem };
 }
 export type BankMemories = ReturnType<typeof bankMemories>;
 

@@ -1,7 +1,7 @@
 /**
- * Program loader (s_wgt, or the program ROM; docs/msq-core-rtl.md "Program loader"): parses the five sections of a
- * job program into the job's bank (descriptor registers, per-lane weight RAMs, per-requantizer channel-map and
- * parameter RAMs), one item per clock (whole beats for packed weight sections); derives the tile's start address
+ * Program loader (s_wgt, or the program ROM; docs/msq-core-rtl.md "Program loader"): parses the sections of a
+ * job program into the job's bank (descriptor registers, per-lane weight RAMs, per-requantizer channel-map,
+ * parameter and lookup-table RAMs), one item per clock (whole beats for packed weight sections); derives the tile's start address
  * (-(padT * rowStride + padL * cinGroups), adders only) after the descriptor.
  */
 import { cat, lit, mux, type Signal } from '../../../hdl/index.js';
@@ -18,7 +18,7 @@ export function loaderState(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf
   const { wgtValid, wgtReady } = io;
   const { D } = dsc;
   const { descOk, progOk } = bkf;
-  const secs = ['WAIT', 'DESC', 'DERIVE', 'FIXED', 'SP2', 'CMAP', 'PARAM'] as const;
+  const secs = ['WAIT', 'DESC', 'DERIVE', 'FIXED', 'SP2', 'CMAP', 'PARAM', 'LUT'] as const;
   const wst = m.fsm('wl_state_q', secs);
   const wj = m.reg('wl_job_q', 2, { reset: 0 }); // job counter mod 4: bank = bit 0, round = bit 1
   const wb = m.let('wl_bank', wj.bit(0));
@@ -49,11 +49,12 @@ export function loaderState(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf
   const ck = m.reg('wl_k_q', abits(G), { reset: 0 });
   const cbase = m.reg('wl_cbase_q', CMA, { reset: 0 });
   const pc = m.reg('wl_chan_q', CB, { reset: 0 });
+  const li = m.reg('wl_lut_i_q', 8, { reset: 0 }); // lookup-table item
   const dvAcc = m.reg('wl_start_q', AW, { reset: 0 });
   const dvT = m.reg('wl_padt_q', 8, { reset: 0 });
   const dvL = m.reg('wl_padl_q', 8, { reset: 0 });
 
-  const inSec = m.let('wl_in_sec', wst.is('DESC').or(wst.is('FIXED')).or(wst.is('SP2')).or(wst.is('CMAP')).or(wst.is('PARAM')));
+  const inSec = m.let('wl_in_sec', wst.is('DESC').or(wst.is('FIXED')).or(wst.is('SP2')).or(wst.is('CMAP')).or(wst.is('PARAM')).or(wst.is('LUT')));
   const itemGo = m.let('wl_item', inSec.and(wk.ne(0)));
   const wOp = D('op', wb);
   const wGemm = m.let('wl_gemm', wOp.eq(0));
@@ -70,6 +71,7 @@ export function loaderState(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf
       ...(Ps > 0 ? { SP2: () => p.set(secLast, fa.eq(D('wplM1', wb)).and(fl.eq(Ps - stepS))) } : {}),
       CMAP: () => p.set(secLast, cp.eq(D('passesM1', wb)).and(cj.eq(L - 1))),
       PARAM: () => p.set(secLast, pc.eq(D('cout', wb).sub(1).trunc(CB))),
+      LUT: () => p.set(secLast, li.eq(255)),
       default: () => {},
     });
   });
@@ -85,6 +87,7 @@ export function loaderState(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf
       SP2: () => p.set(kNow, fastS ? 1 : kSp2),
       CMAP: () => p.set(kNow, kCmap),
       PARAM: () => p.set(kNow, kPar),
+      LUT: () => p.set(kNow, kCmap),
       default: () => {},
     });
   });
@@ -97,6 +100,7 @@ export function loaderState(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf
       SP2: () => p.set(wShift, wbuf.shr(N * cfg.m)),
       CMAP: () => p.set(wShift, wbuf.shr(16)),
       PARAM: () => p.set(wShift, wbuf.shr(96)),
+      LUT: () => p.set(wShift, wbuf.shr(16)),
       default: () => {},
     });
   });
@@ -126,15 +130,16 @@ export function loaderState(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, bkf
   const wStart = m.let('wl_start', wst.is('WAIT').and(pick(descOk, wb).not()).and(pick(progOk, wb).not()));
   const deriveEnd = m.let('wl_derive_end', wst.is('DERIVE').and(dvT.eq(0)).and(dvL.eq(0)));
 
-  // next section after DERIVE / FIXED / SP2 / CMAP (skipping empty ones); PARAM and MAXPOOL end the program
+  // next section after DERIVE / FIXED / SP2 / CMAP (skipping empty ones); PARAM (LUT with the lut flag) and MAXPOOL end the program
   type Sec = (typeof secs)[number];
   const afterDerive: Sec = Pf > 0 ? 'FIXED' : Ps > 0 ? 'SP2' : 'CMAP';
   m.assign(descDone, deriveEnd);
   const endAfterDerive = m.let('wl_end_after_derive', wGemm.not().and(wAvg.not()));
   const secEnd = m.let('wl_sec_end', itemGo.and(secLast));
-  m.assign(progDone, deriveEnd.and(endAfterDerive).or(secEnd.and(wst.is('PARAM'))));
+  const wLut = D('lut', wb);
+  m.assign(progDone, deriveEnd.and(endAfterDerive).or(secEnd.and(wst.is('PARAM')).and(wLut.not())).or(secEnd.and(wst.is('LUT'))));
 
-  return { wst, wj, wb, KB, kFix4, kFix8, kSp2, fastF8, fastF4, fastS, stepF8, stepF4, stepS, wbuf, wk, di, fa, fl, cp, cj, cu, ck, cbase, pc, dvAcc, dvT, dvL, itemGo, wGemm, wAvg, wF4, secLast, fixedLaneEnd, wFire, kNow, wShift, item32, fixedItem, descDone, progDone, wStart, deriveEnd, afterDerive, secEnd };
+  return { wst, wj, wb, KB, kFix4, kFix8, kSp2, fastF8, fastF4, fastS, stepF8, stepF4, stepS, wbuf, wk, di, fa, fl, cp, cj, cu, ck, cbase, pc, li, wLut, dvAcc, dvT, dvL, itemGo, wGemm, wAvg, wF4, secLast, fixedLaneEnd, wFire, kNow, wShift, item32, fixedItem, descDone, progDone, wStart, deriveEnd, afterDerive, secEnd };
 }
 export type LoaderState = ReturnType<typeof loaderState>;
 
@@ -145,7 +150,7 @@ export function loaderFsm(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, wl: L
   const { L, G, AW, WAB, CMA, CB } = c.S;
   const { wgtData } = io;
   const { D } = dsc;
-  const { wst, wj, wb, KB, stepF8, stepF4, stepS, wbuf, wk, di, fa, fl, cp, cj, cu, ck, cbase, pc, dvAcc, dvT, dvL, itemGo, wGemm, wAvg, wF4, secLast, fixedLaneEnd, wFire, kNow, wShift, wStart, afterDerive, secEnd } = wl;
+  const { wst, wj, wb, KB, stepF8, stepF4, stepS, wbuf, wk, di, fa, fl, cp, cj, cu, ck, cbase, pc, li, wLut, dvAcc, dvT, dvL, itemGo, wGemm, wAvg, wF4, secLast, fixedLaneEnd, wFire, kNow, wShift, wStart, afterDerive, secEnd } = wl;
   m.sync((p) => {
     // beat buffer
     p.if(wFire, () => {
@@ -188,6 +193,7 @@ export function loaderFsm(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, wl: L
           p.set(ck, 0);
           p.set(cbase, 0);
           p.set(pc, 0);
+          p.set(li, 0);
           p.if(wGemm, () => wst.goto(p, afterDerive))
             .elif(wAvg, () => wst.goto(p, 'PARAM'))
             .else(() => {
@@ -241,6 +247,16 @@ export function loaderFsm(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, wl: L
         p.if(itemGo, () => {
           p.set(pc, pc.add(1).trunc(CB));
           p.if(secLast, () => {
+            p.if(wLut, () => wst.goto(p, 'LUT')).else(() => {
+              wst.goto(p, 'WAIT');
+              p.set(wj, wj.add(1).trunc(2));
+            });
+          });
+        }),
+      LUT: () =>
+        p.if(itemGo, () => {
+          p.set(li, li.add(1).trunc(8));
+          p.if(secLast, () => {
             wst.goto(p, 'WAIT');
             p.set(wj, wj.add(1).trunc(2));
           });
@@ -255,8 +271,8 @@ export function loaderWrites(c: CoreCtx, bkm: BankMemories, wl: LoaderState) {
   const { m, cfg } = c;
   const { N, Pf, Ps } = c.cfg;
   const { CMA, CB } = c.S;
-  const { fixedMem, sp2Mem, cmMem, parMem } = bkm;
-  const { wst, wb, kFix4, kFix8, kSp2, fastF8, fastF4, fastS, wbuf, fa, fl, cu, ck, cbase, pc, itemGo, wF4, fixedItem } = wl;
+  const { fixedMem, sp2Mem, cmMem, parMem, lutMem } = bkm;
+  const { wst, wb, kFix4, kFix8, kSp2, fastF8, fastF4, fastS, wbuf, fa, fl, cu, ck, cbase, pc, li, itemGo, wF4, fixedItem } = wl;
   // weight, channel-map and parameter writes (registered item data and counters)
   if (Pf > 0) {
     const fixedWe = m.let('wl_fixed_we', wst.is('FIXED').and(itemGo));
@@ -280,6 +296,8 @@ export function loaderWrites(c: CoreCtx, bkm: BankMemories, wl: LoaderState) {
   const parWe = m.let('wl_param_we', wst.is('PARAM').and(itemGo));
   const parItem = m.let('wl_param_item', cat(wbuf.slice(69, 64), wbuf.slice(62, 32), wbuf.slice(31, 0)));
   parMem.forEach((mem) => mem.write(parWe, cat(wb, pc), parItem));
+  const lutWe = m.let('wl_lut_we', wst.is('LUT').and(itemGo));
+  lutMem.forEach((mem) => mem.write(lutWe, cat(wb, li), wbuf.slice(cfg.A - 1, 0)));
 
   return { cmWe };
 }

@@ -166,23 +166,31 @@ export function resultStages(c: CoreCtx, dsc: DescriptorBanks, sr: Serializer) {
   const qAddS = r3('add_shift', D('addS', r2Jb));
   const qAddLo = r3('add_lo', D('addLo', r2Jb));
   const qAddHi = r3('add_hi', D('addHi', r2Jb));
+  const qLut = r3('lut', D('lut', r2Jb));
+  const qJb = r3('job', r2Jb);
   const r3Pb = r3('pix', r2Pb);
   const r3End = m.reg('r3_end_q', 1, { reset: 0 });
   m.sync((p) => p.set(r3End, r2End));
 
-  return { r1Jb, r1Rs, r1Avg, resClear, r2Slot, r3, qLo, qHi, qResEn, qResSigned, qMa, qMb, qAddS, qAddLo, qAddHi, r3Pb, r3End };
+  return { r1Jb, r1Rs, r1Avg, resClear, r2Slot, r3, qLo, qHi, qResEn, qResSigned, qMa, qMb, qAddS, qAddLo, qAddHi, qLut, qJb, r3Pb, r3End };
 }
 export type ResultStages = ReturnType<typeof resultStages>;
 
-/** Per unit: channel map read (R1), parameters and residual word (R2), residual lane (R3), coreRqa (requantize + residual add). */
+/**
+ * Per unit: channel map read (R1), parameters and residual word (R2), residual lane (R3), coreRqa (requantize +
+ * residual add), then the lookup-table stage (LUT_STAGES = 1 register stage, with or without a table): the unit's
+ * table RAM of the job's bank is read at the low 8 bits of the result, and a job with the `lut` flag writes the
+ * table's word instead of the result.
+ */
 export function requantizers(c: CoreCtx, bkm: BankMemories, sr: Serializer, rf: ResultStages) {
   const { m, cfg, PBB, AB, prefix, flag } = c;
   const { N, A, Rq } = c.cfg;
   const { GP, CB, CGB, LN } = c.S;
-  const { cntG, cntA, cmMem, parMem, resMem } = bkm;
+  const { cntG, cntA, cmMem, parMem, resMem, lutMem } = bkm;
   const { sBusy, sk, sAvg, sJb, sPass, sCm, snaps } = sr;
-  const { r1Jb, r1Rs, r1Avg, r3, qLo, qHi, qResEn, qResSigned, qMa, qMb, qAddS, qAddLo, qAddHi, r3Pb, r3End } = rf;
-  const TB = CB + PBB + 2; // {write, pixel end, pixel bank, channel}: the end marker travels even when the lane is idle
+  const { r1Jb, r1Rs, r1Avg, r3, qLo, qHi, qResEn, qResSigned, qMa, qMb, qAddS, qAddLo, qAddHi, qLut, qJb, r3Pb, r3End } = rf;
+  // {lut, job bank, write, pixel end, pixel bank, channel}: the end marker travels even when the lane is idle
+  const TB = CB + PBB + 4;
   const rqaMod = coreRqa(cfg, `${prefix}_rqa`, TB);
   const port = (name: string): Signal => {
     const s = rqaMod.signals.find((x) => x.name === name && (x.kind === 'input' || x.kind === 'output'));
@@ -238,7 +246,7 @@ export function requantizers(c: CoreCtx, bkm: BankMemories, sr: Serializer, rf: 
     });
     const res3 = r3(`res${u}`, resLane);
     const ch3 = r3(`chan${u}`, ch2);
-    const tag3 = cat(ok3, u === 0 ? r3End : lit(0, 1), r3Pb, ch3);
+    const tag3 = cat(qLut, qJb, ok3, u === 0 ? r3End : lit(0, 1), r3Pb, ch3);
     const oValid = m.wire(`q${u}_valid`, 1);
     const oY = m.wire(`q${u}_y`, A, { signed: port('y').signed });
     const oTag = m.wire(`q${u}_tag`, TB, { signed: port('tag_out').signed });
@@ -264,10 +272,24 @@ export function requantizers(c: CoreCtx, bkm: BankMemories, sr: Serializer, rf: 
       y: oY,
       tag_out: oTag,
     });
-    const tagU = oTag.asUnsigned();
-    outWr.push({ v: oValid.and(tagU.bit(CB + PBB + 1)), pb: tagU.slice(CB + PBB - 1, CB), ch: tagU.slice(CB - 1, 0), y: oY.asUnsigned() });
+    // lookup-table stage: the table word of the job's bank at y mod 256, or y delayed
+    const idx = A >= 8 ? oY.asUnsigned().slice(7, 0) : oY.asSigned().resize(8).asUnsigned(); // y mod 256 (A < 8: job.ts refuses tables)
+    const lq = lutMem[u]!.read(cat(oTag.asUnsigned().bit(CB + PBB + 2), idx), { name: `lutq${u}_q` });
+    const lValid = m.reg(`lut_valid${u}_q`, 1, { reset: 0 });
+    const lY = m.reg(`lut_y${u}_q`, A, { reset: null });
+    const lTag = m.reg(`lut_tag${u}_q`, TB - 1, { reset: null }); // without the job bank
+    if (u !== 0) lTag.markUnused(); // the pixel-end bit: unit 0 only
+    const tagO = oTag.asUnsigned();
+    m.sync((p) => {
+      p.set(lValid, oValid);
+      p.set(lY, oY.asUnsigned());
+      p.set(lTag, cat(tagO.bit(CB + PBB + 3), tagO.slice(CB + PBB + 1, 0)));
+    });
+    const tagU = lTag;
+    const yOut = m.let(`lut_out${u}`, mux(tagU.bit(CB + PBB + 2), lq, lY));
+    outWr.push({ v: lValid.and(tagU.bit(CB + PBB + 1)), pb: tagU.slice(CB + PBB - 1, CB), ch: tagU.slice(CB - 1, 0), y: yOut });
     if (u === 0) {
-      fullSetUnit = m.let('q_pix_done', oValid.and(tagU.bit(CB + PBB)));
+      fullSetUnit = m.let('q_pix_done', lValid.and(tagU.bit(CB + PBB)));
       fullSetPb = tagU.slice(CB + PBB - 1, CB);
     }
   }

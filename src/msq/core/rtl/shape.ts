@@ -6,6 +6,7 @@ import { fail } from '../../../util/errors.js';
 import { accBits, checkCoreConfig, lanes, streamWidth, type CoreConfig } from '../config.js';
 import { coreLaneLatency } from '../lanes.js';
 import { coreRqaLatency } from '../rqa.js';
+import { LUT_ENTRIES } from '../../lut.js';
 
 /** Bits to address 0..n-1 (at least 1). */
 export function abits(n: number): number {
@@ -93,8 +94,8 @@ export function coreRtlTiming(cfg: CoreConfig, pixelBanks: number = DEFAULT_PIXE
     GP: S.GP,
     pixelBanks,
     complete: {
-      gemm: 1 + S.laneLatency + S.G + 3 + S.rqaLatency + 1,
-      avgpool: 2 + S.GP + 3 + S.rqaLatency + 1,
+      gemm: 1 + S.laneLatency + S.G + 3 + S.rqaLatency + LUT_STAGES + 1,
+      avgpool: 2 + S.GP + 3 + S.rqaLatency + LUT_STAGES + 1,
       maxpool: 3,
     },
     emit: 3,
@@ -121,6 +122,7 @@ export interface ProgramFields {
   wordsPerLane: number;
   passes: number;
   cout: number;
+  lut?: boolean;
 }
 
 /**
@@ -138,12 +140,13 @@ export function coreProgramCycles(cfg: CoreConfig, f: ProgramFields): { descVali
     total += f.passes * L + 1;
   }
   if (f.op !== 'maxpool') total += f.cout + 1;
+  if (f.lut) total += LUT_ENTRIES + 1;
   return { descValid, total };
 }
 
 
 export function quietCycles(S: CoreShape): number {
-  return S.laneLatency + Math.max(S.G, S.GP) + S.rqaLatency + 10;
+  return S.laneLatency + Math.max(S.G, S.GP) + S.rqaLatency + LUT_STAGES + 10;
 }
 
 /** Generation limits of this RTL beyond checkCoreConfig (one-line UserErrors naming the field). */
@@ -153,6 +156,9 @@ export function checkCoreRtl(cfg: CoreConfig): void {
   if (!isPow2(cfg.cDepth)) fail('core.cDepth', `the core RTL needs cDepth a power of two, got ${cfg.cDepth}`);
   if (cfg.A > 16) fail('core.A', `the core RTL supports A <= 16 (16-bit clamps), got ${cfg.A}`);
 }
+
+/** Register stages of the lookup-table stage after the requantizers (result-path.ts lutStage), with or without a table. */
+export const LUT_STAGES = 1;
 
 /** Output pixel banks unless CoreRtlOptions says otherwise. */
 export const DEFAULT_PIXEL_BANKS = 4;

@@ -13,10 +13,11 @@
  *
  *   npx tsx bench/msq-zoo.ts [--only resnet18,...] [--boards xc7z020,xc7z045] [--rtl] [--rtl-cycles N]
  *
- * Writes bench/results/msq-zoo.json (date, machine) and prints the Markdown table of docs/msq-zoo.md.
+ * Writes bench/results/msq-zoo.json (date, machine; with --only the other recorded rows stay, each row has its date)
+ * and prints the Markdown table of docs/msq-zoo.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, homedir, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,6 +55,8 @@ interface Row {
   laneEfficiency?: number;
   convEfficiency?: number;
   rtl?: { jobs: number; of: number; which: string; cycles: number; bitExact: boolean; wallSeconds: number } | { error: string };
+  /** when the row was measured (a --only run keeps the other rows of the recorded file) */
+  date?: string;
 }
 
 /** The job kind for the RTL sample: op, depthwise, im2col, fused residual. */
@@ -159,9 +162,20 @@ async function main(): Promise<void> {
     for (const b of values.boards!.split(',')) {
       const t = Date.now();
       const r = await benchOne(n, b, { rtl: values.rtl!, rtlCycles: Number(values['rtl-cycles']) });
+      r.date = new Date().toISOString();
       rows.push(r);
       console.error(`${n} ${b}: ${r.ok ? `${r.ms} ms` : r.error} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
     }
+  }
+  // --only: the recorded rows of the other models / boards stay (each row carries its date)
+  const file = join(PROJECT_ROOT, 'bench', 'results', 'msq-zoo.json');
+  if (values.only && existsSync(file)) {
+    const old = (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[] }).rows;
+    const key = (r: Row): string => `${r.model} ${r.board}`;
+    const fresh = new Map(rows.map((r) => [key(r), r] as const));
+    const merged = old.map((r) => fresh.get(key(r)) ?? r);
+    for (const r of rows) if (!old.some((o) => key(o) === key(r))) merged.push(r);
+    rows.splice(0, rows.length, ...merged);
   }
   const md = table(rows);
   const out = {
@@ -174,7 +188,7 @@ async function main(): Promise<void> {
     rows,
     markdown: md,
   };
-  if (!values.only) await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'msq-zoo.json'), JSON.stringify(out, null, 2) + '\n');
+  await writeFileAtomic(file, JSON.stringify(out, null, 2) + '\n');
   console.log(md);
 }
 

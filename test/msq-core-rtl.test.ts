@@ -16,7 +16,7 @@ import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '..
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
-import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl/index.js';
+import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, LUT_STAGES, weightItemsPerClock } from '../src/msq/core/rtl/index.js';
 import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
@@ -291,7 +291,7 @@ describe('MSQ core RTL: schedule and limits', () => {
     const big: CoreConfig = { N: 16, Pf: 24, Ps: 40, Rq: 2, dspPack: 2, A: 8, WF: 8, m: 4, actDepth: 8192, wDepth: 1024, maxPasses: 16, cDepth: 1024, kMax: 8192 };
     const rtl = generateCore(big);
     expect([...rtl.files.keys()].sort()).toEqual(['msqc_core.v', 'msqc_lanes.v', 'msqc_out_fifo.v', 'msqc_rqa.v']);
-    expect(coreRtlTiming(big).complete.gemm).toBe(1 + rtl.shape.laneLatency + 32 + 3 + rtl.shape.rqaLatency + 1);
+    expect(coreRtlTiming(big).complete.gemm).toBe(1 + rtl.shape.laneLatency + 32 + 3 + rtl.shape.rqaLatency + LUT_STAGES + 1);
     await lintVerilog(rtl.files, rtl.top);
   }, 300_000);
 

@@ -30,7 +30,7 @@ function floatNet(): FloatModel {
     weight: Float64Array.from({ length: cout * cin * k * k }, () => r() - 0.5), bias: Float64Array.from({ length: cout }, () => r() * 0.4 - 0.2),
   });
   return {
-    input: { shape: [3, 6, 6] },
+    input: { shape: [3, 12, 12] },
     layers: [
       conv('c1', 'input', 3, 6, 3, 1),
       { op: 'act', name: 'hsw', input: 'c1', fn: 'hardswish', params: {} }, // fused into c1
@@ -38,7 +38,7 @@ function floatNet(): FloatModel {
       { op: 'act', name: 'hsig', input: 'p1', fn: 'hardsigmoid', params: { alpha: 1 / 6, beta: 0.5 } }, // identity job
       conv('c2', 'hsig', 6, 5, 3, 1),
       { op: 'act', name: 'sig', input: 'c2', fn: 'sigmoid', params: {} }, // fused into c2
-      { op: 'globalavgpool', name: 'gap', input: 'hsw' }, // squeeze-excite on hsw
+      { op: 'globalavgpool', name: 'gap', input: 'hsw' }, // squeeze-excite on hsw: 144 positions > kMax / N = 128
       conv('fc1', 'gap', 6, 3, 1, 1),
       { op: 'relu', name: 'fr', input: 'fc1' },
       conv('fc2', 'fr', 3, 6, 1, 1),
@@ -57,7 +57,7 @@ function floatNet(): FloatModel {
 function quantNet(): QuantModel {
   const fm = floatNet();
   const r = rng(13);
-  const samples = Array.from({ length: 6 }, () => Float64Array.from({ length: 108 }, () => r() * 2 - 0.5));
+  const samples = Array.from({ length: 6 }, () => Float64Array.from({ length: 432 }, () => r() * 2 - 0.5));
   return quantizeFloatModel(fm, { actRanges: rangesFromSamples(fm, samples), rule: 'variance', ratio: 1, inner: { actBits: 6 } });
 }
 

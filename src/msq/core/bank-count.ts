@@ -3,6 +3,7 @@
  * yosys synth_xilinx maps each memory (src/synth/bram.ts).
  */
 import { fail } from '../../util/errors.js';
+import { LUT_ENTRIES } from '../lut.js';
 import { type CoreConfig } from './config.js';
 import { xc7MemoryMapping, type MemoryShape } from '../../synth/bram.js';
 import { abits, coreShape, DEFAULT_PIXEL_BANKS } from './rtl/shape.js';
@@ -20,7 +21,7 @@ export interface CoreBank {
  * The core's on-chip memories, from the same derived sizes the RTL uses (`coreShape`, src/msq/core/rtl/shape.ts):
  * both banks of each memory in one array whose depth is a power of two (bank = address MSB). Activations
  * 2 * 2^AW x W, weights per lane 2 * 2^WAB x N*WF (fixed) / N*m (SP2), parameters per requantizer 2 * 2^CB x 69
- * (block when cDepth > 64); channel maps, residual buffers, output pixel banks (rtl/output.ts), the inverse channel
+ * (block when cDepth > 64); channel maps, residual buffers, lookup tables (2 * 256 x A per unit), output pixel banks (rtl/output.ts), the inverse channel
  * map and the output FIFO are distributed; a `cfg.rom` core's program ROM (`romBeats` beats, rtl/program-rom.ts) is
  * block RAM. test/msq-core-bram.test.ts checks the list against the memories of generated cores.
  */
@@ -37,6 +38,7 @@ export function coreBanks(cfg: CoreConfig, o: BankOptions = {}): CoreBank[] {
     { name: 'chan_map', count: cmUnits, shape: sdp(S.CB + 1, 2 * 2 ** S.CMA, 'distributed') },
     { name: 'params', count: Rq, shape: sdp(69, 2 * 2 ** S.CB, cfg.cDepth > 64 ? 'block' : 'distributed') },
     { name: 'res_mem', count: Rq, shape: sdp(S.W, 2 * 2 ** S.CGB, 'distributed') },
+    { name: 'lut_mem', count: Rq, shape: sdp(cfg.A, 2 * LUT_ENTRIES, 'distributed') },
     { name: 'out_bank', count: Rq * N, shape: sdp(cfg.A, NB * 2 ** S.CGB, 'distributed') },
     { name: 'inv_map', count: Rq > 1 ? N : 0, shape: sdp(abits(Rq), 2 * 2 ** S.CGB, 'distributed') },
     { name: 'out_fifo', count: 1, shape: sdp(S.W + 1, 4, 'auto') },

@@ -99,6 +99,19 @@ function int(cfg: CoreConfig, field: keyof CoreConfig, lo: number, hi: number): 
   }
 }
 
+/**
+ * Bits of the pool reducer's per-lane sums: the accumulator width, at most what 2^16 - 1 window positions of A-bit
+ * values need. Pool windows are bounded by these bits (poolStepsMax), not by kMax (a lane sums `steps` values).
+ */
+export function poolBits(cfg: CoreConfig): number {
+  return Math.min(accBits(cfg), cfg.A + 18);
+}
+
+/** Largest pool window (kh * kw positions) a lane's sum holds: (2^(poolBits-1) - 1) / (2^A - 1), at most 2^16 - 1. */
+export function poolStepsMax(cfg: CoreConfig): number {
+  return Math.min(2 ** 16 - 1, Math.floor((2 ** (poolBits(cfg) - 1) - 1) / (2 ** cfg.A - 1)));
+}
+
 /** Throws a UserError naming `core.<field>` when the configuration is not buildable. */
 export function checkCoreConfig(cfg: CoreConfig): void {
   int(cfg, 'N', 1, 4096);

@@ -11,7 +11,7 @@ import { DESCRIPTOR, packDescriptor, type DescValues } from './descriptor.js';
 import { fail } from '../../util/errors.js';
 import { REQUANT_M_MAX, REQUANT_S } from '../conventions.js';
 import type { Geometry } from '../geometry.js';
-import { CHANNEL_BITS, DESC_WORDS, lanes, streamWidth, type CoreConfig } from './config.js';
+import { CHANNEL_BITS, DESC_WORDS, lanes, poolBits, poolStepsMax, streamWidth, type CoreConfig } from './config.js';
 import { LUT_ENTRIES } from '../lut.js';
 
 export type JobOp = 'gemm' | 'maxpool' | 'avgpool';
@@ -225,7 +225,8 @@ export function checkJob(cfg: CoreConfig, job: JobSpec): void {
   if (job.colStep !== job.sw * job.cinGroups) bad('colStep', 'must be sw * cinGroups');
   range('rowStep', 0, u24);
   range('colStep', 0, u16);
-  if (job.steps * N > cfg.kMax) bad('steps', `${job.steps} steps x N = ${job.steps * N} exceed core.kMax = ${cfg.kMax}`);
+  if (job.op === 'gemm' && job.steps * N > cfg.kMax) bad('steps', `${job.steps} steps x N = ${job.steps * N} exceed core.kMax = ${cfg.kMax}`);
+  if (job.op !== 'gemm' && job.steps > poolStepsMax(cfg)) bad('steps', `a pool window of ${job.steps} positions exceeds the ${poolStepsMax(cfg)} a lane's ${poolBits(cfg)}-bit sum holds`);
   range('passCycles', Math.max(1, minPassCycles(cfg, job.op, job.steps)), u16);
   if (job.op === 'gemm') {
     range('steps', 1, u16);

@@ -6,7 +6,7 @@
 import { fail } from '../../util/errors.js';
 import type { Window } from '../geometry.js';
 import { lutFields, type JobLut } from './lower-ops.js';
-import type { CoreConfig } from './config.js';
+import { poolBits, poolStepsMax, type CoreConfig } from './config.js';
 import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
 import { ceilDiv, emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
 import { bandRows, makeBands } from './tiling.js';
@@ -36,7 +36,7 @@ export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
   const at = `layer '${o.layer}'`;
   const [C, H, W] = o.input.shape;
   const steps = o.kh * o.kw;
-  if (steps * N > cfg.kMax) fail(at, `window of ${steps} positions x N = ${steps * N} exceeds core.kMax = ${cfg.kMax}: raise core.kMax`);
+  if (steps > poolStepsMax(cfg)) fail(at, `window of ${steps} positions exceeds the ${poolStepsMax(cfg)} a pool lane's ${poolBits(cfg)}-bit sum holds (core.kMax sizes the sums: raise it)`);
   if (steps > 2 ** 16 - 1) fail(`${at}.kernel`, 'window too large');
   if (o.padL > 255 || o.sh > 255 || o.sw > 255) fail(`${at}.padding`, 'padding / stride above 255 not supported');
   const totalGroups = ceilDiv(C, N);

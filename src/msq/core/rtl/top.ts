@@ -15,10 +15,9 @@
  *
  * Jobs follow each other with no reset; the banks of job j + 1 load while job j computes (bank = job index mod 2).
  */
-import { fail } from '../../../util/errors.js';
 import { lit, Module, type Expr, type Signal } from '../../../hdl/index.js';
 import { axisMaster, axisSlave } from '../../../hdl/lib/index.js';
-import type { CoreConfig } from '../config.js';
+import { poolBits, type CoreConfig } from '../config.js';
 import { bankFlagProcess, bankFlags, bankMemories } from './banks.js';
 import type { CoreCtx, CorePorts } from './context.js';
 import { descriptorBanks, descriptorWrites } from './descriptor.js';
@@ -50,8 +49,7 @@ function coreCtx(cfg: CoreConfig, prefix: string, opts: CoreTopOptions): CoreCtx
   const GM = Math.max(G, GP);
   const PB = abits(Math.max(cfg.maxPasses, cfg.cDepth / N)); // pass counter (pools: passes = cinGroups <= cDepth/N)
   const CW = 18; // signed pixel coordinates (16-bit fields + kernel offsets)
-  const SB = A + 2 + abits(cfg.kMax / N); // pool reducer value
-  if (SB > AB) fail('core.kMax', `internal: pool sums (${SB} bits) wider than the accumulators (${AB})`);
+  const SB = poolBits(cfg); // pool reducer value (<= AB)
 
   const m = new Module(`${prefix}_core`, {
     doc: opts.rom

@@ -21,3 +21,5 @@ export const Mul = z.int().min(0).max(REQUANT_M_MAX);
 export const Shift = z.int().min(REQUANT_S.min).max(REQUANT_S.max);
 
 export const base = { name: z.string().min(1) };
+/** The two input tensor names of a binary layer (add, matmul). */
+export const inputPair = z.tuple([z.string().min(1), z.string().min(1)]);

@@ -22,7 +22,7 @@ import {
   type Scheme,
 } from './conventions.js';
 import { checkVitLayer, isVitLayer } from './vit/check.js';
-import { ActSpecSchema, base, int, int32, Mul, posInt, Shift } from './model-base.js';
+import { ActSpecSchema, base, inputPair, int, int32, Mul, posInt, Shift } from './model-base.js';
 import { AddConstQSchema, GatherQSchema, GeluQSchema, LayerNormQSchema, MatMulQSchema, SoftmaxQSchema, type FloatVitLayer } from './vit/model.js';
 
 export { ActSpecSchema } from './model-base.js';
@@ -109,7 +109,7 @@ export const AddSchema = z
   .object({
     ...base,
     op: z.literal('add'),
-    inputs: z.tuple([z.string().min(1), z.string().min(1)]),
+    inputs: inputPair,
     Ma: Mul,
     Mb: Mul,
     S: Shift,

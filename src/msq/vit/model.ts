@@ -4,7 +4,7 @@
  * vit/float-ops.ts). docs/vit.md.
  */
 import { z } from 'zod';
-import { ActSpecSchema, base, int, int32, Mul, posInt, Shift } from '../model-base.js';
+import { ActSpecSchema, base, inputPair, int, int32, Mul, posInt, Shift } from '../model-base.js';
 
 // Transformer layers (I-ViT integer ops; docs/vit.md, checks in vit/check.ts, golden in vit/golden-ops.ts).
 const ivitParams = z
@@ -18,7 +18,7 @@ export const MatMulQSchema = z
   .object({
     ...base,
     op: z.literal('matmul'),
-    inputs: z.tuple([z.string().min(1), z.string().min(1)]),
+    inputs: inputPair,
     heads: posInt,
     headSize: posInt,
     filtersFrom: z.enum(['tokens', 'channels']),

@@ -8,8 +8,9 @@
  * Targets (issue 11): generated within 2.0 points of float, QAT within 0.5.
  *
  *   npx tsx bench/msq-accuracy-free.ts [--n 1000] [--calib-n 64] [--steps 100] [--board xc7z020] [--only plain-mnist,…]
+ *   npx tsx bench/msq-accuracy-free.ts --qat-only   # (re)measure the QAT column into the existing results file
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,40 +42,50 @@ async function main(): Promise<void> {
       steps: { type: 'string', default: '100' },
       board: { type: 'string', default: 'xc7z020' },
       only: { type: 'string', default: '' },
+      'qat-only': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const only = new Set(values.only.split(',').filter(Boolean));
   const file = join(PROJECT_ROOT, 'bench', 'results', 'msq-accuracy-free.json');
   const board = values.board;
-  const rows: Row[] = [];
+  const qatOnly = values['qat-only'];
+  const prev = qatOnly && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[]; command: string }) : undefined;
+  const rows: Row[] = prev ? prev.rows : [];
   for (const z of ZOO) {
     if (only.size && !only.has(z.name)) continue;
     const t0 = performance.now();
     const test = loadEvalSet(z.data, undefined, Number(values.n));
     const imp = await loadOnnx(join(PROJECT_ROOT, 'models', 'zoo', `${z.name}.onnx`));
+    const old = rows.find((r) => r.name === z.name);
+    if (qatOnly) {
+      const row = old ?? { name: z.name, float: floatAccuracy(imp, test), dataFree: NaN, generated: NaN, generation: 'not measured', seconds: 0 };
+      if (!old) rows.push(row);
+      await measureQat(row, z.name, test, board);
+      await write(row);
+      continue;
+    }
     const float = floatAccuracy(imp, test);
     const none = await calibrate(imp, { kind: 'none' }, undefined, {});
     const dataFree = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'variance', calib: { kind: 'none' } }, none)).model, test);
     const gen = await calibrate(imp, { kind: 'generate', n: Number(values['calib-n']), steps: Number(values.steps) }, undefined, { board });
     const generated = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, gen)).model, test);
     const row: Row = { name: z.name, float, dataFree, generated, generation: gen.method, seconds: 0 };
-    const qatFile = join(PROJECT_ROOT, 'models', 'qat', `${z.name}-qat.onnx`);
-    if (existsSync(qatFile)) {
-      const qimp = await loadOnnx(qatFile);
-      row.qatFloat = floatAccuracy(qimp, test);
-      const qcal = await calibrate(qimp, { kind: 'none' }, undefined, { cle: 'off' });
-      row.qat = quantAccuracy((await quantizeImported(qimp, { board, scheme: 'msq', rule: 'variance', calib: { kind: 'none' }, cle: 'off' }, qcal)).model, test);
-    }
+    await measureQat(row, z.name, test, board);
     row.seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
     rows.push(row);
+    await write(row);
+  }
+
+  async function write(row: Row): Promise<void> {
     process.stdout.write(`${JSON.stringify(row)}\n`);
     const gap = (k: 'generated' | 'qat' | 'dataFree'): (number | null)[] => rows.map((r) => (r[k] === undefined ? null : Number((r.float - r[k]!).toFixed(2))));
     const cpu = cpus();
     const out = {
       benchmark: 'msq-accuracy-free',
       what: 'accuracy (%) float vs integer golden model, W4A4 MSQ (8-bit edges): data-free ranges, generated calibration (BatchNorm statistics), QAT (scripts/qat.py)',
-      command: `npx tsx bench/msq-accuracy-free.ts --n ${values.n} --calib-n ${values['calib-n']} --steps ${values.steps} --board ${board}`,
+      command: prev?.command ?? `npx tsx bench/msq-accuracy-free.ts --n ${values.n} --calib-n ${values['calib-n']} --steps ${values.steps} --board ${board}`,
+      qatCommand: 'per model: /usr/bin/python3 scripts/qat.py models/zoo/NAME.onnx --data DATA --epochs 2 --train-n 8000 -o models/qat/NAME-qat.onnx; then this bench (--qat-only)',
       date: new Date().toISOString(),
       machine: `${cpu[0]?.model ?? 'unknown cpu'} (${cpu.length} cores), node ${process.version}, host ${hostname()}`,
       loadavg1m: Number(loadavg()[0]!.toFixed(2)),
@@ -87,6 +98,16 @@ async function main(): Promise<void> {
     };
     await writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`);
   }
+}
+
+/** The QAT column: models/qat/NAME-qat.onnx (scripts/qat.py) quantized with its trained codes kept. */
+async function measureQat(row: Row, name: string, test: ReturnType<typeof loadEvalSet>, board: string): Promise<void> {
+  const qatFile = join(PROJECT_ROOT, 'models', 'qat', `${name}-qat.onnx`);
+  if (!existsSync(qatFile)) return;
+  const qimp = await loadOnnx(qatFile);
+  row.qatFloat = floatAccuracy(qimp, test);
+  const qcal = await calibrate(qimp, { kind: 'none' }, undefined, { cle: 'off' });
+  row.qat = quantAccuracy((await quantizeImported(qimp, { board, scheme: 'msq', rule: 'variance', calib: { kind: 'none' }, cle: 'off' }, qcal)).model, test);
 }
 
 main().catch((e: unknown) => {

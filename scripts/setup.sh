@@ -22,6 +22,11 @@ command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
 if [ "$for_tests" = 1 ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 # Fashion-MNIST (IDX files under /usr/share/datasets/fashion-mnist): accelforge accuracy --data fashion-mnist, bench/msq-accuracy.ts
 [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+# torch + onnx for scripts/qat.py (test/msq-qat.test.ts, bench/msq-accuracy-free.ts)
+if [ "$for_tests" = 1 ]; then
+  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing+=(python3-torch)
+  /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || missing+=(python3-onnx)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get" >&2

@@ -12,7 +12,7 @@ import type { onnx as OnnxNs } from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/version.js';
-import { weightDenominator, weightValue } from '../src/msq/conventions.js';
+import { expectCodesExact } from './support/qat-codes.js';
 import { runFloat } from '../src/msq/float.js';
 import { argmax } from '../src/msq/golden.js';
 import { digitToFloat, loadMnist, MNIST_PIXELS } from '../src/msq/mnist.js';
@@ -267,25 +267,7 @@ describe('ONNX import of the committed MNIST models', () => {
 
   it('QAT model imports with exactly its trained codes (every 4-bit and 8-bit filter on its levels)', async () => {
     const { model, report } = await quantizeImported(qatImp, { board: 'xc7z020', scheme: 'msq', rule: 'variance', calib: { kind: 'none' } });
-    const floatLayers = new Map(qatImp.model.layers.map((l) => [l.name, l]));
-    let filters = 0;
-    let sp2 = 0;
-    for (const l of model.layers) {
-      if (l.op !== 'conv2d' && l.op !== 'linear') continue;
-      const fl = floatLayers.get(l.name)!;
-      if (fl.op !== 'conv2d' && fl.op !== 'linear') throw new Error('layer kind changed');
-      const K = l.filters[0]!.weights.length;
-      l.filters.forEach((f, o) => {
-        filters++;
-        if (f.scheme === 'sp2') sp2++;
-        const d = weightDenominator(f.scheme, f.bits);
-        for (let k = 0; k < K; k++) {
-          const w = fl.weight[o * K + k]!;
-          const back = (weightValue(f.scheme, f.bits, f.weights[k]!) * f.alpha) / d;
-          expect(Math.abs(back - w)).toBeLessThanOrEqual(1e-6 * f.alpha);
-        }
-      });
-    }
+    const { filters, sp2 } = expectCodesExact(qatImp.model, model);
     expect(sp2).toBeGreaterThan(0);
     expect(report.layers.reduce((s, l) => s + l.onLevels, 0)).toBe(filters);
     // the same check fails on the float model: its weights are not on any level set

@@ -1,7 +1,7 @@
 /**
  * Benchmark: the tracking system on generated 512×512 sequences at 2000 frames/s (the issue's targets).
  *
- *   npx tsx bench/ccl-track.ts [--frames 1000] [--seeds 1,2,3] [--train-seeds 101,102,103] [--train-frames 200]
+ *   npx tsx bench/ccl-track.ts [--frames 1000] [--seeds 1,2,3] [--train-seeds 101,102,103] [--train-frames 200] [--out ccl-track]
  *
  * Per test sequence (16 objects of 6 colour classes, golden-model records at C = 8 with the 64-bin colour
  * histogram and third-order moments): CLEAR MOT (MOTA, MOTP, FN, FP, ID switches) and IDF1 against the
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     'train-seeds': { type: 'string', default: '101,102,103' },
     'train-frames': { type: 'string', default: '200' },
+    out: { type: 'string', default: 'ccl-track' },
   },
 });
 const seeds = values.seeds!.split(',').map(Number);
@@ -139,6 +140,39 @@ function errorTypes(s: ReturnType<typeof sequence>, hyp: readonly GtRow[], error
   return out;
 }
 
+// host tracker speed (tracker alone, records in memory)
+// CPU time of this (single-threaded) process, so the figure is per core even when the shared machine is loaded
+function speed(speedFrames: Detection[][]): { fps: number; times: number[]; objectsPerFrame: number; pythonFps: number | null } {
+  const times: number[] = [];
+  for (let k = 0; k < 10; k++) {
+    const a = process.cpuUsage();
+    trackSequence(speedFrames);
+    const d = process.cpuUsage(a);
+    times.push((d.user + d.system) / 1000);
+  }
+  const timed = times.slice(5).sort((a, b) => a - b);
+  const fps = (speedFrames.length / timed[2]!) * 1000;
+  const objectsPerFrame = speedFrames.reduce((s, f) => s + f.length, 0) / speedFrames.length;
+  process.stdout.write(`host tracker: ${fps.toFixed(0)} frames per CPU second (median of 5 passes over ${speedFrames.length} frames, ${objectsPerFrame.toFixed(1)} records/frame)\n`);
+  
+  let pythonFps: number | null = null;
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'ccl-track-bench-'));
+    try {
+      writeFileSync(join(dir, 'r.json'), JSON.stringify({ params: TRACKER_DEFAULTS, frames: speedFrames }));
+      const a = performance.now();
+      execFileSync('/usr/bin/python3', [join(PROJECT_ROOT, 'templates/ccl/tracker.py'), join(dir, 'r.json')], { maxBuffer: 1 << 28 });
+      pythonFps = (speedFrames.length / (performance.now() - a)) * 1000;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    process.stdout.write(`Python tracker: ${pythonFps.toFixed(0)} frames/s (one run, including reading the records)\n`);
+  } catch {
+    process.stdout.write('Python tracker: skipped (/usr/bin/python3 missing)\n');
+  }
+  return { fps, times, objectsPerFrame, pythonFps };
+}
+
 const t0 = Date.now();
 process.stdout.write(`training: seeds ${trainSeeds.join(',')} × ${trainFrames} frames… `);
 const train = trainSeeds.flatMap((sd) => labelledRecords(sequence(sd, trainFrames)));
@@ -146,10 +180,9 @@ const lib = learnTemplates(train);
 process.stdout.write(`${lib.templates.length} templates from ${train.length} records\n`);
 
 const perSeq: Record<string, unknown>[] = [];
-let speedFrames: Detection[][] = [];
+let sp: ReturnType<typeof speed> | null = null;
 for (const seed of seeds) {
   const s = sequence(seed, nFrames);
-  if (speedFrames.length === 0) speedFrames = s.rec.frames;
   const res = trackRecords(s.rec, lib);
   const m = evaluate(s.gt, motRows(res.rows), nFrames);
   const cross = crossings(s);
@@ -190,49 +223,24 @@ for (const seed of seeds) {
   perSeq.push(row);
   process.stdout.write(`seed ${seed}: MOTA ${m.mota.toFixed(4)}, IDF1 ${m.idf1.toFixed(4)}, FN ${m.fn}, FP ${m.fp}, IDSW ${m.idsw} ` +
     `(${atCross.length} at ${cross.length} crossings); recognition: tracks ${(row.recognitionTrackAccuracy * 100).toFixed(1)}%, records ${(row.recognitionRecordAccuracy * 100).toFixed(1)}%\n`);
+  sp ??= speed(s.rec.frames);
+  await save(sp);
 }
 
-// host tracker speed (tracker alone, records in memory)
-// CPU time of this (single-threaded) process, so the figure is per core even when the shared machine is loaded
-const times: number[] = [];
-for (let k = 0; k < 10; k++) {
-  const a = process.cpuUsage();
-  trackSequence(speedFrames);
-  const d = process.cpuUsage(a);
-  times.push((d.user + d.system) / 1000);
+/** Write the results so far (after every sequence, so a long run leaves its figures). */
+async function save(sp: ReturnType<typeof speed>): Promise<void> {
+  const result = {
+    bench: 'ccl-track',
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
+    config: { width: 512, height: 512, fps: 2000, objects: 16, classes: 6, cell: LABEL_DEFAULTS.cell, colorBits: LABEL_DEFAULTS.colorBits, frames: nFrames, seeds, trainSeeds, trainFrames, tracker: TRACKER_DEFAULTS },
+    targets: { mota: 0.99, idswAtCrossings: 0, hostTrackerFps: 20000 },
+    sequences: perSeq,
+    templates: { labels: lib.templates.length, trainRecords: train.length, reject: lib.reject },
+    hostTrackerFps: sp.fps, hostTrackerPassesMs: sp.times, recordsPerFrame: sp.objectsPerFrame, pythonTrackerFps: sp.pythonFps,
+    notes: 'Measured on a shared 2-core machine (loadavg recorded). Records from the golden model (identical to the core\'s by test/ccl-track-rtl.test.ts for the features the core computes). The host tracker figure is frames per CPU second of the tracker alone (process CPU time, one thread), excluding labeling and file I/O; the Python figure is wall time of one run including reading the records. Recognition counts an "unknown" as right only for an object whose label is not in the library.',
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
+  await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', `${values.out}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`→ bench/results/${values.out}.json\n`);
 }
-const timed = times.slice(5).sort((a, b) => a - b);
-const fps = (speedFrames.length / timed[2]!) * 1000;
-const objectsPerFrame = speedFrames.reduce((s, f) => s + f.length, 0) / speedFrames.length;
-process.stdout.write(`host tracker: ${fps.toFixed(0)} frames per CPU second (median of 5 passes over ${speedFrames.length} frames, ${objectsPerFrame.toFixed(1)} records/frame)\n`);
-
-let pythonFps: number | null = null;
-try {
-  const dir = mkdtempSync(join(tmpdir(), 'ccl-track-bench-'));
-  try {
-    writeFileSync(join(dir, 'r.json'), JSON.stringify({ params: TRACKER_DEFAULTS, frames: speedFrames }));
-    const a = performance.now();
-    execFileSync('/usr/bin/python3', [join(PROJECT_ROOT, 'templates/ccl/tracker.py'), join(dir, 'r.json')], { maxBuffer: 1 << 28 });
-    pythonFps = (speedFrames.length / (performance.now() - a)) * 1000;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  process.stdout.write(`Python tracker: ${pythonFps.toFixed(0)} frames/s (one run, including reading the records)\n`);
-} catch {
-  process.stdout.write('Python tracker: skipped (/usr/bin/python3 missing)\n');
-}
-
-const result = {
-  bench: 'ccl-track',
-  date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
-  config: { width: 512, height: 512, fps: 2000, objects: 16, classes: 6, cell: LABEL_DEFAULTS.cell, colorBits: LABEL_DEFAULTS.colorBits, frames: nFrames, seeds, trainSeeds, trainFrames, tracker: TRACKER_DEFAULTS },
-  targets: { mota: 0.99, idswAtCrossings: 0, hostTrackerFps: 20000 },
-  sequences: perSeq,
-  templates: { labels: lib.templates.length, trainRecords: train.length, reject: lib.reject },
-  hostTrackerFps: fps, hostTrackerPassesMs: times, recordsPerFrame: objectsPerFrame, pythonTrackerFps: pythonFps,
-  notes: 'Measured on a shared 2-core machine (loadavg recorded). Records from the golden model (identical to the core\'s by test/ccl-track-rtl.test.ts for the features the core computes). The host tracker figure is frames per CPU second of the tracker alone (process CPU time, one thread), excluding labeling and file I/O; the Python figure is wall time of one run including reading the records. Recognition counts an "unknown" as right only for an object whose label is not in the library.',
-  wallSeconds: (Date.now() - t0) / 1000,
-};
-await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ccl-track.json'), `${JSON.stringify(result, null, 2)}\n`);
-process.stdout.write('→ bench/results/ccl-track.json\n');

@@ -42,8 +42,8 @@ export interface QuantizeOptions {
   percentile?: number;
   /** activation clipping search (default mse) */
   clip?: ClipMethod;
-  /** weights fitted to the layer's output (default, needs calibration data) or to their own MSE */
-  weightFit?: 'output' | 'mse';
+  /** weights fitted layer by layer to the output on the already-quantized input (default, needs calibration data; seqfit.ts), to the output on the float input, or to their own MSE */
+  weightFit?: WeightFit;
   /** inner-layer bits (--weight-bits / --act-bits) and per-layer overrides (--layer-bits) */
   bits?: BitsConfig;
   /** keep weights that already lie on a scheme's levels with exactly those codes (default true) */
@@ -53,6 +53,8 @@ export interface QuantizeOptions {
 }
 
 export const DEFAULT_CALIB_N = 500;
+export type WeightFit = 'sequential' | 'output' | 'mse';
+export const WEIGHT_FITS: readonly WeightFit[] = ['sequential', 'output', 'mse'];
 /** cross-layer equalization by default (measured on the zoo, docs/quantize.md) */
 /** `--cle` choices: a mode, or `auto` (the default with data: the mode whose quantized model best matches the float logits on the calibration images) */
 export type CleChoice = CleMode | 'auto';
@@ -107,6 +109,8 @@ export interface Calibration {
   method: string;
   /** per weighted layer input statistics (data calibration only) */
   stats?: Map<string, LayerInputStats>;
+  /** the calibration inputs (data calibration only; for the sequential fit) */
+  samples?: ArrayLike<number>[];
   /** the model the ranges belong to, when cross-layer equalization changed it */
   model?: FloatModel;
 }
@@ -219,7 +223,7 @@ function calibrateSamples(imp: OnnxImport, samples: ArrayLike<number>[], what: s
     onSample: (t) => collector.add(t),
   });
   const how = clip === 'percentile' ? `${p}th percentile` : `${clip} clipping search`;
-  return { ranges, method: `${what}, ${how}${e.note}`, stats: collector.result(), model: fm };
+  return { ranges, method: `${what}, ${how}${e.note}`, stats: collector.result(), samples, model: fm };
 }
 
 /** Quantize an imported ONNX model. */
@@ -230,13 +234,14 @@ export async function quantizeImported(
 ): Promise<{ model: QuantModel; report: PtqReport; calibMethod: string }> {
   const cal = given ?? (await calibrate(imp, o.calib, o.percentile, { clip: o.clip, bits: o.bits, cle: o.cle, board: o.board }));
   const fm = cal.model ?? imp.model;
-  const fit = o.weightFit ?? 'output';
+  const fit = o.weightFit ?? 'sequential';
   if (o.rule === 'output' && o.scheme === 'msq' && !cal.stats) {
     fail('--rule', "'output' (the default) measures each filter's effect on the layer output and needs calibration data: with --calib none use --rule variance or --rule error (the default there)");
   }
   const { model, report } = quantizeFloatModelWithReport(fm, {
     ...bitsOptions(fm, o.bits),
-    inputStats: fit === 'output' ? cal.stats : undefined,
+    inputStats: fit !== 'mse' ? cal.stats : undefined,
+    sequentialSamples: fit === 'sequential' ? cal.samples : undefined,
     rule: ptqRule(o.scheme, o.rule),
     board: o.board,
     actRanges: cal.ranges,
@@ -273,7 +278,7 @@ function posNumber(v: string | undefined, field: string, integer: boolean): numb
 const USAGE =
   'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error] ' +
   '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none|generate] [--calib-n N] [--act-clip mse|kl|percentile] [--percentile P] ' +
-  '[--weight-fit output|mse] [--cle auto|off|weights|act] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
+  '[--weight-fit sequential|output|mse] [--cle auto|off|weights|act] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
 
 export async function run(argv: string[]): Promise<void> {
   const parsed = parseCommand('quantize', argv, {
@@ -281,7 +286,7 @@ export async function run(argv: string[]): Promise<void> {
     scheme: { type: 'string', default: 'msq' },
     rule: { type: 'string' },
     'act-clip': { type: 'string' },
-    'weight-fit': { type: 'string', default: 'output' },
+    'weight-fit': { type: 'string', default: 'sequential' },
     'weight-bits': { type: 'string' },
     'act-bits': { type: 'string' },
     'layer-bits': { type: 'string', multiple: true },
@@ -305,8 +310,8 @@ export async function run(argv: string[]): Promise<void> {
   if (values.rule !== undefined && scheme !== 'msq') fail('--rule', 'only applies to --scheme msq');
   const clip = values['act-clip'] as ClipMethod | undefined;
   if (clip !== undefined && !CLIP_METHODS.includes(clip)) fail('--act-clip', `must be one of ${CLIP_METHODS.join(', ')}, got '${clip}'`);
-  const weightFit = values['weight-fit'] as 'output' | 'mse';
-  if (!['output', 'mse'].includes(weightFit)) fail('--weight-fit', `must be output or mse, got '${weightFit}'`);
+  const weightFit = values['weight-fit'] as WeightFit;
+  if (!WEIGHT_FITS.includes(weightFit)) fail('--weight-fit', `must be one of ${WEIGHT_FITS.join(', ')}, got '${weightFit}'`);
   const bits: BitsConfig = {
     weightBits: values['weight-bits'] === undefined ? undefined : parseBits(values['weight-bits'], '--weight-bits'),
     actBits: values['act-bits'] === undefined ? undefined : parseBits(values['act-bits'], '--act-bits'),

@@ -11,7 +11,10 @@
  *     that lowers δᵀCδ (ΔE = (d'² − d²)C_kk + 2(d' − d)(Cδ)_k, Cδ kept current), until no move helps;
  *  3. E_fixed(o), E_sp2(o): the split rule `output` gives the board's round(n/(1+r)) fixed slots to the filters with
  *     the largest E_sp2 − E_fixed (what SP2 would cost that filter's output), the rest SP2.
- * The statistics come from the float model's own activations (not from the already-quantized layers before).
+ * Layer by layer on the already-quantized input (seqfit.ts, the default with calibration data): with x̂ the layer's
+ * input in the integer model built so far (dequantized) and x the float model's, a filter's quantized weights q
+ * minimize E[(q·x̂ − w·x)²] = qᵀĈq − 2qᵀ(C_x̂x w) + const (Ĉ the covariance of x̂, C_x̂x the cross-covariance),
+ * and the bias absorbs the mean E[q·x̂ − w·x] = q·μ̂ − w·μ. Without the quantized input (x̂ = x) this is δᵀCδ.
  */
 import { levels, weightDenominator, type Scheme } from './conventions.js';
 import type { FloatModel } from './model.js';
@@ -24,6 +27,10 @@ export interface LayerInputStats {
   /** K×K row-major covariance per group */
   cov: Float64Array[];
   count: number;
+  /** sequential fit: the covariance Cov(x̂, x) of the quantized input x̂ (rows) with the float input x (columns) */
+  cross?: Float64Array[];
+  /** sequential fit: the float input's mean (`mean` is then the quantized input's) */
+  meanFloat?: Float64Array[];
 }
 
 /** Accumulates Σx and Σxxᵀ of K-vectors per group. */
@@ -127,37 +134,49 @@ export interface FilterFit {
 }
 
 /** Fit one filter's alpha and rounding to minimize its output error (see the header). */
-export function fitFilter(w: Float64Array, C: Float64Array, mu: Float64Array, scheme: Scheme, m: number, opts: { grid?: number; passes?: number } = {}): FilterFit {
+export function fitFilter(
+  w: Float64Array,
+  C: Float64Array,
+  mu: Float64Array,
+  scheme: Scheme,
+  m: number,
+  opts: { grid?: number; passes?: number; cross?: Float64Array; muFloat?: Float64Array } = {},
+): FilterFit {
   const K = w.length;
   const lv = sortedLevels(scheme, m);
   const D = weightDenominator(scheme, m);
   let mx = 0;
   for (let i = 0; i < K; i++) mx = Math.max(mx, Math.abs(w[i]!));
   if (mx === 0) return { alpha: 1, values: new Int32Array(K), err: 0, shift: 0 };
+  // target t = C_x̂x·w (= C·w without a quantized input); E(q) = qᵀCq − 2qᵀt + wᵀt (= δᵀCδ when x̂ = x)
+  const t = matVec(opts.cross ?? C, w);
+  let wt = 0;
+  for (let i = 0; i < K; i++) wt += w[i]! * t[i]!;
+  const errOf = (q: Float64Array): number => {
+    let qt = 0;
+    for (let i = 0; i < K; i++) qt += q[i]! * t[i]!;
+    return quadForm(C, q) - 2 * qt + wt;
+  };
   const grid = opts.grid ?? 24;
   const idx = new Int32Array(K);
-  const d = new Float64Array(K);
+  const q = new Float64Array(K);
   let best = { c: 1, e: Infinity };
   for (let g = 0; g < grid; g++) {
     const c = 0.35 + (0.65 * g) / (grid - 1);
     const step = (c * mx) / D;
-    for (let i = 0; i < K; i++) d[i] = lv[nearestIndex(lv, w[i]! / step)]! * step - w[i]!;
-    const e = quadForm(C, d);
+    for (let i = 0; i < K; i++) q[i] = lv[nearestIndex(lv, w[i]! / step)]! * step;
+    const e = errOf(q);
     if (e < best.e) best = { c, e };
   }
   const alpha = best.c * mx;
   const step = alpha / D;
   for (let i = 0; i < K; i++) {
     idx[i] = nearestIndex(lv, w[i]! / step);
-    d[i] = lv[idx[i]!]! * step - w[i]!;
+    q[i] = lv[idx[i]!]! * step;
   }
-  // Cδ
-  const Cd = new Float64Array(K);
-  for (let i = 0; i < K; i++) {
-    let r = 0;
-    for (let j = 0; j < K; j++) r += C[i * K + j]! * d[j]!;
-    Cd[i] = r;
-  }
+  // gradient/2 of E: g = Cq − t
+  const g = matVec(C, q);
+  for (let i = 0; i < K; i++) g[i] -= t[i]!;
   const passes = opts.passes ?? 4;
   for (let p = 0; p < passes; p++) {
     let moved = false;
@@ -167,19 +186,18 @@ export function fitFilter(w: Float64Array, C: Float64Array, mu: Float64Array, sc
       let bestJ = -1;
       for (const j of [idx[k]! - 1, idx[k]! + 1]) {
         if (j < 0 || j >= lv.length) continue;
-        const dn = lv[j]! * step - w[k]!;
-        const dd = dn - d[k]!;
-        const delta = dd * dd * ckk + 2 * dd * Cd[k]!;
+        const dd = lv[j]! * step - q[k]!;
+        const delta = dd * dd * ckk + 2 * dd * g[k]!;
         if (delta < bestDelta - 1e-18) {
           bestDelta = delta;
           bestJ = j;
         }
       }
       if (bestJ >= 0) {
-        const dn = lv[bestJ]! * step - w[k]!;
-        const dd = dn - d[k]!;
-        for (let i = 0; i < K; i++) Cd[i] += dd * C[i * K + k]!;
-        d[k] = dn;
+        const qn = lv[bestJ]! * step;
+        const dd = qn - q[k]!;
+        for (let i = 0; i < K; i++) g[i] += dd * C[i * K + k]!;
+        q[k] = qn;
         idx[k] = bestJ;
         moved = true;
       }
@@ -187,12 +205,26 @@ export function fitFilter(w: Float64Array, C: Float64Array, mu: Float64Array, sc
     if (!moved) break;
   }
   const values = new Int32Array(K);
+  const muF = opts.muFloat ?? mu;
   let shift = 0;
   for (let i = 0; i < K; i++) {
     values[i] = lv[idx[i]!]!;
-    shift += d[i]! * mu[i]!;
+    shift += q[i]! * mu[i]! - w[i]! * muF[i]!;
   }
-  return { alpha, values, err: quadForm(C, d), shift };
+  return { alpha, values, err: Math.max(0, errOf(q)), shift };
+}
+
+/** C·v for a K×K row-major C */
+function matVec(C: Float64Array, v: Float64Array): Float64Array {
+  const K = v.length;
+  const out = new Float64Array(K);
+  for (let i = 0; i < K; i++) {
+    let r = 0;
+    const row = i * K;
+    for (let j = 0; j < K; j++) r += C[row + j]! * v[j]!;
+    out[i] = r;
+  }
+  return out;
 }
 
 /** Patch positions per sample and samples used for a layer's input statistics. */
@@ -232,27 +264,10 @@ export class InputStatsCollector {
       if (l.op !== 'conv2d') continue;
       const [C, H, W] = this.shapes.get(l.input)! as [number, number, number];
       const [, OH, OW] = this.shapes.get(l.name)! as [number, number, number];
-      const [kh, kw] = l.kernel;
-      const cpg = C / l.groups;
       const vecs = Array.from({ length: l.groups }, () => new Float64Array(a.K));
       for (let p = 0; p < Math.min(STATS_POSITIONS, OH * OW); p++) {
         const pos = this.rand(OH * OW);
-        const oy = Math.floor(pos / OW);
-        const ox = pos % OW;
-        for (let g = 0; g < l.groups; g++) {
-          const v = vecs[g]!;
-          let k = 0;
-          for (let c = 0; c < cpg; c++) {
-            const ch = g * cpg + c;
-            for (let i = 0; i < kh; i++) {
-              const y = oy * l.stride[0] - l.padding[0] + i;
-              for (let j = 0; j < kw; j++) {
-                const xx = ox * l.stride[1] - l.padding[1] + j;
-                v[k++] = y >= 0 && y < H && xx >= 0 && xx < W ? x[(ch * H + y) * W + xx]! : 0;
-              }
-            }
-          }
-        }
+        patchVectors(l, x, [C, H, W], Math.floor(pos / OW), pos % OW, vecs);
         a.add(vecs);
       }
     }
@@ -261,13 +276,43 @@ export class InputStatsCollector {
     const out = new Map<string, LayerInputStats>();
     for (const [name, a] of this.acc) {
       const r = a.result();
-      for (const C of r.cov) {
-        for (let i = 0; i < r.K; i++) {
-          for (let j = 0; j < r.K; j++) if (i !== j) C[i * r.K + j] *= 1 - STATS_SHRINK;
-        }
-      }
+      for (const C of r.cov) shrinkOffDiagonal(C, r.K);
       out.set(name, r);
     }
     return out;
+  }
+}
+
+/** Scale the off-diagonal entries of a K×K matrix by 1 − STATS_SHRINK. */
+export function shrinkOffDiagonal(C: Float64Array, K: number): void {
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < K; j++) if (i !== j) C[i * K + j] *= 1 - STATS_SHRINK;
+  }
+}
+
+/** The K-vectors (one per group, written into `vecs`) that output position (oy, ox) of a conv sees in x; zero padding. */
+export function patchVectors(
+  l: { groups: number; kernel: readonly number[]; stride: readonly number[]; padding: readonly number[] },
+  x: ArrayLike<number>,
+  [C, H, W]: readonly number[],
+  oy: number,
+  ox: number,
+  vecs: Float64Array[],
+): void {
+  const [kh, kw] = l.kernel as [number, number];
+  const cpg = C! / l.groups;
+  for (let g = 0; g < l.groups; g++) {
+    const v = vecs[g]!;
+    let k = 0;
+    for (let c = 0; c < cpg; c++) {
+      const ch = g * cpg + c;
+      for (let i = 0; i < kh; i++) {
+        const y = oy * l.stride[0]! - l.padding[0]! + i;
+        for (let j = 0; j < kw; j++) {
+          const xx = ox * l.stride[1]! - l.padding[1]! + j;
+          v[k++] = y >= 0 && y < H! && xx >= 0 && xx < W! ? x[(ch * H! + y) * W! + xx]! : 0;
+        }
+      }
+    }
   }
 }

@@ -30,6 +30,7 @@ import { fitFilter, type LayerInputStats } from './fit.js';
 import { boardRatio, chooseSchemes, type SchemeRule } from './scheme.js';
 import { avgPoolParams, groupSpec, quantizeChannelOp, scaleGroups } from './ptq-ops.js';
 import { isFloatChannelOp } from './float-ops.js';
+import { refitSequential } from './seqfit.js';
 
 export interface Range {
   min: number;
@@ -64,6 +65,8 @@ export interface PtqOptions {
   inputStats?: Map<string, LayerInputStats>;
   /** fold each filter's expected output shift into its bias (with inputStats; default true) */
   biasCorrection?: boolean;
+  /** with inputStats: calibration inputs (real, as for runFloat) for the layer-by-layer re-fit on the quantized input (seqfit.ts) */
+  sequentialSamples?: ArrayLike<number>[];
   /** config of the inner (not first/last) weighted layers and of every activation but the last layer's output */
   inner?: LayerQuantConfig;
   name?: string;
@@ -298,6 +301,17 @@ export function quantizeFloatModelWithReport(fm: FloatModel, opts: PtqOptions): 
     ...(fm.softmax ? { softmax: true } : {}),
   };
   checkModel(model);
+  if (opts.inputStats && opts.sequentialSamples?.length) {
+    refitSequential(fm, model, opts.sequentialSamples, (name, stats) => {
+      const i = fm.layers.findIndex((l) => l.name === name);
+      const l = fm.layers[i] as WeightedLayer;
+      const q = layers.find((x) => x.name === name) as { out: ActSpec };
+      const { filters, row } = quantizeWeighted(l, configFor(l), scales.get(alias(l.input))!, q.out, `layers[${i}] (${name})`, { opts: { ...opts, inputStats: new Map([[name, stats]]) }, ratio });
+      report.layers[report.layers.findIndex((r) => r.name === name)] = row;
+      return filters;
+    });
+    checkModel(model);
+  }
   return { model, report };
 }
 
@@ -340,7 +354,7 @@ function quantizeWeighted(
       if (s === 'sp2' && m < 3) fail(at, `SP2 needs at least 3 weight bits, this layer has ${m}`);
       if (stats) {
         const g = groupOf(o);
-        const f = fitFilter(rows[o]!, stats.cov[g]!, stats.mean[g]!, s, m);
+        const f = fitFilter(rows[o]!, stats.cov[g]!, stats.mean[g]!, s, m, { cross: stats.cross?.[g], muFloat: stats.meanFloat?.[g] });
         const step = f.alpha / weightDenominator(s, m);
         const q = quantizeWeights(Float64Array.from(f.values, (v) => v * step), f.alpha, s, m);
         r = { alpha: f.alpha, codes: q.codes, mse: f.err, shift: opts.biasCorrection === false ? 0 : f.shift };

@@ -7,10 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/version.js';
-import { accuracyMarkdown, floatAccuracy, measureAccuracy, quantAccuracy, randomSplit, type AccuracyReport } from '../src/msq/cli-accuracy.js';
+import { accuracyMarkdown, floatAccuracy, measureAccuracy, quantAccuracy, type AccuracyReport } from '../src/msq/cli-accuracy.js';
+import { chooseSchemes } from '../src/msq/scheme.js';
 import { loadOnnx } from '../src/msq/onnx.js';
 import { loadMnist } from '../src/msq/mnist.js';
-import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
+import { parseQuantModel } from '../src/msq/model.js';
 
 describe('MNIST split', () => {
   it('train and held-out test digits are disjoint, class-balanced and of the documented sizes', () => {
@@ -71,23 +72,14 @@ describe('committed quantized models (models/*.q.json)', () => {
   });
 });
 
-describe('random split baseline', () => {
-  it('takes round(n/(1+r)) filters from the fixed model and the rest from the SP2 model', () => {
-    const f = (scheme: 'fixed' | 'sp2', tag: number) => ({ scheme, bits: 4, alpha: 1, weights: [tag], bias: 0, M: 1, S: 1 });
-    const mk = (scheme: 'fixed' | 'sp2'): QuantModel => ({
-      format: 'accelforge-msq',
-      version: 1,
-      input: { name: 'input', shape: [1], bits: 8, signed: false, scale: 1 },
-      layers: [
-        { name: 'a', op: 'linear', input: 'input', inFeatures: 1, outFeatures: 10, out: { bits: 4, signed: false, scale: 1 }, filters: Array.from({ length: 10 }, (_, i) => f(scheme, i)) },
-      ],
-    });
-    const a = randomSplit(mk('fixed'), mk('sp2'), 1.5, 1);
-    const b = randomSplit(mk('fixed'), mk('sp2'), 1.5, 2);
-    const fixedOf = (m: QuantModel): number[] =>
-      (m.layers[0] as Extract<QuantModel['layers'][0], { op: 'linear' }>).filters.flatMap((x, i) => (x.scheme === 'fixed' ? [i] : []));
-    expect(fixedOf(a)).toHaveLength(4);
-    expect(fixedOf(b)).toHaveLength(4);
-    expect(fixedOf(a)).not.toEqual(fixedOf(b));
+describe('random split baseline (--rule random)', () => {
+  it('makes round(n/(1+r)) filters fixed, at random: another seed or another layer gives another set, the same seed the same', () => {
+    const filters = Array.from({ length: 10 }, (_, i) => [i + 1, -i]);
+    const fixedOf = (seed: number, field: string): number[] =>
+      chooseSchemes(filters, { rule: 'random', ratio: 1.5, seed, field }).flatMap((s, i) => (s === 'fixed' ? [i] : []));
+    expect(fixedOf(1, 'a')).toHaveLength(4);
+    expect(fixedOf(1, 'a')).toEqual(fixedOf(1, 'a'));
+    expect(fixedOf(1, 'a')).not.toEqual(fixedOf(2, 'a'));
+    expect(fixedOf(1, 'a')).not.toEqual(fixedOf(1, 'b'));
   });
 });

@@ -27,9 +27,7 @@ import { checkImageShape, imageToFloat, loadEvalSet, type DataSet } from '../dat
 import { parseQuantModel } from './model.js';
 import { readFile } from 'node:fs/promises';
 import { loadOnnx, type OnnxImport } from './onnx.js';
-import { fixedCount, boardRatio } from './scheme.js';
 import type { QuantModel } from './model.js';
-import { mulberry32 as rng } from '../util/random.js';
 
 export const ACCURACY_COLUMNS = ['float', 'fixed', 'sp2', 'msqVariance', 'msqError', 'msqOutput', 'msqRandom', 'msqAsTrained'] as const;
 export type AccuracyColumn = (typeof ACCURACY_COLUMNS)[number];
@@ -97,30 +95,6 @@ export function quantAccuracy(qm: QuantModel, set: Pick<DataSet, 'images' | 'lab
   return (100 * ok) / set.images.length;
 }
 
-/**
- * A random fixed/SP2 split at the board ratio: every 4-bit weighted layer takes round(n/(1+r)) random filters from
- * the all-fixed model and the rest from the all-SP2 model (both quantized with the same activation ranges, so
- * their per-filter constants are interchangeable). 8-bit (first/last) layers stay fixed.
- */
-export function randomSplit(fixedModel: QuantModel, sp2Model: QuantModel, ratio: number, seed: number): QuantModel {
-  const rand = rng(seed);
-  const out = structuredClone(fixedModel);
-  out.layers.forEach((l, i) => {
-    const s = sp2Model.layers[i]!;
-    if ((l.op !== 'conv2d' && l.op !== 'linear') || (s.op !== 'conv2d' && s.op !== 'linear')) return;
-    if (s.filters.every((f) => f.scheme === 'fixed')) return; // 8-bit edge layer
-    const n = l.filters.length;
-    const idx = Array.from({ length: n }, (_, k) => k);
-    for (let k = n - 1; k > 0; k--) {
-      const j = Math.floor(rand() * (k + 1));
-      [idx[k], idx[j]] = [idx[j]!, idx[k]!];
-    }
-    const fixed = new Set(idx.slice(0, fixedCount(n, ratio, l.name)));
-    l.filters = l.filters.map((f, k) => (fixed.has(k) ? f : structuredClone(s.filters[k]!)));
-  });
-  return out;
-}
-
 /** Measure the accuracy table. */
 export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyReport> {
   const log = o.log ?? (() => undefined);
@@ -141,21 +115,19 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
       const cal = mode === 'data' ? await calibrate(imp, { kind: 'set', spec: o.calib ?? 'mnist', n: o.calibN }, o.percentile, { cle: o.cle, board: o.board }) : await calibrate(imp, { kind: 'none' }, undefined, { cle: o.cle });
       if (mode === 'data') calibration = cal.method;
       const acc: AccuracyRow['acc'] = { float: floatAcc };
-      const q = async (scheme: SchemeChoice, rule: RuleChoice, detectLevels: boolean): Promise<QuantModel> =>
-        (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels }, cal)).model;
+      const q = async (scheme: SchemeChoice, rule: RuleChoice, detectLevels: boolean, seed?: number): Promise<QuantModel> =>
+        (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels, seed }, cal)).model;
       // QAT weights are re-quantized for each scheme here (detectLevels off) so the columns compare schemes;
       // "as trained" keeps the trained codes.
-      const fixedModel = await q('fixed', 'variance', false);
-      const sp2Model = await q('sp2', 'variance', false);
-      acc.fixed = quantAccuracy(fixedModel, test);
-      acc.sp2 = quantAccuracy(sp2Model, test);
+      acc.fixed = quantAccuracy(await q('fixed', 'variance', false), test);
+      acc.sp2 = quantAccuracy(await q('sp2', 'variance', false), test);
       acc.msqVariance = quantAccuracy(await q('msq', 'variance', false), test);
       acc.msqError = quantAccuracy(await q('msq', 'error', false), test);
       if (cal.stats) acc.msqOutput = quantAccuracy(await q('msq', 'output', false), test);
       if (o.seeds > 0) {
-        const ratio = boardRatio(o.board);
+        // a random split at the board ratio (--rule random), fitted like the other rules (mean over seeds)
         let s = 0;
-        for (let k = 0; k < o.seeds; k++) s += quantAccuracy(randomSplit(fixedModel, sp2Model, ratio, 1000 + k), test);
+        for (let k = 0; k < o.seeds; k++) s += quantAccuracy(await q('msq', 'random', false, 1000 + k), test);
         acc.msqRandom = s / o.seeds;
       }
       if (isQat) acc.msqAsTrained = quantAccuracy(await q('msq', cal.stats ? 'output' : 'variance', true), test);

@@ -1,5 +1,5 @@
 /**
- * `accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule variance|error]
+ * `accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error|random]
  *                     [--calib <folder> | --calib mnist | --calib none | --calib generate] [--calib-n N] [--percentile P] -o model.q.json`
  *
  * ONNX → FloatModel (onnx.ts) → activation ranges (calib.ts) → QuantModel (ptq.ts) → JSON, written atomically
@@ -50,6 +50,8 @@ export interface QuantizeOptions {
   detectLevels?: boolean;
   /** cross-layer equalization before calibration (cle.ts; default auto with data, weights data-free) */
   cle?: CleChoice;
+  /** seed of --rule random */
+  seed?: number;
 }
 
 export const DEFAULT_CALIB_N = 500;
@@ -61,8 +63,8 @@ export type CleChoice = CleMode | 'auto';
 export const CLE_CHOICES: readonly CleChoice[] = ['auto', 'off', 'weights', 'act'];
 /** data-free default (measured on the zoo, docs/quantize.md): the paper's weight equalization */
 export const DEFAULT_CLE_DATA_FREE: CleMode = 'weights';
-export type RuleChoice = 'output' | 'variance' | 'error';
-export const RULES: readonly RuleChoice[] = ['output', 'variance', 'error'];
+export type RuleChoice = 'output' | 'variance' | 'error' | 'random';
+export const RULES: readonly RuleChoice[] = ['output', 'variance', 'error', 'random'];
 
 export interface BitsConfig {
   weightBits?: number;
@@ -243,6 +245,7 @@ export async function quantizeImported(
     inputStats: fit !== 'mse' ? cal.stats : undefined,
     sequentialSamples: fit === 'sequential' ? cal.samples : undefined,
     rule: ptqRule(o.scheme, o.rule),
+    seed: o.seed,
     board: o.board,
     actRanges: cal.ranges,
     detectLevels: o.detectLevels ?? true,
@@ -276,7 +279,7 @@ function posNumber(v: string | undefined, field: string, integer: boolean): numb
 }
 
 const USAGE =
-  'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error] ' +
+  'usage: accelforge quantize model.onnx --board xc7z020 [--scheme msq|fixed|sp2] [--rule output|variance|error|random] ' +
   '[--calib <folder>|mnist|fashion-mnist|IMAGES.idx3-ubyte|none|generate] [--calib-n N] [--act-clip mse|kl|percentile] [--percentile P] ' +
   '[--weight-fit sequential|output|mse] [--cle auto|off|weights|act] [--weight-bits 2..8] [--act-bits 2..8] [--layer-bits NAME=W/A ...] [--bits auto] -o model.q.json';
 

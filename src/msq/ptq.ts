@@ -63,6 +63,8 @@ export interface PtqOptions {
   alphaSearch?: AlphaSearch;
   /** per weighted layer: statistics of its float input (fit.ts); given, weights are fitted to the layer's output */
   inputStats?: Map<string, LayerInputStats>;
+  /** seed of the 'random' rule */
+  seed?: number;
   /** fold each filter's expected output shift into its bias (with inputStats; default true) */
   biasCorrection?: boolean;
   /** with inputStats: calibration inputs (real, as for runFloat) for the layer-by-layer re-fit on the quantized input (seqfit.ts) */
@@ -379,7 +381,8 @@ function quantizeWeighted(
         : weightMse(rows, m, opts.alphaSearch), // 'error' ranks by weight MSE even when the codes are output-fitted
     });
   } else {
-    schemes = chooseSchemes(rows, { rule: cfg.rule, ratio: cfg.rule === 'variance' ? ctx.ratio(at) : 0, bits: m, field: at });
+    const needsRatio = cfg.rule === 'variance' || cfg.rule === 'random';
+    schemes = chooseSchemes(rows, { rule: cfg.rule, ratio: needsRatio ? ctx.ratio(at) : 0, bits: m, field: at, seed: opts.seed });
   }
   let onLevels = 0;
   let mseSum = 0;

@@ -2,16 +2,18 @@
  * Per-layer scheme choice: which filters use fixed point (DSP multiply) and which SP2 (shift-add in LUTs).
  * Rules: 'variance' (the MSQ paper's: highest variance of w / max|w| -> fixed), 'error' (largest SP2-minus-fixed
  * weight MSE -> fixed), 'output' (largest SP2-minus-fixed OUTPUT error measured on calibration data, fit.ts; the
- * errors are given in `mse`), 'fixed', 'sp2'. The fixed share is round(n / (1 + r)), r = the board's SP2-per-fixed ratio.
+ * errors are given in `mse`), 'random' (a seeded random choice of the fixed filters: the benchmark's baseline),
+ * 'fixed', 'sp2'. The fixed share is round(n / (1 + r)), r = the board's SP2-per-fixed ratio.
  * See docs/msq-numerics.md.
  */
 import { fail } from '../util/errors.js';
 import { loadBoard } from '../board/index.js';
 import { bestAlpha, type AlphaSearch } from './quant.js';
 import type { Scheme } from './conventions.js';
+import { mulberry32 } from '../util/random.js';
 
-export type SchemeRule = 'variance' | 'error' | 'output' | 'fixed' | 'sp2';
-export const SCHEME_RULES: readonly SchemeRule[] = ['variance', 'error', 'output', 'fixed', 'sp2'];
+export type SchemeRule = 'variance' | 'error' | 'output' | 'random' | 'fixed' | 'sp2';
+export const SCHEME_RULES: readonly SchemeRule[] = ['variance', 'error', 'output', 'random', 'fixed', 'sp2'];
 
 /** The board's SP2-per-fixed filter ratio (boards/<id>.json msq.sp2PerFixedRatio). */
 export function boardRatio(board: string): number {
@@ -59,6 +61,15 @@ export interface SchemeChoiceOptions {
   alphaSearch?: AlphaSearch;
   /** error rule: precomputed per-filter weight MSE at the best alpha of each scheme (skips recomputation) */
   mse?: { fixed: ArrayLike<number>; sp2: ArrayLike<number> };
+  /** random rule: the seed (mixed with the layer's field name, so layers differ) */
+  seed?: number;
+}
+
+/** A seed from a number and a name (FNV-1a over the name). */
+function mixSeed(seed: number, name: string): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return h;
 }
 
 /** Indices 0..n-1 sorted by score descending, ties to the lower index. */
@@ -79,6 +90,9 @@ export function chooseSchemes(filters: ArrayLike<number>[], opts: SchemeChoiceOp
     const pre = opts.mse;
     if (!pre) fail(opts.field ?? 'rule', "the 'output' rule needs the measured per-filter output errors (calibration data)");
     score = filters.map((_, i) => pre.sp2[i]! - pre.fixed[i]!);
+  } else if (opts.rule === 'random') {
+    const r = mulberry32(mixSeed(opts.seed ?? 0, opts.field ?? ''));
+    score = filters.map(() => r());
   } else if (opts.rule === 'error') {
     const m = opts.bits ?? 4;
     const pre = opts.mse;

@@ -38,6 +38,7 @@ describe('accuracy table (200 held-out digits)', () => {
       qatOnnx: join(PROJECT_ROOT, 'models', 'mnist-cnn-qat.onnx'),
       calibN: 100,
       seeds: 1,
+      cle: 'weights', // one calibration instead of --cle auto's three: keeps this test's time
     });
     expect(report.n).toBe(200);
     expect(report.rows).toHaveLength(2);

@@ -46,7 +46,7 @@ export async function writeGeneratedImages(fm: FloatModel, images: Float64Array[
 export async function generatedCalib(
   fm: FloatModel, bnStats: Map<string, ChannelStats>, n: number, o: { dir?: string } & Omit<GenerateOptions, 'n'> = {},
 ): Promise<{ samples: Float64Array[]; what: string }> {
-  const g = generateCalibration(fm, bnStats, { steps: DEFAULT_GENERATE_STEPS, ...o, n });
+  const g = generateCalibration(fm, bnStats, { ...o, steps: o.steps ?? DEFAULT_GENERATE_STEPS, n });
   let what = `${n} images generated from the BatchNorm statistics (loss ${g.lossStart.toPrecision(3)} -> ${g.lossEnd.toPrecision(3)}, ${g.seconds.toFixed(0)} s)`;
   if (o.dir && fm.input.shape.length === 3) {
     await writeGeneratedImages(fm, g.images, o.dir);

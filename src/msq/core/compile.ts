@@ -86,6 +86,7 @@ export function compileModel(given: QuantModel, cfg: CoreConfig, opts: CompileOp
     model,
     infos,
     im2col: opts.im2col ?? 'auto',
+    weights: opts.weights !== false,
     fusion,
     placed,
     byName: new Map(model.layers.map((l) => [l.name, l] as const)),
@@ -110,7 +111,7 @@ export function compileModel(given: QuantModel, cfg: CoreConfig, opts: CompileOp
     if (!lower) fail(`layer '${l.name}' (${l.op})`, 'the compiler has no lowering for this op');
     lower(ctx, l);
   }
-  if (!opts.unchecked) for (const j of jobs) checkJob(cfg, j.spec);
+  if (!opts.unchecked) for (const j of jobs) checkJob(cfg, j.spec, { words: opts.weights !== false });
   return { cfg, model: model.name ?? '(model)', input, output: hostOf(outName, 'output'), tensors, jobs, layers: report };
 }
 

@@ -19,6 +19,8 @@ export interface FilterLanes {
   fixedValues?: Int32Array;
   /** m-bit SP2 codes by fan-in index, or undefined when the filter cannot use an SP2 lane */
   sp2Codes?: Int32Array;
+  /** every fixed-lane value fits [-8, 7] (4-bit fixed items) */
+  fits4: boolean;
 }
 
 /**
@@ -49,14 +51,20 @@ export function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[
   const wfHi = 2 ** (cfg.WF - 1) - 1;
   const sp2ByValue = new Map<number, number>();
   for (const lv of levels('sp2', cfg.m)) sp2ByValue.set(lv.value, lv.code);
+  // filters sharing one code array (the sizing search's stand-in networks) are classified once
+  const seen = new Map<ArrayLike<number>, { scheme: string; bits: number; lanes: FilterLanes }>();
   return filters.map((f, j) => {
+    const hit = seen.get(f.weights);
+    if (hit && hit.scheme === f.scheme && hit.bits === f.bits) return hit.lanes;
     const n = f.weights.length;
     const vals = new Int32Array(n);
     let fitsWF = true;
+    let fits4 = true;
     for (let k = 0; k < n; k++) {
       const v = weightValue(f.scheme, f.bits, f.weights[k]!);
       vals[k] = v;
       if (v < wfLo || v > wfHi) fitsWF = false;
+      if (v < -8 || v > 7) fits4 = false;
     }
     let sp2Codes: Int32Array | undefined;
     if (f.scheme === 'sp2') {
@@ -89,7 +97,9 @@ export function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[
       fail(`layer '${layer}'.filters[${j}]`, `cannot run on the core: ${why}`);
     }
     const cls: LaneClass = canF && canS ? 'X' : canF ? 'F' : 'S';
-    return { cls, fixedValues: canF ? vals : undefined, sp2Codes: canS ? sp2Codes : undefined };
+    const lanes: FilterLanes = { cls, fixedValues: canF ? vals : undefined, sp2Codes: canS ? sp2Codes : undefined, fits4 };
+    seen.set(f.weights, { scheme: f.scheme, bits: f.bits, lanes });
+    return lanes;
   });
 }
 

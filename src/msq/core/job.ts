@@ -193,7 +193,7 @@ export function jobDdrBytes(cfg: CoreConfig, job: JobSpec): number {
  * Check that a job fits the core (banks, limits, field widths) and is self-consistent. Errors are one line naming the
  * job's layer and the field.
  */
-export function checkJob(cfg: CoreConfig, job: JobSpec): void {
+export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } = {}): void {
   const at = `layer '${job.layer}' job ${job.name}`;
   const bad = (field: string, problem: string): never => fail(`${at}.${field}`, problem);
   const range = (field: keyof JobSpec, lo: number, hi: number, why = ''): void => {
@@ -233,8 +233,9 @@ export function checkJob(cfg: CoreConfig, job: JobSpec): void {
     if (job.steps !== job.kh * job.kw * job.cinGroups) bad('steps', 'must be kh * kw * cinGroups for GEMM');
     if (job.wordsPerLane !== job.passes * job.steps) bad('wordsPerLane', 'must be passes * steps for GEMM');
     range('wordsPerLane', 1, cfg.wDepth, ' (core.wDepth: split the output channels into more jobs)');
-    if (job.fixedWords.length !== job.wordsPerLane * cfg.Pf) bad('fixedWords', `has ${job.fixedWords.length} words, expected wordsPerLane * Pf`);
-    if (job.sp2Words.length !== job.wordsPerLane * cfg.Ps) bad('sp2Words', `has ${job.sp2Words.length} words, expected wordsPerLane * Ps`);
+    // o.words false: a program compiled without weight words (compile.ts CompileOptions.weights, the sizing search)
+    if (o.words !== false && job.fixedWords.length !== job.wordsPerLane * cfg.Pf) bad('fixedWords', `has ${job.fixedWords.length} words, expected wordsPerLane * Pf`);
+    if (o.words !== false && job.sp2Words.length !== job.wordsPerLane * cfg.Ps) bad('sp2Words', `has ${job.sp2Words.length} words, expected wordsPerLane * Ps`);
     const fb = BigInt(N * fixedItemBits(cfg, job));
     for (const w of job.fixedWords) if (w < 0n || w >> fb) bad('fixedWords', `a word exceeds ${fb} bits`);
     const sb = BigInt(N * cfg.m);

@@ -23,6 +23,8 @@ export interface GemmPlanOpts {
   im2col: boolean;
   /** lookup table after the requantizer (a fused `lut` layer) */
   lut?: JobLut;
+  /** false: no weight words (CompileOptions.weights) */
+  weights?: boolean;
 }
 
 /** The per-job view of the GEMM: im2col turns the kernel into input channels (1x1, stride 1, no padding). */
@@ -77,11 +79,7 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
   if (wideInput(cfg, o.input) && lanesOf.sp2.some((j) => j >= 0)) throw new Error(`compile: layer '${g.layer}': an SP2 lane got a filter on a too-wide input`);
   // fixed4 when every value placed on a fixed lane fits [-8, 7]
   let fixed4 = Pf > 0;
-  for (const j of lanesOf.fixed) {
-    if (j < 0) continue;
-    const vals = cls[j]!.fixedValues!;
-    for (let k = 0; k < vals.length && fixed4; k++) if (vals[k]! < -8 || vals[k]! > 7) fixed4 = false;
-  }
+  for (const j of lanesOf.fixed) if (j >= 0 && !cls[j]!.fits4) fixed4 = false;
   const wb = fixed4 ? 4 : cfg.WF;
   // model fan-in position of job input channel ciJob at kernel position (ky, kx)
   const codeAt = (ciJob: number, ky: number, kx: number): { ci: number; ky: number; kx: number } => {
@@ -139,8 +137,8 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
     cinGroups,
     steps,
     fixed4,
-    fixedWords: Pf ? weightsOf(lanesOf.fixed, Pf, wb, false) : [],
-    sp2Words: Ps ? weightsOf(lanesOf.sp2, Ps, cfg.m, true) : [],
+    fixedWords: Pf && o.weights !== false ? weightsOf(lanesOf.fixed, Pf, wb, false) : [],
+    sp2Words: Ps && o.weights !== false ? weightsOf(lanesOf.sp2, Ps, cfg.m, true) : [],
     chanMap,
     params,
   };

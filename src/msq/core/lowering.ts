@@ -32,6 +32,8 @@ export interface LowerCtx {
   model: QuantModel;
   infos: Map<string, TensorInfo>;
   im2col: 'auto' | 'never' | 'always';
+  /** CompileOptions.weights */
+  weights: boolean;
   fusion: FusionPlan;
   placed: Map<string, Placement>;
   byName: Map<string, QuantLayer>;
@@ -86,7 +88,7 @@ const lowerGemmLayer: Lowering<GemmLayer> = (ctx, l) => {
     if (ctx.im2col === 'always') im2col = !!expanded;
     else im2col = !!expanded && (!direct || expanded.work < direct.work);
   }
-  const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col, place, lut });
+  const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col, place, lut, weights: ctx.weights });
   const sp2Spill = !sp2LanesFit(cfg, x) && cfg.Ps > 0 && g.filters.some((f) => f.scheme === 'sp2');
   const how = [
     l.op === 'linear' && (H > 1 || W > 1) ? `linear as ${H}x${W} conv` : l.op,

@@ -87,6 +87,9 @@ export interface CompileOptions {
   im2col?: 'auto' | 'never' | 'always';
   /** skip checkJob on every job (tests of malformed jobs); default false */
   unchecked?: boolean;
+  /** false: jobs without weight words (fixedWords / sp2Words empty, every other field as compiled): the sizing
+   *  search, which reads only the descriptor fields; default true */
+  weights?: boolean;
 }
 
 

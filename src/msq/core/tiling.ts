@@ -103,7 +103,7 @@ export function filterGroups(cfg: CoreConfig, g: Gemm, cls: LaneClass[], steps: 
     for (let j = i - 1; j >= 0 && i - j <= cfg.cDepth; j--) {
       if (best[j]!.passes === Infinity) continue;
       const p = passesOf(j, i - j);
-      if (p > maxP) continue;
+      if (p > maxP) break; // passes only grow with the group
       const cand = { passes: best[j]!.passes + p, groups: best[j]!.groups + 1, ragged: best[j]!.ragged + (i % cfg.N && i !== g.cout ? 1 : 0), from: j };
       if (better(cand, cur)) cur = cand;
     }

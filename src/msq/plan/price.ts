@@ -1,7 +1,8 @@
 /**
  * Latency pricing by the real compiler and the core's cycle model (docs/msq-plan.md "Latency"). For every weight
  * choice × activation choice the model is quantized uniformly at that choice (ptq.ts, a cheap alpha search: only
- * the codes' classes matter to the compiler) and compiled for the board's preset core (core/compile.ts); the jobs
+ * the codes' classes matter to the compiler) and compiled for the board's preset core (core/compile.ts, through core/sizing-net.ts compiledJobs: descriptor
+ * fields without weight words, as the sizing search compiles); the jobs
  * of each layer are kept. A layer's jobs depend only on its own weights and on the bits of the tensor it reads, so
  * any mixed assignment's program is the concatenation of the memoized per-layer jobs, and its exact latency is
  * the cycle model of that whole program (core/cycle-model.ts, with the board's DDR assumption). The planner's
@@ -11,8 +12,7 @@ import type { Board } from '../../board/index.js';
 import { UserError } from '../../util/errors.js';
 import type { FloatModel } from '../model.js';
 import { quantizeFloatModel, type LayerQuantConfig, type Range } from '../ptq.js';
-import { compileModel } from '../core/compile.js';
-import { programJobs } from '../core/build.js';
+import { compiledJobs } from '../core/sizing-net.js';
 import { programLatency, type ProgramJob } from '../core/cycle-model.js';
 import type { CoreConfig } from '../core/config.js';
 import { ACT_CHOICES, choiceKey, type Space, type WeightChoice } from './space.js';
@@ -63,8 +63,7 @@ export function priceChoices(
         // a layer the ratio cannot split prices as fixed (its MSQ choice is out of the search anyway)
         const byName = ptqByName(space, (n) => (wc.scheme === 'msq' && !o.msqOk(n) ? { scheme: 'fixed', bits: wc.bits } : wc), () => a);
         const qm = quantizeFloatModel(fm, { actRanges: o.ranges, board: o.board.id, byName, detectLevels: false, alphaSearch: { grid: 2, refine: 0 } });
-        const program = compileModel(qm, o.cfg);
-        const pj = programJobs(qm, program);
+        const pj = compiledJobs(qm, o.cfg);
         const lat = programLatency(pj, o.cfg, o.board, { clockMHz: o.board.defaultClockMHz });
         const byLayer = new Map<string, ProgramJob[]>();
         const cyc = new Map<string, number>();

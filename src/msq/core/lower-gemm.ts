@@ -4,6 +4,7 @@
  * (shared by every band), per (band, group) one GEMM job, with a fused residual add when the fusion plan says so.
  */
 import { fail } from '../../util/errors.js';
+import type { Geometry } from '../geometry.js';
 import type { CoreConfig } from './config.js';
 import { assignLanes, classifyFilters, packWord, wideInput, type FilterLanes, type LaneClass } from './filter-lanes.js';
 import type { Fusion } from './fusion.js';
@@ -28,16 +29,8 @@ export interface GemmPlanOpts {
 }
 
 /** The per-job view of the GEMM: im2col turns the kernel into input channels (1x1, stride 1, no padding). */
-interface JobView {
+interface JobView extends Pick<Geometry, 'kh' | 'kw' | 'sh' | 'sw' | 'padT' | 'padL' | 'inH' | 'inW'> {
   cinEff: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padT: number;
-  padL: number;
-  inH: number;
-  inW: number;
 }
 
 function jobView(g: Gemm, im2col: boolean): JobView {

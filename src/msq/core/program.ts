@@ -5,6 +5,7 @@
 import { fail } from '../../util/errors.js';
 import type { SeScales } from './lower-ops.js';
 import { numel } from '../model.js';
+import type { Geometry } from '../geometry.js';
 import type { CoreConfig } from './config.js';
 import { jobDdrBytes, type JobSpec } from './job.js';
 
@@ -21,22 +22,16 @@ export interface HostTensor {
 /** s_act of a job: a tile of a host tensor, or the im2col expansion of one. */
 export type ActSource =
   | { kind: 'tile'; tensor: string; shape: Shape3; y0: number; rows: number; c0: number; cCount: number }
-  | {
+  /** im2col: the conv geometry (kh .. padL) is on the original tensor */
+  | (Pick<Geometry, 'kh' | 'kw' | 'sh' | 'sw' | 'padT' | 'padL'> & {
       kind: 'im2col';
       tensor: string;
       shape: Shape3;
-      /** conv geometry on the original tensor */
-      kh: number;
-      kw: number;
-      sh: number;
-      sw: number;
-      padT: number;
-      padL: number;
       /** output rows oy0 .. oy0+rows-1, outW columns; expanded channel k = (ky*kw + kx)*C + ci */
       oy0: number;
       rows: number;
       outW: number;
-    }
+    })
   /** a tile of the nearest upsampling of `tensor` (shape = the source's) by factors f: rows / channels of the result */
   | { kind: 'upsample'; tensor: string; shape: Shape3; f: [number, number]; y0: number; rows: number; c0: number; cCount: number };
 

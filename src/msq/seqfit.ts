@@ -15,7 +15,7 @@
 import { floatShapes, runFloat } from './float.js';
 import { prepareModel, quantizeInput, runLayer } from './golden.js';
 import { layerInputs, type FloatModel, type Filter, type QuantModel } from './model.js';
-import { patchVectors, shrinkOffDiagonal, STATS_POSITIONS, type LayerInputStats } from './fit.js';
+import { patchVectors, shrinkOffDiagonal, StatsAccumulator, STATS_POSITIONS, type LayerInputStats } from './fit.js';
 
 /** Most calibration images the sequential pass runs. */
 export const SEQ_SAMPLES = 256;
@@ -24,64 +24,49 @@ export const SEQ_VALUE_BUDGET = 32 * 2 ** 20;
 /** Layers with longer filter vectors keep their first fit (the K×K statistics would dominate the run time). */
 export const SEQ_MAX_K = 1200;
 
-/** Σx̂, Σx, Σx̂x̂ᵀ and Σx̂xᵀ of paired K-vectors per group. */
+/** Σx̂, Σx̂x̂ᵀ (fit.ts StatsAccumulator), Σx and Σx̂xᵀ of paired K-vectors per group. */
 class PairAccumulator {
-  private sq: Float64Array[];
+  private own: StatsAccumulator;
   private sf: Float64Array[];
-  private qq: Float64Array[];
   private qf: Float64Array[];
-  private n = 0;
   constructor(readonly K: number, readonly groups: number) {
     const z = (len: number): Float64Array[] => Array.from({ length: groups }, () => new Float64Array(len));
-    this.sq = z(K);
+    this.own = new StatsAccumulator(K, groups);
     this.sf = z(K);
-    this.qq = z(K * K);
     this.qf = z(K * K);
   }
   add(q: Float64Array[], f: Float64Array[]): void {
+    this.own.add(q);
     const K = this.K;
     for (let g = 0; g < this.groups; g++) {
       const a = q[g]!;
       const b = f[g]!;
-      const sq = this.sq[g]!;
       const sf = this.sf[g]!;
-      const qq = this.qq[g]!;
       const qf = this.qf[g]!;
       for (let j = 0; j < K; j++) sf[j] += b[j]!;
       for (let i = 0; i < K; i++) {
         const ai = a[i]!;
         if (ai === 0) continue;
-        sq[i] += ai;
         const row = i * K;
-        for (let j = i; j < K; j++) qq[row + j] += ai * a[j]!;
         for (let j = 0; j < K; j++) qf[row + j] += ai * b[j]!;
       }
     }
-    this.n++;
   }
   result(): LayerInputStats {
     const K = this.K;
-    const n = Math.max(1, this.n);
-    const mean = this.sq.map((s) => s.map((v) => v / n));
+    const r = this.own.result();
+    for (const C of r.cov) shrinkOffDiagonal(C, K);
+    const n = Math.max(1, r.count);
     const meanFloat = this.sf.map((s) => s.map((v) => v / n));
-    const cov = this.qq.map((s, g) => {
-      const m = mean[g]!;
-      const c = new Float64Array(K * K);
-      for (let i = 0; i < K; i++) {
-        for (let j = i; j < K; j++) c[i * K + j] = c[j * K + i] = s[i * K + j]! / n - m[i]! * m[j]!;
-      }
-      shrinkOffDiagonal(c, K);
-      return c;
-    });
     const cross = this.qf.map((s, g) => {
-      const m = mean[g]!;
+      const m = r.mean[g]!;
       const mf = meanFloat[g]!;
       const c = new Float64Array(K * K);
       for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) c[i * K + j] = s[i * K + j]! / n - m[i]! * mf[j]!;
       shrinkOffDiagonal(c, K);
       return c;
     });
-    return { K, mean, cov, count: this.n, cross, meanFloat };
+    return { ...r, cross, meanFloat };
   }
 }
 

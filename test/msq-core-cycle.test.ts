@@ -10,7 +10,7 @@ import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { runStreams } from '../src/sim/index.js';
 import { jobCycles, programLatency, scheduleProgram } from '../src/msq/core/cycle-model.js';
 import { planShapeJobs, type GemmShape } from '../src/msq/core/sizing.js';
-import { compiledJobs } from '../src/msq/core/sizing-net.js';
+import { compiledJobs } from '../src/msq/core/compiled-jobs.js';
 import { programJobs } from '../src/msq/core/build.js';
 
 /**
@@ -151,8 +151,8 @@ describe('sizing: shape-level plan and BRAM count', () => {
   });
 });
 
-describe('sizing: the compiler without weight words', () => {
-  // the sizing search compiles every candidate with { weights: false } (sizing-net.ts compiledJobs): the descriptor
+describe('pricing: the compiler without weight words', () => {
+  // msq plan prices every point with { weights: false } (compiled-jobs.ts compiledJobs): the descriptor
   // fields must be the full compile's, field for field, and the memo must not serve another configuration's jobs
   const bigger = smallCoreConfig({ N: 16, Pf: 4, Ps: 6, Rq: 2, actDepth: 300, wDepth: 64, maxPasses: 4, cDepth: 64, kMax: 2048 });
   // sp2ActBits 4: 4-bit inputs use the SP2 lanes, 8-bit inputs run every filter on the fixed lanes

@@ -1,7 +1,7 @@
 /**
  * Latency pricing by the real compiler and the core's cycle model (docs/msq-plan.md "Latency"). For every weight
  * choice × activation choice the model is quantized uniformly at that choice (ptq.ts, a cheap alpha search: only
- * the codes' classes matter to the compiler) and compiled for the board's preset core (core/compile.ts, through core/sizing-net.ts compiledJobs: descriptor
+ * the codes' classes matter to the compiler) and compiled for the board's preset core (core/compile.ts, through core/compiled-jobs.ts compiledJobs: descriptor
  * fields without weight words, as the sizing search compiles); the jobs
  * of each layer are kept. A layer's jobs depend only on its own weights and on the bits of the tensor it reads, so
  * any mixed assignment's program is the concatenation of the memoized per-layer jobs, and its exact latency is
@@ -12,7 +12,7 @@ import type { Board } from '../../board/index.js';
 import { UserError } from '../../util/errors.js';
 import type { FloatModel } from '../model.js';
 import { quantizeFloatModel, type LayerQuantConfig, type Range } from '../ptq.js';
-import { compiledJobs } from '../core/sizing-net.js';
+import { compiledJobs } from '../core/compiled-jobs.js';
 import { programLatency, type ProgramJob } from '../core/cycle-model.js';
 import type { CoreConfig } from '../core/config.js';
 import { ACT_CHOICES, choiceKey, type Space, type WeightChoice } from './space.js';

@@ -20,8 +20,8 @@ import { loadEvalSet } from '../src/data/datasets.js';
 import { loadOnnx } from '../src/msq/onnx.js';
 import { calibrate, quantizeImported } from '../src/msq/cli-quantize.js';
 import { floatAccuracy, quantAccuracy } from '../src/msq/cli-accuracy.js';
+import { TRAINED_ZOO } from './trained-zoo.js';
 
-const ZOO = ['plain', 'resgap', 'dwsep', 'widefc'].flatMap((a) => ['mnist', 'fashion-mnist'].map((d) => ({ name: `${a}-${d}`, data: d })));
 
 interface Row {
   name: string;
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const qatOnly = values['qat-only'];
   const prev = qatOnly && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[]; command: string }) : undefined;
   const rows: Row[] = prev ? prev.rows : [];
-  for (const z of ZOO) {
+  for (const z of TRAINED_ZOO) {
     if (only.size && !only.has(z.name)) continue;
     const t0 = performance.now();
     const test = loadEvalSet(z.data, undefined, Number(values.n));

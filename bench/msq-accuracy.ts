@@ -15,8 +15,8 @@ import { loadavg } from 'node:os';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { accuracyMarkdown, measureAccuracy, type AccuracyReport } from '../src/msq/cli-accuracy.js';
+import { TRAINED_ZOO } from './trained-zoo.js';
 
-const ZOO = ['plain', 'resgap', 'dwsep', 'widefc'].flatMap((a) => ['mnist', 'fashion-mnist'].map((d) => ({ name: `${a}-${d}`, data: d })));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const only = new Set(values.only.split(',').filter(Boolean));
   const file = join(PROJECT_ROOT, 'bench', 'results', 'msq-accuracy.json');
   const models: { name: string; report: AccuracyReport; seconds: number }[] = [];
-  const entries = [{ name: 'dev: mnist-cnn (+QAT)', data: 'mnist', file: 'mnist-cnn', qat: true }, ...ZOO.map((z) => ({ ...z, file: `zoo/${z.name}`, qat: false }))];
+  const entries = [{ name: 'dev: mnist-cnn (+QAT)', data: 'mnist', file: 'mnist-cnn', qat: true }, ...TRAINED_ZOO.map((z) => ({ ...z, file: `zoo/${z.name}`, qat: false }))];
   for (const z of entries) {
     if (only.size && !only.has(z.name) && !only.has(z.file)) continue;
     const t0 = performance.now();

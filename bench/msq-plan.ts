@@ -29,8 +29,8 @@ import { pointByName } from '../src/msq/plan/auto.js';
 import { planSamples, sampleCount } from '../src/msq/plan/samples.js';
 import { buildSpace } from '../src/msq/plan/space.js';
 import { makeResnet18Float } from '../scripts/make-resnet18.js';
+import { TRAINED_ZOO } from './trained-zoo.js';
 
-const ZOO = ['plain', 'resgap', 'dwsep', 'widefc'].flatMap((a) => ['mnist', 'fashion-mnist'].map((d) => ({ name: `${a}-${d}`, data: d })));
 const BOARDS = ['xc7z020', 'xc7z045'];
 
 /** Uniform Wb/Ab: every layer b-bit weights (MSQ at 4, fixed at 8; fixed where MSQ cannot split), b-bit inputs (the model input stays 8). */
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       generator: GENERATOR_VERSION,
       models: rows,
     }, null, 1)}\n`);
-  for (const z of ZOO) {
+  for (const z of TRAINED_ZOO) {
     if (only.size && !only.has(z.name)) continue;
     const imp = await loadOnnx(join(PROJECT_ROOT, 'models', 'zoo', `${z.name}.onnx`));
     const fm = imp.model;

@@ -20,6 +20,7 @@
  */
 import { fail } from '../util/errors.js';
 import type { Module } from '../hdl/index.js';
+import { ceilDiv } from '../util/math.js';
 
 export type RamStyle = 'auto' | 'block' | 'distributed' | 'logic';
 
@@ -86,8 +87,6 @@ const XC7_RAMS: RamDef[] = [
 /** memory_libmap's default logic costs per bit (synth_xilinx xc7 passes -logic-cost-rom 0.015625). */
 const LOGIC_COST_RAM = 1;
 const LOGIC_COST_ROM = 0.015625;
-
-const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
 /** Copies of the array needed so every read port has a port (memory_libmap repl_port). */
 function replPort(def: RamDef, m: MemoryShape): number {

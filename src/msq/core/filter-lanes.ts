@@ -8,7 +8,8 @@ import { levels, weightValue } from '../conventions.js';
 import type { Filter } from '../model.js';
 import { sp2ActBitsOf, type CoreConfig } from './config.js';
 import { packCodes } from './job.js';
-import { ceilDiv, type HostTensor } from './program.js';
+import { type HostTensor } from './program.js';
+import { ceilDiv } from '../../util/math.js';
 
 /** Lane class of a filter: F = fixed lanes only, S = SP2 lanes only, X = either (SP2 whose integers fit WF bits). */
 export type LaneClass = 'F' | 'S' | 'X';

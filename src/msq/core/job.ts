@@ -13,6 +13,7 @@ import { REQUANT_M_MAX, REQUANT_S } from '../conventions.js';
 import type { Geometry } from '../geometry.js';
 import { CHANNEL_BITS, DESC_WORDS, lanes, poolBits, poolStepsMax, streamWidth, type CoreConfig } from './config.js';
 import { LUT_ENTRIES } from '../lut.js';
+import { ceilDiv } from '../../util/math.js';
 
 export type JobOp = 'gemm' | 'maxpool' | 'avgpool';
 
@@ -77,8 +78,6 @@ export interface JobSpec extends JobGeometry {
   /** the table's values are signed (how the host reads m_out; only with `lut`) */
   lutSigned?: boolean;
 }
-
-const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
 /** Fixed weight code width on the stream: 4 in fixed4 mode, else WF. */
 export function fixedItemBits(cfg: CoreConfig, job: Pick<JobSpec, 'fixed4'>): number {

@@ -11,8 +11,9 @@ import type { Fusion } from './fusion.js';
 import { ZERO, type Gemm } from './gemm.js';
 import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
 import { lutFields, type JobLut } from './lower-ops.js';
-import { ceilDiv, emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
+import { emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
 import { depthwiseGroups, filterGroups, makeBands, type Band, type FilterGroup } from './tiling.js';
+import { ceilDiv } from '../../util/math.js';
 
 export interface GemmPlanOpts {
   gemm: Gemm;

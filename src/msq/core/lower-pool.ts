@@ -8,8 +8,9 @@ import type { Window } from '../geometry.js';
 import { lutFields, type JobLut } from './lower-ops.js';
 import { poolBits, poolStepsMax, type CoreConfig } from './config.js';
 import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
-import { ceilDiv, emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
+import { emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
 import { bandRows, makeBands } from './tiling.js';
+import { ceilDiv } from '../../util/math.js';
 
 /** A pool job's window and output size in geometry.ts's spelling (input: the host tensor's shape). */
 export interface PoolOpts extends Window {

@@ -10,9 +10,7 @@ import { maxIntWeight } from '../conventions.js';
 import { lanes, sp2ActBitsOf, type CoreConfig } from './config.js';
 import { minPassCycles } from './job.js';
 import { type JobFields, type ProgramJob } from './cycle-model.js';
-
-
-const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
+import { ceilDiv } from '../../util/math.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Network shapes

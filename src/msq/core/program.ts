@@ -8,6 +8,7 @@ import { numel } from '../model.js';
 import type { Geometry } from '../geometry.js';
 import type { CoreConfig } from './config.js';
 import { jobDdrBytes, type JobSpec } from './job.js';
+import { ceilDiv } from '../../util/math.js';
 
 export type Shape3 = [number, number, number];
 
@@ -86,9 +87,6 @@ export interface CompileOptions {
    *  search, which reads only the descriptor fields; default true */
   weights?: boolean;
 }
-
-
-export const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
 /** A model tensor's shape as a host tensor's: [C, H, W], flat [F] as [F, 1, 1]. */
 export function shape3(s: readonly number[]): Shape3 {

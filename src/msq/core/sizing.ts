@@ -33,13 +33,11 @@ import { abits } from './rtl/shape.js';
 import { peakGops, programLatency, type ProgramJob, type ProgramLatency } from './cycle-model.js';
 import { isPool, planNetwork, resnet18Shapes, type NetShape } from './plan-shapes.js';
 import { bankBram, type BankBram } from './bank-count.js';
+import { ceilDiv } from '../../util/math.js';
 
 // The shape-level planner and the bank count live beside this file; sizing's users import them from here.
 export * from './plan-shapes.js';
 export * from './bank-count.js';
-
-const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // Logic resources

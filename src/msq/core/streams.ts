@@ -9,9 +9,7 @@ import type { CoreConfig } from './config.js';
 import { encodeProgram, packCodes, packTile, programBeats, unpackBeats } from './job.js';
 import { seProgram, upsampleBeats } from './lower-ops.js';
 import type { CompiledJob, Program } from './compile.js';
-
-const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
-
+import { ceilDiv } from '../../util/math.js';
 
 /** The s_wgt beats of a job (a squeeze-excite job's weights from its gate tensor). */
 export function jobProgram(cfg: CoreConfig, job: CompiledJob, tensors: ReadonlyMap<string, Tensor | Int32Array>): bigint[] {

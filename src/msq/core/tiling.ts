@@ -9,7 +9,7 @@ import type { CoreConfig } from './config.js';
 import { passesFor, type LaneClass } from './filter-lanes.js';
 import type { Gemm } from './gemm.js';
 import { minPassCycles } from './job.js';
-import { ceilDiv } from './program.js';
+import { ceilDiv } from '../../util/math.js';
 
 export interface Band {
   oy0: number;

@@ -7,6 +7,7 @@ import { accBits, checkCoreConfig, lanes, streamWidth, type CoreConfig } from '.
 import { coreLaneLatency } from '../lanes.js';
 import { coreRqaLatency } from '../rqa.js';
 import { LUT_ENTRIES } from '../../lut.js';
+import { ceilDiv } from '../../../util/math.js';
 
 /** Bits to address 0..n-1 (at least 1). */
 export function abits(n: number): number {
@@ -21,7 +22,6 @@ export function cbits(n: number): number {
 }
 
 export const isPow2 = (n: number): boolean => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
-export const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
 /** Derived sizes of one core (all generation-time constants). */
 export interface CoreShape {
@@ -143,7 +143,6 @@ export function coreProgramCycles(cfg: CoreConfig, f: ProgramFields): { descVali
   if (f.lut) total += LUT_ENTRIES + 1;
   return { descValid, total };
 }
-
 
 export function quietCycles(S: CoreShape): number {
   return S.laneLatency + Math.max(S.G, S.GP) + S.rqaLatency + LUT_STAGES + 10;

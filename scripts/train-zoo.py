@@ -140,13 +140,16 @@ class WideFc(nn.Module):
 
 
 ARCHS = {'plain': Plain, 'resgap': ResGap, 'dwsep': DwSep, 'widefc': WideFc}
+# Epochs per architecture. dwsep (depthwise-separable, fewest parameters) is still learning at 5 epochs
+# (dwsep-mnist: train accuracy 89.9 %, loss 0.44 at epoch 5; 96.3 %, 0.14 at epoch 20): it gets 20.
+EPOCHS = {'plain': 5, 'resgap': 5, 'dwsep': 20, 'widefc': 5}
 
 
-def train(model, x, y, epochs, log):
+def train(model, x, y, epochs, log, seed):
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     steps = epochs * ((x.shape[0] + 63) // 64)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
-    g = torch.Generator().manual_seed(SEED)
+    g = torch.Generator().manual_seed(seed)
     for ep in range(epochs):
         model.train()
         perm = torch.randperm(x.shape[0], generator=g)
@@ -180,7 +183,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--cache', default=os.path.join(ROOT, '.cache', 'mnist'))
     ap.add_argument('--out', default=os.path.join(ROOT, 'models', 'zoo'))
-    ap.add_argument('--epochs', type=int, default=5)
+    ap.add_argument('--epochs', type=int, default=0, help='epochs for every model (default: per architecture, EPOCHS)')
+    ap.add_argument('--seed', type=int, default=SEED, help='seed (a different one trains a dev model, not the zoo)')
+    ap.add_argument('--suffix', default='', help='appended to the file names, e.g. -dev (dev models: not the zoo)')
     ap.add_argument('--fashion-n', type=int, default=10000)
     ap.add_argument('--only', default='', help='comma-separated <arch>-<dataset> names to train (default all)')
     ap.add_argument('--threads', type=int, default=1, help='CPU threads (the machine is shared)')
@@ -198,13 +203,14 @@ def main():
             name = f'{arch}-{ds}'
             if only and name not in only:
                 continue
-            torch.manual_seed(SEED)
+            torch.manual_seed(args.seed)
             t0 = time.time()
-            log(f'{name}: {x.shape[0]} training images')
+            epochs = args.epochs or EPOCHS[arch]
+            log(f'{name}: {x.shape[0]} training images, {epochs} epochs, seed {args.seed}')
             model = cls()
-            train(model, x, y, args.epochs, log)
-            export(model, os.path.join(args.out, f'{name}.onnx'))
-            log(f'  wrote {name}.onnx ({time.time() - t0:.0f} s)')
+            train(model, x, y, epochs, log, args.seed)
+            export(model, os.path.join(args.out, f'{name}{args.suffix}.onnx'))
+            log(f'  wrote {name}{args.suffix}.onnx ({time.time() - t0:.0f} s)')
 
 
 if __name__ == '__main__':

@@ -9,11 +9,15 @@
  * **Merge = parallel relabel** (every slot and the current run's label; the loser's feature entry is added into
  * the winner's and the loser freed at once), so every label in the queue is final: no union-find chains.
  *
- * States: WAIT (take a token), FORM (the run's features in frame coordinates: y-products registered), STEP (one
- * walk decision: retire the head run — it completes its object when no other slot and not the current run hold its
- * label —, finish the current run, or one overlap: take / merge the label), M0..M2 (merge of the feature entries),
- * F0/F1 (the run's features into its label's entry, enqueue), E0/E1 (read and emit a completed object's record),
- * EOF. After the frame's last line a virtual empty line retires every run: every object completes.
+ * States: STEP (one walk decision: retire the head run — it completes its object when no other slot and not the
+ * current run hold its label —, finish the current run, or one overlap: take / merge the label; with no run held it
+ * takes the next token, forming the run's features in frame coordinates, y-products registered), M1/M2 (merge of the
+ * feature entries), F0 (a fresh label's entry written, or after a merge the winner's entry read), F1 (the run's
+ * features added into its label's entry), E1 (a completed object's record out). The feature table is read in the
+ * clock that decides what needs the entry, so a finish takes 1 clock after its decision, a merge 2, a record 1; the
+ * clock that enqueues a finished run also takes the next token.
+ * EOF: the end-of-frame record. After the frame's last line a virtual empty line retires every run: every object
+ * completes.
  * Overflow follows the golden rule: a counter starts each line at the labels in use (= objects open after the
  * previous line) and counts the line's start pixels (a run whose first pixel has nothing above it).
  */
@@ -23,8 +27,9 @@ import type { CclRtlParams } from './params.js';
 import { tokenFields } from './runs.js';
 import { fit, pack } from './util.js';
 
-export const RUNLAB_STATES = { WAIT: 0, FORM: 1, STEP: 2, M0: 3, M1: 4, M2: 5, F0: 6, F1: 7, E0: 8, E1: 9, EOF: 10 } as const;
+export const RUNLAB_STATES = { STEP: 0, M1: 1, M2: 2, F0: 3, F1: 4, E1: 5, EOF: 6 } as const;
 const S = RUNLAB_STATES;
+const SW = 3;
 
 /** Run-queue slots: ⌊W/2⌋ + 2. */
 export function runQueueSlots(W: number): number {
@@ -41,11 +46,10 @@ export function buildCclRunLab(p: CclRtlParams): Module {
     doc: `CCL run labeler: run queue of ${M} slots, labels 1..${p.Nt}, N=${N}, ${p.cfg.connectivity}-connectivity`,
     config: { width: W, height: p.H, slots: M, labels: p.Nt, maxObjects: N, connectivity: p.cfg.connectivity },
   });
-  const tf = tokenFields(p);
   const { tok, tokValid, tokEol, tokLast, tokErr, tokReady, featQ, merged, allocOk, newLabel, inUse, outValid, featRa, featWe, featWa,
     featWd, mergeB, freeAlloc, freePush, freePushLabel, freeClear, outLoad, outData, outLast } = runLabPorts(m, p);
   const idxW = bitsFor(M - 1), cntW = bitsFor(M);
-  const st = m.reg('rl_state_q', 4);
+  const st = m.reg('rl_state_q', SW);
   const slotL = Array.from({ length: M }, (_, k) => m.reg(`q${k}_label_q`, LW));
   const slotXs = Array.from({ length: M }, (_, k) => m.reg(`q${k}_xs_q`, p.xW, { reset: null }));
   const slotXe = Array.from({ length: M }, (_, k) => m.reg(`q${k}_xe_q`, p.xW, { reset: null }));
@@ -54,7 +58,6 @@ export function buildCclRunLab(p: CclRtlParams): Module {
   const np = m.reg('rl_prev_runs_q', cntW), nc = m.reg('rl_cur_runs_q', cntW);
   const cv = m.reg('rl_cur_valid_q', 1), cLab = m.reg('rl_cur_label_q', LW), cXs = m.reg('rl_cur_xs_q', p.xW), cXe = m.reg('rl_cur_xe_q', p.xW);
   const eolSeen = m.reg('rl_eol_q', 1), lastLine = m.reg('rl_last_line_q', 1), virt = m.reg('rl_virtual_q', 1);
-  const craw: Record<string, Signal> = Object.fromEntries(tf.map((f) => [f.name, m.reg(`rl_${f.name}_q`, f.width, { reset: null })]));
   const cfeat = m.reg('rl_cur_feat_q', p.featWidth, { reset: null });
   const acc = m.reg('rl_acc_q', p.featWidth, { reset: null });
   const ml = m.reg('rl_loser_q', LW), thenFinish = m.reg('rl_then_finish_q', 1), dl = m.reg('rl_done_label_q', LW);
@@ -62,7 +65,7 @@ export function buildCclRunLab(p: CclRtlParams): Module {
   const live = m.reg('rl_live_q', liveW), ovf = m.reg('frame_overflow_q', 1), ferr = m.reg('frame_err_q', 1);
   const cnt = m.reg('frame_count_q', p.countWidth);
 
-  const inS = (s: number): Expr => st.eq(lit(s, 4));
+  const inS = (s: number): Expr => st.eq(lit(s, SW));
   const sel = (arr: Signal[]): Expr => {
     let e: Expr = arr[0]!;
     for (let k = 1; k < M; k++) e = mux(head.eq(k), arr[k]!, e);
@@ -82,17 +85,24 @@ export function buildCclRunLab(p: CclRtlParams): Module {
   const needTok = cv.not().and(eolSeen.not());
   const mergeNow = m.let('rl_merge', inS(S.STEP).and(overlap).and(pl.ne(0)).and(cLab.ne(0)).and(cLab.ne(pl)));
   const winner = mux(cLab.lt(pl), cLab, pl), loser = mux(cLab.lt(pl), pl, cLab);
+  const labAfter = m.let('rl_label_after', mux(cLab.eq(0), pl, cLab)); // the current run's label after an overlap without merge
   const startOverlap = overlap.and(pl.ne(0)).and(cLab.eq(0)).and(fit(cXs, wx).add(d).lt(pxs));
   const advP = pxe.le(cXe); // after an overlap: the head run cannot reach the next current run
   const dequeue = m.let('rl_dequeue', inS(S.STEP).and(retire.or(overlap.and(advP))));
   const allocNow = inS(S.F0).and(cLab.eq(0)).and(allocOk);
   const enqLabel = mux(cLab.eq(0), mux(allocOk, newLabel, lit(0, LW)), cLab);
   const enqueue = m.let('rl_enqueue', inS(S.F0).and(cLab.eq(0)).or(inS(S.F1)));
+  // a token is taken while no run is held and the line's end-of-line token has not come, also in the clock that
+  // enqueues the current run: token, decision and feature write of consecutive runs overlap
+  const take = m.let('rl_take', inS(S.STEP).and(needTok).or(enqueue.and(eolSeen.not())));
   const e1Go = inS(S.E1).and(outValid.not().or(ovf));
   const eofGo = inS(S.EOF).and(outValid.not());
+  // the feature table is read in the clock that decides what needs the entry: the state after sees it in feat_q
+  const stepRa = mux(retire, pl, mux(mergeNow, loser, labAfter));
+  const raOf = mux(inS(S.STEP), stepRa, mux(inS(S.E1), dl, cLab));
 
-  m.assign(tokReady, inS(S.WAIT));
-  m.assign(featRa, mux(inS(S.M0), ml, mux(inS(S.M1), cLab, mux(inS(S.F0), cLab, dl))));
+  m.assign(tokReady, take);
+  m.assign(featRa, raOf);
   m.assign(featWe, inS(S.M2).or(allocNow).or(inS(S.F1)));
   m.assign(featWa, mux(allocNow, newLabel, cLab));
   m.assign(featWd, mux(allocNow, cfeat, merged));
@@ -113,32 +123,13 @@ export function buildCclRunLab(p: CclRtlParams): Module {
       q.set(live, fit(live.add(1), liveW));
       q.if(live.ge(lit(N, liveW)), () => q.set(ovf, 1));
     };
+    const toStep = (): void => q.set(st, S.STEP);
     q.switch(st, {
-      [S.WAIT]: () => {
-        q.if(tokValid, () => {
-          q.if(tokEol, () => {
-            q.set(eolSeen, 1);
-            q.set(lastLine, tokLast);
-            q.if(tokLast, () => q.set(ferr, tokErr));
-            q.set(st, S.STEP);
-          }).else(() => {
-            for (const f of tf) q.set(craw[f.name]!, tok[f.name]!);
-            q.set(cXs, tok.tok_xs!); q.set(cXe, tok.tok_xe!);
-            q.set(st, S.FORM);
-          });
-        });
-      },
-      [S.FORM]: () => {
-        q.set(cfeat, formFeat(p, craw));
-        q.set(cLab, 0);
-        q.set(cv, 1);
-        q.set(st, S.STEP);
-      },
       [S.STEP]: () => {
-        q.if(needTok, () => q.set(st, S.WAIT)).elif(retire, () => {
-          q.if(complete, () => { q.set(dl, pl); q.set(st, S.E0); });
+        q.if(retire, () => {
+          q.if(complete, () => { q.set(dl, pl); q.set(st, S.E1); });
         }).elif(finishNow, () => {
-          q.set(st, S.F0);
+          q.set(st, mux(cLab.eq(0), lit(S.F0, SW), lit(S.F1, SW)));
         }).elif(overlap, () => {
           q.if(startOverlap, start);
           q.if(pl.ne(0).and(cLab.eq(0)), () => q.set(cLab, pl));
@@ -146,8 +137,8 @@ export function buildCclRunLab(p: CclRtlParams): Module {
             q.set(cLab, winner);
             q.set(ml, loser);
             q.set(thenFinish, advP.not());
-            q.set(st, S.M0);
-          }).elif(advP.not(), () => q.set(st, S.F0));
+            q.set(st, S.M1);
+          }).elif(advP.not(), () => q.set(st, mux(labAfter.eq(0), lit(S.F0, SW), lit(S.F1, SW))));
         }).elif(lineEnd, () => {
           q.set(np, nc);
           q.set(nc, 0);
@@ -155,30 +146,42 @@ export function buildCclRunLab(p: CclRtlParams): Module {
           q.if(virt, () => q.set(st, S.EOF)).elif(lastLine, () => q.set(virt, 1)).else(() => q.set(eolSeen, 0));
         });
       },
-      [S.M0]: () => q.set(st, S.M1),
-      [S.M1]: () => { q.set(acc, featQ); q.set(st, S.M2); },
-      [S.M2]: () => q.set(st, mux(thenFinish, lit(S.F0, 4), lit(S.STEP, 4))),
+      [S.M1]: () => { q.set(acc, featQ); q.set(st, S.M2); }, // feat_q: the loser's entry (read in STEP)
+      [S.M2]: () => q.set(st, mux(thenFinish, lit(S.F0, SW), lit(S.STEP, SW))),
       [S.F0]: () => {
         q.if(cLab.eq(0), () => {
           start();
-          q.set(st, S.STEP);
-        }).else(() => q.set(st, S.F1));
+          toStep();
+        }).else(() => q.set(st, S.F1)); // after a merge: the winner's entry is read here
       },
-      [S.F1]: () => q.set(st, S.STEP), [S.E0]: () => q.set(st, S.E1), // E0: record read
+      [S.F1]: toStep,
       [S.E1]: () => {
         q.if(e1Go, () => {
           q.if(ovf.not(), () => q.set(cnt, fit(cnt.add(1), p.countWidth)));
-          q.set(st, S.STEP);
+          toStep();
         });
       },
       [S.EOF]: () => {
         q.if(eofGo, () => {
           q.set(ovf, 0); q.set(ferr, 0); q.set(cnt, 0); q.set(virt, 0); q.set(eolSeen, 0); q.set(lastLine, 0);
           q.set(live, 0);
-          q.set(st, S.WAIT);
+          toStep();
         });
       },
       default: () => {},
+    });
+    // token intake (after the enqueue above: a new run overrides its cv <= 0)
+    q.if(take.and(tokValid), () => {
+      q.if(tokEol, () => {
+        q.set(eolSeen, 1);
+        q.set(lastLine, tokLast);
+        q.if(tokLast, () => q.set(ferr, tokErr));
+      }).else(() => {
+        q.set(cfeat, formFeat(p, tok));
+        q.set(cXs, tok.tok_xs!); q.set(cXe, tok.tok_xe!);
+        q.set(cLab, 0);
+        q.set(cv, 1);
+      });
     });
   });
   return m;
@@ -203,7 +206,7 @@ function runLabPorts(m: Module, p: CclRtlParams) {
   return { tok, tokValid, tokEol, tokLast, tokErr, tokReady, featQ, merged, allocOk, newLabel, inUse, outValid, featRa, featWe, featWa, featWd, mergeB, freeAlloc, freePush, freePushLabel, freeClear, outLoad, outData, outLast };
 }
 
-/** A run token's features in frame coordinates, in featFields order (the y-products registered in FORM). */
+/** A run token's features in frame coordinates, in featFields order (y-products registered at the token's intake). */
 function formFeat(p: CclRtlParams, t: Record<string, Signal>): Expr {
   const W = p.W;
   const y = t.tok_y!, y2 = t.tok_y2!, y3 = t.tok_y3!, n = t.tok_n!;

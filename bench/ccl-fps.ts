@@ -3,8 +3,8 @@
  *
  *   npx tsx bench/ccl-fps.ts [--designs 8x4,8x8,1x1] [--no-synth] [--frames 3] [--per-image] [--out ccl-fps]
  *
- * Pixel-exact designs (C = 1, P > 1: the run labeler) also get a full frame and a pixel checkerboard in the frame
- * pool; --per-image records each image's own steady-state period (the image twice back to back), --out the result
+ * Pixel-exact designs (C = 1, P > 1: the run labeler) also get a full frame and the run-dense worst cases (pixel
+ * checkerboard, 1-pixel vertical stripes, 50 % pixel noise) in the frame pool; --per-image records each image's own steady-state period (the image twice back to back), --out the result
  * file name (bench/results/<out>.json).
  *
  * For each design (C×P): generate the core (N = 1024, gray8, 8-connectivity), synthesize it for the XC7Z020 with
@@ -37,7 +37,7 @@ import { diffResults } from '../src/ccl/golden.js';
 import { colorScene, SCENE_PALETTE } from '../src/ccl/patterns.js';
 import { cellNoise } from '../src/ccl/rtl/testvectors.js';
 import { checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
-import { blobs, spiral, noise, full, checkerboard } from '../src/ccl/patterns.js';
+import { blobs, spiral, noise, full, checkerboard, liveStripes, maxLiveStripes } from '../src/ccl/patterns.js';
 import type { RasterImage } from '../src/image/io.js';
 import { synthesize } from '../src/synth/index.js';
 import { simulatorVersions } from '../src/sim/index.js';
@@ -83,7 +83,9 @@ for (const d of values.designs!.split(',')) {
     { name: 'noise10', image: noise(W, H, 0.1, { seed: 5 }) },
   ];
   if (c === 1 && p > 1) {
-    pool.push({ name: 'full', image: full(W, H) }, { name: 'pixelChecker', image: checkerboard(W, H, 1) });
+    // the run-dense worst cases: a run every other pixel (checkerboard, 1-pixel stripes), pixel noise at 50 %
+    pool.push({ name: 'full', image: full(W, H) }, { name: 'pixelChecker', image: checkerboard(W, H, 1) },
+      { name: 'stripes1', image: liveStripes(W, H, 1, maxLiveStripes(W, 1)) }, { name: 'noise50', image: noise(W, H, 0.5, { seed: 9 }) });
   }
   const frames = Array.from({ length: nFrames }, (_, i) => pool[i % pool.length]!);
   const t0 = Date.now();

@@ -40,7 +40,7 @@ describe('pixel-exact core at P > 1: parameters', () => {
   it('cycle model: input-bound W·H/P when the labeler keeps up, a bound for the worst line', () => {
     const c = cclCycleModel(cclRtlParams(makeCclConfig({ width: 512, height: 512 }), { ppc: 8 }));
     expect(c.framePeriodBest).toBe(32768);
-    expect(c.labelRowWorst).toBe(17 * 256 + 3);
+    expect(c.labelRowWorst).toBe(12 * 256 + 2);
   });
   it('lints clean (verilator --lint-only -Wall) with third-order moments and both histograms', async () => {
     const cfg = cfgOf(32, 8, { pixelFormat: 'rgb24', histBins: 4, colorBits: 1, thirdMoments: true });

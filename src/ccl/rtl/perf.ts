@@ -62,24 +62,24 @@ export function cclCycleModel(p: CclRtlParams): CclCycleModel {
 
 /**
  * Pixel-exact core at P > 1 (runs.ts, runlab.ts): per line ("cell row" at C = 1) the input takes W/P clocks; the
- * run labeler takes 3 clocks for an empty line (end-of-line token, line end, wait) and per run at most 6 (token,
- * features, wait, finish decision, entry read and write) + 4 per overlap (decision + feature merge) + 3 per
- * retired previous run (decision, record read and output). Worst line bound: R = ⌈W/2⌉ runs under R runs, at most
- * 2R overlaps: 17·R + 3 — a loose upper bound (every overlap merging and every run completing cannot happen in
- * one line); bench/ccl-fps.ts measures real frames.
+ * run labeler takes 2 clocks for an empty line (end-of-line token, line end) and per run at most 4 (token, finish
+ * decision, entry write, the winner's entry read after a merge) + 3 per overlap (decision, two clocks of feature
+ * merge) + 2 per retired previous run (decision, record out). Worst line bound: R = ⌈W/2⌉ runs under R runs, at
+ * most 2R overlaps: 12·R + 2 — a loose upper bound (every overlap merging and every run completing cannot happen in
+ * one line); bench/ccl-fps.ts measures real frames (3 clocks per run on a pixel checkerboard and 1-pixel stripes).
  */
 function runCycleModel(p: CclRtlParams): CclCycleModel {
   const R = Math.ceil(p.W / 2);
   const pixelCyclesPerFrame = p.H * p.WP;
-  const labelRowBest = 3, labelRowWorst = 17 * R + 3;
-  const flushBest = 3 + 1, flushWorst = 3 * R + 3 + 1;
+  const labelRowBest = 2, labelRowWorst = 12 * R + 2;
+  const flushBest = 2, flushWorst = 2 * R + 2;
   const labelFrameBest = p.H * labelRowBest + flushBest, labelFrameWorst = p.H * labelRowWorst + flushWorst;
   return {
     pixelCyclesPerCellRow: p.WP, pixelCyclesPerFrame, labelRowBest, labelRowWorst, flushBest, flushWorst,
     labelFrameBest, labelFrameWorst,
     framePeriodBest: Math.max(pixelCyclesPerFrame, labelFrameBest),
     framePeriodWorst: Math.max(pixelCyclesPerFrame, labelFrameWorst),
-    worstCellCycles: 17,
+    worstCellCycles: 12,
   };
 }
 

@@ -21,7 +21,7 @@ import { PROJECT_ROOT } from './version.js';
 import { manifestFromModule } from './design/from-module.js';
 import { planWrapper, wrapperVerilog } from './export/wrapper.js';
 import type { Module } from './hdl/index.js';
-import { generateNlUnit } from './msq/ivit/rtl/index.js';
+import { generateNlUnit, generateNlVec } from './msq/ivit/rtl/index.js';
 
 export interface GeneratedDesign {
   /** Short label used in test names. */
@@ -78,6 +78,8 @@ export function representativeDesigns(): GeneratedDesign[] {
     const r = generateNlUnit(c);
     out.push({ name: `msq/ivit nonlinear unit w${c.inBits} l${c.maxLen}`, top: r.top, files: r.files });
   }
+  const vec = generateNlVec({ unit: { inBits: 8, maxLen: 64 }, lanes: 3 });
+  out.push({ name: 'msq/ivit nonlinear vector 3 lanes w8 l64', top: vec.top, files: vec.files });
 
   // The export's Zynq wrapper (src/export/wrapper.ts) around real cores, from their manifests: a CCL core (generated
   // tlast per line and start-of-frame tuser, padded output; the MSQ core's wrapper is linted by the export tests).

@@ -1,7 +1,8 @@
 /**
  * Benchmark: yosys resources of the I-ViT nonlinear unit (src/msq/ivit/rtl) per configuration and per mode (a
- * one-mode unit: the other modes' logic removed), and its share of the XC7Z020 MSQ preset core (whole-core figure
- * from bench/results/msq-core-synth.json) and of the board.
+ * one-mode unit: the other modes' logic removed) and of the nonlinear vector (vec.ts: 2 and 4 lanes of the preset
+ * cores' unit), and their share of the XC7Z020 MSQ preset core (whole-core figure from
+ * bench/results/msq-core-synth.json) and of the board.
  *
  *   npx tsx bench/ivit-units.ts [--no-cache]
  *
@@ -14,19 +15,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBoard } from '../src/board/index.js';
 import type { NlMode } from '../src/msq/ivit/job.js';
-import { generateNlUnit, nlRowCycles, type NlUnitConfig } from '../src/msq/ivit/rtl/index.js';
+import { generateNlUnit, generateNlVec, nlRowCycles, type NlUnitConfig } from '../src/msq/ivit/rtl/index.js';
 import { synthesize } from '../src/synth/index.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
 
 const RESULTS = join(PROJECT_ROOT, 'bench', 'results');
 const OUT = join(RESULTS, 'ivit-units.json');
-const CONFIGS: NlUnitConfig[] = [
+const CONFIGS: (NlUnitConfig & { lanes?: number })[] = [
   { inBits: 16, maxLen: 256 },
   { inBits: 8, maxLen: 256 },
   { inBits: 16, maxLen: 256, modes: ['shiftmax'] },
   { inBits: 16, maxLen: 256, modes: ['shiftgelu'] },
   { inBits: 16, maxLen: 256, modes: ['layernorm'] },
+  { inBits: 16, maxLen: 256, lanes: 2 },
+  { inBits: 16, maxLen: 256, lanes: 4 },
 ];
 
 async function main(): Promise<void> {
@@ -38,8 +41,8 @@ async function main(): Promise<void> {
     ? ((JSON.parse(readFileSync(coreFile, 'utf8')) as { boards: Record<string, { synthesized: { lut: number; ff: number; dsp48e1: number; bram36: number } }> }).boards.xc7z020?.synthesized ?? null)
     : null;
   const units = [];
-  for (const cfg of CONFIGS) {
-    const rtl = generateNlUnit(cfg);
+  for (const { lanes, ...cfg } of CONFIGS) {
+    const rtl = lanes ? generateNlVec({ unit: cfg, lanes }) : generateNlUnit(cfg);
     process.stderr.write(`synthesizing ${rtl.top}...\n`);
     const r = await synthesize({ files: rtl.files, top: rtl.top, cache: !values['no-cache'] });
     const res = r.resources;
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     units.push({
       top: rtl.top,
       config: cfg,
+      lanes: lanes ?? 1,
       yosys: `${r.yosys.kind} ${r.yosys.version}`,
       command: r.command,
       wallSeconds: Math.round(r.wallTimeMs / 1000),

@@ -16,7 +16,7 @@ import { runStreams } from '../src/sim/index.js';
 import { loadCalibSet, loadEvalSet } from '../src/data/datasets.js';
 import { runFloat } from '../src/msq/float.js';
 import { argmax, runGolden } from '../src/msq/golden.js';
-import { parseQuantModel, type FloatLayer, type FloatModel } from '../src/msq/model.js';
+import { parseQuantModel, type FloatModel } from '../src/msq/model.js';
 import { importOnnx } from '../src/msq/onnx.js';
 import { smallCoreConfig } from '../src/msq/core/config.js';
 import { coreStreams } from '../src/msq/core/compile.js';
@@ -25,6 +25,7 @@ import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { quantizeVit } from '../src/msq/vit/quantize.js';
 import { lowerVit } from '../src/msq/vit/lower.js';
 import { executeVit, vitStimulus } from '../src/msq/vit/execute.js';
+import { vitBlockModel } from '../src/msq/vit/block-model.js';
 
 /** The core of test/msq-core-rtl.test.ts (same configuration: the Verilator build is shared through the cache). */
 const cfg = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
@@ -33,52 +34,7 @@ const { model: small } = importOnnx(readFileSync(join(PROJECT_ROOT, 'models', 'v
 const calib = loadCalibSet('fashion-mnist', 8).images.map((im) => Float64Array.from(im, (p) => p / 255));
 
 /** A tiny ViT: 8x8 image, patch 4 (4 tokens + class token), dim 16, 2 heads of 8, MLP 32, 4 classes; seeded weights. */
-function tinyVit(seed: number): FloatModel {
-  const r = mulberry32(seed);
-  const w = (n: number, s: number): Float64Array => Float64Array.from({ length: n }, () => (r() * 2 - 1) * s);
-  const conv = (name: string, input: string, cin: number, cout: number, k = 1): FloatLayer => ({
-    op: 'conv2d', name, input, inChannels: cin, outChannels: cout, kernel: [k, k], stride: [k, k], padding: [0, 0, 0, 0], groups: 1,
-    weight: w(cout * cin * k * k, 1 / Math.sqrt(cin * k * k)), bias: w(cout, 0.1),
-  });
-  const D = 16;
-  const T = 5;
-  const src = new Int32Array(D * T);
-  const off = new Int32Array(D * T);
-  const consts = new Float64Array(D * T);
-  for (let c = 0; c < D; c++) {
-    for (let t = 0; t < T; t++) {
-      src[c * T + t] = t === 0 ? -1 : 0;
-      off[c * T + t] = t === 0 ? 0 : c * 4 + t - 1;
-      consts[c * T + t] = t === 0 ? r() - 0.5 : 0;
-    }
-  }
-  const ln = (name: string, input: string): FloatLayer => ({ op: 'layernorm', name, input, gamma: w(D, 1).map((v) => 1 + 0.2 * v), beta: w(D, 0.1), eps: 1e-6 });
-  const sel = { src: new Int32Array(D), off: Int32Array.from({ length: D }, (_, c) => c * T), consts: new Float64Array(D) };
-  return {
-    name: 'tiny-vit',
-    input: { shape: [1, 8, 8] },
-    layers: [
-      conv('patch', 'input', 1, D, 4),
-      { op: 'gather', name: 'tokens', inputs: ['patch'], shape: [D, 1, T], src, off, consts, mul: 1 },
-      { op: 'addconst', name: 'pos', input: 'tokens', value: w(D * T, 0.3) },
-      ln('ln1', 'pos'),
-      conv('qkv', 'ln1', D, 3 * D),
-      { op: 'matmul', name: 'qk', inputs: ['qkv', 'qkv'], heads: 2, headSize: 8, filtersFrom: 'tokens', offsets: [0, D], alpha: 1 / Math.sqrt(8) },
-      { op: 'softmax', name: 'attn', input: 'qk', groups: 2 },
-      { op: 'matmul', name: 'av', inputs: ['attn', 'qkv'], heads: 2, headSize: 8, filtersFrom: 'channels', offsets: [0, 2 * D], alpha: 1 },
-      conv('proj', 'av', D, D),
-      { op: 'add', name: 'res1', inputs: ['proj', 'pos'] },
-      ln('ln2', 'res1'),
-      conv('fc1', 'ln2', D, 32),
-      { op: 'gelu', name: 'gelu', input: 'fc1' },
-      conv('fc2', 'gelu', 32, D),
-      { op: 'add', name: 'res2', inputs: ['fc2', 'res1'] },
-      ln('lnf', 'res2'),
-      { op: 'gather', name: 'cls', inputs: ['lnf'], shape: [D, 1, 1], ...sel, mul: 1 },
-      conv('head', 'cls', D, 4),
-    ],
-  };
-}
+const tinyVit = (seed: number): FloatModel => vitBlockModel({ channels: 1, image: 8, patch: 4, dim: 16, heads: 2, mlp: 32, classes: 4 }, seed);
 
 describe('ViT on the MSQ core', () => {
   it('the small ViT (INT8) run job by job on the core interpreter equals the golden model in every tensor', async () => {

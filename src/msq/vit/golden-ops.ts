@@ -7,6 +7,7 @@ import { addRequantize, requantize } from '../conventions.js';
 import type { TensorInfo } from '../model.js';
 import type { VitQuantLayer } from './check.js';
 import { geluInt, layerNormInt, softmaxInt } from './int-ops.js';
+import { putRows, tensorRows } from './nl-jobs.js';
 
 /** A run-time filter weight: the operand's value, -128 read as -127 (fixed lanes hold codes in [-127, 127]). */
 export const runtimeWeight = (v: number): number => (v < -127 ? -127 : v);
@@ -34,21 +35,10 @@ export function runVitLayer(layer: unknown, live: Map<string, Int32Array>, infos
 
 /** Apply a vector operator to the channels of every position (softmax: to each of its channel groups). */
 function perPosition(l: Extract<VitQuantLayer, { op: 'layernorm' | 'softmax' | 'gelu' }>, x: Int32Array, shape: number[], out: TensorInfo): Int32Array {
-  const [C, H, W] = shape as [number, number, number];
-  const P = H * W;
   const groups = l.op === 'softmax' ? l.groups : 1;
-  const L = C / groups;
-  const y = new Int32Array(x.length);
-  const v = new Int32Array(L);
   const o = { bits: out.bits, signed: out.signed, scale: out.scale };
-  for (let g = 0; g < groups; g++) {
-    for (let p = 0; p < P; p++) {
-      for (let k = 0; k < L; k++) v[k] = x[(g * L + k) * P + p]!;
-      const r = l.op === 'layernorm' ? layerNormInt(v, l.params, o) : l.op === 'softmax' ? softmaxInt(v, l.params) : geluInt(v, l.params, o);
-      for (let k = 0; k < L; k++) y[(g * L + k) * P + p] = r[k]!;
-    }
-  }
-  return y;
+  const rows = tensorRows(x, shape, groups).map((v) => (l.op === 'layernorm' ? layerNormInt(v, l.params, o) : l.op === 'softmax' ? softmaxInt(v, l.params) : geluInt(v, l.params, o)));
+  return putRows(rows, shape, groups);
 }
 
 function matmulInt(l: Extract<VitQuantLayer, { op: 'matmul' }>, live: Map<string, Int32Array>, infos: Map<string, TensorInfo>, out: TensorInfo): Int32Array {

@@ -3,7 +3,9 @@
  * cycle model (core/cycle-model.ts: overlapped loading, a DDR bound per job), the nonlinear unit's steps through its
  * exact cycle formula (ivit/rtl/cycles.ts, checked in Verilator) with a DDR bound on its streams, host steps (gather,
  * position embedding, residual add) as their DDR traffic only. Steps run one after the other (each needs the one
- * before it). `nlUnits` > 1 and `nlElementsPerCycle` are PROJECTIONS of designs not built (the bench labels them).
+ * before it). `nlLanes` is the nonlinear vector's lane count (ivit/rtl/vec.ts: P units row-parallel, built and
+ * checked in Verilator; 1 = the single unit); `nlBytesIn` / `nlBytesOut` other than 4 / 2 are PROJECTIONS of a stream
+ * format not built (the bench labels them).
  */
 import type { Board } from '../../board/index.js';
 import { programJobs } from '../core/build.js';
@@ -16,8 +18,8 @@ import type { VitProgram, VitStep } from './lower.js';
 
 export interface VitLatencyOptions {
   clockMHz: number;
-  /** nonlinear units working on a step's rows in parallel (1 = the design as built) */
-  nlUnits?: number;
+  /** lanes of the nonlinear vector (rows in parallel; 1 = one unit) */
+  nlLanes?: number;
   /** bytes per element of the unit's input and output streams (as built: a 32-bit s_in word in, a 16-bit m_out word out) */
   nlBytesIn?: number;
   nlBytesOut?: number;
@@ -54,9 +56,11 @@ function nlStep(p: VitProgram, s: Extract<VitStep, { kind: 'nl' }>, o: VitLatenc
   const parts = mode === 'shiftgelu' ? Math.ceil(s.len / p.nl.maxLen) : 1;
   const n = Math.ceil(s.len / parts);
   const rows = s.rows * parts;
-  const units = o.nlUnits ?? 1;
-  const cycles = NL_HDR_WORDS + (mode === 'layernorm' ? n : 0) + Math.ceil(rows / units) * nlRowCycles(mode, n, p.nl);
-  const bytes = rows * n * ((o.nlBytesIn ?? 4) + (o.nlBytesOut ?? 2)) + 4 * NL_HDR_WORDS + (mode === 'layernorm' ? 4 * n : 0);
+  const lanes = o.nlLanes ?? 1;
+  // the vector's lanes run in lockstep: ceil(rows / lanes) rows each (padding rows move through DDR too)
+  const perLane = Math.ceil(rows / lanes);
+  const cycles = NL_HDR_WORDS + (mode === 'layernorm' ? n : 0) + perLane * nlRowCycles(mode, n, p.nl);
+  const bytes = lanes * (perLane * n * ((o.nlBytesIn ?? 4) + (o.nlBytesOut ?? 2)) + 4 * NL_HDR_WORDS + (mode === 'layernorm' ? 4 * n : 0));
   const ddrCycles = Math.ceil(bytes / bytesPerCycle);
   return { kind: 'nl', layer: `${s.layer} (${mode})`, cycles: Math.max(cycles, ddrCycles), ddrCycles, macs: 0 };
 }

@@ -1,0 +1,100 @@
+/**
+ * Benchmark: one encoder block with DeiT-tiny's shapes (dim 192, 3 heads of 64, MLP 768, patch 16; --image 224 gives
+ * DeiT's 197 tokens, smaller images fewer tokens; seeded random weights, src/msq/vit/block-model.ts) in RTL,
+ * MEASURED against the golden model with random valid/ready stalls on every stream:
+ *   1. every core job (patch conv, QKV, per-head Q.K^T and A.V with run-time filters, projection, MLP, classifier) in
+ *      one Verilator run of the MSQ core (test configuration of test/vit-lower.test.ts, smallCoreConfig);
+ *   2. every nonlinear step (I-LayerNorm x 3, Shiftmax, ShiftGELU; src/msq/vit/nl-jobs.ts) in one Verilator run of the
+ *      nonlinear vector (--lanes lanes of the preset cores' unit CORE_NL_UNIT), each result read back into its tensor
+ *      and compared with the golden model's.
+ * The residual adds, class token and position embedding are host steps (the golden layer functions).
+ *
+ *   npx tsx bench/ivit-block-rtl.ts [--image 224] [--lanes 4] [--linears int8|msq4]
+ *
+ * Writes bench/results/ivit-block-rtl.json.
+ */
+import { cpus, hostname, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { moduleDesign } from '../src/sim/design.js';
+import { runStreams } from '../src/sim/index.js';
+import { writeFileAtomic } from '../src/util/fsx.js';
+import { mulberry32 } from '../src/util/random.js';
+import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
+import { runGolden } from '../src/msq/golden.js';
+import { smallCoreConfig } from '../src/msq/core/config.js';
+import { coreStreams } from '../src/msq/core/compile.js';
+import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
+import { CORE_NL_UNIT } from '../src/msq/core/rtl/nl-config.js';
+import { encodeNlVecJob, generateNlVec, nlVecJobBeats, nlVecJobCycles, nlVecRows } from '../src/msq/ivit/rtl/index.js';
+import { vitBlockModel } from '../src/msq/vit/block-model.js';
+import { quantizeVit } from '../src/msq/vit/quantize.js';
+import { lowerVit } from '../src/msq/vit/lower.js';
+import { vitStimulus } from '../src/msq/vit/execute.js';
+import { nlStepJob } from '../src/msq/vit/nl-jobs.js';
+
+const cfg = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
+const STALLS = { validProb: { s_wgt: 0.7, s_act: 0.6, s_res: 0.5 }, readyProb: 0.6 };
+const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { image: { type: 'string', default: '224' }, lanes: { type: 'string', default: '4' }, linears: { type: 'string', default: 'int8' } }, strict: true });
+  const image = Number(values.image);
+  const lanes = Number(values.lanes);
+  const linears = values.linears === 'msq4' ? 'msq4' : 'int8';
+  const shape = { channels: 3, image, patch: 16, dim: 192, heads: 3, mlp: 768, classes: 10 };
+  const fm = vitBlockModel(shape, 13);
+  const r = mulberry32(5);
+  const px = 3 * image * image;
+  const calib = Array.from({ length: 4 }, () => Float64Array.from({ length: px }, () => r()));
+  let t = Date.now();
+  const qm = quantizeVit(fm, calib, { linears });
+  const p = { ...lowerVit(qm, cfg), nl: CORE_NL_UNIT };
+  const x = Int32Array.from({ length: px }, () => Math.floor(r() * 256));
+  const g = runGolden(qm, x, { dump: true });
+  log(`quantized, lowered (${p.steps.length} steps), golden in ${Date.now() - t} ms`);
+  // 1. core jobs
+  t = Date.now();
+  const { jobs, stim } = vitStimulus(p, g.tensors!);
+  const streams = coreStreams(stim);
+  log(`${jobs.length} core jobs, ${streams.expected.m_out.length} output beats; Verilator...`);
+  const core = await runStreams(coreSimDesign(generateCore(cfg)), { ...streams, seed: 17, ...STALLS, maxCycles: 2_000_000_000 });
+  const coreOk = core.outputs.m_out!.length === streams.expected.m_out.length;
+  const coreSec = Math.round((Date.now() - t) / 1000);
+  log(`core jobs bit-exact: ${coreOk}, ${core.cycleCount} cycles with stalls, ${coreSec} s`);
+  // 2. nonlinear steps on the vector
+  t = Date.now();
+  const vc = { unit: CORE_NL_UNIT, lanes };
+  const tensors = new Map([...g.tensors!].map(([k, v]) => [k, v.data] as const));
+  const steps = p.steps.filter((s) => s.kind === 'nl');
+  const nj = steps.map((s) => nlStepJob(p, s, tensors));
+  const words = nj.flatMap((j) => encodeNlVecJob(j.job, vc).map((data) => ({ data })));
+  const expected = nj.flatMap((j) => nlVecJobBeats(j.job, vc));
+  const vec = generateNlVec(vc);
+  const nl = await runStreams(moduleDesign(vec.module), { inputs: { s_in: words }, expected: { m_out: expected }, validProb: 0.8, readyProb: 0.8, seed: 21, maxCycles: 500_000_000 });
+  let at = 0;
+  const perStep = nj.map((j, i) => {
+    const beats = nlVecJobBeats(j.job, vc).length;
+    const got = j.tensor(nlVecRows(j.job, vc, nl.outputs.m_out!.slice(at, at + beats).map((b) => b.data)));
+    at += beats;
+    const want = g.tensors!.get(steps[i]!.layer)!.data;
+    return { layer: steps[i]!.layer, mode: j.job.mode, rows: j.job.rows.length, len: j.job.rows[0]!.length, cyclesUnstalled: nlVecJobCycles(j.job, vc), tensorEqualsGolden: got.length === want.length && got.every((v, k) => v === want[k]) };
+  });
+  const nlSec = Math.round((Date.now() - t) / 1000);
+  log(`nonlinear steps: ${JSON.stringify(perStep)}, ${nl.cycleCount} cycles with stalls, ${nlSec} s`);
+  const out = {
+    bench: 'ivit-block-rtl', date: new Date().toISOString(),
+    machine: { host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, loadavg1: loadavg()[0] },
+    generator: GENERATOR_VERSION, command: `npx tsx bench/ivit-block-rtl.ts --image ${image} --lanes ${lanes} --linears ${linears}`,
+    kind: 'Verilator (measured), against the golden model, random valid/ready stalls',
+    model: { ...shape, tokens: (image / 16) ** 2 + 1, linears, weights: 'seeded random (vitBlockModel seed 13)' },
+    core: { config: cfg, jobs: jobs.length, outBeats: streams.expected.m_out.length, cyclesWithStalls: core.cycleCount, stalls: STALLS, allBeatsBitExact: coreOk, wallSeconds: coreSec },
+    nlVector: { top: vec.top, lanes, unit: CORE_NL_UNIT, stalls: { validProb: 0.8, readyProb: 0.8 }, cyclesWithStalls: nl.cycleCount, steps: perStep, allBitExact: perStep.every((s) => s.tensorEqualsGolden), wallSeconds: nlSec },
+  };
+  await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ivit-block-rtl.json'), JSON.stringify(out, null, 2) + '\n');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});

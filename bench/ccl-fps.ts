@@ -223,9 +223,9 @@ async function classesBench(): Promise<void> {
       + `memory ${mem.totalBits} bits per channel (${mem.percentOfFullFrame}% of a full-frame label buffer), sim ${row.verilator.runMsPerFrame} ms/frame\n`);
   }
   const third = values['third-moments'] ?? false;
-  await writeResult(third ? `ccl-fps-classes-third-c${values['color-bits']}` : 'ccl-fps-classes',
+  await writeResult(values.out !== 'ccl-fps' ? values.out! : third ? `ccl-fps-classes-third-c${values['color-bits']}` : 'ccl-fps-classes',
     '512x512 multi-class CCL core (K colour classes in one pass): resources of the core and of one class channel, ESTIMATED fmax (yosys, no P&R) and fps, memory per channel',
-    `npx tsx bench/ccl-fps.ts --classes ${K} --designs ${designs} --color-bits ${values['color-bits']}${third ? ' --third-moments' : ''}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}`,
+    `npx tsx bench/ccl-fps.ts --classes ${K} --designs ${designs} --color-bits ${values['color-bits']}${third ? ' --third-moments' : ''}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}${values.out !== 'ccl-fps' ? ` --out ${values.out}` : ''}`,
     'fps figures are ESTIMATES: the yosys fmax estimate of the whole multi-class core (7-series -1 delay model, no placement/routing) divided by the input cycles per frame measured in simulation (frames back to back, no stalls). Resources are yosys synth_xilinx estimates; "one channel" is <core>_channel synthesized alone.',
     out);
 }

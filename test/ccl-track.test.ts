@@ -15,7 +15,7 @@ import { formatMot, parseMot } from '../src/ccl/track/mot.js';
 import { decodeY4mFrame, encodeY4m, indexY4m } from '../src/ccl/track/y4m.js';
 import { openSequence } from '../src/ccl/track/frames.js';
 import { shapeOf } from '../src/ccl/track/shape.js';
-import { trackSequence, Tracker } from '../src/ccl/track/tracker.js';
+import { trackSequence, Tracker, type TrackRow } from '../src/ccl/track/tracker.js';
 import { makeScene, renderFrame, sceneClassFile, type Scene } from '../src/ccl/track/seqgen.js';
 import { labelFrame, trackConfig } from '../src/ccl/track/detect.js';
 import { motRows } from '../src/ccl/track/pipeline.js';
@@ -259,5 +259,37 @@ describe('tracker: partly hidden objects', () => {
     const off = evaluate(gt, motRows(trackSequence(frames, { edgeNoise: 0 })), scene.opts.frames);
     expect(on.fn).toBeLessThanOrEqual(3); // the birth frames
     expect(off.fn).toBeGreaterThan(on.fn + 10);
+  });
+});
+
+/** A solid rectangle's record (class 0). */
+function rect(x0: number, y0: number, x1: number, y1: number): Detection {
+  let area = 0, sumX = 0, sumY = 0, sumXX = 0, sumYY = 0, sumXY = 0;
+  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+    area++; sumX += x; sumY += y; sumXX += x * x; sumYY += y * y; sumXY += x * y;
+  }
+  return { class: 0, area, sumX, sumY, sumXX, sumYY, sumXY, bbox: [x0, y0, x1, y1], cells: 1 };
+}
+
+describe('tracker: a partly hidden object touching another', () => {
+  // A (rows 10..29) and B (rows 40..79) moving right side by side; from frame 12 a bar hides B's rows 53..67: its
+  // top rows touch A (one record with A, its predicted centre within 8 px of that record), its bottom rows are a
+  // record of their own
+  const frames = Array.from({ length: 40 }, (_, t) => {
+    const x = 10 + 2 * t;
+    return t < 12 ? [rect(x, 10, x + 19, 29), rect(x, 40, x + 19, 79)] : [rect(x, 10, x + 19, 52), rect(x, 68, x + 19, 79)];
+  });
+  const trackOf = (rows: TrackRow[], id: number) => rows.filter((r) => r.id === id);
+
+  it('is matched by its own piece, not coasting in the blob (mergeCover)', () => {
+    const on = trackSequence(frames);
+    expect(new Set(on.map((r) => r.id))).toEqual(new Set([1, 2]));
+    const b = trackOf(on, 2);
+    expect(b.length).toBe(38);
+    for (const r of b) expect(Math.abs(r.top - 39.5)).toBeLessThan(2); // its whole box, top at row 40
+    expect(b.some((r) => r.status === 'merged')).toBe(false);
+    // without the cover test B coasts in A's record, pulled up into it
+    const off = trackOf(trackSequence(frames, { mergeCover: 0 }), 2);
+    expect(off.filter((r) => r.status === 'merged' && Math.abs(r.top - 39.5) > 10).length).toBeGreaterThan(20);
   });
 });

@@ -19,7 +19,7 @@ import sys
 
 DEFAULTS = {
     "minArea": 6, "gate": 30, "gateGrowth": 2, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.9,
-    "oversizeRatio": 1.3, "partialNoise": 64, "edgeNoise": 4, "mergeEdgeNoise": 16, "mergeAreaRatio": 0, "relearnAfter": 60, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
+    "oversizeRatio": 1.3, "partialNoise": 64, "edgeNoise": 4, "mergeEdgeNoise": 16, "mergeAreaRatio": 0, "mergeEdgeOverlap": 0.7, "mergeCover": 0.5, "relearnAfter": 60, "relearnSpread": 1.15, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
     "measVar": 0.25, "initVelVar": 16, "areaAlpha": 0.05, "sizeAlpha": 0.3, "histAlpha": 0.1,
 }
 
@@ -201,7 +201,7 @@ def bhattacharyya(p, q):
 
 # --- tracker (tracker.ts) ------------------------------------------------------------------------------------
 class Track:
-    __slots__ = ("seq", "id", "cls", "x", "y", "area", "w", "h", "ox", "oy", "hist", "hits", "misses", "hidden_run", "status", "det")
+    __slots__ = ("seq", "id", "cls", "x", "y", "area", "w", "h", "ox", "oy", "hist", "hits", "misses", "hidden_run", "run_min", "run_max", "status", "det")
 
 
 def _bbox_center(d):
@@ -226,7 +226,7 @@ def _edge_centre(lo, hi, pred, size):
     return lo + size / 2 if abs(lo - (pred - size / 2)) <= abs(hi - (pred + size / 2)) else hi - size / 2
 
 
-def _blob_edges(ts, lo, hi, r):
+def _blob_edges(ts, lo, hi, r, ov):
     if hi - lo < max(t[2] for t in ts) + 3:
         return
     a = ts[0]
@@ -238,8 +238,18 @@ def _blob_edges(ts, lo, hi, r):
             z = t
     if a is z:
         return
+    if a[2] + z[2] - (hi - lo) > min(a[2], z[2]) * ov:
+        return
     a[0].update(lo + a[2] / 2 - a[1], r)
     z[0].update(hi - z[2] / 2 - z[1], r)
+
+
+def _box_cover(t, b):
+    cx = t.x.p + t.ox
+    cy = t.y.p + t.oy
+    ix = min(cx + t.w / 2, b[2] + 0.5) - max(cx - t.w / 2, b[0] - 0.5)
+    iy = min(cy + t.h / 2, b[3] + 0.5) - max(cy - t.h / 2, b[1] - 0.5)
+    return 0 if ix <= 0 or iy <= 0 else (ix * iy) / (t.w * t.h)
 
 
 def _clamp_into(a, lo, hi):
@@ -351,6 +361,8 @@ class Tracker:
                 m = P["fragMargin"]
                 if t.x.p < b[0] - m or t.x.p > b[2] + m or t.y.p < b[1] - m or t.y.p > b[3] + m:
                     continue
+                if P["mergeCover"] > 0 and _box_cover(t, b) < P["mergeCover"]:
+                    continue
                 dd = _dist(t, d)
                 if dd < best_d:
                     best = j
@@ -373,8 +385,8 @@ class Tracker:
                 _clamp_into(t.y, b[1] + (t.h - 1) / 2 - t.oy - 2, b[3] - (t.h - 1) / 2 - t.oy + 2)
             if P["mergeEdgeNoise"] > 0 and dets_area >= P["mergeAreaRatio"] * sum(t.area for t in lst):
                 r = P["measVar"] * P["mergeEdgeNoise"]
-                _blob_edges([(t.x, t.ox, t.w) for t in lst], b[0] - 0.5, b[2] + 0.5, r)
-                _blob_edges([(t.y, t.oy, t.h) for t in lst], b[1] - 0.5, b[3] + 0.5, r)
+                _blob_edges([(t.x, t.ox, t.w) for t in lst], b[0] - 0.5, b[2] + 0.5, r, P["mergeEdgeOverlap"])
+                _blob_edges([(t.y, t.oy, t.h) for t in lst], b[1] - 0.5, b[3] + 0.5, r, P["mergeEdgeOverlap"])
         return merged
 
     def _match(self, group, dets):
@@ -415,7 +427,12 @@ class Tracker:
                     or b[2] - b[0] + 1 > t.w + P["fragMargin"] or b[3] - b[1] + 1 > t.h + P["fragMargin"])
         hidden = d["area"] < P["partialRatio"] * t.area
         t.hidden_run = t.hidden_run + 1 if hidden and not touching else 0
-        if P["relearnAfter"] > 0 and t.hidden_run > P["relearnAfter"]:
+        if t.hidden_run == 1:
+            t.run_min = d["area"]
+            t.run_max = d["area"]
+        t.run_min = min(t.run_min, d["area"])
+        t.run_max = max(t.run_max, d["area"])
+        if P["relearnAfter"] > 0 and t.hidden_run > P["relearnAfter"] and t.run_max <= P["relearnSpread"] * t.run_min:
             hidden = False
             t.area = d["area"]
         partial = hidden or touching
@@ -476,6 +493,8 @@ class Tracker:
             t.hits = 1
             t.misses = 0
             t.hidden_run = 0
+            t.run_min = 0
+            t.run_max = 0
             t.status = "measured"
             t.det = d
             self.tracks.append(t)

@@ -239,13 +239,21 @@ export function renderFrame(s: Scene, t: number): RenderedFrame {
   const rnd = mulberry32((s.opts.seed * 1_000_003 + t * 2_654_435_761) >>> 0);
   const data = new Uint8Array(3 * W * H);
   const visible = new Array<number>(s.objects.length).fill(0);
+  // the drifted colour of every owner (background −1 and occluder −2 at 0 and 1, object k at k + 2), per channel
+  const lit = new Float64Array(3 * (s.objects.length + 2));
+  const paint = (at: number, c: readonly number[]): void => { for (let ch = 0; ch < 3; ch++) lit[3 * at + ch] = Math.round(c[ch]! * gain); };
+  paint(0, [BACKGROUND, BACKGROUND, BACKGROUND]);
+  paint(1, [OCCLUDER, OCCLUDER, OCCLUDER]);
+  s.objects.forEach((o, k) => paint(k + 2, s.classes[o.cls]!.color));
+  const span = 2 * noise + 1;
   for (let i = 0; i < W * H; i++) {
     const k = owner[i]!;
     if (k >= 0) visible[k]!++;
-    const c = k >= 0 ? s.classes[s.objects[k]!.cls]!.color : k === -2 ? [OCCLUDER, OCCLUDER, OCCLUDER] : [BACKGROUND, BACKGROUND, BACKGROUND];
+    const at = 3 * (k >= 0 ? k + 2 : k === -2 ? 1 : 0);
     for (let ch = 0; ch < 3; ch++) {
-      const n = noise > 0 ? Math.floor(rnd() * (2 * noise + 1)) - noise : 0;
-      data[3 * i + ch] = Math.max(0, Math.min(255, Math.round(c[ch]! * gain) + n));
+      const n = noise > 0 ? Math.floor(rnd() * span) - noise : 0;
+      const v = lit[at + ch]! + n;
+      data[3 * i + ch] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   const gt: GtRow[] = [];

@@ -63,8 +63,16 @@ export interface TrackerParams {
    */
   mergeEdgeNoise: number;
   mergeAreaRatio: number;
-  /** After more than this many consecutive partly hidden views the record is taken as whole (0: never). */
+  /** Blob edges are not used along an axis where the outer two objects overlap by more than this × the smaller one's size. */
+  mergeEdgeOverlap: number;
+  /** A record is a track's blob only when it covers at least this fraction of the track's predicted box (0: off). */
+  mergeCover: number;
+  /**
+   * After more than relearnAfter consecutive partly hidden views whose areas stay within a factor relearnSpread
+   * the record is taken as whole (0: never): the track follows an object smaller than it learned.
+   */
   relearnAfter: number;
+  relearnSpread: number;
   /** Growth (px) of a track's predicted box when collecting its fragments and suppressing births. */
   fragMargin: number;
   /** Fragments are united only if their areas add up to at most this × the track's area. */
@@ -95,7 +103,10 @@ export const TRACKER_DEFAULTS: TrackerParams = {
   edgeNoise: 4,
   mergeEdgeNoise: 16,
   mergeAreaRatio: 0,
+  mergeEdgeOverlap: 0.7,
+  mergeCover: 0.5,
   relearnAfter: 60,
+  relearnSpread: 1.15,
   fragMargin: 8,
   fragMaxRatio: 1.25,
   accelVar: 0.05,
@@ -145,6 +156,9 @@ interface Track {
   misses: number;
   /** Consecutive partly hidden views (TrackerParams.relearnAfter). */
   hiddenRun: number;
+  /** Least and largest record area of the hidden run. */
+  runMin: number;
+  runMax: number;
   status: TrackStatus;
   det: Detection | null;
 }
@@ -191,7 +205,7 @@ function edgeCentre(lo: number, hi: number, pred: number, size: number): number 
 }
 
 /** One axis of the merge-edge measurement (TrackerParams.mergeEdgeNoise): [filter, box offset, size] per track. */
-function blobEdges(ts: [Axis, number, number][], lo: number, hi: number, r: number): void {
+function blobEdges(ts: [Axis, number, number][], lo: number, hi: number, r: number, ov: number): void {
   if (hi - lo < Math.max(...ts.map((t) => t[2])) + 3) return;
   let a = ts[0]!, z = ts[0]!;
   for (const t of ts) {
@@ -199,6 +213,8 @@ function blobEdges(ts: [Axis, number, number][], lo: number, hi: number, r: numb
     if (t[0].p + t[1] > z[0].p + z[1]) z = t;
   }
   if (a === z) return;
+  // objects overlapping along this axis by more than ov × the smaller one's size: which edge is whose is unclear
+  if (a[2] + z[2] - (hi - lo) > Math.min(a[2], z[2]) * ov) return;
   updateAxis(a[0], lo + a[2] / 2 - a[1], r);
   updateAxis(z[0], hi - z[2] / 2 - z[1], r);
 }
@@ -217,6 +233,14 @@ function inBox(t: Track, px: number, py: number, m: number): boolean {
  */
 function pieceMargin(P: TrackerParams, t: Track): number {
   return t.status === 'measured' ? P.fragMargin : P.fragMargin + Math.max(t.w, t.h) / 2;
+}
+
+/** The fraction of the track's predicted box inside the record's box (pixel-index coordinates, inclusive bbox). */
+function boxCover(t: Track, b: readonly number[]): number {
+  const cx = t.x.p + t.ox, cy = t.y.p + t.oy;
+  const ix = Math.min(cx + t.w / 2, b[2]! + 0.5) - Math.max(cx - t.w / 2, b[0]! - 0.5);
+  const iy = Math.min(cy + t.h / 2, b[3]! + 0.5) - Math.max(cy - t.h / 2, b[1]! - 0.5);
+  return ix <= 0 || iy <= 0 ? 0 : (ix * iy) / (t.w * t.h);
 }
 
 /** Keep a coasting centre where its object can be inside the blob (clamp into lo..hi). */
@@ -323,6 +347,7 @@ export class Tracker {
         if (!d || d.class !== t.cls) continue;
         const b = d.bbox, m = P.fragMargin;
         if (t.x.p < b[0] - m || t.x.p > b[2] + m || t.y.p < b[1] - m || t.y.p > b[3] + m) continue;
+        if (P.mergeCover > 0 && boxCover(t, b) < P.mergeCover) continue;
         const dd = dist(t, d);
         if (dd < bestD) {
           best = j;
@@ -348,8 +373,8 @@ export class Tracker {
       // side by side (the blob about as large as its objects together), not one hiding another
       if (P.mergeEdgeNoise > 0 && area >= P.mergeAreaRatio * list.reduce((a, t) => a + t.area, 0)) {
         const r = P.measVar * P.mergeEdgeNoise;
-        blobEdges(list.map((t) => [t.x, t.ox, t.w]), b[0] - 0.5, b[2] + 0.5, r);
-        blobEdges(list.map((t) => [t.y, t.oy, t.h]), b[1] - 0.5, b[3] + 0.5, r);
+        blobEdges(list.map((t) => [t.x, t.ox, t.w]), b[0] - 0.5, b[2] + 0.5, r, P.mergeEdgeOverlap);
+        blobEdges(list.map((t) => [t.y, t.oy, t.h]), b[1] - 0.5, b[3] + 0.5, r, P.mergeEdgeOverlap);
       }
     }
     return merged;
@@ -394,7 +419,11 @@ export class Tracker {
     // a track seen smaller for longer than relearnAfter frames follows an object smaller than it learned
     let hidden = d.area < P.partialRatio * t.area;
     t.hiddenRun = hidden && !touching ? t.hiddenRun + 1 : 0;
-    if (P.relearnAfter > 0 && t.hiddenRun > P.relearnAfter) {
+    if (t.hiddenRun === 1) t.runMin = t.runMax = d.area;
+    t.runMin = Math.min(t.runMin, d.area);
+    t.runMax = Math.max(t.runMax, d.area);
+    // an object smaller than learned keeps its area; the visible part of one cut by a (static) occluder changes
+    if (P.relearnAfter > 0 && t.hiddenRun > P.relearnAfter && t.runMax <= P.relearnSpread * t.runMin) {
       hidden = false;
       t.area = d.area;
     }
@@ -443,7 +472,7 @@ export class Tracker {
         seq: this.nextSeq++, id: 0, cls: d.class,
         x: newAxis(zx, P.measVar, P.initVelVar), y: newAxis(zy, P.measVar, P.initVelVar),
         area: d.area, w: d.bbox[2] - d.bbox[0] + 1, h: d.bbox[3] - d.bbox[1] + 1, ox: bx - zx, oy: by - zy,
-        hist: detHist(d)?.slice() ?? null, hits: 1, misses: 0, hiddenRun: 0, status: 'measured', det: d,
+        hist: detHist(d)?.slice() ?? null, hits: 1, misses: 0, hiddenRun: 0, runMin: 0, runMax: 0, status: 'measured', det: d,
       });
     }
   }

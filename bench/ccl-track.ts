@@ -2,6 +2,7 @@
  * Benchmark: the tracking system on generated 512×512 sequences at 2000 frames/s (the issue's targets).
  *
  *   npx tsx bench/ccl-track.ts [--frames 1000] [--seeds 1,2,3] [--train-seeds 101,102,103] [--train-frames 200] [--out ccl-track]
+ *                              [--records DIR]
  *
  * Per test sequence (16 objects of 6 colour classes, golden-model records at C = 8 with the 64-bin colour
  * histogram and third-order moments): CLEAR MOT (MOTA, MOTP, FN, FP, ID switches) and IDF1 against the
@@ -10,12 +11,20 @@
  * learned from other seeds, then each track's label against its object's (track ↔ object by the IDF1 matching
  * rule: the object it overlaps in most frames) and each whole-view record's label (visibility ≥ 0.95). Host
  * tracker speed: frames per CPU second of the tracker alone (one thread) with 16 objects (target ≥ 20,000), the
- * median of 5 timed passes after 5 warm-up passes; and the Python tracker's for comparison.
+ * median of 5 timed passes after 5 warm-up passes, alternating with a reference in the same process — the same
+ * tracker assigning by the Hungarian method on the whole cost matrix (the method before the gate's components),
+ * so a loaded machine slows both alike; and the Python tracker's for comparison.
+ * Feature sets: the records are labeled once with the 64-bin colour histogram and third-order moments; the
+ * records of the core configurations that fit the XC7Z020 with K = 6 (8-bin histogram, no third-order moments;
+ * 64-bin without third-order moments) are those records projected (bins added, third-order sums dropped — equal
+ * to labeling with that configuration, checked on one frame per sequence): MOTA and recognition for each.
+ * --records DIR keeps the golden records and ground truth of each sequence in DIR/s<seed>-<frames>.json and reads
+ * them from there on the next run (delete them when the labeler or the generator changes).
  * Results with date and machine: bench/results/ccl-track.json.
  */
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/version.js';
@@ -26,7 +35,9 @@ import { makeScene, renderFrame, sceneClassFile, type Scene } from '../src/ccl/t
 import { evaluate } from '../src/ccl/track/metrics.js';
 import { iou, type GtRow } from '../src/ccl/track/mot.js';
 import { motRows, trackRecords } from '../src/ccl/track/pipeline.js';
-import { trackSequence, TRACKER_DEFAULTS } from '../src/ccl/track/tracker.js';
+import { trackSequence, Tracker, TRACKER_DEFAULTS } from '../src/ccl/track/tracker.js';
+import { assign } from '../src/ccl/track/hungarian.js';
+import { makeCclConfig } from '../src/ccl/config.js';
 import { learnTemplates, recognize, sampleOf, UNKNOWN, type Sample } from '../src/ccl/track/recognize.js';
 import type { Detection, RecordsFile } from '../src/ccl/track/records.js';
 
@@ -37,15 +48,24 @@ const { values } = parseArgs({
     'train-seeds': { type: 'string', default: '101,102,103' },
     'train-frames': { type: 'string', default: '200' },
     out: { type: 'string', default: 'ccl-track' },
+    records: { type: 'string' },
   },
 });
 const seeds = values.seeds!.split(',').map(Number);
 const trainSeeds = values['train-seeds']!.split(',').map(Number);
 const nFrames = Number(values.frames), trainFrames = Number(values['train-frames']);
 
-function sequence(seed: number, frames: number): { scene: Scene; rec: RecordsFile; gt: GtRow[]; labelMs: number } {
+type Seq = { scene: Scene; rec: RecordsFile; gt: GtRow[]; labelMs: number; cached: boolean };
+
+function sequence(seed: number, frames: number): Seq {
   const scene = makeScene({ frames, seed });
   const classes = parseClasses(sceneClassFile(scene));
+  const names = classes.map((c) => c.name);
+  const file = values.records ? join(values.records, `s${seed}-${frames}.json`) : null;
+  if (file && existsSync(file)) {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { rec: Detection[][]; gt: GtRow[] };
+    return { scene, rec: { width: 512, height: 512, classes: names, frames: c.rec }, gt: c.gt, labelMs: NaN, cached: true };
+  }
   const cfg = trackConfig(512, 512, LABEL_DEFAULTS);
   const out: Detection[][] = [];
   const gt: GtRow[] = [];
@@ -57,11 +77,49 @@ function sequence(seed: number, frames: number): { scene: Scene; rec: RecordsFil
     labelMs += performance.now() - t0;
     gt.push(...f.gt);
   }
-  return { scene, rec: { width: 512, height: 512, classes: classes.map((c) => c.name), frames: out }, gt, labelMs };
+  if (file) {
+    mkdirSync(values.records!, { recursive: true });
+    writeFileSync(file, JSON.stringify({ seed, frames, rec: out, gt }));
+  }
+  return { scene, rec: { width: 512, height: 512, classes: names, frames: out }, gt, labelMs, cached: false };
+}
+
+/** A feature set of the core: colour-histogram bits q and third-order moments. */
+interface FeatureSet { name: string; colorBits: number; third: boolean }
+const FEATURE_SETS: FeatureSet[] = [
+  { name: '64-bin histogram, 3rd-order moments', colorBits: 2, third: true },
+  { name: '8-bin histogram, no 3rd-order moments', colorBits: 1, third: false },
+  { name: '64-bin histogram, no 3rd-order moments', colorBits: 2, third: false },
+];
+
+/** The record as the core with feature set f gives it (from the 64-bin, third-order record). */
+function project(d: Detection, f: FeatureSet): Detection {
+  const { sumXXX: _a, sumXXY: _b, sumXYY: _c, sumYYY: _d, colorHist, ...base } = d;
+  const out: Detection = f.third ? { ...d } : { ...base };
+  if (colorHist && f.colorBits === 1) {
+    const h = new Array<number>(8).fill(0);
+    colorHist.forEach((n, i) => { h[((i >> 1) & 1) | (((i >> 3) & 1) << 1) | (((i >> 5) & 1) << 2)]! += n; });
+    out.colorHist = h;
+  } else if (colorHist) {
+    out.colorHist = colorHist;
+  }
+  return out;
+}
+
+function projectSeq(s: Seq, f: FeatureSet): Seq {
+  return { ...s, rec: { ...s.rec, frames: s.rec.frames.map((fr) => fr.map((d) => project(d, f))) } };
+}
+
+/** The projection equals labeling with the feature set (one frame). */
+function checkProjection(s: Seq, f: FeatureSet, t: number): void {
+  const classes = parseClasses(sceneClassFile(s.scene));
+  const cfg = makeCclConfig({ ...trackConfig(512, 512, LABEL_DEFAULTS), colorBits: f.colorBits, thirdMoments: f.third });
+  const want = JSON.stringify(labelFrame(renderFrame(s.scene, t).image, classes, cfg));
+  if (JSON.stringify(s.rec.frames[t]!.map((d) => project(d, f))) !== want) throw new Error(`feature set ${f.name}: projected records differ from labeling (frame ${t})`);
 }
 
 /** Whole-view records matched to their object (IoU ≥ 0.7, same class, visibility ≥ 0.95). */
-function labelledRecords(s: ReturnType<typeof sequence>): { label: string; className: string; sample: Sample }[] {
+function labelledRecords(s: Seq): { label: string; className: string; sample: Sample }[] {
   const out: { label: string; className: string; sample: Sample }[] = [];
   const byFrame = new Map<number, GtRow[]>();
   for (const g of s.gt) byFrame.set(g.frame, [...(byFrame.get(g.frame) ?? []), g]);
@@ -77,7 +135,7 @@ function labelledRecords(s: ReturnType<typeof sequence>): { label: string; class
 }
 
 /** Same-class crossing events: maximal frame runs where two objects' true boxes intersect. */
-function crossings(s: ReturnType<typeof sequence>): { a: number; b: number; from: number; to: number }[] {
+function crossings(s: Seq): { a: number; b: number; from: number; to: number }[] {
   const events: { a: number; b: number; from: number; to: number }[] = [];
   const byFrame = new Map<number, GtRow[]>();
   for (const g of s.gt) byFrame.set(g.frame, [...(byFrame.get(g.frame) ?? []), g]);
@@ -110,7 +168,7 @@ function crossings(s: ReturnType<typeof sequence>): { a: number; b: number; from
  * overlaps it (mislocated: IoU < 0.5) or none does, FP by measured or predicted (coasting) box; ghost: an FP over
  * no object.
  */
-function errorTypes(s: ReturnType<typeof sequence>, hyp: readonly GtRow[], errors: ReturnType<typeof evaluate>['errors']): Record<string, number> {
+function errorTypes(s: Seq, hyp: readonly GtRow[], errors: ReturnType<typeof evaluate>['errors']): Record<string, number> {
   const gtF = new Map<number, GtRow[]>(), hypF = new Map<number, GtRow[]>(), first = new Map<number, number>();
   for (const g of s.gt) {
     gtF.set(g.frame, [...(gtF.get(g.frame) ?? []), g]);
@@ -142,19 +200,28 @@ function errorTypes(s: ReturnType<typeof sequence>, hyp: readonly GtRow[], error
 
 // host tracker speed (tracker alone, records in memory)
 // CPU time of this (single-threaded) process, so the figure is per core even when the shared machine is loaded
-function speed(speedFrames: Detection[][]): { fps: number; times: number[]; objectsPerFrame: number; pythonFps: number | null } {
-  const times: number[] = [];
+function cpuMs(f: () => void): number {
+  const a = process.cpuUsage();
+  f();
+  const d = process.cpuUsage(a);
+  return (d.user + d.system) / 1000;
+}
+
+function speed(speedFrames: Detection[][]) {
+  const times: number[] = [], refTimes: number[] = [];
+  const reference = (): void => {
+    const t = new Tracker({}, assign);
+    for (const f of speedFrames) t.step(f);
+  };
   for (let k = 0; k < 10; k++) {
-    const a = process.cpuUsage();
-    trackSequence(speedFrames);
-    const d = process.cpuUsage(a);
-    times.push((d.user + d.system) / 1000);
+    times.push(cpuMs(() => trackSequence(speedFrames)));
+    refTimes.push(cpuMs(reference));
   }
-  const timed = times.slice(5).sort((a, b) => a - b);
-  const fps = (speedFrames.length / timed[2]!) * 1000;
+  const median = (xs: number[]): number => xs.slice(5).sort((a, b) => a - b)[2]!;
+  const fps = (speedFrames.length / median(times)) * 1000, refFps = (speedFrames.length / median(refTimes)) * 1000;
   const objectsPerFrame = speedFrames.reduce((s, f) => s + f.length, 0) / speedFrames.length;
-  process.stdout.write(`host tracker: ${fps.toFixed(0)} frames per CPU second (median of 5 passes over ${speedFrames.length} frames, ${objectsPerFrame.toFixed(1)} records/frame)\n`);
-  
+  process.stdout.write(`host tracker: ${fps.toFixed(0)} frames per CPU second (median of 5 passes over ${speedFrames.length} frames, ${objectsPerFrame.toFixed(1)} records/frame); `
+    + `reference (Hungarian on the whole matrix), same run: ${refFps.toFixed(0)}\n`);
   let pythonFps: number | null = null;
   try {
     const dir = mkdtempSync(join(tmpdir(), 'ccl-track-bench-'));
@@ -170,26 +237,18 @@ function speed(speedFrames: Detection[][]): { fps: number; times: number[]; obje
   } catch {
     process.stdout.write('Python tracker: skipped (/usr/bin/python3 missing)\n');
   }
-  return { fps, times, objectsPerFrame, pythonFps };
+  return { fps, times, refFps, refTimes, objectsPerFrame, pythonFps };
 }
 
-const t0 = Date.now();
-process.stdout.write(`training: seeds ${trainSeeds.join(',')} × ${trainFrames} frames… `);
-const train = trainSeeds.flatMap((sd) => labelledRecords(sequence(sd, trainFrames)));
-const lib = learnTemplates(train);
-process.stdout.write(`${lib.templates.length} templates from ${train.length} records\n`);
-
-const perSeq: Record<string, unknown>[] = [];
-let sp: ReturnType<typeof speed> | null = null;
-for (const seed of seeds) {
-  const s = sequence(seed, nFrames);
+/** Tracking metrics and recognition of one sequence with one template library. */
+function evalSeq(s: Seq, lib: ReturnType<typeof learnTemplates>) {
   const res = trackRecords(s.rec, lib);
-  const m = evaluate(s.gt, motRows(res.rows), nFrames);
+  const hyp = motRows(res.rows);
+  const m = evaluate(s.gt, hyp, nFrames);
   const cross = crossings(s);
   const atCross = m.switches.filter((w) => cross.some((c) => (c.a === w.gtId || c.b === w.gtId) && w.frame >= c.from && w.frame <= c.to + 40));
   // recognition per track: the object it overlaps (IoU ≥ 0.5) in most frames
   const overlap = new Map<string, number>();
-  const hyp = motRows(res.rows);
   const gtBy = new Map<number, GtRow[]>();
   for (const g of s.gt) gtBy.set(g.frame, [...(gtBy.get(g.frame) ?? []), g]);
   for (const h of hyp) for (const g of gtBy.get(h.frame) ?? []) if (iou(g, h) >= 0.5) overlap.set(`${h.id},${g.id}`, (overlap.get(`${h.id},${g.id}`) ?? 0) + 1);
@@ -209,36 +268,73 @@ for (const seed of seeds) {
     const got = recognize(lib, r.sample, r.className).label;
     return got === r.label || (got === UNKNOWN && !known.has(r.label));
   }).length;
-  const row = {
-    seed, frames: nFrames, objects: s.scene.objects.length,
-    labels: [...new Set(s.scene.objects.map((o) => o.label))].length,
+  return {
     unknownLabels: s.scene.objects.filter((o) => !known.has(o.label)).map((o) => o.label),
     mota: m.mota, motp: m.motp, idf1: m.idf1, gt: m.gt, fn: m.fn, fp: m.fp, idsw: m.idsw,
     crossings: cross.length, idswAtCrossings: atCross.length, switches: m.switches, errorTypes: errorTypes(s, hyp, m.errors),
     tracks: res.tracks.length,
     recognitionTrackAccuracy: trackRight / res.tracks.length,
     recognitionRecordAccuracy: recRight / recs.length, recognitionRecords: recs.length,
-    goldenLabelMsPerFrame: s.labelMs / nFrames,
+  };
+}
+
+const t0 = Date.now();
+process.stdout.write(`training: seeds ${trainSeeds.join(',')} × ${trainFrames} frames… `);
+const trainSeqs = trainSeeds.map((sd) => sequence(sd, trainFrames));
+const libs = FEATURE_SETS.map((f) => learnTemplates(trainSeqs.flatMap((sq) => labelledRecords(projectSeq(sq, f)))));
+const lib = libs[0]!;
+const trainRecords = trainSeqs.reduce((n, sq) => n + labelledRecords(sq).length, 0);
+process.stdout.write(`${lib.templates.length} templates from ${trainRecords} records\n`);
+
+const perSeq: Record<string, unknown>[] = [];
+let sp: ReturnType<typeof speed> | null = null;
+for (const seed of seeds) {
+  const s = sequence(seed, nFrames);
+  const sets = FEATURE_SETS.map((f, k) => {
+    if (k > 0) checkProjection(s, f, Math.floor(nFrames / 2));
+    const e = evalSeq(k === 0 ? s : projectSeq(s, f), libs[k]!);
+    return { featureSet: f.name, colorBits: f.colorBits, thirdMoments: f.third, ...e };
+  });
+  const { featureSet: _f, colorBits: _c, thirdMoments: _t, ...main } = sets[0]!;
+  const row = {
+    seed, frames: nFrames, objects: s.scene.objects.length, labels: [...new Set(s.scene.objects.map((o) => o.label))].length,
+    ...main, recordsCached: s.cached, goldenLabelMsPerFrame: s.cached ? null : s.labelMs / nFrames,
+    featureSets: sets.map(({ switches: _s, errorTypes: _e, unknownLabels: _u, ...r }) => r),
   };
   perSeq.push(row);
-  process.stdout.write(`seed ${seed}: MOTA ${m.mota.toFixed(4)}, IDF1 ${m.idf1.toFixed(4)}, FN ${m.fn}, FP ${m.fp}, IDSW ${m.idsw} ` +
-    `(${atCross.length} at ${cross.length} crossings); recognition: tracks ${(row.recognitionTrackAccuracy * 100).toFixed(1)}%, records ${(row.recognitionRecordAccuracy * 100).toFixed(1)}%\n`);
+  for (const e of sets) {
+    process.stdout.write(`seed ${seed} [${e.featureSet}]: MOTA ${e.mota.toFixed(4)}, IDF1 ${e.idf1.toFixed(4)}, FN ${e.fn}, FP ${e.fp}, IDSW ${e.idsw} ` +
+      `(${e.idswAtCrossings} at ${e.crossings} crossings); recognition: tracks ${(e.recognitionTrackAccuracy * 100).toFixed(1)}%, records ${(e.recognitionRecordAccuracy * 100).toFixed(1)}%\n`);
+  }
   sp ??= speed(s.rec.frames);
   await save(sp);
 }
 
 /** Write the results so far (after every sequence, so a long run leaves its figures). */
 async function save(sp: ReturnType<typeof speed>): Promise<void> {
+  const pooled = (k: number) => {
+    const xs = perSeq.map((r) => (r.featureSets as ReturnType<typeof evalSeq>[])[k]!);
+    const sum = (f: (x: ReturnType<typeof evalSeq>) => number): number => xs.reduce((a, x) => a + f(x), 0);
+    return {
+      featureSet: FEATURE_SETS[k]!.name, sequences: xs.length, mota: 1 - (sum((x) => x.fn) + sum((x) => x.fp) + sum((x) => x.idsw)) / sum((x) => x.gt),
+      idsw: sum((x) => x.idsw), idswAtCrossings: sum((x) => x.idswAtCrossings), crossings: sum((x) => x.crossings),
+      recognitionRecordAccuracy: sum((x) => x.recognitionRecordAccuracy * x.recognitionRecords) / sum((x) => x.recognitionRecords),
+      recognitionTrackAccuracy: sum((x) => x.recognitionTrackAccuracy * x.tracks) / sum((x) => x.tracks),
+    };
+  };
   const result = {
     bench: 'ccl-track',
+    command: `npx tsx bench/ccl-track.ts --frames ${nFrames} --seeds ${seeds.join(',')} --train-seeds ${trainSeeds.join(',')} --train-frames ${trainFrames} --out ${values.out}${values.records ? ` --records ${values.records}` : ''}`,
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, host: hostname(), node: process.version, loadavg1m: loadavg()[0] },
     config: { width: 512, height: 512, fps: 2000, objects: 16, classes: 6, cell: LABEL_DEFAULTS.cell, colorBits: LABEL_DEFAULTS.colorBits, frames: nFrames, seeds, trainSeeds, trainFrames, tracker: TRACKER_DEFAULTS },
     targets: { mota: 0.99, idswAtCrossings: 0, hostTrackerFps: 20000 },
     sequences: perSeq,
-    templates: { labels: lib.templates.length, trainRecords: train.length, reject: lib.reject },
-    hostTrackerFps: sp.fps, hostTrackerPassesMs: sp.times, recordsPerFrame: sp.objectsPerFrame, pythonTrackerFps: sp.pythonFps,
-    notes: 'Measured on a shared 2-core machine (loadavg recorded). Records from the golden model (identical to the core\'s by test/ccl-track-rtl.test.ts for the features the core computes). The host tracker figure is frames per CPU second of the tracker alone (process CPU time, one thread), excluding labeling and file I/O; the Python figure is wall time of one run including reading the records. Recognition counts an "unknown" as right only for an object whose label is not in the library.',
+    pooled: FEATURE_SETS.map((_, k) => pooled(k)),
+    templates: { labels: lib.templates.length, trainRecords, reject: lib.reject },
+    hostTrackerFps: sp.fps, hostTrackerPassesMs: sp.times, referenceTrackerFps: sp.refFps, referencePassesMs: sp.refTimes,
+    recordsPerFrame: sp.objectsPerFrame, pythonTrackerFps: sp.pythonFps,
+    notes: 'Measured on a shared 2-core machine (loadavg recorded). Records from the golden model (identical to the core\'s by test/ccl-track-rtl.test.ts for the features the core computes). The host tracker figure is frames per CPU second of the tracker alone (process CPU time, one thread), excluding labeling and file I/O, on the first sequence\'s records; the reference is the same tracker assigning by the Hungarian method on the whole cost matrix, timed in alternation in the same process. The Python figure is wall time of one run including reading the records. Recognition counts an "unknown" as right only for an object whose label is not in the library. Feature sets other than the first: the records projected to the core configuration (checked equal to labeling with it on one frame per sequence), templates learned with the same feature set.',
     wallSeconds: (Date.now() - t0) / 1000,
   };
   await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', `${values.out}.json`), `${JSON.stringify(result, null, 2)}\n`);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assign } from '../src/ccl/track/hungarian.js';
+import { assign, assignGated } from '../src/ccl/track/hungarian.js';
 import { newAxis, predictAxis, updateAxis } from '../src/ccl/track/kalman.js';
 import { evaluate } from '../src/ccl/track/metrics.js';
 import type { GtRow } from '../src/ccl/track/mot.js';
@@ -47,12 +47,17 @@ function brute(cost: number[][]): { pairs: number; total: number } {
 }
 
 describe('Hungarian assignment', () => {
-  it('equals brute force on random rectangular matrices with forbidden pairs', () => {
+  // assignGated (components of the allowed pairs solved apart) too, with few and with many forbidden pairs
+  const solvers = {
+    assign,
+    assignGated: (cost: number[][]) => assignGated(cost.length, cost[0]!.length, (i, j) => Number.isFinite(cost[i]![j]!), (i, j) => cost[i]![j]!),
+  };
+  it.each(Object.keys(solvers) as (keyof typeof solvers)[])('%s equals brute force on random rectangular matrices with forbidden pairs', (name) => {
     const rnd = mulberry32(5);
     for (let k = 0; k < 300; k++) {
-      const r = 1 + Math.floor(rnd() * 6), c = 1 + Math.floor(rnd() * 6);
-      const cost = Array.from({ length: r }, () => Array.from({ length: c }, () => (rnd() < 0.3 ? Infinity : Math.floor(rnd() * 20))));
-      const pick = assign(cost);
+      const r = 1 + Math.floor(rnd() * 6), c = 1 + Math.floor(rnd() * 6), forbid = k % 2 ? 0.3 : 0.75;
+      const cost = Array.from({ length: r }, () => Array.from({ length: c }, () => (rnd() < forbid ? Infinity : Math.floor(rnd() * 20))));
+      const pick = solvers[name](cost);
       const cols = pick.filter((j) => j >= 0);
       expect(new Set(cols).size).toBe(cols.length);
       let total = 0;

@@ -109,6 +109,53 @@ def assign(cost):
     return out
 
 
+def assign_gated(r, c, allowed, cost):
+    """assign() on the connected components of the allowed pairs (hungarian.ts assignGated)."""
+    parent = list(range(r + c))
+
+    def root(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    ok = [False] * (r * c)
+    edges = [0] * (r + c)
+    for i in range(r):
+        for j in range(c):
+            ok[i * c + j] = allowed(i, j)
+            if not ok[i * c + j]:
+                continue
+            edges[i] += 1
+            a = root(i)
+            b = root(r + j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    out = [-1] * r
+    done = [False] * r
+    for i in range(r):
+        if done[i] or edges[i] == 0:
+            continue
+        g = root(i)
+        rows = []
+        cols = []
+        for k in range(i, r):
+            if root(k) == g:
+                rows.append(k)
+                done[k] = True
+        for j in range(c):
+            if root(r + j) == g:
+                cols.append(j)
+        if len(rows) == 1 and len(cols) == 1:
+            out[i] = cols[0]
+            continue
+        pick = assign([[cost(a, b) if ok[a * c + b] else INF for b in cols] for a in rows])
+        for k, a in enumerate(rows):
+            if pick[k] >= 0:
+                out[a] = cols[pick[k]]
+    return out
+
+
 # --- constant-velocity Kalman filter, one axis (kalman.ts) ---------------------------------------------------
 class Axis:
     __slots__ = ("p", "v", "p00", "p01", "p11")
@@ -392,23 +439,19 @@ class Tracker:
     def _match(self, group, dets):
         P = self.P
         cols = [j for j in range(len(dets)) if dets[j] is not None]
-        cost = []
-        for t in group:
-            row = []
-            for j in cols:
-                d = dets[j]
-                if d["class"] != t.cls:
-                    row.append(INF)
-                    continue
-                dd = _dist(t, d)
-                gate = _gate_of(P, t)
-                if dd > gate:
-                    row.append(INF)
-                    continue
-                g = dd / gate
-                row.append(g * g + P["histWeight"] * bhattacharyya(t.hist, normalized(hist_of(d))))
-            cost.append(row)
-        pick = assign(cost)
+
+        def allowed(i, c):
+            t = group[i]
+            d = dets[cols[c]]
+            return d["class"] == t.cls and _dist(t, d) <= _gate_of(P, t)
+
+        def cost(i, c):
+            t = group[i]
+            d = dets[cols[c]]
+            g = _dist(t, d) / _gate_of(P, t)
+            return g * g + P["histWeight"] * bhattacharyya(t.hist, normalized(hist_of(d)))
+
+        pick = assign_gated(len(group), len(cols), allowed, cost)
         for i, t in enumerate(group):
             c = pick[i]
             if c < 0:

@@ -93,3 +93,49 @@ export function assign(cost: readonly (readonly number[])[]): number[] {
   }
   return out;
 }
+
+/**
+ * The same assignment when most pairs are forbidden (the tracker's gate): rows and columns split into the
+ * connected components of the allowed pairs, each solved on its own — a lone allowed pair directly, without asking
+ * its cost; larger components by `assign` on their costs. The optimum of the whole problem is the union of the
+ * components' optima (no allowed pair joins two components), so only ties may be broken otherwise than by `assign`
+ * on the whole matrix. `allowed(i, j)` is asked once per pair, `cost(i, j)` only for allowed pairs of components
+ * with more than one pair.
+ */
+export function assignGated(r: number, c: number, allowed: (i: number, j: number) => boolean, cost: (i: number, j: number) => number): number[] {
+  const parent = Array.from({ length: r + c }, (_, k) => k);
+  const root = (k: number): number => {
+    while (parent[k] !== k) k = parent[k] = parent[parent[k]!]!;
+    return k;
+  };
+  const ok: boolean[] = new Array<boolean>(r * c);
+  const edges = new Array<number>(r + c).fill(0);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) {
+    ok[i * c + j] = allowed(i, j);
+    if (!ok[i * c + j]) continue;
+    edges[i]!++;
+    const a = root(i), b = root(r + j);
+    if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+  }
+  const out = new Array<number>(r).fill(-1);
+  const done = new Array<boolean>(r).fill(false);
+  for (let i = 0; i < r; i++) {
+    if (done[i] || edges[i] === 0) continue;
+    const g = root(i);
+    const rows: number[] = [], cols: number[] = [];
+    for (let k = i; k < r; k++) if (root(k) === g) {
+      rows.push(k);
+      done[k] = true;
+    }
+    for (let j = 0; j < c; j++) if (root(r + j) === g) cols.push(j);
+    if (rows.length === 1 && cols.length === 1) {
+      out[i] = cols[0]!;
+      continue;
+    }
+    const pick = assign(rows.map((a) => cols.map((b) => (ok[a * c + b] ? cost(a, b) : Infinity))));
+    rows.forEach((a, k) => {
+      if (pick[k]! >= 0) out[a] = cols[pick[k]!]!;
+    });
+  }
+  return out;
+}

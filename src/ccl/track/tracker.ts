@@ -24,9 +24,9 @@
  * Deterministic: tracks are visited in birth order, records in labeler order. templates/ccl/tracker.py is the
  * same algorithm, operation for operation (a test demands identical tracks).
  */
-import { assign } from './hungarian.js';
+import { assignGated } from './hungarian.js';
 import { newAxis, predictAxis, updateAxis, type Axis } from './kalman.js';
-import { centroid, histOf, mergeDetections, type Detection } from './records.js';
+import { histOf, mergeDetections, type Detection } from './records.js';
 
 export interface TrackerParams {
   /** Records with fewer pixels are ignored (noise). */
@@ -171,27 +171,12 @@ function normalized(h: number[] | undefined): number[] | null {
   return h.map((v) => v / s);
 }
 
-/** Normalised histogram of a record, computed once per record. */
-const histCache = new WeakMap<Detection, number[] | null>();
-function detHist(d: Detection): number[] | null {
-  let h = histCache.get(d);
-  if (h === undefined) {
-    h = normalized(histOf(d));
-    histCache.set(d, h);
-  }
-  return h;
-}
-
 /** Bhattacharyya distance √(1 − Σ√(p·q)) of two normalised histograms (0 when either is missing). */
 export function bhattacharyya(p: number[] | null, q: number[] | null): number {
   if (!p || !q || p.length !== q.length) return 0;
   let bc = 0;
   for (let i = 0; i < p.length; i++) bc += Math.sqrt(p[i]! * q[i]!);
   return Math.sqrt(Math.max(0, 1 - bc));
-}
-
-function bboxCenter(d: Detection): [number, number] {
-  return [(d.bbox[0] + d.bbox[2]) / 2, (d.bbox[1] + d.bbox[3]) / 2];
 }
 
 /**
@@ -255,41 +240,48 @@ function gateOf(P: TrackerParams, t: Track): number {
   return Math.min(2 * P.gate, P.gate + P.gateGrowth * t.misses);
 }
 
-function dist(t: Track, d: Detection): number {
-  const [dx, dy] = centroid(d);
-  const ex = dx - t.x.p, ey = dy - t.y.p;
-  return Math.sqrt(ex * ex + ey * ey);
-}
-
 export class Tracker {
   readonly params: TrackerParams;
   private tracks: Track[] = [];
   private nextSeq = 1;
   private nextId = 1;
   private frame = 0;
+  /**
+   * The frame's records (null once used) with their centroids and normalised histograms (computed when first
+   * needed), kept in arrays reused from frame to frame so no step allocates per record pair.
+   */
+  private dets: (Detection | null)[] = [];
+  private cx: number[] = [];
+  private cy: number[] = [];
+  private hs: (number[] | null | undefined)[] = [];
 
-  /** `solve` is the assignment method (the Hungarian method; tests replace it to show what it is worth). */
-  constructor(params: Partial<TrackerParams> = {}, private readonly solve: (cost: number[][]) => number[] = assign) {
+  /**
+   * `solve`, when given, assigns on the whole cost matrix (forbidden pairs Infinity; tests replace the method to
+   * show what it is worth); by default the Hungarian method on the gate's components (hungarian.ts assignGated).
+   */
+  constructor(params: Partial<TrackerParams> = {}, private readonly solve?: (cost: number[][]) => number[]) {
     this.params = { ...TRACKER_DEFAULTS, ...params };
   }
 
   /** Process one frame's records; returns the rows of the confirmed tracks alive in this frame (ID order). */
   step(records: readonly Detection[]): TrackRow[] {
     const P = this.params;
-    const dets: (Detection | null)[] = records.filter((d) => d.area >= P.minArea);
+    const dets = this.dets;
+    dets.length = 0;
+    for (const d of records) if (d.area >= P.minArea) this.setDet(dets.length, d);
     for (const t of this.tracks) {
       predictAxis(t.x, P.accelVar);
       predictAxis(t.y, P.accelVar);
       t.det = null;
     }
     const confirmed = this.tracks.filter((t) => t.id > 0);
-    this.uniteFragments(confirmed, dets);
-    const merged = this.findMerges(confirmed, dets);
+    this.uniteFragments(confirmed);
+    const merged = this.findMerges(confirmed);
     const free = confirmed.filter((t) => !merged.has(t));
-    this.match(free, dets);
-    this.match(this.tracks.filter((t) => t.id === 0), dets);
+    this.match(free);
+    this.match(this.tracks.filter((t) => t.id === 0));
     for (const t of merged) t.status = 'merged';
-    this.births(dets);
+    this.births();
     this.tracks = this.tracks.filter((t) => (t.id === 0 ? t.misses === 0 : t.misses <= P.maxMisses));
     for (const t of this.tracks) {
       if (t.id === 0 && t.hits >= P.confirmHits) t.id = this.nextId++;
@@ -297,6 +289,29 @@ export class Tracker {
     const rows = this.tracks.filter((t) => t.id > 0).map((t) => this.row(t));
     this.frame++;
     return rows;
+  }
+
+  /** Record j of the frame is d (its centroid now, its histogram when first asked for). */
+  private setDet(j: number, d: Detection | null): void {
+    this.dets[j] = d;
+    if (d) {
+      this.cx[j] = d.sumX / d.area;
+      this.cy[j] = d.sumY / d.area;
+    }
+    this.hs[j] = undefined;
+  }
+
+  /** Normalised histogram of record j. */
+  private hist(j: number): number[] | null {
+    let h = this.hs[j];
+    if (h === undefined) h = this.hs[j] = normalized(histOf(this.dets[j]!));
+    return h;
+  }
+
+  /** Distance of t's predicted centre to record j's centroid. */
+  private dist(t: Track, j: number): number {
+    const ex = this.cx[j]! - t.x.p, ey = this.cy[j]! - t.y.p;
+    return Math.sqrt(ex * ex + ey * ey);
   }
 
   private row(t: Track): TrackRow {
@@ -310,18 +325,17 @@ export class Tracker {
   }
 
   /** Step 2: unite the fragments of each confirmed track (in place: the first fragment becomes the union). */
-  private uniteFragments(confirmed: Track[], dets: (Detection | null)[]): void {
-    const P = this.params;
+  private uniteFragments(confirmed: Track[]): void {
+    const P = this.params, dets = this.dets;
     for (const t of confirmed) {
       const mine: number[] = [];
       for (let j = 0; j < dets.length; j++) {
         const d = dets[j];
         if (!d || d.class !== t.cls) continue;
-        const [px, py] = centroid(d);
-        if (!inBox(t, px, py, pieceMargin(P, t))) continue;
-        const dt = dist(t, d);
+        if (!inBox(t, this.cx[j]!, this.cy[j]!, pieceMargin(P, t))) continue;
+        const dt = this.dist(t, j);
         let nearest = true;
-        for (const u of confirmed) if (u !== t && u.cls === t.cls && dist(u, d) < dt) nearest = false;
+        for (const u of confirmed) if (u !== t && u.cls === t.cls && this.dist(u, j) < dt) nearest = false;
         if (nearest) mine.push(j);
       }
       if (mine.length < 2) continue;
@@ -331,14 +345,14 @@ export class Tracker {
       const u = mergeDetections(mine.map((j) => dets[j]!));
       // pieces of one object lie within its box; objects drifting apart do not
       if (u.bbox[2] - u.bbox[0] + 1 > t.w + 2 * P.fragMargin || u.bbox[3] - u.bbox[1] + 1 > t.h + 2 * P.fragMargin) continue;
-      dets[mine[0]!] = u;
-      for (let k = 1; k < mine.length; k++) dets[mine[k]!] = null;
+      this.setDet(mine[0]!, u);
+      for (let k = 1; k < mine.length; k++) this.setDet(mine[k]!, null);
     }
   }
 
   /** Step 3: records that are blobs of ≥ 2 crossing objects; consumes them, returns the coasting tracks. */
-  private findMerges(confirmed: Track[], dets: (Detection | null)[]): Set<Track> {
-    const P = this.params;
+  private findMerges(confirmed: Track[]): Set<Track> {
+    const P = this.params, dets = this.dets;
     const claim = new Map<number, Track[]>();
     for (const t of confirmed) {
       let best = -1, bestD = Infinity;
@@ -348,7 +362,7 @@ export class Tracker {
         const b = d.bbox, m = P.fragMargin;
         if (t.x.p < b[0] - m || t.x.p > b[2] + m || t.y.p < b[1] - m || t.y.p > b[3] + m) continue;
         if (P.mergeCover > 0 && boxCover(t, b) < P.mergeCover) continue;
-        const dd = dist(t, d);
+        const dd = this.dist(t, j);
         if (dd < bestD) {
           best = j;
           bestD = dd;
@@ -364,7 +378,7 @@ export class Tracker {
       const list = claim.get(j);
       if (!list || list.length < 2) continue;
       const b = dets[j]!.bbox, area = dets[j]!.area;
-      dets[j] = null;
+      this.setDet(j, null);
       for (const t of list) {
         merged.add(t);
         clampInto(t.x, b[0] + (t.w - 1) / 2 - t.ox - 2, b[2] - (t.w - 1) / 2 - t.ox + 2);
@@ -381,22 +395,22 @@ export class Tracker {
   }
 
   /** Step 4 + 5 for one group of tracks: Hungarian assignment, then update or miss. */
-  private match(group: Track[], dets: (Detection | null)[]): void {
-    const P = this.params;
+  private match(group: Track[]): void {
+    const P = this.params, dets = this.dets;
     const cols: number[] = [];
     for (let j = 0; j < dets.length; j++) if (dets[j]) cols.push(j);
-    const cost = group.map((t) =>
-      cols.map((j) => {
-        const d = dets[j]!;
-        if (d.class !== t.cls) return Infinity;
-        const dd = dist(t, d);
-        const gate = gateOf(P, t);
-        if (dd > gate) return Infinity;
-        const g = dd / gate;
-        return g * g + P.histWeight * bhattacharyya(t.hist, detHist(d));
-      }),
-    );
-    const pick = this.solve(cost);
+    const allowed = (i: number, c: number): boolean => {
+      const t = group[i]!, j = cols[c]!;
+      return dets[j]!.class === t.cls && this.dist(t, j) <= gateOf(P, t);
+    };
+    const cost = (i: number, c: number): number => {
+      const t = group[i]!, j = cols[c]!;
+      const g = this.dist(t, j) / gateOf(P, t);
+      return g * g + P.histWeight * bhattacharyya(t.hist, this.hist(j));
+    };
+    const pick = this.solve
+      ? this.solve(group.map((_, i) => cols.map((_c, c) => (allowed(i, c) ? cost(i, c) : Infinity))))
+      : assignGated(group.length, cols.length, allowed, cost);
     group.forEach((t, i) => {
       const c = pick[i] ?? -1;
       if (c < 0) {
@@ -405,14 +419,14 @@ export class Tracker {
         return;
       }
       const j = cols[c]!;
-      this.update(t, dets[j]!);
-      dets[j] = null;
+      this.update(t, j);
+      this.setDet(j, null);
     });
   }
 
-  private update(t: Track, d: Detection): void {
-    const P = this.params;
-    let [zx, zy] = centroid(d);
+  private update(t: Track, j: number): void {
+    const P = this.params, d = this.dets[j]!;
+    let zx = this.cx[j]!, zy = this.cy[j]!;
     // not a whole view: much smaller (partly hidden), much larger or wider / taller than the object (touching another)
     const touching = d.area > P.oversizeRatio * t.area ||
       d.bbox[2] - d.bbox[0] + 1 > t.w + P.fragMargin || d.bbox[3] - d.bbox[1] + 1 > t.h + P.fragMargin;
@@ -445,12 +459,12 @@ export class Tracker {
     if (d.area >= P.partialRatio * t.area) t.area = t.area + P.areaAlpha * (d.area - t.area);
     if (partial) return;
     const a = P.sizeAlpha;
-    const [bx, by] = bboxCenter(d);
+    const bx = (d.bbox[0] + d.bbox[2]) / 2, by = (d.bbox[1] + d.bbox[3]) / 2;
     t.w = t.w + a * (d.bbox[2] - d.bbox[0] + 1 - t.w);
     t.h = t.h + a * (d.bbox[3] - d.bbox[1] + 1 - t.h);
     t.ox = t.ox + a * (bx - zx - t.ox);
     t.oy = t.oy + a * (by - zy - t.oy);
-    const h = detHist(d);
+    const h = this.hist(j);
     if (h && t.hist) {
       const b = P.histAlpha, th = t.hist;
       for (let i = 0; i < th.length; i++) th[i] = th[i]! + b * (h[i]! - th[i]!);
@@ -460,19 +474,24 @@ export class Tracker {
   }
 
   /** Step 6: tentative tracks from the records left over. */
-  private births(dets: (Detection | null)[]): void {
-    const P = this.params;
+  private births(): void {
+    const P = this.params, dets = this.dets;
     const confirmed = this.tracks.filter((t) => t.id > 0);
-    for (const d of dets) {
+    for (let j = 0; j < dets.length; j++) {
+      const d = dets[j];
       if (!d) continue;
-      const [zx, zy] = centroid(d);
-      if (confirmed.some((t) => t.cls === d.class && (inBox(t, zx, zy, pieceMargin(P, t)) || (t.misses > 0 && dist(t, d) <= gateOf(P, t))))) continue;
-      const [bx, by] = bboxCenter(d);
+      const zx = this.cx[j]!, zy = this.cy[j]!;
+      let inside = false;
+      for (const t of confirmed) {
+        if (t.cls === d.class && (inBox(t, zx, zy, pieceMargin(P, t)) || (t.misses > 0 && this.dist(t, j) <= gateOf(P, t)))) inside = true;
+      }
+      if (inside) continue;
+      const bx = (d.bbox[0] + d.bbox[2]) / 2, by = (d.bbox[1] + d.bbox[3]) / 2;
       this.tracks.push({
         seq: this.nextSeq++, id: 0, cls: d.class,
         x: newAxis(zx, P.measVar, P.initVelVar), y: newAxis(zy, P.measVar, P.initVelVar),
         area: d.area, w: d.bbox[2] - d.bbox[0] + 1, h: d.bbox[3] - d.bbox[1] + 1, ox: bx - zx, oy: by - zy,
-        hist: detHist(d)?.slice() ?? null, hits: 1, misses: 0, hiddenRun: 0, runMin: 0, runMax: 0, status: 'measured', det: d,
+        hist: this.hist(j)?.slice() ?? null, hits: 1, misses: 0, hiddenRun: 0, runMin: 0, runMax: 0, status: 'measured', det: d,
       });
     }
   }

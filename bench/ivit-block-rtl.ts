@@ -3,7 +3,7 @@
  * DeiT's 197 tokens, smaller images fewer tokens; seeded random weights, src/msq/vit/block-model.ts) in RTL,
  * MEASURED against the golden model with random valid/ready stalls on every stream:
  *   1. every core job (patch conv, QKV, per-head Q.K^T and A.V with run-time filters, projection, MLP, classifier) in
- *      one Verilator run of the MSQ core (test configuration of test/vit-lower.test.ts, smallCoreConfig);
+ *      one Verilator run of the MSQ core (test configuration of test/vit-lower.test.ts, smallCoreConfig, with kMax 4608);
  *   2. every nonlinear step (I-LayerNorm x 3, Shiftmax, ShiftGELU; src/msq/vit/nl-jobs.ts) in one Verilator run of the
  *      nonlinear vector (--lanes lanes of the preset cores' unit CORE_NL_UNIT), each result read back into its tensor
  *      and compared with the golden model's.
@@ -16,7 +16,6 @@
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { moduleDesign } from '../src/sim/design.js';
 import { runStreams } from '../src/sim/index.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { mulberry32 } from '../src/util/random.js';
@@ -26,14 +25,14 @@ import { smallCoreConfig } from '../src/msq/core/config.js';
 import { coreStreams } from '../src/msq/core/compile.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { CORE_NL_UNIT } from '../src/msq/core/rtl/nl-config.js';
-import { encodeNlVecJob, generateNlVec, nlVecJobBeats, nlVecJobCycles, nlVecRows } from '../src/msq/ivit/rtl/index.js';
 import { vitBlockModel } from '../src/msq/vit/block-model.js';
 import { quantizeVit } from '../src/msq/vit/quantize.js';
 import { lowerVit } from '../src/msq/vit/lower.js';
 import { vitStimulus } from '../src/msq/vit/execute.js';
-import { nlStepJob } from '../src/msq/vit/nl-jobs.js';
+import { nlStepsOnVector } from './ivit-nl-vec.js';
 
-const cfg = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
+/** The core of test/vit-lower.test.ts with the presets' kMax (DeiT's 224² patch conv reduces over 768 = 256 steps x N). */
+const cfg = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 4608 });
 const STALLS = { validProb: { s_wgt: 0.7, s_act: 0.6, s_res: 0.5 }, readyProb: 0.6 };
 const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 
@@ -63,25 +62,8 @@ async function main(): Promise<void> {
   const coreSec = Math.round((Date.now() - t) / 1000);
   log(`core jobs bit-exact: ${coreOk}, ${core.cycleCount} cycles with stalls, ${coreSec} s`);
   // 2. nonlinear steps on the vector
-  t = Date.now();
-  const vc = { unit: CORE_NL_UNIT, lanes };
-  const tensors = new Map([...g.tensors!].map(([k, v]) => [k, v.data] as const));
-  const steps = p.steps.filter((s) => s.kind === 'nl');
-  const nj = steps.map((s) => nlStepJob(p, s, tensors));
-  const words = nj.flatMap((j) => encodeNlVecJob(j.job, vc).map((data) => ({ data })));
-  const expected = nj.flatMap((j) => nlVecJobBeats(j.job, vc));
-  const vec = generateNlVec(vc);
-  const nl = await runStreams(moduleDesign(vec.module), { inputs: { s_in: words }, expected: { m_out: expected }, validProb: 0.8, readyProb: 0.8, seed: 21, maxCycles: 500_000_000 });
-  let at = 0;
-  const perStep = nj.map((j, i) => {
-    const beats = nlVecJobBeats(j.job, vc).length;
-    const got = j.tensor(nlVecRows(j.job, vc, nl.outputs.m_out!.slice(at, at + beats).map((b) => b.data)));
-    at += beats;
-    const want = g.tensors!.get(steps[i]!.layer)!.data;
-    return { layer: steps[i]!.layer, mode: j.job.mode, rows: j.job.rows.length, len: j.job.rows[0]!.length, cyclesUnstalled: nlVecJobCycles(j.job, vc), tensorEqualsGolden: got.length === want.length && got.every((v, k) => v === want[k]) };
-  });
-  const nlSec = Math.round((Date.now() - t) / 1000);
-  log(`nonlinear steps: ${JSON.stringify(perStep)}, ${nl.cycleCount} cycles with stalls, ${nlSec} s`);
+  const nl = await nlStepsOnVector(p, g.tensors!, { unit: CORE_NL_UNIT, lanes }, 21);
+  log(`nonlinear steps: ${JSON.stringify(nl.steps)}, ${nl.cyclesWithStalls} cycles with stalls, ${nl.wallSeconds} s`);
   const out = {
     bench: 'ivit-block-rtl', date: new Date().toISOString(),
     machine: { host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, loadavg1: loadavg()[0] },
@@ -89,7 +71,7 @@ async function main(): Promise<void> {
     kind: 'Verilator (measured), against the golden model, random valid/ready stalls',
     model: { ...shape, tokens: (image / 16) ** 2 + 1, linears, weights: 'seeded random (vitBlockModel seed 13)' },
     core: { config: cfg, jobs: jobs.length, outBeats: streams.expected.m_out.length, cyclesWithStalls: core.cycleCount, stalls: STALLS, allBeatsBitExact: coreOk, wallSeconds: coreSec },
-    nlVector: { top: vec.top, lanes, unit: CORE_NL_UNIT, stalls: { validProb: 0.8, readyProb: 0.8 }, cyclesWithStalls: nl.cycleCount, steps: perStep, allBitExact: perStep.every((s) => s.tensorEqualsGolden), wallSeconds: nlSec },
+    nlVector: nl,
   };
   await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ivit-block-rtl.json'), JSON.stringify(out, null, 2) + '\n');
 }

@@ -4,10 +4,12 @@
  * run-time filters) in one Verilator run with random valid/ready stalls on every stream, each job's s_act / s_res /
  * run-time filters from the golden model's tensors and every m_out beat compared with the golden model; then the
  * chained run (executeVit: each job's RTL output feeds the next job, nonlinear and host steps by the golden layer
- * functions) whose logits must equal the golden model's; Icarus on a subset (the first --icarus-jobs jobs).
+ * functions) whose logits must equal the golden model's; Icarus on a subset (the first --icarus-jobs jobs); and every
+ * nonlinear step (I-LayerNorm, Shiftmax, ShiftGELU) in one Verilator run of the nonlinear vector (--lanes lanes of the
+ * preset cores' unit) with random stalls, each result equal to the golden model's tensor (bench/ivit-nl-vec.ts).
  * Core: the test configuration of test/vit-lower.test.ts (smallCoreConfig; Verilator build shared via the cache).
  *
- *   npx tsx bench/ivit-rtl.ts [--images 2] [--icarus-jobs 6]
+ *   npx tsx bench/ivit-rtl.ts [--images 2] [--icarus-jobs 6] [--lanes 4]
  *
  * Writes bench/results/ivit-rtl.json.
  */
@@ -27,13 +29,16 @@ import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { quantizeVit } from '../src/msq/vit/quantize.js';
 import { lowerVit } from '../src/msq/vit/lower.js';
 import { executeVit, vitStimulus } from '../src/msq/vit/execute.js';
+import { CORE_NL_UNIT } from '../src/msq/core/rtl/nl-config.js';
+import { nlStepsOnVector } from './ivit-nl-vec.js';
 
 const cfg = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
 const STALLS = { validProb: { s_wgt: 0.7, s_act: 0.6, s_res: 0.5 }, readyProb: 0.6 };
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { images: { type: 'string', default: '2' }, 'icarus-jobs': { type: 'string', default: '6' } }, strict: true });
+  const { values } = parseArgs({ options: { images: { type: 'string', default: '2' }, 'icarus-jobs': { type: 'string', default: '6' }, lanes: { type: 'string', default: '4' } }, strict: true });
+  const lanes = Number(values.lanes);
   const nImages = Number(values.images);
   const icJobs = Number(values['icarus-jobs']);
   const { model: fm } = importOnnx(readFileSync(join(PROJECT_ROOT, 'models', 'vit', 'vit-fashion.op17.onnx')), 'vit-fashion.op17.onnx');
@@ -75,7 +80,8 @@ async function main(): Promise<void> {
         const o = r.outputs.m_out ?? [];
         icarus = { jobs: Math.min(icJobs, stim.length), layers: [...new Set(jobs.slice(0, icJobs).map((j) => j.spec.layer))], beats: o.length, bitExact: o.length === sub.expected.m_out.length, cycles: r.cycles, wallSeconds: Math.round((Date.now() - t0) / 1000) };
       }
-      const row = { linears, image: i, jobs: jobs.length, outBeats: streams.expected.m_out.length, cycles: res.cycles, allJobsBitExact: allJobs, verilatorSeconds: verilatorS, chainedLogitsEqualGolden: chained, chainedSeconds: chainedS, ...(icarus ? { icarus } : {}) };
+      const nlVector = await nlStepsOnVector({ ...p, nl: CORE_NL_UNIT }, g.tensors!, { unit: CORE_NL_UNIT, lanes }, 31 + i);
+      const row = { linears, image: i, jobs: jobs.length, outBeats: streams.expected.m_out.length, cycles: res.cycles, allJobsBitExact: allJobs, verilatorSeconds: verilatorS, chainedLogitsEqualGolden: chained, chainedSeconds: chainedS, ...(icarus ? { icarus } : {}), nlVector };
       log(JSON.stringify(row));
       rows.push(row);
     }
@@ -83,9 +89,9 @@ async function main(): Promise<void> {
   const out = {
     bench: 'ivit-rtl', date: new Date().toISOString(),
     machine: { host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, loadavg1: loadavg()[0] },
-    generator: GENERATOR_VERSION, command: `npx tsx bench/ivit-rtl.ts --images ${nImages} --icarus-jobs ${icJobs}`,
+    generator: GENERATOR_VERSION, command: `npx tsx bench/ivit-rtl.ts --images ${nImages} --icarus-jobs ${icJobs} --lanes ${lanes}`,
     core: cfg, stalls: STALLS, kind: 'Verilator / Icarus (measured), against the golden model', rows,
-    allBitExact: rows.every((r) => r.allJobsBitExact && r.chainedLogitsEqualGolden && (!('icarus' in r) || (r.icarus as { bitExact: boolean }).bitExact)),
+    allBitExact: rows.every((r) => r.allJobsBitExact && r.chainedLogitsEqualGolden && r.nlVector.allBitExact && (!('icarus' in r) || (r.icarus as { bitExact: boolean }).bitExact)),
   };
   await writeFileAtomic(join(PROJECT_ROOT, 'bench', 'results', 'ivit-rtl.json'), JSON.stringify(out, null, 2) + '\n');
 }

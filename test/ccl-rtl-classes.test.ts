@@ -3,7 +3,7 @@
  * labelClasses on Verilator with random valid/ready stalls — RGB and HSV (wrapping hue) classes that overlap, the
  * gray and colour histograms, C = 1 / 4 / 8, both connectivities, T > 1, frames back to back (coloured scenes,
  * uniform random pixels for the HSV boundaries, blank, one class everywhere), third-order moments; lint; one
- * configuration on Icarus.
+ * configuration on Icarus; the pixel-exact channels (C = 1, P = 4, run labeler) on Icarus.
  */
 import { describe, expect, it } from 'vitest';
 import { makeCclConfig, type CclConfig } from '../src/ccl/config.js';
@@ -72,6 +72,10 @@ describe('multi-class ccl rtl (Verilator, random stalls)', () => {
   it('C = 4, P = 2, 4-connectivity, T = 2, 8-bin colour histogram, N = 6', async () => {
     const cfg = makeCclConfig({ width: 32, height: 20, cell: 4, connectivity: 4, minPixels: 2, pixelFormat: 'rgb24', colorBits: 1, maxObjects: 6 });
     await check(cfg, CLASSES.slice(0, 4), 2, 'verilator', frames(32, 20));
+  }, 300_000);
+  it('C = 1, P = 4 (pixel-exact run labeler channels), 3 classes, 8-bin colour histogram, on Icarus', async () => {
+    const cfg = makeCclConfig({ width: 24, height: 12, cell: 1, pixelFormat: 'rgb24', colorBits: 1 });
+    await check(cfg, CLASSES.slice(0, 3), 4, 'icarus', frames(24, 12));
   }, 300_000);
   it('C = 8, P = 4, one class, 64-bin colour histogram, third-order moments', async () => {
     const cfg = makeCclConfig({ width: 64, height: 40, cell: 8, pixelFormat: 'rgb24', colorBits: 2, thirdMoments: true });

@@ -401,15 +401,23 @@ export function checkModel(m: QuantModel): Map<string, TensorInfo> {
 
 function checkFilters(filters: Filter[], count: number, fanIn: number, at: string): void {
   if (filters.length !== count) fail(`${at}.filters`, `has ${filters.length} filters, expected ${count} (one per output channel)`);
+  // filters sharing one code array (the sizing search's stand-in networks) have their codes checked once; a
+  // scheme / bits pair once per run of filters
+  const seen = new Map<ArrayLike<number>, Filter>();
+  let last: Filter | undefined;
   filters.forEach((f, j) => {
-    const fat = `${at}.filters[${j}]`;
-    checkWeightBits(f.scheme as Scheme, f.bits, `${fat}.bits`);
-    if (f.weights.length !== fanIn) fail(`${fat}.weights`, `has ${f.weights.length} codes, expected ${fanIn}`);
+    const fat = (): string => `${at}.filters[${j}]`;
+    if (f.scheme !== last?.scheme || f.bits !== last.bits) checkWeightBits(f.scheme as Scheme, f.bits, `${fat()}.bits`);
+    last = f;
+    if (f.weights.length !== fanIn) fail(`${fat()}.weights`, `has ${f.weights.length} codes, expected ${fanIn}`);
+    const prev = seen.get(f.weights);
+    if (prev && prev.scheme === f.scheme && prev.bits === f.bits) return;
+    seen.set(f.weights, f);
     const [lo, hi] = codeRange(f.scheme, f.bits);
     const w = f.weights;
     for (let k = 0; k < w.length; k++) {
       const c = w[k]!;
-      if (c < lo || c > hi) fail(`${fat}.weights[${k}]`, `code ${c} outside ${f.scheme} ${f.bits}-bit range [${lo}, ${hi}]`);
+      if (c < lo || c > hi) fail(`${fat()}.weights[${k}]`, `code ${c} outside ${f.scheme} ${f.bits}-bit range [${lo}, ${hi}]`);
     }
   });
 }

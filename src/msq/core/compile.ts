@@ -15,10 +15,11 @@
 import { fail } from '../../util/errors.js';
 import { checkModel, layerInputs, outputName, type QuantLayer, type QuantModel, type TensorInfo } from '../model.js';
 import { checkCoreConfig, type CoreConfig } from './config.js';
-import { planFusion } from './fusion.js';
+import type { FilterLanes } from './filter-lanes.js';
+import { planFusion, type FusionPlan } from './fusion.js';
 import { checkJob } from './job.js';
 import { lowerChannelOps } from './lower-channels.js';
-import { concatPlacements, refusal, refuse } from './lower-ops.js';
+import { concatPlacements, refusal, refuse, type Placement } from './lower-ops.js';
 import { LOWERINGS, type Lowering, type LowerCtx } from './lowering.js';
 import { shape3, type CompiledJob, type CompileOptions, type HostTensor, type Program } from './program.js';
 
@@ -41,24 +42,54 @@ function soleConsumers(model: QuantModel): (t: string) => QuantLayer | undefined
   };
 }
 
-/** Compile a model into core jobs. Errors: one line naming the layer and field (or the core.<field> to raise). */
-export function compileModel(given: QuantModel, cfg: CoreConfig, opts: CompileOptions = {}): Program {
-  checkCoreConfig(cfg);
+/** What the compiler knows of a model before it sees a core configuration. */
+interface ModelAnalysis {
+  model: QuantModel;
+  infos: Map<string, TensorInfo>;
+  outName: string;
+  placed: Map<string, Placement>;
+  fusion: FusionPlan;
+}
+
+function analyze(given: QuantModel): ModelAnalysis {
   const model = lowerChannelOps(given).model; // slices / shuffles: folded into convs or 0/1 copy convs
   const infos = checkModel(model);
-  const outName = outputName(model);
   const soleConsumer = soleConsumers(model);
-  const info = (t: string): TensorInfo => infos.get(t)!;
   for (const l of model.layers) {
     const why = refusal(l, infos);
     if (why) refuse(l, why);
   }
   const placed = concatPlacements(model, infos, soleConsumer);
+  return { model, infos, outName: outputName(model), placed, fusion: planFusion(model, soleConsumer) };
+}
+
+/**
+ * What one compile leaves for the next compile of the SAME, unchanged model (CompileOptions.memo): the model's
+ * analysis (channel ops folded, tensors checked, fusion, concat placements), which no core field changes, and per
+ * GEMM layer its filters' lanes per the core fields they depend on (filter-lanes.ts lanesKey). The sizing search
+ * compiles one model on hundreds of candidate cores (compiled-jobs.ts compiledJobs).
+ */
+export interface CompileMemo {
+  analysis?: ModelAnalysis;
+  lanes: Map<string, FilterLanes[]>;
+}
+
+export function compileMemo(): CompileMemo {
+  return { lanes: new Map() };
+}
+
+/** Compile a model into core jobs. Errors: one line naming the layer and field (or the core.<field> to raise). */
+export function compileModel(given: QuantModel, cfg: CoreConfig, opts: CompileOptions = {}): Program {
+  checkCoreConfig(cfg);
+  const memo = opts.memo;
+  const analysis = memo?.analysis ?? analyze(given);
+  if (memo) memo.analysis = analysis;
+  const { model, infos, outName, placed, fusion } = analysis;
+  const info = (t: string): TensorInfo => infos.get(t)!;
   const checkBits = (t: string, field: string): void => {
     const i = info(t);
     if (i.bits > cfg.A) fail(field, `tensor '${t}' has ${i.bits}-bit activations, the core streams core.A = ${cfg.A} bits`);
   };
-  const fusion = planFusion(model, soleConsumer);
 
   // host tensors: model tensor name → host tensor (flatten aliases its input); `tensors`: those a job writes
   const host = new Map<string, HostTensor>();
@@ -87,6 +118,7 @@ export function compileModel(given: QuantModel, cfg: CoreConfig, opts: CompileOp
     infos,
     im2col: opts.im2col ?? 'auto',
     weights: opts.weights !== false,
+    lanesMemo: memo?.lanes,
     fusion,
     placed,
     byName: new Map(model.layers.map((l) => [l.name, l] as const)),

@@ -1,27 +1,103 @@
 /**
- * A network's job program by the real compiler, for pricing (cycle model) rather than running: compileModel(model,
- * cfg, { weights: false }) as cycle-model jobs, memoized per (model, configuration). `msq plan` (plan/price.ts) prices
- * through it. The sizing search (sizing.ts) still uses plan-shapes.ts (issue 10 item 4 open): wired to the compiler
- * with ResNet-18 built by structure (commit 3724030), it picked the same best XC7Z020 core but took 36.2 s CPU against
- * 3.9 s for 387 candidates (2026-12-07); it needs a per-layer memo first.
+ * The sizing search's network and its job program, by the real compiler (issue 10 item 4: one compiler).
+ *  - `resnet18Net(ratio)`: ResNet-18 (ImageNet 224x224) by structure, as the shipped example quantizes it
+ *    (scripts/make-resnet18.ts): conv1 4-bit MSQ weights on the 8-bit input, the block convs and downsamples 4-bit
+ *    MSQ on 4-bit activations, every block's conv2 fused with its residual add (+ relu), fc 8-bit fixed; per conv
+ *    round(n / (1 + ratio)) fixed filters (scheme.ts fixedCount), the SP2 ones spread evenly between them.
+ *    Stand-in weights: every fixed filter of a layer shares one code array, every SP2 filter another, holding the
+ *    largest code of their scheme (the compiler reads only which lanes a filter can take and whether its values fit
+ *    4 bits; the classification runs once per shared array). Requantizer parameters are placeholders.
+ *  - `compiledJobs(model, cfg)`: compileModel(model, cfg, { weights: false }) as cycle-model jobs, memoized per model
+ *    and configuration: the one entry point of the sizing search (sizing.ts) and the latency pricing of `msq plan`
+ *    (plan/price.ts) into the compiler.
  */
-import type { QuantModel } from '../model.js';
+import { levels, fixedMaxCode } from '../conventions.js';
+import type { Filter, QuantLayer, QuantModel } from '../model.js';
+import { fixedCount } from '../scheme.js';
+import { ceilDiv } from '../../util/math.js';
 import { programJobs } from './build.js';
-import { compileModel } from './compile.js';
+import { compileMemo, compileModel, type CompileMemo } from './compile.js';
 import type { CoreConfig } from './config.js';
 import type { ProgramJob } from './cycle-model.js';
 
-const memo = new WeakMap<QuantModel, Map<string, ProgramJob[]>>();
+const RQ = { bias: 0, M: 2 ** 30, S: 36 };
 
-/** The network's job program on `cfg` by the compiler (no weight words), memoized per (network, configuration). */
+/** Filters of one layer: nFixed fixed (fixedBits) and n - nFixed SP2 (4-bit) filters, spread evenly, fan-in k. */
+function standInFilters(n: number, nFixed: number, k: number, fixedBits: number): Filter[] {
+  const fixed = new Array<number>(k).fill(0);
+  fixed[0] = fixedMaxCode(fixedBits);
+  const top = levels('sp2', 4).reduce((a, b) => (Math.abs(b.value) > Math.abs(a.value) ? b : a));
+  const sp2 = new Array<number>(k).fill(0);
+  sp2[0] = top.code;
+  const out: Filter[] = [];
+  for (let j = 0; j < n; j++) {
+    // filter j is fixed when the even spread of nFixed over n puts one there
+    const isFixed = Math.floor(((j + 1) * nFixed) / n) > Math.floor((j * nFixed) / n);
+    out.push(isFixed ? { scheme: 'fixed', bits: fixedBits, alpha: 1, weights: fixed, ...RQ } : { scheme: 'sp2', bits: 4, alpha: 1, weights: sp2, ...RQ });
+  }
+  return out;
+}
+
+/** ResNet-18 by structure at SP2-per-fixed ratio `ratio` (see the file comment). */
+export function resnet18Net(ratio: number): QuantModel {
+  const layers: QuantLayer[] = [];
+  const act = (signed = false): { bits: number; signed: boolean; scale: number } => ({ bits: 4, signed, scale: 1 });
+  const conv = (name: string, input: string, cin: number, cout: number, k: number, s: number, p: number, signedOut = false): string => {
+    const filters = standInFilters(cout, fixedCount(cout, ratio, name), cin * k * k, 4);
+    layers.push({ name, op: 'conv2d', input, inChannels: cin, outChannels: cout, kernel: [k, k], stride: [s, s], padding: [p, p, p, p], groups: 1, out: act(signedOut), filters });
+    return name;
+  };
+  let x = conv('conv1', 'input', 3, 64, 7, 2, 3);
+  layers.push({ name: 'maxpool', op: 'maxpool', input: x, kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] });
+  x = 'maxpool';
+  let cin = 64;
+  [64, 128, 256, 512].forEach((c, stage) => {
+    for (let b = 0; b < 2; b++) {
+      const n = `layer${stage + 1}.${b}`;
+      const s = stage > 0 && b === 0 ? 2 : 1;
+      const h = conv(`${n}.conv1`, x, cin, c, 3, s, 1);
+      const skip = s !== 1 || cin !== c ? conv(`${n}.downsample`, x, cin, c, 1, s, 0, true) : x;
+      const y = conv(`${n}.conv2`, h, c, c, 3, 1, 1, true);
+      layers.push({ name: `${n}.add`, op: 'add', inputs: [y, skip], Ma: 2 ** 30, Mb: 2 ** 30, S: 31, out: act() });
+      x = `${n}.add`;
+      cin = c;
+    }
+  });
+  layers.push({ name: 'avgpool', op: 'globalavgpool', input: x, M: 2 ** 30, S: 36, out: act() });
+  layers.push({ name: 'flatten', op: 'flatten', input: 'avgpool' });
+  layers.push({ name: 'fc', op: 'linear', input: 'flatten', inFeatures: 512, outFeatures: 1000, out: { bits: 8, signed: true, scale: 1 }, filters: standInFilters(1000, 1000, 512, 8) });
+  return { format: 'accelforge-msq', version: 1, name: `resnet18-structure-r${ratio}`, input: { name: 'input', shape: [3, 224, 224], bits: 8, signed: true, scale: 1 }, layers };
+}
+
+const memo = new WeakMap<QuantModel, { compile: CompileMemo; byCfg: Map<string, ProgramJob[]> }>();
+
+/**
+ * The network's job program on `cfg` by the compiler without the program's data (CompileOptions.weights false),
+ * memoized per (network, configuration); the compiles of one network share its analysis (CompileOptions.memo). The
+ * network must not change after its first call.
+ */
 export function compiledJobs(net: QuantModel, cfg: CoreConfig): ProgramJob[] {
-  let byCfg = memo.get(net);
-  if (!byCfg) memo.set(net, (byCfg = new Map()));
+  let m = memo.get(net);
+  if (!m) memo.set(net, (m = { compile: compileMemo(), byCfg: new Map() }));
   const key = JSON.stringify(cfg);
-  let jobs = byCfg.get(key);
+  let jobs = m.byCfg.get(key);
   if (!jobs) {
-    jobs = programJobs(net, compileModel(net, cfg, { weights: false }));
-    byCfg.set(key, jobs);
+    jobs = programJobs(net, compileModel(net, cfg, { weights: false, memo: m.compile }));
+    m.byCfg.set(key, jobs);
   }
   return jobs;
+}
+
+/** Longest reduction (in N-wide steps, im2col where it is shorter) and widest layer of a network at lane width N. */
+export function netReach(net: QuantModel, N: number): { maxSteps: number; maxCout: number } {
+  const x = { maxSteps: 1, maxCout: 1 };
+  for (const l of net.layers) {
+    if (l.op !== 'conv2d' && l.op !== 'linear') continue;
+    const [kh, kw] = l.op === 'conv2d' ? l.kernel : [1, 1];
+    const cin = l.op === 'conv2d' ? l.inChannels / l.groups : l.inFeatures;
+    const thin = kh * kw > 1 && ceilDiv(cin * kh * kw, N) < kh * kw * ceilDiv(cin, N);
+    x.maxSteps = Math.max(x.maxSteps, thin ? ceilDiv(cin * kh * kw, N) : kh * kw * ceilDiv(cin, N));
+    x.maxCout = Math.max(x.maxCout, l.op === 'conv2d' ? l.outChannels : l.outFeatures);
+  }
+  return x;
 }

@@ -16,9 +16,10 @@ export type LaneClass = 'F' | 'S' | 'X';
 
 export interface FilterLanes {
   cls: LaneClass;
-  /** integer weights (fixed-lane values) by fan-in index, or undefined when the filter cannot use a fixed lane */
+  /** integer weights (fixed-lane values) by fan-in index, or undefined when the filter cannot use a fixed lane (or
+   *  when classified without codes) */
   fixedValues?: Int32Array;
-  /** m-bit SP2 codes by fan-in index, or undefined when the filter cannot use an SP2 lane */
+  /** m-bit SP2 codes by fan-in index, or undefined when the filter cannot use an SP2 lane (or without codes) */
   sp2Codes?: Int32Array;
   /** every fixed-lane value fits [-8, 7] (4-bit fixed items) */
   fits4: boolean;
@@ -44,10 +45,12 @@ export function wideInput(cfg: CoreConfig, input: HostTensor): WideInput | undef
 }
 
 /**
- * Per filter: which lanes it can run on, with its codes re-expressed for them. With `wide` (input activations wider
- * than core.sp2ActBits) no filter may use an SP2 lane.
+ * Per filter: which lanes it can run on, with its codes re-expressed for them (`codes` false: the class and fits4
+ * only, no value arrays: a compile without weight words). With `wide` (input activations wider than
+ * core.sp2ActBits) no filter may use an SP2 lane.
  */
-export function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[], wide?: WideInput): FilterLanes[] {
+export function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[], wide?: WideInput, o: { codes?: boolean } = {}): FilterLanes[] {
+  const keep = o.codes !== false;
   const wfLo = -(2 ** (cfg.WF - 1));
   const wfHi = 2 ** (cfg.WF - 1) - 1;
   const sp2ByValue = new Map<number, number>();
@@ -58,32 +61,28 @@ export function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[
     const hit = seen.get(f.weights);
     if (hit && hit.scheme === f.scheme && hit.bits === f.bits) return hit.lanes;
     const n = f.weights.length;
-    const vals = new Int32Array(n);
+    const vals = keep ? new Int32Array(n) : undefined;
+    // SP2 filters: every value an m-bit SP2 value (the codes themselves when bits = m)
+    const recode = f.scheme === 'sp2' && f.bits !== cfg.m;
+    let sp2Codes = recode && keep ? new Int32Array(n) : undefined;
+    let sp2Ok = f.scheme === 'sp2';
     let fitsWF = true;
     let fits4 = true;
     for (let k = 0; k < n; k++) {
       const v = weightValue(f.scheme, f.bits, f.weights[k]!);
-      vals[k] = v;
+      if (vals) vals[k] = v;
       if (v < wfLo || v > wfHi) fitsWF = false;
       if (v < -8 || v > 7) fits4 = false;
-    }
-    let sp2Codes: Int32Array | undefined;
-    if (f.scheme === 'sp2') {
-      if (f.bits === cfg.m) sp2Codes = Int32Array.from(f.weights);
-      else {
-        sp2Codes = new Int32Array(n);
-        for (let k = 0; k < n; k++) {
-          const c = sp2ByValue.get(vals[k]!);
-          if (c === undefined) {
-            sp2Codes = undefined;
-            break;
-          }
-          sp2Codes[k] = c;
-        }
+      if (recode && sp2Ok) {
+        const c = sp2ByValue.get(v);
+        if (c === undefined) sp2Ok = false;
+        else if (sp2Codes) sp2Codes[k] = c;
       }
     }
+    if (sp2Ok && !recode && keep) sp2Codes = Int32Array.from(f.weights);
+    if (!sp2Ok) sp2Codes = undefined;
     const canF = fitsWF && cfg.Pf > 0;
-    const canS = sp2Codes !== undefined && cfg.Ps > 0 && !wide;
+    const canS = sp2Ok && cfg.Ps > 0 && !wide;
     if (!canF && !canS) {
       const why = wide
         ? `its input '${wide.tensor}' has ${wide.bits}-bit activations, more than core.sp2ActBits = ${sp2ActBitsOf(cfg)} (the SP2 lanes' width), so it needs a fixed lane, and ${
@@ -104,9 +103,15 @@ export function classifyFilters(cfg: CoreConfig, layer: string, filters: Filter[
   });
 }
 
+/** What a successful classifyFilters result depends on besides the filters: the lane kinds present, WF, m, whether
+ *  the input is too wide for the SP2 lanes, and whether codes are kept (compile.ts CompileMemo's key). */
+export function lanesKey(cfg: CoreConfig, wide: WideInput | undefined, codes: boolean): string {
+  return `${cfg.Pf > 0},${cfg.Ps > 0},${cfg.WF},${cfg.m},${wide !== undefined},${codes}`;
+}
+
 /** Smallest passes for F fixed-only, S SP2-only and X either filters on Pf : Ps lanes. */
-export function passesFor(cfg: CoreConfig, F: number, S: number, X: number): number {
-  const { Pf, Ps } = cfg;
+export function passesFor(cfg: Pick<CoreConfig, 'Pf' | 'Ps'>, F: number, S: number, X: number): number {
+  const Pf = cfg.Pf, Ps = cfg.Ps;
   let p = ceilDiv(F + S + X, Pf + Ps);
   if (Pf) p = Math.max(p, ceilDiv(F, Pf));
   if (Ps) p = Math.max(p, ceilDiv(S, Ps));

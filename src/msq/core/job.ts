@@ -239,7 +239,8 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
     for (const w of job.fixedWords) if (w < 0n || w >> fb) bad('fixedWords', `a word exceeds ${fb} bits`);
     const sb = BigInt(N * cfg.m);
     for (const w of job.sp2Words) if (w < 0n || w >> sb) bad('sp2Words', `a word exceeds ${sb} bits`);
-    if (job.chanMap.length !== job.passes * L) bad('chanMap', `has ${job.chanMap.length} entries, expected passes * L = ${job.passes * L}`);
+    // o.words false: no channel map or parameters either (lower-gemm.ts); the descriptor fields are checked
+    if (o.words !== false && job.chanMap.length !== job.passes * L) bad('chanMap', `has ${job.chanMap.length} entries, expected passes * L = ${job.passes * L}`);
     const seen = new Set<number>();
     job.chanMap.forEach((c, i) => {
       if (c === -1) return;
@@ -248,7 +249,7 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
       seen.add(c);
     });
     // every output channel must be produced, or its output lanes would be undefined
-    if (seen.size !== job.cout) bad('chanMap', `maps ${seen.size} of ${job.cout} output channels`);
+    if (o.words !== false && seen.size !== job.cout) bad('chanMap', `maps ${seen.size} of ${job.cout} output channels`);
   } else {
     if (job.steps !== job.kh * job.kw) bad('steps', 'must be kh * kw for pools');
     range('steps', 1, u16);
@@ -264,7 +265,8 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
     }
   }
   if (job.op !== 'maxpool') {
-    if (job.params.length !== job.cout) bad('params', `has ${job.params.length} entries, expected cout = ${job.cout}`);
+    // o.words false: a GEMM job may carry no parameters (lower-gemm.ts); the ones it carries are checked
+    if ((o.words !== false || job.params.length) && job.params.length !== job.cout) bad('params', `has ${job.params.length} entries, expected cout = ${job.cout}`);
     job.params.forEach((p, c) => {
       if (!Number.isInteger(p.bias) || p.bias < -(2 ** 31) || p.bias >= 2 ** 31) bad(`params[${c}].bias`, `${p.bias} is not a signed 32-bit integer`);
       if (!Number.isInteger(p.M) || p.M < 0 || p.M > REQUANT_M_MAX) bad(`params[${c}].M`, `${p.M} outside 0..2^31-1`);

@@ -27,6 +27,8 @@ export interface GemmPlanOpts {
   lut?: JobLut;
   /** false: no weight words (CompileOptions.weights) */
   weights?: boolean;
+  /** the filters' lanes when the caller classified them (classifyFilters on this input) */
+  lanes?: FilterLanes[];
 }
 
 /** The per-job view of the GEMM: im2col turns the kernel into input channels (1x1, stride 1, no padding). */
@@ -113,8 +115,10 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
     }
     return words;
   };
+  // without weights (CompileOptions.weights false): no channel map or parameters either (a program for pricing)
+  const data = o.weights !== false;
   const chanMap: number[] = [];
-  for (let p = 0; p < grp.passes; p++) {
+  for (let p = 0; data && p < grp.passes; p++) {
     for (let l = 0; l < Pf; l++) {
       const j = lanesOf.fixed[p * Pf + l]!;
       chanMap.push(j < 0 ? -1 : j - grp.c0);
@@ -124,15 +128,15 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
       chanMap.push(j < 0 ? -1 : j - grp.c0);
     }
   }
-  const params: ChannelParams[] = members.map((j) => ({ bias: g.filters[j]!.bias, M: g.filters[j]!.M, S: g.filters[j]!.S }));
+  const params: ChannelParams[] = data ? members.map((j) => ({ bias: g.filters[j]!.bias, M: g.filters[j]!.M, S: g.filters[j]!.S })) : [];
   return {
     grp,
     cin,
     cinGroups,
     steps,
     fixed4,
-    fixedWords: Pf && o.weights !== false ? weightsOf(lanesOf.fixed, Pf, wb, false) : [],
-    sp2Words: Ps && o.weights !== false ? weightsOf(lanesOf.sp2, Ps, cfg.m, true) : [],
+    fixedWords: Pf && data ? weightsOf(lanesOf.fixed, Pf, wb, false) : [],
+    sp2Words: Ps && data ? weightsOf(lanesOf.sp2, Ps, cfg.m, true) : [],
     chanMap,
     params,
   };
@@ -205,7 +209,7 @@ export function lowerGemm(cfg: CoreConfig, o: GemmPlanOpts): CompiledJob[] {
   const { N } = cfg;
   const at = `layer '${g.layer}'`;
   // input activations wider than core.sp2ActBits: every filter on the fixed lanes (SP2 lanes' map entries invalid)
-  const cls = classifyFilters(cfg, g.layer, g.filters, wideInput(cfg, o.input));
+  const cls = o.lanes ?? classifyFilters(cfg, g.layer, g.filters, wideInput(cfg, o.input), { codes: o.weights !== false });
   const classes = cls.map((c) => c.cls);
   const v = jobView(g, o.im2col);
   if (v.padL > 255) fail(`${at}.padding`, `left padding ${v.padL} exceeds 255`);

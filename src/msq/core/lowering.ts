@@ -16,7 +16,7 @@ import { actRange } from '../conventions.js';
 import { POINT_WINDOW, wholeWindow, windowOf } from '../geometry.js';
 import type { QuantLayer, QuantModel, TensorInfo } from '../model.js';
 import { sp2ActBitsOf, type CoreConfig } from './config.js';
-import { classifyFilters, sp2LanesFit, wideInput } from './filter-lanes.js';
+import { classifyFilters, lanesKey, sp2LanesFit, wideInput, type FilterLanes } from './filter-lanes.js';
 import type { Fusion, FusionPlan } from './fusion.js';
 import { gemmOf, type GemmLayer } from './gemm.js';
 import { lowerGemm } from './lower-gemm.js';
@@ -34,6 +34,8 @@ export interface LowerCtx {
   im2col: 'auto' | 'never' | 'always';
   /** CompileOptions.weights */
   weights: boolean;
+  /** CompileOptions.memo's filter lanes: layer and lanesKey → lanes */
+  lanesMemo?: Map<string, FilterLanes[]>;
   fusion: FusionPlan;
   placed: Map<string, Placement>;
   byName: Map<string, QuantLayer>;
@@ -79,16 +81,25 @@ const lowerGemmLayer: Lowering<GemmLayer> = (ctx, l) => {
   // output values: the table, or the fused relu / add clamps decide the sign
   const lut = e.lut ? lutOf(e.lut, outInfo) : undefined;
   const outSigned = lut ? lut.signed : (fusion ? fusion.addLo : lo) < 0;
+  // filters on lanes (once: the im2col choice and the lowering read it; memoized across compiles with
+  // CompileOptions.memo); codes only when weight words are built
+  const wide = wideInput(cfg, x);
+  const key = `${l.name}|${lanesKey(cfg, wide, ctx.weights)}`;
+  let lanes = ctx.lanesMemo?.get(key);
+  if (!lanes) {
+    lanes = classifyFilters(cfg, g.layer, g.filters, wide, { codes: ctx.weights });
+    ctx.lanesMemo?.set(key, lanes);
+  }
   // im2col choice
   let im2col = false;
   if (!g.depthwise && g.kh * g.kw > 1 && ctx.im2col !== 'never') {
-    const cls = classifyFilters(cfg, g.layer, g.filters, wideInput(cfg, x)).map((c) => c.cls);
+    const cls = lanes.map((c) => c.cls);
     const direct = gemmEstimate(cfg, g, cls, false);
     const expanded = gemmEstimate(cfg, g, cls, true);
     if (ctx.im2col === 'always') im2col = !!expanded;
     else im2col = !!expanded && (!direct || expanded.work < direct.work);
   }
-  const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col, place, lut, weights: ctx.weights });
+  const js = lowerGemm(cfg, { gemm: g, input: x, outName: out.name, outSigned, fusion, im2col, place, lut, weights: ctx.weights, lanes });
   const sp2Spill = !sp2LanesFit(cfg, x) && cfg.Ps > 0 && g.filters.some((f) => f.scheme === 'sp2');
   const how = [
     l.op === 'linear' && (H > 1 || W > 1) ? `linear as ${H}x${W} conv` : l.op,

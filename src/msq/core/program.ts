@@ -4,6 +4,7 @@
  */
 import { fail } from '../../util/errors.js';
 import type { SeScales } from './lower-ops.js';
+import type { CompileMemo } from './compile.js';
 import { numel } from '../model.js';
 import type { Geometry } from '../geometry.js';
 import type { CoreConfig } from './config.js';
@@ -83,9 +84,12 @@ export interface CompileOptions {
   im2col?: 'auto' | 'never' | 'always';
   /** skip checkJob on every job (tests of malformed jobs); default false */
   unchecked?: boolean;
-  /** false: jobs without weight words (fixedWords / sp2Words empty, every other field as compiled): the sizing
-   *  search, which reads only the descriptor fields; default true */
+  /** false: a program for pricing, without its data: no weight words, channel maps or GEMM channel parameters
+   *  (fixedWords, sp2Words, chanMap, params empty; every other field as compiled): the sizing search and `msq plan`,
+   *  which read only the descriptor fields (cycle-model.ts JobFields); default true */
   weights?: boolean;
+  /** reuse across compiles of the same, unchanged model (compile.ts compileMemo) */
+  memo?: CompileMemo;
 }
 
 /** A model tensor's shape as a host tensor's: [C, H, W], flat [F] as [F, 1, 1]. */

@@ -80,44 +80,65 @@ export interface FilterGroup {
   passes: number;
 }
 
+/** filterGroups answers by (the core fields it reads, steps, lane classes): the sizing search compiles the same
+ *  layer on many candidate cores, and layers of one network often share their classes (bounded; cleared when full) */
+const groupMemo = new Map<string, FilterGroup[]>();
+const GROUP_MEMO_MAX = 4096;
+
 /** Output channels in contiguous groups (multiples of N where possible) within the passes / wDepth / cDepth limits. */
 export function filterGroups(cfg: CoreConfig, g: Gemm, cls: LaneClass[], steps: number): FilterGroup[] {
   const maxP = Math.min(cfg.maxPasses, Math.floor(cfg.wDepth / steps));
-  const pre = { F: [0], S: [0], X: [0] };
-  for (const c of cls) {
-    pre.F.push(pre.F.at(-1)! + (c === 'F' ? 1 : 0));
-    pre.S.push(pre.S.at(-1)! + (c === 'S' ? 1 : 0));
-    pre.X.push(pre.X.at(-1)! + (c === 'X' ? 1 : 0));
+  const key = `${cfg.N},${cfg.Pf},${cfg.Ps},${cfg.cDepth},${maxP},${g.cout}:${cls.join('')}`;
+  const hit = groupMemo.get(key);
+  if (hit) return hit.map((x) => ({ ...x }));
+  const n = g.cout;
+  const preF = new Int32Array(n + 1), preS = new Int32Array(n + 1), preX = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const c = cls[i];
+    preF[i + 1] = preF[i]! + (c === 'F' ? 1 : 0);
+    preS[i + 1] = preS[i]! + (c === 'S' ? 1 : 0);
+    preX[i + 1] = preX[i]! + (c === 'X' ? 1 : 0);
   }
-  const passesOf = (c0: number, n: number): number =>
-    passesFor(cfg, pre.F[c0 + n]! - pre.F[c0]!, pre.S[c0 + n]! - pre.S[c0]!, pre.X[c0 + n]! - pre.X[c0]!);
+  const passesOf = (c0: number, k: number): number => passesFor(cfg, preF[c0 + k]! - preF[c0]!, preS[c0 + k]! - preS[c0]!, preX[c0 + k]! - preX[c0]!);
   // Fewest total passes (= least issue work: all groups have the same steps), then fewest groups (act re-sends,
   // job overheads), then fewest split points that are not multiples of N (partial output words): dynamic
-  // programming over the split points.
-  type Best = { passes: number; groups: number; ragged: number; from: number };
-  const better = (a: Best, b: Best): boolean =>
-    a.passes !== b.passes ? a.passes < b.passes : a.groups !== b.groups ? a.groups < b.groups : a.ragged < b.ragged;
-  const best: Best[] = [{ passes: 0, groups: 0, ragged: 0, from: -1 }];
-  for (let i = 1; i <= g.cout; i++) {
-    let cur: Best = { passes: Infinity, groups: Infinity, ragged: Infinity, from: -1 };
-    for (let j = i - 1; j >= 0 && i - j <= cfg.cDepth; j--) {
-      if (best[j]!.passes === Infinity) continue;
-      const p = passesOf(j, i - j);
+  // programming over the split points (best[i]: channels 0 .. i-1 in groups; the first strictly better split wins).
+  const passes = new Float64Array(n + 1).fill(Infinity), groups = new Int32Array(n + 1), ragged = new Int32Array(n + 1), from = new Int32Array(n + 1).fill(-1);
+  passes[0] = 0;
+  const { N, cDepth } = cfg;
+  for (let i = 1; i <= n; i++) {
+    const r = i % N && i !== n ? 1 : 0;
+    const fi = preF[i]!, si = preS[i]!, xi = preX[i]!;
+    let bp = Infinity, bg = Infinity, br = Infinity, bj = -1;
+    for (let j = i - 1; j >= 0 && i - j <= cDepth; j--) {
+      const pj = passes[j]!;
+      if (pj === Infinity) continue;
+      const p = passesFor(cfg, fi - preF[j]!, si - preS[j]!, xi - preX[j]!);
       if (p > maxP) break; // passes only grow with the group
-      const cand = { passes: best[j]!.passes + p, groups: best[j]!.groups + 1, ragged: best[j]!.ragged + (i % cfg.N && i !== g.cout ? 1 : 0), from: j };
-      if (better(cand, cur)) cur = cand;
+      const cp = pj + p, cg = groups[j]! + 1, cr = ragged[j]! + r;
+      if (cp !== bp ? cp < bp : cg !== bg ? cg < bg : cr < br) {
+        bp = cp;
+        bg = cg;
+        br = cr;
+        bj = j;
+      }
     }
-    best.push(cur);
+    passes[i] = bp;
+    groups[i] = bg === Infinity ? 0 : bg;
+    ragged[i] = br === Infinity ? 0 : br;
+    from[i] = bj;
   }
-  if (best[g.cout]!.passes === Infinity) {
+  if (passes[n] === Infinity) {
     fail(`layer '${g.layer}'`, `no filter fits one job (core.maxPasses = ${cfg.maxPasses}, core.wDepth = ${cfg.wDepth} words for ${steps} steps)`);
   }
-  const groups: FilterGroup[] = [];
-  for (let i = g.cout; i > 0; i = best[i]!.from) {
-    const j = best[i]!.from;
-    groups.unshift({ c0: j, count: i - j, passes: passesOf(j, i - j) });
+  const out: FilterGroup[] = [];
+  for (let i = n; i > 0; i = from[i]!) {
+    const j = from[i]!;
+    out.unshift({ c0: j, count: i - j, passes: passesOf(j, i - j) });
   }
-  return groups;
+  if (groupMemo.size >= GROUP_MEMO_MAX) groupMemo.clear();
+  groupMemo.set(key, out);
+  return out.map((x) => ({ ...x }));
 }
 
 /**

@@ -3,7 +3,7 @@
  * DeiT's 197 tokens, smaller images fewer tokens; seeded random weights, src/msq/vit/block-model.ts) in RTL,
  * MEASURED against the golden model with random valid/ready stalls on every stream:
  *   1. every core job (patch conv, QKV, per-head Q.K^T and A.V with run-time filters, projection, MLP, classifier) in
- *      one Verilator run of the MSQ core (test configuration of test/vit-lower.test.ts, smallCoreConfig, with kMax 4608);
+ *      one Verilator run of the MSQ core (the default smallCoreConfig: N 16, Pf 2, Ps 3, Rq 2);
  *   2. every nonlinear step (I-LayerNorm x 3, Shiftmax, ShiftGELU; src/msq/vit/nl-jobs.ts) in one Verilator run of the
  *      nonlinear vector (--lanes lanes of the preset cores' unit CORE_NL_UNIT), each result read back into its tensor
  *      and compared with the golden model's.
@@ -31,8 +31,8 @@ import { lowerVit } from '../src/msq/vit/lower.js';
 import { vitStimulus } from '../src/msq/vit/execute.js';
 import { nlStepsOnVector } from './ivit-nl-vec.js';
 
-/** The core of test/vit-lower.test.ts with the presets' kMax (DeiT's 224² patch conv reduces over 768 = 256 steps x N). */
-const cfg = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 4608 });
+/** The default small core (smallCoreConfig: N 16, Pf 2, Ps 3; DeiT's 224² patch conv needs its wDepth 256 and kMax 4096). */
+const cfg = smallCoreConfig();
 const STALLS = { validProb: { s_wgt: 0.7, s_act: 0.6, s_res: 0.5 }, readyProb: 0.6 };
 const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 

@@ -1,7 +1,7 @@
 /**
  * The nonlinear vector (src/msq/ivit/rtl/vec.ts: P nonlinear units, row-parallel) against the golden operators: jobs
  * of all three modes with row counts that are and are not multiples of P (padding lanes) bit-exact in Verilator under
- * random valid/ready stalls; an unstalled run takes the vector's cycle formula (nlVecJobCycles); the dealt result
+ * random valid/ready stalls (one job of each mode in Icarus too); an unstalled run takes the vector's cycle formula (nlVecJobCycles); the dealt result
  * beats read back (nlVecRows) are the golden rows. A tiny ViT block's nonlinear steps (nlStepJob: its I-LayerNorms,
  * Shiftmax, ShiftGELU cut to the row buffer) through the vector give the golden model's tensors.
  */
@@ -61,6 +61,12 @@ describe('I-ViT nonlinear vector RTL', () => {
     }
     const fast = await runStreams(design, { inputs: { s_in: words }, expected: { m_out: expected } });
     expect(fast.cycleCount).toBe(js.reduce((a, j) => a + nlVecJobCycles(j, CFG), 0));
+  }, 300_000);
+
+  it('one job of each mode is bit-exact in Icarus under random stalls', async () => {
+    const { words, expected } = streams(jobs(6, 3));
+    const res = await runStreams(design, { sim: 'icarus', inputs: { s_in: words }, expected: { m_out: expected }, validProb: 0.8, readyProb: 0.6, seed: 2 });
+    expect(res.outputs.m_out!.length).toBe(expected.length);
   }, 300_000);
 
   it("a tiny ViT block's nonlinear steps through the vector (Verilator, stalls) give the golden model's tensors", async () => {

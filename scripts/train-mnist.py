@@ -6,7 +6,7 @@ Run (needs Debian's python3-torch: `apt-get install -y python3-torch`; use the s
     npx tsx scripts/export-mnist.ts          # writes .cache/mnist/{train,test}-{images,labels}.bin (git-ignored)
     /usr/bin/python3 scripts/train-mnist.py  # writes models/mnist-cnn.onnx and models/mnist-cnn-qat.onnx
 
-Data: ONLY .cache/mnist/train-*.bin (7,996 digits, the fixed split of src/msq/mnist.ts). The 2,004 held-out test
+Data: ONLY .cache/mnist/train-*.bin (7,996 digits, the fixed split of src/data/mnist.ts). The 2,004 held-out test
 digits are never read here. Input = byte / 255, shape [N, 1, 28, 28].
 
 Network (>= 2 conv, a residual add, 2 fully connected layers, BatchNorm so the importer's BN folding is exercised):

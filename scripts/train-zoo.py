@@ -3,7 +3,7 @@
 
 Run (Debian packages: `apt-get install -y python3-torch python3-onnx dataset-fashion-mnist`; system python):
 
-    npx tsx scripts/export-mnist.ts            # .cache/mnist/train-*.bin (the fixed split of src/msq/mnist.ts)
+    npx tsx scripts/export-mnist.ts            # .cache/mnist/train-*.bin (the fixed split of src/data/mnist.ts)
     /usr/bin/python3 scripts/train-zoo.py      # writes models/zoo/<arch>-<dataset>.onnx (about 10 min on 1 core)
 
 Data (training only; the evaluation sets are never read here):

@@ -13,7 +13,7 @@ import { loadCalibSet, loadEvalSet } from '../src/data/datasets.js';
 import { evaluate } from '../src/msq/cli-accuracy.js';
 import { calibrate } from '../src/msq/cli-quantize.js';
 import { loadOnnx } from '../src/msq/onnx.js';
-import { loadMnist } from '../src/msq/mnist.js';
+import { loadMnist } from '../src/data/mnist.js';
 import { runCli, withTempDir } from './support/cli.js';
 
 const model = join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json');

@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../src/version.js';
 import { accuracyMarkdown, floatAccuracy, measureAccuracy, quantAccuracy, type AccuracyReport } from '../src/msq/cli-accuracy.js';
 import { chooseSchemes } from '../src/msq/scheme.js';
 import { loadOnnx } from '../src/msq/onnx.js';
-import { loadMnist } from '../src/msq/mnist.js';
+import { loadMnist } from '../src/data/mnist.js';
 import { parseQuantModel } from '../src/msq/model.js';
 
 describe('MNIST split', () => {

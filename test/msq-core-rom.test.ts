@@ -17,7 +17,7 @@ import { loadBoard } from '../src/board/index.js';
 import { lintVerilog } from '../src/tools/lint.js';
 import { runStreams, type Beat } from '../src/sim/index.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
-import { loadMnist } from '../src/msq/mnist.js';
+import { loadMnist } from '../src/data/mnist.js';
 import { parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { smallCoreConfig } from '../src/msq/core/config.js';
 import { compileModel, coreStreams, programStimulus } from '../src/msq/core/compile.js';

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { runStreams, type Beat } from '../src/sim/index.js';
 import { actRange } from '../src/msq/conventions.js';
 import { pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
-import { loadMnist } from '../src/msq/mnist.js';
+import { loadMnist } from '../src/data/mnist.js';
 import { numel, parseQuantModel, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
 import { lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';

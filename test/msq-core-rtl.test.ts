@@ -11,7 +11,7 @@ import { lintVerilog } from '../src/tools/lint.js';
 import { runBoth, runStreams, type Beat } from '../src/sim/index.js';
 import { actRange, chooseMultiplier } from '../src/msq/conventions.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
-import { loadMnist } from '../src/msq/mnist.js';
+import { loadMnist } from '../src/data/mnist.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';

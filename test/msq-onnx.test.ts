@@ -15,7 +15,7 @@ import { PROJECT_ROOT } from '../src/version.js';
 import { expectCodesExact } from './support/qat-codes.js';
 import { runFloat } from '../src/msq/float.js';
 import { argmax } from '../src/msq/golden.js';
-import { digitToFloat, loadMnist, MNIST_PIXELS } from '../src/msq/mnist.js';
+import { digitToFloat, loadMnist, MNIST_PIXELS } from '../src/data/mnist.js';
 import { importOnnx, loadOnnx, type OnnxImport } from '../src/msq/onnx.js';
 import { calibrateDataFree, calibrateFromSamples, loadCalibFolder, rectifiedGaussian } from '../src/msq/calib.js';
 import { quantizeImported, run as quantizeCli } from '../src/msq/cli-quantize.js';

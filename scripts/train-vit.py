@@ -23,40 +23,15 @@ writes LayerNormalization. Fixed seeds, deterministic algorithms, --threads CPU 
 cycle-model bench; not committed).
 """
 import argparse
-import gzip
 import json
 import os
-import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torchvision.models.vision_transformer import VisionTransformer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SEED = 20261207
-FASHION_DIR = os.environ.get('ACCELFORGE_FASHION_MNIST', '/usr/share/datasets/fashion-mnist')
-
-
-def read_idx(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    if raw[:2] == b'\x1f\x8b':
-        raw = gzip.decompress(raw)
-    rank = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(rank)]
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank)
-    if data.size != int(np.prod(dims)):
-        sys.exit(f'{path}: truncated IDX file')
-    return data.reshape(dims)
-
-
-def load(split, n):
-    img = read_idx(os.path.join(FASHION_DIR, f'{split}-images-idx3-ubyte.gz'))[:n]
-    lab = read_idx(os.path.join(FASHION_DIR, f'{split}-labels-idx1-ubyte.gz'))[:n]
-    return img.reshape(-1, 1, 28, 28), lab
+from trainlib import ROOT, SEED, as_tensors, export_onnx, load_fashion, log, setup_torch, train
 
 
 def small_vit():
@@ -66,37 +41,8 @@ def small_vit():
     return m
 
 
-def train(model, x, y, epochs, log):
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
-    steps = epochs * ((x.shape[0] + 63) // 64)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
-    g = torch.Generator().manual_seed(SEED)
-    for ep in range(epochs):
-        model.train()
-        perm = torch.randperm(x.shape[0], generator=g)
-        total, ok = 0.0, 0
-        for i in range(0, x.shape[0], 64):
-            idx = perm[i:i + 64]
-            xb = x[idx]
-            dx, dy = (torch.randint(-2, 3, (2,), generator=g)).tolist()
-            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
-            out = model(xb)
-            loss = F.cross_entropy(out, y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss) * idx.numel()
-            ok += int((out.argmax(1) == y[idx]).sum())
-        log(f'  epoch {ep + 1}/{epochs}: loss {total / x.shape[0]:.4f}, train acc {100 * ok / x.shape[0]:.2f}%')
-
-
 def export(model, path, opset, side, channels):
-    model.eval()
-    tmp = path + '.tmp'
-    torch.onnx.export(model, torch.zeros(1, channels, side, side), tmp, input_names=['input'],
-                      output_names=['logits'], opset_version=opset, do_constant_folding=True)
-    os.replace(tmp, path)
+    export_onnx(model, path, (1, channels, side, side), opset, do_constant_folding=True)
 
 
 def main():
@@ -107,10 +53,8 @@ def main():
     ap.add_argument('--threads', type=int, default=1, help='CPU threads (the machine is shared)')
     ap.add_argument('--deit', action='store_true', help='export a random-weight DeiT-tiny-shaped ViT instead')
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
+    setup_torch(args.threads)
     torch.manual_seed(SEED)
-    log = lambda s: print(s, flush=True)
     if args.deit:
         out = os.path.join(ROOT, '.cache', 'vit')
         os.makedirs(out, exist_ok=True)
@@ -121,18 +65,15 @@ def main():
         log(f'wrote {path}')
         return
     os.makedirs(args.out, exist_ok=True)
-    img, lab = load('train', args.train_n)
-    x = torch.from_numpy(img.astype(np.float32) / 255.0)
-    y = torch.from_numpy(lab.astype(np.int64))
+    x, y = as_tensors(*load_fashion('train', args.train_n))
     model = small_vit()
     t0 = time.time()
     log(f'training the small ViT on {x.shape[0]} Fashion-MNIST images, {args.epochs} epochs')
-    train(model, x, y, args.epochs, log)
+    train(model, x, y, args.epochs, torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05), 2e-3)
     model.eval()
-    timg, tlab = load('t10k', 2000)
+    tx, ty = as_tensors(*load_fashion('t10k', 2000))
     with torch.no_grad():
-        tx = torch.from_numpy(timg.astype(np.float32) / 255.0)
-        acc = float((model(tx).argmax(1) == torch.from_numpy(tlab.astype(np.int64))).float().mean()) * 100
+        acc = float((model(tx).argmax(1) == ty).float().mean()) * 100
         ref = model(tx[:8]).numpy().astype(float)
     log(f'  held-out accuracy (first 2000 of t10k): {acc:.2f}% ({time.time() - t0:.0f} s)')
     base = os.path.join(args.out, 'vit-fashion')
@@ -143,7 +84,7 @@ def main():
         'torch': torch.__version__,
         'heldOutAccuracy2000': round(acc, 2),
         'images': 't10k[0:8]',
-        'labels': [int(v) for v in tlab[:8]],
+        'labels': [int(v) for v in ty[:8]],
         'logits': [[round(float(v), 6) for v in row] for row in ref],
     }
     with open(base + '.ref.json.tmp', 'w') as f:

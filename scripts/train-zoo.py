@@ -30,7 +30,6 @@ These models are NOT used to tune the quantizer's defaults: the defaults were tu
 models/mnist-cnn.onnx (scripts/train-mnist.py) with MNIST training digits only.
 """
 import argparse
-import gzip
 import os
 import sys
 import time
@@ -40,9 +39,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SEED = 20261207
-FASHION_DIR = os.environ.get('ACCELFORGE_FASHION_MNIST', '/usr/share/datasets/fashion-mnist')
+from trainlib import ROOT, SEED, as_tensors, export_onnx, load_fashion, log, setup_torch, train
 
 
 def load_mnist(cache):
@@ -50,25 +47,6 @@ def load_mnist(cache):
     lab = np.fromfile(os.path.join(cache, 'train-labels.bin'), dtype=np.uint8)
     if img.shape[0] != lab.shape[0] * 784:
         sys.exit('train-images.bin does not match train-labels.bin: run npx tsx scripts/export-mnist.ts')
-    return img.reshape(-1, 1, 28, 28), lab
-
-
-def read_idx(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    if raw[:2] == b'\x1f\x8b':
-        raw = gzip.decompress(raw)
-    rank = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(rank)]
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank)
-    if data.size != int(np.prod(dims)):
-        sys.exit(f'{path}: truncated IDX file')
-    return data.reshape(dims)
-
-
-def load_fashion(n):
-    img = read_idx(os.path.join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))[:n]
-    lab = read_idx(os.path.join(FASHION_DIR, 'train-labels-idx1-ubyte.gz'))[:n]
     return img.reshape(-1, 1, 28, 28), lab
 
 
@@ -145,38 +123,8 @@ ARCHS = {'plain': Plain, 'resgap': ResGap, 'dwsep': DwSep, 'widefc': WideFc}
 EPOCHS = {'plain': 5, 'resgap': 5, 'dwsep': 20, 'widefc': 5}
 
 
-def train(model, x, y, epochs, log, seed):
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    steps = epochs * ((x.shape[0] + 63) // 64)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
-    g = torch.Generator().manual_seed(seed)
-    for ep in range(epochs):
-        model.train()
-        perm = torch.randperm(x.shape[0], generator=g)
-        total, ok = 0.0, 0
-        for i in range(0, x.shape[0], 64):
-            idx = perm[i:i + 64]
-            xb = x[idx]
-            # light augmentation: random shifts by up to 2 pixels
-            dx, dy = (torch.randint(-2, 3, (2,), generator=g)).tolist()
-            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
-            out = model(xb)
-            loss = F.cross_entropy(out, y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss) * idx.numel()
-            ok += int((out.argmax(1) == y[idx]).sum())
-        log(f'    epoch {ep + 1}/{epochs}: loss {total / x.shape[0]:.4f}, train acc {100 * ok / x.shape[0]:.2f}%')
-
-
 def export(model, path):
-    model.eval()
-    tmp = path + '.tmp'
-    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), tmp, input_names=['input'], output_names=['logits'],
-                      opset_version=13, training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
-    os.replace(tmp, path)
+    export_onnx(model, path, (1, 1, 28, 28), 13, training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
 
 
 def main():
@@ -190,15 +138,12 @@ def main():
     ap.add_argument('--only', default='', help='comma-separated <arch>-<dataset> names to train (default all)')
     ap.add_argument('--threads', type=int, default=1, help='CPU threads (the machine is shared)')
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
+    setup_torch(args.threads)
     os.makedirs(args.out, exist_ok=True)
-    log = lambda s: print(s, flush=True)
-    sets = {'mnist': load_mnist(args.cache), 'fashion-mnist': load_fashion(args.fashion_n)}
+    sets = {'mnist': load_mnist(args.cache), 'fashion-mnist': load_fashion('train', args.fashion_n)}
     only = set(filter(None, args.only.split(',')))
     for ds, (img, lab) in sets.items():
-        x = torch.from_numpy(img.astype(np.float32) / 255.0)
-        y = torch.from_numpy(lab.astype(np.int64))
+        x, y = as_tensors(img, lab)
         for arch, cls in ARCHS.items():
             name = f'{arch}-{ds}'
             if only and name not in only:
@@ -208,7 +153,7 @@ def main():
             epochs = args.epochs or EPOCHS[arch]
             log(f'{name}: {x.shape[0]} training images, {epochs} epochs, seed {args.seed}')
             model = cls()
-            train(model, x, y, epochs, log, args.seed)
+            train(model, x, y, epochs, torch.optim.Adam(model.parameters(), lr=3e-3), 3e-3, indent='    ', seed=args.seed)
             export(model, os.path.join(args.out, f'{name}{args.suffix}.onnx'))
             log(f'  wrote {name}{args.suffix}.onnx ({time.time() - t0:.0f} s)')
 

@@ -89,10 +89,13 @@ describe('axisSlave / axisMaster', () => {
     const hand = macDesign(8, 24);
     expect(d.streams).toEqual(hand.streams.map((s) => ({ ...s, last: Boolean(s.last) })));
     expect(d.constInputs).toEqual(hand.constInputs);
-    // the port list comes from the module: the harness checks against it without scanning the Verilog
+    // the port list comes from the module (the hand-written MAC states the same list): the harness checks against
+    // it without scanning the Verilog
     expect(d.ports).toEqual({ clk: 'input', rst: 'input', x_tdata: 'input', x_tvalid: 'input', x_tready: 'output', x_tlast: 'input', y_tdata: 'output', y_tvalid: 'output', y_tready: 'input', init: 'input' });
+    expect(d.ports).toEqual(hand.ports);
     expect(() => checkPorts({ ...d, files: new Map([['x.v', '// no Verilog to scan']]) })).not.toThrow();
     expect(() => checkPorts({ ...d, ports: { ...d.ports, x_tready: 'input' } })).toThrow(/port x_tready is an input of module smac_hdl_w8_a24, but the declared streams make it an output/);
+    expect(() => checkPorts({ ...d, ports: {} })).toThrow(/smac_hdl_w8_a24: design.ports is empty: list every port/);
   });
 
   it('clockPorts: names, the stated frequency, and whether the emitted module has clk / rst', () => {

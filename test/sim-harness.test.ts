@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { portDirs } from './support/verilog.js';
 import { UserError } from '../src/util/errors.js';
 import {
   compareRuns,
@@ -105,6 +106,7 @@ const faulty: SimDesign = {
     { name: 'y', dir: 'out', dataWidth: 16, last: true, userWidth: 4 },
   ],
   constInputs: { mode: { width: 3 } },
+  ports: portDirs('clk rst a_tdata a_tvalid a_tlast a_tuser y_tready mode', 'a_tready y_tdata y_tvalid y_tlast y_tuser busy'),
 };
 
 /**
@@ -178,6 +180,7 @@ const zip: SimDesign = {
     { name: 's', dir: 'out', dataWidth: 17, last: true },
     { name: 'd', dir: 'out', dataWidth: 16, userWidth: 3 },
   ],
+  ports: portDirs('clk rst a_tdata a_tvalid a_tlast b_tdata b_tvalid b_tuser s_tready d_tready', 'a_tready b_tready s_tdata s_tvalid s_tlast d_tdata d_tvalid d_tuser'),
 };
 
 function beats(n: number, seed: number): Beat[] {
@@ -436,6 +439,7 @@ endmodule
         { name: 'q', dir: 'in', dataWidth: 4 },
         { name: 'r', dir: 'out', dataWidth: 8 },
       ],
+      ports: portDirs('clk rst q_tdata q_tvalid r_tready', 'q_tready r_tdata r_tvalid'),
     };
     const addrs = Array.from({ length: 200 }, (_, i) => BigInt((i * 7) % 16));
     await runBoth(lut, {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { testbenchFolder } from '../src/sim/testbench.js';
 import type { Beat, SimDesign } from '../src/sim/index.js';
 import { withTempDir } from './support/cli.js';
-import { runIcarusFolder } from './support/verilog.js';
+import { portDirs, runIcarusFolder } from './support/verilog.js';
 
 // a registered AXI4-Stream pass-through that adds 3 to every beat; tlast on every 4th output beat; beat `drop` is
 // dropped
@@ -39,6 +39,7 @@ const design = (drop = 255): SimDesign => ({
     { name: 's_in', dir: 'in', dataWidth: 16 },
     { name: 'm_out', dir: 'out', dataWidth: 16, last: true },
   ],
+  ports: portDirs('clk rst s_in_tdata s_in_tvalid m_out_tready', 's_in_tready m_out_tdata m_out_tvalid m_out_tlast'),
 });
 
 const ins = Array.from({ length: 12 }, (_, i) => ({ data: BigInt(i * 1000 + 7) }));

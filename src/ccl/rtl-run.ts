@@ -13,7 +13,8 @@ import {
   type CclMultiParams, type CclRtlParams, type RtlObject, type RtlRecord,
 } from './rtl/index.js';
 import type { CclClassResult, ColorClass } from './classes.js';
-import { runStreams, type Beat, type SimDesign, type SimulatorName } from '../sim/index.js';
+import type { Module } from '../hdl/index.js';
+import { modulePorts, runStreams, type Beat, type SimDesign, type SimulatorName } from '../sim/index.js';
 import { fail, UserError } from '../util/errors.js';
 
 export interface RtlRunOptions {
@@ -83,7 +84,7 @@ interface SimulatedRecords {
 
 /** Stream the frames through the simulated core (`rtl` from a generate…SimRtl) and collect `total` record beats. */
 async function simulateFrames(
-  rtl: { top: string; files: Map<string, string> }, p: CclRtlParams, outWidth: number, images: RasterImage[], total: number, opts: RtlRunOptions,
+  rtl: { top: string; files: Map<string, string>; module: Module }, p: CclRtlParams, outWidth: number, images: RasterImage[], total: number, opts: RtlRunOptions,
 ): Promise<SimulatedRecords> {
   const inputs: Beat[] = [];
   for (const img of images) for (const b of frameBeats(img, p)) inputs.push(b);
@@ -96,6 +97,7 @@ async function simulateFrames(
       { name: 'r', dir: 'out', dataWidth: outWidth + 1, last: true },
     ],
     constInputs: { frames: { width: SIM_COUNT_WIDTH }, total: { width: SIM_COUNT_WIDTH } },
+    ports: modulePorts(rtl.module),
   };
   const validProb = opts.validProb ?? 1, readyProb = opts.readyProb ?? 1;
   // the labeler needs a few cycles per cell; allow generously for stalls and the filler beats

@@ -44,5 +44,19 @@ export function simDesignOf(d: { manifest: DesignManifest; files: Map<string, st
     constInputs,
     clock: m.clock.port,
     reset: m.reset.port,
+    ports: manifestPorts(m),
   };
+}
+
+/** Every port of the top as the manifest states it: clock, reset, each stream's sidebands, the registers. */
+export function manifestPorts(m: DesignManifest): Record<string, 'input' | 'output'> {
+  const ports: Record<string, 'input' | 'output'> = { [m.clock.port]: 'input', [m.reset.port]: 'input' };
+  for (const s of m.streams) {
+    const fwd = s.direction === 'in' ? 'input' : 'output';
+    const sidebands = ['tdata', 'tvalid', ...(s.last ? ['tlast'] : []), ...(s.user ? ['tuser'] : [])];
+    for (const x of sidebands) ports[`${s.name}_${x}`] = fwd;
+    ports[`${s.name}_tready`] = fwd === 'input' ? 'output' : 'input';
+  }
+  for (const r of m.registers) ports[r.port] = r.direction === 'in' ? 'input' : 'output';
+  return ports;
 }

@@ -11,7 +11,6 @@ import { withActivity } from '../util/progress.js';
 import { findTool, lookupTool, missingToolError, runTool, type ToolName } from '../tools/find.js';
 
 export { cacheRoot };
-import { topPorts } from './ports.js';
 import { genDriver, genTestbench, genWrapper, TB_MODULE, WRAPPER_MODULE } from './gen.js';
 import { SimError, type SimDesign, type SimulatorName } from './types.js';
 
@@ -192,13 +191,12 @@ function sortedFiles(design: SimDesign): [string, string][] {
 
 /** Port-connection problems in the wrapper are the user's: report them as one line naming the port. */
 function wrapperProblem(log: string, wrapperFile: string, design: SimDesign): string | undefined {
-  const outputs = topPorts(design);
   const lines = log
     .split('\n')
     .filter((l) => l.includes(wrapperFile) && /^%(Warning-(WIDTH|PINMISSING)|Error)/.test(l))
     .filter((l) => {
       const pin = /missing pin: '([^']+)'/.exec(l)?.[1];
-      return !(pin && outputs?.get(pin) === 'output'); // an unwatched output is fine
+      return !(pin && design.ports?.[pin] === 'output'); // an unwatched output is fine
     });
   // "%Warning-WIDTH: /tmp/.../afsim_top.v:12:5: Operator PIN expects 16 bits..." -> the message after the location
   return lines[0]?.replace(/^%\S+\s*/, '').replace(/^\S*:\d+:\d+:\s*/, '').trim();

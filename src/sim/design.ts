@@ -14,10 +14,6 @@ export function moduleDesign(m: Module, files?: Map<string, string>): SimDesign 
   const constInputs: Record<string, { width: number }> = {};
   for (const s of m.signals) if (s.kind === 'input' && !inStream.has(s.name)) constInputs[s.name] = { width: s.width };
   const c = clockPorts(m);
-  const ports: Record<string, 'input' | 'output'> = {};
-  if (c.hasClock) ports[c.clock] = 'input';
-  if (c.hasReset) ports[c.reset] = 'input';
-  for (const s of m.signals) if (s.kind === 'input' || s.kind === 'output') ports[s.name] = s.kind;
   return {
     top: m.name,
     files: files ?? emitVerilog(m),
@@ -25,6 +21,16 @@ export function moduleDesign(m: Module, files?: Map<string, string>): SimDesign 
     constInputs,
     clock: c.clock,
     reset: c.reset,
-    ports,
+    ports: modulePorts(m),
   };
+}
+
+/** Every port of a built module with its direction (clock and reset included): SimDesign.ports. */
+export function modulePorts(m: Module): Record<string, 'input' | 'output'> {
+  const c = clockPorts(m);
+  const ports: Record<string, 'input' | 'output'> = {};
+  if (c.hasClock) ports[c.clock] = 'input';
+  if (c.hasReset) ports[c.reset] = 'input';
+  for (const s of m.signals) if (s.kind === 'input' || s.kind === 'output') ports[s.name] = s.kind;
+  return ports;
 }

@@ -81,6 +81,10 @@ export function macDesign(w: number, accW: number): SimDesign {
       { name: 'y', dir: 'out', dataWidth: accW },
     ],
     constInputs: { init: { width: accW } },
+    ports: {
+      clk: 'input', rst: 'input', x_tdata: 'input', x_tvalid: 'input', x_tready: 'output', x_tlast: 'input',
+      y_tdata: 'output', y_tvalid: 'output', y_tready: 'input', init: 'input',
+    },
   };
 }
 

@@ -19,4 +19,4 @@ export { SimError, SimMismatch } from './types.js';
 export { compareStreams } from './compare.js';
 export { toUnsigned, toSigned, mask } from './bits.js';
 export { runStreams, runBoth, compareRuns, simulatorVersions } from './run.js';
-export { moduleDesign } from './design.js';
+export { moduleDesign, modulePorts } from './design.js';

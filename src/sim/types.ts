@@ -42,10 +42,11 @@ export interface SimDesign {
   /** Synchronous active-high reset port name (default 'rst'). */
   reset?: string;
   /**
-   * Every port of `top` with its direction, when the generator knows them (moduleDesign, the design manifest): the
-   * harness then checks the declared streams against this list instead of scanning the Verilog text.
+   * Every port of `top` with its direction (clock and reset included), as the generator knows them: modulePorts(m)
+   * for a built module, the design manifest's streams and registers for a design folder, written out by hand for
+   * hand-written Verilog. The harness checks the declared streams against this list; it never parses the Verilog.
    */
-  ports?: Record<string, 'input' | 'output'>;
+  ports: Record<string, 'input' | 'output'>;
 }
 
 export type SimulatorName = 'verilator' | 'icarus';

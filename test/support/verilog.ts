@@ -42,3 +42,11 @@ export async function simulateTb(sim: Simulator, files: Map<string, string>, top
     return readFile(join(dir, read), 'utf8');
   });
 }
+
+/** SimDesign.ports of a hand-written module: its input and output port names (space-separated), as its header has them. */
+export function portDirs(inputs: string, outputs: string): Record<string, 'input' | 'output'> {
+  const ports: Record<string, 'input' | 'output'> = {};
+  for (const p of inputs.split(/\s+/).filter(Boolean)) ports[p] = 'input';
+  for (const p of outputs.split(/\s+/).filter(Boolean)) ports[p] = 'output';
+  return ports;
+}

@@ -5,7 +5,7 @@
 import { fail } from '../../../util/errors.js';
 import { configHash } from '../../../util/hash.js';
 import { emitVerilog, type Module } from '../../../hdl/index.js';
-import type { Beat, SimDesign } from '../../../sim/index.js';
+import { modulePorts, type Beat, type SimDesign } from '../../../sim/index.js';
 import type { CoreConfig } from '../config.js';
 import type { RomProgram } from './program-rom.js';
 import { checkCoreRtl, coreShape, DEFAULT_PIXEL_BANKS, type CoreShape } from './shape.js';
@@ -41,6 +41,7 @@ export function coreSimDesign(rtl: CoreRtl): SimDesign {
       ...rtl.inputs.map((name) => ({ name, dir: 'in' as const, dataWidth: W })),
       { name: 'm_out', dir: 'out', dataWidth: W, last: true },
     ],
+    ports: modulePorts(rtl.module),
   };
 }
 

@@ -10,14 +10,15 @@
  * cycle (input last-step strobe, acc_valid, acc), so the latency, the one-cycle pulse and the hold are checked too.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, emitVerilog, Module, type Operand } from '../src/hdl/index.js';
+import { cat, emitVerilog, type Operand } from '../src/hdl/index.js';
 import { lintVerilog } from '../src/tools/lint.js';
-import { runBoth, runStreams, type Beat, type SimDesign } from '../src/sim/index.js';
+import type { Beat, SimDesign } from '../src/sim/index.js';
 import { weightValue } from '../src/msq/conventions.js';
 import { accBits, checkCoreConfig, lanes, smallCoreConfig, sp2ActBitsOf, type CoreConfig } from '../src/msq/core/config.js';
 import { coreLaneLatency, coreLaneMultipliers, coreLanes } from '../src/msq/core/lanes.js';
 import { synthesize } from '../src/synth/index.js';
 import { mulberry32 } from '../src/util/random.js';
+import { packFields, runUnit, unitWrapper } from './support/unit-wrapper.js';
 
 interface Step {
   valid: boolean;
@@ -48,63 +49,37 @@ function wrapper(cfg: CoreConfig): { design: SimDesign; inW: number; outW: numbe
   const ws = Ps * N * m;
   const inW = wa + wf + ws + 4;
   const outW = L * AB + 2;
-  const t = new Module(`tb_lanes_${tag(cfg)}`, { doc: 'test wrapper of coreLanes: one step per stream beat, a trace word per cycle' });
-  const sData = t.input('s_tdata', inW);
-  const sValid = t.input('s_tvalid', 1);
-  const sReady = t.output('s_tready', 1);
-  const oData = t.output('o_tdata', outW);
-  const oValid = t.output('o_tvalid', 1);
-  t.input('o_tready', 1).markUnused();
-  const flag = (i: number) => sData.bit(wa + wf + ws + i);
-  const inValid = t.let('in_valid', sValid.and(flag(1)));
-  const inLast = t.let('in_last', flag(3));
-  const accValid = t.wire('acc_valid', 1);
-  const acc = t.wire('acc', L * AB);
-  const conns: Record<string, Operand> = {
-    act: sData.slice(wa - 1, 0),
-    act_signed: flag(0),
-    in_valid: inValid,
-    in_first: flag(2),
-    in_last: inLast,
-    acc_valid: accValid,
-    acc,
-  };
-  if (Pf > 0) conns.fw = sData.slice(wa + wf - 1, wa);
-  if (Ps > 0) conns.sw = sData.slice(wa + wf + ws - 1, wa + wf);
-  t.instance(core, 'u_lanes', conns);
-  t.assign(sReady, 1);
-  t.assign(oValid, 1);
-  t.assign(oData, cat(acc, accValid, inValid.and(inLast)));
-  return {
-    design: {
-      top: t.name,
-      files: emitVerilog(t),
-      streams: [
-        { name: 's', dir: 'in', dataWidth: inW },
-        { name: 'o', dir: 'out', dataWidth: outW },
-      ],
-    },
-    inW,
-    outW,
-  };
+  const design = unitWrapper(`tb_lanes_${tag(cfg)}`, 'test wrapper of coreLanes: one step per stream beat, a trace word per cycle', inW, outW, ({ t, step, valid }) => {
+    const flag = (i: number) => step.bit(wa + wf + ws + i);
+    const inValid = t.let('in_valid', valid.and(flag(1)));
+    const inLast = t.let('in_last', flag(3));
+    const accValid = t.wire('acc_valid', 1);
+    const acc = t.wire('acc', L * AB);
+    const conns: Record<string, Operand> = {
+      act: step.slice(wa - 1, 0),
+      act_signed: flag(0),
+      in_valid: inValid,
+      in_first: flag(2),
+      in_last: inLast,
+      acc_valid: accValid,
+      acc,
+    };
+    if (Pf > 0) conns.fw = step.slice(wa + wf - 1, wa);
+    if (Ps > 0) conns.sw = step.slice(wa + wf + ws - 1, wa + wf);
+    t.instance(core, 'u_lanes', conns);
+    return { data: cat(acc, accValid, inValid.and(inLast)) };
+  });
+  return { design, inW, outW };
 }
 
 function pack(cfg: CoreConfig, s: Step): bigint {
   const { A, WF, m } = cfg;
-  let v = 0n;
-  let at = 0n;
-  const put = (x: number, w: number): void => {
-    v |= (BigInt(x) & ((1n << BigInt(w)) - 1n)) << at;
-    at += BigInt(w);
-  };
-  for (const a of s.act) put(a, A);
-  for (const lane of s.fw) for (const c of lane) put(c, WF);
-  for (const lane of s.sw) for (const c of lane) put(c, m);
-  put(s.actSigned ? 1 : 0, 1);
-  put(s.valid ? 1 : 0, 1);
-  put(s.first ? 1 : 0, 1);
-  put(s.last ? 1 : 0, 1);
-  return v;
+  return packFields([
+    ...s.act.map((a) => [a, A] as const),
+    ...s.fw.flatMap((lane) => lane.map((c) => [c, WF] as const)),
+    ...s.sw.flatMap((lane) => lane.map((c) => [c, m] as const)),
+    [s.actSigned, 1], [s.valid, 1], [s.first, 1], [s.last, 1],
+  ]);
 }
 
 /** Value of the low `bits` bits of a raw lane code: two's complement when signed. */
@@ -224,8 +199,7 @@ async function check(cfg: CoreConfig, seed: number, nPasses: number, validProb: 
   const cycles = Math.ceil(steps.length / validProb * 1.2) + 200;
   const inputs: Record<string, Beat[]> = { s: steps.map((s) => ({ data: pack(cfg, s) })) };
   const opts = { inputs, expect: { o: cycles }, seed, validProb: { s: validProb }, maxCycles: cycles + 100, drainCycles: 0 };
-  // both: Verilator and Icarus, which must agree beat for beat and cycle for cycle
-  const res = both ? (await runBoth(design, opts)).verilator : await runStreams(design, opts);
+  const res = await runUnit(design, opts, both);
   expect(res.consumed.s).toBe(steps.length);
   const L = lanes(cfg);
   const AB = accBits(cfg);

@@ -6,14 +6,15 @@
  * tag, so every result's latency (out cycle - tag) is checked along with its value and order.
  */
 import { describe, expect, it } from 'vitest';
-import { cat, emitVerilog, Module } from '../src/hdl/index.js';
+import { cat, emitVerilog, type Operand } from '../src/hdl/index.js';
 import { lintVerilog } from '../src/tools/lint.js';
-import { runBoth, runStreams, type SimDesign } from '../src/sim/index.js';
+import type { SimDesign } from '../src/sim/index.js';
 import { addRequantize, requantize } from '../src/msq/conventions.js';
 import { accBits, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
 import { coreRqa, coreRqaDsps, coreRqaLatency, RQA_DSPS } from '../src/msq/core/rqa.js';
 import { mulberry32 } from '../src/util/random.js';
 import { synthesize } from '../src/synth/index.js';
+import { packFields, runUnit, unitWrapper } from './support/unit-wrapper.js';
 
 interface Item {
   valid: boolean;
@@ -53,56 +54,34 @@ function wrapper(cfg: CoreConfig): SimDesign {
   const core = coreRqa(cfg, `core_rqa_${tag}`, TAG);
   const fs = fields(cfg);
   const inW = fs.reduce((s, [, w]) => s + w, 0);
-  const t = new Module(`tb_rqa_${tag}`, { doc: 'test wrapper of coreRqa: one item per stream beat, cycle counter as tag' });
-  const sData = t.input('s_tdata', inW);
-  const sValid = t.input('s_tvalid', 1);
-  const sReady = t.output('s_tready', 1);
-  const oData = t.output('o_tdata', TAG + cfg.A);
-  const oValid = t.output('o_tvalid', 1);
-  t.input('o_tready', 1).markUnused();
-  const cyc = t.reg('cycle_q', TAG, { reset: 0 });
-  t.sync((p) => p.set(cyc, cyc.add(1).trunc(TAG)));
-  const conns: Record<string, ReturnType<typeof sData.slice>> = {};
-  let at = 0;
-  for (const [f, w] of fs) {
-    const v = sData.slice(at + w - 1, at);
-    at += w;
-    if (f === 'valid') conns.in_valid = sValid.and(v);
-    else {
-      const signed = SIGNED.includes(f);
-      conns[portOf[f] ?? f] = signed ? v.asSigned() : v;
+  return unitWrapper(`tb_rqa_${tag}`, 'test wrapper of coreRqa: one item per stream beat, cycle counter as tag', inW, TAG + cfg.A, ({ t, step, valid }) => {
+    const cyc = t.reg('cycle_q', TAG, { reset: 0 });
+    t.sync((p) => p.set(cyc, cyc.add(1).trunc(TAG)));
+    const conns: Record<string, Operand> = {};
+    let at = 0;
+    for (const [f, w] of fs) {
+      const v = step.slice(at + w - 1, at);
+      at += w;
+      if (f === 'valid') conns.in_valid = valid.and(v);
+      else conns[portOf[f] ?? f] = SIGNED.includes(f) ? v.asSigned() : v;
     }
-  }
-  const y = t.wire('y', cfg.A);
-  const tagOut = t.wire('tag_out', TAG);
-  const outValid = t.wire('out_valid', 1);
-  t.instance(core, 'u_rqa', { ...conns, tag_in: cyc, y, tag_out: tagOut, out_valid: outValid });
-  t.assign(sReady, 1);
-  t.assign(oValid, outValid);
-  t.assign(oData, cat(tagOut, y));
-  return {
-    top: t.name,
-    files: emitVerilog(t),
-    streams: [
-      { name: 's', dir: 'in', dataWidth: inW },
-      { name: 'o', dir: 'out', dataWidth: TAG + cfg.A },
-    ],
-  };
+    const y = t.wire('y', cfg.A);
+    const tagOut = t.wire('tag_out', TAG);
+    const outValid = t.wire('out_valid', 1);
+    t.instance(core, 'u_rqa', { ...conns, tag_in: cyc, y, tag_out: tagOut, out_valid: outValid });
+    return { data: cat(tagOut, y), valid: outValid };
+  });
 }
 
+/** An item's fields packed LSB first (a value that does not fit its field is a mistake of the test). */
 function pack(cfg: CoreConfig, it: Item): bigint {
-  let v = 0n;
-  let at = 0n;
-  for (const [f, w] of fields(cfg)) {
+  return packFields(fields(cfg).map(([f, w]) => {
     const x = it[f];
     const n = typeof x === 'boolean' ? (x ? 1n : 0n) : BigInt(x);
-    const signed = SIGNED.includes(f);
-    const lim = 1n << BigInt(signed ? w - 1 : w);
-    if (n >= lim || n < (signed ? -lim : 0n)) throw new Error(`test item field ${f} = ${n} does not fit ${w} bits`);
-    v |= (n & ((1n << BigInt(w)) - 1n)) << at;
-    at += BigInt(w);
-  }
-  return v;
+    const lim = 1n << BigInt(SIGNED.includes(f) ? w - 1 : w);
+    if (n >= lim || n < (SIGNED.includes(f) ? -lim : 0n)) throw new Error(`test item field ${f} = ${n} does not fit ${w} bits`);
+    return [n, w] as const;
+  }));
 }
 
 /** The golden result's low A bits (unsigned). */
@@ -170,8 +149,7 @@ async function check(cfg: CoreConfig, seed: number, n: number, validProb: number
     seed,
     validProb: { s: validProb },
   };
-  // both: Verilator and Icarus, which must agree beat for beat and cycle for cycle
-  const res = both ? (await runBoth(design, opts)).verilator : await runStreams(design, opts);
+  const res = await runUnit(design, opts, both);
   expect(res.consumed.s).toBe(its.length);
   const got = res.outputs.o!;
   const lat = coreRqaLatency(cfg);

@@ -10,40 +10,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runStreams, type Beat } from '../src/sim/index.js';
-import { actRange } from '../src/msq/conventions.js';
+import { runStreams } from '../src/sim/index.js';
 import { pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
 import { loadMnist } from '../src/data/mnist.js';
-import { numel, parseQuantModel, type QuantModel } from '../src/msq/model.js';
+import { parseQuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
+import { addModel, emptyRun, flatInput, runCore } from './support/core-run.js';
 import { lanes, smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, coreStreams, programStimulus, type CompiledJob } from '../src/msq/core/compile.js';
+import { compileModel, programStimulus, type CompiledJob } from '../src/msq/core/compile.js';
 import { runJob } from '../src/msq/core/interp.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
 const cfg: CoreConfig = smallCoreConfig({ sp2ActBits: 4 });
 const L = lanes(cfg);
-
-interface Run {
-  jobs: CompiledJob[];
-  wgt: Beat[];
-  act: Beat[];
-  res: Beat[];
-  out: Beat[];
-}
-
-/** Compile `model` for `c` and append every job's streams and golden m_out beats to `run`. */
-function addModel(run: Run, model: QuantModel, input: Int32Array, c: CoreConfig): void {
-  const prog = compileModel(model, c);
-  const stim = programStimulus(prog, runGolden(model, input, { dump: true }).tensors!);
-  const st = coreStreams(stim);
-  run.jobs.push(...prog.jobs);
-  run.wgt.push(...st.inputs.s_wgt);
-  run.act.push(...st.inputs.s_act);
-  run.res.push(...st.inputs.s_res);
-  run.out.push(...st.expected.m_out);
-}
 
 /** Valid channel map entries on SP2 lanes (lanes Pf..L-1 of every pass). */
 const sp2Entries = (jobs: CompiledJob[]): number => jobs.reduce((a, j) => a + j.spec.chanMap.filter((ch, k) => ch >= 0 && k % L >= cfg.Pf).length, 0);
@@ -53,11 +33,6 @@ const base: RandomLayerSpec = {
   sp2Fraction: 0.6, inBits: 8, inSigned: false, outBits: 8, outSigned: true, fixedBits: 8, sp2Bits: 4,
 };
 
-/** Every input at the bottom ('min') or top ('max') of its range. */
-function flatInput(model: QuantModel, at: 'min' | 'max'): Int32Array {
-  const [lo, hi] = actRange(model.input.bits, model.input.signed);
-  return new Int32Array(numel(model.input.shape)).fill(at === 'min' ? lo : hi);
-}
 
 /** One-layer cases: [title, spec, input: random / worst-case random / all at min / all at max]. */
 const layerCases: [string, Partial<RandomLayerSpec>, boolean | 'min' | 'max'][] = [
@@ -75,7 +50,7 @@ describe('MSQ core RTL with sp2ActBits = 4 (A = 8): narrow SP2 lanes, wide jobs 
   const design = coreSimDesign(generateCore(cfg));
 
   it('MNIST (1 real digit) and random 8-bit / <= 4-bit layers back to back: every job equals the golden model, with stalls', async () => {
-    const run: Run = { jobs: [], wgt: [], act: [], res: [], out: [] };
+    const run = emptyRun();
     const img = loadMnist('test', 1).images[0]!;
     addModel(run, mnist, quantizeInput(mnist, pixelsToReal(mnist, img)), cfg);
     const mnistJobs = run.jobs.length;
@@ -92,14 +67,7 @@ describe('MSQ core RTL with sp2ActBits = 4 (A = 8): narrow SP2 lanes, wide jobs 
       else expect(s, title).toBeGreaterThan(0);
     });
     expect(run.jobs.length).toBeGreaterThan(mnistJobs + layerCases.length - 1);
-    const r = await runStreams(design, {
-      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
-      expected: { m_out: run.out },
-      seed: 17,
-      validProb: { s_wgt: 0.8, s_act: 0.6, s_res: 0.5 },
-      readyProb: 0.6,
-      maxCycles: 2_000_000,
-    });
+    const r = await runCore(design, run, 17);
     expect(r.outputs.m_out!.length).toBe(run.out.length);
     console.log(`core RTL sp2ActBits 4: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, build ${Math.round(r.buildMs)} ms, sim ${Math.round(r.simMs)} ms`);
   }, 600_000);

@@ -8,50 +8,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintVerilog } from '../src/tools/lint.js';
-import { runBoth, runStreams, type Beat } from '../src/sim/index.js';
-import { actRange, chooseMultiplier } from '../src/msq/conventions.js';
+import { runBoth } from '../src/sim/index.js';
+import { chooseMultiplier } from '../src/msq/conventions.js';
 import { argmax, pixelsToReal, quantizeInput, runGolden } from '../src/msq/golden.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, rng, type RandomLayerSpec } from './support/random-layer.js';
+import { addModel, emptyRun, flatInput, runCore } from './support/core-run.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, coreStreams, programStimulus, type CompileOptions, type CompiledJob } from '../src/msq/core/compile.js';
+import type { CompileOptions } from '../src/msq/core/compile.js';
 import { coreProgramCycles, coreRtlTiming, coreSimDesign, generateCore, LUT_STAGES, weightItemsPerClock } from '../src/msq/core/rtl/index.js';
 import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/version.js';
 
 /** The test design: the small core with modest banks, so layers of a few hundred words need row bands / filter groups. */
 const cfg: CoreConfig = smallCoreConfig({ actDepth: 256, wDepth: 64, maxPasses: 6, cDepth: 32, kMax: 2048 });
-
-interface Run {
-  jobs: CompiledJob[];
-  wgt: Beat[];
-  act: Beat[];
-  res: Beat[];
-  out: Beat[];
-  /** index of each job's first output beat */
-  outStart: number[];
-}
-
-const emptyRun = (): Run => ({ jobs: [], wgt: [], act: [], res: [], out: [], outStart: [] });
-
-/** Compile `model` and append every job's golden streams to `run`. */
-function addModel(run: Run, model: QuantModel, input: Int32Array, c: CoreConfig, opts: CompileOptions = {}): void {
-  const prog = compileModel(model, c, opts);
-  const g = runGolden(model, input, { dump: true });
-  const stim = programStimulus(prog, g.tensors!);
-  const st = coreStreams(stim);
-  let at = run.out.length;
-  for (const s of stim) {
-    run.outStart.push(at);
-    at += s.expectedOut.length;
-  }
-  run.jobs.push(...prog.jobs);
-  run.wgt.push(...st.inputs.s_wgt);
-  run.act.push(...st.inputs.s_act);
-  run.res.push(...st.inputs.s_res);
-  run.out.push(...st.expected.m_out);
-}
 
 const base: RandomLayerSpec = {
   op: 'conv2d', cin: 5, h: 7, w: 6, cout: 7, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1],
@@ -148,18 +119,6 @@ function graphModel(seed: number, H = 12, W = 11, fixedBits = 8): QuantModel {
   });
 }
 
-/** Every input at the top of its range. */
-function maxInput(model: QuantModel): Int32Array {
-  const n = model.input.shape.reduce((a, b) => a * b, 1);
-  return new Int32Array(n).fill(actRange(model.input.bits, model.input.signed)[1]);
-}
-
-/** Every input at the bottom of its range. */
-function minInput(model: QuantModel): Int32Array {
-  const n = model.input.shape.reduce((a, b) => a * b, 1);
-  return new Int32Array(n).fill(actRange(model.input.bits, model.input.signed)[0]);
-}
-
 const mnist = parseQuantModel(JSON.parse(readFileSync(join(PROJECT_ROOT, 'models', 'mnist-cnn.q.json'), 'utf8')));
 
 describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
@@ -174,12 +133,12 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
     const run = emptyRun();
     layerCases.forEach(([, over, opts, worst], i) => {
       const model = randomLayerModel({ ...base, ...over }, 300 + i);
-      addModel(run, model, worst === 'max' ? maxInput(model) : randomInput(model, 40 + i, worst ?? false), cfg, opts);
+      addModel(run, model, worst === 'max' ? flatInput(model, 'max') : randomInput(model, 40 + i, worst ?? false), cfg, opts);
     });
     addModel(run, graphModel(7), randomInput(graphModel(7), 9), cfg);
     poolCases.forEach((c, i) => {
       const model = poolModel(c);
-      for (const x of [randomInput(model, 70 + i), minInput(model), maxInput(model)]) addModel(run, model, x, cfg);
+      for (const x of [randomInput(model, 70 + i), flatInput(model, 'min'), flatInput(model, 'max')]) addModel(run, model, x, cfg);
     });
     const ops = new Set(run.jobs.map((j) => `${j.spec.op}${j.spec.residual ? '+res' : ''}`));
     expect([...ops].sort()).toEqual(['avgpool', 'gemm', 'gemm+res', 'maxpool']);
@@ -188,26 +147,12 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
     // row bands (several jobs of one layer, same channels) and filter groups (same rows, other channels) occur
     expect(run.jobs.some((j) => j.out.y0 > 0)).toBe(true);
     expect(run.jobs.some((j) => j.out.c0 > 0)).toBe(true);
-    const r = await runStreams(design, {
-      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
-      expected: { m_out: run.out },
-      seed: 11,
-      validProb: { s_wgt: 0.8, s_act: 0.6, s_res: 0.5 },
-      readyProb: 0.6,
-      maxCycles: 2_000_000,
-    });
+    const r = await runCore(design, run, 11);
     expect(r.outputs.m_out!.length).toBe(run.out.length);
     expect(run.jobs.length).toBeGreaterThan(30);
     console.log(`core RTL: ${run.jobs.length} jobs, ${run.out.length} output beats, ${r.cycleCount} cycles`);
     // the same jobs under heavy back-pressure and slow inputs (output FIFO full, loaders starved)
-    const slow = await runStreams(design, {
-      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
-      expected: { m_out: run.out },
-      seed: 29,
-      validProb: { s_wgt: 0.3, s_act: 0.9, s_res: 0.2 },
-      readyProb: 0.15,
-      maxCycles: 4_000_000,
-    });
+    const slow = await runCore(design, run, 29, { validProb: { s_wgt: 0.3, s_act: 0.9, s_res: 0.2 }, readyProb: 0.15, maxCycles: 4_000_000 });
     expect(slow.cycleCount).toBeGreaterThan(r.cycleCount);
   }, 600_000);
 
@@ -219,14 +164,7 @@ describe('MSQ core RTL: one design, many jobs back to back (Verilator)', () => {
       addModel(run, mnist, x, cfg);
       return runGolden(mnist, x).output.data;
     });
-    const r = await runStreams(design, {
-      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
-      expected: { m_out: run.out },
-      seed: 5,
-      validProb: 0.7,
-      readyProb: 0.7,
-      maxCycles: 2_000_000,
-    });
+    const r = await runCore(design, run, 5, { validProb: 0.7, readyProb: 0.7, maxCycles: 2_000_000 });
     console.log(`core RTL MNIST: ${run.jobs.length} jobs, ${run.out.length} beats, ${r.cycleCount} cycles, sim ${Math.round(r.simMs)} ms`);
     // the last job of each digit is the final linear layer: its beats are the logits
     const perDigit = run.jobs.length / 2;
@@ -267,7 +205,7 @@ describe('MSQ core RTL: schedule and limits', () => {
       expect(j.actWords + 1).toBeLessThan(prog.total - prog.descValid);
       const s = 1 + prog.total;
       const e = s + 2 + j.outH * j.outW * j.passes * j.passCycles - 1;
-      const r = await runStreams(coreSimDesign(rtl), { inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res }, expected: { m_out: run.out } });
+      const r = await runCore(coreSimDesign(rtl), run, 1, {});
       expect(r.cycleCount, `job ${j.name}`).toBe(e + t.complete.gemm + t.emit + j.coutGroups);
     }
   }, 600_000);
@@ -278,12 +216,7 @@ describe('MSQ core RTL: schedule and limits', () => {
     const run = emptyRun();
     addModel(run, model, randomInput(model, 5), cfg);
     expect(run.jobs.length).toBe(1);
-    const r = await runStreams(coreSimDesign(rtl), {
-      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
-      expected: { m_out: run.out },
-      validProb: { s_act: 0.25 },
-      seed: 3,
-    });
+    const r = await runCore(coreSimDesign(rtl), run, 3, { validProb: { s_act: 0.25 } });
     expect(r.outputs.m_out![0]!.cycle).toBeLessThan(r.lastInputCycle.s_act!);
   }, 600_000);
 
@@ -374,13 +307,6 @@ describe('MSQ core RTL: second opinions', () => {
     expect(run.jobs.some((j) => j.spec.residual)).toBe(true);
     expect(run.jobs.some((j) => j.spec.op === 'avgpool')).toBe(true);
     expect(run.jobs.some((j) => j.spec.fixed4)).toBe(true);
-    await runStreams(coreSimDesign(rtl), {
-      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
-      expected: { m_out: run.out },
-      seed: 8,
-      validProb: 0.7,
-      readyProb: 0.6,
-      maxCycles: 1_000_000,
-    });
+    await runCore(coreSimDesign(rtl), run, 8, { validProb: 0.7, readyProb: 0.6, maxCycles: 1_000_000 });
   }, 600_000);
 });

@@ -7,33 +7,18 @@
  * every stream; every m_out beat comes from the golden model.
  */
 import { describe, expect, it } from 'vitest';
-import { runStreams, type Beat } from '../src/sim/index.js';
-import { runGolden } from '../src/msq/golden.js';
-import type { QuantModel } from '../src/msq/model.js';
 import { quantizeFloatModel, rangesFromSamples } from '../src/msq/ptq.js';
 import { quantizeInput } from '../src/msq/golden.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, coreStreams, programStimulus } from '../src/msq/core/compile.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { planModel, type PlanPoint } from '../src/msq/plan/index.js';
 import { pointByName } from '../src/msq/plan/auto.js';
 import { generatedSamples } from '../src/msq/plan/samples.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
+import { addModel, emptyRun, runCore } from './support/core-run.js';
 import { tinyModel } from './support/plan-tiny.js';
 
 const cfg: CoreConfig = smallCoreConfig({ sp2ActBits: 4 });
-
-interface Run { wgt: Beat[]; act: Beat[]; res: Beat[]; out: Beat[]; jobs: number }
-
-function addModel(run: Run, model: QuantModel, input: Int32Array): void {
-  const prog = compileModel(model, cfg);
-  const st = coreStreams(programStimulus(prog, runGolden(model, input, { dump: true }).tensors!));
-  run.wgt.push(...st.inputs.s_wgt);
-  run.act.push(...st.inputs.s_act);
-  run.res.push(...st.inputs.s_res);
-  run.out.push(...st.expected.m_out);
-  run.jobs += prog.jobs.length;
-}
 
 const base: RandomLayerSpec = {
   op: 'conv2d', cin: 6, h: 5, w: 5, cout: 7, k: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1],
@@ -51,13 +36,13 @@ const weights: [string, Partial<RandomLayerSpec>][] = [
 
 describe('MSQ core RTL runs every (weights, activations, scheme) the planner picks', () => {
   it('10 single-layer combinations and a mixed-precision network, back to back with stalls, equal the golden model', async () => {
-    const run: Run = { wgt: [], act: [], res: [], out: [], jobs: 0 };
+    const run = emptyRun();
     let seed = 1400;
     for (const [, over] of weights) {
       for (const inBits of [4, 8]) {
         const spec = { ...base, ...over, inBits, inSigned: inBits === 4, worstCase: seed % 2 === 0 };
         const model = randomLayerModel(spec, seed);
-        addModel(run, model, randomInput(model, seed, true));
+        addModel(run, model, randomInput(model, seed, true), cfg);
         seed++;
       }
     }
@@ -74,18 +59,11 @@ describe('MSQ core RTL runs every (weights, activations, scheme) the planner pic
     for (const point of [plan.pick, handMade]) {
       const qm = quantizeFloatModel(fm, { actRanges: rangesFromSamples(fm, samples), board: 'xc7z020', byName: pointByName(fm, point, 'variance') });
       nets.push(qm.layers.flatMap((l) => ('filters' in l ? [`${l.name}:${[...new Set(l.filters.map((f) => f.scheme + f.bits))].sort().join('+')}`] : [])).join(' '));
-      addModel(run, qm, quantizeInput(qm, samples[0]!));
+      addModel(run, qm, quantizeInput(qm, samples[0]!), cfg);
     }
     expect(nets[1]).toBe('c1:fixed8 c2:sp24 c3:fixed4+sp24 fc:fixed2');
-    const r = await runStreams(coreSimDesign(generateCore(cfg)), {
-      inputs: { s_wgt: run.wgt, s_act: run.act, s_res: run.res },
-      expected: { m_out: run.out },
-      seed: 14,
-      validProb: { s_wgt: 0.8, s_act: 0.6, s_res: 0.5 },
-      readyProb: 0.6,
-      maxCycles: 2_000_000,
-    });
+    const r = await runCore(coreSimDesign(generateCore(cfg)), run, 14);
     expect(r.outputs.m_out!.length).toBe(run.out.length);
-    console.log(`plan RTL: ${run.jobs} jobs, ${run.out.length} beats, networks ${nets.join(' | ')}; ${r.cycleCount} cycles`);
+    console.log(`plan RTL: ${run.jobs.length} jobs, ${run.out.length} beats, networks ${nets.join(' | ')}; ${r.cycleCount} cycles`);
   }, 600_000);
 });

@@ -82,10 +82,9 @@ interface PyRun {
   freed: number;
 }
 
-/** driver.Accelerator().run_model(x) with the stand-in pynq; `responses[j]` = job j's m_out bytes (hex). */
+/** driver.Accelerator().run_model(x) with the stand-in pynq (test/support/pynq_standin.py: CALLBACK answers receive j with `responses[j]`, job j's m_out bytes in hex). */
 async function runRuntime(responses: string[], prefetch = true, folder = out): Promise<PyRun> {
-  const dir = mkdtempSync(join(tmp, 'py-'));
-  writeFileSync(join(dir, 'pynq.py'), FAKE_PYNQ);
+  const dir = standInPynq();
   writeFileSync(join(dir, 'resp.json'), JSON.stringify(responses));
   writeFileSync(join(dir, 'x.json'), JSON.stringify(Array.from(x)));
   const script = [
@@ -308,97 +307,6 @@ describe('export of an msq build --core folder (MNIST CNN, small core)', () => {
     expect(existsSync(dest)).toBe(false);
   });
 });
-
-/** A stand-in for the pynq package: registers from REGS; per job, the receive wait hands every send since the last
- * receive to CALLBACK({dma: bytes}) and fills the receive buffer with its answer; ORDER logs the calls per job. */
-const FAKE_PYNQ = `import numpy as np
-REGS = {}
-CALLBACK = None
-SENDS = {}
-ORDER = []
-BUSY = set()
-FREED = 0
-LAST = {}
-RECEIVED = 0
-
-class _Buf(np.ndarray):
-    def freebuffer(self):
-        global FREED
-        FREED += 1
-
-def allocate(shape, dtype):
-    return np.zeros(shape, dtype=dtype).view(_Buf)
-
-class _Mmio:
-    def __init__(self, dma):
-        self.dma = dma
-    def read(self, off):
-        assert off == 0x58, off
-        return LAST[self.dma.name]
-
-__version__ = "2.7.0"
-
-class Clocks:
-    fclk0_mhz = 100.0
-
-class _Send:
-    idle = True
-    error = False
-    def __init__(self, dma):
-        self.dma = dma
-    def transfer(self, buf):
-        key = "send " + self.dma.name
-        assert key not in BUSY, "%s: transfer on a channel that is not idle" % key
-        assert len(buf) > 0, "zero-length DMA transfer"
-        SENDS.setdefault(self.dma.name, []).append(bytes(np.asarray(buf)))
-        BUSY.add(key)
-        ORDER.append(key)
-    def wait(self):
-        BUSY.discard("send " + self.dma.name)
-        ORDER.append("sent " + self.dma.name)
-
-class _Recv:
-    idle = True
-    error = False
-    def __init__(self, dma):
-        self.dma = dma
-        self.buf = None
-    def transfer(self, buf):
-        key = "recv " + self.dma.name
-        assert key not in BUSY, "%s: transfer on a channel that is not idle" % key
-        self.buf = buf
-        BUSY.add(key)
-        ORDER.append(key)
-    def wait(self):
-        global RECEIVED
-        data = CALLBACK(RECEIVED)
-        RECEIVED += 1
-        assert len(data) <= len(self.buf), "response longer than the receive buffer"
-        self.buf[:len(data)] = np.frombuffer(data, dtype=np.uint8)
-        LAST[self.dma.name] = len(data)
-        BUSY.discard("recv " + self.dma.name)
-        ORDER.append("out " + self.dma.name)
-
-class _Dma:
-    def __init__(self, name):
-        self.name = name
-        self.sendchannel = _Send(self)
-        self.recvchannel = _Recv(self)
-        self.mmio = _Mmio(self)
-
-class _Ctrl:
-    def read(self, off):
-        return REGS.get(off, 0)
-    def write(self, off, value):
-        REGS[off] = value
-
-class Overlay:
-    def __init__(self, bitfile, download=True):
-        self.acc = _Ctrl()
-        self.dma0 = _Dma("dma0")
-        self.dma1 = _Dma("dma1")
-        self.dma2 = _Dma("dma2")
-`;
 
 /**
  * Icarus: wrapper + core; per job the runtime's s_wgt / s_act / s_res bytes (one MM2S transfer each, tlast on its

@@ -4,6 +4,7 @@
  * float.ts and calib.ts dispatch here; the integer semantics are golden-ops.ts.
  */
 import { fail } from '../util/errors.js';
+import { concatArrays } from '../util/arrays.js';
 import { shuffleSource } from './golden-ops.js';
 import { pointwiseReal } from './lut.js';
 import { numel, type FloatChannelOp } from './model.js';
@@ -53,15 +54,8 @@ export function runFloatChannelOp(l: FloatChannelOp, inputs: Float64Array[], ins
   const xs = ins[0]!;
   const plane = xs.length === 3 ? xs[1]! * xs[2]! : 1;
   switch (l.op) {
-    case 'concat': {
-      const y = new Float64Array(inputs.reduce((a, t) => a + t.length, 0));
-      let o = 0;
-      for (const t of inputs) {
-        y.set(t, o);
-        o += t.length;
-      }
-      return y;
-    }
+    case 'concat':
+      return concatArrays(Float64Array, inputs);
     case 'slice':
       return x.slice(l.c0 * plane, (l.c0 + l.cCount) * plane);
     case 'shuffle': {
@@ -123,16 +117,7 @@ export function channelOpStats(l: FloatChannelOp, ins: ChannelStatsF[], inShapes
   const x = ins[0]!;
   switch (l.op) {
     case 'concat': {
-      const cat = (k: 'mean' | 'std'): Float64Array => {
-        const parts = ins.map((s) => s[k]);
-        const y = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          y.set(p, o);
-          o += p.length;
-        }
-        return y;
-      };
+      const cat = (k: 'mean' | 'std'): Float64Array => concatArrays(Float64Array, ins.map((s) => s[k]));
       return { mean: cat('mean'), std: cat('std'), relu: ins.every((s) => s.relu) };
     }
     case 'slice':

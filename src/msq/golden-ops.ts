@@ -6,6 +6,7 @@
 import { applyLut } from './lut.js';
 import { requantize } from './conventions.js';
 import type { QuantLayer, TensorInfo } from './model.js';
+import { concatArrays } from '../util/arrays.js';
 
 type ChannelOp = Extract<QuantLayer, { op: 'concat' | 'slice' | 'shuffle' | 'resize' | 'lut' | 'mulchannel' }>;
 
@@ -24,15 +25,8 @@ export function runChannelOp(
   const x = inputs[0]!;
   const xs = infos[0]!.shape;
   switch (l.op) {
-    case 'concat': {
-      const y = new Int32Array(out.shape.reduce((a, b) => a * b, 1));
-      let o = 0;
-      for (const t of inputs) {
-        y.set(t, o);
-        o += t.length;
-      }
-      return y;
-    }
+    case 'concat':
+      return concatArrays(Int32Array, inputs);
     case 'slice': {
       const plane = xs[1]! * xs[2]!;
       return x.slice(l.c0 * plane, (l.c0 + l.cCount) * plane);

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import type { RasterImage } from '../../image/io.js';
 import { UserError } from '../../util/errors.js';
+import { concatArrays } from '../../util/arrays.js';
 
 export type Y4mChroma = '444' | '420';
 
@@ -140,12 +141,5 @@ export function encodeY4m(frames: readonly RasterImage[], chroma: Y4mChroma = '4
     }
     parts.push(out);
   }
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  return all;
+  return concatArrays(Uint8Array, parts);
 }

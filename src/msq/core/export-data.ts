@@ -10,6 +10,7 @@
  * 32-bit lanes, so they follow compile.ts whatever it does.
  */
 import { fail } from '../../util/errors.js';
+import { concatArrays } from '../../util/arrays.js';
 import type { CoreConfig } from './config.js';
 import { jobActBeats, jobResBeats, scatterOut, type CompiledJob, type HostTensor, type Program, type Shape3 } from './compile.js';
 import { encodeProgram, packCodes } from './job.js';
@@ -143,22 +144,7 @@ export function runtimeProgram(program: Program): { json: RuntimeProgram; arrays
     tot.outBeats += t.out.length / N;
     return r;
   });
-  const cat = (parts: Int32Array[], n: number): Int32Array => {
-    const a = new Int32Array(n);
-    let k = 0;
-    for (const p of parts) {
-      a.set(p, k);
-      k += p.length;
-    }
-    return a;
-  };
-  const wgt = new Uint8Array(tot.wgtBeats * wordBytes);
-  let k = 0;
-  for (const t of tables) {
-    const b = beatsToBytes(t.wgt, wordBytes);
-    wgt.set(b, k);
-    k += b.length;
-  }
+  const wgt = concatArrays(Uint8Array, tables.map((t) => beatsToBytes(t.wgt, wordBytes)));
   const host = (t: HostTensor) => ({ shape: t.shape, bits: t.bits, signed: t.signed });
   const tensors: RuntimeProgram['tensors'] = { [program.input.name]: host(program.input) };
   for (const [name, t] of program.tensors) tensors[name] = host(t);
@@ -176,9 +162,9 @@ export function runtimeProgram(program: Program): { json: RuntimeProgram; arrays
     },
     arrays: {
       wgt,
-      actIdx: cat(tables.map((t) => t.act), tot.actBeats * N),
-      resIdx: cat(tables.map((t) => t.res), tot.resBeats * N),
-      outIdx: cat(tables.map((t) => t.out), tot.outBeats * N),
+      actIdx: concatArrays(Int32Array, tables.map((t) => t.act)),
+      resIdx: concatArrays(Int32Array, tables.map((t) => t.res)),
+      outIdx: concatArrays(Int32Array, tables.map((t) => t.out)),
     },
   };
 }

@@ -15,11 +15,12 @@
 import { parseCommand } from '../util/cli.js';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { makeCclConfig, type CellSize, type Connectivity, type PixelFormat, type Rgb } from './config.js';
+import { makeCclConfig, type CellSize, type Connectivity, type PixelFormat } from './config.js';
 import { runQueueSlots } from './rtl/runlab.js';
 import { generateCclRtl, generateCclMultiRtl, cclCycleModel, cclMemoryModel, maxObjectsPerFrame, type CclRtl, type CclMultiParams } from './rtl/index.js';
 import { readClasses } from './classes.js';
-import { fail, UserError } from '../util/errors.js';
+import { intOption, rgbOption, withOptionNames } from './cli-options.js';
+import { fail } from '../util/errors.js';
 import { writeDirAtomic } from '../util/fsx.js';
 import { writeFolderReport } from '../report/from-folder.js';
 import { writeCclDesign } from './design.js';
@@ -33,38 +34,12 @@ const USAGE = `usage: accelforge ccl gen --width W --height H [--cell C] [--ppc 
        [--hist B] [--color-bits 0|1|2] [--third-moments] [--classes classes.json] [--board xc7z020|xc7z045|file.json] [--name TOP]
        [--no-synth] -o DIR`;
 
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v.trim())) fail(`--${name}`, `must be an integer, got '${v}'`);
-  return Number(v);
-}
-
-function rgb(name: string, v: string | undefined): Rgb | undefined {
-  if (v === undefined) return undefined;
-  const parts = v.split(',').map((s) => s.trim());
-  if (parts.length !== 3 || parts.some((s) => !/^\d+$/.test(s))) fail(`--${name}`, `must be three values R,G,B in 0..255, got '${v}'`);
-  return [Number(parts[0]), Number(parts[1]), Number(parts[2])];
-}
-
 const FIELD_TO_OPTION: Record<string, string> = {
   width: '--width', height: '--height', cell: '--cell', minPixels: '--min-pixels', connectivity: '--connectivity',
   pixelFormat: '--format', threshold: '--threshold', rgbLo: '--rgb-lo', rgbHi: '--rgb-hi', histBins: '--hist',
   maxObjects: '--max-objects', ppc: '--ppc', name: '--name', colorBits: '--color-bits', classes: '--classes',
   thirdMoments: '--third-moments',
 };
-
-/** Re-throw a configuration error with the command-line option's name instead of the config field's. */
-function asOption<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof UserError) {
-      const m = /^([A-Za-z]+)(\[\d\])?: (.*)$/.exec(e.message);
-      if (m && FIELD_TO_OPTION[m[1]!]) throw new UserError(`${FIELD_TO_OPTION[m[1]!]}${m[2] ?? ''}: ${m[3]}`);
-    }
-    throw e;
-  }
-}
 
 function mhzFps(fmaxMHz: number, cycles: number): number {
   return Math.floor((fmaxMHz * 1e6) / cycles);
@@ -150,8 +125,8 @@ export async function run(argv: string[]): Promise<void> {
   if (!parsed) return;
   if (parsed.positionals.length > 0) fail('ccl gen', `takes no file argument, got '${parsed.positionals[0]}'`);
   const v = parsed.values;
-  const width = int('width', v.width);
-  const height = int('height', v.height);
+  const width = intOption('width', v.width);
+  const height = intOption('height', v.height);
   if (width === undefined) fail('--width', 'missing: give the frame width in pixels');
   if (height === undefined) fail('--height', 'missing: give the frame height in pixels');
   if (!v.out) fail('-o', 'missing: give the output folder (-o DIR)');
@@ -161,25 +136,25 @@ export async function run(argv: string[]): Promise<void> {
     for (const o of ['threshold', 'rgb-lo', 'rgb-hi'] as const) if (v[o] !== undefined) fail(`--${o}`, 'has no meaning with --classes (the class file defines the foreground)');
   }
   const format = (classes ? 'rgb24' : v.format) as PixelFormat | undefined;
-  const cfg = asOption(() => makeCclConfig({
+  const cfg = withOptionNames(FIELD_TO_OPTION, () => makeCclConfig({
     width, height,
-    cell: int('cell', v.cell) as CellSize | undefined,
-    minPixels: int('min-pixels', v['min-pixels']),
-    connectivity: int('connectivity', v.connectivity) as Connectivity | undefined,
+    cell: intOption('cell', v.cell) as CellSize | undefined,
+    minPixels: intOption('min-pixels', v['min-pixels']),
+    connectivity: intOption('connectivity', v.connectivity) as Connectivity | undefined,
     pixelFormat: format,
-    threshold: int('threshold', v.threshold),
-    rgbLo: rgb('rgb-lo', v['rgb-lo']),
-    rgbHi: rgb('rgb-hi', v['rgb-hi']),
-    histBins: int('hist', v.hist),
-    colorBits: int('color-bits', v['color-bits']),
+    threshold: intOption('threshold', v.threshold),
+    rgbLo: rgbOption('rgb-lo', v['rgb-lo']),
+    rgbHi: rgbOption('rgb-hi', v['rgb-hi']),
+    histBins: intOption('hist', v.hist),
+    colorBits: intOption('color-bits', v['color-bits']),
     thirdMoments: v['third-moments'],
-    maxObjects: int('max-objects', v['max-objects']),
+    maxObjects: intOption('max-objects', v['max-objects']),
   }));
-  const ppc = int('ppc', v.ppc) ?? 1;
+  const ppc = intOption('ppc', v.ppc) ?? 1;
   const board = loadBoard(v.board ?? 'xc7z020');
   const opts = { ppc, ...(v.name ? { name: v.name } : {}) };
-  const multi = classes ? asOption(() => generateCclMultiRtl(cfg, classes, opts)) : null;
-  const rtl: CclRtl = multi ? { params: multi.params.ch, top: multi.top, files: multi.files, module: multi.module } : asOption(() => generateCclRtl(cfg, opts));
+  const multi = classes ? withOptionNames(FIELD_TO_OPTION, () => generateCclMultiRtl(cfg, classes, opts)) : null;
+  const rtl: CclRtl = multi ? { params: multi.params.ch, top: multi.top, files: multi.files, module: multi.module } : withOptionNames(FIELD_TO_OPTION, () => generateCclRtl(cfg, opts));
   const synth = v['no-synth'] ? null : await synthesize({ files: rtl.files, top: rtl.top });
   const p = rtl.params;
   const report = cclReportMarkdown(rtl, synth, board, multi?.params);

@@ -3,13 +3,14 @@
  * `accelforge ccl label <image> [options] [--json]` → golden model, or the simulated core with --rtl.
  */
 import { parseOptions } from '../util/cli.js';
-import type { CclConfig, CellSize, Connectivity, Rgb } from './config.js';
+import type { CclConfig, CellSize, Connectivity } from './config.js';
 import { makeCclConfig } from './config.js';
 import type { CclResult } from './golden.js';
 import { labelImage, resultToJson } from './golden.js';
 import type { RasterImage } from '../image/io.js';
 import { readImage, toGray } from '../image/io.js';
 import { UserError, fail } from '../util/errors.js';
+import { intOption, renameField, rgbOption, withOptionNames } from './cli-options.js';
 
 const USAGE = `usage: accelforge ccl label <image.pgm|.pbm|.png> [--cell C] [--min-pixels T] [--connectivity 8|4]
          [--threshold V] [--rgb-lo R,G,B --rgb-hi R,G,B] [--hist B] [--max-objects N]
@@ -43,44 +44,12 @@ async function loadOptional<T>(file: string, what: string): Promise<T> {
   }
 }
 
-/** Parse a whole decimal integer option. */
-function intOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value.trim())) fail(`--${name}`, `must be an integer, got '${value}'`);
-  return Number(value);
-}
-
-function rgbOption(name: string, value: string | undefined): Rgb | undefined {
-  if (value === undefined) return undefined;
-  const parts = value.split(',').map((p) => p.trim());
-  if (parts.length !== 3 || parts.some((p) => !/^\d+$/.test(p) || Number(p) > 255)) {
-    fail(`--${name}`, `must be three values 0..255 as R,G,B, got '${value}'`);
-  }
-  return [Number(parts[0]), Number(parts[1]), Number(parts[2])];
-}
-
 /** Map configuration-field errors to the CLI option names. */
 const OPTION_OF_FIELD: Record<string, string> = {
   cell: '--cell', minPixels: '--min-pixels', connectivity: '--connectivity', threshold: '--threshold',
   histBins: '--hist', maxObjects: '--max-objects', rgbLo: '--rgb-lo', rgbHi: '--rgb-hi', width: 'image width',
   height: 'image height', ppc: '--ppc', sim: '--sim',
 };
-
-function renameField(e: unknown): unknown {
-  if (e instanceof UserError) {
-    const m = /^(\w+)(\[\d\])?: (.*)$/.exec(e.message);
-    if (m && OPTION_OF_FIELD[m[1]!]) return new UserError(`${OPTION_OF_FIELD[m[1]!]}${m[2] ?? ''}: ${m[3]}`);
-  }
-  return e;
-}
-
-function withOptionNames<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw renameField(e);
-  }
-}
 
 function summary(result: CclResult): string {
   const lines = [
@@ -135,7 +104,7 @@ async function label(argv: string[]): Promise<void> {
   if (threshold !== undefined && (threshold < 0 || threshold > 255)) fail('--threshold', `must be in 0..255, got ${threshold}`);
 
   // Check the options that do not depend on the image before reading it (so errors come in option order).
-  withOptionNames(() => makeCclConfig({ width: 16, height: 16, cell: cell as CellSize | undefined, minPixels, histBins, maxObjects }));
+  withOptionNames(OPTION_OF_FIELD, () => makeCclConfig({ width: 16, height: 16, cell: cell as CellSize | undefined, minPixels, histBins, maxObjects }));
 
   let image = readImage(positionals[0]!);
   const useRgb = rgbLo !== undefined || rgbHi !== undefined;
@@ -144,7 +113,7 @@ async function label(argv: string[]): Promise<void> {
   if (threshold !== undefined && image.format !== 'gray8') {
     fail('--threshold', image.format === 'binary' ? 'does not apply to a binary (PBM) image: its foreground is 1' : 'does not apply with --rgb-lo/--rgb-hi (the range decides the foreground)');
   }
-  const cfg = withOptionNames(() =>
+  const cfg = withOptionNames(OPTION_OF_FIELD, () =>
     makeCclConfig({
       width: image.width,
       height: image.height,
@@ -168,7 +137,7 @@ async function label(argv: string[]): Promise<void> {
     try {
       result = await mod.labelWithRtl(image, cfg, opts);
     } catch (e) {
-      throw renameField(e);
+      throw renameField(e, OPTION_OF_FIELD);
     }
   } else {
     result = labelImage(image, cfg);

@@ -65,27 +65,19 @@ export const FEATURE_FIELDS = [
 ] as const;
 export type FeatureField = (typeof FEATURE_FIELDS)[number];
 
-export interface FeatureWidths {
-  area: number;
-  sumX: number;
-  sumY: number;
-  sumXX: number;
-  sumYY: number;
-  sumXY: number;
+/**
+ * Bits of each feature counter: one per scalar feature of CclObject (area, Σx … Σxy, cells; Σx³ … Σy³, 0 when
+ * thirdMoments is off), then the box coordinates and the histograms.
+ */
+export interface FeatureWidths extends Required<Pick<CclObject, 'area' | 'sumX' | 'sumY' | 'sumXX' | 'sumYY' | 'sumXY' | 'cells' | ThirdMomentField>> {
   /** xmin / xmax width. */
   x: number;
   /** ymin / ymax width. */
   y: number;
-  cells: number;
   /** Width of one histogram bin counter (0 when there is no histogram). */
   histBin: number;
   /** Number of histogram bins (0 = none). */
   histBins: number;
-  /** Widths of Σx³, Σx²y, Σxy², Σy³ (0 when thirdMoments is off). */
-  sumXXX: number;
-  sumXXY: number;
-  sumXYY: number;
-  sumYYY: number;
   /** Width of one colour-histogram bin counter (0 when there is none) and the number of colour bins 2^(3q). */
   colorBin: number;
   colorBins: number;

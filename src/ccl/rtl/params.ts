@@ -11,7 +11,7 @@
  */
 import type { CclConfig } from '../config.js';
 import { cellCols, cellRows, validateCclConfig } from '../config.js';
-import { bitsFor, bitsPerPixel, featureWidths, THIRD_MOMENT_FIELDS, type FeatureWidths } from '../features.js';
+import { bitsFor, bitsPerPixel, featureLayout, featureWidths, type FeatureWidths } from '../features.js';
 import { fail } from '../../util/errors.js';
 import { runQueueSlots } from './runlab.js';
 
@@ -171,22 +171,8 @@ export function cclRtlParams(cfgIn: CclConfig, opts: CclRtlOptions): CclRtlParam
   }
   for (const g of histGroups) for (let b = 0; b < g.bins; b++) cellFields.push({ name: `${g.cellPrefix}${b}`, width: bitsFor(C2) });
   const firstWidth = bitsFor(W * H - 1);
-  const featFields: Field[] = [
-    { name: 'area', width: fw.area },
-    { name: 'sumX', width: fw.sumX },
-    { name: 'sumY', width: fw.sumY },
-    { name: 'sumXX', width: fw.sumXX },
-    { name: 'sumYY', width: fw.sumYY },
-    { name: 'sumXY', width: fw.sumXY },
-    ...(cfg.thirdMoments ? THIRD_MOMENT_FIELDS.map((f) => ({ name: f as string, width: fw[f] })) : []),
-    { name: 'xmin', width: fw.x },
-    { name: 'ymin', width: fw.y },
-    { name: 'xmax', width: fw.x },
-    { name: 'ymax', width: fw.y },
-    { name: 'cells', width: fw.cells },
-  ];
-  for (const g of histGroups) for (let b = 0; b < g.bins; b++) featFields.push({ name: `${g.featPrefix}${b}`, width: g.featWidth });
-  featFields.push({ name: 'first', width: firstWidth });
+  // the record's features in featureLayout order (scalars, hist0.., color0..), then the first-pixel index
+  const featFields: Field[] = [...featureLayout(cfg), { name: 'first', width: firstWidth }];
   const featWidth = featFields.reduce((s, f) => s + f.width, 0);
   const countWidth = bitsFor(Wc * Hc);
   const outBits = Math.max(1 + featWidth, 1 + countWidth + 2);

@@ -47,6 +47,19 @@ export type Value = Const | Tensor;
 
 export const DT = { FLOAT: 1, INT32: 6, INT64: 7, DOUBLE: 11, FLOAT16: 10 } as const;
 
+/** The data types tensorData reads: bytes per value in raw_data, the raw reader, the typed field (and its name). */
+const DECODERS: Record<number, {
+  bytes: number;
+  raw: (v: DataView, at: number) => number;
+  list: (t: OnnxNs.ITensorProto) => ArrayLike<LongLike> | null | undefined;
+  field: string;
+}> = {
+  [DT.FLOAT]: { bytes: 4, raw: (v, at) => v.getFloat32(at, true), list: (t) => t.floatData, field: 'float_data' },
+  [DT.DOUBLE]: { bytes: 8, raw: (v, at) => v.getFloat64(at, true), list: (t) => t.doubleData, field: 'double_data' },
+  [DT.INT64]: { bytes: 8, raw: (v, at) => Number(v.getBigInt64(at, true)), list: (t) => t.int64Data, field: 'int64_data' },
+  [DT.INT32]: { bytes: 4, raw: (v, at) => v.getInt32(at, true), list: (t) => t.int32Data, field: 'int32_data' },
+};
+
 /** Decode a TensorProto into float64 values, checking its size. `what` names it in errors. */
 export function tensorData(t: OnnxNs.ITensorProto, what: string): Const {
   const dims = (t.dims ?? []).map(num);
@@ -58,44 +71,18 @@ export function tensorData(t: OnnxNs.ITensorProto, what: string): Const {
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   const out = new Float64Array(n);
   const dt = t.dataType ?? 0;
-  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
-  const need = (bytes: number): void => {
-    if (view && view.byteLength !== n * bytes) {
-      fail(what, `raw data has ${view.byteLength} bytes, dims [${dims.join(', ')}] need ${n * bytes}: file truncated or corrupt`);
+  const dec = DECODERS[dt];
+  if (!dec) fail(what, `tensor data type ${onnx.TensorProto.DataType[dt] ?? dt} is not supported (use float32)`);
+  if (raw) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (view.byteLength !== n * dec.bytes) {
+      fail(what, `raw data has ${view.byteLength} bytes, dims [${dims.join(', ')}] need ${n * dec.bytes}: file truncated or corrupt`);
     }
-  };
-  const fromList = (list: ArrayLike<LongLike> | null | undefined, field: string): void => {
-    const l = list ?? [];
-    if (l.length !== n) fail(what, `${field} has ${l.length} values, dims [${dims.join(', ')}] need ${n}`);
+    for (let i = 0; i < n; i++) out[i] = dec.raw(view, i * dec.bytes);
+  } else {
+    const l = dec.list(t) ?? [];
+    if (l.length !== n) fail(what, `${dec.field} has ${l.length} values, dims [${dims.join(', ')}] need ${n}`);
     for (let i = 0; i < n; i++) out[i] = num(l[i]);
-  };
-  switch (dt) {
-    case DT.FLOAT:
-      if (view) {
-        need(4);
-        for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-      } else fromList(t.floatData, 'float_data');
-      break;
-    case DT.DOUBLE:
-      if (view) {
-        need(8);
-        for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
-      } else fromList(t.doubleData, 'double_data');
-      break;
-    case DT.INT64:
-      if (view) {
-        need(8);
-        for (let i = 0; i < n; i++) out[i] = Number(view.getBigInt64(i * 8, true));
-      } else fromList(t.int64Data, 'int64_data');
-      break;
-    case DT.INT32:
-      if (view) {
-        need(4);
-        for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
-      } else fromList(t.int32Data, 'int32_data');
-      break;
-    default:
-      fail(what, `tensor data type ${onnx.TensorProto.DataType[dt] ?? dt} is not supported (use float32)`);
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(out[i]!)) fail(what, `value ${out[i]} at index ${i}: weights must be finite (NaN/Inf found)`);

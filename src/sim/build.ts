@@ -202,6 +202,16 @@ function wrapperProblem(log: string, wrapperFile: string, design: SimDesign): st
   return lines[0]?.replace(/^%\S+\s*/, '').replace(/^\S*:\d+:\d+:\s*/, '').trim();
 }
 
+/** The build folder's src/: the design's files, the wrapper and the simulator's own file; returns src and the RTL paths. */
+async function stageSources(tmp: string, design: SimDesign, wrapper: string, [name, text]: [string, string]): Promise<{ src: string; rtl: string[] }> {
+  const src = join(tmp, 'src');
+  await mkdir(src, { recursive: true });
+  const rtl = await writeSources(src, design);
+  await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
+  await writeFile(join(src, name), text);
+  return { src, rtl };
+}
+
 const VERILATOR_FLAGS = ['--cc', '--exe', '--build', '-O3', '--x-assign', 'fast', '--x-initial', 'fast', '-Wno-fatal', '-Wwarn-PINMISSING'];
 
 export async function buildVerilator(design: SimDesign, trace: boolean): Promise<Built> {
@@ -219,11 +229,7 @@ export async function buildVerilator(design: SimDesign, trace: boolean): Promise
   ];
   const key = { sim: 'verilator', version, files: sortedFiles(design), wrapper, driver, flags, top: design.top };
   return cachedBuild('verilator', key, 'Vsim', async (tmp) => {
-    const src = join(tmp, 'src');
-    await mkdir(src, { recursive: true });
-    const rtl = await writeSources(src, design);
-    await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
-    await writeFile(join(src, 'afsim_driver.cpp'), driver);
+    const { src, rtl } = await stageSources(tmp, design, wrapper, ['afsim_driver.cpp', driver]);
     // Fast pre-pass: a port mismatch or syntax error is reported before the (slow) C++ compile.
     const lint = await runTool(
       'verilator',
@@ -269,11 +275,7 @@ export async function buildIcarus(design: SimDesign): Promise<Built> {
   const flags = ['-g2005', '-s', TB_MODULE];
   const key = { sim: 'icarus', version, files: sortedFiles(design), wrapper, tb, flags, top: design.top };
   return cachedBuild('icarus', key, 'sim.vvp', async (tmp) => {
-    const src = join(tmp, 'src');
-    await mkdir(src, { recursive: true });
-    const rtl = await writeSources(src, design);
-    await writeFile(join(src, `${WRAPPER_MODULE}.v`), wrapper);
-    await writeFile(join(src, `${TB_MODULE}.v`), tb);
+    const { src, rtl } = await stageSources(tmp, design, wrapper, [`${TB_MODULE}.v`, tb]);
     const args = [...flags, '-o', join(tmp, 'sim.vvp'), `-I${src}`, join(src, `${TB_MODULE}.v`), join(src, `${WRAPPER_MODULE}.v`), ...rtl];
     const r = await runTool('iverilog', args, { cwd: tmp });
     const log = r.all;

@@ -5,7 +5,7 @@
  * Speed: convolutions run as im2col + dot products over Float64Arrays (bench/msq-golden-speed.ts).
  */
 import { fail } from '../util/errors.js';
-import { geometryOf, windowOf } from './geometry.js';
+import { geometryOf, windowOf, type Geometry } from './geometry.js';
 import { actRange, quantizeInputValue, weightValue } from './conventions.js';
 import { assertExactInDoubles, modelBounds, type LayerBound } from './bounds.js';
 import { runChannelOp } from './golden-ops.js';
@@ -174,10 +174,8 @@ export function runLayer(pm: PreparedModel, l: QuantLayer, live: Map<string, Int
   const outInfo = infos.get(l.name)!;
   switch (l.op) {
     case 'conv2d': {
-      const x = infos.get(l.input)!;
-      return l.groups === 1
-        ? conv2d(live.get(l.input)!, x.shape, l, pm.filters.get(l.name)!, outInfo)
-        : depthwise(live.get(l.input)!, x.shape, l, pm.filters.get(l.name)!, outInfo);
+      const g = geometryOf(windowOf(l), infos.get(l.input)!.shape, outInfo.shape);
+      return (l.groups === 1 ? conv2d : depthwise)(live.get(l.input)!, g, pm.filters.get(l.name)!, outInfo);
     }
     case 'linear':
       return linear(live.get(l.input)!, pm.filters.get(l.name)!, outInfo);
@@ -225,14 +223,8 @@ export function runLayer(pm: PreparedModel, l: QuantLayer, live: Map<string, Int
 }
 
 /** Rows of the im2col matrix: col[p*K + (ci*kh + ky)*kw + kx] = padded input at output pixel p. */
-function conv2d(
-  x: Int32Array,
-  xs: number[],
-  l: Extract<QuantLayer, { op: 'conv2d' }>,
-  f: PreparedFilters,
-  out: TensorInfo,
-): Int32Array {
-  const { cin: C, inH: H, inW: W, outH: OH, outW: OW, kh, kw, sh, sw, padT, padL } = geometryOf(windowOf(l), xs, out.shape);
+function conv2d(x: Int32Array, g: Geometry, f: PreparedFilters, out: TensorInfo): Int32Array {
+  const { cin: C, inH: H, inW: W, outH: OH, outW: OW, kh, kw, sh, sw, padT, padL } = g;
   const P = OH * OW;
   const K = f.K;
   const col = new Float64Array(P * K);
@@ -258,7 +250,7 @@ function conv2d(
       }
     }
   }
-  const n = l.outChannels;
+  const n = g.cout;
   const y = new Int32Array(n * P);
   const w = f.w;
   const { lo, hi } = out;
@@ -291,14 +283,9 @@ function conv2d(
   return y;
 }
 
-function depthwise(
-  x: Int32Array,
-  xs: number[],
-  l: Extract<QuantLayer, { op: 'conv2d' }>,
-  f: PreparedFilters,
-  out: TensorInfo,
-): Int32Array {
-  const { cin: C, inH: H, inW: W, outH: OH, outW: OW, kh, kw, sh, sw, padT, padL } = geometryOf(windowOf(l), xs, out.shape);
+/** Depthwise (groups = channels): one kh x kw window per channel. */
+function depthwise(x: Int32Array, g: Geometry, f: PreparedFilters, out: TensorInfo): Int32Array {
+  const { cin: C, inH: H, inW: W, outH: OH, outW: OW, kh, kw, sh, sw, padT, padL } = g;
   const y = new Int32Array(C * OH * OW);
   for (let c = 0; c < C; c++) {
     const wo = c * f.K;

@@ -8,9 +8,9 @@ import { makeCclConfig, type CclConfig } from '../src/ccl/config.js';
 import { rtlVectors, checkRtlFrames } from '../src/ccl/rtl/testvectors.js';
 import { maxLiveStripes, blank, full, noise } from '../src/ccl/patterns.js';
 import { cellNoise } from '../src/ccl/rtl/testvectors.js';
-import { generateCclSimRtl, generateCclRtl, decodeRecord, maxObjectsPerFrame, SIM_COUNT_WIDTH } from '../src/ccl/rtl/index.js';
+import { generateCclSimRtl, generateCclRtl, decodeRecord, maxObjectsPerFrame } from '../src/ccl/rtl/index.js';
 import { frameBeats, labelWithRtl } from '../src/ccl/rtl-run.js';
-import { modulePorts, runStreams } from '../src/sim/index.js';
+import { moduleDesign, runStreams } from '../src/sim/index.js';
 
 function cfgOf(w: number, h: number, cell: 1 | 2 | 4 | 8 | 16, extra: Partial<CclConfig> = {}): CclConfig {
   return makeCclConfig({ width: w, height: h, cell, maxObjects: Math.max(1, maxLiveStripes(w, cell) - 1), ...extra });
@@ -66,12 +66,7 @@ describe('ccl rtl on Icarus (same vectors, random stalls)', () => {
     const good = frameBeats(noisy(16, 8), p);
     const bad = good.map((b, i) => (i === 3 ? { ...b, last: true } : b)); // tlast in the middle of line 0
     const total = 2 * (maxObjectsPerFrame(p) + 1);
-    const r = await runStreams({
-      top: rtl.top, files: rtl.files,
-      streams: [{ name: 's', dir: 'in', dataWidth: p.inWidth, userWidth: 1, last: true }, { name: 'r', dir: 'out', dataWidth: p.outWidth + 1, last: true }],
-      constInputs: { frames: { width: SIM_COUNT_WIDTH }, total: { width: SIM_COUNT_WIDTH } },
-      ports: modulePorts(rtl.module),
-    }, { inputs: { s: [...bad, ...good] }, expect: { r: total }, constValues: { frames: 2n, total: BigInt(total) }, sim: 'icarus' });
+    const r = await runStreams(moduleDesign(rtl.module, rtl.files), { inputs: { s: [...bad, ...good] }, expect: { r: total }, constValues: { frames: 2n, total: BigInt(total) }, sim: 'icarus' });
     const eofs = r.outputs.r!.filter((b) => !(b.data >> BigInt(p.outWidth)) && b.last).map((b) => decodeRecord(p, b.data));
     expect(eofs.map((e) => e.kind === 'eof' && e.syncErr)).toEqual([true, false]);
     await expect(labelWithRtl(noisy(16, 10), cfg, { ppc: 2, sim: 'icarus' })).rejects.toThrow(/^image: is 16×10 but the core is configured for 16×8/);

@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { designFromFolder, simDesignOf, type DesignFolder } from '../src/design/index.js';
-import { runStreams } from '../src/sim/index.js';
+import { modulePorts, runStreams } from '../src/sim/index.js';
 import { synthesize } from '../src/synth/index.js';
 import { writeFolderReport } from '../src/report/index.js';
 import { exportDesign } from '../src/export/index.js';
 import { PROJECT_ROOT } from '../src/version.js';
-import { writeScalerDesign } from './support/scaler-core.js';
+import { buildScaler, writeScalerDesign } from './support/scaler-core.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'af-third-'));
 const dir = join(tmp, 'scaler');
@@ -47,6 +47,13 @@ describe('a third core through the manifest only', () => {
       sim: 'icarus', inputs: { s_x: [{ data: 5n, last: true }] }, constValues: { gain: 2n }, expected: { m_y: [{ data: 11n, last: true }] },
     })).rejects.toThrow();
   }, 120_000);
+
+  it('the simulation view takes its port list from the manifest (the ports of the module), never from the Verilog', () => {
+    expect(simDesignOf(design).ports).toEqual(modulePorts(buildScaler()));
+    // a folder whose Verilog text is unreadable to a parser still gives the same view: nothing reads it
+    const view = simDesignOf({ ...design, files: new Map([...design.files.keys()].map((k) => [k, '/* opaque */'])) });
+    expect(view.ports).toEqual(modulePorts(buildScaler()));
+  });
 
   it('synthesizes from the folder (yosys resources: the counter and valid registers)', async () => {
     const s = await synthesize({ files: design.files, top: design.manifest.top });

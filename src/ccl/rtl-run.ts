@@ -14,7 +14,7 @@ import {
 } from './rtl/index.js';
 import type { CclClassResult, ColorClass } from './classes.js';
 import type { Module } from '../hdl/index.js';
-import { modulePorts, runStreams, type Beat, type SimDesign, type SimulatorName } from '../sim/index.js';
+import { moduleDesign, runStreams, type Beat, type SimulatorName } from '../sim/index.js';
 import { fail, UserError } from '../util/errors.js';
 
 export interface RtlRunOptions {
@@ -89,16 +89,8 @@ async function simulateFrames(
   const inputs: Beat[] = [];
   for (const img of images) for (const b of frameBeats(img, p)) inputs.push(b);
   if (total >= 2 ** SIM_COUNT_WIDTH) fail('images', 'too many frames for one simulation');
-  const design: SimDesign = {
-    top: rtl.top,
-    files: rtl.files,
-    streams: [
-      { name: 's', dir: 'in', dataWidth: p.inWidth, userWidth: 1, last: true },
-      { name: 'r', dir: 'out', dataWidth: outWidth + 1, last: true },
-    ],
-    constInputs: { frames: { width: SIM_COUNT_WIDTH }, total: { width: SIM_COUNT_WIDTH } },
-    ports: modulePorts(rtl.module),
-  };
+  // the simulation top's streams (s in, r out) and its constant inputs (frames, total), from the module
+  const design = moduleDesign(rtl.module, rtl.files);
   const validProb = opts.validProb ?? 1, readyProb = opts.readyProb ?? 1;
   // the labeler needs a few cycles per cell; allow generously for stalls and the filler beats
   const maxCycles = Math.ceil((inputs.length * p.P * 8 + total * 4 + 10_000) / (validProb * readyProb));

@@ -5,6 +5,7 @@
  * `total` beats. Records pass through unchanged (tdata gains one top bit: 0 = record, 1 = filler).
  */
 import { Module, lit, cat, mux } from '../../hdl/index.js';
+import { axisMaster, axisSlave } from '../../hdl/lib/axis.js';
 
 export const SIM_COUNT_WIDTH = 32;
 
@@ -17,15 +18,10 @@ export interface SimTopShape {
 
 export function buildCclSimTop(p: SimTopShape, core: Module): Module {
   const m = new Module(`${p.name}_simtop`, { doc: 'CCL core + record-stream filler for simulation', config: { core: p.name } });
-  const sData = m.input('s_tdata', p.inWidth);
-  const sValid = m.input('s_tvalid', 1);
-  const sReady = m.output('s_tready', 1);
-  const sLast = m.input('s_tlast', 1);
-  const sUser = m.input('s_tuser', 1);
-  const rData = m.output('r_tdata', p.outWidth + 1);
-  const rValid = m.output('r_tvalid', 1);
-  const rReady = m.input('r_tready', 1);
-  const rLast = m.output('r_tlast', 1);
+  const s = axisSlave(m, 's', p.inWidth, { last: true, user: 1, role: 'pixels (tuser: start of frame)' });
+  const r = axisMaster(m, 'r', p.outWidth + 1, { last: true, role: 'records (top bit 0), then filler beats (top bit 1)' });
+  const { tdata: sData, tvalid: sValid, tready: sReady, tlast: sLast, tuser: sUser } = s;
+  const { tdata: rData, tvalid: rValid, tready: rReady, tlast: rLast } = r;
   const frames = m.input('frames', SIM_COUNT_WIDTH);
   const total = m.input('total', SIM_COUNT_WIDTH);
 

@@ -30,7 +30,7 @@ describe('board files', () => {
     expect(a.part).toBe('xc7z020clg400-1');
     expect(a.resources).toEqual({ lut: 53200, lutram: 17400, ff: 106400, dsp48e1: 220, bram36: 140 });
     expect(a.defaultClockMHz).toBe(100);
-    expect(a.msq.sp2PerFixedRatio).toBe(1.5);
+    expect(a.msq.sp2PerFixedRatio).toBe(2.2);
   });
 
   it('loads the ZC706', () => {
@@ -39,7 +39,7 @@ describe('board files', () => {
     expect(z.part).toBe('xc7z045ffg900-2');
     expect(z.speedGrade).toBe('-2');
     expect(z.resources).toEqual({ lut: 218600, lutram: 70400, ff: 437200, dsp48e1: 900, bram36: 545 });
-    expect(z.msq.sp2PerFixedRatio).toBe(2);
+    expect(z.msq.sp2PerFixedRatio).toBe(40 / 24);
     expect(z.ddr.busWidthBits).toBe(32);
   });
 

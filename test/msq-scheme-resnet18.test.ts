@@ -30,8 +30,8 @@ describe('synthetic ResNet-18 example', () => {
   });
 
   it('splits every layer at the board ratio (variance rule), xc7z020 and xc7z045', () => {
-    // hand values round(n / (1 + r)): 64 -> 26 | 21, 128 -> 51 | 43, 256 -> 102 | 85, 512 -> 205 | 171
-    const expected: Record<number, [number, number]> = { 64: [26, 21], 128: [51, 43], 256: [102, 85], 512: [205, 171] };
+    // hand values round(n / (1 + r)), r = 2.2 | 5/3: 64 -> 20 | 24, 128 -> 40 | 48, 256 -> 80 | 96, 512 -> 160 | 192
+    const expected: Record<number, [number, number]> = { 64: [20, 24], 128: [40, 48], 256: [80, 96], 512: [160, 192] };
     for (const [b, board] of ['xc7z020', 'xc7z045'].entries()) {
       const r = boardRatio(board);
       for (const l of fm.layers) {

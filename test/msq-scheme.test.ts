@@ -4,17 +4,17 @@ import { boardRatio, chooseSchemes, fixedCount, normalizedVariance } from '../sr
 import { mulberry32 as rng } from '../src/util/random.js';
 
 describe('board ratios', () => {
-  it('reads 1:1.5 for xc7z020 and 1:2 for xc7z045 from boards/*.json', () => {
-    expect(boardRatio('xc7z020')).toBe(1.5);
-    expect(boardRatio('xc7z045')).toBe(2);
+  it('reads 1:2.2 for xc7z020 and 1:5/3 for xc7z045 from boards/*.json (the presets\' Ps / Pf: 22 / 10, 40 / 24)', () => {
+    expect(boardRatio('xc7z020')).toBe(2.2);
+    expect(boardRatio('xc7z045')).toBe(40 / 24);
   });
 });
 
 describe('fixed/SP2 split per layer', () => {
   // hand values: round(n / (1 + r)), halves up
   const cases: [string, number, [number, number][]][] = [
-    ['xc7z020', 1.5, [[64, 26], [128, 51], [256, 102], [512, 205], [10, 4], [5, 2], [2, 1]]],
-    ['xc7z045', 2, [[64, 21], [128, 43], [256, 85], [512, 171], [10, 3], [3, 1], [2, 1]]],
+    ['xc7z020', 2.2, [[64, 20], [128, 40], [256, 80], [512, 160], [10, 3], [5, 2], [2, 1]]],
+    ['xc7z045', 40 / 24, [[64, 24], [128, 48], [256, 96], [512, 192], [10, 4], [3, 1], [2, 1]]],
   ];
   for (const [board, r, rows] of cases) {
     it(`${board} (r = ${r})`, () => {

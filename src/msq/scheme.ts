@@ -15,7 +15,10 @@ import { mulberry32 } from '../util/random.js';
 export type SchemeRule = 'variance' | 'error' | 'output' | 'random' | 'fixed' | 'sp2';
 export const SCHEME_RULES: readonly SchemeRule[] = ['variance', 'error', 'output', 'random', 'fixed', 'sp2'];
 
-/** The board's SP2-per-fixed filter ratio (boards/<id>.json msq.sp2PerFixedRatio). */
+/**
+ * The board's SP2-per-fixed filter ratio (boards/<id>.json msq.sp2PerFixedRatio): the board preset core's Ps / Pf
+ * (src/msq/core/presets.ts, the core that is synthesized; test/msq-core-presets.test.ts keeps them equal).
+ */
 export function boardRatio(board: string): number {
   return loadBoard(board).msq.sp2PerFixedRatio;
 }

@@ -15,7 +15,7 @@
  * graphs), bench/msq-core-resnet18-rtl.ts (ResNet-18 on the board presets: every job end exact, 2026-11-22).
  */
 import type { Board } from '../../board/index.js';
-import { coreProgramCycles, coreRtlTiming, type CoreRtlTiming } from './rtl/index.js';
+import { coreProgramCycles, coreRtlTiming, gemmServe, type CoreRtlTiming } from './rtl/index.js';
 import { lanes, streamWidth, type CoreConfig } from './config.js';
 import { programBeats, type JobOp, type JobSpec } from './job.js';
 
@@ -127,8 +127,10 @@ export function scheduleProgram(
     let ready = Math.max(issueEnd + 1, pEnd + 1, aStart + 1);
     if (op !== lastOp && lastOp !== 'maxpool') ready = Math.max(ready, lastIssue + 1 + t.quiet);
     let s = ready + t.jobGap;
-    const complete = t.complete[op];
-    const drained = op === 'gemm' ? 3 + t.laneLatency + t.G : op === 'avgpool' ? 4 + t.GP : 2;
+    // a GEMM pass serves min(G, passCycles) results per unit (gemmServe)
+    const short = op === 'gemm' ? t.G - gemmServe(t, f.passCycles) : 0;
+    const complete = t.complete[op] - short;
+    const drained = op === 'gemm' ? 3 + t.laneLatency + t.G - short : op === 'avgpool' ? 4 + t.GP : 2;
     const pixels = f.outH * f.outW;
     let start = -1;
     let tEnd = -1;

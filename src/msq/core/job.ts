@@ -84,11 +84,25 @@ export function fixedItemBits(cfg: CoreConfig, job: Pick<JobSpec, 'fixed4'>): nu
   return job.fixed4 ? 4 : cfg.WF;
 }
 
-/** Smallest issue cycles per pass the compiler uses: every requantizer unit serializes its share of the results. */
-export function minPassCycles(cfg: CoreConfig, op: JobOp, steps: number): number {
-  if (op === 'gemm') return Math.max(steps, ceilDiv(lanes(cfg), cfg.Rq));
+/**
+ * Smallest issue cycles per pass: every requantizer unit serializes its share of the results. GEMM lane j is
+ * requantizer unit j mod Rq's item j div Rq (docs/msq-core-rtl.md), so a job whose valid lanes are all below `used`
+ * (default: all L lanes; e.g. Pf for a fixed-only job) needs ceil(used / Rq) cycles per pass.
+ */
+export function minPassCycles(cfg: CoreConfig, op: JobOp, steps: number, used: number = lanes(cfg)): number {
+  if (op === 'gemm') return Math.max(steps, ceilDiv(Math.max(1, used), cfg.Rq));
   if (op === 'avgpool') return Math.max(steps, ceilDiv(cfg.N, cfg.Rq));
   return steps;
+}
+
+/** 1 + the highest lane with a valid channel-map entry in any pass (chanMap item p * L + j): the lanes a pass serves. */
+export function usedLanes(cfg: CoreConfig, chanMap: readonly number[]): number {
+  const L = lanes(cfg);
+  let u = 0;
+  chanMap.forEach((c, i) => {
+    if (c !== -1) u = Math.max(u, (i % L) + 1);
+  });
+  return u;
 }
 
 /** N codes (two's complement or unsigned patterns) of `bits` each into one word, code `n` at bits `[n*bits +: bits]`. */
@@ -226,7 +240,7 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
   range('colStep', 0, u16);
   if (job.op === 'gemm' && job.steps * N > cfg.kMax) bad('steps', `${job.steps} steps x N = ${job.steps * N} exceed core.kMax = ${cfg.kMax}`);
   if (job.op !== 'gemm' && job.steps > poolStepsMax(cfg)) bad('steps', `a pool window of ${job.steps} positions exceeds the ${poolStepsMax(cfg)} a lane's ${poolBits(cfg)}-bit sum holds`);
-  range('passCycles', Math.max(1, minPassCycles(cfg, job.op, job.steps)), u16);
+  range('passCycles', Math.max(1, minPassCycles(cfg, job.op, job.steps, job.op === 'gemm' ? usedLanes(cfg, job.chanMap) : undefined)), u16);
   if (job.op === 'gemm') {
     range('steps', 1, u16);
     if (job.steps !== job.kh * job.kw * job.cinGroups) bad('steps', 'must be kh * kw * cinGroups for GEMM');

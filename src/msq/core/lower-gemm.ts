@@ -9,7 +9,7 @@ import type { CoreConfig } from './config.js';
 import { assignLanes, classifyFilters, packWord, wideInput, type FilterLanes, type LaneClass } from './filter-lanes.js';
 import type { Fusion } from './fusion.js';
 import { ZERO, type Gemm } from './gemm.js';
-import { minPassCycles, type ChannelParams, type JobSpec } from './job.js';
+import { minPassCycles, usedLanes, type ChannelParams, type JobSpec } from './job.js';
 import { lutFields, type JobLut } from './lower-ops.js';
 import { emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
 import { depthwiseGroups, filterGroups, makeBands, type Band, type FilterGroup } from './tiling.js';
@@ -168,7 +168,7 @@ function gemmJob(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, band: Band, gs: G
     cinGroups,
     passes: grp.passes,
     steps,
-    passCycles: minPassCycles(cfg, 'gemm', steps),
+    passCycles: minPassCycles(cfg, 'gemm', steps, usedLanes(cfg, gs.chanMap)),
     cout: grp.count,
     coutGroups: ceilDiv(grp.count, cfg.N),
     wordsPerLane: grp.passes * steps,

@@ -39,7 +39,8 @@ export function bankMemories(c: CoreCtx) {
   const actMem = m.ram('act_mem', { width: W, depth: 2 * 2 ** AW, style: 'block' });
   const fixedMem = Array.from({ length: Pf }, (_, l) => m.ram(`fixed_mem${l}`, { width: N * WF, depth: 2 * 2 ** WAB, style: 'block' }));
   const sp2Mem = Array.from({ length: Ps }, (_, l) => m.ram(`sp2_mem${l}`, { width: N * cfg.m, depth: 2 * 2 ** WAB, style: 'block' }));
-  const cntG = Array.from({ length: Rq }, (_, u) => Math.max(0, Math.min(G, L - u * G)));
+  // GEMM lanes interleave over the units: lane j -> unit j mod Rq, serializer item j div Rq (docs/msq-core-rtl.md)
+  const cntG = Array.from({ length: Rq }, (_, u) => (u < L ? Math.min(G, Math.floor((L - 1 - u) / Rq) + 1) : 0));
   const cntA = Array.from({ length: Rq }, (_, u) => Math.max(0, Math.min(GP, N - u * GP)));
   const cmMem = cntG.map((c, u) => (c > 0 ? m.ram(`chan_map${u}`, { width: CB + 1, depth: 2 * 2 ** CMA, style: 'distributed' }) : undefined));
   const parMem = Array.from({ length: Rq }, (_, u) => m.ram(`params${u}`, { width: 69, depth: 2 * 2 ** CB, style: cfg.cDepth > 64 ? 'block' : 'distributed' }));

@@ -13,7 +13,7 @@ import { buildCoreTop } from './top.js';
 
 export { buildCoreTop, type CoreTopOptions } from './top.js';
 export {
-  checkCoreRtl, coreProgramCycles, coreRtlTiming, coreShape, DEFAULT_PIXEL_BANKS, LUT_STAGES, weightItemsPerClock,
+  checkCoreRtl, coreProgramCycles, coreRtlTiming, coreShape, DEFAULT_PIXEL_BANKS, gemmServe, LUT_STAGES, weightItemsPerClock,
   type CoreRtlTiming, type CoreShape, type ProgramFields,
 } from './shape.js';
 export { ROM_MAX_BEATS, type RomProgram } from './program-rom.js';

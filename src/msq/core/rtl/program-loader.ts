@@ -146,7 +146,7 @@ export type LoaderState = ReturnType<typeof loaderState>;
 /** Program loader: beat buffer and section state machine. */
 export function loaderFsm(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, wl: LoaderState) {
   const { m, PB } = c;
-  const { Pf, Ps } = c.cfg;
+  const { Pf, Ps, Rq } = c.cfg;
   const { L, G, AW, WAB, CMA, CB } = c.S;
   const { wgtData } = io;
   const { D } = dsc;
@@ -236,10 +236,14 @@ export function loaderFsm(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, wl: L
             p.set(cbase, cbase.add(G).trunc(CMA));
           }).else(() => {
             p.set(cj, cj.add(1).trunc(cj.width));
-            p.if(ck.eq(G - 1), () => {
-              p.set(ck, 0);
-              p.set(cu, cu.add(1).trunc(cu.width));
-            }).else(() => p.set(ck, ck.add(1).trunc(ck.width)));
+            // lane j -> unit j mod Rq, item j div Rq
+            if (Rq === 1) p.set(ck, ck.add(1).trunc(ck.width));
+            else {
+              p.if(cu.eq(Rq - 1), () => {
+                p.set(cu, 0);
+                p.set(ck, ck.add(1).trunc(ck.width));
+              }).else(() => p.set(cu, cu.add(1).trunc(cu.width)));
+            }
           });
           p.if(secLast, () => wst.goto(p, 'PARAM'));
         }),

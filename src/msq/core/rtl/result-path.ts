@@ -57,8 +57,12 @@ export function poolReducer(c: CoreCtx, ln: GemmLanes) {
 }
 export type PoolReducer = ReturnType<typeof poolReducer>;
 
-/** Serializer: at a pass event every unit snapshots its lanes and serves one per clock. */
-export function serializer(c: CoreCtx, bkm: BankMemories, ln: GemmLanes, pl: PoolReducer) {
+/**
+ * Serializer: at a pass event every unit snapshots its lanes and serves one per clock. GEMM lane j is unit
+ * j mod Rq's item j div Rq; a GEMM pass serves min(G, passCycles) items (a job whose valid lanes are all below
+ * passCycles * Rq may use passes shorter than G cycles, e.g. fixed-only jobs: job.ts minPassCycles).
+ */
+export function serializer(c: CoreCtx, dsc: DescriptorBanks, bkm: BankMemories, ln: GemmLanes, pl: PoolReducer) {
   const { m, PBB, AB, GM, PB, flag } = c;
   const { Rq } = c.cfg;
   const { G, GP, CMA, CB, LN } = c.S;
@@ -77,8 +81,12 @@ export function serializer(c: CoreCtx, bkm: BankMemories, ln: GemmLanes, pl: Poo
   const PAB = CB - LN; // pass bits of an AVGPOOL channel p*N + n
   const sPass = PAB > 0 ? m.reg('ser_pass_q', PAB, { reset: null }) : undefined;
   const sCm = m.reg('ser_cm_q', CMA, { reset: null });
-  const sLast = m.let('ser_last', sk.eq(mux(sAvg, lit(GP - 1, sk.width), lit(G - 1, sk.width))));
+  const sEnd = m.reg('ser_end_q', sk.width, { reset: null });
+  const sLast = m.let('ser_last', sk.eq(sEnd));
   const evMeta = m.let('ser_ev_meta', mux(avgEv, meta2, metaD));
+  // the last item of the event's pass: GP - 1 (AVGPOOL), min(G, passCycles) - 1 (GEMM)
+  const evPc = m.let('ser_ev_pc_m1', dsc.D('pcM1', mJb(evMeta)));
+  const evEnd = m.let('ser_ev_end', mux(avgEv, lit(GP - 1, sk.width), mux(evPc.lt(G - 1), evPc.trunc(sk.width), lit(G - 1, sk.width))));
   if (PB > Math.max(PAB, 0)) evMeta.markUnused(); // high pass bits: only MAXPOOL words use them
   m.sync((p) => {
     p.if(sBusy, () => {
@@ -89,6 +97,7 @@ export function serializer(c: CoreCtx, bkm: BankMemories, ln: GemmLanes, pl: Poo
     p.if(ev, () => {
       p.set(sBusy, 1);
       p.set(sk, 0);
+      p.set(sEnd, evEnd);
       p.set(sAvg, avgEv);
       p.set(sJb, mJb(evMeta));
       p.set(sPb, mPb(evMeta));
@@ -106,7 +115,7 @@ export function serializer(c: CoreCtx, bkm: BankMemories, ln: GemmLanes, pl: Poo
     m.sync((p) => {
       p.if(ev, () => {
         for (let k = 0; k < GM; k++) {
-          const j = u * G + k;
+          const j = k * Rq + u;
           const n = u * GP + k;
           const g = k < cntG[u]! ? accAll.slice(j * AB + AB - 1, j * AB).asSigned() : lit(0, AB, true);
           const a = k < cntA[u]! ? poolR[n]!.resize(AB) : lit(0, AB, true);

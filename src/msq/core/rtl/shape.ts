@@ -105,6 +105,15 @@ export function coreRtlTiming(cfg: CoreConfig, pixelBanks: number = DEFAULT_PIXE
   };
 }
 
+/**
+ * Results a GEMM pass serializes per requantizer unit: min(G, passCycles) (lane j is unit j mod Rq's item j div Rq;
+ * a pass shorter than G cycles serves only its first passCycles items, so its valid lanes are below passCycles * Rq).
+ * `complete.gemm` is for G items; a job serving fewer is complete G - serve cycles earlier.
+ */
+export function gemmServe(t: Pick<CoreRtlTiming, 'G'>, passCycles: number): number {
+  return Math.min(t.G, passCycles);
+}
+
 /** Items the program loader writes per clock in a weight section: k when the section packs k items per beat and its
  *  lane count is a multiple of k (whole-beat writes), else 1. */
 export function weightItemsPerClock(cfg: CoreConfig, section: 'fixed' | 'fixed4' | 'sp2'): number {

@@ -104,7 +104,7 @@ export function buildCoreTop(cfg: CoreConfig, prefix: string, opts: CoreTopOptio
   issuerProcess(c, dsc, isa);
   const ln = gemmLanes(c, bkm, isa);
   const pl = poolReducer(c, ln);
-  const sr = serializer(c, bkm, ln, pl);
+  const sr = serializer(c, dsc, bkm, ln, pl);
   const rf = resultStages(c, dsc, sr);
   const rq = requantizers(c, bkm, sr, rf);
   const ob = outputBanks(c, wl, wlw, isa, pl, rq);

@@ -19,7 +19,8 @@ import { runGolden } from '../src/msq/golden.js';
 import { parseQuantModel, windowOut, type QuantLayer, type QuantModel } from '../src/msq/model.js';
 import { randomInput, randomLayerModel, type RandomLayerSpec } from './support/random-layer.js';
 import { smallCoreConfig, type CoreConfig } from '../src/msq/core/config.js';
-import { compileModel, coreStreams, programStimulus, type Program } from '../src/msq/core/compile.js';
+import { compileModel, coreStreams, executeProgram, programStimulus, type Program } from '../src/msq/core/compile.js';
+import { runJob } from '../src/msq/core/interp.js';
 import { coreSimDesign, generateCore, weightItemsPerClock } from '../src/msq/core/rtl/index.js';
 import { scheduleProgram } from '../src/msq/core/cycle-model.js';
 import { runStreams } from '../src/sim/index.js';
@@ -34,12 +35,13 @@ const base: RandomLayerSpec = {
 
 
 /** All jobs of `prog` back to back in one simulation (no stalls); the cycle of each job's last m_out beat. */
-async function jobEnds(model: QuantModel, prog: Program, seed: number, resValid = 1): Promise<number[]> {
+async function jobEnds(model: QuantModel, prog: Program, seed: number, resValid = 1, stall?: number): Promise<number[]> {
   const g = runGolden(model, randomInput(model, seed), { dump: true });
   const stim = programStimulus(prog, g.tensors!);
   const r = await runStreams(design, {
     ...coreStreams(stim),
-    validProb: { s_res: resValid },
+    validProb: stall === undefined ? { s_res: resValid } : { s_wgt: stall, s_act: stall, s_res: stall },
+    ...(stall === undefined ? {} : { readyProb: { m_out: stall }, seed }),
   });
   return r.outputs.m_out!.filter((b) => b.last).map((b) => b.cycle);
 }
@@ -109,6 +111,44 @@ describe('msq core cycle model vs Verilator: whole programs, every job end exact
     for (const j of prog.jobs) expect(j.spec.outH * j.spec.outW * j.spec.passes * j.spec.passCycles).toBeLessThan(j.spec.wordsPerLane * cfg.Ps / 2);
     expect(diffs(prog, await jobEnds(model, prog, 11))).toEqual([]);
   }, 120_000);
+
+  // lane j is requantizer unit j mod Rq's item j div Rq, and a pass serves min(G, passCycles) items: fixed-only jobs
+  // (Pf = 2 valid lanes, Rq = 2) run passes of max(steps, 1) cycles instead of G = 3
+  it('fixed-only jobs with passes shorter than G (1x1: 1-cycle passes; 2x1: 2 steps), back to back; then random stalls', async () => {
+    const pw = randomLayerModel({ ...base, cin: 16, h: 5, w: 7, cout: 9, k: [1, 1], pad: [0, 0, 0, 0], sp2Fraction: 0, inSigned: true }, 21);
+    const prog = compileModel(pw, cfg);
+    expect(prog.jobs.map((j) => j.spec.passCycles)).toEqual(prog.jobs.map(() => 1));
+    expect(diffs(prog, await jobEnds(pw, prog, 13))).toEqual([]);
+    expect((await jobEnds(pw, prog, 14, 1, 0.6)).length).toBe(prog.jobs.length);
+    const k2 = randomLayerModel({ ...base, cin: 12, h: 6, w: 5, cout: 5, k: [2, 1], pad: [1, 0, 0, 0], sp2Fraction: 0 }, 22);
+    const p2 = compileModel(k2, cfg);
+    expect(p2.jobs.every((j) => j.spec.passCycles === 2)).toBe(true);
+    expect(diffs(p2, await jobEnds(k2, p2, 15))).toEqual([]);
+  }, 600_000);
+
+  // a global average pool over a map larger than one activation bank (24 x 24 = 576 words, actDepth 512): per channel
+  // group a chain of row-band AVGPOOL jobs, each continuing the previous job's sums (poolAcc)
+  it('a global average pool larger than the activation bank: chained row bands (interpreter, host loop, RTL exact, stalls)', async () => {
+    const model = parseQuantModel({
+      format: 'accelforge-msq', version: 1, note: 'pool chain',
+      input: { name: 'input', shape: [20, 24, 24], bits: 8, signed: true, scale: 1 },
+      layers: [
+        { name: 'gap', op: 'globalavgpool', input: 'input', ...chooseMultiplier(1.7 / 576), out: { bits: 8, signed: true, scale: 1 } },
+      ],
+      output: 'gap',
+    });
+    const prog = compileModel(model, cfg);
+    expect(prog.jobs.map((j) => [j.spec.inH, !!j.spec.poolAcc, !!j.partial])).toEqual([[21, false, true], [3, true, false], [21, false, true], [3, true, false]]);
+    for (const seed of [31, 32]) {
+      const x = randomInput(model, seed);
+      const g = runGolden(model, x, { dump: true });
+      programStimulus(prog, g.tensors!).forEach((s, i) => expect(runJob(cfg, s.wgt, s.act, s.res), prog.jobs[i]!.spec.name).toEqual(s.expectedOut));
+      const t = await executeProgram(prog, x, (w, a, r) => runJob(cfg, w, a, r));
+      expect(Array.from(t.get('gap')!)).toEqual(Array.from(g.tensors!.get('gap')!.data as Int32Array));
+    }
+    expect(diffs(prog, await jobEnds(model, prog, 33))).toEqual([]);
+    expect((await jobEnds(model, prog, 34, 1, 0.5)).length).toBe(prog.jobs.length);
+  }, 600_000);
 
   const graphs: [string, () => QuantModel][] = [
     ['12x12, 24 / 40 channels', () => resnetLike(3)],

@@ -69,7 +69,7 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
   const r = new SectionReader(wgt, streamWidth(cfg));
   const w = r.section(DESC_WORDS, 32);
   const v = unpackDescriptor(w);
-  const desc: DecodedDescriptor = { ...v, actSigned: v.actSigned === 1, fixed4: v.fixed4 === 1, residual: v.residual === 1, resSigned: v.resSigned === 1, lut: v.lut === 1 };
+  const desc: DecodedDescriptor = { ...v, actSigned: v.actSigned === 1, fixed4: v.fixed4 === 1, residual: v.residual === 1, resSigned: v.resSigned === 1, lut: v.lut === 1, poolAcc: v.poolAcc === 1 };
   for (let i = DESC_USED_WORDS; i < DESC_WORDS; i++) if (w[i] !== 0n) throw new Error(`interp: reserved descriptor word ${i} is not 0`);
   const d = desc;
   if (d.op > 2) throw new Error(`interp: unknown op ${d.op}`);
@@ -119,6 +119,12 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
  * kept off the SP2 lanes gives wrong values here, as on the RTL. Throws on malformed input (wrong beat counts, derived
  * descriptor fields that disagree with the doc's formulas, accumulator overflow of accBits(cfg)).
  */
+/**
+ * The pool reducer's sums after the last pool job, per core configuration object (one core runs its jobs in order):
+ * what an AVGPOOL job with `poolAcc` continues (docs/msq-core.md "Semantics").
+ */
+const poolSums = new WeakMap<CoreConfig, Float64Array>();
+
 export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bigint[], res: readonly bigint[]): bigint[] {
   const { N, A, Pf, Ps, m } = cfg;
   const L = Pf + Ps;
@@ -140,6 +146,11 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
   if (d.op !== 0) expect('coutGroups', d.coutGroups, G);
   if (d.passCycles < d.steps) throw new Error(`interp: passCycles ${d.passCycles} < steps ${d.steps}`);
   if (act.length !== d.actWords) throw new Error(`interp: s_act has ${act.length} beats, the job reads ${d.actWords}`);
+  const prevSums = poolSums.get(cfg);
+  if (d.poolAcc && (d.op !== 2 || d.passes !== 1 || d.outH * d.outW !== 1 || !prevSums)) {
+    throw new Error('interp: poolAcc needs an AVGPOOL job of one pass and one pixel after a pool job');
+  }
+  const sums = new Float64Array(N);
   const pixels = d.outH * d.outW;
   if (res.length !== (d.residual ? pixels * d.coutGroups : 0)) throw new Error(`interp: s_res has ${res.length} beats`);
 
@@ -205,7 +216,7 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
           }
         } else {
           for (let n = 0; n < N; n++) {
-            let acc = d.op === 1 ? -Infinity : 0;
+            let acc = d.op === 1 ? -Infinity : d.poolAcc ? prevSums![n]! : 0;
             for (let ky = 0; ky < d.kh; ky++) {
               const iy = oy * d.sh - d.padT + ky;
               for (let kx = 0; kx < d.kw; kx++) {
@@ -216,6 +227,7 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
                 else acc += v;
               }
             }
+            sums[n] = acc;
             const c = p * N + n;
             if (c >= d.cout) continue; // lanes past cout are 0
             if (d.op === 1) {
@@ -239,5 +251,6 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
       }
     }
   }
+  if (d.op !== 0) poolSums.set(cfg, sums);
   return out;
 }

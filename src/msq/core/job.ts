@@ -75,6 +75,11 @@ export interface JobSpec extends JobGeometry {
    */
   lut?: boolean;
   lutTable?: number[];
+  /**
+   * AVGPOOL with one pass and one output pixel: the pool sums start from the previous job's (a chain of row bands
+   * of one global pool, lower-pool.ts), not from 0. The previous job must be the chain's previous AVGPOOL job.
+   */
+  poolAcc?: boolean;
   /** the table's values are signed (how the host reads m_out; only with `lut`) */
   lutSigned?: boolean;
 }
@@ -288,6 +293,9 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
     });
     const [alo, ahi] = cfg.A >= 16 ? [-(2 ** 15), 2 ** 15 - 1] : [-(2 ** (cfg.A - 1)), 2 ** cfg.A - 1];
     if (job.lo > job.hi || job.lo < alo || job.hi > ahi) bad('lo', `clamp [${job.lo}, ${job.hi}] does not fit A = ${cfg.A} bits`);
+  }
+  if (job.poolAcc && (job.op !== 'avgpool' || job.passes !== 1 || job.outH * job.outW !== 1)) {
+    bad('poolAcc', 'continues the pool sums of the previous job: AVGPOOL jobs of one pass and one output pixel only');
   }
   if (job.lut) {
     if (job.op === 'maxpool') bad('lut', 'a lookup table follows the requantizer: GEMM and AVGPOOL jobs only');

@@ -41,6 +41,7 @@ export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
   if (steps > 2 ** 16 - 1) fail(`${at}.kernel`, 'window too large');
   if (o.padL > 255 || o.sh > 255 || o.sw > 255) fail(`${at}.padding`, 'padding / stride above 255 not supported');
   const totalGroups = ceilDiv(C, N);
+  if (isGlobal(o, H, W) && H * W > cfg.actDepth) return lowerPoolChain(cfg, o);
   // channel groups per job: passes <= maxPasses, cout <= cDepth, and one output row must fit actDepth
   let gp = Math.min(totalGroups, cfg.maxPasses, Math.floor(cfg.cDepth / N));
   const oneRow = bandRows({ ...o, inH: H }, 0, 1).inRows;
@@ -95,6 +96,54 @@ export function lowerPool(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
       const act: ActSource = { kind: 'tile', tensor: o.input.name, shape: o.input.shape, y0: band.y0, rows: band.inRows, c0, cCount };
       const out: TensorRegion = { tensor: o.outName, shape: o.place?.shape ?? [C, o.outH, o.outW], y0: band.oy0, rows: band.rows, c0: (o.place?.c0 ?? 0) + c0, cCount, signed: o.outSigned };
       jobs.push(finishJob(cfg, spec, act, out, undefined, 0));
+    }
+  }
+  return jobs;
+}
+
+function isGlobal(o: PoolOpts, H: number, W: number): boolean {
+  return o.op === 'avgpool' && o.outH === 1 && o.outW === 1 && o.kh === H && o.kw === W && o.padT === 0 && o.padL === 0;
+}
+
+/**
+ * A global average pool whose map does not fit one activation bank: per channel group, a chain of AVGPOOL jobs over
+ * row bands of at most actDepth words. Each job after the first continues the pool sums of the one before
+ * (`poolAcc`); the chain's last job requantizes the whole sum (M, S, clamp, table). The others are partial: M = 0 and
+ * clamp [0, 0] make their m_out all 0 (the host writes it to the output region, which the last job overwrites).
+ */
+function lowerPoolChain(cfg: CoreConfig, o: PoolOpts): CompiledJob[] {
+  const { N } = cfg;
+  const [C, H, W] = o.input.shape;
+  if (W > cfg.actDepth) fail(`layer '${o.layer}'`, `one input row of the global pool needs ${W} activation words, core.actDepth is ${cfg.actDepth}: raise core.actDepth`);
+  const bandH = Math.floor(cfg.actDepth / W);
+  const jobs: CompiledJob[] = [];
+  for (let c0 = 0; c0 < C; c0 += N) {
+    const cCount = Math.min(N, C - c0);
+    for (let y0 = 0; y0 < H; y0 += bandH) {
+      const rows = Math.min(bandH, H - y0);
+      const last = y0 + rows >= H;
+      const steps = rows * W;
+      const spec: JobSpec = {
+        name: `${o.layer}[r${y0}+${rows},c${c0}+${cCount}]`,
+        layer: o.layer,
+        op: 'avgpool',
+        actSigned: o.input.signed,
+        fixed4: false,
+        ...emptyResidual(),
+        inH: rows, inW: W, outH: 1, outW: 1, kh: rows, kw: W, sh: 1, sw: 1, padT: 0, padL: 0,
+        cinGroups: 1, passes: 1, steps, passCycles: minPassCycles(cfg, 'avgpool', steps),
+        cout: cCount, coutGroups: 1, wordsPerLane: 0,
+        actWords: steps, rowStride: W, rowStep: W, colStep: 1,
+        lo: last ? o.lo : 0,
+        hi: last ? o.hi : 0,
+        fixedWords: [], sp2Words: [], chanMap: [],
+        params: Array.from({ length: cCount }, () => ({ bias: 0, M: last ? o.M : 0, S: o.S })),
+        ...(last ? lutFields(o.lut) : {}),
+        ...(y0 > 0 ? { poolAcc: true } : {}),
+      };
+      const act: ActSource = { kind: 'tile', tensor: o.input.name, shape: o.input.shape, y0, rows, c0, cCount };
+      const out: TensorRegion = { tensor: o.outName, shape: o.place?.shape ?? [C, 1, 1], y0: 0, rows: 1, c0: (o.place?.c0 ?? 0) + c0, cCount, signed: o.outSigned };
+      jobs.push({ ...finishJob(cfg, spec, act, out, undefined, 0), ...(last ? {} : { partial: true as const }) });
     }
   }
   return jobs;

@@ -61,6 +61,8 @@ export interface CompiledJob {
   work: number;
   /** useful multiply-accumulates of the model layer done by this job (outH * outW * cout * fan-in; pools 0) */
   macs: number;
+  /** an intermediate job of a global pool chain (lower-pool.ts): its m_out is all 0, the chain's last job overwrites it */
+  partial?: true;
   /** squeeze-excite: the fixed weights are the gate's values, written into the program at run time (lower-ops.ts) */
   se?: SeScales;
 }

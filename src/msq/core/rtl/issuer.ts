@@ -40,6 +40,7 @@ export function issuerState(c: CoreCtx, dsc: DescriptorBanks, bkf: BankFlags, al
   const jr = (name: string, w: number, signed = false): Signal => m.reg(`is_${name}_q`, w, { signed, reset: null });
   const jGemm = jr('gemm', 1);
   const jMax = jr('max', 1);
+  const jAcc = jr('pool_acc', 1);
   const jRes = jr('residual', 1);
   const jAs = jr('act_signed', 1);
   const jInH = jr('in_h', CW, true);
@@ -118,7 +119,7 @@ export function issuerState(c: CoreCtx, dsc: DescriptorBanks, bkf: BankFlags, al
   const nextRow = m.let('is_next_row_addr', rowAddr.add(jRowStep).trunc(AW));
   const nextPixX = m.let('is_next_pix_addr', pixAddr.add(jColStep).trunc(AW));
   const ext = (e: Expr): Expr => cat(lit(0, CW - e.width), e).asSigned();
-  return { ist, ij, ib, lastOp, QMAX, quiet, jobReady, jGemm, jMax, jRes, jAs, jInH, jInW, jOutHM1, jOutWM1, jKhM1, jKwM1, jCgM1, jKxInc, jSh, jSw, jPadL, jStepsM1, jPassesM1, jPcM1, jRowStride, jRowStep, jColStep, ox, needRows, oy, iy0, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, pixAddr, pBase, aRow, rdAddr, wAddr, cmBase, ibank, islot, iGen, pmJb, pmLast, lastX, lastY, claim, go, issue, stepLast, passLast, pixEnd, jobEnd, cgEnd, kxEnd, kyEnd, inside, nextRow, nextPixX, ext };
+  return { ist, ij, ib, lastOp, QMAX, quiet, jobReady, jGemm, jMax, jAcc, jRes, jAs, jInH, jInW, jOutHM1, jOutWM1, jKhM1, jKwM1, jCgM1, jKxInc, jSh, jSw, jPadL, jStepsM1, jPassesM1, jPcM1, jRowStride, jRowStep, jColStep, ox, needRows, oy, iy0, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, pixAddr, pBase, aRow, rdAddr, wAddr, cmBase, ibank, islot, iGen, pmJb, pmLast, lastX, lastY, claim, go, issue, stepLast, passLast, pixEnd, jobEnd, cgEnd, kxEnd, kyEnd, inside, nextRow, nextPixX, ext };
 }
 export type IssuerState = ReturnType<typeof issuerState>;
 
@@ -230,7 +231,7 @@ function issuerSetup(p: ProcBuilder, c: CoreCtx, dsc: DescriptorBanks, isa: Issu
   const { CW } = c;
   const { AW } = c.S;
   const { D } = dsc;
-  const { ist, ib, lastOp, jGemm, jMax, jRes, jAs, jInH, jInW, jOutHM1, jOutWM1, jKhM1, jKwM1, jCgM1, jKxInc, jSh, jSw, jPadL, jStepsM1, jPassesM1, jPcM1, jRowStride, jRowStep, jColStep, ox, oy, iy0, needRows, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, wAddr, cmBase, ext } = isa;
+  const { ist, ib, lastOp, jGemm, jMax, jAcc, jRes, jAs, jInH, jInW, jOutHM1, jOutWM1, jKhM1, jKwM1, jCgM1, jKxInc, jSh, jSw, jPadL, jStepsM1, jPassesM1, jPcM1, jRowStride, jRowStep, jColStep, ox, oy, iy0, needRows, ix0, kiy, kix, ky, kx, cg, kstep, pass, rowAddr, wAddr, cmBase, ext } = isa;
     const op = D('op', ib);
     const isMax = op.eq(1);
     const isAvg = op.eq(2);
@@ -241,7 +242,7 @@ function issuerSetup(p: ProcBuilder, c: CoreCtx, dsc: DescriptorBanks, isa: Issu
     const copy = (pairs: Array<[Signal, Field]>, f: (e: Expr) => Expr = (e) => e): void => {
       for (const [r, field] of pairs) p.set(r, f(D(field, ib)));
     };
-    copy([[jRes, 'residual'], [jAs, 'actSigned']]);
+    copy([[jRes, 'residual'], [jAs, 'actSigned'], [jAcc, 'poolAcc']]);
     copy([[jInH, 'inH'], [jInW, 'inW']], ext);
     copy([[jOutHM1, 'outHM1'], [jOutWM1, 'outWM1'], [jKhM1, 'khM1'], [jKwM1, 'kwM1']]);
     p.set(jCgM1, mux(pool, lit(0, 16), D('cgM1', ib)));

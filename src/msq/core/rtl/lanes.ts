@@ -11,7 +11,7 @@ export function gemmLanes(c: CoreCtx, bkm: BankMemories, isa: IssuerState) {
   const { Pf, Ps } = c.cfg;
   const { W, L, CMA } = c.S;
   const { actMem, fixedMem, sp2Mem } = bkm;
-  const { ib, jGemm, jMax, jAs, jStepsM1, kstep, pass, rdAddr, wAddr, cmBase, ibank, islot, issue, stepLast, passLast, inside } = isa;
+  const { ib, jGemm, jMax, jAcc, jAs, jStepsM1, kstep, pass, rdAddr, wAddr, cmBase, ibank, islot, issue, stepLast, passLast, inside } = isa;
   // ---- S1: bank reads (registered) and the step's control
   const actQ = actMem.read(cat(ib, rdAddr), { name: 'act_q' });
   const fwQ = fixedMem.map((mem, l) => mem.read(cat(ib, wAddr), { name: `fw${l}_q` }));
@@ -22,6 +22,7 @@ export function gemmLanes(c: CoreCtx, bkm: BankMemories, isa: IssuerState) {
   const in1 = m.reg('s1_inside_q', 1, { reset: null });
   const gemm1 = m.reg('s1_gemm_q', 1, { reset: null });
   const max1 = m.reg('s1_max_q', 1, { reset: null });
+  const acc1 = m.reg('s1_pool_acc_q', 1, { reset: null });
   const as1 = m.reg('s1_act_signed_q', 1, { reset: null });
   // pass metadata: job bank, pixel bank, residual slot, last pass of the pixel, pass index, channel-map base
   const metaW = 3 + PBB + PB + CMA;
@@ -33,6 +34,7 @@ export function gemmLanes(c: CoreCtx, bkm: BankMemories, isa: IssuerState) {
     p.set(in1, inside);
     p.set(gemm1, jGemm);
     p.set(max1, jMax);
+    p.set(acc1, jAcc);
     p.set(as1, jAs);
     p.set(meta1, cat(cmBase, pass, passLast, islot, ibank, ib));
   });
@@ -63,6 +65,6 @@ export function gemmLanes(c: CoreCtx, bkm: BankMemories, isa: IssuerState) {
     metaD = r;
   }
 
-  return { actQ, v1, first1, last1, in1, gemm1, max1, as1, metaW, meta1, accValid, accAll, metaD };
+  return { actQ, v1, first1, last1, in1, gemm1, max1, acc1, as1, metaW, meta1, accValid, accAll, metaD };
 }
 export type GemmLanes = ReturnType<typeof gemmLanes>;

@@ -15,7 +15,7 @@ import type { GemmLanes } from './lanes.js';
 export function poolReducer(c: CoreCtx, ln: GemmLanes) {
   const { m, PBB, PB, SB, flag } = c;
   const { N, A } = c.cfg;
-  const { actQ, v1, first1, last1, in1, gemm1, max1, as1, metaW, meta1 } = ln;
+  const { actQ, v1, first1, last1, in1, gemm1, max1, acc1, as1, metaW, meta1 } = ln;
   // ---- pool reducer (N lanes): MAXPOOL max over inside positions, AVGPOOL sum
   const poolV = m.let('pool_step', v1.and(gemm1.not()));
   const have = m.reg('pool_have_q', 1, { reset: null });
@@ -27,7 +27,8 @@ export function poolReducer(c: CoreCtx, ln: GemmLanes) {
     const xs = x.resize(SB);
     m.sync((p) => {
       p.if(poolV, () => {
-        p.if(first1, () => p.set(r, mux(in1, xs, lit(0, SB, true))))
+        // a job with poolAcc continues the previous job's sums (AVGPOOL chains of one global pool)
+        p.if(first1.and(acc1.not()), () => p.set(r, mux(in1, xs, lit(0, SB, true))))
           .elif(max1, () => p.if(in1.and(have.not().or(xs.gt(r))), () => p.set(r, xs)))
           .else(() => p.set(r, r.add(mux(in1, xs, lit(0, SB, true))).trunc(SB)));
       });
@@ -85,8 +86,12 @@ export function serializer(c: CoreCtx, dsc: DescriptorBanks, bkm: BankMemories, 
   const sLast = m.let('ser_last', sk.eq(sEnd));
   const evMeta = m.let('ser_ev_meta', mux(avgEv, meta2, metaD));
   // the last item of the event's pass: GP - 1 (AVGPOOL), min(G, passCycles) - 1 (GEMM)
-  const evPc = m.let('ser_ev_pc_m1', dsc.D('pcM1', mJb(evMeta)));
-  const evEnd = m.let('ser_ev_end', mux(avgEv, lit(GP - 1, sk.width), mux(evPc.lt(G - 1), evPc.trunc(sk.width), lit(G - 1, sk.width))));
+  let gemmEnd: Expr = lit(0, sk.width); // G = 1: one item
+  if (G > 1) {
+    const evPc = m.let('ser_ev_pc_m1', dsc.D('pcM1', mJb(evMeta)));
+    gemmEnd = mux(evPc.lt(G - 1), evPc.trunc(sk.width), lit(G - 1, sk.width));
+  }
+  const evEnd = m.let('ser_ev_end', mux(avgEv, lit(GP - 1, sk.width), gemmEnd));
   if (PB > Math.max(PAB, 0)) evMeta.markUnused(); // high pass bits: only MAXPOOL words use them
   m.sync((p) => {
     p.if(sBusy, () => {

@@ -7,8 +7,9 @@
  * The design is the small core with Ps 4 (not smallCoreConfig's 3): its SP2 section packs 2 items per beat and its
  * lane count is even, so the program loader writes whole beats (2 SP2 items per clock), as on the board presets
  * (XC7Z020 N 32 Ps 12, XC7Z045 N 64 Ps 28). The sequences reproduce, small, what drove the model's ResNet-18 errors:
- *  - fixed-only linear jobs (8-bit fixed weights, every SP2 item zero) split into filter groups: load-bound, so the
- *    SP2 section's time (items / 2 + 1, not items + 1) decides when the next job starts (the fc jobs' +1536 cycles);
+ *  - fixed-only linear jobs (8-bit fixed weights) split into filter groups: load-bound, so the program loader's
+ *    section times decide when the next job starts (the fc jobs' +1536 cycles once came from the SP2 section's
+ *    items / 2 + 1; fixed-only jobs now carry noSp2 and send no SP2 section);
  *  - a residual graph (conv, maxpool, fused residual add, 1x1 stride-2 downsample, global avgpool, linear): op
  *    changes (quiet rule), pools, output-bank claims with 4 pixel banks, residual loader job walk and slot claims
  *    (one case with a slow s_res: bit-exactness only, the model assumes streams always valid).
@@ -118,6 +119,7 @@ describe('msq core cycle model vs Verilator: whole programs, every job end exact
     const pw = randomLayerModel({ ...base, cin: 16, h: 5, w: 7, cout: 9, k: [1, 1], pad: [0, 0, 0, 0], sp2Fraction: 0, inSigned: true }, 21);
     const prog = compileModel(pw, cfg);
     expect(prog.jobs.map((j) => j.spec.passCycles)).toEqual(prog.jobs.map(() => 1));
+    expect(prog.jobs.every((j) => j.spec.noSp2)).toBe(true); // no SP2 section on s_wgt
     expect(diffs(prog, await jobEnds(pw, prog, 13))).toEqual([]);
     expect((await jobEnds(pw, prog, 14, 1, 0.6)).length).toBe(prog.jobs.length);
     const k2 = randomLayerModel({ ...base, cin: 12, h: 6, w: 5, cout: 5, k: [2, 1], pad: [1, 0, 0, 0], sp2Fraction: 0 }, 22);

@@ -25,7 +25,7 @@ export type { JobOp };
 export type JobFields = Pick<
   JobSpec,
   | 'op' | 'fixed4' | 'residual' | 'padT' | 'padL' | 'sh' | 'inH' | 'inW' | 'outH' | 'outW' | 'kh' | 'kw'
-  | 'cinGroups' | 'passes' | 'steps' | 'passCycles' | 'cout' | 'coutGroups' | 'wordsPerLane' | 'actWords' | 'lut'
+  | 'cinGroups' | 'passes' | 'steps' | 'passCycles' | 'cout' | 'coutGroups' | 'wordsPerLane' | 'actWords' | 'lut' | 'noSp2'
 >;
 
 /** The schedule's constants come from the RTL generator (docs/msq-core-rtl.md "Result path", "Emitter"). */
@@ -40,7 +40,7 @@ export function coreTiming(cfg: CoreConfig, pixelBanks?: number): CoreTiming {
  * Program loader cycles after the descriptor's DERIVE step (docs/msq-core-rtl.md "Program loader"): each section the
  * job uses costs one fetch cycle plus its items / items per clock (GEMM: fixed if Pf > 0, SP2 if Ps > 0, channel map,
  * parameters; AVGPOOL: parameters). A weight section whose beats pack k > 1 items and whose lane count is a multiple
- * of k writes a whole beat per clock (`weightItemsPerClock`); the SP2 section of a fixed-only job (every SP2 item zero)
+ * of k writes a whole beat per clock (`weightItemsPerClock`); a fixed-only job with `noSp2` has no SP2 section; one without it (every SP2 item zero)
  * still streams through the loader, so a load-bound fc job pays it in full.
  */
 export function sectionCycles(f: JobFields, cfg: CoreConfig): number {

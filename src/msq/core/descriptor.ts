@@ -10,7 +10,7 @@ export type DescName =
   | 'op' | 'actSigned' | 'fixed4' | 'residual' | 'resSigned' | 'inH' | 'inW' | 'outH' | 'outW' | 'kh' | 'kw'
   | 'sh' | 'sw' | 'padT' | 'padL' | 'cinGroups' | 'passes' | 'steps' | 'passCycles' | 'cout' | 'coutGroups'
   | 'wordsPerLane' | 'actWords' | 'rowStride' | 'rowStep' | 'colStep' | 'lo' | 'hi' | 'addLo' | 'addHi'
-  | 'Ma' | 'Mb' | 'addS' | 'lut' | 'poolAcc';
+  | 'Ma' | 'Mb' | 'addS' | 'lut' | 'poolAcc' | 'noSp2';
 
 export interface DescField {
   name: DescName;
@@ -28,7 +28,7 @@ const f = (name: DescName, word: number, lo: number, bits: number, signed = fals
 /** Every descriptor field, in word / bit order; words 18..23 are reserved (0). */
 export const DESCRIPTOR: readonly DescField[] = [
   f('op', 0, 0, 4), f('actSigned', 0, 4, 1), f('fixed4', 0, 5, 1), f('residual', 0, 6, 1), f('resSigned', 0, 7, 1),
-  f('lut', 0, 8, 1), f('poolAcc', 0, 9, 1),
+  f('lut', 0, 8, 1), f('poolAcc', 0, 9, 1), f('noSp2', 0, 10, 1),
   f('inH', 1, 0, 16), f('inW', 1, 16, 16),
   f('outH', 2, 0, 16), f('outW', 2, 16, 16),
   f('kh', 3, 0, 16), f('kw', 3, 16, 16),

@@ -69,7 +69,7 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
   const r = new SectionReader(wgt, streamWidth(cfg));
   const w = r.section(DESC_WORDS, 32);
   const v = unpackDescriptor(w);
-  const desc: DecodedDescriptor = { ...v, actSigned: v.actSigned === 1, fixed4: v.fixed4 === 1, residual: v.residual === 1, resSigned: v.resSigned === 1, lut: v.lut === 1, poolAcc: v.poolAcc === 1 };
+  const desc: DecodedDescriptor = { ...v, actSigned: v.actSigned === 1, fixed4: v.fixed4 === 1, residual: v.residual === 1, resSigned: v.resSigned === 1, lut: v.lut === 1, poolAcc: v.poolAcc === 1, noSp2: v.noSp2 === 1 };
   for (let i = DESC_USED_WORDS; i < DESC_WORDS; i++) if (w[i] !== 0n) throw new Error(`interp: reserved descriptor word ${i} is not 0`);
   const d = desc;
   if (d.op > 2) throw new Error(`interp: unknown op ${d.op}`);
@@ -91,7 +91,8 @@ export function decodeProgram(cfg: CoreConfig, wgt: readonly bigint[]): DecodedP
       // fixed4: the loader sign-extends each 4-bit code to WF bits (the value is unchanged)
       for (let n = 0; n < N; n++) fixed[l]![a * N + n] = sext(field(item, n * wb, wb), wb);
     });
-    const sItems = r.section(wpl * Ps, N * m);
+    // noSp2: no SP2 section (the SP2 lanes hold older weights; their channel-map entries must be invalid)
+    const sItems = d.noSp2 ? [] : r.section(wpl * Ps, N * m);
     sItems.forEach((item, i) => {
       const a = Math.floor(i / Ps);
       const l = i % Ps;
@@ -187,6 +188,8 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
         if (d.op === 0) {
           for (let j = 0; j < L; j++) {
             const c = prog.chanMap[p * L + j]!;
+            if (c < 0) continue; // an idle lane (its result is not used)
+            if (d.noSp2 && j >= Pf) throw new Error(`interp: noSp2 job maps SP2 lane ${j}`);
             const w = wInt[j]!;
             const xl = j < Pf ? x : xs;
             let acc = 0;
@@ -203,7 +206,6 @@ export function runJob(cfg: CoreConfig, wgt: readonly bigint[], act: readonly bi
                 if (acc >= accLimit || acc < -accLimit) throw new Error('interp: accumulator overflow');
               }
             }
-            if (c < 0) continue;
             if (c >= d.cout) throw new Error(`interp: channel map entry ${c} >= cout ${d.cout}`);
             let y = requantize(acc + prog.bias[c]!, prog.M[c]!, prog.S[c]!, d.lo, d.hi);
             if (d.residual) {

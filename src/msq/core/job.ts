@@ -80,6 +80,11 @@ export interface JobSpec extends JobGeometry {
    * of one global pool, lower-pool.ts), not from 0. The previous job must be the chain's previous AVGPOOL job.
    */
   poolAcc?: boolean;
+  /**
+   * GEMM: the program has no SP2 weight section (a fixed-only job: every valid channel-map lane is a fixed lane); the
+   * SP2 lanes keep older weights and compute nothing used. `sp2Words` are still given (zeros), not streamed.
+   */
+  noSp2?: boolean;
   /** the table's values are signed (how the host reads m_out; only with `lut`) */
   lutSigned?: boolean;
 }
@@ -164,7 +169,7 @@ export function encodeProgram(cfg: CoreConfig, job: JobSpec): bigint[] {
   out.push(...packItems(descriptorWords(job).map((x) => BigInt(x)), 32, W));
   if (job.op === 'gemm') {
     out.push(...packItems(job.fixedWords, cfg.N * fixedItemBits(cfg, job), W));
-    out.push(...packItems(job.sp2Words, cfg.N * cfg.m, W));
+    if (!job.noSp2) out.push(...packItems(job.sp2Words, cfg.N * cfg.m, W));
     const map: bigint[] = [];
     for (let i = 0; i < job.passes * L; i++) {
       const c = job.chanMap[i]!;
@@ -181,13 +186,13 @@ export function encodeProgram(cfg: CoreConfig, job: JobSpec): bigint[] {
 }
 
 /** Number of `s_wgt` beats of a job (without encoding it). */
-export function programBeats(cfg: CoreConfig, job: Pick<JobSpec, 'op' | 'fixed4' | 'wordsPerLane' | 'passes' | 'cout' | 'lut'>): number {
+export function programBeats(cfg: CoreConfig, job: Pick<JobSpec, 'op' | 'fixed4' | 'wordsPerLane' | 'passes' | 'cout' | 'lut' | 'noSp2'>): number {
   const W = streamWidth(cfg);
   const beats = (items: number, b: number): number => ceilDiv(items, Math.floor(W / b));
   let n = beats(DESC_WORDS, 32);
   if (job.op === 'gemm') {
     n += beats(job.wordsPerLane * cfg.Pf, cfg.N * fixedItemBits(cfg, job));
-    n += beats(job.wordsPerLane * cfg.Ps, cfg.N * cfg.m);
+    if (!job.noSp2) n += beats(job.wordsPerLane * cfg.Ps, cfg.N * cfg.m);
     n += beats(job.passes * lanes(cfg), 16);
   }
   if (job.op !== 'maxpool') n += beats(job.cout, 96);
@@ -294,6 +299,7 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
     const [alo, ahi] = cfg.A >= 16 ? [-(2 ** 15), 2 ** 15 - 1] : [-(2 ** (cfg.A - 1)), 2 ** cfg.A - 1];
     if (job.lo > job.hi || job.lo < alo || job.hi > ahi) bad('lo', `clamp [${job.lo}, ${job.hi}] does not fit A = ${cfg.A} bits`);
   }
+  if (job.noSp2 && (job.op !== 'gemm' || usedLanes(cfg, job.chanMap) > cfg.Pf)) bad('noSp2', 'drops the SP2 section: GEMM jobs whose valid lanes are all fixed lanes only');
   if (job.poolAcc && (job.op !== 'avgpool' || job.passes !== 1 || job.outH * job.outW !== 1)) {
     bad('poolAcc', 'continues the pool sums of the previous job: AVGPOOL jobs of one pass and one output pixel only');
   }

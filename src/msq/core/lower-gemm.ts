@@ -182,6 +182,7 @@ function gemmJob(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, band: Band, gs: G
     sp2Words: gs.sp2Words,
     chanMap: gs.chanMap,
     params: gs.params,
+    ...(cfg.Ps > 0 && cfg.Pf > 0 && usedLanes(cfg, gs.chanMap) <= cfg.Pf ? { noSp2: true } : {}),
     ...lutFields(o.lut),
   };
   let res: TensorRegion | undefined;

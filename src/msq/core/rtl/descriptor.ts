@@ -13,7 +13,7 @@ import type { LoaderState } from './program-loader.js';
 export const FIELD_NAMES = [
   'op', 'actSigned', 'fixed4', 'residual', 'resSigned', 'inH', 'inW', 'outHM1', 'outWM1', 'khM1', 'kwM1', 'sh', 'sw',
   'padT', 'padL', 'cg', 'cgM1', 'passesM1', 'stepsM1', 'pcM1', 'cout', 'coutGroupsM1', 'wplM1', 'actWordsM1',
-  'rowStride', 'rowStrideM1', 'rowStep', 'colStep', 'lo', 'hi', 'addLo', 'addHi', 'Ma', 'Mb', 'addS', 'lut', 'poolAcc', 'start',
+  'rowStride', 'rowStrideM1', 'rowStep', 'colStep', 'lo', 'hi', 'addLo', 'addHi', 'Ma', 'Mb', 'addS', 'lut', 'poolAcc', 'noSp2', 'start',
 ] as const;
 export type Field = (typeof FIELD_NAMES)[number];
 
@@ -61,6 +61,7 @@ const DECODE: Partial<Record<Field, { from: DescName; value: (x: Expr, w: number
   addS: { from: 'addS', value: (x) => x },
   lut: { from: 'lut', value: (x) => x },
   poolAcc: { from: 'poolAcc', value: (x) => x },
+  noSp2: { from: 'noSp2', value: (x) => x },
 };
 
 /** `e - 1` in `w` bits. */
@@ -92,7 +93,7 @@ export function descriptorWidths(c: Pick<CoreCtx, 'cfg' | 'S' | 'PB'>): Record<F
     passesM1: [PB, false], stepsM1: [16, false], pcM1: [16, false], cout: [cbits(cfg.cDepth), false],
     coutGroupsM1: [CGB, false], wplM1: [WAB, false], actWordsM1: [AW, false], rowStride: [AW, false], rowStrideM1: [AW, false],
     rowStep: [AW, false], colStep: [AW, false], lo: [16, true], hi: [16, true], addLo: [16, true], addHi: [16, true],
-    Ma: [31, false], Mb: [31, false], addS: [6, false], lut: [1, false], poolAcc: [1, false], start: [AW, false],
+    Ma: [31, false], Mb: [31, false], addS: [6, false], lut: [1, false], poolAcc: [1, false], noSp2: [1, false], start: [AW, false],
   };
 }
 

@@ -212,7 +212,8 @@ export function loaderFsm(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, wl: L
           p.if(secLast, () => {
             p.set(fa, 0);
             p.set(fl, 0);
-            wst.goto(p, Ps > 0 ? 'SP2' : 'CMAP');
+            if (Ps > 0) p.if(D('noSp2', wb), () => wst.goto(p, 'CMAP')).else(() => wst.goto(p, 'SP2'));
+            else wst.goto(p, 'CMAP');
           });
         });
       },

@@ -132,6 +132,7 @@ export interface ProgramFields {
   passes: number;
   cout: number;
   lut?: boolean;
+  noSp2?: boolean;
 }
 
 /**
@@ -145,7 +146,7 @@ export function coreProgramCycles(cfg: CoreConfig, f: ProgramFields): { descVali
   let total = descValid;
   if (f.op === 'gemm') {
     if (cfg.Pf > 0) total += (f.wordsPerLane * cfg.Pf) / weightItemsPerClock(cfg, f.fixed4 ? 'fixed4' : 'fixed') + 1;
-    if (cfg.Ps > 0) total += (f.wordsPerLane * cfg.Ps) / weightItemsPerClock(cfg, 'sp2') + 1;
+    if (cfg.Ps > 0 && !f.noSp2) total += (f.wordsPerLane * cfg.Ps) / weightItemsPerClock(cfg, 'sp2') + 1;
     total += f.passes * L + 1;
   }
   if (f.op !== 'maxpool') total += f.cout + 1;

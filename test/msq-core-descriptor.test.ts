@@ -117,7 +117,7 @@ describe('one descriptor layout', () => {
         stepsM1: s.steps - 1, pcM1: s.passCycles - 1, cout: s.cout, coutGroupsM1: s.coutGroups - 1,
         wplM1: s.wordsPerLane - 1, actWordsM1: s.actWords - 1, rowStride: s.rowStride, rowStrideM1: s.rowStride - 1,
         rowStep: s.rowStep, colStep: s.colStep, lo: s.lo, hi: s.hi, addLo: s.addLo, addHi: s.addHi, Ma: s.Ma, Mb: s.Mb, addS: s.addS,
-        lut: +(s.lut ?? false), poolAcc: +(s.poolAcc ?? false),
+        lut: +(s.lut ?? false), poolAcc: +(s.poolAcc ?? false), noSp2: +(s.noSp2 ?? false),
       };
       const words = descriptorWords(s);
       for (const [f, o] of outs) {

@@ -1,14 +1,17 @@
 /**
  * Benchmark: accuracy of the model zoo (models/zoo/*.onnx) with no training data at quantization time, beside
- * quantization-aware training. Per model: float; MSQ PTQ with data-free ranges (--calib none, variance rule);
+ * quantization-aware training. Per model: float; MSQ PTQ data-free (--calib none: BatchNorm-statistics ranges and
+ * analytic input statistics, output rule; src/msq/datafree/ranges.ts);
  * MSQ PTQ calibrated on images generated from the model's BatchNorm statistics (--calib generate, output rule,
  * src/msq/datafree); and the QAT model written by scripts/qat.py (models/qat/NAME-qat.onnx, if present) with its
  * trained codes kept. W4A4 inner layers, 8-bit first/last, through the integer golden model. Records date, machine
  * and the table in bench/results/msq-accuracy-free.json (rewritten after every model).
- * Targets (issue 11): generated within 2.0 points of float, QAT within 0.5.
+ * Targets (issue 11): data-free and generated within 2.0 points of float, QAT within 0.5.
+ * Rows are merged into the results file by model name, so `--only` runs (one process per model) can run side by side.
  *
  *   npx tsx bench/msq-accuracy-free.ts [--n 1000] [--calib-n 64] [--steps 100] [--board xc7z020] [--only plain-mnist,…]
  *   npx tsx bench/msq-accuracy-free.ts --qat-only   # (re)measure the QAT column into the existing results file
+ *   npx tsx bench/msq-accuracy-free.ts --skip-qat   # data-free and generated columns only (QAT figures kept)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
       board: { type: 'string', default: 'xc7z020' },
       only: { type: 'string', default: '' },
       'qat-only': { type: 'boolean', default: false },
+      'skip-qat': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -50,28 +54,28 @@ async function main(): Promise<void> {
   const file = join(PROJECT_ROOT, 'bench', 'results', 'msq-accuracy-free.json');
   const board = values.board;
   const qatOnly = values['qat-only'];
-  const prev = qatOnly && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[]; command: string }) : undefined;
-  const rows: Row[] = prev ? prev.rows : [];
+  const rows: Row[] = [];
   for (const z of TRAINED_ZOO) {
     if (only.size && !only.has(z.name)) continue;
     const t0 = performance.now();
     const test = loadEvalSet(z.data, undefined, Number(values.n));
     const imp = await loadOnnx(join(PROJECT_ROOT, 'models', 'zoo', `${z.name}.onnx`));
-    const old = rows.find((r) => r.name === z.name);
     if (qatOnly) {
+      const old = readRows(file).find((r) => r.name === z.name);
       const row = old ?? { name: z.name, float: floatAccuracy(imp, test), dataFree: NaN, generated: NaN, generation: 'not measured', seconds: 0 };
-      if (!old) rows.push(row);
       await measureQat(row, z.name, test, board);
+      rows.push(row);
       await write(row);
       continue;
     }
     const float = floatAccuracy(imp, test);
     const none = await calibrate(imp, { kind: 'none' }, undefined, {});
-    const dataFree = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'variance', calib: { kind: 'none' } }, none)).model, test);
+    const dataFree = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, none)).model, test);
     const gen = await calibrate(imp, { kind: 'generate', n: Number(values['calib-n']), steps: Number(values.steps) }, undefined, { board });
     const generated = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, gen)).model, test);
     const row: Row = { name: z.name, float, dataFree, generated, generation: gen.method, seconds: 0 };
-    await measureQat(row, z.name, test, board);
+    if (values['skip-qat']) Object.assign(row, pick(readRows(file).find((r) => r.name === z.name)));
+    else await measureQat(row, z.name, test, board);
     row.seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
     rows.push(row);
     await write(row);
@@ -79,25 +83,40 @@ async function main(): Promise<void> {
 
   async function write(row: Row): Promise<void> {
     process.stdout.write(`${JSON.stringify(row)}\n`);
-    const gap = (k: 'generated' | 'qat' | 'dataFree'): (number | null)[] => rows.map((r) => (r[k] === undefined ? null : Number((r.float - r[k]!).toFixed(2))));
+    // merge with the rows other runs wrote meanwhile (by name, in zoo order)
+    const merged = new Map(readRows(file).map((r) => [r.name, r]));
+    for (const r of rows) merged.set(r.name, r);
+    const all = TRAINED_ZOO.map((z) => merged.get(z.name)).filter((r): r is Row => r !== undefined);
+    const gap = (k: 'generated' | 'qat' | 'dataFree'): (number | null)[] => all.map((r) => (r[k] === undefined ? null : Number((r.float - r[k]!).toFixed(2))));
     const cpu = cpus();
     const out = {
       benchmark: 'msq-accuracy-free',
       what: 'accuracy (%) float vs integer golden model, W4A4 MSQ (8-bit edges): data-free ranges, generated calibration (BatchNorm statistics), QAT (scripts/qat.py)',
-      command: prev?.command ?? `npx tsx bench/msq-accuracy-free.ts --n ${values.n} --calib-n ${values['calib-n']} --steps ${values.steps} --board ${board}`,
+      command: `npx tsx bench/msq-accuracy-free.ts --n ${values.n} --calib-n ${values['calib-n']} --steps ${values.steps} --board ${board} [--only NAME] (one process per model)`,
       qatCommand: 'per model: /usr/bin/python3 scripts/qat.py models/zoo/NAME.onnx --data DATA --epochs 2 --train-n 8000 -o models/qat/NAME-qat.onnx; then this bench (--qat-only)',
       date: new Date().toISOString(),
       machine: `${cpu[0]?.model ?? 'unknown cpu'} (${cpu.length} cores), node ${process.version}, host ${hostname()}`,
       loadavg1m: Number(loadavg()[0]!.toFixed(2)),
+      testImages: Number(values.n),
       generatorVersion: GENERATOR_VERSION,
-      target: 'generated calibration within 2.0 points of float, QAT within 0.5',
+      target: 'data-free and generated calibration within 2.0 points of float, QAT within 0.5',
       gapGenerated: gap('generated'),
       gapQat: gap('qat'),
       gapDataFree: gap('dataFree'),
-      rows,
+      rows: all,
     };
     await writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`);
   }
+}
+
+/** The QAT fields of an earlier row (kept by a --skip-qat run). */
+function pick(r: Row | undefined): Partial<Row> {
+  return r && r.qat !== undefined ? { qat: r.qat, qatFloat: r.qatFloat } : {};
+}
+
+/** The rows of the results file so far (none if it does not exist yet). */
+function readRows(file: string): Row[] {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[] }).rows : [];
 }
 
 /** The QAT column: models/qat/NAME-qat.onnx (scripts/qat.py) quantized with its trained codes kept. */

@@ -17,7 +17,8 @@ import { runFloat } from '../src/msq/float.js';
 import { argmax } from '../src/msq/golden.js';
 import { digitToFloat, loadMnist, MNIST_PIXELS } from '../src/data/mnist.js';
 import { importOnnx, loadOnnx, type OnnxImport } from '../src/msq/onnx.js';
-import { calibrateDataFree, calibrateFromSamples, loadCalibFolder, rectifiedGaussian } from '../src/msq/calib.js';
+import { calibrateFromSamples, loadCalibFolder } from '../src/msq/calib.js';
+import { calibrateDataFree, rectifiedGaussian } from '../src/msq/datafree/ranges.js';
 import { quantizeImported, run as quantizeCli } from '../src/msq/cli-quantize.js';
 
 const require = createRequire(import.meta.url);

@@ -5,14 +5,7 @@
  *     PGM/PNG images (`loadCalibFolder`) or the TRAIN digits of the fixed MNIST split — and take, per tensor, the
  *     p-th percentile of its values (default p = 99.99; the low end likewise 100 − p) over all samples. A
  *     percentile rather than the max keeps rare outliers from wasting 4-bit levels.
- *  2. Data-free (`calibrateDataFree`, `--calib none`): no input at all. Each BatchNorm folded into a layer says
- *     how the layer's pre-activation values were distributed in training: channel c ≈ N(β_c, γ_c²). Layers
- *     without BN get the mean and variance propagated from their input (independent inputs: mean = b + Σ w·μ,
- *     var = Σ w²·σ²); ReLU maps N(μ, σ²) to the rectified Gaussian (closed-form mean/variance); max-pooling of n
- *     values shifts the mean by σ·E[max of n standard normals] and keeps σ; average pooling keeps μ and divides σ²
- *     by the window; add sums means and variances. The network input is assumed uniform on its value domain
- *     ([0, 1] for p/255 images: μ = 1/2, σ = 1/√12). A tensor's range is then [min_c(μ_c − kσ_c), max_c(μ_c + kσ_c)]
- *     with k = 3 (clamped at 0 after a ReLU).
+ *  2. Data-free (`--calib none`): no input at all, from the folded BatchNorm statistics — src/msq/datafree/ranges.ts.
  *  3. Range hints (`Clip(lo, hi)` in the ONNX graph, e.g. the trained activation clips of a QAT model) override
  *     either method for their tensor: hi is the range's top, a negative lo makes it symmetric [-hi, hi].
  *
@@ -24,14 +17,11 @@ import { extname, join } from 'node:path';
 import { PNG } from 'pngjs';
 import { fail } from '../util/errors.js';
 import { floatInputName, floatShapes, runFloat } from './float.js';
-import { floatLayerInputs, numel, type FloatLayer, type FloatModel } from './model.js';
-import { channelOpStats, isFloatChannelOp } from './float-ops.js';
-import type { ChannelStats } from './onnx.js';
+import { numel, type FloatModel } from './model.js';
 import type { Range } from './ptq.js';
 import { searchClip, type ClipMethod } from './clip.js';
 
 export const DEFAULT_PERCENTILE = 99.99;
-export const DATA_FREE_K = 3;
 /** Most activation values kept for percentile calibration (64 M floats = 256 MB); beyond it, a strided subsample. */
 export const CALIB_VALUE_BUDGET = 64 * 2 ** 20;
 
@@ -133,196 +123,6 @@ export function applyHints(ranges: Map<string, Range>, hints?: Map<string, [numb
   if (!hints) return ranges;
   for (const [name, [lo, hi]] of hints) ranges.set(name, lo < 0 ? { min: -hi, max: hi } : { min: 0, max: hi });
   return ranges;
-}
-
-// ------------------------------------------------------------------------------------------------ data-free
-
-interface Stats {
-  /** per channel ([C, H, W] tensors) or per element ([N] tensors) */
-  mean: Float64Array;
-  std: Float64Array;
-  /** true when this tensor is a ReLU output */
-  relu: boolean;
-}
-
-const SQRT2 = Math.SQRT2;
-/** erf, Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). */
-function erf(x: number): number {
-  const s = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-  return s * y;
-}
-const Phi = (x: number): number => 0.5 * (1 + erf(x / SQRT2));
-const phi = (x: number): number => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-
-/** Mean and std of max(X, 0) for X ~ N(mu, sigma²). */
-export function rectifiedGaussian(mu: number, sigma: number): { mean: number; std: number } {
-  if (sigma <= 0) return { mean: Math.max(mu, 0), std: 0 };
-  const a = mu / sigma;
-  const m = mu * Phi(a) + sigma * phi(a);
-  const m2 = (mu * mu + sigma * sigma) * Phi(a) + mu * sigma * phi(a);
-  return { mean: m, std: Math.sqrt(Math.max(0, m2 - m * m)) };
-}
-
-/** E[max of n independent standard normals], by numeric integration (n small: pooling windows). */
-function expectedMaxNormal(n: number): number {
-  if (n <= 1) return 0;
-  let s = 0;
-  const h = 0.01;
-  for (let x = -8; x <= 8; x += h) s += x * n * phi(x) * Math.pow(Phi(x), n - 1) * h;
-  return s;
-}
-
-/**
- * Data-free ranges (`--calib none`): BatchNorm statistics where a BN was folded, propagated Gaussian statistics
- * elsewhere (see the header). `bnStats` maps a conv/linear layer to the (β, |γ|) of its folded BN.
- */
-export function calibrateDataFree(
-  fm: FloatModel,
-  bnStats: Map<string, ChannelStats>,
-  opts: { k?: number; hints?: Map<string, [number, number]> } = {},
-): Map<string, Range> {
-  const k = opts.k ?? DATA_FREE_K;
-  const shapes = floatShapes(fm);
-  const inName = floatInputName(fm);
-  const st = new Map<string, Stats>();
-  const inShape = shapes.get(inName)!;
-  const inR = inputRange(fm);
-  const chans = (s: number[]): number => (s.length === 3 ? s[0]! : s[0]!);
-  {
-    const c = chans(inShape);
-    st.set(inName, {
-      mean: new Float64Array(c).fill((inR.min + inR.max) / 2),
-      std: new Float64Array(c).fill((inR.max - inR.min) / Math.sqrt(12)),
-      relu: false,
-    });
-  }
-  /** per-element stats of a tensor (expanding per-channel stats over H×W) */
-  const perElement = (name: string): Stats => {
-    const s = st.get(name)!;
-    const shape = shapes.get(name)!;
-    if (shape.length !== 3) return s;
-    const plane = shape[1]! * shape[2]!;
-    const mean = new Float64Array(numel(shape));
-    const std = new Float64Array(numel(shape));
-    for (let i = 0; i < mean.length; i++) {
-      mean[i] = s.mean[Math.floor(i / plane)]!;
-      std[i] = s.std[Math.floor(i / plane)]!;
-    }
-    return { mean, std, relu: s.relu };
-  };
-  const out = new Map<string, Range>();
-  out.set(inName, inR);
-  const hints = opts.hints ?? new Map<string, [number, number]>();
-
-  for (const l of fm.layers) {
-    const s = layerStats(l, st, shapes, bnStats, perElement);
-    st.set(l.name, s);
-    let min = Infinity;
-    let max = -Infinity;
-    for (let c = 0; c < s.mean.length; c++) {
-      min = Math.min(min, s.mean[c]! - k * s.std[c]!);
-      max = Math.max(max, s.mean[c]! + k * s.std[c]!);
-    }
-    if (s.relu) min = 0;
-    out.set(l.name, { min: Math.min(0, min), max: Math.max(max, 1e-6) });
-    // a clipped tensor is known to stay within its clip: bound its statistics there for the layers after it
-    const h = hints.get(l.name);
-    if (h) {
-      for (let c = 0; c < s.mean.length; c++) {
-        s.mean[c] = Math.min(s.mean[c]!, h[1]);
-        s.std[c] = Math.min(s.std[c]!, (h[1] - Math.max(h[0], -h[1])) / 2);
-      }
-    }
-  }
-  return applyHints(out, opts.hints);
-}
-
-function layerStats(
-  l: FloatLayer,
-  st: Map<string, Stats>,
-  shapes: Map<string, number[]>,
-  bnStats: Map<string, ChannelStats>,
-  perElement: (name: string) => Stats,
-): Stats {
-  switch (l.op) {
-    case 'conv2d':
-    case 'linear': {
-      const bn = bnStats.get(l.name);
-      if (bn) return { mean: Float64Array.from(bn.mean), std: Float64Array.from(bn.std), relu: false };
-      const n = l.op === 'conv2d' ? l.outChannels : l.outFeatures;
-      const K = l.weight.length / n;
-      const mean = new Float64Array(n);
-      const std = new Float64Array(n);
-      if (l.op === 'conv2d') {
-        const x = st.get(l.input)!;
-        const cpg = l.inChannels / l.groups;
-        const kk = l.kernel[0] * l.kernel[1];
-        for (let o = 0; o < n; o++) {
-          const g = Math.floor(o / (l.outChannels / l.groups));
-          let m = l.bias[o]!;
-          let v = 0;
-          for (let j = 0; j < K; j++) {
-            const c = g * cpg + Math.floor(j / kk);
-            const w = l.weight[o * K + j]!;
-            m += w * x.mean[c]!;
-            v += w * w * x.std[c]! ** 2;
-          }
-          mean[o] = m;
-          std[o] = Math.sqrt(v);
-        }
-      } else {
-        const x = perElement(l.input);
-        for (let o = 0; o < n; o++) {
-          let m = l.bias[o]!;
-          let v = 0;
-          for (let j = 0; j < K; j++) {
-            const w = l.weight[o * K + j]!;
-            m += w * x.mean[j]!;
-            v += w * w * x.std[j]! ** 2;
-          }
-          mean[o] = m;
-          std[o] = Math.sqrt(v);
-        }
-      }
-      return { mean, std, relu: false };
-    }
-    case 'relu': {
-      const x = st.get(l.input)!;
-      const mean = new Float64Array(x.mean.length);
-      const std = new Float64Array(x.mean.length);
-      for (let c = 0; c < mean.length; c++) {
-        const r = rectifiedGaussian(x.mean[c]!, x.std[c]!);
-        mean[c] = r.mean;
-        std[c] = r.std;
-      }
-      return { mean, std, relu: true };
-    }
-    case 'maxpool': {
-      const x = st.get(l.input)!;
-      const e = expectedMaxNormal(l.kernel[0] * l.kernel[1]);
-      return { mean: x.mean.map((m, c) => m + e * x.std[c]!), std: Float64Array.from(x.std), relu: x.relu };
-    }
-    case 'avgpool':
-    case 'globalavgpool': {
-      const x = st.get(l.input)!;
-      const s = shapes.get(l.input)!;
-      const win = l.op === 'avgpool' ? l.kernel[0] * l.kernel[1] : s[1]! * s[2]!;
-      return { mean: Float64Array.from(x.mean), std: x.std.map((v) => v / Math.sqrt(win)), relu: x.relu };
-    }
-    case 'add': {
-      const a = st.get(l.inputs[0])!;
-      const b = st.get(l.inputs[1])!;
-      return { mean: a.mean.map((m, c) => m + b.mean[c]!), std: a.std.map((v, c) => Math.hypot(v, b.std[c]!)), relu: false };
-    }
-    case 'flatten':
-      return perElement(l.input);
-    default:
-      if (isFloatChannelOp(l)) return channelOpStats(l, floatLayerInputs(l).map((n) => st.get(n)!), floatLayerInputs(l).map((n) => shapes.get(n)!));
-      fail(`layer '${l.name}'`, `data-free calibration does not cover '${l.op}' layers (transformer ops): calibrate with images`);
-  }
 }
 
 // ------------------------------------------------------------------------------------------------ images

@@ -10,7 +10,8 @@ import { parseCommand } from '../util/cli.js';
 import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { loadBoard } from '../board/index.js';
-import { calibrateDataFree, calibrateFromSamples, DEFAULT_PERCENTILE, loadCalibFolder } from './calib.js';
+import { calibrateFromSamples, DEFAULT_PERCENTILE, loadCalibFolder } from './calib.js';
+import { dataFreeCalibration } from './datafree/ranges.js';
 import { checkImageShape, DATASET_NAMES, imageToFloat, isIdxPath, loadCalibSet } from '../data/datasets.js';
 import { loadOnnx, type OnnxImport } from './onnx.js';
 import { quantizeFloatModelWithReport, tensorActBits, type PtqOptions, type PtqReport, type Range } from './ptq.js';
@@ -144,7 +145,8 @@ export async function calibrate(
   if (calib.kind === 'none') {
     const cle = o.cle === undefined || o.cle === 'auto' ? DEFAULT_CLE_DATA_FREE : o.cle;
     const e = equalizeImport(imp, cle);
-    return { ranges: calibrateDataFree(e.fm, e.bnStats, { hints: imp.rangeHints }), method: `data-free (folded BatchNorm statistics, propagated)${e.note}`, model: e.fm };
+    const d = dataFreeCalibration(e.fm, e.bnStats, imp.rangeHints);
+    return { ...d, method: `data-free (folded BatchNorm statistics, propagated; analytic input statistics)${e.note}`, model: e.fm };
   }
   const { samples, what } = await calibSamples(imp, calib);
   if (o.cle === undefined || o.cle === 'auto') return selectCle(imp, samples, what, percentile, o);
@@ -307,8 +309,8 @@ export async function run(argv: string[]): Promise<void> {
   if (!values.output) fail('-o', 'required: the output file, e.g. -o model.q.json');
   const scheme = values.scheme as SchemeChoice;
   if (!['msq', 'fixed', 'sp2'].includes(scheme)) fail('--scheme', `must be msq, fixed or sp2, got '${values.scheme}'`);
-  // default: the output-error rule with calibration data, the paper's variance rule data-free
-  const rule = (values.rule ?? (values.calib === 'none' ? 'variance' : 'output')) as RuleChoice;
+  // default: the output-error rule (data-free: on the analytic input statistics of datafree/ranges.ts)
+  const rule = (values.rule ?? 'output') as RuleChoice;
   if (!RULES.includes(rule)) fail('--rule', `must be one of ${RULES.join(', ')}, got '${values.rule}'`);
   if (values.rule !== undefined && scheme !== 'msq') fail('--rule', 'only applies to --scheme msq');
   const clip = values['act-clip'] as ClipMethod | undefined;

@@ -154,6 +154,22 @@ class QatGraph(nn.Module):
             elif o['op'] in WEIGHTED + ('add',) and o['out'] != output and not all(u['op'] == 'relu' for u in uses.get(o['out'], [])):
                 self.act[o['out']] = True
         self.clips, self.export_mode, self.frozen = {}, False, False
+        self.clip_params = nn.ParameterDict()
+
+    def set_clips(self, clips, learn):
+        """Initial activation clips; with `learn` each becomes a trained parameter (PACT-style gradient)."""
+        self.clips = dict(clips)
+        self.clip_keys = {t: f'c{i}' for i, t in enumerate(sorted(clips))}
+        if learn:
+            for t, c in clips.items():
+                self.clip_params[self.clip_keys[t]] = nn.Parameter(torch.tensor(float(c)))
+
+    def clip_of(self, t):
+        k = self.clip_keys[t]
+        return self.clip_params[k] if k in self.clip_params else self.clips[t]
+
+    def fixed_clips(self):
+        return {t: max(1e-6, float(self.clip_of(t))) for t in self.clips}
 
     def qw(self, o):
         w = self.params[o['key'] + 'w']
@@ -190,9 +206,20 @@ class QatGraph(nn.Module):
                     c = self.clips[o['out']]
                     y = torch.clamp(y, -c if signed else 0.0, c)
                 elif self.clips:
-                    y = MNIST.quant_act(y, self.clips[o['out']], signed)
+                    y = quant_act(y, self.clip_of(o['out']), signed)
             t[o['out']] = y
         return t[self.output]
+
+
+def quant_act(x, c, signed):
+    """4-bit activation fake quantization as MNIST.quant_act (step c/15 on [0, c], or c/7 on [-8c/7, c]), with
+    straight-through rounding; a trained clip c gets the PACT gradient (1 where x saturates at the top)."""
+    if not torch.is_tensor(c) or not c.requires_grad:
+        return MNIST.quant_act(x, c, signed)
+    s = c / (7 if signed else 15)
+    y = torch.minimum(x, c)
+    y = torch.maximum(y, -8 * s) if signed else F.relu(y)
+    return y + (torch.round(y / s) * s - y).detach()
 
 
 def percentile_clips(model, x):
@@ -212,15 +239,57 @@ def accuracy(model, x, y):
         return sum(int((model(x[i:i + 500]).argmax(1) == y[i:i + 500]).sum()) for i in range(0, x.shape[0], 500)) / x.shape[0]
 
 
+def fine_tune(model, x, y, xv, yv, args, log):
+    """Adam with a cosine learning-rate decay, random shifts of up to 2 pixels (as scripts/train-zoo.py), the
+    weights' and clips' state of the epoch with the best quantized accuracy on the held-out training images kept."""
+    weights = [p for k, p in model.params.items()]
+    groups = [{'params': weights, 'lr': args.lr}]
+    if len(model.clip_params):
+        groups.append({'params': list(model.clip_params.values()), 'lr': args.lr * args.clip_lr_mult})
+    opt = torch.optim.Adam(groups)
+    steps = max(1, args.epochs * ((x.shape[0] + 63) // 64))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    g = torch.Generator().manual_seed(20261208)
+    best = (accuracy(model, xv, yv), {k: v.detach().clone() for k, v in model.state_dict().items()}, 0)
+    log(f'  held-out training images ({xv.shape[0]}), quantized: {best[0] * 100:.2f}%')
+    for ep in range(args.epochs):
+        model.train()
+        perm = torch.randperm(x.shape[0], generator=g)
+        for i in range(0, x.shape[0], 64):
+            idx = perm[i:i + 64]
+            xb = x[idx]
+            if args.shift:
+                dx, dy = torch.randint(-args.shift, args.shift + 1, (2,), generator=g).tolist()
+                xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+            loss = F.cross_entropy(model(xb), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            with torch.no_grad():
+                for c in model.clip_params.values():
+                    c.clamp_(min=1e-3)
+        acc = accuracy(model, xv, yv)
+        log(f'  QAT epoch {ep + 1}/{args.epochs}: held-out {acc * 100:.2f}%')
+        if acc > best[0]:
+            best = (acc, {k: v.detach().clone() for k, v in model.state_dict().items()}, ep + 1)
+    model.load_state_dict(best[1])
+    log(f'  kept epoch {best[2]} (held-out {best[0] * 100:.2f}%)')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('model')
     ap.add_argument('-o', '--output', required=True)
     ap.add_argument('--data', default='mnist', choices=['mnist', 'fashion-mnist'])
     ap.add_argument('--board', default='xc7z020')
-    ap.add_argument('--epochs', type=int, default=2)
+    ap.add_argument('--epochs', type=int, default=6)
     ap.add_argument('--train-n', type=int, default=8000)
-    ap.add_argument('--lr', type=float, default=5e-4)
+    ap.add_argument('--val-n', type=int, default=800, help='last training images held out to pick the epoch kept')
+    ap.add_argument('--lr', type=float, default=2e-4)
+    ap.add_argument('--clip-lr-mult', type=float, default=10.0, help='learning rate of the activation clips, x --lr')
+    ap.add_argument('--fixed-clips', action='store_true', help='keep the percentile clips (no clip training)')
+    ap.add_argument('--shift', type=int, default=2, help='random shift augmentation, pixels (0: none)')
     ap.add_argument('--threads', type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -230,31 +299,26 @@ def main():
         sys.exit(f'--board: no {board}')
     ratio = json.load(open(board))['msq']['sp2PerFixedRatio']
     img, lab = ZOO.load_mnist(os.path.join(ROOT, '.cache', 'mnist')) if args.data == 'mnist' else ZOO.load_fashion(args.train_n)
-    x = torch.from_numpy(img[:args.train_n].astype(np.float32) / 255.0)
-    y = torch.from_numpy(lab[:args.train_n].astype(np.int64))
+    img, lab = img[:args.train_n], lab[:args.train_n]
+    nv = min(args.val_n, img.shape[0] // 4)
+    x = torch.from_numpy(img[:img.shape[0] - nv].astype(np.float32) / 255.0)
+    y = torch.from_numpy(lab[:img.shape[0] - nv].astype(np.int64))
+    xv = torch.from_numpy(img[img.shape[0] - nv:].astype(np.float32) / 255.0)
+    yv = torch.from_numpy(lab[img.shape[0] - nv:].astype(np.int64))
     ops, input_name, output = parse(args.model)
     model = QatGraph(ops, input_name, output, ratio)
     log = lambda s: print(s, flush=True)
-    log(f'{args.model}: float (BN folded) train acc {accuracy(model, x, y) * 100:.2f}%')
-    model.clips = percentile_clips(model, x[:2000])
-    log(f'  quantized before QAT: train acc {accuracy(model, x, y) * 100:.2f}%')
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    g = torch.Generator().manual_seed(20261208)
-    for ep in range(args.epochs):
-        model.train()
-        perm = torch.randperm(x.shape[0], generator=g)
-        for i in range(0, x.shape[0], 64):
-            idx = perm[i:i + 64]
-            loss = F.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        log(f'  QAT epoch {ep + 1}/{args.epochs}: train acc {accuracy(model, x, y) * 100:.2f}%')
+    model.frozen = True
+    log(f'{args.model}: float (BN folded) held-out acc {accuracy(model, xv, yv) * 100:.2f}%')
+    model.frozen = False
+    model.set_clips(percentile_clips(model, x[:2000]), learn=not args.fixed_clips)
+    fine_tune(model, x, y, xv, yv, args, log)
     # freeze: the parameters become the quantized weights; activations become Clip(lo, hi) in the export
     with torch.no_grad():
         for o in ops:
             if o['op'] in WEIGHTED:
                 model.params[o['key'] + 'w'].copy_(model.qw(o))
+    model.clips = model.fixed_clips()
     model.frozen, model.export_mode = True, True
     model.eval()
     tmp = args.output + '.tmp'

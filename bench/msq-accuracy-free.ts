@@ -30,7 +30,7 @@ interface Row {
   name: string;
   float: number;
   dataFree: number;
-  generated: number;
+  generated: number | null;
   generation: string;
   qat?: number;
   qatFloat?: number;
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       only: { type: 'string', default: '' },
       'qat-only': { type: 'boolean', default: false },
       'skip-qat': { type: 'boolean', default: false },
+      'skip-generate': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -71,13 +72,18 @@ async function main(): Promise<void> {
     const float = floatAccuracy(imp, test);
     const none = await calibrate(imp, { kind: 'none' }, undefined, {});
     const dataFree = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, none)).model, test);
-    const gen = await calibrate(imp, { kind: 'generate', n: Number(values['calib-n']), steps: Number(values.steps) }, undefined, { board });
-    const generated = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, gen)).model, test);
-    const row: Row = { name: z.name, float, dataFree, generated, generation: gen.method, seconds: 0 };
+    // written before the (much longer) generation, so a run cut short still leaves its data-free figure
+    const row: Row = { name: z.name, float, dataFree, generated: null, generation: 'not measured', seconds: 0 };
     if (values['skip-qat']) Object.assign(row, pick(readRows(file).find((r) => r.name === z.name)));
-    else await measureQat(row, z.name, test, board);
-    row.seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
     rows.push(row);
+    await write(row);
+    if (!values['skip-generate']) {
+      const gen = await calibrate(imp, { kind: 'generate', n: Number(values['calib-n']), steps: Number(values.steps) }, undefined, { board });
+      row.generated = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, gen)).model, test);
+      row.generation = gen.method;
+    }
+    if (!values['skip-qat']) await measureQat(row, z.name, test, board);
+    row.seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
     await write(row);
   }
 
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
     const merged = new Map(readRows(file).map((r) => [r.name, r]));
     for (const r of rows) merged.set(r.name, r);
     const all = TRAINED_ZOO.map((z) => merged.get(z.name)).filter((r): r is Row => r !== undefined);
-    const gap = (k: 'generated' | 'qat' | 'dataFree'): (number | null)[] => all.map((r) => (r[k] === undefined ? null : Number((r.float - r[k]!).toFixed(2))));
+    const gap = (k: 'generated' | 'qat' | 'dataFree'): (number | null)[] => all.map((r) => (r[k] === undefined || r[k] === null ? null : Number((r.float - r[k]!).toFixed(2))));
     const cpu = cpus();
     const out = {
       benchmark: 'msq-accuracy-free',

@@ -12,6 +12,7 @@
  *   npx tsx bench/msq-accuracy-free.ts [--n 1000] [--calib-n 64] [--steps 100] [--board xc7z020] [--only plain-mnist,…]
  *   npx tsx bench/msq-accuracy-free.ts --qat-only   # (re)measure the QAT column into the existing results file
  *   npx tsx bench/msq-accuracy-free.ts --skip-qat   # data-free and generated columns only (QAT figures kept)
+ *   npx tsx bench/msq-accuracy-free.ts --skip-generate --skip-qat; … --keep-none --skip-qat   # data-free first, then generated
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
@@ -30,6 +31,8 @@ interface Row {
   name: string;
   float: number;
   dataFree: number;
+  /** the MSQ rule of the data-free column */
+  noneRule?: string;
   generated: number | null;
   generation: string;
   qat?: number;
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       'qat-only': { type: 'boolean', default: false },
       'skip-qat': { type: 'boolean', default: false },
       'skip-generate': { type: 'boolean', default: false },
+      'keep-none': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -69,11 +73,11 @@ async function main(): Promise<void> {
       await write(row);
       continue;
     }
-    const float = floatAccuracy(imp, test);
-    const none = await calibrate(imp, { kind: 'none' }, undefined, {});
-    const dataFree = quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, none)).model, test);
+    const kept = values['keep-none'] ? readRows(file).find((r) => r.name === z.name && r.dataFree !== null && r.noneRule === 'output') : undefined;
+    const float = kept?.float ?? floatAccuracy(imp, test);
+    const dataFree = kept?.dataFree ?? quantAccuracy((await quantizeImported(imp, { board, scheme: 'msq', rule: 'output', calib: { kind: 'none' } }, await calibrate(imp, { kind: 'none' }, undefined, {}))).model, test);
     // written before the (much longer) generation, so a run cut short still leaves its data-free figure
-    const row: Row = { name: z.name, float, dataFree, generated: null, generation: 'not measured', seconds: 0 };
+    const row: Row = { name: z.name, float, dataFree, noneRule: 'output', generated: null, generation: 'not measured', seconds: 0 };
     if (values['skip-qat']) Object.assign(row, pick(readRows(file).find((r) => r.name === z.name)));
     rows.push(row);
     await write(row);

@@ -5,7 +5,7 @@ Run (Debian: `apt-get install -y python3-torch python3-onnx dataset-fashion-mnis
 
     npx tsx scripts/export-mnist.ts      # .cache/mnist/train-*.bin (only for --data mnist)
     /usr/bin/python3 scripts/qat.py model.onnx --data mnist|fashion-mnist -o model-qat.onnx [--board xc7z020]
-        [--epochs 2] [--train-n 8000] [--lr 5e-4] [--threads 1]
+        [--epochs 6] [--train-n 8000] [--val-n 800] [--lr 2e-4] [--fixed-clips] [--shift 2] [--threads 1]
     npx accelforge quantize model-qat.onnx --board xc7z020 --calib none -o model.q.json   # keeps the trained codes
 
 The ONNX graph (Conv, BatchNormalization, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape,
@@ -15,8 +15,11 @@ scripts/train-mnist.py's QAT stage (its quant_weight / quant_act / variance_spli
   * weights per filter, alpha = max|w|: the first and last weighted layers 8-bit fixed; the others 4-bit, each
     filter fixed or SP2 by the paper's variance rule at the board's SP2-per-fixed ratio (fixed at the start);
   * activations 4-bit: unsigned [0, c] after every ReLU, signed [-c, c] on a tensor that is not rectified (a conv
-    before a residual add); the clip c per tensor is the 99.9th percentile of the folded float network on 2,000
-    training images, then fixed; straight-through estimators for both.
+    before a residual add) and on an average pool's output (which the quantizer requantizes); the clip c per tensor
+    starts at the 99.9th percentile of the folded float network on 2,000 training images and is then trained
+    (PACT-style gradient; --fixed-clips keeps it); straight-through estimators for weights and activations.
+Schedule: Adam, cosine-decayed from --lr (clips at 10x), random shifts of up to 2 pixels, --epochs passes; the last
+--val-n training images are held out and the epoch with the best quantized accuracy on them is kept.
 The QAT ONNX has no BatchNormalization; its weights are exactly alpha * level (the importer recovers the codes) and
 each activation clip is a Clip(lo, hi) after the tensor (the importer's range hint). Training data only: the
 evaluation sets of `accelforge accuracy` are never read.
@@ -152,6 +155,10 @@ class QatGraph(nn.Module):
             if o['op'] == 'relu':
                 self.act[o['out']] = False
             elif o['op'] in WEIGHTED + ('add',) and o['out'] != output and not all(u['op'] == 'relu' for u in uses.get(o['out'], [])):
+                self.act[o['out']] = True
+            elif o['op'] in ('gap', 'AveragePool') and o['out'] != output:
+                # the quantizer gives an average pool's output its own scale: quantized here too, exported as a
+                # symmetric Clip(-c, c) (an identity plus the range hint; Clip(0, c) would add a ReLU)
                 self.act[o['out']] = True
         self.clips, self.export_mode, self.frozen = {}, False, False
         self.clip_params = nn.ParameterDict()
@@ -298,7 +305,7 @@ def main():
     if not os.path.exists(board):
         sys.exit(f'--board: no {board}')
     ratio = json.load(open(board))['msq']['sp2PerFixedRatio']
-    img, lab = ZOO.load_mnist(os.path.join(ROOT, '.cache', 'mnist')) if args.data == 'mnist' else ZOO.load_fashion(args.train_n)
+    img, lab = ZOO.load_mnist(os.path.join(ROOT, '.cache', 'mnist')) if args.data == 'mnist' else ZOO.load_fashion('train', args.train_n)
     img, lab = img[:args.train_n], lab[:args.train_n]
     nv = min(args.val_n, img.shape[0] // 4)
     x = torch.from_numpy(img[:img.shape[0] - nv].astype(np.float32) / 255.0)

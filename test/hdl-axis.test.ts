@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Module, clockPorts, emitVerilog } from '../src/hdl/index.js';
 import { lintVerilog } from '../src/tools/lint.js';
-import { axisFire, axisMaster, axisSlave, skidBuffer, syncFifo } from '../src/hdl/lib/index.js';
+import { axisFire, axisMaster, axisOutputRegs, axisSlave, skidBuffer, syncFifo } from '../src/hdl/lib/index.js';
 import { moduleDesign } from '../src/sim/design.js';
 import { checkPorts } from '../src/sim/ports.js';
 import { buildStreamingMac, macDesign } from '../src/sim/example-mac.js';
@@ -96,6 +96,30 @@ describe('axisSlave / axisMaster', () => {
     expect(() => checkPorts({ ...d, files: new Map([['x.v', '// no Verilog to scan']]) })).not.toThrow();
     expect(() => checkPorts({ ...d, ports: { ...d.ports, x_tready: 'input' } })).toThrow(/port x_tready is an input of module smac_hdl_w8_a24, but the declared streams make it an output/);
     expect(() => checkPorts({ ...d, ports: {} })).toThrow(/smac_hdl_w8_a24: design.ports is empty: list every port/);
+  });
+
+  it('axisOutputRegs: <prefix>_valid_q / _data_q (/ _last_q with tlast) drive the bundle', () => {
+    const m = new Module('regs_out');
+    const o = axisMaster(m, 'm', 12, { last: true });
+    const r = axisOutputRegs(m, o, 'res');
+    const p = axisMaster(m, 'p', 5);
+    const q = axisOutputRegs(m, p);
+    const d = m.input('d', 12);
+    m.sync((b) => {
+      b.if(axisFire(o), () => b.set(r.valid, 0));
+      b.if(axisFire(p), () => b.set(q.valid, 0));
+      b.if(r.valid.not(), () => {
+        b.set(r.data, d);
+        b.set(r.last!, d.bit(0));
+        b.set(r.valid, 1);
+        b.set(q.data, d.slice(4, 0));
+        b.set(q.valid, 1);
+      });
+    });
+    expect([r.valid.name, r.data.name, r.data.width, r.last?.name]).toEqual(['res_valid_q', 'res_data_q', 12, 'res_last_q']);
+    expect([q.valid.name, q.data.width, q.last]).toEqual(['out_valid_q', 5, undefined]);
+    const v = [...emitVerilog(m).values()].join('');
+    for (const a of ['assign m_tvalid = res_valid_q;', 'assign m_tdata = res_data_q;', 'assign m_tlast = res_last_q;', 'assign p_tdata = out_data_q;']) expect(v).toContain(a);
   });
 
   it('clockPorts: names, the stated frequency, and whether the emitted module has clk / rst', () => {

@@ -7,7 +7,7 @@
  * only while empty: no combinational path from m_tready to the channels' tready.
  */
 import { Module, Expr, lit, cat, mux } from '../../hdl/index.js';
-import { axisMaster, axisSlave } from '../../hdl/lib/index.js';
+import { axisMaster, axisOutputRegs, axisSlave } from '../../hdl/lib/index.js';
 
 export function buildCclMerge(name: string, K: number, chWidth: number, tagW: number, outWidth: number): Module {
   const m = new Module(`${name}_merge`, {
@@ -17,12 +17,7 @@ export function buildCclMerge(name: string, K: number, chWidth: number, tagW: nu
   const ch = Array.from({ length: K }, (_, k) => axisSlave(m, `ch${k}`, chWidth, { last: true, role: `records of class ${k}` }));
   const o = axisMaster(m, 'm', outWidth, { last: true, role: 'tagged records' });
   const done = m.reg('merge_done_q', K); // channels whose end-of-frame record of this frame has passed
-  const valid = m.reg('out_valid_q', 1);
-  const data = m.reg('out_data_q', outWidth);
-  const last = m.reg('out_last_q', 1);
-  m.assign(o.tvalid, valid);
-  m.assign(o.tdata, data);
-  m.assign(o.tlast, last);
+  const { valid, data, last } = axisOutputRegs(m, o);
   const free = valid.not();
   const want = ch.map((c, k) => c.tvalid.and(done.slice(k, k).not()));
   const grant: Expr[] = want.map((w, k) => (k === 0 ? w : w.and(or(want.slice(0, k)).not())));

@@ -3,7 +3,7 @@
  * is empty, `m_tvalid` low) takes `load_data` / `load_last`; the record leaves on m_tvalid && m_tready.
  */
 import { Module } from '../../hdl/index.js';
-import { axisMaster } from '../../hdl/lib/axis.js';
+import { axisMaster, axisOutputRegs } from '../../hdl/lib/axis.js';
 
 export function buildCclOut(name: string, width: number): Module {
   const m = new Module(`${name}_out`, { doc: `CCL record output register (${width} bits)`, config: { width } });
@@ -11,12 +11,7 @@ export function buildCclOut(name: string, width: number): Module {
   const loadData = m.input('load_data', width);
   const loadLast = m.input('load_last', 1);
   const mst = axisMaster(m, 'm', width, { last: true, role: 'records' });
-  const valid = m.reg('out_valid_q', 1);
-  const data = m.reg('out_data_q', width);
-  const last = m.reg('out_last_q', 1);
-  m.assign(mst.tvalid, valid);
-  m.assign(mst.tdata, data);
-  m.assign(mst.tlast, last);
+  const { valid, data, last } = axisOutputRegs(m, mst);
   m.sync((q) => {
     q.if(valid.and(mst.tready), () => q.set(valid, 0));
     q.if(load, () => {

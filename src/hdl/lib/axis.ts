@@ -73,3 +73,20 @@ export function axisMaster<const O extends AxisOptions = Record<never, never>>(m
 export function axisFire(b: { tvalid: Expr; tready: Expr }): Expr {
   return b.tvalid.and(b.tready);
 }
+
+/**
+ * The output register of a produced stream: `<prefix>_valid_q`, `<prefix>_data_q` and (with tlast) `<prefix>_last_q`
+ * (reset 0), driving the bundle's tvalid / tdata / tlast. The caller sets them in its sync block and clears valid
+ * on axisFire(b).
+ */
+export function axisOutputRegs<O extends AxisOptions>(
+  m: Module, b: AxisBundle<O>, prefix = 'out',
+): { valid: Signal; data: Signal } & (O extends { last: true } ? { last: Signal } : { last?: Signal }) {
+  const valid = m.reg(`${prefix}_valid_q`, 1);
+  const data = m.reg(`${prefix}_data_q`, b.info.dataWidth);
+  const last = b.tlast ? m.reg(`${prefix}_last_q`, 1) : undefined;
+  m.assign(b.tvalid, valid);
+  m.assign(b.tdata, data);
+  if (b.tlast && last) m.assign(b.tlast, last);
+  return { valid, data, ...(last ? { last } : {}) } as { valid: Signal; data: Signal } & (O extends { last: true } ? { last: Signal } : { last?: Signal });
+}

@@ -13,7 +13,7 @@ import { programLatency } from '../core/cycle-model.js';
 import type { Program } from '../core/compile.js';
 import { lanes } from '../core/config.js';
 import { NL_HDR_WORDS, type NlMode } from '../ivit/job.js';
-import { nlRowCycles } from '../ivit/rtl/index.js';
+import { nlModeJobCycles } from '../ivit/rtl/index.js';
 import type { VitProgram, VitStep } from './lower.js';
 
 export interface VitLatencyOptions {
@@ -59,7 +59,7 @@ function nlStep(p: VitProgram, s: Extract<VitStep, { kind: 'nl' }>, o: VitLatenc
   const lanes = o.nlLanes ?? 1;
   // the vector's lanes run in lockstep: ceil(rows / lanes) rows each (padding rows move through DDR too)
   const perLane = Math.ceil(rows / lanes);
-  const cycles = NL_HDR_WORDS + (mode === 'layernorm' ? n : 0) + perLane * nlRowCycles(mode, n, p.nl);
+  const cycles = nlModeJobCycles(mode, perLane, n, p.nl);
   const bytes = lanes * (perLane * n * ((o.nlBytesIn ?? 4) + (o.nlBytesOut ?? 2)) + 4 * NL_HDR_WORDS + (mode === 'layernorm' ? 4 * n : 0));
   const ddrCycles = Math.ceil(bytes / bytesPerCycle);
   return { kind: 'nl', layer: `${s.layer} (${mode})`, cycles: Math.max(cycles, ddrCycles), ddrCycles, macs: 0 };

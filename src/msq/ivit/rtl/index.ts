@@ -22,6 +22,6 @@ export function generateNlVec(cfg: NlVecConfig): NlUnitRtl {
   const module = buildNlVec(cfg);
   return { module, top: module.name, files: emitVerilog(module) };
 }
-export { nlRowCycles, nlJobCycles } from './cycles.js';
+export { nlRowCycles, nlJobCycles, nlModeJobCycles } from './cycles.js';
 export { buildNlVec, checkNlVecConfig, NL_LANES_MAX, type NlVecConfig } from './vec.js';
 export { nlVecLaneJobs, encodeNlVecJob, nlVecJobBeats, nlVecRows, nlVecJobCycles } from './vec-job.js';

@@ -4,6 +4,8 @@
  * I-LayerNorm (the job's mode) bit-exactly as the golden operators. Per row: LOAD (one element a cycle into the row
  * buffer, row max / Σx / Σx² on the fly), the mode's once-per-row sequential part (seq.ts), then EMIT through the
  * element pipeline (pipe.ts); Shiftmax runs the pipeline once more before the division to sum the exponentials.
+ * ShiftGELU is elementwise and needs no row statistics: its elements STREAM from s_in straight into the pipeline (one
+ * a cycle, no row buffer), and the unit DRAINs the pipeline before it reads the next job's header.
  */
 import { Module, lit, mux, type Expr, type Fsm, type ProcBuilder, type Signal } from '../../../hdl/index.js';
 import { axisFire, axisMaster, axisSlave } from '../../../hdl/lib/index.js';
@@ -12,7 +14,7 @@ import { elementPipe } from './pipe.js';
 import { nlWidths, type NlUnitConfig } from './params.js';
 import { seqDatapath } from './seq.js';
 
-const STATES = ['H0', 'H1', 'H2', 'H3', 'PARAM', 'LOAD', 'SUM', 'PREP0', 'PREPA', 'PREPB', 'SQRT', 'VSET', 'NORM', 'DIV', 'EMIT'] as const;
+const STATES = ['H0', 'H1', 'H2', 'H3', 'PARAM', 'LOAD', 'SUM', 'PREP0', 'PREPA', 'PREPB', 'SQRT', 'VSET', 'NORM', 'DIV', 'EMIT', 'STREAM', 'DRAIN'] as const;
 /** Element pipeline depth: the row buffer's read register, S2..S10 inputs and the output register. */
 export const NL_PIPE_STAGES = 11;
 /** The tag stage (1-based) whose data holds the exponential t: Shiftmax's SUM pass adds it there. */
@@ -48,7 +50,6 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
   const isSm = isMode(0);
   const isGelu = isMode(1);
   const isLn = isMode(2);
-  m.assign(s.tready, inS('H0', 'H1', 'H2', 'H3', 'PARAM', 'LOAD'));
 
   // row buffer and LN parameters
   const x = m.let('in_x', s.tdata.slice(W - 1, 0).asSigned());
@@ -75,15 +76,22 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
   const te = Array.from({ length: N }, (_, k) => m.reg(`tag${k + 1}_emit_q`, 1, { reset: null }));
   const tl = Array.from({ length: N }, (_, k) => m.reg(`tag${k + 1}_last_q`, 1, { reset: null }));
   const adv = m.let('adv', tv[N - 1]!.and(te[N - 1]!).not().or(o.tready));
-  const issue = m.let('issue', adv.and(inS('SUM', 'EMIT')).and(idx.lt(len)));
+  m.assign(s.tready, inS('H0', 'H1', 'H2', 'H3', 'PARAM', 'LOAD').or(st.is('STREAM').and(adv)));
+  const streamFire = m.let('stream_fire', st.is('STREAM').and(fire));
+  const issue = m.let('issue', adv.and(inS('SUM', 'EMIT')).and(idx.lt(len)).or(streamFire));
+  const empty = m.let('pipe_empty', tv.map((v) => v.not()).reduce((a, b) => a.and(b)));
   m.sync((p) => p.if(adv, () => {
     for (let k = 0; k < N; k++) {
       p.set(tv[k]!, k === 0 ? issue : tv[k - 1]!);
-      p.set(te[k]!, k === 0 ? st.is('EMIT') : te[k - 1]!);
+      p.set(te[k]!, k === 0 ? inS('EMIT', 'STREAM') : te[k - 1]!);
       p.set(tl[k]!, k === 0 ? idx.eq(lenM1) : tl[k - 1]!);
     }
   }));
-  const xq = xbuf.read(idx.trunc(AB), { en: adv, name: 's1_x_q' });
+  const xbq = xbuf.read(idx.trunc(AB), { en: adv, name: 's1_x_q' });
+  // ShiftGELU's streamed element (STREAM): taken from s_in whenever the pipeline advances
+  const xin = m.reg('s1_in_x_q', W, { signed: true, reset: null });
+  m.sync((p) => p.if(adv, () => p.set(xin, x)));
+  const xq = m.let('s1_x', mux(isGelu, xin, xbq));
   const pq = pbuf.read(idx.trunc(AB), { en: adv, name: 's1_param_q' });
   // Shiftmax's sum of exponentials (SUM pass: tags with emit = 0 at S4)
   const total = m.reg('sum_t_q', w.TW, { reset: null });
@@ -113,7 +121,7 @@ export function buildNlUnit(cfg: NlUnitConfig): Module {
   m.assign(o.tdata, pipe.out);
   const outDone = m.let('row_out_done', axisFire(o).and(o.tlast));
 
-  control(m, { st, s, fire, h0, h1, mode, frac, outBits, outSigned, len, lenM1, rowsLeft, shift, mul, eps, idx, cnt, isSm, isGelu, isLn, issue, sumCnt, outDone, lastA, lastB, lastSqrt, lastNorm, lastDiv, LB });
+  control(m, { st, s, fire, h0, h1, mode, frac, outBits, outSigned, len, lenM1, rowsLeft, shift, mul, eps, idx, cnt, isSm, isGelu, isLn, issue, streamFire, empty, sumCnt, outDone, lastA, lastB, lastSqrt, lastNorm, lastDiv, LB });
   return m;
 }
 
@@ -127,14 +135,14 @@ interface Ctl {
   mode: Signal | undefined;
   frac: Signal; outBits: Signal; outSigned: Signal; len: Signal; lenM1: Signal; rowsLeft: Signal; shift: Signal; mul: Signal; eps: Signal;
   idx: Signal; cnt: Signal; sumCnt: Signal;
-  isSm: Expr; isGelu: Expr; isLn: Expr; issue: Expr; outDone: Expr;
+  isSm: Expr; isGelu: Expr; isLn: Expr; issue: Expr; streamFire: Expr; empty: Expr; outDone: Expr;
   lastA: Expr; lastB: Expr; lastSqrt: Expr; lastNorm: Expr; lastDiv: Expr;
   LB: number;
 }
 
 /** The control state machine: header words, LN parameters, rows (LOAD → the mode's passes → EMIT), next job. */
 function control(m: Module, c: Ctl): void {
-  const { st, s, fire, h0, h1, mode, frac, outBits, outSigned, len, lenM1, rowsLeft, shift, mul, eps, idx, cnt, isSm, isGelu, isLn, issue, sumCnt, outDone, lastA, lastB, lastSqrt, lastNorm, lastDiv, LB } = c;
+  const { st, s, fire, h0, h1, mode, frac, outBits, outSigned, len, lenM1, rowsLeft, shift, mul, eps, idx, cnt, isSm, isGelu, isLn, issue, streamFire, empty, sumCnt, outDone, lastA, lastB, lastSqrt, lastNorm, lastDiv, LB } = c;
   const cntStep = (p: ProcBuilder, last: Expr, next: State): void => {
     p.set(cnt, cnt.add(1).trunc(cnt.width));
     p.if(last, () => {
@@ -165,7 +173,7 @@ function control(m: Module, c: Ctl): void {
       H3: () => p.if(fire, () => {
         p.set(eps, s.tdata);
         p.set(idx, 0);
-        p.if(isLn, () => st.goto(p, 'PARAM')).else(() => st.goto(p, 'LOAD'));
+        p.if(isLn, () => st.goto(p, 'PARAM')).elif(isGelu, () => st.goto(p, 'STREAM')).else(() => st.goto(p, 'LOAD'));
       }),
       PARAM: () => p.if(fire, () => {
         p.set(idx, idx.add(1).trunc(LB));
@@ -178,7 +186,7 @@ function control(m: Module, c: Ctl): void {
         p.set(idx, idx.add(1).trunc(LB));
         p.if(idx.eq(lenM1), () => {
           p.set(idx, 0);
-          p.if(isSm, () => st.goto(p, 'SUM')).elif(isGelu, () => st.goto(p, 'EMIT')).else(() => st.goto(p, 'PREP0'));
+          p.if(isSm, () => st.goto(p, 'SUM')).else(() => st.goto(p, 'PREP0'));
         });
       }),
       SUM: () => {
@@ -209,6 +217,15 @@ function control(m: Module, c: Ctl): void {
           p.if(rowsLeft.eq(1), () => st.goto(p, 'H0')).else(() => st.goto(p, 'LOAD'));
         });
       },
+      STREAM: () => p.if(streamFire, () => {
+        p.set(idx, idx.add(1).trunc(LB));
+        p.if(idx.eq(lenM1), () => {
+          p.set(idx, 0);
+          p.set(rowsLeft, rowsLeft.sub(1).trunc(16));
+          p.if(rowsLeft.eq(1), () => st.goto(p, 'DRAIN'));
+        });
+      }),
+      DRAIN: () => p.if(empty, () => st.goto(p, 'H0')),
     });
   });
 }

@@ -6,6 +6,7 @@ import { fail } from '../util/errors.js';
 import { floatChannelShape, isFloatChannelOp, runFloatChannelOp } from './float-ops.js';
 import { floatLayerInputs, numel, poolCount, poolOut, windowOut, type FloatLayer, type FloatModel } from './model.js';
 import { vitFloat, vitShape } from './vit/float-ops.js';
+import { tapEnd, tapFirst } from './geometry.js';
 
 export function floatInputName(m: FloatModel): string {
   return m.input.name ?? 'input';
@@ -154,14 +155,10 @@ function floatLayer(l: FloatLayer, t: Map<string, Float64Array>, shapes: Map<str
             let acc = l.bias[oc]!;
             for (let ci = 0; ci < cpg; ci++) {
               const c = g * cpg + ci;
-              for (let ky = 0; ky < kh; ky++) {
-                const iy = oy * sh - pt + ky;
-                if (iy < 0 || iy >= H) continue;
-                for (let kx = 0; kx < kw; kx++) {
-                  const ix = ox * sw - pl + kx;
-                  if (ix < 0 || ix >= W) continue;
-                  acc += l.weight[((oc * cpg + ci) * kh + ky) * kw + kx]! * x[(c * H + iy) * W + ix]!;
-                }
+              for (let ky = tapFirst(oy, sh, pt), ky1 = tapEnd(oy, sh, pt, kh, H); ky < ky1; ky++) {
+                const row = (c * H + oy * sh - pt + ky) * W + ox * sw - pl;
+                const wr = ((oc * cpg + ci) * kh + ky) * kw;
+                for (let kx = tapFirst(ox, sw, pl), kx1 = tapEnd(ox, sw, pl, kw, W); kx < kx1; kx++) acc += l.weight[wr + kx]! * x[row + kx]!;
               }
             }
             y[(oc * OH + oy) * OW + ox] = acc;

@@ -55,3 +55,11 @@ export const POINT_WINDOW: Window = Object.freeze({ kh: 1, kw: 1, sh: 1, sw: 1, 
 export function geometryOf(w: Window, inShape: readonly number[], outShape: readonly number[]): Geometry {
   return { cin: inShape[0]!, inH: inShape[1]!, inW: inShape[2]!, cout: outShape[0]!, outH: outShape[1]!, outW: outShape[2]!, ...w };
 }
+
+/**
+ * The kernel taps of a window along one axis that fall inside the input (the rest read padding): for output
+ * position `o` (stride `s`, leading padding `pad`), the offsets from tapFirst to tapEnd (exclusive) of a kernel of
+ * `k` taps over an input of `n`, i.e. 0 <= o·s − pad + offset < n. The reference loops walk windows with them.
+ */
+export const tapFirst = (o: number, s: number, pad: number): number => Math.max(0, pad - o * s);
+export const tapEnd = (o: number, s: number, pad: number, k: number, n: number): number => Math.min(k, n + pad - o * s);

@@ -5,7 +5,7 @@
  * Speed: convolutions run as im2col + dot products over Float64Arrays (bench/msq-golden-speed.ts).
  */
 import { fail } from '../util/errors.js';
-import { geometryOf, windowOf, type Geometry } from './geometry.js';
+import { geometryOf, tapEnd, tapFirst, windowOf, type Geometry } from './geometry.js';
 import { actRange, quantizeInputValue, weightValue } from './conventions.js';
 import { assertExactInDoubles, modelBounds, type LayerBound } from './bounds.js';
 import { runChannelOp } from './golden-ops.js';
@@ -292,14 +292,9 @@ function depthwise(x: Int32Array, g: Geometry, f: PreparedFilters, out: TensorIn
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
         let acc = f.bias[c]!;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padT + ky;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padL + kx;
-            if (ix < 0 || ix >= W) continue;
-            acc += f.w[wo + ky * kw + kx]! * x[(c * H + iy) * W + ix]!;
-          }
+        for (let ky = tapFirst(oy, sh, padT), ky1 = tapEnd(oy, sh, padT, kh, H); ky < ky1; ky++) {
+          const row = (c * H + oy * sh - padT + ky) * W + ox * sw - padL;
+          for (let kx = tapFirst(ox, sw, padL), kx1 = tapEnd(ox, sw, padL, kw, W); kx < kx1; kx++) acc += f.w[wo + ky * kw + kx]! * x[row + kx]!;
         }
         y[(c * OH + oy) * OW + ox] = rq(acc, f.M[c]!, f.half[c]!, f.invPow[c]!, f.S[c]!, out.lo, out.hi);
       }
@@ -335,13 +330,10 @@ function pool(x: Int32Array, xs: number[], l: Extract<QuantLayer, { op: 'maxpool
     for (let oy = 0; oy < OH; oy++) {
       for (let ox = 0; ox < OW; ox++) {
         let acc = isMax ? -Infinity : 0;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padT + ky;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padL + kx;
-            if (ix < 0 || ix >= W) continue;
-            const v = x[(c * H + iy) * W + ix]!;
+        for (let ky = tapFirst(oy, sh, padT), ky1 = tapEnd(oy, sh, padT, kh, H); ky < ky1; ky++) {
+          const row = (c * H + oy * sh - padT + ky) * W + ox * sw - padL;
+          for (let kx = tapFirst(ox, sw, padL), kx1 = tapEnd(ox, sw, padL, kw, W); kx < kx1; kx++) {
+            const v = x[row + kx]!;
             if (isMax) {
               if (v > acc) acc = v;
             } else acc += v;

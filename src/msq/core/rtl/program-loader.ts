@@ -148,6 +148,8 @@ export function loaderFsm(c: CoreCtx, io: CorePorts, dsc: DescriptorBanks, wl: L
   const { m, PB } = c;
   const { Pf, Ps, Rq } = c.cfg;
   const { L, G, AW, WAB, CMA, CB } = c.S;
+  // noSp2 matters only with both lane kinds (a core without SP2 lanes or fixed lanes has no choice to make)
+  if (Pf === 0 || Ps === 0) dsc.desc.noSp2.forEach((r) => r.markUnused());
   const { wgtData } = io;
   const { D } = dsc;
   const { wst, wj, wb, KB, stepF8, stepF4, stepS, wbuf, wk, di, fa, fl, cp, cj, cu, ck, cbase, pc, li, wLut, dvAcc, dvT, dvL, itemGo, wGemm, wAvg, wF4, secLast, fixedLaneEnd, wFire, kNow, wShift, wStart, afterDerive, secEnd } = wl;

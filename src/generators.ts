@@ -7,9 +7,9 @@ import { emitVerilog } from './hdl/index.js';
 import { skidBuffer, syncFifo } from './hdl/lib/index.js';
 import { buildStreamingMac } from './sim/example-mac.js';
 import { makeCclConfig } from './ccl/config.js';
-import { generateCclMultiRtl, generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
+import { generateCclMultiRtl, generateCclMultiSimRtl, generateCclRtl, generateCclSimRtl } from './ccl/rtl/index.js';
 import { parseClasses } from './ccl/classes.js';
-import { buildLutClassifier, buildLutClassifierSimTop } from './ccl/rtl/classifier-lut.js';
+import { buildLutClassifier } from './ccl/rtl/classifier-lut.js';
 import { smallCoreConfig } from './msq/core/config.js';
 import { generateCore } from './msq/core/rtl/index.js';
 import { compileModel } from './msq/core/compile.js';
@@ -55,7 +55,8 @@ export function representativeDesigns(): GeneratedDesign[] {
   const multi = generateCclMultiRtl(makeCclConfig({ width: 32, height: 16, cell: 4, pixelFormat: 'rgb24', histBins: 4, colorBits: 1, maxObjects: 6 }), classes, { ppc: 2 });
   out.push({ name: 'ccl/3 classes C4 P2 hist4 colour8 32x16', top: multi.top, files: multi.files });
   fromModule('ccl/LUT classifier q4 K6 P4 (AXI4-Lite)', buildLutClassifier({ bits: 4, classes: 6, ppc: 4 }));
-  fromModule('ccl/LUT classifier q2 K1 P1 (sim top)', buildLutClassifierSimTop({ bits: 2, classes: 1, ppc: 1 }));
+  const lutMulti = generateCclMultiSimRtl(makeCclConfig({ width: 16, height: 8, cell: 4, pixelFormat: 'rgb24', colorBits: 1, maxObjects: 4 }), classes.slice(0, 2), { ppc: 1, lutBits: 2 });
+  out.push({ name: 'ccl/2 classes LUT q2 C4 P1 colour8 16x8 (sim top)', top: lutMulti.top, files: lutMulti.files });
 
   // The run-time programmed MSQ core (src/msq/core): small test size, packed DSP pairs with odd Pf, Rq = L.
   const core = (name: string, over: Parameters<typeof smallCoreConfig>[0], pixelBanks?: 2 | 4): void => {

@@ -11,11 +11,12 @@ import {
   AXIL_SLVERR, LUT_REG_CTRL, LUT_REG_INFO, compileClassLut, lutBoxAgreement, lutClassMask, lutEntryAddress, lutIndex, lutInfo,
   lutLoadWrites, type ClassLut,
 } from '../src/ccl/classes-lut.js';
-import { buildLutClassifier, buildLutClassifierSimTop } from '../src/ccl/rtl/classifier-lut.js';
+import { buildLutClassifier } from '../src/ccl/rtl/classifier-lut.js';
+import { makeCclConfig } from '../src/ccl/config.js';
+import { classChannel, labelClasses } from '../src/ccl/classes.js';
+import { diffResults } from '../src/ccl/golden.js';
+import { labelClassFramesWithRtl } from '../src/ccl/rtl-run.js';
 import { colorScene, Rng } from '../src/ccl/patterns.js';
-import { emitVerilog } from '../src/hdl/index.js';
-import { moduleDesign } from '../src/sim/design.js';
-import { runStreams, type Beat } from '../src/sim/index.js';
 import type { RasterImage } from '../src/image/io.js';
 
 const CLASSES = parseClasses({
@@ -60,42 +61,26 @@ function pixels(w: number, h: number, seed: number): RasterImage[] {
   return [{ width: w, height: h, format: 'rgb24', data: noise }, colorScene(w, h, 4, { seed })];
 }
 
-describe('lookup-table classifier RTL (Verilator, random stalls on every channel)', () => {
-  it('q = 3, K = 6, P = 2: a random table loaded over AXI4-Lite, two frames classified', async () => {
-    const q = 3, K = 6, P = 2;
+describe('multi-class core with the lookup-table classifier (Verilator, random stalls on every channel)', () => {
+  it('q = 3, K = 3, C = 4, P = 2: a random table loaded over AXI4-Lite, two frames labeled as the golden model with its masks', async () => {
+    const q = 3, K = 3, P = 2;
     const lut = randomLut(q, K, 11);
-    const m = buildLutClassifierSimTop({ bits: q, classes: K, ppc: P });
-    const files = emitVerilog(m);
+    const cfg = makeCclConfig({ width: 16, height: 8, cell: 4, pixelFormat: 'rgb24', colorBits: 1, maxObjects: 8 });
     // writes: the table, a strobe-less write that must not land, a write to read-only INFO, then run
     const writes = lutLoadWrites(lut).slice(0, -1).map((x) => ({ ...x, strb: 0xf }));
-    writes.push({ addr: lutEntryAddress(q, 0), data: lut.table[0]! ^ 0x3f, strb: 0 }, { addr: LUT_REG_INFO, data: 0, strb: 0xf }, { addr: LUT_REG_CTRL, data: 1, strb: 0xf });
-    const aw: Beat[] = writes.map((x) => ({ data: BigInt(x.addr) }));
-    const wb: Beat[] = writes.map((x) => ({ data: (BigInt(x.strb) << 32n) | BigInt(x.data) }));
-    const b: Beat[] = writes.map((x) => ({ data: x.addr === LUT_REG_INFO ? BigInt(AXIL_SLVERR) : 0n }));
-    const ar: Beat[] = [LUT_REG_INFO, lutEntryAddress(q, 5), 0x8].map((a) => ({ data: BigInt(a) }));
-    const r: Beat[] = [(0n << 32n) | BigInt(lutInfo(q, K, P)), BigInt(AXIL_SLVERR) << 32n, BigInt(AXIL_SLVERR) << 32n].map((d) => ({ data: d }));
-    const imgs = pixels(16, 6, 3);
-    const px: Beat[] = [], cls: Beat[] = [];
-    for (const img of imgs) {
-      const mask = lutClassMask(img, lut);
-      const words = (img.width * img.height) / P;
-      for (let w = 0; w < words; w++) {
-        let d = 0n, c = 0n;
-        for (let j = P - 1; j >= 0; j--) {
-          const i = w * P + j;
-          d = (d << 24n) | (BigInt(img.data[3 * i + 2]!) << 16n) | (BigInt(img.data[3 * i + 1]!) << 8n) | BigInt(img.data[3 * i]!);
-          c = (c << BigInt(K)) | BigInt(mask[i]!);
-        }
-        const side = { last: (w + 1) % (img.width / P) === 0, user: w === 0 ? 1n : 0n };
-        px.push({ data: d, ...side });
-        cls.push({ data: (d << BigInt(K * P)) | c, ...side });
-      }
-    }
-    expect(new Set(cls.map((x) => x.data & ((1n << BigInt(K * P)) - 1n))).size).toBeGreaterThan(20); // not trivially constant
-    await runStreams(moduleDesign(m, files), {
-      inputs: { s_px: px, s_aw: aw, s_w: wb, s_ar: ar },
-      expected: { m_cls: cls, m_b: b, m_r: r },
-      validProb: 0.7, readyProb: 0.6, seed: 5,
+    writes.push({ addr: lutEntryAddress(q, 0), data: lut.table[0]! ^ 0x7, strb: 0 }, { addr: LUT_REG_INFO, data: 0, strb: 0xf }, { addr: LUT_REG_CTRL, data: 1, strb: 0xf });
+    const reads = [LUT_REG_INFO, lutEntryAddress(q, 5), 0x8];
+    const imgs = pixels(16, 8, 3);
+    for (let i = 0; i < 24; i++) imgs[0]!.data.set([5, 10, 20], 3 * i); // entry 0 (the strobe-less write's) in use
+    const run = await labelClassFramesWithRtl(imgs, cfg, CLASSES, { ppc: P, seed: 5, validProb: 0.7, readyProb: 0.6, lut: { table: lut, writes, reads } });
+    expect(run.axil!.b).toEqual(writes.map((x) => (x.addr === LUT_REG_INFO ? BigInt(AXIL_SLVERR) : 0n)));
+    expect(run.axil!.r).toEqual([BigInt(lutInfo(q, K, P)), BigInt(AXIL_SLVERR) << 32n, BigInt(AXIL_SLVERR) << 32n]);
+    let objects = 0;
+    imgs.forEach((img, f) => {
+      const want = labelClasses(img, cfg, CLASSES, lutClassMask(img, lut));
+      for (let k = 0; k < K; k++) expect(diffResults(classChannel(want, k), classChannel(run.results[f]!, k)), `frame ${f} class ${k}`).toBeNull();
+      objects += want.objects.length;
     });
+    expect(objects).toBeGreaterThan(3); // not trivially empty
   }, 300_000);
 });

@@ -168,8 +168,9 @@ export interface CclClassResult {
 /**
  * Golden multi-class labeling: each class k labels its own mask (bit k of classMask) with the cell-partitioned
  * model of golden.ts under `cfg` (pixelFormat rgb24; the gray histogram uses luma, the colour histogram RGB).
+ * `classMaskOf`: the class mask of every pixel from another classifier (classes-lut.ts `lutClassMask`).
  */
-export function labelClasses(image: RasterImage, cfgIn: CclConfig, classes: readonly ColorClass[]): CclClassResult {
+export function labelClasses(image: RasterImage, cfgIn: CclConfig, classes: readonly ColorClass[], classMaskOf?: Uint8Array): CclClassResult {
   const cfg = validateCclConfig(cfgIn);
   if (cfg.pixelFormat !== 'rgb24' || image.format !== 'rgb24') {
     fail('pixelFormat', `colour classes label rgb24 images (configuration ${cfg.pixelFormat}, image ${image.format})`);
@@ -177,7 +178,7 @@ export function labelClasses(image: RasterImage, cfgIn: CclConfig, classes: read
   if (image.width !== cfg.width || image.height !== cfg.height) {
     fail('image', `is ${image.width}×${image.height} but the configuration is ${cfg.width}×${cfg.height}; use a matching size`);
   }
-  const mask = classMask(image, classes);
+  const mask = classMaskOf ?? classMask(image, classes);
   const out: CclClassResult = { width: cfg.width, height: cfg.height, cell: cfg.cell, overflow: false, classOverflow: [], objects: [], firstPixel: [] };
   classes.forEach((c, k) => {
     const d = labelMaskDetailed(image, cfg, mask, k);

@@ -15,6 +15,7 @@ import {
 import type { CclClassResult, ColorClass } from './classes.js';
 import type { Module } from '../hdl/index.js';
 import { moduleDesign, runStreams, type Beat, type SimulatorName } from '../sim/index.js';
+import { lutLoadWrites, type ClassLut } from './classes-lut.js';
 import { fail, UserError } from '../util/errors.js';
 
 export interface RtlRunOptions {
@@ -28,6 +29,17 @@ export interface RtlRunOptions {
   seed?: number;
   validProb?: number;
   readyProb?: number;
+}
+
+/**
+ * The multi-class core with the lookup-table classifier (multi.ts lutBits): the AXI4-Lite transactions the
+ * simulation makes before and while the pixels stream (default: load `table`, then set CTRL.run; the pixels wait
+ * for it). Responses come back in the result (`axil`).
+ */
+export interface RtlLutOptions {
+  table: ClassLut;
+  writes?: { addr: number; data: number; strb: number }[];
+  reads?: number[];
 }
 
 export interface RtlFrameStats {
@@ -80,11 +92,20 @@ interface SimulatedRecords {
   sim: SimulatorName;
   buildMs: number;
   runMs: number;
+  /** Beats of the extra output streams. */
+  extra: Record<string, bigint[]>;
+}
+
+/** Beats of a simulation top's streams beyond pixels and records (the AXI4-Lite channels as streams). */
+interface ExtraStreams {
+  inputs: Record<string, Beat[]>;
+  expect: Record<string, number>;
 }
 
 /** Stream the frames through the simulated core (`rtl` from a generate…SimRtl) and collect `total` record beats. */
 async function simulateFrames(
   rtl: { top: string; files: Map<string, string>; module: Module }, p: CclRtlParams, outWidth: number, images: RasterImage[], total: number, opts: RtlRunOptions,
+  extra?: ExtraStreams,
 ): Promise<SimulatedRecords> {
   const inputs: Beat[] = [];
   for (const img of images) for (const b of frameBeats(img, p)) inputs.push(b);
@@ -95,8 +116,8 @@ async function simulateFrames(
   // the labeler needs a few cycles per cell; allow generously for stalls and the filler beats
   const maxCycles = Math.ceil((inputs.length * p.P * 8 + total * 4 + 10_000) / (validProb * readyProb));
   const run = await runStreams(design, {
-    inputs: { s: inputs },
-    expect: { r: total },
+    inputs: { s: inputs, ...extra?.inputs },
+    expect: { r: total, ...extra?.expect },
     constValues: { frames: BigInt(images.length), total: BigInt(total) },
     sim: opts.sim ?? 'verilator',
     seed: opts.seed ?? 1,
@@ -106,7 +127,8 @@ async function simulateFrames(
   });
   const fillerBit = 1n << BigInt(outWidth);
   const beats = run.outputs.r!.filter((b) => (b.data & fillerBit) === 0n).map((b) => ({ data: b.data, last: Boolean(b.last), cycle: b.cycle }));
-  return { beats, lastInputCycle: run.lastInputCycle.s ?? -1, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs };
+  const more = Object.fromEntries(Object.keys(extra?.expect ?? {}).map((k) => [k, run.outputs[k]!.map((b) => b.data)]));
+  return { beats, lastInputCycle: run.lastInputCycle.s ?? -1, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs, extra: more };
 }
 
 /** Check one channel's end-of-frame record against the object records received and sort them into golden order. */
@@ -151,17 +173,38 @@ export interface RtlClassRunResult {
   sim: SimulatorName;
   buildMs: number;
   runMs: number;
+  /** With `lut`: the AXI4-Lite write responses (bresp) and read responses ({rresp, rdata}) in order. */
+  axil?: { b: bigint[]; r: bigint[] };
 }
 
-/** Stream rgb24 frames through one simulation of the multi-class core; results as the golden `labelClasses`. */
+/** The AXI4-Lite transactions of a lookup-table run as the simulation top's streams (classifier-lut.ts axilStreams). */
+function lutStreams(lut: RtlLutOptions): ExtraStreams {
+  const writes = lut.writes ?? lutLoadWrites(lut.table).map((w) => ({ ...w, strb: 0xf }));
+  const reads = lut.reads ?? [];
+  return {
+    inputs: {
+      s_aw: writes.map((w) => ({ data: BigInt(w.addr) })), s_w: writes.map((w) => ({ data: (BigInt(w.strb) << 32n) | BigInt(w.data) })),
+      s_ar: reads.map((a) => ({ data: BigInt(a) })),
+    },
+    expect: { m_b: writes.length, m_r: reads.length },
+  };
+}
+
+/**
+ * Stream rgb24 frames through one simulation of the multi-class core; results as the golden `labelClasses` (with
+ * `lut`, the core with the lookup-table classifier: as `labelClasses` with `lutClassMask(image, table)`).
+ */
 export async function labelClassFramesWithRtl(
-  images: RasterImage[], cfgIn: CclConfig, classes: readonly ColorClass[], opts: RtlRunOptions,
+  images: RasterImage[], cfgIn: CclConfig, classes: readonly ColorClass[], opts: RtlRunOptions & { lut?: RtlLutOptions },
 ): Promise<RtlClassRunResult> {
   const cfg = validateCclConfig(cfgIn);
   if (images.length === 0) fail('images', 'need at least one frame');
-  const rtl = generateCclMultiSimRtl(cfg, classes, { ppc: opts.ppc, ...(opts.inlineCommit ? { inlineCommit: true } : {}) });
+  const rtl = generateCclMultiSimRtl(cfg, classes, {
+    ppc: opts.ppc, ...(opts.inlineCommit ? { inlineCommit: true } : {}), ...(opts.lut ? { lutBits: opts.lut.table.bits } : {}),
+  });
   const mp = rtl.params, p = mp.ch, K = mp.K;
-  const run = await simulateFrames(rtl, p, mp.outWidth, images, images.length * K * (maxObjectsPerFrame(p) + 1), opts);
+  const extra = opts.lut ? lutStreams(opts.lut) : undefined;
+  const run = await simulateFrames(rtl, p, mp.outWidth, images, images.length * K * (maxObjectsPerFrame(p) + 1), opts, extra);
   const results: CclClassResult[] = [];
   const frames: RtlFrameStats[] = [];
   let objs: RtlObject[][] = classes.map(() => []);
@@ -194,7 +237,10 @@ export async function labelClassFramesWithRtl(
     eofs = classes.map(() => null);
   }
   if (results.length !== images.length) throw new UserError(`rtl: ${results.length} frames closed for ${images.length} frames`);
-  return { results, frames, lastInputCycle: run.lastInputCycle, params: mp, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs };
+  return {
+    results, frames, lastInputCycle: run.lastInputCycle, params: mp, sim: run.sim, buildMs: run.buildMs, runMs: run.runMs,
+    ...(extra ? { axil: { b: run.extra.m_b!, r: run.extra.m_r! } } : {}),
+  };
 }
 
 /** Label one image with the simulated core (same result object as the golden model's labelImage). */

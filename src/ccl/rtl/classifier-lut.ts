@@ -145,30 +145,34 @@ export function buildLutClassifier(p: LutClassifierParams): Module {
   return m;
 }
 
+/** The classifier's AXI4-Lite slave ports s_axil_* declared on m (a top passing them through to the classifier). */
+export function declareAxilPorts(m: Module, bits: number): Record<string, Signal> {
+  const A = lutAddrWidth(bits);
+  const ports: [string, 'in' | 'out', number][] = [
+    ['awaddr', 'in', A], ['awvalid', 'in', 1], ['awready', 'out', 1], ['wdata', 'in', AXIL_DATA], ['wstrb', 'in', 4],
+    ['wvalid', 'in', 1], ['wready', 'out', 1], ['bresp', 'out', 2], ['bvalid', 'out', 1], ['bready', 'in', 1],
+    ['araddr', 'in', A], ['arvalid', 'in', 1], ['arready', 'out', 1], ['rdata', 'out', AXIL_DATA], ['rresp', 'out', 2],
+    ['rvalid', 'out', 1], ['rready', 'in', 1],
+  ];
+  return Object.fromEntries(ports.map(([n, d, w]) => [`s_axil_${n}`, d === 'in' ? m.input(`s_axil_${n}`, w) : m.output(`s_axil_${n}`, w)]));
+}
+
 /**
- * Simulation top: the classifier with its AXI4-Lite channels as streams for the harness — s_aw (awaddr), s_w
- * ({wstrb, wdata}), m_b (bresp), s_ar (araddr), m_r ({rresp, rdata}); the channels are valid/ready handshakes like
- * AXI4-Stream, so the harness stalls them at random too.
+ * The classifier's AXI4-Lite channels as streams of a simulation top (the harness stalls them at random like any
+ * AXI4-Stream): s_aw (awaddr), s_w ({wstrb, wdata}), m_b (bresp), s_ar (araddr), m_r ({rresp, rdata}). Returns the
+ * connections of the s_axil_* ports.
  */
-export function buildLutClassifierSimTop(p: LutClassifierParams): Module {
-  const core = buildLutClassifier(p);
-  const A = lutAddrWidth(p.bits), K = p.classes, P = p.ppc;
-  const m = new Module(`${core.name}_simtop`, { doc: 'LUT classifier with its AXI4-Lite channels as streams (simulation)', config: { core: core.name } });
-  const px = axisSlave(m, 's_px', 24 * P, { last: true, user: 1 });
-  const cls = axisMaster(m, 'm_cls', 24 * P + K * P, { last: true, user: 1 });
+export function axilStreams(m: Module, bits: number): Record<string, Expr> {
+  const A = lutAddrWidth(bits);
   const aw = axisSlave(m, 's_aw', A), w = axisSlave(m, 's_w', 36), b = axisMaster(m, 'm_b', 2);
   const ar = axisSlave(m, 's_ar', A), r = axisMaster(m, 'm_r', 34);
-  const rdata = m.wire('rdata', AXIL_DATA), rresp = m.wire('rresp', 2);
-  m.instance(core, 'u_cls', {
-    s_px_tdata: px.tdata, s_px_tvalid: px.tvalid, s_px_tready: px.tready, s_px_tlast: px.tlast!, s_px_tuser: px.tuser!,
-    m_cls_tdata: cls.tdata, m_cls_tvalid: cls.tvalid, m_cls_tready: cls.tready, m_cls_tlast: cls.tlast!, m_cls_tuser: cls.tuser!,
+  const rdata = m.wire('axil_rdata', AXIL_DATA), rresp = m.wire('axil_rresp', 2);
+  m.assign(r.tdata, cat(rresp, rdata));
+  return {
     s_axil_awaddr: aw.tdata, s_axil_awvalid: aw.tvalid, s_axil_awready: aw.tready,
     s_axil_wdata: w.tdata.slice(31, 0), s_axil_wstrb: w.tdata.slice(35, 32), s_axil_wvalid: w.tvalid, s_axil_wready: w.tready,
     s_axil_bresp: b.tdata, s_axil_bvalid: b.tvalid, s_axil_bready: b.tready,
     s_axil_araddr: ar.tdata, s_axil_arvalid: ar.tvalid, s_axil_arready: ar.tready,
     s_axil_rdata: rdata, s_axil_rresp: rresp, s_axil_rvalid: r.tvalid, s_axil_rready: r.tready,
-  });
-  m.assign(r.tdata, cat(rresp, rdata));
-  m.setClock({ freqMHz: 150 });
-  return m;
+  };
 }

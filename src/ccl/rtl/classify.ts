@@ -73,25 +73,35 @@ export function classTest(c: ColorClass, pix: Expr): Expr {
   return c.space === 'rgb' ? rgbBox(pix, c.lo, c.hi) : hsvTest(c, pix);
 }
 
-export function buildCclClassify(p: CclRtlParams, classes: readonly ColorClass[]): Module {
-  const K = classes.length;
-  const m = new Module(`${p.name}_classify`, {
-    doc: `CCL pixel classifier: ${K} colour classes over ${p.P} rgb24 pixels, handshake fan-out`,
-    config: Object.fromEntries(classes.map((c, k) => [`class${k}`, `${c.name} ${c.space} ${c.lo.join(',')}..${c.hi.join(',')}`])),
+/**
+ * `masks`: the pixels come from the lookup-table stage (classifier-lut.ts m_cls: {pixels, masks}, pixel j's class
+ * mask in bits Kj+K−1..Kj, the pixels above) instead of the raw stream, and class k's foreground is bit k of each
+ * pixel's mask rather than a test of the class's range.
+ */
+export function buildCclClassify(p: CclRtlParams, classes: readonly ColorClass[], opts: { masks?: boolean } = {}): Module {
+  const K = classes.length, KP = opts.masks ? K * p.P : 0;
+  const m = new Module(`${p.name}_classify${opts.masks ? '_lut' : ''}`, {
+    doc: opts.masks
+      ? `CCL class fan-out: ${K} class masks from the lookup-table stage over ${p.P} rgb24 pixels, handshake fan-out`
+      : `CCL pixel classifier: ${K} colour classes over ${p.P} rgb24 pixels, handshake fan-out`,
+    config: Object.fromEntries(classes.map((c, k) => [`class${k}`, `${c.name} ${opts.masks ? 'lut' : `${c.space} ${c.lo.join(',')}..${c.hi.join(',')}`}`])),
   });
-  const data = m.input('s_tdata', p.inWidth);
+  const data = m.input('s_tdata', p.inWidth + KP);
   const sValid = m.input('s_tvalid', 1);
   const chReady = m.input('ch_ready', K);
   const sReady = m.output('s_tready', 1);
   const chValid = m.output('ch_valid', 1);
   const fg = classes.map((_, k) => m.output(`px_fg${k}`, p.P));
   const bins = binPorts(m, p, 'output');
-  const pixels = Array.from({ length: p.P }, (_, i) => data.slice((i + 1) * p.PB - 1, i * p.PB));
+  const pixels = Array.from({ length: p.P }, (_, i) => data.slice(KP + (i + 1) * p.PB - 1, KP + i * p.PB));
   data.markUnused(); // classes with full-range channels and no histogram leave pixel bits unread
   const all = m.let('ch_all_ready', chReady.reduceAnd());
   m.assign(sReady, all);
   m.assign(chValid, sValid.and(all));
-  classes.forEach((c, k) => m.assign(fg[k]!, cat(...pixels.map((pix) => classTest(c, pix)).reverse())));
+  classes.forEach((c, k) => {
+    const bit = (pix: Expr, j: number): Expr => (opts.masks ? data.bit(j * K + k) : classTest(c, pix));
+    m.assign(fg[k]!, cat(...pixels.map(bit).reverse()));
+  });
   driveBins(m, p, pixels, bins);
   return m;
 }

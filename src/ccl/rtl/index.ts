@@ -7,13 +7,14 @@ import { emitVerilog, type Module } from '../../hdl/index.js';
 import { buildCclCore } from './core.js';
 import { buildCclSimTop } from './simtop.js';
 import { cclRtlParams, type CclRtlOptions, type CclRtlParams } from './params.js';
-import { buildCclMultiCore, cclMultiParams, type CclMultiParams } from './multi.js';
+import { buildCclMultiCore, cclMultiParams, type CclMultiOptions, type CclMultiParams } from './multi.js';
+import { axilStreams } from './classifier-lut.js';
 import type { ColorClass } from '../classes.js';
 
 export { cclRtlParams, PPC_VALUES, type CclRtlOptions, type CclRtlParams, type Field } from './params.js';
 export { decodeRecord, decodeMultiRecord, maxObjectsPerFrame, type RtlObject, type RtlRecord } from './record.js';
 export { buildCclCore, buildCclChannel } from './core.js';
-export { buildCclMultiCore, cclMultiParams, type CclMultiParams } from './multi.js';
+export { buildCclMultiCore, cclMultiParams, type CclMultiOptions, type CclMultiParams } from './multi.js';
 export { buildCclSimTop, SIM_COUNT_WIDTH } from './simtop.js';
 
 export interface CclRtl {
@@ -50,15 +51,17 @@ export interface CclMultiRtl {
 }
 
 /** Generate the multi-class core (K colour classes in one pass, multi.ts). */
-export function generateCclMultiRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclRtlOptions): CclMultiRtl {
+export function generateCclMultiRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclMultiOptions): CclMultiRtl {
   const params = cclMultiParams(cfg, classes, opts);
   const module = buildCclMultiCore(params);
   return { params, top: params.name, files: emitVerilog(module), module };
 }
 
 /** The multi-class core wrapped for simulation (record-stream filler). */
-export function generateCclMultiSimRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclRtlOptions): CclMultiRtl {
+export function generateCclMultiSimRtl(cfg: CclConfig, classes: readonly ColorClass[], opts: CclMultiOptions): CclMultiRtl {
   const params = cclMultiParams(cfg, classes, opts);
-  const top = buildCclSimTop(params, buildCclMultiCore(params));
+  const q = params.lutBits;
+  // the lookup-table classifier's AXI4-Lite channels as streams of the simulation top
+  const top = buildCclSimTop(params, buildCclMultiCore(params), q ? (m) => axilStreams(m, q) : undefined);
   return { params, top: top.name, files: emitVerilog(top), module: top };
 }

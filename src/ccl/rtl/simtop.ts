@@ -4,7 +4,7 @@
  * it emits filler beats (top bit set) until `total` beats have been delivered; the harness then expects exactly
  * `total` beats. Records pass through unchanged (tdata gains one top bit: 0 = record, 1 = filler).
  */
-import { Module, lit, cat, mux } from '../../hdl/index.js';
+import { Module, lit, cat, mux, type Expr } from '../../hdl/index.js';
 import { axisMaster, axisSlave } from '../../hdl/lib/axis.js';
 
 export const SIM_COUNT_WIDTH = 32;
@@ -16,7 +16,8 @@ export interface SimTopShape {
   outWidth: number;
 }
 
-export function buildCclSimTop(p: SimTopShape, core: Module): Module {
+/** `extra` declares the top's ports for core ports beyond the streams (e.g. an AXI4-Lite slave) and returns their connections. */
+export function buildCclSimTop(p: SimTopShape, core: Module, extra?: (m: Module) => Record<string, Expr>): Module {
   const m = new Module(`${p.name}_simtop`, { doc: 'CCL core + record-stream filler for simulation', config: { core: p.name } });
   const s = axisSlave(m, 's', p.inWidth, { last: true, user: 1, role: 'pixels (tuser: start of frame)' });
   const r = axisMaster(m, 'r', p.outWidth + 1, { last: true, role: 'records (top bit 0), then filler beats (top bit 1)' });
@@ -31,7 +32,7 @@ export function buildCclSimTop(p: SimTopShape, core: Module): Module {
   const cReady = m.wire('core_m_tready', 1);
   m.instance(core, 'u_core', {
     s_tdata: sData, s_tvalid: sValid, s_tready: sReady, s_tlast: sLast, s_tuser: sUser,
-    m_tdata: cData, m_tvalid: cValid, m_tready: cReady, m_tlast: cLast,
+    m_tdata: cData, m_tvalid: cValid, m_tready: cReady, m_tlast: cLast, ...extra?.(m),
   });
   const eofs = m.reg('eofs', SIM_COUNT_WIDTH);
   const sent = m.reg('sent', SIM_COUNT_WIDTH);

@@ -298,3 +298,25 @@ describe('tracker: a partly hidden object touching another', () => {
     expect(off.filter((r) => r.status === 'merged' && Math.abs(r.top - 39.5) > 10).length).toBeGreaterThan(20);
   });
 });
+
+describe('tracker: relearning a smaller object (relearnAfter, relearnSpread)', () => {
+  // born on two touching squares (one record), the track then sees one of them alone: constant area, relearned;
+  // a square sliding under a static bar shows a shrinking visible part: never relearned
+  const moving = (t: number) => 10 + t;
+  const alone = Array.from({ length: 100 }, (_, t) => (t < 5 ? [rect(moving(t), 10, moving(t) + 39, 29)] : [rect(moving(t), 10, moving(t) + 19, 29)]));
+  const cut = Array.from({ length: 100 }, (_, t) => {
+    const x = 10 + 0.5 * t, hidden = Math.max(0, Math.min(15, Math.floor(x + 19) - 35));
+    return [rect(Math.floor(x), 10, Math.floor(x) + 19 - hidden, 29)];
+  });
+  const last = (rows: TrackRow[]) => rows[rows.length - 1]!;
+
+  it('takes a constant smaller view as the object after relearnAfter frames, not a view cut by an occluder', () => {
+    const a = last(trackSequence(alone));
+    expect(a.status).toBe('measured');
+    expect(Math.abs(a.width - 20)).toBeLessThan(2);
+    expect(last(trackSequence(alone, { relearnAfter: 0 })).status).toBe('partial');
+    const c = trackSequence(cut);
+    expect(c.filter((r) => r.frame > 30).every((r) => r.status === 'partial' && Math.abs(r.width - 20) < 2)).toBe(true);
+    expect(last(trackSequence(cut, { relearnSpread: 100 })).status).toBe('measured'); // without the spread test it is relearned
+  });
+});

@@ -18,7 +18,7 @@ import math
 import sys
 
 DEFAULTS = {
-    "minArea": 6, "gate": 30, "gateGrowth": 2, "histWeight": 1, "confirmHits": 3, "maxMisses": 40, "partialRatio": 0.9,
+    "minArea": 6, "gate": 30, "gateGrowth": 2, "histWeight": 1, "confirmHits": 3, "reportBirth": True, "maxMisses": 40, "partialRatio": 0.9,
     "oversizeRatio": 1.3, "partialNoise": 64, "edgeNoise": 4, "mergeEdgeNoise": 16, "mergeAreaRatio": 0, "mergeEdgeOverlap": 0.7, "mergeCover": 0.5, "relearnAfter": 60, "relearnSpread": 1.15, "fragMargin": 8, "fragMaxRatio": 1.25, "accelVar": 0.05,
     "measVar": 0.25, "initVelVar": 16, "areaAlpha": 0.05, "sizeAlpha": 0.3, "histAlpha": 0.1,
 }
@@ -248,7 +248,7 @@ def bhattacharyya(p, q):
 
 # --- tracker (tracker.ts) ------------------------------------------------------------------------------------
 class Track:
-    __slots__ = ("seq", "id", "cls", "x", "y", "area", "w", "h", "ox", "oy", "hist", "hits", "misses", "hidden_run", "run_min", "run_max", "status", "det")
+    __slots__ = ("seq", "id", "cls", "x", "y", "area", "w", "h", "ox", "oy", "hist", "hits", "misses", "hidden_run", "run_min", "run_max", "status", "det", "early")
 
 
 def _bbox_center(d):
@@ -346,11 +346,19 @@ class Tracker:
             t.status = "merged"
         self._births(dets)
         self.tracks = [t for t in self.tracks if (t.misses == 0 if t.id == 0 else t.misses <= P["maxMisses"])]
+        rows = []
         for t in self.tracks:
-            if t.id == 0 and t.hits >= P["confirmHits"]:
+            if t.id != 0:
+                continue
+            if t.hits >= P["confirmHits"]:
                 t.id = self.next_id
                 self.next_id += 1
-        rows = [self._row(t) for t in self.tracks if t.id > 0]
+                for r in t.early:
+                    rows.append(dict(r, id=t.id))
+                t.early = []
+            elif P["reportBirth"]:
+                t.early.append(self._row(t))
+        rows.extend(self._row(t) for t in self.tracks if t.id > 0)
         self.frame += 1
         return rows
 
@@ -540,6 +548,7 @@ class Tracker:
             t.run_max = 0
             t.status = "measured"
             t.det = d
+            t.early = []
             self.tracks.append(t)
 
 
@@ -548,6 +557,7 @@ def track_sequence(frames, params=None):
     rows = []
     for f in frames:
         rows.extend(tr.step(f))
+    rows.sort(key=lambda r: r["frame"])
     return rows
 
 

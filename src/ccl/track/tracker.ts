@@ -39,6 +39,8 @@ export interface TrackerParams {
   histWeight: number;
   /** Consecutive hits that confirm a tentative track. */
   confirmHits: number;
+  /** A confirmed track is also reported in its tentative frames (rows for them come with the confirming frame's). */
+  reportBirth: boolean;
   /** Consecutive misses after which a confirmed track dies. */
   maxMisses: number;
   /** A record with area < partialRatio × the track's area is a partial view. */
@@ -96,6 +98,7 @@ export const TRACKER_DEFAULTS: TrackerParams = {
   gateGrowth: 2,
   histWeight: 1,
   confirmHits: 3,
+  reportBirth: true,
   maxMisses: 40,
   partialRatio: 0.9,
   oversizeRatio: 1.3,
@@ -161,6 +164,8 @@ interface Track {
   runMax: number;
   status: TrackStatus;
   det: Detection | null;
+  /** Rows of a tentative track (TrackerParams.reportBirth). */
+  early: TrackRow[];
 }
 
 function normalized(h: number[] | undefined): number[] | null {
@@ -263,7 +268,10 @@ export class Tracker {
     this.params = { ...TRACKER_DEFAULTS, ...params };
   }
 
-  /** Process one frame's records; returns the rows of the confirmed tracks alive in this frame (ID order). */
+  /**
+   * Process one frame's records; returns the rows of the confirmed tracks alive in this frame (ID order), after
+   * the rows of earlier frames of the tracks confirmed in this one (reportBirth).
+   */
   step(records: readonly Detection[]): TrackRow[] {
     const P = this.params;
     const dets = this.dets;
@@ -283,10 +291,19 @@ export class Tracker {
     for (const t of merged) t.status = 'merged';
     this.births();
     this.tracks = this.tracks.filter((t) => (t.id === 0 ? t.misses === 0 : t.misses <= P.maxMisses));
+    // a track confirmed now is reported from its first hit: its tentative rows (earlier frames) first
+    const rows: TrackRow[] = [];
     for (const t of this.tracks) {
-      if (t.id === 0 && t.hits >= P.confirmHits) t.id = this.nextId++;
+      if (t.id !== 0) continue;
+      if (t.hits >= P.confirmHits) {
+        t.id = this.nextId++;
+        for (const r of t.early) rows.push({ ...r, id: t.id });
+        t.early = [];
+      } else if (P.reportBirth) {
+        t.early.push(this.row(t));
+      }
     }
-    const rows = this.tracks.filter((t) => t.id > 0).map((t) => this.row(t));
+    for (const t of this.tracks) if (t.id > 0) rows.push(this.row(t));
     this.frame++;
     return rows;
   }
@@ -491,16 +508,16 @@ export class Tracker {
         seq: this.nextSeq++, id: 0, cls: d.class,
         x: newAxis(zx, P.measVar, P.initVelVar), y: newAxis(zy, P.measVar, P.initVelVar),
         area: d.area, w: d.bbox[2] - d.bbox[0] + 1, h: d.bbox[3] - d.bbox[1] + 1, ox: bx - zx, oy: by - zy,
-        hist: this.hist(j)?.slice() ?? null, hits: 1, misses: 0, hiddenRun: 0, runMin: 0, runMax: 0, status: 'measured', det: d,
+        hist: this.hist(j)?.slice() ?? null, hits: 1, misses: 0, hiddenRun: 0, runMin: 0, runMax: 0, status: 'measured', det: d, early: [],
       });
     }
   }
 }
 
-/** Track a whole sequence of per-frame records. */
+/** Track a whole sequence of per-frame records; rows in frame order (stable: in each frame, in output order). */
 export function trackSequence(frames: readonly (readonly Detection[])[], params: Partial<TrackerParams> = {}): TrackRow[] {
   const tr = new Tracker(params);
   const rows: TrackRow[] = [];
   for (const f of frames) for (const r of tr.step(f)) rows.push(r);
-  return rows;
+  return rows.sort((a, b) => a.frame - b.frame);
 }

@@ -21,7 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  PAPER, PLACEHOLDER_OVERHEAD, laneSliceVerilog, normalizeSlices, rqaSliceVerilog, planNetwork, resnet18Shapes, sizeCore, sliceSp2ActBits, synthesizeCoreSlices, type CoreOverhead, type CoreSlices, type SizedCore, type SliceKind,
+  PAPER, PLACEHOLDER_OVERHEAD, laneSliceVerilog, normalizeSlices, rqaSliceVerilog, resnet18Net, sizeCore, compiledJobs, sliceSp2ActBits, synthesizeCoreSlices, type CoreOverhead, type CoreSlices, type SizedCore, type SliceKind,
 } from '../src/msq/core/sizing.js';
 import { layerTable, programLatency, type ProgramJob, type ProgramLatency } from '../src/msq/core/cycle-model.js';
 import type { CoreConfig } from '../src/msq/core/config.js';
@@ -163,11 +163,11 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
   const t0 = Date.now();
   const exampleRatio = fixedRatio ?? RESNET18_RATIO;
   const ownRatio = board.id === 'xc7z020' && fixedRatio === undefined;
-  const sized = sizeCore(board, slicesData, overhead, { sp2ActBits: [sp2ActBits], ...(ownRatio ? {} : { shapes: () => resnet18Shapes(exampleRatio) }) });
+  const sized = sizeCore(board, slicesData, overhead, { sp2ActBits: [sp2ActBits], ...(ownRatio ? {} : { network: () => resnet18Net(exampleRatio) }) });
   const best = sized.best;
   const ratio = ownRatio ? best.ratio : exampleRatio;
   const fm = best.resources.estFmaxMHz;
-  const planned = planNetwork(resnet18Shapes(ratio), best.cfg);
+  const planned = compiledJobs(resnet18Net(ratio), best.cfg);
   const atFmax = fm ? programLatency(planned, best.cfg, board, { clockMHz: fm }) : null;
   const shapeRec = latencyRecord(best.latency, planned, best.cfg, atFmax ? atFmax.ms : null);
   // the real example through the compiler
@@ -187,7 +187,7 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
     sizing: { kind: 'estimate + model', splitRatio: ownRatio ? 'each candidate at its own Ps/Pf' : fixedRatio === undefined ? `the shipped example's ${RESNET18_RATIO}` : `${fixedRatio} (--ratio)`, exampleRatio: RESNET18_RATIO, evaluated: sized.evaluated, seconds: Math.round((Date.now() - t0) / 100) / 10, caps: { dsp: 1, lut: 0.8, bram36: 0.9 } },
     best: configRecord(best),
     resnet18: {
-      headline: compiledRec ? 'compiled' : 'shape-level plan',
+      headline: compiledRec ? 'compiled' : 'compiled by structure',
       shapeLevel: shapeRec,
       compiled: compiledRec ?? { unavailable: 'error' in comp ? comp.error : '' },
     },
@@ -201,9 +201,9 @@ async function sizeBoard(board: Board, slicesData: CoreSlices, overhead: CoreOve
     `${board.id} (sp2ActBits ${sp2ActBits}): N=${c.N} Pf=${c.Pf} Ps=${c.Ps} Rq=${c.Rq} dspPack=${c.dspPack} actDepth=${c.actDepth} wDepth=${c.wDepth} maxPasses=${c.maxPasses} cDepth=${c.cDepth} kMax=${c.kMax} (ratio ${best.ratio.toFixed(3)})`,
     `  resources (estimate): LUT ${best.resources.lut} (${(100 * best.resources.util.lut).toFixed(0)}%), FF ${best.resources.ff}, DSP ${best.resources.dsp} (${(100 * best.resources.util.dsp).toFixed(0)}%), BRAM36 ${best.resources.bram36.total} (${(100 * best.resources.util.bram36).toFixed(0)}%: act ${best.resources.bram36.act}, weights ${best.resources.bram36.weights}, map ${best.resources.bram36.chanMap}, params ${best.resources.bram36.params})`,
     `  peak ${best.peakGopsAt100.toFixed(1)} GOPS @100 MHz (paper ${paper.peakGops}), ${best.peakGopsAtFmax?.toFixed(1) ?? 'n/a'} @ est. fmax ${fm ?? 'n/a'} MHz`,
-    `  ResNet-18 (model, shape-level plan): ${best.latency.ms.toFixed(2)} ms @100 MHz (paper ${paper.resnet18Ms}), ${atFmax ? atFmax.ms.toFixed(2) : 'n/a'} ms @ est. fmax; conv efficiency ${(100 * best.latency.convEfficiency).toFixed(1)}% (${(100 * best.latency.convEfficiencyWithDdr).toFixed(1)}% with DDR waits), ${best.latency.effectiveGops.toFixed(1)} GOPS effective`,
+    `  ResNet-18 (model, compiled by structure): ${best.latency.ms.toFixed(2)} ms @100 MHz (paper ${paper.resnet18Ms}), ${atFmax ? atFmax.ms.toFixed(2) : 'n/a'} ms @ est. fmax; conv efficiency ${(100 * best.latency.convEfficiency).toFixed(1)}% (${(100 * best.latency.convEfficiencyWithDdr).toFixed(1)}% with DDR waits), ${best.latency.effectiveGops.toFixed(1)} GOPS effective`,
     compiledRec ? `  ResNet-18 (model, compiled example): ${String(compiledRec.ms)} ms @100 MHz, ${String(compiledRec.msAtEstFmax)} ms @ est. fmax, conv efficiency ${(100 * Number(compiledRec.convEfficiency)).toFixed(1)}% (${(100 * Number(compiledRec.convEfficiencyWithDdr)).toFixed(1)}% with DDR waits, ${(100 * Number(compiledRec.convEfficiencyWithoutConv1)).toFixed(1)}% without conv1), ${String(compiledRec.effectiveGops)} GOPS effective` : `  compiled example: ${'error' in comp ? comp.error : ''}`,
-    `  per layer (${compiledRec ? 'compiled example' : 'shape-level plan'}, cycles at 100 MHz; efficiency = MACs / (cycles * N * L)):`,
+    `  per layer (${compiledRec ? 'compiled example' : 'compiled by structure'}, cycles at 100 MHz; efficiency = MACs / (cycles * N * L)):`,
     ...((headline.perLayer as Json[]) ?? []).map((r) =>
       `    ${String(r.layer).padEnd(20)} jobs ${String(r.jobs).padStart(3)}  cycles ${String(r.cycles).padStart(8)}  (core ${String(r.compute).padStart(8)}, DDR ${String(r.ddrCycles).padStart(7)})  ${String(r.ms).padStart(6)} ms  eff ${(100 * Number(r.efficiency)).toFixed(1).padStart(5)}%  ${String(r.bound)}`),
     sized.fixedOnly ? `  fixed-only baseline (Ps = 0): N=${sized.fixedOnly.cfg.N} Pf=${sized.fixedOnly.cfg.Pf} peak ${sized.fixedOnly.peakGopsAt100.toFixed(1)} GOPS, ResNet-18 ${sized.fixedOnly.latency.ms.toFixed(2)} ms` : '',

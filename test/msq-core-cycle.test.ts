@@ -9,7 +9,8 @@ import { encodeProgram } from '../src/msq/core/job.js';
 import { coreSimDesign, generateCore } from '../src/msq/core/rtl/index.js';
 import { runStreams } from '../src/sim/index.js';
 import { jobCycles, programLatency, scheduleProgram } from '../src/msq/core/cycle-model.js';
-import { planShapeJobs, type GemmShape } from '../src/msq/core/sizing.js';
+import { PLACEHOLDER_OVERHEAD, recordedSlices, sizeCore } from '../src/msq/core/sizing.js';
+import { loadBoard } from '../src/board/index.js';
 import { compiledJobs } from '../src/msq/core/compiled-jobs.js';
 import { programJobs } from '../src/msq/core/build.js';
 
@@ -84,70 +85,23 @@ describe('msq core cycle model vs Verilator (no stalls)', () => {
   });
 });
 
-describe('sizing: shape-level plan and BRAM count', () => {
-  it('filter groups: the planner splits fixed / SP2 filters evenly, the compiler by channel ranges (at most one more pass per group)', () => {
-    const cfg = smallCoreConfig({ N: 16, Pf: 4, Ps: 6, Rq: 2, actDepth: 300, wDepth: 64, maxPasses: 4, cDepth: 64, kMax: 2048 });
-    const spec: RandomLayerSpec = { ...base, fixedBits: 4, sp2Fraction: 0.6, cin: 48, cout: 60, h: 9, w: 9, stride: [2, 2] };
-    const model = randomLayerModel(spec, 41);
-    const layer = model.layers[0]!;
-    if (layer.op !== 'conv2d') throw new Error('conv expected');
-    const nFixed = layer.filters.filter((f) => f.scheme === 'fixed').length;
-    const mine = planShapeJobs({
-      kind: 'conv', name: 'l', cin: 48, inH: 9, inW: 9, cout: 60, kh: 3, kw: 3, sh: 2, sw: 2, pad: [1, 1, 1, 1],
-      nFixed, nSp2: 60 - nFixed, fixedBits: 4, sp2Bits: 4, residual: false, actBits: spec.inBits,
-    }, cfg);
-    const prog = compileModel(model, cfg);
-    const passes = (xs: { passes: number }[]): number => xs.reduce((a, j) => a + j.passes, 0);
-    const p0 = passes(mine.map((j) => j.fields));
-    const p1 = passes(prog.jobs.map((j) => j.spec));
-    expect(p1).toBeGreaterThanOrEqual(p0);
-    expect(p1).toBeLessThanOrEqual(p0 + prog.jobs.length);
-  });
-
-
-  // the planner that sizes every candidate must agree with the compiler that builds the real program
-  const bigger = smallCoreConfig({ N: 16, Pf: 4, Ps: 6, Rq: 2, actDepth: 300, wDepth: 64, maxPasses: 4, cDepth: 64, kMax: 2048 });
-  // sp2ActBits 4: 4-bit inputs use the SP2 lanes, 8-bit inputs run every filter on the fixed lanes
-  const narrow = { ...bigger, sp2ActBits: 4 };
-  const cases: [string, Partial<RandomLayerSpec>, typeof bigger][] = [
-    ['3x3 s1, row bands, 2 passes', { cin: 32, cout: 20, h: 12, w: 9 }, bigger],
-    ['1x1 s2 (downsample)', { cin: 32, cout: 24, h: 10, w: 10, k: [1, 1], stride: [2, 2], pad: [0, 0, 0, 0] }, bigger],
-    ['7x7 s2 thin input (im2col)', { cin: 3, cout: 16, h: 16, w: 16, k: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] }, bigger],
-    ['sp2ActBits 4, 4-bit input: SP2 lanes used', { cin: 32, cout: 20, h: 12, w: 9, inBits: 4 }, narrow],
-    ['sp2ActBits 4, 8-bit input: fixed lanes only', { cin: 32, cout: 20, h: 12, w: 9 }, narrow],
-    ['sp2ActBits 4, 8-bit thin input (im2col): fixed lanes only', { cin: 3, cout: 16, h: 16, w: 16, k: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] }, narrow],
-  ];
-  cases.forEach(([title, over, bigger], i) => {
-    it(`plans like compileModel: ${title}`, () => {
-      const spec: RandomLayerSpec = { ...base, fixedBits: 4, sp2Fraction: 0.6, ...over };
-      const model = randomLayerModel(spec, 40 + i);
-      const layer = model.layers[0]!;
-      if (layer.op !== 'conv2d') throw new Error('conv expected');
-      const nFixed = layer.filters.filter((f) => f.scheme === 'fixed').length;
-      const shape: GemmShape = {
-        kind: 'conv', name: layer.name, cin: spec.cin, inH: spec.h, inW: spec.w, cout: spec.cout, kh: spec.k[0], kw: spec.k[1],
-        sh: spec.stride[0], sw: spec.stride[1], pad: [spec.pad[0], spec.pad[1], spec.pad[2], spec.pad[3]],
-        nFixed, nSp2: spec.cout - nFixed, fixedBits: 4, sp2Bits: 4, residual: false, actBits: spec.inBits,
-      };
-      const mine = planShapeJobs(shape, bigger);
-      const prog = compileModel(model, bigger);
-      const key = (f: { passes: number; steps: number; passCycles: number; actWords: number; outH: number; outW: number; cout: number }): string =>
-        `${f.passes}/${f.steps}/${f.passCycles}/${f.actWords}/${f.outH}x${f.outW}/${f.cout}`;
-      expect(mine.length).toBe(prog.jobs.length);
-      // same totals of the cost drivers (the two may order filter groups / bands differently)
-      const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-      expect(sum(mine.map((j) => j.fields.outH * j.fields.outW * j.fields.passes * j.fields.passCycles)))
-        .toBe(sum(prog.jobs.map((j) => j.spec.outH * j.spec.outW * j.spec.passes * j.spec.passCycles)));
-      expect(sum(mine.map((j) => j.fields.actWords))).toBe(sum(prog.jobs.map((j) => j.spec.actWords)));
-      expect(mine.map((j) => key(j.fields)).sort()).toEqual(prog.jobs.map((j) => key(j.spec)).sort());
-      // an input wider than sp2ActBits: every filter on a fixed lane (passes * Pf >= cout per job)
-      if (spec.inBits > (bigger.sp2ActBits ?? bigger.A)) for (const j of mine) expect(j.fields.passes * bigger.Pf).toBeGreaterThanOrEqual(j.fields.cout);
-      // and the cycle model gives the same program latency either way
-      const board = { ddr: { deratedGBps: 1.49 } } as Parameters<typeof programLatency>[2];
-      const a = programLatency(mine.map((j) => ({ name: j.name, layer: layer.name, fields: j.fields, macs: j.macs })), bigger, board, { clockMHz: 100 });
-      const b = programLatency(prog.jobs.map((j) => ({ name: j.spec.name, layer: layer.name, fields: j.spec, macs: 0 })), bigger, board, { clockMHz: 100 });
-      expect(a.coreCycles).toBe(b.coreCycles);
-    });
+describe('sizing: the candidates\' programs are the compiler\'s', () => {
+  // sizeCore prices every candidate with compiledJobs (no program data, a memo across candidates): the latency it
+  // reports for the chosen core and the runners-up must be the cycle model of the full compileModel program
+  it('best and runners-up latencies equal the full compile of the network on their configuration', () => {
+    const slices = recordedSlices();
+    if (!slices) throw new Error('bench/results/msq-core-slices.json missing');
+    const board = loadBoard('xc7z020');
+    // one conv layer (4-bit input: SP2 lanes used; filter groups, row bands), the same network for every candidate
+    // (one memo answering many configurations)
+    const model: QuantModel = randomLayerModel({ ...base, fixedBits: 4, inBits: 4, sp2Fraction: 0.6, cin: 40, cout: 72, h: 40, w: 40, stride: [2, 2] }, 7);
+    const r = sizeCore(board, slices, PLACEHOLDER_OVERHEAD, { Ns: [32], Rqs: [2, 4], dspPacks: [2], sp2ActBits: [4], network: () => model, keep: 3 });
+    expect(r.evaluated).toBeGreaterThan(3);
+    for (const c of [r.best, ...r.runnersUp]) {
+      const full = programLatency(programJobs(model, compileModel(model, c.cfg)), c.cfg, board, { clockMHz: board.defaultClockMHz });
+      expect(c.latency.cycles).toBe(full.cycles);
+      expect(c.latency.jobs.length).toBe(compileModel(model, c.cfg).jobs.length);
+    }
   });
 });
 

@@ -112,7 +112,7 @@ async function sweep(argv: string[]): Promise<void> {
  * `--slices FILE`, e.g. bench/results/msq-core-slices.json); each family is fitted linearly (checked on the middle
  * point) and EXTRAPOLATED to the board size; the control (loaders, issuer, banks, emitter) comes from the recorded
  * synthesis of whole small cores in bench/results/msq-core-slices.json when present. Picks the configuration with the
- * lowest ResNet-18 latency (cycle model, shape-level plan) under the DSP / LUT / BRAM36 caps.
+ * lowest ResNet-18 latency (cycle model of the compiled program of ResNet-18 by structure) under the DSP / LUT / BRAM36 caps.
  */
 async function sweepCore(board: import('../board/index.js').Board, values: Record<string, string | boolean | undefined>): Promise<void> {
   const { existsSync } = await import('node:fs');
@@ -167,7 +167,7 @@ async function sweepCore(board: import('../board/index.js').Board, values: Recor
     return `N=${k.N} Pf=${k.Pf} Ps=${k.Ps} Rq=${k.Rq} pack=${k.dspPack} sp2ActBits=${k.sp2ActBits ?? k.A} | LUT ${(100 * c.resources.util.lut).toFixed(0)}% DSP ${(100 * c.resources.util.dsp).toFixed(0)}% BRAM36 ${(100 * c.resources.util.bram36).toFixed(0)}% | peak ${c.peakGopsAt100.toFixed(1)} GOPS @100 MHz${c.peakGopsAtFmax ? `, ${c.peakGopsAtFmax.toFixed(1)} @ est. ${c.resources.estFmaxMHz} MHz` : ''} | ResNet-18 ${c.latency.ms.toFixed(2)} ms, conv efficiency ${(100 * c.latency.convEfficiency).toFixed(1)}%`;
   };
   const lines = [
-    `msq sweep ${board.id}: ${r.evaluated} configurations evaluated (${source}); resources are EXTRAPOLATED estimates (no place and route), ResNet-18 from the cycle model (shape-level plan, DDR at the board's assumed ${board.ddr.deratedGBps} GB/s)`,
+    `msq sweep ${board.id}: ${r.evaluated} configurations evaluated (${source}); resources are EXTRAPOLATED estimates (no place and route), ResNet-18 from the cycle model (compiled program of ResNet-18 by structure, DDR at the board's assumed ${board.ddr.deratedGBps} GB/s)`,
     `best:       ${row(r.best)}`,
     ...r.runnersUp.slice(0, 5).map((c) => `runner-up:  ${row(c)}`),
     r.fixedOnly ? `fixed only: ${row(r.fixedOnly)}` : 'fixed only: none fits',

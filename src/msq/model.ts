@@ -401,25 +401,28 @@ export function checkModel(m: QuantModel): Map<string, TensorInfo> {
 
 function checkFilters(filters: Filter[], count: number, fanIn: number, at: string): void {
   if (filters.length !== count) fail(`${at}.filters`, `has ${filters.length} filters, expected ${count} (one per output channel)`);
-  // filters sharing one code array (the sizing search's stand-in networks) have their codes checked once; a
-  // scheme / bits pair once per run of filters
+  // filters sharing one code array (the sizing search's stand-in networks) have their codes checked once; each
+  // scheme / bits pair once
   const seen = new Map<ArrayLike<number>, Filter>();
-  let last: Filter | undefined;
-  filters.forEach((f, j) => {
-    const fat = (): string => `${at}.filters[${j}]`;
-    if (f.scheme !== last?.scheme || f.bits !== last.bits) checkWeightBits(f.scheme as Scheme, f.bits, `${fat()}.bits`);
-    last = f;
-    if (f.weights.length !== fanIn) fail(`${fat()}.weights`, `has ${f.weights.length} codes, expected ${fanIn}`);
+  const pairs = new Set<number>();
+  for (let j = 0; j < filters.length; j++) {
+    const f = filters[j]!;
+    const pair = f.scheme === 'fixed' ? f.bits : -f.bits;
+    if (!pairs.has(pair)) {
+      checkWeightBits(f.scheme as Scheme, f.bits, `${at}.filters[${j}].bits`);
+      pairs.add(pair);
+    }
+    if (f.weights.length !== fanIn) fail(`${at}.filters[${j}].weights`, `has ${f.weights.length} codes, expected ${fanIn}`);
     const prev = seen.get(f.weights);
-    if (prev && prev.scheme === f.scheme && prev.bits === f.bits) return;
+    if (prev && prev.scheme === f.scheme && prev.bits === f.bits) continue;
     seen.set(f.weights, f);
     const [lo, hi] = codeRange(f.scheme, f.bits);
     const w = f.weights;
     for (let k = 0; k < w.length; k++) {
       const c = w[k]!;
-      if (c < lo || c > hi) fail(`${fat()}.weights[${k}]`, `code ${c} outside ${f.scheme} ${f.bits}-bit range [${lo}, ${hi}]`);
+      if (c < lo || c > hi) fail(`${at}.filters[${j}].weights[${k}]`, `code ${c} outside ${f.scheme} ${f.bits}-bit range [${lo}, ${hi}]`);
     }
-  });
+  }
 }
 
 /** Validate an untrusted object as a QuantModel; the first problem becomes a one-line UserError naming its path. */

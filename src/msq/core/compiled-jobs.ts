@@ -4,12 +4,12 @@
  *    (scripts/make-resnet18.ts): conv1 4-bit MSQ weights on the 8-bit input, the block convs and downsamples 4-bit
  *    MSQ on 4-bit activations, every block's conv2 fused with its residual add (+ relu), fc 8-bit fixed; per conv
  *    round(n / (1 + ratio)) fixed filters (scheme.ts fixedCount), the SP2 ones spread evenly between them.
- *    Stand-in weights: every fixed filter of a layer shares one code array, every SP2 filter another, holding the
+ *    Stand-in weights: every fixed filter of a layer is one shared filter object, every SP2 filter another, holding the
  *    largest code of their scheme (the compiler reads only which lanes a filter can take and whether its values fit
  *    4 bits; the classification runs once per shared array). Requantizer parameters are placeholders.
- *  - `compiledJobs(model, cfg)`: compileModel(model, cfg, { weights: false }) as cycle-model jobs, memoized per model
- *    and configuration: the one entry point of the sizing search (sizing.ts) and the latency pricing of `msq plan`
- *    (plan/price.ts) into the compiler.
+ *  - `compiledJobs(model, cfg)`: compileModel(model, cfg, { weights: false }) as cycle-model jobs, the compiles of
+ *    one model sharing a CompileMemo: the one entry point of the sizing search (sizing.ts) and the latency pricing of
+ *    `msq plan` (plan/price.ts) into the compiler.
  */
 import { levels, fixedMaxCode } from '../conventions.js';
 import type { Filter, QuantLayer, QuantModel } from '../model.js';
@@ -29,12 +29,12 @@ function standInFilters(n: number, nFixed: number, k: number, fixedBits: number)
   const top = levels('sp2', 4).reduce((a, b) => (Math.abs(b.value) > Math.abs(a.value) ? b : a));
   const sp2 = new Array<number>(k).fill(0);
   sp2[0] = top.code;
+  // one filter object per scheme, shared by its filters
+  const f: Filter = { scheme: 'fixed', bits: fixedBits, alpha: 1, weights: fixed, ...RQ };
+  const q: Filter = { scheme: 'sp2', bits: 4, alpha: 1, weights: sp2, ...RQ };
   const out: Filter[] = [];
-  for (let j = 0; j < n; j++) {
-    // filter j is fixed when the even spread of nFixed over n puts one there
-    const isFixed = Math.floor(((j + 1) * nFixed) / n) > Math.floor((j * nFixed) / n);
-    out.push(isFixed ? { scheme: 'fixed', bits: fixedBits, alpha: 1, weights: fixed, ...RQ } : { scheme: 'sp2', bits: 4, alpha: 1, weights: sp2, ...RQ });
-  }
+  // filter j is fixed when the even spread of nFixed over n puts one there
+  for (let j = 0; j < n; j++) out.push(Math.floor(((j + 1) * nFixed) / n) > Math.floor((j * nFixed) / n) ? f : q);
   return out;
 }
 
@@ -69,23 +69,18 @@ export function resnet18Net(ratio: number): QuantModel {
   return { format: 'accelforge-msq', version: 1, name: `resnet18-structure-r${ratio}`, input: { name: 'input', shape: [3, 224, 224], bits: 8, signed: true, scale: 1 }, layers };
 }
 
-const memo = new WeakMap<QuantModel, { compile: CompileMemo; byCfg: Map<string, ProgramJob[]> }>();
+const memo = new WeakMap<QuantModel, CompileMemo>();
 
 /**
- * The network's job program on `cfg` by the compiler without the program's data (CompileOptions.weights false),
- * memoized per (network, configuration); the compiles of one network share its analysis (CompileOptions.memo). The
- * network must not change after its first call.
+ * The network's job program on `cfg` by the compiler without the program's data (CompileOptions.weights false); the
+ * compiles of one network share its analysis and filters' lanes (CompileOptions.memo), so the network must not change
+ * after its first call. Not memoized per configuration: the sizing search asks each one once (and would hold every
+ * candidate's program).
  */
 export function compiledJobs(net: QuantModel, cfg: CoreConfig): ProgramJob[] {
   let m = memo.get(net);
-  if (!m) memo.set(net, (m = { compile: compileMemo(), byCfg: new Map() }));
-  const key = JSON.stringify(cfg);
-  let jobs = m.byCfg.get(key);
-  if (!jobs) {
-    jobs = programJobs(net, compileModel(net, cfg, { weights: false, memo: m.compile }));
-    m.byCfg.set(key, jobs);
-  }
-  return jobs;
+  if (!m) memo.set(net, (m = compileMemo()));
+  return programJobs(net, compileModel(net, cfg, { weights: false, memo: m }));
 }
 
 /** Longest reduction (in N-wide steps, im2col where it is shorter) and widest layer of a network at lane width N. */

@@ -118,20 +118,20 @@ export function passesFor(cfg: Pick<CoreConfig, 'Pf' | 'Ps'>, F: number, S: numb
   return Math.max(1, p);
 }
 
-/** Lane lists of one filter group: fixed lane slots (pass-major) and SP2 lane slots, with filter indices or -1. */
-export function assignLanes(cfg: CoreConfig, cls: LaneClass[], members: number[], passes: number): { fixed: number[]; sp2: number[] } {
-  const F = members.filter((j) => cls[j] === 'F');
-  const S = members.filter((j) => cls[j] === 'S');
-  const X = members.filter((j) => cls[j] === 'X');
-  // SP2 filters stay on SP2 lanes; only the excess spills onto spare fixed lanes
-  const sp2Room = passes * cfg.Ps - S.length;
-  const xs = X.slice(0, Math.max(0, sp2Room));
-  const xf = X.slice(xs.length);
-  const fixed = [...F, ...xf];
-  const sp2 = [...S, ...xs];
+/** Lane lists of filter group c0 .. c0+count-1: fixed lane slots (pass-major) and SP2 lane slots, with filter
+ *  indices or -1. */
+export function assignLanes(cfg: CoreConfig, cls: LaneClass[], c0: number, count: number, passes: number): { fixed: number[]; sp2: number[] } {
+  const fixed: number[] = [];
+  const sp2: number[] = [];
+  const X: number[] = [];
+  for (let j = c0; j < c0 + count; j++) (cls[j] === 'F' ? fixed : cls[j] === 'S' ? sp2 : X).push(j);
+  // SP2 filters stay on SP2 lanes; only the excess spills onto spare fixed lanes (after the fixed ones)
+  const sp2Room = Math.max(0, passes * cfg.Ps - sp2.length);
+  for (let k = 0; k < X.length; k++) (k < sp2Room ? sp2 : fixed).push(X[k]!);
   if (fixed.length > passes * cfg.Pf || sp2.length > passes * cfg.Ps) throw new Error('assignLanes: passes too small');
-  const pad = (list: number[], n: number): number[] => [...list, ...new Array<number>(n - list.length).fill(-1)];
-  return { fixed: pad(fixed, passes * cfg.Pf), sp2: pad(sp2, passes * cfg.Ps) };
+  while (fixed.length < passes * cfg.Pf) fixed.push(-1);
+  while (sp2.length < passes * cfg.Ps) sp2.push(-1);
+  return { fixed, sp2 };
 }
 
 /** Pack N values of `bits` bits (two's complement / patterns) into one word; fast path for 4- and 8-bit codes. */

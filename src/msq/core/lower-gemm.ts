@@ -70,8 +70,7 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
   const cin = g.depthwise ? grp.count : v.cinEff;
   const cinGroups = ceilDiv(cin, N);
   const steps = kh * kw * cinGroups;
-  const members = Array.from({ length: grp.count }, (_, i) => grp.c0 + i);
-  const lanesOf = assignLanes(cfg, classes, members, grp.passes);
+  const lanesOf = assignLanes(cfg, classes, grp.c0, grp.count, grp.passes);
   if (wideInput(cfg, o.input) && lanesOf.sp2.some((j) => j >= 0)) throw new Error(`compile: layer '${g.layer}': an SP2 lane got a filter on a too-wide input`);
   // fixed4 when every value placed on a fixed lane fits [-8, 7]
   let fixed4 = Pf > 0;
@@ -128,7 +127,8 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
       chanMap.push(j < 0 ? -1 : j - grp.c0);
     }
   }
-  const params: ChannelParams[] = data ? members.map((j) => ({ bias: g.filters[j]!.bias, M: g.filters[j]!.M, S: g.filters[j]!.S })) : [];
+  const params: ChannelParams[] = [];
+  for (let j = grp.c0; data && j < grp.c0 + grp.count; j++) params.push({ bias: g.filters[j]!.bias, M: g.filters[j]!.M, S: g.filters[j]!.S });
   return {
     grp,
     cin,

@@ -16,27 +16,27 @@
  *    LUTRAM), both banks of each in one power-of-two deep array as the RTL declares it: block RAM counted EXACTLY
  *    as yosys synth_xilinx maps each memory (src/synth/bram.ts), checked against whole-core synthesis
  *    (bench/msq-core-synth.ts). `checkFits` refuses a core that does not fit its board.
- * The ResNet-18 program comes from `planShapeJobs` (plan-shapes.ts), a shape-level compiler that follows docs/msq-core.md "Host
- * compilation" (im2col of thin inputs, row bands, filter groups, spill of SP2 filters to spare fixed lanes, fused
- * residual adds); the bench checks it against src/msq/core/compile.ts on the real example.
+ * The ResNet-18 program of every candidate comes from the compiler itself (compile.ts, without the program's data) on
+ * ResNet-18 by structure at the candidate's split ratio (compiled-jobs.ts `resnet18Net`), memoized per network and
+ * configuration, the compiles of one network sharing its analysis and filter groups (`compiledJobs`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Board } from '../../board/index.js';
 import { PROJECT_ROOT } from '../../version.js';
-import { fail } from '../../util/errors.js';
-import { checkCoreConfig, lanes, sp2ActBitsOf, type CoreConfig } from './config.js';
+import { fail, UserError } from '../../util/errors.js';
+import { checkCoreConfig, sp2ActBitsOf, type CoreConfig } from './config.js';
 import { emitVerilog } from '../../hdl/index.js';
 import { coreLanes } from './lanes.js';
 import { coreRqa } from './rqa.js';
-import { abits } from './rtl/shape.js';
 import { peakGops, programLatency, type ProgramJob, type ProgramLatency } from './cycle-model.js';
-import { isPool, planNetwork, resnet18Shapes, type NetShape } from './plan-shapes.js';
+import { compiledJobs, netReach, resnet18Net } from './compiled-jobs.js';
 import { bankBram, type BankBram } from './bank-count.js';
+import type { QuantModel } from '../model.js';
 import { ceilDiv } from '../../util/math.js';
 
-// The shape-level planner and the bank count live beside this file; sizing's users import them from here.
-export * from './plan-shapes.js';
+// The sizing network and the bank count live beside this file; sizing's users import them from here.
+export * from './compiled-jobs.js';
 export * from './bank-count.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -319,8 +319,8 @@ export interface SizingOptions {
   Rqs?: number[];
   caps?: SizingCaps;
   clockMHz?: number;
-  /** network to size for (default: ResNet-18 at the candidate's own ratio) */
-  shapes?: (ratio: number) => NetShape[];
+  /** network to size for (default: ResNet-18 by structure at the candidate's own ratio, compiled-jobs.ts) */
+  network?: (ratio: number) => QuantModel;
   /** how many runners-up to keep */
   keep?: number;
   /** activation bits of the SP2 lanes to try (default: every value with recorded SP2 slices); A = 8 leaves the
@@ -344,7 +344,10 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
   const Ns = o.Ns ?? [16, 32, 64];
   const packs = o.dspPacks ?? [1, 2];
   const Rqs = o.Rqs ?? [1, 2, 4, 8, 16];
-  const shapesOf = o.shapes ?? resnet18Shapes;
+  const netOf = o.network ?? resnet18Net;
+  // one network per split ratio (the compiler's memo is per network object)
+  const nets = new Map<number, QuantModel>();
+  const netAt = (ratio: number): QuantModel => nets.get(ratio) ?? nets.set(ratio, netOf(ratio)).get(ratio)!;
   const paper = PAPER[board.id];
   const r = board.resources;
   const all: SizedCore[] = [];
@@ -355,13 +358,7 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
   const reachOf = (N: number): { maxSteps: number; maxCout: number } => {
     let x = reach.get(N);
     if (x) return x;
-    x = { maxSteps: 1, maxCout: 1 };
-    for (const s of shapesOf(1)) {
-      if (isPool(s)) continue;
-      const thin = s.kh * s.kw > 1 && ceilDiv(s.cin * s.kh * s.kw, N) < s.kh * s.kw * ceilDiv(s.cin, N);
-      x.maxSteps = Math.max(x.maxSteps, thin ? ceilDiv(s.cin * s.kh * s.kw, N) : s.kh * s.kw * ceilDiv(s.cin, N));
-      x.maxCout = Math.max(x.maxCout, s.cout);
-    }
+    x = netReach(netAt(1), N);
     reach.set(N, x);
     return x;
   };
@@ -383,11 +380,11 @@ export function sizeCore(board: Board, slices: CoreSlices, overhead: CoreOverhea
     const res = coreResources(cfg, slices, overhead, board);
     if (res.util.dsp > caps.dsp || res.util.lut > caps.lut || res.util.ff > 1 || res.util.bram36 > caps.bram36) return null;
     if (paper && peakGops(cfg, 100) < paper.peakGops && Ps > 0) return null;
-    const shapes = shapesOf(ratio);
     let jobs: ProgramJob[];
     try {
-      jobs = planNetwork(shapes, cfg);
-    } catch {
+      jobs = compiledJobs(netAt(ratio), cfg);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
       return null;
     }
     evaluated++;

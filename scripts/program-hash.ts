@@ -5,7 +5,7 @@
  *   npx tsx scripts/program-hash.ts [model.q.json | model.json.gz ...] > /tmp/before.txt
  * Default models: examples/resnet18.json.gz and models/mnist-cnn.q.json. Each line also hashes the weight-free
  * compile (CompileOptions.weights false, what the sizing search and `msq plan` compile) and says whether it is the
- * full program without its data (weight words, channel maps, GEMM parameters).
+ * full program without its data (weight words, GEMM parameters).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ for (const f of files) {
     const full = compileModel(model, cfg);
     const bare = compileModel(model, cfg, { weights: false });
     // the weight-free compile must be the full one without the program's data
-    const data = new Set(['fixedWords', 'sp2Words', 'chanMap', 'params']);
+    const data = new Set(['fixedWords', 'sp2Words', 'params']);
     const stripped = full.jobs.map((j) => ({ ...j, spec: Object.fromEntries(Object.entries(j.spec).map(([k, v]) => [k, data.has(k) && (k !== 'params' || j.spec.op === 'gemm') ? [] : v])) }));
     const same = text({ ...full, jobs: stripped as Program['jobs'] }) === text(bare) ? 'weight-free = full minus data' : 'WEIGHT-FREE DIFFERS';
     process.stdout.write(`${hash(text(full))} ${hash(text(bare))} ${full.jobs.length} jobs ${b} ${f.replace(`${PROJECT_ROOT}/`, '')} (${same})\n`);

@@ -121,12 +121,12 @@ describe('pricing: the compiler without weight words', () => {
   cases.forEach(([title, over, c], i) => {
     it(`same jobs as compileModel: ${title}`, () => {
       const model = randomLayerModel({ ...base, fixedBits: 4, sp2Fraction: 0.6, ...over }, 40 + i);
-      // the program's data (weight words, channel maps, GEMM parameters) is all a pricing compile leaves out
-      const data = new Set(['fixedWords', 'sp2Words', 'chanMap', 'params']);
+      // the program's data (weight words, GEMM parameters) is all a pricing compile leaves out
+      const data = new Set(['fixedWords', 'sp2Words', 'params']);
       const strip = (f: object): object => Object.fromEntries(Object.entries(f).filter(([k]) => !data.has(k)));
       const full = programJobs(model, compileModel(model, c));
       const sized = compiledJobs(model, c);
-      expect(compileModel(model, c, { weights: false }).jobs.every((j) => !j.spec.fixedWords.length && !j.spec.sp2Words.length && !j.spec.chanMap.length)).toBe(true);
+      expect(compileModel(model, c, { weights: false }).jobs.every((j) => !j.spec.fixedWords.length && !j.spec.sp2Words.length && !j.spec.params.length)).toBe(true);
       expect(sized.map((j) => ({ ...j, fields: strip(j.fields) }))).toEqual(full.map((j) => ({ ...j, fields: strip(j.fields) })));
       // another configuration (one pass per job): its own jobs, not the memo's first answer
       const one = { ...c, maxPasses: 1 };

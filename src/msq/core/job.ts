@@ -263,8 +263,7 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
     for (const w of job.fixedWords) if (w < 0n || w >> fb) bad('fixedWords', `a word exceeds ${fb} bits`);
     const sb = BigInt(N * cfg.m);
     for (const w of job.sp2Words) if (w < 0n || w >> sb) bad('sp2Words', `a word exceeds ${sb} bits`);
-    // o.words false: no channel map or parameters either (lower-gemm.ts); the descriptor fields are checked
-    if (o.words !== false && job.chanMap.length !== job.passes * L) bad('chanMap', `has ${job.chanMap.length} entries, expected passes * L = ${job.passes * L}`);
+    if (job.chanMap.length !== job.passes * L) bad('chanMap', `has ${job.chanMap.length} entries, expected passes * L = ${job.passes * L}`);
     const seen = new Set<number>();
     job.chanMap.forEach((c, i) => {
       if (c === -1) return;
@@ -273,7 +272,7 @@ export function checkJob(cfg: CoreConfig, job: JobSpec, o: { words?: boolean } =
       seen.add(c);
     });
     // every output channel must be produced, or its output lanes would be undefined
-    if (o.words !== false && seen.size !== job.cout) bad('chanMap', `maps ${seen.size} of ${job.cout} output channels`);
+    if (seen.size !== job.cout) bad('chanMap', `maps ${seen.size} of ${job.cout} output channels`);
   } else {
     if (job.steps !== job.kh * job.kw) bad('steps', 'must be kh * kw for pools');
     range('steps', 1, u16);

@@ -114,10 +114,11 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
     }
     return words;
   };
-  // without weights (CompileOptions.weights false): no channel map or parameters either (a program for pricing)
+  // without weights (CompileOptions.weights false): no channel parameters either (a program for pricing); the
+  // channel map stays (the lanes a job uses set its passCycles and noSp2)
   const data = o.weights !== false;
   const chanMap: number[] = [];
-  for (let p = 0; data && p < grp.passes; p++) {
+  for (let p = 0; p < grp.passes; p++) {
     for (let l = 0; l < Pf; l++) {
       const j = lanesOf.fixed[p * Pf + l]!;
       chanMap.push(j < 0 ? -1 : j - grp.c0);

@@ -86,8 +86,8 @@ export interface CompileOptions {
   im2col?: 'auto' | 'never' | 'always';
   /** skip checkJob on every job (tests of malformed jobs); default false */
   unchecked?: boolean;
-  /** false: a program for pricing, without its data: no weight words, channel maps or GEMM channel parameters
-   *  (fixedWords, sp2Words, chanMap, params empty; every other field as compiled): the sizing search and `msq plan`,
+  /** false: a program for pricing, without its data: no weight words or GEMM channel parameters (fixedWords,
+   *  sp2Words, a GEMM's params empty; every other field as compiled): the sizing search and `msq plan`,
    *  which read only the descriptor fields (cycle-model.ts JobFields); default true */
   weights?: boolean;
   /** reuse across compiles of the same, unchanged model (compile.ts compileMemo) */

@@ -71,6 +71,8 @@ export interface AccuracyOptions {
   cle?: CleChoice;
   /** also measure with data-free activation ranges (--calib none) */
   dataFree?: boolean;
+  /** the scheme columns to measure (default all; float is always measured) */
+  columns?: readonly AccuracyColumn[];
   log?: (s: string) => void;
 }
 
@@ -119,18 +121,19 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
         (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels, seed }, cal)).model;
       // QAT weights are re-quantized for each scheme here (detectLevels off) so the columns compare schemes;
       // "as trained" keeps the trained codes.
-      acc.fixed = quantAccuracy(await q('fixed', 'variance', false), test);
-      acc.sp2 = quantAccuracy(await q('sp2', 'variance', false), test);
-      acc.msqVariance = quantAccuracy(await q('msq', 'variance', false), test);
-      acc.msqError = quantAccuracy(await q('msq', 'error', false), test);
-      if (cal.stats) acc.msqOutput = quantAccuracy(await q('msq', 'output', false), test);
-      if (o.seeds > 0) {
+      const want = (c: AccuracyColumn): boolean => !o.columns || o.columns.includes(c);
+      if (want('fixed')) acc.fixed = quantAccuracy(await q('fixed', 'variance', false), test);
+      if (want('sp2')) acc.sp2 = quantAccuracy(await q('sp2', 'variance', false), test);
+      if (want('msqVariance')) acc.msqVariance = quantAccuracy(await q('msq', 'variance', false), test);
+      if (want('msqError')) acc.msqError = quantAccuracy(await q('msq', 'error', false), test);
+      if (cal.stats && want('msqOutput')) acc.msqOutput = quantAccuracy(await q('msq', 'output', false), test);
+      if (o.seeds > 0 && want('msqRandom')) {
         // a random split at the board ratio (--rule random), fitted like the other rules (mean over seeds)
         let s = 0;
         for (let k = 0; k < o.seeds; k++) s += quantAccuracy(await q('msq', 'random', false, 1000 + k), test);
         acc.msqRandom = s / o.seeds;
       }
-      if (isQat) acc.msqAsTrained = quantAccuracy(await q('msq', cal.stats ? 'output' : 'variance', true), test);
+      if (isQat && want('msqAsTrained')) acc.msqAsTrained = quantAccuracy(await q('msq', cal.stats ? 'output' : 'variance', true), test);
       const name = mode === 'data' ? label : `${label}, data-free ranges (--calib none)`;
       log(`${name}: ${JSON.stringify(acc)}`);
       rows.push({ model: name, file, calibration: mode === 'data' ? cal.method : `data-free: ${cal.method}`, acc });

@@ -31,6 +31,39 @@ export interface LayerInputStats {
   cross?: Float64Array[];
   /** sequential fit: the float input's mean (`mean` is then the quantized input's) */
   meanFloat?: Float64Array[];
+  /** sequential fit: per group, paired input vectors (n × K row-major, quantized x̂ and float x) for measuring errors */
+  pairs?: { xq: Float64Array; xf: Float64Array; n: number }[];
+}
+
+/**
+ * Measured output error of one filter on paired input vectors: mean over the vectors of
+ * (act(q·x̂ + b − shift) − act(w·x + b))², act = the clamp of the layer's output tensor to [lo, hi] (real units;
+ * lo = 0 with a fused ReLU). Unlike δᵀCδ this sees what the ReLU and the activation clip hide: an error where both
+ * outputs are negative (or both above the clip) costs nothing. `qv` are the filter's integer weight values, `step`
+ * their scale.
+ */
+export function activationError(
+  w: ArrayLike<number>, bias: number, qv: ArrayLike<number>, step: number, shift: number,
+  pairs: { xq: Float64Array; xf: Float64Array; n: number }, lo: number, hi: number,
+): number {
+  const K = w.length;
+  const { xq, xf, n } = pairs;
+  let e = 0;
+  for (let s = 0; s < n; s++) {
+    const o = s * K;
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < K; k++) {
+      a += qv[k]! * xq[o + k]!;
+      b += w[k]! * xf[o + k]!;
+    }
+    let yq = a * step + bias - shift;
+    let yf = b + bias;
+    yq = yq < lo ? lo : yq > hi ? hi : yq;
+    yf = yf < lo ? lo : yf > hi ? hi : yf;
+    e += (yq - yf) ** 2;
+  }
+  return e / Math.max(1, n);
 }
 
 /** Accumulates Σx and Σxxᵀ of K-vectors per group. */

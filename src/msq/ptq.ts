@@ -26,7 +26,7 @@ import {
   type QuantModel,
 } from './model.js';
 import { bestAlpha, detectOnLevels, quantizeWeights, type AlphaSearch } from './quant.js';
-import { fitFilter, type LayerInputStats } from './fit.js';
+import { activationError, fitFilter, type LayerInputStats } from './fit.js';
 import { boardRatio, chooseSchemes, type SchemeRule } from './scheme.js';
 import { avgPoolParams, groupSpec, quantizeChannelOp, scaleGroups } from './ptq-ops.js';
 import { isFloatChannelOp } from './float-ops.js';
@@ -348,8 +348,9 @@ function quantizeWeighted(
   const m = cfg.weightBits;
   const stats = opts.inputStats?.get(l.name);
   const groupOf = (o: number): number => (stats && stats.mean.length > 1 ? o : 0);
-  const fits = new Map<string, { alpha: number; codes: Int32Array; mse: number; shift: number }>();
-  const fitOf = (o: number, s: Scheme): { alpha: number; codes: Int32Array; mse: number; shift: number } => {
+  type Fit = { alpha: number; codes: Int32Array; mse: number; shift: number; values?: Int32Array };
+  const fits = new Map<string, Fit>();
+  const fitOf = (o: number, s: Scheme): Fit => {
     const key = `${o}:${s}`;
     let r = fits.get(key);
     if (!r) {
@@ -359,7 +360,7 @@ function quantizeWeighted(
         const f = fitFilter(rows[o]!, stats.cov[g]!, stats.mean[g]!, s, m, { cross: stats.cross?.[g], muFloat: stats.meanFloat?.[g] });
         const step = f.alpha / weightDenominator(s, m);
         const q = quantizeWeights(Float64Array.from(f.values, (v) => v * step), f.alpha, s, m);
-        r = { alpha: f.alpha, codes: q.codes, mse: f.err, shift: opts.biasCorrection === false ? 0 : f.shift };
+        r = { alpha: f.alpha, codes: q.codes, mse: f.err, shift: opts.biasCorrection === false ? 0 : f.shift, values: f.values };
       } else {
         const b = bestAlpha(rows[o]!, s, m, opts.alphaSearch);
         r = { alpha: b.alpha, codes: b.codes, mse: b.mse, shift: 0 };
@@ -367,6 +368,15 @@ function quantizeWeighted(
       fits.set(key, r);
     }
     return r;
+  };
+  // the output rule's per-filter error: measured on the paired input vectors after the layer's output clamp when the
+  // sequential pass gives them (fit.ts activationError), else the fit's quadratic form
+  const [lo, hi] = out.signed ? [-out.scale * (2 ** (out.bits - 1) - 1), out.scale * (2 ** (out.bits - 1) - 1)] : [0, out.scale * (2 ** out.bits - 1)];
+  const outputError = (o: number, s: Scheme): number => {
+    const f = fitOf(o, s);
+    const pairs = stats?.pairs?.[groupOf(o)];
+    if (!pairs || !f.values || process.env.ACCELFORGE_OUTPUT_ERR === 'quad') return f.mse;
+    return activationError(rows[o]!, l.bias[o]!, f.values, f.alpha / weightDenominator(s, m), f.shift, pairs, lo, hi);
   };
   let schemes: Scheme[];
   if (cfg.rule === 'error' || cfg.rule === 'output') {
@@ -377,7 +387,7 @@ function quantizeWeighted(
       bits: m,
       field: at,
       mse: cfg.rule === 'output'
-        ? { fixed: rows.map((_, o) => fitOf(o, 'fixed').mse), sp2: rows.map((_, o) => fitOf(o, 'sp2').mse) }
+        ? { fixed: rows.map((_, o) => outputError(o, 'fixed')), sp2: rows.map((_, o) => outputError(o, 'sp2')) }
         : weightMse(rows, m, opts.alphaSearch), // 'error' ranks by weight MSE even when the codes are output-fitted
     });
   } else {

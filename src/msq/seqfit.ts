@@ -24,20 +24,35 @@ export const SEQ_VALUE_BUDGET = 32 * 2 ** 20;
 /** Layers with longer filter vectors keep their first fit (the K×K statistics would dominate the run time). */
 export const SEQ_MAX_K = 1200;
 
-/** Σx̂, Σx̂x̂ᵀ (fit.ts StatsAccumulator), Σx and Σx̂xᵀ of paired K-vectors per group. */
+/** Most paired vectors kept per layer and group for the output rule's measured error (and at most SEQ_PAIR_VALUES values). */
+export const SEQ_PAIRS = 4096;
+export const SEQ_PAIR_VALUES = 4 * 2 ** 20;
+
+/** Σx̂, Σx̂x̂ᵀ (fit.ts StatsAccumulator), Σx and Σx̂xᵀ of paired K-vectors per group, and the first vectors themselves. */
 class PairAccumulator {
   private own: StatsAccumulator;
   private sf: Float64Array[];
   private qf: Float64Array[];
-  constructor(readonly K: number, readonly groups: number) {
+  private kept: { xq: Float64Array; xf: Float64Array; n: number }[];
+  private cap: number;
+  constructor(readonly K: number, readonly groups: number, expected: number) {
     const z = (len: number): Float64Array[] => Array.from({ length: groups }, () => new Float64Array(len));
     this.own = new StatsAccumulator(K, groups);
     this.sf = z(K);
     this.qf = z(K * K);
+    this.cap = Math.max(1, Math.min(SEQ_PAIRS, expected, Math.floor(SEQ_PAIR_VALUES / (K * groups))));
+    this.kept = Array.from({ length: groups }, () => ({ xq: new Float64Array(this.cap * K), xf: new Float64Array(this.cap * K), n: 0 }));
   }
   add(q: Float64Array[], f: Float64Array[]): void {
     this.own.add(q);
     const K = this.K;
+    for (let g = 0; g < this.groups; g++) {
+      const kp = this.kept[g]!;
+      if (kp.n >= this.cap) continue;
+      kp.xq.set(q[g]!, kp.n * K);
+      kp.xf.set(f[g]!, kp.n * K);
+      kp.n++;
+    }
     for (let g = 0; g < this.groups; g++) {
       const a = q[g]!;
       const b = f[g]!;
@@ -66,7 +81,7 @@ class PairAccumulator {
       shrinkOffDiagonal(c, K);
       return c;
     });
-    return { ...r, cross, meanFloat };
+    return { ...r, cross, meanFloat, pairs: this.kept };
   }
 }
 
@@ -110,7 +125,7 @@ export function refitSequential(fm: FloatModel, model: QuantModel, samples: Arra
       const scale = xs.scale;
       const K = l.filters[0]!.weights.length;
       const groups = l.op === 'conv2d' ? l.groups : 1;
-      const acc = new PairAccumulator(K, groups);
+      const acc = new PairAccumulator(K, groups, l.op === 'linear' ? lives.length : lives.length * STATS_POSITIONS);
       const vq = Array.from({ length: groups }, () => new Float64Array(K));
       const vf = Array.from({ length: groups }, () => new Float64Array(K));
       lives.forEach((live, s) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/version.js';
 import { searchClip } from '../src/msq/clip.js';
-import { fitFilter, StatsAccumulator } from '../src/msq/fit.js';
+import { activationError, fitFilter, StatsAccumulator, STATS_MAX_K } from '../src/msq/fit.js';
 import { quantizeWeights } from '../src/msq/quant.js';
 import { weightDenominator } from '../src/msq/conventions.js';
 import { mulberry32 } from '../src/util/random.js';
@@ -76,13 +76,60 @@ describe('output-aware weight fit', () => {
   });
 });
 
+describe('large filters and the measured output error', () => {
+  it('above STATS_MAX_K the statistics are diagonal (K values), and the fit still beats the max-abs scale on them', () => {
+    const r = mulberry32(5);
+    const K = STATS_MAX_K + 8;
+    const acc = new StatsAccumulator(K, 1);
+    const scale = Float64Array.from({ length: K }, (_, i) => (i % 7 === 0 ? 3 : 0.2)); // a few loud inputs
+    for (let s = 0; s < 40; s++) acc.add([Float64Array.from(scale, (c) => c * r())]);
+    const st = acc.result();
+    expect(st.cov[0]!.length).toBe(K);
+    const w = Float64Array.from({ length: K }, () => (r() - 0.5) * (r() < 0.01 ? 4 : 1)); // outliers: max-abs wastes levels
+    const f = fitFilter(w, st.cov[0]!, st.mean[0]!, 'fixed', 4);
+    const mx = Math.max(...Array.from(w, Math.abs));
+    const plain = quantizeWeights(w, mx, 'fixed', 4).values;
+    const diagErr = (vals: ArrayLike<number>, step: number): number => st.cov[0]!.reduce((e, c, i) => e + c * (vals[i]! * step - w[i]!) ** 2, 0);
+    expect(f.err).toBeCloseTo(diagErr(f.values, f.alpha / 7), 9);
+    expect(f.err).toBeLessThan(diagErr(plain, mx / 7));
+  });
+
+  it('the output rule\'s measured error ignores what the ReLU clamp hides and counts what it passes', () => {
+    const K = 4;
+    const w = [0.5, -0.25, 0.75, 0.1];
+    const q = [1, -1, 1, 0]; // step 0.6: a coarse quantization of w
+    const n = 3;
+    const xs = Float64Array.from([1, 0, 1, 0, 0.5, 0.5, 0.5, 0.5, 1, 1, 0, 1]);
+    const pairs = { xq: xs, xf: xs, n };
+    // bias -10: every output (quantized or float) is below 0 -> both clamp to 0, no error
+    expect(activationError(w, -10, q, 0.6, 0, pairs, 0, 100)).toBe(0);
+    // bias 0: the outputs pass; the error is the mean squared output difference
+    let e = 0;
+    for (let s = 0; s < n; s++) {
+      let d = 0;
+      for (let k = 0; k < K; k++) d += (q[k]! * 0.6 - w[k]!) * xs[s * K + k]!;
+      e += d * d;
+    }
+    expect(activationError(w, 0, q, 0.6, 0, pairs, -100, 100)).toBeCloseTo(e / n, 12);
+  });
+});
+
 describe('quantize: bits, rules and clipping options', () => {
   const onnx = join(PROJECT_ROOT, 'models', 'mnist-cnn.onnx');
   it('--weight-bits/--act-bits/--layer-bits set the widths; bad widths name option and layer', async () => {
     await withTempDir('bits', async (dir) => {
       const out = join(dir, 'm.q.json');
-      const ok = await runCli(['quantize', onnx, '--board', 'xc7z020', '--calib', 'mnist', '--calib-n', '16', '--weight-bits', '5', '--act-bits', '6', '--layer-bits', 'conv1_Conv=4/4', '-o', out]);
-      expect(ok.exitCode, ok.stderr).toBe(0);
+      // the bit options do not depend on the fit: one calibration (--cle off), the one-pass fit; the error cases run
+      // side by side
+      const x = join(dir, 'x.json');
+      const [ok, bad, nol, ab, none] = await Promise.all([
+        ['--calib', 'mnist', '--calib-n', '16', '--cle', 'off', '--weight-fit', 'output', '--weight-bits', '5', '--act-bits', '6', '--layer-bits', 'conv1_Conv=4/4', '-o', out],
+        ['--calib', 'mnist', '--calib-n', '4', '--layer-bits', 'conv2_Conv=9/4', '-o', x],
+        ['--calib', 'mnist', '--calib-n', '4', '--cle', 'off', '--layer-bits', 'nope=4/4', '-o', x],
+        ['--act-bits', '1', '-o', x],
+        ['--calib', 'none', '--rule', 'output', '-o', join(dir, 'free.json')],
+      ].map((a) => runCli(['quantize', onnx, '--board', 'xc7z020', ...a])));
+      expect(ok!.exitCode, ok!.stderr).toBe(0);
       const m = JSON.parse(await readFile(out, 'utf8')) as { layers: { name: string; op: string; filters?: { bits: number }[]; out?: { bits: number } }[] };
       const w = m.layers.filter((l) => l.filters);
       expect(w[0]!.filters![0]!.bits).toBe(4); // first layer as --layer-bits says
@@ -90,15 +137,11 @@ describe('quantize: bits, rules and clipping options', () => {
       expect(w[1]!.filters![0]!.bits).toBe(5);
       expect(w[1]!.out!.bits).toBe(6);
       expect(w[w.length - 1]!.filters![0]!.bits).toBe(8); // last layer keeps its 8-bit default
-      const bad = await runCli(['quantize', onnx, '--board', 'xc7z020', '--calib', 'mnist', '--calib-n', '4', '--layer-bits', 'conv2_Conv=9/4', '-o', join(dir, 'x.json')]);
-      expect(bad.exitCode).toBe(1);
-      expect(bad.stderr).toMatch(/--layer-bits conv2_Conv: bits must be an integer 2\.\.8, got '9'/);
-      const nol = await runCli(['quantize', onnx, '--board', 'xc7z020', '--calib', 'mnist', '--calib-n', '4', '--layer-bits', 'nope=4/4', '-o', join(dir, 'x.json')]);
-      expect(nol.stderr).toMatch(/--layer-bits: no layer 'nope'/);
-      const ab = await runCli(['quantize', onnx, '--board', 'xc7z020', '--act-bits', '1', '-o', join(dir, 'x.json')]);
-      expect(ab.stderr).toMatch(/--act-bits: bits must be an integer 2\.\.8, got '1'/);
-      const none = await runCli(['quantize', onnx, '--board', 'xc7z020', '--calib', 'none', '--rule', 'output', '-o', join(dir, 'x.json')]);
-      expect(none.exitCode, none.stderr).toBe(0); // data-free: the output rule runs on the analytic input statistics (datafree/ranges.ts)
+      expect(bad!.exitCode).toBe(1);
+      expect(bad!.stderr).toMatch(/--layer-bits conv2_Conv: bits must be an integer 2\.\.8, got '9'/);
+      expect(nol!.stderr).toMatch(/--layer-bits: no layer 'nope'/);
+      expect(ab!.stderr).toMatch(/--act-bits: bits must be an integer 2\.\.8, got '1'/);
+      expect(none!.exitCode, none!.stderr).toBe(0); // data-free: the output rule runs on the analytic input statistics (datafree/ranges.ts)
     });
   });
 });

@@ -20,7 +20,7 @@ import { fail } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { PROJECT_ROOT } from '../version.js';
 import { loadBoard } from '../board/index.js';
-import { calibrate, DEFAULT_CALIB_N, quantizeImported, type CleChoice, type RuleChoice, type SchemeChoice } from './cli-quantize.js';
+import { calibrate, DEFAULT_CALIB_N, quantizeImported, type CleChoice, type RuleChoice, type SchemeChoice, type WeightFit } from './cli-quantize.js';
 import { floatShapes, runFloat } from './float.js';
 import { argmax, pixelsToReal, prepareModel, quantizeInput, runGolden } from './golden.js';
 import { checkImageShape, imageToFloat, loadEvalSet, type DataSet } from '../data/datasets.js';
@@ -71,6 +71,8 @@ export interface AccuracyOptions {
   cle?: CleChoice;
   /** also measure with data-free activation ranges (--calib none) */
   dataFree?: boolean;
+  /** weight fit of every quantized column (default sequential, as `quantize`) */
+  weightFit?: WeightFit;
   /** the scheme columns to measure (default all; float is always measured) */
   columns?: readonly AccuracyColumn[];
   log?: (s: string) => void;
@@ -118,7 +120,7 @@ export async function measureAccuracy(o: AccuracyOptions): Promise<AccuracyRepor
       if (mode === 'data') calibration = cal.method;
       const acc: AccuracyRow['acc'] = { float: floatAcc };
       const q = async (scheme: SchemeChoice, rule: RuleChoice, detectLevels: boolean, seed?: number): Promise<QuantModel> =>
-        (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels, seed }, cal)).model;
+        (await quantizeImported(imp, { board: o.board, scheme, rule, calib: { kind: 'none' }, detectLevels, seed, weightFit: o.weightFit }, cal)).model;
       // QAT weights are re-quantized for each scheme here (detectLevels off) so the columns compare schemes;
       // "as trained" keeps the trained codes.
       const want = (c: AccuracyColumn): boolean => !o.columns || o.columns.includes(c);

@@ -170,6 +170,20 @@ async function calibSamples(imp: OnnxImport, calib: Exclude<CalibChoice, { kind:
   return { samples, what };
 }
 
+/** Above this many multiply-accumulates per image `--cle auto` takes `weights` without calibrating each mode. */
+export const CLE_AUTO_MAX_MACS = 100e6;
+
+/** Multiply-accumulates of one inference (conv and linear layers). */
+export function modelMacs(fm: FloatModel): number {
+  const shapes = floatShapes(fm);
+  let macs = 0;
+  for (const l of fm.layers) {
+    if (l.op === 'conv2d') macs += shapes.get(l.name)!.reduce((a, b) => a * b, 1) * (l.inChannels / l.groups) * l.kernel[0] * l.kernel[1];
+    else if (l.op === 'linear') macs += l.inFeatures * l.outFeatures;
+  }
+  return macs;
+}
+
 /** Images on which `--cle auto` compares its candidates. */
 const CLE_SCORE_SAMPLES = 128;
 
@@ -179,6 +193,11 @@ const CLE_SCORE_SAMPLES = 128;
  */
 async function selectCle(imp: OnnxImport, samples: ArrayLike<number>[], what: string, percentile: number | undefined, o: { clip?: ClipMethod; bits?: BitsConfig; board?: string }): Promise<Calibration> {
   if (!o.board) return calibrateSamples(imp, samples, what, percentile, { ...o, cle: 'off' });
+  if (modelMacs(imp.model) > CLE_AUTO_MAX_MACS) {
+    // three calibrations of a large network cost more than the choice is worth: the paper's weight equalization
+    const cal = calibrateSamples(imp, samples, what, percentile, { ...o, cle: 'weights' });
+    return { ...cal, method: `${cal.method} (--cle auto: weights without trying the others, the model has over ${CLE_AUTO_MAX_MACS / 1e6} M multiply-accumulates)` };
+  }
   const score = samples.slice(0, CLE_SCORE_SAMPLES);
   const float = score.map((x) => runFloat(imp.model, x).output);
   let best: { cal: Calibration; key: number } | undefined;

@@ -66,14 +66,26 @@ export function activationError(
   return e / Math.max(1, n);
 }
 
-/** Accumulates Σx and Σxxᵀ of K-vectors per group. */
+/**
+ * Filter vectors longer than this get diagonal statistics (per input element mean and variance, K values instead
+ * of K²): a full K×K covariance of a 3×3×512 conv (K 4,608) would be 170 MB and 21 M operations per patch vector. With a
+ * diagonal C, δᵀCδ = Σ C_kk δ_k², for which nearest rounding is already the best rounding at a given scale.
+ */
+export const STATS_MAX_K = 1600;
+
+/** A covariance stored as its diagonal only (length K instead of K²; see STATS_MAX_K). */
+export const isDiagonal = (C: Float64Array, K: number): boolean => C.length === K && K > 1;
+
+/** Accumulates Σx and Σxxᵀ (only Σx² when `diagonal`) of K-vectors per group. */
 export class StatsAccumulator {
   private s1: Float64Array[];
   private s2: Float64Array[];
   private n = 0;
-  constructor(readonly K: number, readonly groups: number) {
+  readonly diagonal: boolean;
+  constructor(readonly K: number, readonly groups: number, diagonal = K > STATS_MAX_K) {
+    this.diagonal = diagonal && K > 1;
     this.s1 = Array.from({ length: groups }, () => new Float64Array(K));
-    this.s2 = Array.from({ length: groups }, () => new Float64Array(K * K));
+    this.s2 = Array.from({ length: groups }, () => new Float64Array(this.diagonal ? K : K * K));
   }
   /** add one vector per group (xs[g] of length K) */
   add(xs: Float64Array[]): void {
@@ -82,6 +94,14 @@ export class StatsAccumulator {
       const x = xs[g]!;
       const s1 = this.s1[g]!;
       const s2 = this.s2[g]!;
+      if (this.diagonal) {
+        for (let i = 0; i < K; i++) {
+          const xi = x[i]!;
+          s1[i] += xi;
+          s2[i] += xi * xi;
+        }
+        continue;
+      }
       for (let i = 0; i < K; i++) {
         const xi = x[i]!;
         if (xi === 0) continue;
@@ -98,6 +118,7 @@ export class StatsAccumulator {
     const mean = this.s1.map((s) => s.map((v) => v / n));
     const cov = this.s2.map((s, g) => {
       const m = mean[g]!;
+      if (this.diagonal) return s.map((v, i) => Math.max(0, v / n - m[i]! * m[i]!));
       const c = new Float64Array(K * K);
       for (let i = 0; i < K; i++) {
         for (let j = i; j < K; j++) {
@@ -141,10 +162,14 @@ function nearestIndex(lv: Float64Array, t: number): number {
   return lo;
 }
 
-/** δᵀCδ */
+/** δᵀCδ (C full K×K or its diagonal) */
 function quadForm(C: Float64Array, d: Float64Array): number {
   const K = d.length;
   let e = 0;
+  if (isDiagonal(C, K)) {
+    for (let i = 0; i < K; i++) e += C[i]! * d[i]! * d[i]!;
+    return e;
+  }
   for (let i = 0; i < K; i++) {
     const di = d[i]!;
     if (di === 0) continue;
@@ -210,7 +235,7 @@ export function fitFilter(
   // gradient/2 of E: g = Cq − t
   const g = matVec(C, q);
   for (let i = 0; i < K; i++) g[i] -= t[i]!;
-  const passes = opts.passes ?? 4;
+  const passes = isDiagonal(C, K) ? 0 : opts.passes ?? 4;
   for (let p = 0; p < passes; p++) {
     let moved = false;
     for (let k = 0; k < K; k++) {
@@ -247,10 +272,14 @@ export function fitFilter(
   return { alpha, values, err: Math.max(0, errOf(q)), shift };
 }
 
-/** C·v for a K×K row-major C */
+/** C·v for a K×K row-major C (or its diagonal) */
 function matVec(C: Float64Array, v: Float64Array): Float64Array {
   const K = v.length;
   const out = new Float64Array(K);
+  if (isDiagonal(C, K)) {
+    for (let i = 0; i < K; i++) out[i] = C[i]! * v[i]!;
+    return out;
+  }
   for (let i = 0; i < K; i++) {
     let r = 0;
     const row = i * K;
@@ -309,7 +338,7 @@ export class InputStatsCollector {
     const out = new Map<string, LayerInputStats>();
     for (const [name, a] of this.acc) {
       const r = a.result();
-      for (const C of r.cov) shrinkOffDiagonal(C, r.K);
+      if (!a.diagonal) for (const C of r.cov) shrinkOffDiagonal(C, r.K);
       out.set(name, r);
     }
     return out;

@@ -21,7 +21,7 @@ import { patchVectors, shrinkOffDiagonal, StatsAccumulator, STATS_POSITIONS, typ
 export const SEQ_SAMPLES = 256;
 /** Most float values kept (the float inputs of the weighted layers over all images): 32 M = 256 MB. */
 export const SEQ_VALUE_BUDGET = 32 * 2 ** 20;
-/** Layers with longer filter vectors keep their first fit (the K×K statistics would dominate the run time). */
+/** Layers with longer filter vectors keep their first fit (the K×K paired statistics would dominate the time). */
 export const SEQ_MAX_K = 1200;
 
 /** Most paired vectors kept per layer and group for the output rule's measured error (and at most SEQ_PAIR_VALUES values). */

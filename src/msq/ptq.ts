@@ -375,7 +375,7 @@ function quantizeWeighted(
   const outputError = (o: number, s: Scheme): number => {
     const f = fitOf(o, s);
     const pairs = stats?.pairs?.[groupOf(o)];
-    if (!pairs || !f.values || process.env.ACCELFORGE_OUTPUT_ERR === 'quad') return f.mse;
+    if (!pairs || !f.values) return f.mse;
     return activationError(rows[o]!, l.bias[o]!, f.values, f.alpha / weightDenominator(s, m), f.shift, pairs, lo, hi);
   };
   let schemes: Scheme[];

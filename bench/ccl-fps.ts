@@ -16,6 +16,11 @@
  *  - the Verilator wall time per 512×512 frame (target: well under a second).
  * Results with date and machine: bench/results/ccl-fps.json.
  *
+ *   npx tsx bench/ccl-fps.ts --designs 1x8 --no-sim [--periods-from ccl-fps-pixel-exact] --out ccl-fps-pixel-exact-synth
+ *
+ * --no-sim: synthesis only (resources, fmax estimate); --periods-from NAME takes each image's measured period of the
+ * same design from bench/results/NAME.json (a --per-image run) and records fps = fmax estimate / period per image.
+ *
  *   npx tsx bench/ccl-fps.ts --classes 6 [--designs 8x4] [--color-bits 1] [--third-moments] [--frames 3]
  *
  * The multi-class core (rtl/multi.ts): K colour classes (the six SCENE_PALETTE colours as RGB boxes, K ≤ 6) over
@@ -26,6 +31,7 @@
  */
 import { cpus, hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, PROJECT_ROOT } from '../src/version.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
@@ -51,6 +57,8 @@ const { values } = parseArgs({
     'color-bits': { type: 'string', default: '1' },
     'third-moments': { type: 'boolean' },
     'per-image': { type: 'boolean' },
+    'no-sim': { type: 'boolean' },
+    'periods-from': { type: 'string' },
     out: { type: 'string', default: 'ccl-fps' },
   },
 });
@@ -73,6 +81,11 @@ for (const d of values.designs!.split(',')) {
   if (!values['no-synth']) {
     synth = await synthesize({ files: rtl.files, top: rtl.top });
     process.stdout.write(`fmax est ${synth.timing.estFmaxMHz} MHz, ${synth.resources.lut.total} LUT, ${synth.resources.ff} FF, ${synth.resources.dsp48e1} DSP, ${synth.resources.bram36Equivalent} BRAM36, ${synth.resources.lutram} LUTRAM; `);
+  }
+  if (values['no-sim']) {
+    rows.push(synthOnlyRow(c, p, rtl.params.Nt, mem, model, synth));
+    process.stdout.write('\n');
+    continue;
   }
   // frames: textured blobs, cell-level noise (many objects, merges), spiral; then the first again
   const nFrames = Number(values.frames);
@@ -124,10 +137,31 @@ for (const d of values.designs!.split(',')) {
     + `sim ${row.verilator.runMsPerFrame} ms/frame\n`);
 }
 
+const flags = `${values['no-synth'] ? ' --no-synth' : ''}${values['no-sim'] ? ' --no-sim' : ` --frames ${values.frames}`}${values['per-image'] ? ' --per-image' : ''}`
+  + `${values['periods-from'] ? ` --periods-from ${values['periods-from']}` : ''}${values.out !== 'ccl-fps' ? ` --out ${values.out}` : ''}`;
 await writeResult(values.out!, '512x512 streaming CCL core: resources, ESTIMATED fmax (yosys, no P&R) and fps, on-chip memory vs a 512x512x10-bit label buffer, Verilator time per frame',
-  `npx tsx bench/ccl-fps.ts --designs ${values.designs}${values['no-synth'] ? ' --no-synth' : ''} --frames ${values.frames}${values['per-image'] ? ' --per-image' : ''}${values.out !== 'ccl-fps' ? ` --out ${values.out}` : ''}`,
+  `npx tsx bench/ccl-fps.ts --designs ${values.designs}${flags}`,
   'fps figures are ESTIMATES: yosys post-synthesis fmax estimate (7-series -1 delay model, no placement/routing) divided by the frame period in cycles measured in simulation (input cycles per frame, frames back to back, the source never stalling: any excess over W*H/P is the core holding s_tready low). fpsEstimateWorstCaseImage uses the cycle model worst case. Verilator run times are wall times on a shared 2-core machine (loadavg recorded) and include writing stimulus and reading records.',
   rows);
+
+/** A synthesis-only row; with --periods-from, fps estimates from the measured periods of an earlier run. */
+function synthOnlyRow(c: number, p: number, labelTable: number, mem: unknown, model: ReturnType<typeof cclCycleModel>, synth: Awaited<ReturnType<typeof synthesize>> | null) {
+  const fmax = synth?.timing.estFmaxMHz ?? null;
+  const row: Record<string, unknown> = {
+    cell: c, ppc: p, maxObjects: N, labelTable, memory: mem, modelPixelCycles: model.pixelCyclesPerFrame, modelWorstCycles: model.framePeriodWorst,
+    synth: synth ? { ...synthSummary(synth), criticalPath: { levels: synth.timing.levels, startType: synth.timing.startType, endType: synth.timing.endType, breakdown: synth.timing.breakdown } } : null,
+  };
+  const from = values['periods-from'];
+  if (from && fmax) {
+    const prev = JSON.parse(readFileSync(join(PROJECT_ROOT, 'bench', 'results', `${from}.json`), 'utf8')) as { date: string; results: Array<{ cell: number; ppc: number; perImage?: Array<{ image: string; objects: number; periodCycles: number }> }> };
+    const r = prev.results.find((x) => x.cell === c && x.ppc === p);
+    if (!r?.perImage) throw new Error(`--periods-from ${from}: no per-image periods for C=${c} P=${p}`);
+    row.periodsFrom = { file: `bench/results/${from}.json`, date: prev.date };
+    row.perImage = r.perImage.map((x) => ({ ...x, fpsEstimate: Math.floor((fmax * 1e6) / x.periodCycles) }));
+    for (const x of row.perImage as Array<{ image: string; periodCycles: number; fpsEstimate: number }>) process.stdout.write(`  ${x.image}: ${x.periodCycles} cycles, ${x.fpsEstimate} fps est\n`);
+  }
+  return row;
+}
 
 /**
  * Steady-state frame period of each image alone: the image twice back to back (the source never stalls), the

@@ -85,7 +85,8 @@ export function buildCclRunLab(p: CclRtlParams): Module {
   const retire = m.let('rl_retire', haveP.and(mux(cv, pxeD.lt(cXs), eolSeen))); // with no current run: only once the line's runs are all in
   const finishNow = m.let('rl_finish', retire.not().and(cv).and(haveP.not().or(cxeD.lt(pxs))));
   const overlap = m.let('rl_overlap', retire.not().and(finishNow.not()).and(cv));
-  const hit = m.let('rl_hit', slotL.map((l, k) => slotV[k]!.and(head.ne(k)).and(l.eq(pl))).reduce((a, b) => a.or(b)).or(cv.and(cLab.eq(pl))));
+  // one reduction over the M slot comparators (a Verilog |{…}: synthesis builds a tree), not a chain of ORs
+  const hit = m.let('rl_hit', cat(...slotL.map((l, k) => slotV[k]!.and(head.ne(k)).and(l.eq(pl)))).reduceOr().or(cv.and(cLab.eq(pl))));
   const complete = m.let('rl_complete', pl.ne(0).and(hit.not()));
   const lineEnd = m.let('rl_line_end', cv.not().and(haveP.not()).and(eolSeen));
   const needTok = cv.not().and(eolSeen.not());

@@ -115,6 +115,20 @@ export function usedLanes(cfg: CoreConfig, chanMap: readonly number[]): number {
   return u;
 }
 
+/**
+ * The lanes a GEMM pass serves when `onFixed` filters sit on fixed lanes and `onSp2` on SP2 lanes, filled pass 0 first
+ * in lane order (filter-lanes.ts assignLanes): 1 + the highest lane used (SP2 lane l is lane Pf + l).
+ */
+export function lanesServed(cfg: CoreConfig, onFixed: number, onSp2: number): number {
+  return onSp2 > 0 ? cfg.Pf + Math.min(cfg.Ps, onSp2) : Math.min(cfg.Pf, onFixed);
+}
+
+/** GEMM fields that follow from the lanes a job's passes serve: the shortest passes, no SP2 section when none is used. */
+export function servedFields(cfg: CoreConfig, steps: number, used: number): Pick<JobSpec, 'passCycles' | 'noSp2'> {
+  const passCycles = minPassCycles(cfg, 'gemm', steps, used);
+  return cfg.Ps > 0 && cfg.Pf > 0 && used <= cfg.Pf ? { passCycles, noSp2: true } : { passCycles };
+}
+
 /** N codes (two's complement or unsigned patterns) of `bits` each into one word, code `n` at bits `[n*bits +: bits]`. */
 export function packCodes(codes: ArrayLike<number>, bits: number): bigint {
   const mask = (1n << BigInt(bits)) - 1n;

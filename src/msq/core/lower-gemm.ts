@@ -9,7 +9,7 @@ import type { CoreConfig } from './config.js';
 import { assignLanes, classifyFilters, packWord, wideInput, type FilterLanes, type LaneClass } from './filter-lanes.js';
 import type { Fusion } from './fusion.js';
 import { ZERO, type Gemm } from './gemm.js';
-import { minPassCycles, usedLanes, type ChannelParams, type JobSpec } from './job.js';
+import { lanesServed, servedFields, type ChannelParams, type JobSpec } from './job.js';
 import { lutFields, type JobLut } from './lower-ops.js';
 import { emptyResidual, finishJob, type ActSource, type CompiledJob, type HostTensor, type OutPlace, type TensorRegion } from './program.js';
 import { depthwiseGroups, filterGroups, makeBands, type Band, type FilterGroup } from './tiling.js';
@@ -61,6 +61,8 @@ interface GroupSpec {
   sp2Words: bigint[];
   chanMap: number[];
   params: ChannelParams[];
+  /** lanes a pass serves (job.ts lanesServed) */
+  used: number;
 }
 
 function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLanes[], classes: LaneClass[], grp: FilterGroup): GroupSpec {
@@ -139,6 +141,7 @@ function groupSpec(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, cls: FilterLane
     fixedWords: Pf && data ? weightsOf(lanesOf.fixed, Pf, wb, false) : [],
     sp2Words: Ps && data ? weightsOf(lanesOf.sp2, Ps, cfg.m, true) : [],
     chanMap,
+    used: lanesServed(cfg, lanesOf.fixed.filter((j) => j >= 0).length, lanesOf.sp2.filter((j) => j >= 0).length),
     params,
   };
 }
@@ -169,7 +172,7 @@ function gemmJob(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, band: Band, gs: G
     cinGroups,
     passes: grp.passes,
     steps,
-    passCycles: minPassCycles(cfg, 'gemm', steps, usedLanes(cfg, gs.chanMap)),
+    ...servedFields(cfg, steps, gs.used),
     cout: grp.count,
     coutGroups: ceilDiv(grp.count, cfg.N),
     wordsPerLane: grp.passes * steps,
@@ -183,7 +186,6 @@ function gemmJob(cfg: CoreConfig, o: GemmPlanOpts, v: JobView, band: Band, gs: G
     sp2Words: gs.sp2Words,
     chanMap: gs.chanMap,
     params: gs.params,
-    ...(cfg.Ps > 0 && cfg.Pf > 0 && usedLanes(cfg, gs.chanMap) <= cfg.Pf ? { noSp2: true } : {}),
     ...lutFields(o.lut),
   };
   let res: TensorRegion | undefined;

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
       benchmark: 'msq-accuracy-free',
       what: 'accuracy (%) float vs integer golden model, W4A4 MSQ (8-bit edges): data-free ranges, generated calibration (BatchNorm statistics), QAT (scripts/qat.py)',
       command: `npx tsx bench/msq-accuracy-free.ts --n ${values.n} --calib-n ${values['calib-n']} --steps ${values.steps} --board ${board} [--only NAME] (one process per model)`,
-      qatCommand: 'per model: /usr/bin/python3 scripts/qat.py models/zoo/NAME.onnx --data DATA --epochs 2 --train-n 8000 -o models/qat/NAME-qat.onnx; then this bench (--qat-only)',
+      qatCommand: 'per model: nice -n 10 /usr/bin/python3 scripts/qat.py models/zoo/NAME.onnx --data DATA -o models/qat/NAME-qat.onnx (defaults: --epochs 6 --train-n 8000 --val-n 800 --lr 2e-4 --shift 2, trained clips); then this bench with --qat-only',
       date: new Date().toISOString(),
       machine: `${cpu[0]?.model ?? 'unknown cpu'} (${cpu.length} cores), node ${process.version}, host ${hostname()}`,
       loadavg1m: Number(loadavg()[0]!.toFixed(2)),
@@ -132,7 +132,11 @@ function readRows(file: string): Row[] {
 /** The QAT column: models/qat/NAME-qat.onnx (scripts/qat.py) quantized with its trained codes kept. */
 async function measureQat(row: Row, name: string, test: ReturnType<typeof loadEvalSet>, board: string): Promise<void> {
   const qatFile = join(PROJECT_ROOT, 'models', 'qat', `${name}-qat.onnx`);
-  if (!existsSync(qatFile)) return;
+  if (!existsSync(qatFile)) {
+    delete row.qat;
+    delete row.qatFloat;
+    return;
+  }
   const qimp = await loadOnnx(qatFile);
   row.qatFloat = floatAccuracy(qimp, test);
   const qcal = await calibrate(qimp, { kind: 'none' }, undefined, { cle: 'off' });

@@ -19,6 +19,7 @@ import { digitToFloat, loadMnist, MNIST_PIXELS } from '../src/data/mnist.js';
 import { importOnnx, loadOnnx, type OnnxImport } from '../src/msq/onnx.js';
 import { calibrateFromSamples, loadCalibFolder } from '../src/msq/calib.js';
 import { calibrateDataFree, rectifiedGaussian } from '../src/msq/datafree/ranges.js';
+import { boardRatio, fixedCount } from '../src/msq/scheme.js';
 import { quantizeImported, run as quantizeCli } from '../src/msq/cli-quantize.js';
 
 const require = createRequire(import.meta.url);
@@ -480,8 +481,8 @@ describe('accelforge quantize', () => {
     const m = JSON.parse(await readFile(out, 'utf8')) as { format: string; layers: { op: string; filters?: { scheme: string }[] }[] };
     expect(m.format).toBe('accelforge-msq');
     const conv2 = m.layers.filter((l) => l.op === 'conv2d')[1]!;
-    // xc7z045: ratio 1:2 -> round(16 / 3) = 5 fixed filters
-    expect(conv2.filters!.filter((f) => f.scheme === 'fixed')).toHaveLength(5);
+    // the board's SP2:fixed ratio sets the split: round(16 / (1 + r)) fixed filters (6 at xc7z045's 40/24)
+    expect(conv2.filters!.filter((f) => f.scheme === 'fixed')).toHaveLength(fixedCount(16, boardRatio('xc7z045')));
   });
 
   it('bad input: one-line error, nothing written', async () => {

@@ -102,8 +102,9 @@ describe('quantizeFloatModel', () => {
   it('reports the per-layer split for both boards', () => {
     const fm = smallCnn(6, 10, 20);
     const ranges = rangesFromSamples(fm, samples(7, 4));
-    for (const [board, c2Fixed, c3Fixed] of [['xc7z020', 4, 8], ['xc7z045', 3, 7]] as const) {
-      // 10 filters: round(10/2.5) = 4, round(10/3) = 3; 20 filters: round(8) = 8, round(6.67) = 7
+    for (const [board, c2Fixed, c3Fixed] of [['xc7z020', 3, 6], ['xc7z045', 4, 8]] as const) {
+      // SP2:fixed 2.2 (xc7z020) and 40:24 (xc7z045), the preset cores' lanes:
+      // 10 filters: round(10/3.2) = 3, round(3.75) = 4; 20 filters: round(6.25) = 6, round(7.5) = 8 (halves up)
       for (const rule of ['variance', 'error'] as const) {
         const { model, report } = quantizeFloatModelWithReport(fm, { rule, board, actRanges: ranges });
         const byName = new Map(report.layers.map((l) => [l.name, l]));

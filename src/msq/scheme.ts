@@ -29,7 +29,8 @@ export function boardRatio(board: string): number {
  */
 export function fixedCount(n: number, r: number, field = 'ratio'): number {
   if (!Number.isFinite(r) || r < 0) fail(field, `SP2-per-fixed ratio must be a finite number >= 0, got ${r}`);
-  const k = Math.floor(n / (1 + r) + 0.5);
+  // the epsilon keeps a true half a half: 20 / (1 + 40/24) is 7.4999… in floating point, 7.5 exactly
+  const k = Math.floor(n / (1 + r) + 0.5 + 1e-9);
   if (n >= 2 && r > 0 && (k === 0 || k === n)) {
     fail(field, `ratio 1:${r} cannot be met with ${n} filters (would give ${k} fixed, ${n - k} SP2); use --scheme fixed|sp2 or another ratio`);
   }

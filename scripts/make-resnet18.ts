@@ -27,6 +27,7 @@ import { PROJECT_ROOT } from '../src/version.js';
 import { writeFileAtomic } from '../src/util/fsx.js';
 import { parseQuantModel, type FloatLayer, type FloatModel, type QuantModel } from '../src/msq/model.js';
 import { runFloat } from '../src/msq/float.js';
+import { resnet18Blocks } from '../src/msq/resnet18-arch.js';
 import { quantizeFloatModel, type Range } from '../src/msq/ptq.js';
 import type { SchemeRule } from '../src/msq/scheme.js';
 import { mulberry32 } from '../src/util/random.js';
@@ -59,19 +60,13 @@ export function makeResnet18Float(seed = 18): FloatModel {
   let x = relu('relu1', conv('conv1', 'input', 3, 64, 7, 2, 3));
   layers.push({ op: 'maxpool', name: 'maxpool', input: x, kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] });
   x = 'maxpool';
-  let cin = 64;
-  [64, 128, 256, 512].forEach((c, stage) => {
-    for (let b = 0; b < 2; b++) {
-      const n = `layer${stage + 1}.${b}`;
-      const s = stage > 0 && b === 0 ? 2 : 1;
-      const y = relu(`${n}.relu1`, conv(`${n}.conv1`, x, cin, c, 3, s, 1));
-      const z = conv(`${n}.conv2`, y, c, c, 3, 1, 1);
-      const id = s !== 1 || cin !== c ? conv(`${n}.downsample`, x, cin, c, 1, s, 0) : x;
-      layers.push({ op: 'add', name: `${n}.add`, inputs: [z, id] });
-      x = relu(`${n}.relu2`, `${n}.add`);
-      cin = c;
-    }
-  });
+  for (const { name: n, cin, cout: c, stride: s, downsample } of resnet18Blocks()) {
+    const y = relu(`${n}.relu1`, conv(`${n}.conv1`, x, cin, c, 3, s, 1));
+    const z = conv(`${n}.conv2`, y, c, c, 3, 1, 1);
+    const id = downsample ? conv(`${n}.downsample`, x, cin, c, 1, s, 0) : x;
+    layers.push({ op: 'add', name: `${n}.add`, inputs: [z, id] });
+    x = relu(`${n}.relu2`, `${n}.add`);
+  }
   layers.push({ op: 'globalavgpool', name: 'avgpool', input: x });
   layers.push({ op: 'flatten', name: 'flatten', input: 'avgpool' });
   const fanIn = 512;

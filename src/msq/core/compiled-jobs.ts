@@ -14,6 +14,7 @@
 import { levels, fixedMaxCode } from '../conventions.js';
 import type { Filter, QuantLayer, QuantModel } from '../model.js';
 import { fixedCount } from '../scheme.js';
+import { resnet18Blocks } from '../resnet18-arch.js';
 import { ceilDiv } from '../../util/math.js';
 import { programJobs } from './build.js';
 import { compileMemo, compileModel, type CompileMemo } from './compile.js';
@@ -50,19 +51,13 @@ export function resnet18Net(ratio: number): QuantModel {
   let x = conv('conv1', 'input', 3, 64, 7, 2, 3);
   layers.push({ name: 'maxpool', op: 'maxpool', input: x, kernel: [3, 3], stride: [2, 2], padding: [1, 1, 1, 1] });
   x = 'maxpool';
-  let cin = 64;
-  [64, 128, 256, 512].forEach((c, stage) => {
-    for (let b = 0; b < 2; b++) {
-      const n = `layer${stage + 1}.${b}`;
-      const s = stage > 0 && b === 0 ? 2 : 1;
-      const h = conv(`${n}.conv1`, x, cin, c, 3, s, 1);
-      const skip = s !== 1 || cin !== c ? conv(`${n}.downsample`, x, cin, c, 1, s, 0, true) : x;
-      const y = conv(`${n}.conv2`, h, c, c, 3, 1, 1, true);
-      layers.push({ name: `${n}.add`, op: 'add', inputs: [y, skip], Ma: 2 ** 30, Mb: 2 ** 30, S: 31, out: act() });
-      x = `${n}.add`;
-      cin = c;
-    }
-  });
+  for (const { name: n, cin, cout: c, stride: s, downsample } of resnet18Blocks()) {
+    const h = conv(`${n}.conv1`, x, cin, c, 3, s, 1);
+    const skip = downsample ? conv(`${n}.downsample`, x, cin, c, 1, s, 0, true) : x;
+    const y = conv(`${n}.conv2`, h, c, c, 3, 1, 1, true);
+    layers.push({ name: `${n}.add`, op: 'add', inputs: [y, skip], Ma: 2 ** 30, Mb: 2 ** 30, S: 31, out: act() });
+    x = `${n}.add`;
+  }
   layers.push({ name: 'avgpool', op: 'globalavgpool', input: x, M: 2 ** 30, S: 36, out: act() });
   layers.push({ name: 'flatten', op: 'flatten', input: 'avgpool' });
   layers.push({ name: 'fc', op: 'linear', input: 'flatten', inFeatures: 512, outFeatures: 1000, out: { bits: 8, signed: true, scale: 1 }, filters: standInFilters(1000, 1000, 512, 8) });

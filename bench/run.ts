@@ -348,10 +348,14 @@ function reportSections(): Section[] {
   }
 
   const acc = load('msq-accuracy');
-  const rows = acc?.rows as Array<{ model: string; acc: Record<string, number> }> | undefined;
+  // rows: flat ({ model, float, … }) since 2026-12-08; nested ({ model, acc: { … } }) before
+  const rows = acc?.rows as Array<{ model: string; acc?: Record<string, number> } & Record<string, unknown>> | undefined;
   if (Array.isArray(rows) && rows.length) {
-    const ar: AccuracyRow[] = rows.map((r) => ({ model: r.model, float: num(r.acc.float) ?? null, fixed: num(r.acc.fixed) ?? null, sp2: num(r.acc.sp2) ?? null, msq: num(r.acc.msqAsTrained) ?? num(r.acc.msqVariance) ?? null }));
-    sections.push(accuracySection(ar, `MNIST, ${String(acc!.n ?? '?')} held-out digits (bench/results/msq-accuracy.json). MSQ = as trained for QAT models, variance split for PTQ.`));
+    const ar: AccuracyRow[] = rows.map((r) => {
+      const a = (r.acc ?? r) as Record<string, unknown>;
+      return { model: r.model, float: num(a.float) ?? null, fixed: num(a.fixed) ?? null, sp2: num(a.sp2) ?? null, msq: num(a.msqOutput) ?? num(a.msqAsTrained) ?? num(a.msqVariance) ?? null };
+    });
+    sections.push(accuracySection(ar, `${String(acc!.n ?? 1000)} held-out test images per model (bench/results/msq-accuracy.json). MSQ = the output-error split (default), post-training.`));
   }
   return sections;
 }

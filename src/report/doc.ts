@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fsx.js';
+import { renderTemplate } from '../util/templates.js';
 import { GENERATOR_VERSION } from '../version.js';
 import { barChart, esc, fmtNum, groupedBarChart, lineChart, type BarChartSpec, type GroupedBarSpec, type LineChartSpec } from './svg.js';
 
@@ -76,18 +77,16 @@ export function renderChart(c: Chart): string {
   return lineChart(c);
 }
 
+/** The report as Markdown (templates/report/report.md.hbs). */
 export function toMarkdown(doc: ReportDoc): string {
-  const L: string[] = [`# ${doc.title}`, ''];
-  if (doc.subtitle) L.push(doc.subtitle, '');
-  L.push(`${doc.generator}, ${doc.date}`, '');
-  for (const s of doc.sections) {
-    L.push(`## ${s.heading}`, '');
-    for (const p of s.text ?? []) L.push(p, '');
-    for (const n of s.notes ?? []) L.push(`> ${n}`, '');
-    for (const t of s.tables ?? []) L.push(mdTable(t), '');
-    for (const c of s.charts ?? []) L.push(`**${c.title}**`, '', mdTable(chartTable(c)), '');
-  }
-  return L.join('\n');
+  const view = {
+    title: doc.title, subtitle: doc.subtitle ?? '', generator: doc.generator, date: doc.date,
+    sections: doc.sections.map((s) => ({
+      heading: s.heading, text: s.text ?? [], notes: s.notes ?? [], tables: (s.tables ?? []).map(mdTable),
+      charts: (s.charts ?? []).map((c) => ({ title: c.title, table: mdTable(chartTable(c)) })),
+    })),
+  };
+  return renderTemplate('report/report.md.hbs', view).replace(/\n+$/, '\n');
 }
 
 function inline(s: string): string {
@@ -107,43 +106,17 @@ function htmlTable(t: Table): string {
   ].join('\n');
 }
 
-const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:980px;color:#222;padding:0 1rem;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-.meta{color:#666;font-size:.9rem}.note{background:#fff6e0;border-left:4px solid #f0a000;padding:.4rem .8rem;margin:.6rem 0}
-table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
-th{background:#f4f4f4}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1rem 0}
-svg.chart{max-width:100%;height:auto;background:#fff;border:1px solid #eee}code{background:#f4f4f4;padding:0 .2rem}
-details{margin:.3rem 0 1rem}summary{cursor:pointer;color:#555;font-size:.85rem}`;
-
-/** One self-contained HTML page (no script, no external resource). */
+/** One self-contained HTML page, no script, no external resource (templates/report/report.html.hbs). */
 export function toHtml(doc: ReportDoc): string {
-  const L: string[] = [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
-    `<title>${esc(doc.title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
-    '<body>',
-    `<h1>${esc(doc.title)}</h1>`,
-  ];
-  if (doc.subtitle) L.push(`<p>${inline(doc.subtitle)}</p>`);
-  L.push(`<p class="meta">${esc(doc.generator)} · ${esc(doc.date)}</p>`);
-  for (const s of doc.sections) {
-    L.push('<section>', `<h2>${esc(s.heading)}</h2>`);
-    for (const p of s.text ?? []) L.push(`<p>${inline(p)}</p>`);
-    for (const n of s.notes ?? []) L.push(`<p class="note">${inline(n)}</p>`);
-    for (const c of s.charts ?? []) {
-      L.push('<figure>', renderChart(c), `<details><summary>data</summary>${htmlTable(chartTable(c))}</details>`, '</figure>');
-    }
-    for (const t of s.tables ?? []) L.push(htmlTable(t));
-    L.push('</section>');
-  }
-  L.push('</body>', '</html>', '');
-  return L.join('\n');
+  const view = {
+    title: esc(doc.title), subtitle: doc.subtitle ? inline(doc.subtitle) : '', generator: esc(doc.generator), date: esc(doc.date),
+    sections: doc.sections.map((s) => ({
+      heading: esc(s.heading), text: (s.text ?? []).map(inline), notes: (s.notes ?? []).map(inline),
+      charts: (s.charts ?? []).map((c) => ({ svg: renderChart(c), table: htmlTable(chartTable(c)) })),
+      tables: (s.tables ?? []).map(htmlTable),
+    })),
+  };
+  return renderTemplate('report/report.html.hbs', view);
 }
 
 /** Write <dir>/<name>.json, .md and .html (each atomically). Returns the three paths. */

@@ -21,6 +21,7 @@ import { writeFolderReport } from '../../report/from-folder.js';
 import { testbenchFolder } from '../../sim/testbench.js';
 import { fail } from '../../util/errors.js';
 import { writeDirAtomic } from '../../util/fsx.js';
+import { renderTemplate } from '../../util/templates.js';
 import { GENERATOR_VERSION } from '../../version.js';
 import { runGolden } from '../golden.js';
 import { checkModel, type QuantModel } from '../model.js';
@@ -154,25 +155,16 @@ export async function buildCore(model: QuantModel, o: BuildCoreOptions): Promise
       'cycles: cycle model (no stalls); DSP48E1 by configuration (lanes + requantizer units)',
     ],
   };
-  const md = [
-    `# MSQ core build: ${model.name ?? 'model'} on ${o.board.id}`,
-    '',
-    `Core \`${rtl.top}\`: N=${o.cfg.N}, Pf=${o.cfg.Pf}, Ps=${o.cfg.Ps} (${lanes(o.cfg)} filters per pass), Rq=${o.cfg.Rq}, dsp-pack ${o.cfg.dspPack}; ` +
-      `peak ${peakGops(o.cfg, mhz).toFixed(1)} GOPS at ${mhz} MHz; ${dsp} DSP48E1 by configuration (board: ${o.board.resources.dsp48e1}).`,
-    '',
-    rom
+  const md = renderTemplate('msq/report.md.hbs', {
+    model: model.name ?? 'model', board: o.board.id, top: rtl.top, cfg: o.cfg, lanes: lanes(o.cfg),
+    peakGops: peakGops(o.cfg, mhz).toFixed(1), mhz, dsp, boardDsp: o.board.resources.dsp48e1,
+    program: rom
       ? `Program: ${program.jobs.length} jobs held in the core's program ROM (${rom.beats.length} beats, ${(rom.beats.length * W).toLocaleString('en-US')} bits; no s_wgt port); ${act.length} s_act${has('s_res') ? ` + ${res.length} s_res` : ''} beats in, ${out.length} m_out beats out.`
       : `Program: ${program.jobs.length} jobs, ${wgt.length} s_wgt + ${act.length} s_act + ${res.length} s_res beats in, ${out.length} m_out beats out.`,
-    '',
-    '| layer | lowering | jobs | cycles (model) |',
-    '|---|---|---:|---:|',
-    ...program.layers.map((l) => `| ${l.layer} | ${l.how} | ${l.jobs} | ${layerCycles.get(l.layer) ?? '—'} |`),
-    '',
-    `Total ${lat.cycles} cycles = ${lat.ms.toFixed(3)} ms at ${mhz} MHz (MODEL: cycle model, DDR at the board's assumed ${lat.ddrGBps} GB/s).`,
-    '',
-    `Testbench: \`iverilog -g2005 -o tb.vvp *.v && vvp tb.vvp\` streams ${rtl.inputs.map((x) => `${x}.hex`).join(', ')} with random stalls and checks every m_out beat against m_out.expected.hex (golden model); prints PASS or FAIL.`,
-    '',
-  ].join('\n');
+    layers: program.layers.map((l) => ({ layer: l.layer, how: l.how, jobs: l.jobs, cycles: layerCycles.get(l.layer) ?? '—' })),
+    cycles: lat.cycles, ms: lat.ms.toFixed(3), ddrGBps: lat.ddrGBps,
+    hexFiles: rtl.inputs.map((x) => `${x}.hex`).join(', '),
+  });
   await writeDirAtomic(o.outDir, async (tmp) => {
     for (const [f, t] of rtl.files) await writeFile(join(tmp, f), t);
     for (const [f, t] of tb.files) await writeFile(join(tmp, f), t);

@@ -348,13 +348,9 @@ function reportSections(): Section[] {
   }
 
   const acc = load('msq-accuracy');
-  // rows: flat ({ model, float, … }) since 2026-12-08; nested ({ model, acc: { … } }) before
-  const rows = acc?.rows as Array<{ model: string; acc?: Record<string, number> } & Record<string, unknown>> | undefined;
+  const rows = acc?.rows as Array<{ model: string } & Record<string, unknown>> | undefined;
   if (Array.isArray(rows) && rows.length) {
-    const ar: AccuracyRow[] = rows.map((r) => {
-      const a = (r.acc ?? r) as Record<string, unknown>;
-      return { model: r.model, float: num(a.float) ?? null, fixed: num(a.fixed) ?? null, sp2: num(a.sp2) ?? null, msq: num(a.msqOutput) ?? num(a.msqAsTrained) ?? num(a.msqVariance) ?? null };
-    });
+    const ar: AccuracyRow[] = rows.map((r) => ({ model: r.model, float: num(r.float) ?? null, fixed: num(r.fixed) ?? null, sp2: num(r.sp2) ?? null, msq: num(r.msqOutput) ?? null }));
     sections.push(accuracySection(ar, `${String(acc!.n ?? 1000)} held-out test images per model (bench/results/msq-accuracy.json). MSQ = the output-error split (default), post-training.`));
   }
   return sections;
